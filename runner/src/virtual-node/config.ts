@@ -1,0 +1,34 @@
+/** Settings of one virtual node process. Several nodes (different names and ports) may share one cluster. */
+export interface VirtualNodeConfig {
+  nodeName: string;
+  /** Goes into the taint `virtual-kubelet.io/provider=<provider>:NoSchedule`. */
+  provider: string;
+  /** The address the API server uses to reach our kubelet API (status.addresses InternalIP). */
+  address: string;
+  kubeletPort: number;
+  /** Extra node labels, merged over the conventional ones. */
+  labels: Record<string, string>;
+  /** Remove the Node object on shutdown instead of leaving it NotReady. */
+  deleteNodeOnShutdown: boolean;
+  /** Lease renewal interval; the lease lasts 40 s, as for kubelets. */
+  leaseRenewSeconds: number;
+  /** How often node status (conditions, capacity) is re-posted even without changes. */
+  nodeStatusSeconds: number;
+  /** Full status resync of all pods (push notifications do the fast path). */
+  podResyncSeconds: number;
+  version: string;
+}
+
+export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): VirtualNodeConfig => ({
+  nodeName: 'eci-virtual',
+  provider: 'eci-virtual',
+  address: '127.0.0.1',
+  kubeletPort: 10250,
+  labels: {},
+  deleteNodeOnShutdown: false,
+  leaseRenewSeconds: 10,
+  nodeStatusSeconds: 60,
+  podResyncSeconds: 30,
+  version: 'v0.1.0',
+  ...overrides,
+});

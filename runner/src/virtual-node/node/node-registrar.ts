@@ -1,0 +1,82 @@
+/**
+ * Registers the Node object and keeps its status current: creates it (or adopts an existing one of the same name,
+ * merging our labels and taint over whatever an operator added), posts conditions and capacity periodically, and on
+ * shutdown marks it NotReady or deletes it.
+ */
+import type { V1Node } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiStatus, type KubeClients } from '../../kube/client.js';
+import { mergePatch } from '../../kube/patch.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Backend } from '../backends/backend.js';
+import type { VirtualNodeConfig } from '../config.js';
+import { buildNode, buildNodeStatus } from './node-object.js';
+
+export class NodeRegistrar {
+  private current: V1Node | undefined;
+  private readySince = new Date();
+
+  constructor(
+    private readonly kube: KubeClients,
+    private readonly backend: Backend,
+    private readonly config: VirtualNodeConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get node(): V1Node | undefined {
+    return this.current;
+  }
+
+  async register(): Promise<V1Node> {
+    const capacity = await this.backend.capacity();
+    const desired = buildNode(this.config, capacity, this.backend.name);
+    const name = this.config.nodeName;
+    try {
+      this.current = await this.kube.core.createNode({ body: desired });
+      this.log.info('node registered', { node: name });
+    } catch (err) {
+      if (apiStatus(err) !== 409) throw err;
+      this.current = await this.kube.core.patchNode(
+        {
+          name,
+          body: {
+            metadata: { labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
+            spec: desired.spec,
+          },
+        },
+        mergePatch,
+      );
+      this.log.info('node adopted', { node: name });
+    }
+    this.readySince = new Date();
+    await this.postStatus(true);
+    return this.current;
+  }
+
+  async postStatus(ready: boolean): Promise<void> {
+    const capacity = await this.backend.capacity();
+    const status = buildNodeStatus(this.config, capacity, ready, new Date(), this.readySince);
+    this.current = await this.kube.core.patchNodeStatus({ name: this.config.nodeName, body: { status } }, mergePatch);
+  }
+
+  /** Re-posts status every `nodeStatusSeconds` until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(this.config.nodeStatusSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) break;
+      await this.postStatus(true).catch((err: unknown) => this.log.warn('node status update failed', { err }));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const name = this.config.nodeName;
+    if (this.config.deleteNodeOnShutdown) {
+      await this.kube.core.deleteNode({ name }).catch((err: unknown) => this.log.warn('node delete failed', { err }));
+      this.log.info('node deleted', { node: name });
+      return;
+    }
+    this.readySince = new Date();
+    await this.postStatus(false).catch((err: unknown) => this.log.warn('marking node NotReady failed', { err }));
+    this.log.info('node marked NotReady', { node: name });
+  }
+}

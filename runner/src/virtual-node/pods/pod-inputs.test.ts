@@ -1,0 +1,148 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { PodInputSource } from './input-source.js';
+import { expandVars, PodConfigError, preparePod } from './pod-inputs.js';
+import { parseQuantity } from './quantity.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function source(
+  configMaps: Record<string, V1ConfigMap['data']>,
+  secrets: Record<string, Record<string, string>>,
+): PodInputSource & { tokens: unknown[] } {
+  const tokens: unknown[] = [];
+  return {
+    tokens,
+    configMap: async (_ns, name) => (configMaps[name] ? { data: configMaps[name] } : undefined),
+    secret: async (_ns, name): Promise<V1Secret | undefined> =>
+      secrets[name]
+        ? { data: Object.fromEntries(Object.entries(secrets[name]!).map(([k, v]) => [k, b64(v)])) }
+        : undefined,
+    serviceAccountToken: async (ns, sa, opts) => {
+      tokens.push({ ns, sa, ...opts });
+      return 'token-for-' + sa;
+    },
+  };
+}
+
+const ctx = { nodeName: 'eci-virtual', hostIP: '127.0.0.1' };
+
+function pod(spec: V1Pod['spec']): V1Pod {
+  return { metadata: { namespace: 'ci', name: 'job-1', uid: 'u-1', labels: { app: 'x' } }, spec };
+}
+
+describe('preparePod', () => {
+  it('resolves env in spec order with fieldRef, configMapKeyRef, secretKeyRef, envFrom and $(VAR) expansion', async () => {
+    const p = pod({
+      containers: [
+        {
+          name: 'main',
+          resources: { limits: { memory: '1Gi' } },
+          envFrom: [{ configMapRef: { name: 'common' }, prefix: 'C_' }],
+          env: [
+            { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+            { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+            { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+            { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+            { name: 'GREETING', value: 'hi $(POD) $$(POD) $(MISSING)' },
+          ],
+        },
+      ],
+    });
+    const prepared = await preparePod(
+      p,
+      source({ common: { A: '1' }, settings: { mode: 'fast' } }, { creds: { password: 's3cret' } }),
+      ctx,
+    );
+    expect(prepared.env.main).toEqual([
+      ['C_A', '1'],
+      ['POD', 'job-1'],
+      ['APP', 'x'],
+      ['MODE', 'fast'],
+      ['PASSWORD', 's3cret'],
+      ['MEM_MI', '1024'],
+      ['GREETING', 'hi job-1 $(POD) $(MISSING)'],
+    ]);
+  });
+
+  it('fails with CreateContainerConfigError for a missing key unless optional', async () => {
+    const p = pod({
+      containers: [{ name: 'main', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'nope' } } }] }],
+    });
+    await expect(preparePod(p, source({}, { creds: { password: 'x' } }), ctx)).rejects.toThrow(PodConfigError);
+    await expect(preparePod(p, source({}, { creds: { password: 'x' } }), ctx)).rejects.toThrow(
+      /couldn't find key nope in Secret ci\/creds/,
+    );
+    const optional = pod({
+      containers: [
+        { name: 'main', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'gone', key: 'k', optional: true } } }] },
+      ],
+    });
+    expect((await preparePod(optional, source({}, {}), ctx)).env.main).toEqual([]);
+  });
+
+  it('materialises configMap items, secrets, downward API and projected service-account tokens as files', async () => {
+    const src = source(
+      { settings: { 'a.conf': 'A', 'b.conf': 'B' }, 'kube-root-ca.crt': { 'ca.crt': 'CA' } },
+      { creds: { token: 'T' } },
+    );
+    const p = pod({
+      serviceAccountName: 'runner',
+      containers: [{ name: 'main' }],
+      volumes: [
+        { name: 'work', emptyDir: {} },
+        { name: 'cfg', configMap: { name: 'settings', items: [{ key: 'b.conf', path: 'sub/b' }] } },
+        { name: 'sec', secret: { secretName: 'creds', defaultMode: 0o400 } },
+        { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+        {
+          name: 'kube-api-access',
+          projected: {
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+    });
+    const prepared = await preparePod(p, src, ctx);
+    const files = (name: string) =>
+      prepared.volumes.find((v) => v.name === name)?.files?.map((f) => [f.path, f.content.toString(), f.mode]);
+    expect(prepared.volumes[0]).toEqual({ name: 'work', kind: 'emptyDir' });
+    expect(files('cfg')).toEqual([['sub/b', 'B', 0o644]]);
+    expect(files('sec')).toEqual([['token', 'T', 0o400]]);
+    expect(files('info')).toEqual([['labels', 'app="x"', 0o644]]);
+    expect(files('kube-api-access')?.map((f) => f.slice(0, 2))).toEqual([
+      ['token', 'token-for-runner'],
+      ['ca.crt', 'CA'],
+      ['namespace', 'ci'],
+    ]);
+    expect(src.tokens).toEqual([
+      { ns: 'ci', sa: 'runner', expirationSeconds: 3607, pod: { name: 'job-1', uid: 'u-1' } },
+    ]);
+  });
+
+  it('refuses host paths and claims with a clear message', async () => {
+    const p = pod({
+      containers: [{ name: 'main' }],
+      volumes: [{ name: 'h', hostPath: { path: '/var/run/docker.sock' } }],
+    });
+    await expect(preparePod(p, source({}, {}), ctx)).rejects.toThrow(
+      /hostPath volumes are not supported on a virtual node/,
+    );
+  });
+});
+
+describe('expandVars and parseQuantity', () => {
+  it('expands known variables and keeps unknown ones', () => {
+    expect(expandVars('$(A)-$(B)-$$', new Map([['A', '1']]))).toBe('1-$(B)-$');
+  });
+  it('parses decimal and binary suffixes and rejects junk', () => {
+    expect(parseQuantity('500m')).toBe(0.5);
+    expect(parseQuantity('2Gi')).toBe(2 * 2 ** 30);
+    expect(parseQuantity('1e3')).toBe(1000);
+    expect(() => parseQuantity('12 apples')).toThrow(/invalid resource quantity/);
+  });
+});

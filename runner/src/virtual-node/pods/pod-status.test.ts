@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ContainerRuntimeState } from '../backends/backend.js';
+import { buildPodStatus, derivePhase, waitingContainers } from './pod-status.js';
+
+const pod = (restartPolicy: string, init = false): V1Pod => ({
+  metadata: { name: 'p', namespace: 'n', uid: 'u' },
+  spec: {
+    restartPolicy,
+    containers: [
+      { name: 'a', image: 'busybox' },
+      { name: 'b', image: 'busybox' },
+    ],
+    ...(init ? { initContainers: [{ name: 'i', image: 'busybox' }] } : {}),
+  },
+});
+const c = (name: string, state: ContainerRuntimeState['state'], exitCode?: number): ContainerRuntimeState => ({
+  name,
+  image: 'busybox',
+  state,
+  restartCount: 0,
+  ...(exitCode === undefined ? {} : { exitCode }),
+});
+
+describe('derivePhase', () => {
+  it('follows restartPolicy Never: all exit 0 → Succeeded, any non-zero → Failed', () => {
+    expect(
+      derivePhase(pod('Never'), { initContainers: [], containers: [c('a', 'terminated', 0), c('b', 'terminated', 0)] }),
+    ).toBe('Succeeded');
+    expect(
+      derivePhase(pod('Never'), { initContainers: [], containers: [c('a', 'terminated', 0), c('b', 'terminated', 3)] }),
+    ).toBe('Failed');
+    expect(
+      derivePhase(pod('Never'), { initContainers: [], containers: [c('a', 'running'), c('b', 'terminated', 3)] }),
+    ).toBe('Running');
+  });
+  it('keeps Always pods Running after exits and fails Never pods whose init container failed', () => {
+    expect(
+      derivePhase(pod('Always'), {
+        initContainers: [],
+        containers: [c('a', 'terminated', 0), c('b', 'terminated', 0)],
+      }),
+    ).toBe('Running');
+    expect(
+      derivePhase(pod('Never', true), {
+        initContainers: [c('i', 'terminated', 1)],
+        containers: [c('a', 'waiting'), c('b', 'waiting')],
+      }),
+    ).toBe('Failed');
+    expect(derivePhase(pod('Never'), waitingContainers(pod('Never')))).toBe('Pending');
+  });
+});
+
+describe('buildPodStatus', () => {
+  it('reports exit codes, readiness and IPs', () => {
+    const s = buildPodStatus(
+      pod('Never'),
+      { podIP: '10.88.0.5', initContainers: [], containers: [c('a', 'running'), c('b', 'terminated', 3)] },
+      '127.0.0.1',
+    );
+    expect(s.phase).toBe('Running');
+    expect(s.podIP).toBe('10.88.0.5');
+    expect(s.containerStatuses?.[1]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(s.conditions?.find((x) => x.type === 'Ready')?.status).toBe('False');
+    const done = buildPodStatus(
+      pod('Never'),
+      { initContainers: [], containers: [c('a', 'terminated', 0), c('b', 'terminated', 0)] },
+      '127.0.0.1',
+    );
+    expect(done.phase).toBe('Succeeded');
+    expect(done.conditions?.find((x) => x.type === 'Ready')?.reason).toBe('PodCompleted');
+  });
+  it('marks containers behind an init container as PodInitializing', () => {
+    const w = waitingContainers(pod('Never', true));
+    expect(w.initContainers[0]?.reason).toBe('ContainerCreating');
+    expect(w.containers.map((x) => x.reason)).toEqual(['PodInitializing', 'PodInitializing']);
+  });
+});

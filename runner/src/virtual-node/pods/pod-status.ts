@@ -1,0 +1,128 @@
+/**
+ * Turns what a backend reports into the pod status the kubelet would write (pure): phase, conditions, container
+ * statuses with exit codes. Phase follows the kubelet's rules for restartPolicy; a backend may override it.
+ */
+import type { V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import type { BackendPodStatus, ContainerRuntimeState } from '../backends/backend.js';
+
+type Phase = NonNullable<BackendPodStatus['phase']>;
+
+function containerState(c: ContainerRuntimeState): V1ContainerState {
+  switch (c.state) {
+    case 'running':
+      return { running: { startedAt: c.startedAt ?? new Date() } };
+    case 'terminated':
+      return {
+        terminated: {
+          exitCode: c.exitCode ?? 0,
+          reason: c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'),
+          ...(c.message ? { message: c.message } : {}),
+          ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+          ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+          ...(c.containerID ? { containerID: c.containerID } : {}),
+        },
+      };
+    case 'waiting':
+      return { waiting: { reason: c.reason ?? 'ContainerCreating', ...(c.message ? { message: c.message } : {}) } };
+  }
+}
+
+export function containerStatus(c: ContainerRuntimeState): V1ContainerStatus {
+  return {
+    name: c.name,
+    image: c.image,
+    imageID: c.imageID ?? '',
+    ...(c.containerID ? { containerID: c.containerID } : {}),
+    ready: c.state === 'running',
+    started: c.state === 'running',
+    restartCount: c.restartCount,
+    state: containerState(c),
+  };
+}
+
+/** Placeholder statuses for a pod the backend has not created yet. */
+export function waitingContainers(pod: V1Pod, reason = 'ContainerCreating', message?: string): BackendPodStatus {
+  const waiting = (name: string, image: string | undefined, r: string): ContainerRuntimeState => ({
+    name,
+    image: image ?? '',
+    state: 'waiting',
+    reason: r,
+    ...(message ? { message } : {}),
+    restartCount: 0,
+  });
+  const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
+  return {
+    initContainers: (pod.spec?.initContainers ?? []).map((c, i) =>
+      waiting(c.name, c.image, i === 0 ? reason : 'PodInitializing'),
+    ),
+    containers: (pod.spec?.containers ?? []).map((c) => waiting(c.name, c.image, hasInit ? 'PodInitializing' : reason)),
+  };
+}
+
+export function derivePhase(pod: V1Pod, s: BackendPodStatus): Phase {
+  if (s.phase) return s.phase;
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  const failedInit = s.initContainers.some((c) => c.state === 'terminated' && (c.exitCode ?? 0) !== 0);
+  if (failedInit && policy === 'Never') return 'Failed';
+  const all = s.containers;
+  if (all.length > 0 && all.every((c) => c.state === 'terminated')) {
+    const allOk = all.every((c) => c.exitCode === 0);
+    if (policy === 'Never') return allOk ? 'Succeeded' : 'Failed';
+    if (policy === 'OnFailure' && allOk) return 'Succeeded';
+    return 'Running'; // the backend restarts them
+  }
+  if (all.some((c) => c.state === 'running' || c.state === 'terminated')) return 'Running';
+  return 'Pending';
+}
+
+function condition(
+  type: string,
+  ok: boolean,
+  now: Date,
+  previous: V1PodCondition[] | undefined,
+  reason?: string,
+): V1PodCondition {
+  const status = ok ? 'True' : 'False';
+  const prior = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastProbeTime: null as unknown as Date,
+    lastTransitionTime: prior?.status === status && prior.lastTransitionTime ? prior.lastTransitionTime : now,
+    ...(!ok && reason ? { reason } : {}),
+  };
+}
+
+export function buildPodStatus(pod: V1Pod, s: BackendPodStatus, hostIP: string, now = new Date()): V1PodStatus {
+  const phase = derivePhase(pod, s);
+  const initDone = s.initContainers.every((c) => c.state === 'terminated' && c.exitCode === 0);
+  const running = s.containers.length > 0 && s.containers.every((c) => c.state === 'running');
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  const previous = pod.status?.conditions;
+  const podIP = s.podIP ?? pod.status?.podIP;
+  return {
+    phase,
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.message ? { message: s.message } : {}),
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    startTime: pod.status?.startTime ?? s.startTime ?? now,
+    conditions: [
+      condition('PodReadyToStartContainers', !!podIP || running || terminal, now, previous),
+      condition('Initialized', initDone, now, previous, 'ContainersNotInitialized'),
+      condition('Ready', running && !terminal, now, previous, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+      condition(
+        'ContainersReady',
+        running && !terminal,
+        now,
+        previous,
+        terminal ? 'PodCompleted' : 'ContainersNotReady',
+      ),
+      condition('PodScheduled', true, now, previous),
+    ],
+    ...(s.initContainers.length ? { initContainerStatuses: s.initContainers.map(containerStatus) } : {}),
+    containerStatuses: s.containers.map(containerStatus),
+    qosClass: pod.status?.qosClass ?? 'BestEffort',
+  };
+}

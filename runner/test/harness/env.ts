@@ -1,0 +1,22 @@
+/**
+ * What the integration global setup brought up, shared with the test files through a JSON file (jest runs global
+ * setup in another context than the tests, so module state does not carry over).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localDir } from '../../scripts/lib/paths.js';
+
+export interface TestEnv {
+  kubeconfig: string;
+  server: string;
+  kubectl: string;
+  kubeVersion: string;
+  /** Components the setup started itself, which teardown stops again. */
+  startedHere: { cluster: boolean };
+}
+
+export const testEnvFile = join(localDir, 'test-env.json');
+
+export function readTestEnv(): TestEnv {
+  return JSON.parse(readFileSync(testEnvFile, 'utf8')) as TestEnv;
+}
