@@ -1,0 +1,36 @@
+/** The `eci-virtual` command: thin dispatch to the commands; errors print as one actionable line. */
+import { describeError, EciVirtualError } from '../errors.js';
+import { nodeCommand, nodeUsage } from './node-command.js';
+
+const usage = `eci-virtual <command> [options]
+
+commands:
+  node        run a virtual node (virtual-kubelet) backed by a container engine or ECI
+
+${nodeUsage}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'node':
+      return nodeCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`eci-virtual: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`eci-virtual: ${describeError(err)}`);
+    if (!(err instanceof EciVirtualError) && process.env.ECI_VIRTUAL_DEBUG) console.error(err);
+    process.exit(err instanceof EciVirtualError && err.code === 'InvalidInput' ? 2 : 1);
+  },
+);

@@ -1,0 +1,109 @@
+/** `eci-virtual node`: run a virtual node against the current kubeconfig until SIGINT/SIGTERM. */
+import { readFileSync } from 'node:fs';
+import { InvalidInput } from '../errors.js';
+import { loadKubeConfig, makeClients } from '../kube/client.js';
+import { createLogger } from '../observability/logger.js';
+import type { Backend } from '../virtual-node/backends/backend.js';
+import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js';
+import { defaultNodeConfig } from '../virtual-node/config.js';
+import { VirtualNode } from '../virtual-node/virtual-node.js';
+import { intFlag, parseFlags } from './flags.js';
+
+export const nodeUsage = `eci-virtual node --backend docker [options]
+
+  --backend docker|eci         where pods run (default docker)
+  --node-name NAME             Node object name (default eci-virtual)
+  --kubeconfig PATH            default: $KUBECONFIG, in-cluster, ~/.kube/config
+  --address IP                 address the API server uses to reach this node (default 127.0.0.1)
+  --port N                     kubelet API port (default 10250; 0 picks a free port)
+  --metrics-port N             plain-HTTP /metrics port (default off)
+  --docker-host URL            engine for --backend docker (default $DOCKER_HOST or unix:///run/podman/podman.sock)
+  --infra-image IMAGE          pod infra container image (needs sh + sleep)
+  --cpu N --memory Q --pods N  capacity to advertise (default: the engine's)
+  --label k=v                  extra node label (repeatable)
+  --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
+  --client-ca-file PATH        CAs accepted for client certs (default: the kubeconfig's cluster CA)
+  --delete-node-on-shutdown    remove the Node instead of leaving it NotReady`;
+
+export async function nodeCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    backend: { type: 'string', default: 'docker' },
+    'node-name': { type: 'string', default: 'eci-virtual' },
+    kubeconfig: { type: 'string' },
+    address: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'docker-host': { type: 'string' },
+    'infra-image': { type: 'string' },
+    cpu: { type: 'string' },
+    memory: { type: 'string' },
+    pods: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    'tls-cert-file': { type: 'string' },
+    'tls-key-file': { type: 'string' },
+    'client-ca-file': { type: 'string' },
+    'delete-node-on-shutdown': { type: 'boolean', default: false },
+  });
+  const nodeName = values['node-name'];
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName))
+    throw new InvalidInput(`--node-name "${nodeName}" is not a valid Kubernetes node name`);
+  const labels: Record<string, string> = {};
+  for (const l of values.label ?? []) {
+    const [k, ...v] = l.split('=');
+    if (!k || !v.length) throw new InvalidInput(`--label expects key=value, got "${l}"`);
+    labels[k] = v.join('=');
+  }
+  const log = createLogger({ component: 'virtual-node', node: nodeName });
+  const kube = makeClients(loadKubeConfig(values.kubeconfig));
+  let backend: Backend;
+  if (values.backend === 'docker') {
+    const infraImage = values['infra-image'] ?? process.env.ECI_VIRTUAL_INFRA_IMAGE;
+    if (!infraImage)
+      throw new InvalidInput(
+        '--infra-image is required for the docker backend (an image with /bin/sh and sleep, e.g. busybox)',
+      );
+    backend = new DockerBackend({
+      host: values['docker-host'] ?? process.env.DOCKER_HOST ?? 'unix:///run/podman/podman.sock',
+      nodeName,
+      infraImage,
+      capacity: {
+        ...(values.cpu ? { cpu: values.cpu } : {}),
+        ...(values.memory ? { memory: values.memory } : {}),
+        ...(values.pods ? { pods: values.pods } : {}),
+      },
+      log,
+    });
+  } else {
+    throw new InvalidInput(`--backend ${values.backend} is not available (supported: docker)`);
+  }
+  const config = defaultNodeConfig({
+    nodeName,
+    address: values.address,
+    kubeletPort: intFlag(values.port, 'port', 10250),
+    labels,
+    deleteNodeOnShutdown: values['delete-node-on-shutdown'],
+  });
+  const metricsPort =
+    values['metrics-port'] === undefined ? undefined : intFlag(values['metrics-port'], 'metrics-port', 0);
+  const node = new VirtualNode({
+    config,
+    kube,
+    backend,
+    log,
+    tls: {
+      ...(values['tls-cert-file'] ? { certFile: values['tls-cert-file'] } : {}),
+      ...(values['tls-key-file'] ? { keyFile: values['tls-key-file'] } : {}),
+    },
+    ...(values['client-ca-file'] ? { clientCa: readFileSync(values['client-ca-file'], 'utf8') } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+  });
+  const abort = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log.info('shutting down', { signal: sig });
+      abort.abort();
+    });
+  }
+  await node.run(abort.signal);
+  return 0;
+}

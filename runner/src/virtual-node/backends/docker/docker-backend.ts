@@ -1,0 +1,364 @@
+/**
+ * The `docker` backend: runs each pod as a group of containers on a Docker Engine API (Docker, or Podman's compatible
+ * socket). An infra container holds the pod's network namespace and file volumes; init containers run one after
+ * another; app containers join the infra container's namespaces. All state lives in the engine (labels), so a
+ * restarted node rebuilds its view from `listPods`/`getPodStatus` alone.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { Conflict, describeError, isErrorCode, NotFound } from '../../../errors.js';
+import type { Logger } from '../../../observability/logger.js';
+import type {
+  Backend,
+  BackendEvent,
+  BackendPodStatus,
+  Capacity,
+  ContainerRuntimeState,
+  ExecIo,
+  LogOptions,
+  PodRef,
+  PreparedPod,
+} from '../backend.js';
+import { planPod, FILES_ROOT, type PlannedContainer } from './container-spec.js';
+import { EngineClient } from './engine-client.js';
+import { ensureImage } from './images.js';
+import { podIP, runtimeState, type ContainerInspect } from './inspect-status.js';
+import { LABEL, refFromLabels } from './labels.js';
+import { attachContainer, execInContainer, containerLogStream } from './docker-streams.js';
+import { tarFiles } from './volume-files.js';
+
+export interface DockerBackendOptions {
+  /** DOCKER_HOST-style address: unix:///run/podman/podman.sock or tcp://host:2375. */
+  host: string;
+  nodeName: string;
+  /** Image of the infra container; needs /bin/sh and sleep (a busybox image does). */
+  infraImage: string;
+  capacity?: Partial<Capacity>;
+  log: Logger;
+}
+
+interface ContainerSummary {
+  Id: string;
+  Names?: string[];
+  Labels?: Record<string, string>;
+  State?: string;
+}
+
+export class DockerBackend implements Backend {
+  readonly name = 'docker';
+  readonly engine: EngineClient;
+  private readonly changeListeners: ((ref: PodRef) => void)[] = [];
+  private readonly eventListeners: ((e: BackendEvent) => void)[] = [];
+  /** Running init/app start sequences, by pod uid, so deletion can stop them. */
+  private readonly sequences = new Map<string, AbortController>();
+  /** Start failures the engine does not keep in inspect output (by container id). */
+  private readonly startErrors = new Map<string, string>();
+
+  constructor(private readonly opts: DockerBackendOptions) {
+    this.engine = new EngineClient(opts.host);
+  }
+
+  onChange(listener: (ref: PodRef) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  onEvent(listener: (e: BackendEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  private changed(ref: PodRef): void {
+    for (const l of this.changeListeners) l(ref);
+  }
+
+  private event(ref: PodRef, type: BackendEvent['type'], reason: string, message: string, container?: string): void {
+    for (const l of this.eventListeners) l({ ref, type, reason, message, ...(container ? { container } : {}) });
+  }
+
+  private filters(labels: string[]): string {
+    return JSON.stringify({ label: [`${LABEL.node}=${this.opts.nodeName}`, ...labels] });
+  }
+
+  private async containersOf(uid: string): Promise<ContainerSummary[]> {
+    return this.engine.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { all: true, filters: this.filters([`${LABEL.uid}=${uid}`]) },
+    });
+  }
+
+  async createPod(prepared: PreparedPod, signal: AbortSignal): Promise<void> {
+    const { ref } = prepared;
+    const plan = planPod(prepared, { nodeName: this.opts.nodeName, infraImage: this.opts.infraImage });
+    const existing = await this.containersOf(ref.uid);
+    if (existing.some((c) => c.Labels?.[LABEL.role] === 'infra')) return; // already created (retry after restart)
+
+    for (const c of [plan.infra, ...plan.init, ...plan.app]) {
+      await ensureImage(
+        this.engine,
+        c.image,
+        c.pullPolicy,
+        prepared.registryAuths,
+        (e) => c.container && this.event(ref, 'Normal', e.reason, e.message, c.container),
+        signal,
+      ).catch((err: unknown) => {
+        this.event(ref, 'Warning', 'Failed', describeError(err), c.container);
+        throw err;
+      });
+    }
+    for (const v of plan.volumes) {
+      await this.engine.json('POST', '/volumes/create', {
+        body: {
+          Name: v.name,
+          Labels: { [LABEL.node]: this.opts.nodeName, [LABEL.uid]: ref.uid, [LABEL.volume]: v.volume },
+        },
+      });
+    }
+    const infraId = await this.create(plan.infra);
+    await this.engine.stream('POST', `/containers/${infraId}/start`).then((r) => r.resume());
+    for (const v of prepared.volumes) {
+      if (v.kind !== 'files' || !v.files?.length) continue;
+      await this.engine.stream('PUT', `/containers/${infraId}/archive`, {
+        query: { path: `${FILES_ROOT}/${v.name}` },
+        raw: { data: await tarFiles(v.files), type: 'application/x-tar' },
+      });
+    }
+    const ids = new Map<PlannedContainer, string>();
+    for (const c of [...plan.init, ...plan.app]) {
+      ids.set(c, await this.create(c));
+      this.event(ref, 'Normal', 'Created', `Created container: ${c.container}`, c.container);
+    }
+    this.changed(ref);
+    const sequence = new AbortController();
+    signal.addEventListener('abort', () => sequence.abort(), { once: true });
+    this.sequences.set(ref.uid, sequence);
+    const run = this.startSequence(
+      ref,
+      plan.init,
+      plan.app,
+      ids,
+      sequence.signal,
+      prepared.pod.spec?.restartPolicy ?? 'Always',
+    ).finally(() => this.sequences.delete(ref.uid));
+    // Without init containers the pod is started before we return; init containers may take long, so they run on.
+    if (plan.init.length === 0) await run;
+    else
+      void run.catch((err: unknown) =>
+        this.opts.log.warn('init sequence failed', { pod: `${ref.namespace}/${ref.name}`, err: describeError(err) }),
+      );
+  }
+
+  private async create(c: PlannedContainer): Promise<string> {
+    try {
+      const res = await this.engine.json<{ Id: string }>('POST', '/containers/create', {
+        query: { name: c.name },
+        body: c.body,
+      });
+      return res.Id;
+    } catch (err) {
+      if (err instanceof Conflict) {
+        const existing = await this.engine.json<ContainerInspect>('GET', `/containers/${c.name}/json`);
+        return existing.Id;
+      }
+      throw err;
+    }
+  }
+
+  private async start(ref: PodRef, c: PlannedContainer, id: string): Promise<boolean> {
+    try {
+      const res = await this.engine.stream('POST', `/containers/${id}/start`);
+      res.resume();
+      this.event(ref, 'Normal', 'Started', `Started container ${c.container}`, c.container);
+      return true;
+    } catch (err) {
+      const message = describeError(err).replace(/^POST \/containers\/[^:]+: /, '');
+      this.startErrors.set(id, message);
+      this.event(
+        ref,
+        'Warning',
+        'Failed',
+        `Error: failed to start container "${c.container}": ${message}`,
+        c.container,
+      );
+      return false;
+    } finally {
+      this.changed(ref);
+    }
+  }
+
+  private async startSequence(
+    ref: PodRef,
+    init: PlannedContainer[],
+    app: PlannedContainer[],
+    ids: Map<PlannedContainer, string>,
+    signal: AbortSignal,
+    restartPolicy: string,
+  ): Promise<void> {
+    for (const c of init) {
+      const id = ids.get(c)!;
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted) return;
+        if (!(await this.start(ref, c, id))) return;
+        const { StatusCode } = await this.engine.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
+          signal,
+        });
+        this.changed(ref);
+        if (StatusCode === 0) break;
+        if (restartPolicy === 'Never' || attempt >= 5) return; // the pod fails; status shows the init exit code
+        await sleep(Math.min(1_000 * 2 ** attempt, 10_000), undefined, { signal }).catch(() => undefined);
+      }
+    }
+    if (signal.aborted) return;
+    await Promise.all(app.map((c) => this.start(ref, c, ids.get(c)!)));
+  }
+
+  async deletePod(ref: PodRef, gracePeriodSeconds: number): Promise<void> {
+    this.sequences.get(ref.uid)?.abort();
+    const containers = await this.containersOf(ref.uid);
+    const infra = containers.filter((c) => c.Labels?.[LABEL.role] === 'infra');
+    const others = containers.filter((c) => c.Labels?.[LABEL.role] !== 'infra');
+    const stop = (c: ContainerSummary, t: number) =>
+      c.State === 'running'
+        ? this.engine.stream('POST', `/containers/${c.Id}/stop`, { query: { t } }).then((r) => r.resume(), ignoreGone)
+        : Promise.resolve();
+    await Promise.all(others.map((c) => stop(c, Math.max(0, Math.round(gracePeriodSeconds)))));
+    await Promise.all(infra.map((c) => stop(c, 0)));
+    for (const c of [...others, ...infra]) {
+      await this.engine
+        .stream('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true } })
+        .then((r) => r.resume(), ignoreGone);
+      this.startErrors.delete(c.Id);
+    }
+    const volumes = await this.engine.json<{ Volumes: { Name: string }[] | null }>('GET', '/volumes', {
+      query: { filters: JSON.stringify({ label: [`${LABEL.uid}=${ref.uid}`] }) },
+    });
+    for (const v of volumes.Volumes ?? []) {
+      await this.engine
+        .stream('DELETE', `/volumes/${v.Name}`, { query: { force: true } })
+        .then((r) => r.resume(), ignoreGone);
+    }
+    this.changed(ref);
+  }
+
+  async getPodStatus(ref: PodRef): Promise<BackendPodStatus | undefined> {
+    const containers = await this.containersOf(ref.uid);
+    if (!containers.length) return undefined;
+    const inspected = await Promise.all(
+      containers.map((c) =>
+        this.engine.json<ContainerInspect>('GET', `/containers/${c.Id}/json`).catch(() => undefined),
+      ),
+    );
+    let ip: string | undefined;
+    let startTime: Date | undefined;
+    const init: [number, ContainerRuntimeState][] = [];
+    const app: [number, ContainerRuntimeState][] = [];
+    inspected.forEach((inspect, i) => {
+      const labels = containers[i]!.Labels ?? {};
+      if (labels[LABEL.role] === 'infra') {
+        ip = podIP(inspect);
+        const started = inspect?.State?.StartedAt;
+        if (started && !started.startsWith('0001')) startTime = new Date(started);
+        return;
+      }
+      const name = labels[LABEL.container] ?? '';
+      const image = inspect?.Config?.Image ?? '';
+      const startError = inspect ? this.startErrors.get(inspect.Id) : undefined;
+      const state = runtimeState(
+        name,
+        image,
+        inspect && startError
+          ? { ...inspect, State: { ...inspect.State, Status: 'exited', Error: inspect.State?.Error || startError } }
+          : inspect,
+      );
+      (labels[LABEL.role] === 'init' ? init : app).push([Number(labels[LABEL.index] ?? 0), state]);
+    });
+    const ordered = (xs: [number, ContainerRuntimeState][]) => xs.sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+    return {
+      ...(ip ? { podIP: ip } : {}),
+      ...(startTime ? { startTime } : {}),
+      initContainers: ordered(init),
+      containers: ordered(app),
+    };
+  }
+
+  async listPods(): Promise<PodRef[]> {
+    const infra = await this.engine.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { all: true, filters: this.filters([`${LABEL.role}=infra`]) },
+    });
+    return infra.map((c) => refFromLabels(c.Labels)).filter((r): r is PodRef => r !== undefined);
+  }
+
+  /** The engine id of a pod's container; NotFound when the pod or container does not exist here. */
+  async containerId(ref: PodRef, container: string): Promise<string> {
+    const found = (await this.containersOf(ref.uid)).find((c) => c.Labels?.[LABEL.container] === container);
+    if (!found) throw new NotFound(`container "${container}" not found in pod ${ref.namespace}/${ref.name}`);
+    return found.Id;
+  }
+
+  async containerLogs(ref: PodRef, container: string, options: LogOptions, signal: AbortSignal): Promise<Readable> {
+    return containerLogStream(this.engine, await this.containerId(ref, container), options, signal);
+  }
+
+  async exec(ref: PodRef, container: string, command: string[], io: ExecIo, signal: AbortSignal): Promise<number> {
+    return execInContainer(this.engine, await this.containerId(ref, container), command, io, signal);
+  }
+
+  async attach(ref: PodRef, container: string, io: ExecIo, signal: AbortSignal): Promise<number> {
+    return attachContainer(this.engine, await this.containerId(ref, container), io, signal);
+  }
+
+  async capacity(): Promise<Capacity> {
+    const c = this.opts.capacity ?? {};
+    if (c.cpu && c.memory && c.pods)
+      return {
+        cpu: c.cpu,
+        memory: c.memory,
+        pods: c.pods,
+        ...(c.ephemeralStorage ? { ephemeralStorage: c.ephemeralStorage } : {}),
+      };
+    const info = await this.engine.json<{ NCPU?: number; MemTotal?: number }>('GET', '/info');
+    return {
+      cpu: c.cpu ?? String(info.NCPU ?? 1),
+      memory: c.memory ?? `${Math.floor((info.MemTotal ?? 2 ** 30) / 1024)}Ki`,
+      pods: c.pods ?? '110',
+      ...(c.ephemeralStorage ? { ephemeralStorage: c.ephemeralStorage } : {}),
+    };
+  }
+
+  /** Follows the engine's event stream for our containers and turns each event into a change notification. */
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.opts.log.child({ backend: 'docker', node: this.opts.nodeName });
+    let backoff = 500;
+    while (!signal.aborted) {
+      try {
+        const res = await this.engine.stream('GET', '/events', {
+          query: { filters: JSON.stringify({ type: ['container'], label: [`${LABEL.node}=${this.opts.nodeName}`] }) },
+          signal,
+        });
+        backoff = 500;
+        let buffered = '';
+        for await (const chunk of res) {
+          buffered += (chunk as Buffer).toString('utf8');
+          let nl;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+            const ref = refFromLabels(event.Actor?.Attributes);
+            if (ref) this.changed(ref);
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        log.warn('engine event stream failed; reconnecting', { err: describeError(err), backoffMs: backoff });
+      }
+      await sleep(backoff, undefined, { signal }).catch(() => undefined);
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+    this.engine.close();
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  if (isErrorCode(err, 'NotFound')) return;
+  if (err instanceof Error && /304|not modified|already stopped|not running/i.test(err.message)) return;
+  throw err;
+}

@@ -1,0 +1,315 @@
+/**
+ * The node's pod loop: watches pods bound to this node, creates them in the backend, writes their status back as the
+ * backend reports changes (push, with a periodic resync as the safety net), and carries out deletions. Restarts lose
+ * nothing: on start, backend pods are matched with API pods by uid — matches are adopted, strays removed.
+ */
+import { ListWatch, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, EciVirtualError, InvalidInput } from '../../errors.js';
+import { apiStatus, type KubeClients } from '../../kube/client.js';
+import { mergePatch } from '../../kube/patch.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { podKey, type Backend, type BackendPodStatus, type PodRef } from '../backends/backend.js';
+import type { VirtualNodeConfig } from '../config.js';
+import type { EventRecorder } from './event-recorder.js';
+import type { PodInputSource } from './input-source.js';
+import { podRef, preparePod } from './pod-inputs.js';
+import { buildPodStatus, waitingContainers } from './pod-status.js';
+
+type Stage = 'new' | 'creating' | 'running' | 'failed' | 'deleting';
+
+interface Tracked {
+  ref: PodRef;
+  pod: V1Pod;
+  stage: Stage;
+  abort: AbortController;
+  syncing: boolean;
+  syncAgain: boolean;
+  /** When the oldest unserved change notification arrived (for the status-lag metric). */
+  changedAt: number | undefined;
+  fingerprint: string | undefined;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+const MAX_CREATE_ATTEMPTS = 5;
+
+export interface PodControllerDeps {
+  kube: KubeClients;
+  backend: Backend;
+  config: VirtualNodeConfig;
+  inputs: PodInputSource;
+  events: EventRecorder;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export class PodController {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly createLimit = pLimit(16);
+  private readonly fieldSelector: string;
+
+  constructor(private readonly deps: PodControllerDeps) {
+    this.fieldSelector = `spec.nodeName=${deps.config.nodeName}`;
+  }
+
+  /** Pods this node currently runs (the kubelet's /pods). */
+  pods(): V1Pod[] {
+    return [...this.tracked.values()].map((t) => t.pod);
+  }
+
+  find(namespace: string, name: string): PodRef | undefined {
+    for (const t of this.tracked.values()) if (t.ref.namespace === namespace && t.ref.name === name) return t.ref;
+    return undefined;
+  }
+
+  phaseCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const t of this.tracked.values()) {
+      const phase = t.pod.status?.phase ?? 'Pending';
+      counts[phase] = (counts[phase] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const { backend, log } = this.deps;
+    backend.onChange((ref) => this.requestSync(ref.uid));
+    backend.onEvent((e) => this.deps.events.record(e.ref, e));
+    await this.reconcile();
+    const informer = new ListWatch<V1Pod>(
+      '/api/v1/pods',
+      this.deps.kube.watch,
+      () => this.deps.kube.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }),
+      false,
+      undefined,
+      this.fieldSelector,
+    );
+    informer.on('add', (pod) => this.onPod(pod));
+    informer.on('update', (pod) => this.onPod(pod));
+    informer.on('delete', (pod) => this.onPodGone(pod));
+    informer.on('error', (err) => {
+      if (signal.aborted) return;
+      log.warn('pod watch failed; restarting', { err });
+      void sleep(1_000).then(() => {
+        if (!signal.aborted) informer.start().catch(() => undefined);
+      });
+    });
+    await informer.start();
+    const resync = this.resyncLoop(signal);
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await informer.stop();
+    await resync;
+  }
+
+  /** Adopts backend pods that still exist in the API and removes the ones that don't. */
+  private async reconcile(): Promise<void> {
+    const { backend, kube, log } = this.deps;
+    const [apiPods, backendPods] = await Promise.all([
+      kube.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }),
+      backend.listPods(),
+    ]);
+    const byUid = new Map(apiPods.items.map((p) => [p.metadata?.uid, p]));
+    for (const ref of backendPods) {
+      const pod = byUid.get(ref.uid);
+      if (!pod) {
+        log.info('removing backend pod that no longer exists in the API', { pod: podKey(ref), uid: ref.uid });
+        await backend
+          .deletePod(ref, 0)
+          .catch((err: unknown) => log.warn('stray pod removal failed', { pod: podKey(ref), err }));
+        continue;
+      }
+      this.tracked.set(ref.uid, this.entry(pod, 'running'));
+      log.info('adopted running pod', { pod: podKey(ref) });
+      this.requestSync(ref.uid);
+    }
+  }
+
+  private entry(pod: V1Pod, stage: Stage): Tracked {
+    return {
+      ref: podRef(pod),
+      pod,
+      stage,
+      abort: new AbortController(),
+      syncing: false,
+      syncAgain: false,
+      changedAt: undefined,
+      fingerprint: undefined,
+    };
+  }
+
+  private onPod(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    let t = this.tracked.get(uid);
+    if (!t) {
+      t = this.entry(pod, 'new');
+      this.tracked.set(uid, t);
+    }
+    t.pod = pod;
+    if (pod.metadata?.deletionTimestamp) {
+      void this.delete(t);
+      return;
+    }
+    if (t.stage === 'new') {
+      if (TERMINAL.has(pod.status?.phase ?? '')) {
+        t.stage = 'failed'; // finished while we were away and its containers are gone: nothing to run again
+        return;
+      }
+      void this.create(t);
+    }
+  }
+
+  /** The object left the API (force delete or our own final delete): make sure the backend is clean too. */
+  private onPodGone(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    const t = uid ? this.tracked.get(uid) : undefined;
+    if (!t) return;
+    this.tracked.delete(t.ref.uid);
+    t.abort.abort();
+    if (t.stage !== 'deleting') {
+      void this.deps.backend
+        .deletePod(t.ref, 0)
+        .catch((err: unknown) => this.deps.log.warn('backend delete failed', { pod: podKey(t.ref), err }));
+    }
+  }
+
+  private async create(t: Tracked): Promise<void> {
+    const { backend, config, inputs, log, events } = this.deps;
+    t.stage = 'creating';
+    const plog = log.child({ pod: podKey(t.ref), uid: t.ref.uid, node: config.nodeName });
+    await this.post(t, buildPodStatus(t.pod, waitingContainers(t.pod), config.address)).catch(() => undefined);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const prepared = await preparePod(t.pod, inputs, { nodeName: config.nodeName, hostIP: config.address });
+        await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
+        if (t.abort.signal.aborted) return;
+        t.stage = 'running';
+        plog.info('pod created in backend', { attempt });
+        this.requestSync(t.ref.uid);
+        return;
+      } catch (err) {
+        if (t.abort.signal.aborted) return;
+        const permanent = err instanceof InvalidInput || attempt >= MAX_CREATE_ATTEMPTS;
+        plog.warn('pod creation failed', { attempt, permanent, err: describeError(err) });
+        if (permanent) {
+          await this.fail(t, err);
+          return;
+        }
+        events.record(t.ref, { type: 'Warning', reason: 'FailedCreate', message: `${describeError(err)} (retrying)` });
+        await sleep(Math.min(1_000 * 2 ** attempt, 15_000), undefined, { signal: t.abort.signal }).catch(
+          () => undefined,
+        );
+        if (t.abort.signal.aborted) return;
+      }
+    }
+  }
+
+  /** A pod the backend refused or could not start: Failed, with the real reason in status and an event. */
+  private async fail(t: Tracked, err: unknown): Promise<void> {
+    t.stage = 'failed';
+    const reason =
+      (err as { reason?: string }).reason ?? (err instanceof EciVirtualError ? err.code : 'ProviderFailed');
+    const message = describeError(err);
+    this.deps.events.record(t.ref, { type: 'Warning', reason: 'Failed', message });
+    // A half-created pod must not linger in the backend.
+    await this.deps.backend.deletePod(t.ref, 0).catch(() => undefined);
+    const status: BackendPodStatus = { ...waitingContainers(t.pod, reason, message), phase: 'Failed', reason, message };
+    await this.post(t, buildPodStatus(t.pod, status, this.deps.config.address)).catch((e: unknown) =>
+      this.deps.log.warn('status write failed', { pod: podKey(t.ref), err: e }),
+    );
+  }
+
+  private async delete(t: Tracked): Promise<void> {
+    if (t.stage === 'deleting') return;
+    const { backend, kube, log, events } = this.deps;
+    const wasRunning = t.stage === 'running' || t.stage === 'creating';
+    t.stage = 'deleting';
+    t.abort.abort();
+    const grace = t.pod.metadata?.deletionGracePeriodSeconds ?? t.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (wasRunning)
+      events.record(t.ref, { type: 'Normal', reason: 'Killing', message: `Stopping pod (grace period ${grace} s)` });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        await backend.deletePod(t.ref, grace);
+        break;
+      } catch (err) {
+        log.warn('backend delete failed', { pod: podKey(t.ref), attempt, err: describeError(err) });
+        await sleep(1_000 * attempt);
+      }
+    }
+    // The final delete carries a uid precondition so a new pod with the same name is never removed by mistake.
+    await kube.core
+      .deleteNamespacedPod({
+        name: t.ref.name,
+        namespace: t.ref.namespace,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: t.ref.uid } },
+      })
+      .catch((err: unknown) => {
+        if (apiStatus(err) !== 404 && apiStatus(err) !== 409)
+          log.warn('final pod delete failed', { pod: podKey(t.ref), err });
+      });
+    this.tracked.delete(t.ref.uid);
+  }
+
+  /** Coalescing status sync: at most one in flight per pod, and one more queued if changes arrive meanwhile. */
+  requestSync(uid: string): void {
+    const t = this.tracked.get(uid);
+    if (!t) return;
+    t.changedAt ??= Date.now();
+    if (t.syncing) {
+      t.syncAgain = true;
+      return;
+    }
+    t.syncing = true;
+    void (async () => {
+      do {
+        t.syncAgain = false;
+        await this.syncStatus(t).catch((err: unknown) =>
+          this.deps.log.warn('status sync failed', { pod: podKey(t.ref), err: describeError(err) }),
+        );
+      } while (t.syncAgain && this.tracked.has(uid));
+      t.syncing = false;
+    })();
+  }
+
+  private async syncStatus(t: Tracked): Promise<void> {
+    if (t.stage !== 'running') return;
+    const changedAt = t.changedAt;
+    t.changedAt = undefined;
+    const s = await this.deps.backend.getPodStatus(t.ref);
+    if (t.stage !== 'running') return;
+    if (!s) {
+      await this.fail(
+        t,
+        Object.assign(new Error('the pod disappeared from the backend'), { reason: 'ProviderPodMissing' }),
+      );
+      return;
+    }
+    await this.post(t, buildPodStatus(t.pod, s, this.deps.config.address));
+    if (changedAt !== undefined) this.deps.metrics?.podStatusLagSeconds.observe((Date.now() - changedAt) / 1000);
+  }
+
+  private async post(t: Tracked, status: V1PodStatus): Promise<void> {
+    const fingerprint = JSON.stringify({
+      ...status,
+      conditions: status.conditions?.map((c) => [c.type, c.status, c.reason]),
+    });
+    if (fingerprint === t.fingerprint) return;
+    const updated = await this.deps.kube.core.patchNamespacedPodStatus(
+      { name: t.ref.name, namespace: t.ref.namespace, body: { status } },
+      mergePatch,
+    );
+    t.fingerprint = fingerprint;
+    if (updated.metadata?.uid === t.ref.uid) t.pod = updated;
+  }
+
+  private async resyncLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(this.deps.config.podResyncSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      for (const uid of this.tracked.keys()) this.requestSync(uid);
+    }
+  }
+}
