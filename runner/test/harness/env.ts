@@ -11,6 +11,8 @@ export interface TestEnv {
   server: string;
   kubectl: string;
   kubeVersion: string;
+  /** The container engine for the docker backend and the test images in the local registry. */
+  engine: { dockerHost: string; registry: string; images: { busybox: string; debian: string } };
   /** Components the setup started itself, which teardown stops again. */
   startedHere: { cluster: boolean };
 }

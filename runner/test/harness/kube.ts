@@ -11,6 +11,12 @@ export function testClients(): KubeClients {
 export async function createTestNamespace(kube: KubeClients, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await kube.core.createNamespace({ body: { metadata: { name, labels: { 'eci-virtual.dev/test': 'true' } } } });
+  // Pods are refused until the controller manager has created the namespace's default ServiceAccount.
+  await eventually(`ServiceAccount ${name}/default`, async () =>
+    (await kube.core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).catch(() => undefined))
+      ? true
+      : undefined,
+  );
   return name;
 }
 

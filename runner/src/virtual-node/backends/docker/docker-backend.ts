@@ -98,10 +98,7 @@ export class DockerBackend implements Backend {
         prepared.registryAuths,
         (e) => c.container && this.event(ref, 'Normal', e.reason, e.message, c.container),
         signal,
-      ).catch((err: unknown) => {
-        this.event(ref, 'Warning', 'Failed', describeError(err), c.container);
-        throw err;
-      });
+      ); // a pull failure propagates: the node records it as the pod's Failed event and status
     }
     for (const v of plan.volumes) {
       await this.engine.json('POST', '/volumes/create', {

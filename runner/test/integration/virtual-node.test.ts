@@ -1,0 +1,239 @@
+/**
+ * The virtual node against the real control plane, real kubectl and a real container engine: registration, the
+ * scheduler placing pods on it, exit codes, logs through the API server, shared volumes and localhost, fast failures,
+ * deletion, and adoption of running pods after the node process is killed.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { KubeClients } from '../../src/kube/client.js';
+import { readTestEnv, type TestEnv } from '../harness/env.js';
+import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+import { kubectl } from '../harness/kubectl.js';
+import { freePort, NodeProcess } from '../harness/node-process.js';
+import { virtualPod } from '../harness/pods.js';
+
+jest.setTimeout(180_000);
+
+describe('virtual node (docker backend)', () => {
+  let env: TestEnv;
+  let kube: KubeClients;
+  let ns: string;
+  let node: NodeProcess;
+  const nodeName = `evk-test-${randomBytes(3).toString('hex')}`;
+
+  const pod = (name: string, containers: Parameters<typeof virtualPod>[2], spec?: Parameters<typeof virtualPod>[3]) =>
+    virtualPod(
+      name,
+      nodeName,
+      containers.map((c) => ({ image: env.engine.images.busybox, ...c })),
+      spec,
+    );
+
+  const create = (p: V1Pod) => kube.core.createNamespacedPod({ namespace: ns, body: p });
+  const read = (name: string) => kube.core.readNamespacedPod({ namespace: ns, name });
+  const phase = (name: string, phases: string[], timeoutMs = 60_000) =>
+    eventually(
+      `pod ${name} in ${phases.join('/')}`,
+      async () => {
+        const p = await read(name);
+        return phases.includes(p.status?.phase ?? '') ? p : undefined;
+      },
+      timeoutMs,
+    );
+  const engineContainers = async (podName: string) => {
+    const res = await fetchEngine(
+      env,
+      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`eci-virtual.dev/pod-name=${podName}`, `eci-virtual.dev/node=${nodeName}`] }))}`,
+    );
+    return res as { Id: string; Labels: Record<string, string> }[];
+  };
+
+  beforeAll(async () => {
+    env = readTestEnv();
+    kube = testClients();
+    ns = await createTestNamespace(kube, 'vnode');
+    node = new NodeProcess({
+      nodeName,
+      kubeconfig: env.kubeconfig,
+      dockerHost: env.engine.dockerHost,
+      infraImage: env.engine.images.busybox,
+      port: await freePort(),
+      extraArgs: ['--delete-node-on-shutdown'],
+    });
+    node.start();
+    await node.waitReady(kube);
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(kube, ns);
+    await eventually(
+      'test pods removed from the engine',
+      async () =>
+        (
+          (await fetchEngine(
+            env,
+            `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`eci-virtual.dev/node=${nodeName}`] }))}`,
+          )) as unknown[]
+        ).length === 0
+          ? true
+          : undefined,
+      60_000,
+    ).catch(() => undefined);
+    await node.stop();
+  });
+
+  it('registers a Ready node with the virtual-kubelet labels, taint, kubelet endpoint and a fresh lease', async () => {
+    const n = await kube.core.readNode({ name: nodeName });
+    expect(n.metadata?.labels).toMatchObject({
+      type: 'virtual-kubelet',
+      'kubernetes.io/role': 'agent',
+      'kubernetes.io/hostname': nodeName,
+    });
+    expect(n.spec?.taints).toContainEqual(
+      expect.objectContaining({ key: 'virtual-kubelet.io/provider', effect: 'NoSchedule' }),
+    );
+    expect(n.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(node.opts.port);
+    const lease = await kube.coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: nodeName });
+    expect(lease.spec?.leaseDurationSeconds).toBe(40);
+    expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).toBeLessThan(15_000);
+    const res = await kubectl(['get', 'node', nodeName, '--no-headers']);
+    expect(res.stdout).toMatch(new RegExp(`^${nodeName}\\s+Ready\\s+agent`));
+  });
+
+  it('runs a scheduled pod to Succeeded, and to Failed with the container exit code', async () => {
+    await create(pod('ok', [{ name: 'main', command: ['sh', '-c', 'echo fine'] }]));
+    await create(pod('exit3', [{ name: 'main', command: ['sh', '-c', 'exit 3'] }]));
+    const ok = await phase('ok', ['Succeeded', 'Failed']);
+    expect(ok.status?.phase).toBe('Succeeded');
+    expect(ok.spec?.nodeName).toBe(nodeName);
+    const failed = await phase('exit3', ['Succeeded', 'Failed']);
+    expect(failed.status?.phase).toBe('Failed');
+    expect(failed.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(3);
+    const events = await kube.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=ok' });
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Scheduled', 'Created', 'Started']));
+  });
+
+  it('streams `kubectl logs -f` live through the API server and ends when the container ends', async () => {
+    await create(
+      pod('ticker', [{ name: 'main', command: ['sh', '-c', 'for i in 1 2 3 4; do echo tick $i; sleep 1; done'] }]),
+    );
+    await phase('ticker', ['Running', 'Succeeded']);
+    let firstSeenAt = 0;
+    const started = Date.now();
+    const res = await kubectl(['-n', ns, 'logs', '-f', 'ticker'], { onStdout: () => (firstSeenAt ||= Date.now()) });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('tick 1\ntick 2\ntick 3\ntick 4\n');
+    // Live: the first line arrived well before the container finished (≈4 s of output).
+    expect(firstSeenAt - started).toBeLessThan(2_500);
+    const tail = await kubectl(['-n', ns, 'logs', 'ticker', '--tail', '1']);
+    expect(tail.stdout).toBe('tick 4\n');
+  });
+
+  it('shares emptyDir volumes and localhost between containers and materialises ConfigMap/Secret/downward API files', async () => {
+    await kube.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'cfg' }, data: { mode: 'fast' } },
+    });
+    await kube.core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'sec' }, stringData: { token: 's3cret' } },
+    });
+    const shared = pod(
+      'shared',
+      [
+        {
+          name: 'server',
+          command: [
+            'sh',
+            '-c',
+            'echo from-server > /work/file; mkdir -p /www; echo served > /www/index.html; exec httpd -f -p 8080 -h /www',
+          ],
+          volumeMounts: [{ name: 'work', mountPath: '/work' }],
+        },
+        {
+          name: 'client',
+          command: [
+            'sh',
+            '-c',
+            'until wget -qO- http://localhost:8080/ 2>/dev/null; do sleep 0.2; done; cat /work/file; cat /cfg/mode; echo; cat /sec/token; echo; cat /info/labels; echo; echo "$TOKEN"',
+          ],
+          env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'sec', key: 'token' } } }],
+          volumeMounts: [
+            { name: 'work', mountPath: '/work' },
+            { name: 'cfg', mountPath: '/cfg' },
+            { name: 'sec', mountPath: '/sec' },
+            { name: 'info', mountPath: '/info' },
+          ],
+        },
+      ],
+      {
+        volumes: [
+          { name: 'work', emptyDir: {} },
+          { name: 'cfg', configMap: { name: 'cfg' } },
+          { name: 'sec', secret: { secretName: 'sec' } },
+          { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+        ],
+      },
+    );
+    shared.metadata!.labels = { team: 'ci' };
+    await create(shared);
+    await eventually('client container to finish', async () => {
+      const p = await read('shared');
+      return p.status?.containerStatuses?.find((c) => c.name === 'client')?.state?.terminated;
+    });
+    const logs = await kubectl(['-n', ns, 'logs', 'shared', '-c', 'client']);
+    expect(logs.stdout).toBe('served\nfrom-server\nfast\ns3cret\nteam="ci"\ns3cret\n');
+  });
+
+  it('fails fast with the real reason for a missing image and for a bad command', async () => {
+    await create(pod('noimage', [{ name: 'main', image: `${env.engine.registry}/eci-virtual/does-not-exist:1` }]));
+    await create(pod('badcmd', [{ name: 'main', command: ['/no/such/binary'] }]));
+    const noimage = await phase('noimage', ['Failed'], 30_000);
+    expect(noimage.status?.reason).toBe('ErrImagePull');
+    expect(noimage.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(/does-not-exist/);
+    const badcmd = await phase('badcmd', ['Failed'], 30_000);
+    const terminated = badcmd.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(terminated?.reason).toBe('StartError');
+    expect(terminated?.message).toMatch(/no\/such\/binary/);
+    const events = await kube.core.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: 'involvedObject.name=badcmd,type=Warning',
+    });
+    expect(events.items.some((e) => /failed to start container/.test(e.message ?? ''))).toBe(true);
+  });
+
+  it('deletes the containers and then the object on `kubectl delete pod`', async () => {
+    await create(pod('doomed', [{ name: 'main', command: ['sleep', '300'] }]));
+    await phase('doomed', ['Running']);
+    expect((await engineContainers('doomed')).length).toBe(2); // infra + main
+    const res = await kubectl(['-n', ns, 'delete', 'pod', 'doomed', '--wait=true', '--timeout=60s']);
+    expect(res.code).toBe(0);
+    expect(await engineContainers('doomed')).toEqual([]);
+  });
+
+  it('adopts running pods after the node process is killed and keeps their status updating', async () => {
+    await create(pod('survivor', [{ name: 'main', command: ['sh', '-c', 'sleep 6; exit 7'] }]));
+    await phase('survivor', ['Running']);
+    await node.kill();
+    node.start();
+    await node.waitReady(kube, new Date());
+    const done = await phase('survivor', ['Failed', 'Succeeded'], 60_000);
+    expect(done.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(7);
+    expect((await engineContainers('survivor')).length).toBe(2); // adopted, not duplicated
+  });
+});
+
+async function fetchEngine(env: TestEnv, path: string): Promise<unknown> {
+  const http = await import('node:http');
+  const socketPath = env.engine.dockerHost.replace('unix://', '');
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: `/v1.41${path}` }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
+  });
+}
