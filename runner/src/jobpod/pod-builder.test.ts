@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import { buildJobPod, ENV_ANNOTATION, type JobPodInput } from './pod-builder.js';
+
+const input = (envCount: number): JobPodInput => ({
+  name: 'job-abc',
+  namespace: 'ci',
+  repository: 'octo/repo',
+  workflow: 'ci.yml',
+  jobName: 'build (1, linux)',
+  runId: '123',
+  jobId: 'build',
+  jobImage: 'registry/debian:bookworm',
+  services: [{ name: 'redis', image: 'registry/redis:7', env: { A: '1' } }],
+  sharedEnv: Array.from(
+    { length: envCount },
+    (_, i) => [`VAR_${i}`, `value-${i}-${'x'.repeat(40)}`] as [string, string],
+  ),
+  secretName: 'job-abc-secrets',
+  placement: 'virtual',
+});
+
+describe('buildJobPod', () => {
+  it('keeps the pod spec small and independent of the env count (10 steps × 100 variables)', () => {
+    const small = buildJobPod(input(0));
+    const large = buildJobPod(input(10 * 100));
+    const specSize = (p: ReturnType<typeof buildJobPod>) => Buffer.byteLength(JSON.stringify(p.spec));
+    expect(specSize(large)).toBe(specSize(small));
+    expect(specSize(large)).toBeLessThan(16 * 1024);
+    expect(large.metadata?.annotations?.[ENV_ANNOTATION]).toContain("export VAR_999='value-999-");
+  });
+
+  it('places the job on the virtual node with services on localhost and secrets only in the job container', () => {
+    const pod = buildJobPod(input(1));
+    expect(pod.spec?.nodeSelector).toEqual({ type: 'virtual-kubelet' });
+    expect(pod.spec?.tolerations?.[0]?.key).toBe('virtual-kubelet.io/provider');
+    expect(pod.spec?.containers.map((c) => c.name)).toEqual(['job', 'svc-redis']);
+    expect(pod.spec?.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['redis'] }]);
+    const [job, svc] = pod.spec!.containers;
+    expect(job?.volumeMounts?.map((m) => m.mountPath)).toEqual(['/__w', '/github', '/__eci/env', '/__eci/secrets']);
+    expect(svc?.volumeMounts).toBeUndefined();
+    expect(pod.metadata?.labels?.['eci-virtual.dev/repo']).toBe('octo_repo');
+    expect(JSON.stringify(pod)).not.toContain('s3cret');
+  });
+
+  it('rejects names Kubernetes would refuse', () => {
+    expect(() => buildJobPod({ ...input(0), name: 'Job_1' })).toThrow(/not a valid DNS label/);
+    expect(() =>
+      buildJobPod({
+        ...input(0),
+        services: [
+          { name: 'db', image: 'a' },
+          { name: 'db', image: 'b' },
+        ],
+      }),
+    ).toThrow(/defined twice/);
+  });
+});
