@@ -31,6 +31,8 @@ export interface ContainerCreateBody {
     NetworkMode?: string;
     IpcMode?: string;
     Mounts: { Type: 'volume' | 'tmpfs'; Source?: string; Target: string; ReadOnly: boolean }[];
+    /** `host:ip` entries for /etc/hosts (pod hostAliases); containers joining the infra network share them. */
+    ExtraHosts?: string[];
     Memory?: number;
     NanoCpus?: number;
     RestartPolicy: { Name: string; MaximumRetryCount?: number };
@@ -131,6 +133,9 @@ export function planPod(prepared: PreparedPod, opts: { nodeName: string; infraIm
           .map((v) => ({ Type: 'volume', Source: v.name, Target: `${FILES_ROOT}/${v.volume}`, ReadOnly: false })),
         RestartPolicy: { Name: 'no' },
         Privileged: false,
+        ...(pod.spec?.hostAliases?.length
+          ? { ExtraHosts: pod.spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)) }
+          : {}),
       },
     },
   };
