@@ -14,7 +14,7 @@ export interface TestEnv {
   /** The container engine for the docker backend and the test images in the local registry. */
   engine: { dockerHost: string; registry: string; images: { busybox: string; debian: string } };
   /** Components the setup started itself, which teardown stops again. */
-  startedHere: { cluster: boolean };
+  startedHere: { cluster: boolean; engine: boolean };
 }
 
 export const testEnvFile = join(localDir, 'test-env.json');

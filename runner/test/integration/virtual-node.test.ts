@@ -10,7 +10,7 @@ import type { KubeClients } from '../../src/kube/client.js';
 import { readTestEnv, type TestEnv } from '../harness/env.js';
 import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
 import { kubectl } from '../harness/kubectl.js';
-import { freePort, NodeProcess } from '../harness/node-process.js';
+import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
 import { virtualPod } from '../harness/pods.js';
 
 jest.setTimeout(180_000);

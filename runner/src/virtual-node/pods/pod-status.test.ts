@@ -70,6 +70,23 @@ describe('buildPodStatus', () => {
     expect(done.phase).toBe('Succeeded');
     expect(done.conditions?.find((x) => x.type === 'Ready')?.reason).toBe('PodCompleted');
   });
+  it('never regresses a terminated container or a terminal phase (restartPolicy Never)', () => {
+    const p = pod('Never');
+    p.status = buildPodStatus(
+      p,
+      { initContainers: [], containers: [c('a', 'terminated', 128), c('b', 'terminated', 0)] },
+      '127.0.0.1',
+    );
+    expect(p.status.phase).toBe('Failed');
+    const after = buildPodStatus(
+      p,
+      { initContainers: [], containers: [c('a', 'waiting'), c('b', 'terminated', 0)] },
+      '127.0.0.1',
+    );
+    expect(after.phase).toBe('Failed');
+    expect(after.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(128);
+  });
+
   it('marks containers behind an init container as PodInitializing', () => {
     const w = waitingContainers(pod('Never', true));
     expect(w.initContainers[0]?.reason).toBe('ContainerCreating');

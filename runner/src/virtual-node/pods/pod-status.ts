@@ -93,8 +93,26 @@ function condition(
   };
 }
 
+/**
+ * A container that terminated and will not be restarted stays terminated, even if the backend later forgets why
+ * (an engine does not persist start errors across restarts): the API server rejects the regression, as it rejects
+ * leaving a terminal pod phase.
+ */
+function keepTerminal(
+  pod: V1Pod,
+  previous: V1ContainerStatus[] | undefined,
+  states: V1ContainerStatus[],
+): V1ContainerStatus[] {
+  if ((pod.spec?.restartPolicy ?? 'Always') === 'Always') return states;
+  return states.map((c) => {
+    const prior = previous?.find((p) => p.name === c.name);
+    return prior?.state?.terminated && !c.state?.terminated ? prior : c;
+  });
+}
+
 export function buildPodStatus(pod: V1Pod, s: BackendPodStatus, hostIP: string, now = new Date()): V1PodStatus {
-  const phase = derivePhase(pod, s);
+  const priorPhase = pod.status?.phase;
+  const phase = priorPhase === 'Succeeded' || priorPhase === 'Failed' ? priorPhase : derivePhase(pod, s);
   const initDone = s.initContainers.every((c) => c.state === 'terminated' && c.exitCode === 0);
   const running = s.containers.length > 0 && s.containers.every((c) => c.state === 'running');
   const terminal = phase === 'Succeeded' || phase === 'Failed';
@@ -121,8 +139,16 @@ export function buildPodStatus(pod: V1Pod, s: BackendPodStatus, hostIP: string, 
       ),
       condition('PodScheduled', true, now, previous),
     ],
-    ...(s.initContainers.length ? { initContainerStatuses: s.initContainers.map(containerStatus) } : {}),
-    containerStatuses: s.containers.map(containerStatus),
+    ...(s.initContainers.length
+      ? {
+          initContainerStatuses: keepTerminal(
+            pod,
+            pod.status?.initContainerStatuses,
+            s.initContainers.map(containerStatus),
+          ),
+        }
+      : {}),
+    containerStatuses: keepTerminal(pod, pod.status?.containerStatuses, s.containers.map(containerStatus)),
     qosClass: pod.status?.qosClass ?? 'BestEffort',
   };
 }

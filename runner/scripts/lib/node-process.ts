@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { localDir, repoRoot } from '../../scripts/lib/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { localDir, repoRoot } from './paths.js';
 import type { KubeClients } from '../../src/kube/client.js';
-import { eventually } from './kube.js';
 
 export const bundlePath = join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs');
 
@@ -67,15 +67,21 @@ export class NodeProcess {
     this.child.stderr?.pipe(out);
   }
 
-  /** Waits until the Node object reports Ready with a fresh heartbeat. */
-  async waitReady(kube: KubeClients, since = new Date(Date.now() - 1000)): Promise<void> {
-    await eventually(`node ${this.opts.nodeName} Ready`, async () => {
-      const node = await kube.core.readNode({ name: this.opts.nodeName });
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-      return ready?.status === 'True' && new Date(ready.lastHeartbeatTime!).getTime() >= since.getTime() - 1000
-        ? true
-        : undefined;
-    });
+  /** Waits until the Node object reports Ready with a fresh heartbeat (written after `since`). */
+  async waitReady(kube: KubeClients, since = new Date(Date.now() - 1000), timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`node process ${this.opts.nodeName} exited; see ${this.logFile}`);
+      const node = await kube.core.readNode({ name: this.opts.nodeName }).catch(() => undefined);
+      const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status === 'True' && new Date(ready.lastHeartbeatTime!).getTime() >= since.getTime() - 1000) return;
+      await sleep(200);
+    }
+    throw new Error(`node ${this.opts.nodeName} not Ready after ${timeoutMs} ms; see ${this.logFile}`);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
