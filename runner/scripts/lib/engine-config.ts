@@ -29,6 +29,9 @@ runtime = "runc"
 # No systemd as PID 1 on these machines.
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+# File locks under tmp_dir instead of the machine-wide /dev/shm/libpod_lock segment, which a system Podman shares
+# (a state refresh of one engine would free the other's locks).
+lock_type = "file"
 events_logfile_path = ${q(join(layout.runDir, 'events', 'events.log'))}
 tmp_dir = ${q(join(layout.runDir, 'libpod'))}
 # Keep libpod's database and volumes inside our own store, not the machine's /var/lib/containers.

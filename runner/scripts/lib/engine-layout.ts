@@ -10,6 +10,7 @@
  * (push to the local registry, pull).
  */
 import { join } from 'node:path';
+import { InvalidInput } from '../../src/errors.js';
 import { cacheDir, localDir } from './paths.js';
 
 export const engineDir = join(localDir, 'engine');
@@ -18,7 +19,7 @@ export const registryPort = (): number => {
   const raw = process.env.ECI_VIRTUAL_REGISTRY_PORT ?? '5001';
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`ECI_VIRTUAL_REGISTRY_PORT must be a TCP port number, got "${raw}"`);
+    throw new InvalidInput(`ECI_VIRTUAL_REGISTRY_PORT must be a TCP port number, got "${raw}"`);
   }
   return port;
 };

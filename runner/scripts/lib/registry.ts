@@ -2,6 +2,7 @@
  * The local image registry: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1, plain HTTP, no auth, its
  * storage in `.local/engine/registry`. Test images are pushed here so the engine pulls them like any real image.
  */
+import { Conflict } from '../../src/errors.js';
 import { layout, registryAddress, registryPort } from './engine-layout.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 import { findTool, requireTools } from './tools.js';
@@ -33,12 +34,15 @@ export async function ensureRegistry(configChanged: boolean, log: (msg: string) 
   }
   if (pid === undefined) {
     if (await registryHealthy()) {
-      throw new Error(
+      throw new Conflict(
         `something else already serves a registry on ${registryAddress()}; stop it or set ECI_VIRTUAL_REGISTRY_PORT`,
       );
     }
     log(`starting docker-registry on ${registryAddress()}`);
-    pid = startDetached(registryProcess, findTool('docker-registry') ?? 'docker-registry', ['serve', layout.registryConf]);
+    pid = startDetached(registryProcess, findTool('docker-registry') ?? 'docker-registry', [
+      'serve',
+      layout.registryConf,
+    ]);
   }
   await waitUntil(`the registry to answer on http://${registryAddress()}/v2/`, registryHealthy, {
     timeoutMs: 30_000,

@@ -14,7 +14,10 @@ export interface HttpTarget {
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The body as UTF-8 text. */
   body: string;
+  /** The body's bytes (Docker's multiplexed streams are binary). */
+  raw: Buffer;
 }
 
 export interface HttpCall {
@@ -43,9 +46,10 @@ export function request(target: HttpTarget, path: string, call: HttpCall = {}): 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+        });
         res.on('error', () => resolve(undefined));
       },
     );

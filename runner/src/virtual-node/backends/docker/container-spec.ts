@@ -177,6 +177,8 @@ export function planPod(prepared: PreparedPod, opts: { nodeName: string; infraIm
       StdinOnce: c.stdinOnce ?? false,
       AttachStdin: false,
       Labels: { ...base, [LABEL.role]: role, [LABEL.container]: c.name, [LABEL.index]: String(index) },
+      // Podman gives each container joining a network namespace its own hostname unless told otherwise.
+      Hostname: ref.name.slice(0, 63),
       HostConfig: {
         NetworkMode: `container:${infraName}`,
         IpcMode: `container:${infraName}`,

@@ -150,7 +150,8 @@ export class DockerBackend implements Backend {
       });
       return res.Id;
     } catch (err) {
-      if (err instanceof Conflict) {
+      // Docker answers 409 for a duplicate name; Podman 4.3 answers 500 "... already in use".
+      if (err instanceof Conflict || /already in use/i.test((err as Error).message)) {
         const existing = await this.engine.json<ContainerInspect>('GET', `/containers/${c.name}/json`);
         return existing.Id;
       }

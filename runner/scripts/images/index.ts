@@ -1,0 +1,9 @@
+/** The test images `yarn engine up` provides, by their key in env.json's `images`. */
+import { busybox } from './busybox.js';
+import { debian } from './debian.js';
+import type { ImageRecipe } from './recipe.js';
+
+export const IMAGE_NAMES = ['busybox', 'debian'] as const;
+export type ImageName = (typeof IMAGE_NAMES)[number];
+
+export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian };
