@@ -7,6 +7,7 @@ import { describeError } from '../src/errors.js';
 import { loadKubeConfig, makeClients } from '../src/kube/client.js';
 import { ensureCluster, stopCluster } from './lib/cluster.js';
 import { ensureEngine, stopEngine } from './lib/engine.js';
+import { installDeps } from './lib/install-deps.js';
 import { ensureLocalNode, LOCAL_NODE_NAME, stopLocalNode } from './lib/local-node.js';
 import { $ } from 'zx';
 
@@ -19,6 +20,7 @@ const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
 };
 
 async function up(): Promise<void> {
+  await step('system packages', () => installDeps());
   const engine = await step('container engine and registry', () => ensureEngine());
   const cluster = await step('Kubernetes control plane', () => ensureCluster(() => undefined));
   await step(`virtual node "${LOCAL_NODE_NAME}"`, () => ensureLocalNode(cluster, engine));

@@ -6,10 +6,12 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { engineStatus, ensureEngine } from '../../scripts/lib/engine.js';
 import { buildBundle } from '../../scripts/lib/bundle.js';
+import { installDeps } from '../../scripts/lib/install-deps.js';
 import { clusterStatus, ensureCluster, KUBE_VERSION } from '../../scripts/lib/cluster.js';
 import { testEnvFile, type TestEnv } from './env.js';
 
 export async function globalSetup(): Promise<void> {
+  await installDeps();
   await buildBundle();
   const wasRunning = (await clusterStatus()).every((c) => c.healthy);
   const before = await engineStatus();
