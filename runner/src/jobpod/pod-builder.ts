@@ -67,6 +67,8 @@ export interface JobPodInput {
   placement: 'virtual' | 'any';
   /** Pin the pod to one node (by hostname label). */
   nodeName?: string;
+  /** Containers for `uses: docker://image` steps: idle like the job container, sharing the workspace. */
+  stepContainers?: { name: string; image: string }[];
   /** Add the idle kaniko container (image builds); filled in by the kaniko feature. */
   kaniko?: { image: string };
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
@@ -136,6 +138,14 @@ export function buildJobPod(input: JobPodInput): V1Pod {
         },
       ]
     : [];
+  const stepContainers: V1Container[] = (input.stepContainers ?? []).map((c) => ({
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: pullPolicy,
+    command: IDLE_COMMAND,
+    workingDir: PATHS.workspace,
+    volumeMounts: job.volumeMounts,
+  }));
   const volumes: V1Volume[] = [
     { name: 'work', emptyDir: {} },
     { name: 'github', emptyDir: {} },
@@ -187,7 +197,7 @@ export function buildJobPod(input: JobPodInput): V1Pod {
         ? { nodeSelector: { 'kubernetes.io/hostname': input.nodeName } }
         : {}),
       tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-      containers: [job, ...serviceContainers, ...kaniko],
+      containers: [job, ...serviceContainers, ...stepContainers, ...kaniko],
       volumes,
     },
   };
