@@ -53,6 +53,11 @@ export class DockerBackend implements Backend {
   private readonly sequences = new Map<string, AbortController>();
   /** Start failures the engine does not keep in inspect output (by container id). */
   private readonly startErrors = new Map<string, string>();
+  /**
+   * Each pod's containers, by uid: status syncs inspect them directly instead of a filtered list call, whose cost
+   * grows with everything else on the engine. Filled on create or the first list; dropped on delete or a 404.
+   */
+  private readonly known = new Map<string, ContainerSummary[]>();
 
   constructor(private readonly opts: DockerBackendOptions) {
     this.engine = new EngineClient(opts.host);
@@ -122,6 +127,10 @@ export class DockerBackend implements Backend {
       ids.set(c, await this.create(c));
       this.event(ref, 'Normal', 'Created', `Created container: ${c.container}`, c.container);
     }
+    this.known.set(ref.uid, [
+      { Id: infraId, Labels: plan.infra.body.Labels },
+      ...[...ids].map(([c, id]) => ({ Id: id, Labels: c.body.Labels })),
+    ]);
     this.changed(ref);
     const sequence = new AbortController();
     signal.addEventListener('abort', () => sequence.abort(), { once: true });
@@ -209,6 +218,7 @@ export class DockerBackend implements Backend {
 
   async deletePod(ref: PodRef, gracePeriodSeconds: number): Promise<void> {
     this.sequences.get(ref.uid)?.abort();
+    this.known.delete(ref.uid);
     const containers = await this.containersOf(ref.uid);
     const infra = containers.filter((c) => c.Labels?.[LABEL.role] === 'infra');
     const others = containers.filter((c) => c.Labels?.[LABEL.role] !== 'infra');
@@ -247,7 +257,8 @@ export class DockerBackend implements Backend {
     let startTime: Date | undefined;
     const init: [number, ContainerRuntimeState][] = [];
     const app: [number, ContainerRuntimeState][] = [];
-    inspected.forEach((inspect, i) => {
+    inspected.forEach((found, i) => {
+      const inspect = found ?? undefined;
       const labels = containers[i]!.Labels ?? {};
       if (labels[LABEL.role] === 'infra') {
         ip = podIP(inspect);

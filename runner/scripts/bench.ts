@@ -1,0 +1,24 @@
+/**
+ * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
+ * baselines measured in the same run). `yarn bench node|exec|job` runs one part; default all.
+ */
+import { describeError } from '../src/errors.js';
+import { nodeBench } from './bench/node-bench.js';
+import { buildBundle } from './lib/bundle.js';
+import { ensureCluster } from './lib/cluster.js';
+import { ensureEngine } from './lib/engine.js';
+
+async function main(): Promise<void> {
+  const parts = process.argv.slice(2);
+  const want = (p: string) => parts.length === 0 || parts.includes(p);
+  await buildBundle();
+  const engine = await ensureEngine();
+  const cluster = await ensureCluster(() => undefined);
+  console.log(`eci-virtual benchmarks — Kubernetes ${cluster.version}, engine ${engine.dockerHost}\n`);
+  if (want('node')) await nodeBench(cluster, engine, { pods: Number(process.env.BENCH_PODS ?? 200) });
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${describeError(err)}`);
+  process.exit(1);
+});
