@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { KubeClients } from '../../src/kube/client.js';
 import { readTestEnv, type TestEnv } from '../harness/env.js';
@@ -203,6 +204,46 @@ describe('virtual node (docker backend)', () => {
     expect(events.items.some((e) => /failed to start container/.test(e.message ?? ''))).toBe(true);
   });
 
+  it('runs `kubectl exec` through the API server: stdin, separate stdout/stderr and the exit code', async () => {
+    await create(pod('shell', [{ name: 'main', command: ['sleep', '300'] }]));
+    await phase('shell', ['Running']);
+    const res = await kubectl(['-n', ns, 'exec', '-i', 'shell', '--', 'sh', '-c', 'cat; echo to-stderr >&2; exit 3'], {
+      input: 'hi\n',
+    });
+    expect(res.stdout).toBe('hi\n');
+    expect(res.stderr).toContain('to-stderr');
+    expect(res.stderr).toContain('command terminated with exit code 3');
+    expect(res.code).toBe(3);
+    const ok = await kubectl(['-n', ns, 'exec', 'shell', '--', 'echo', 'fine']);
+    expect([ok.code, ok.stdout]).toEqual([0, 'fine\n']);
+    const missing = await kubectl(['-n', ns, 'exec', 'shell', '-c', 'nope', '--', 'true']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/container nope is not valid/);
+  });
+
+  it('gives `kubectl exec -it` a real tty', async () => {
+    await phase('shell', ['Running']);
+    // `script` provides the pseudo-terminal kubectl needs for -t.
+    const env = readTestEnv();
+    const res = await runScript(
+      `${env.kubectl} --kubeconfig ${env.kubeconfig} -n ${ns} exec -it shell -- sh -c 'tty; exit 4'`,
+    );
+    expect(res.output).toMatch(/\/dev\/pts\/\d+/);
+    expect(res.output).toContain('command terminated with exit code 4');
+  });
+
+  it('streams the main process with `kubectl attach` and reports its exit code', async () => {
+    await create(
+      pod('attached', [
+        { name: 'main', command: ['sh', '-c', 'sleep 2; for i in 1 2 3; do echo tick $i; sleep 1; done; exit 6'] },
+      ]),
+    );
+    await phase('attached', ['Running']);
+    const res = await kubectl(['-n', ns, 'attach', 'attached'], { timeoutMs: 30_000 });
+    expect(res.stdout).toContain('tick 3');
+    expect(res.code).toBe(6);
+  });
+
   it('deletes the containers and then the object on `kubectl delete pod`', async () => {
     await create(pod('doomed', [{ name: 'main', command: ['sleep', '300'] }]));
     await phase('doomed', ['Running']);
@@ -223,6 +264,21 @@ describe('virtual node (docker backend)', () => {
     expect((await engineContainers('survivor')).length).toBe(2); // adopted, not duplicated
   });
 });
+
+function runScript(command: string): Promise<{ output: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ output, code });
+    });
+    child.stdin.end();
+  });
+}
 
 async function fetchEngine(env: TestEnv, path: string): Promise<unknown> {
   const http = await import('node:http');
