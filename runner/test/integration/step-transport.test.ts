@@ -1,0 +1,139 @@
+/**
+ * The step transport against the real path: client-node exec → API server → our kubelet API → engine. One exec per
+ * step, durable output, and the fault case: the virtual node process is killed mid-step and restarted; the step
+ * still completes with every line exactly once and its true exit code.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildJobPod, JOB_CONTAINER, PATHS } from '../../src/jobpod/pod-builder.js';
+import { stepWrapper } from '../../src/jobpod/step-script.js';
+import { runStep, type StepTarget } from '../../src/jobpod/step-transport/step-runner.js';
+import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
+import type { KubeClients } from '../../src/kube/client.js';
+import { KubeExec } from '../../src/kube/exec.js';
+import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { readTestEnv } from '../harness/env.js';
+import { createTestNamespace, deleteNamespace, testClients } from '../harness/kube.js';
+
+jest.setTimeout(180_000);
+
+describe('step transport (one exec per step, durable logs)', () => {
+  let kube: KubeClients;
+  let ns: string;
+  let node: NodeProcess;
+  let exec: KubeExec;
+  const nodeName = `evk-steps-${randomBytes(3).toString('hex')}`;
+  const podName = 'job';
+  let n = 0;
+  const target = (): StepTarget => ({
+    pod: { namespace: ns, name: podName },
+    container: JOB_CONTAINER,
+    dir: `${PATHS.steps}/${n++}`,
+  });
+  const wrapper = (dir: string, script: string) =>
+    stepWrapper({
+      dir,
+      script,
+      shell: 'bash',
+      env: [['STEP_VAR', 'step value']],
+      workingDirectory: PATHS.workspace,
+      path: [],
+    });
+
+  beforeAll(async () => {
+    const env = readTestEnv();
+    kube = testClients();
+    exec = new KubeExec(kube);
+    ns = await createTestNamespace(kube, 'steps');
+    node = new NodeProcess({
+      nodeName,
+      kubeconfig: env.kubeconfig,
+      dockerHost: env.engine.dockerHost,
+      infraImage: env.engine.images.busybox,
+      port: await freePort(),
+      extraArgs: ['--delete-node-on-shutdown'],
+    });
+    node.start();
+    await node.waitReady(kube);
+    const pod = buildJobPod({
+      name: podName,
+      namespace: ns,
+      runId: '1',
+      jobId: 'build',
+      jobImage: env.engine.images.debian,
+      sharedEnv: [
+        ['SHARED_VAR', 'from the annotation'],
+        ['GITHUB_WORKSPACE', `${PATHS.workspace}/repo/repo`],
+      ],
+      placement: 'virtual',
+      nodeName,
+    });
+    await kube.core.createNamespacedPod({ namespace: ns, body: pod });
+    await waitForRunning(kube, ns, podName, { timeoutMs: 60_000 });
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(kube, ns);
+    for (
+      let i = 0;
+      i < 60 &&
+      (await kube.core.readNamespace({ name: ns }).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await sleep(500);
+    await node.stop();
+  });
+
+  it('runs a step with one exec: output, shared and step env, GITHUB_OUTPUT and the exit code', async () => {
+    const t = target();
+    let output = '';
+    const res = await runStep(exec, t, {
+      wrapper: wrapper(
+        t.dir,
+        'echo "$SHARED_VAR / $STEP_VAR"\necho "result=42" >> "$GITHUB_OUTPUT"\necho oops >&2\nexit 7',
+      ),
+      onOutput: (c) => (output += c.toString()),
+    });
+    expect(output).toBe('from the annotation / step value\noops\n');
+    expect(res).toMatchObject({ exitCode: 7, execs: 1, files: { output: 'result=42\n' } });
+  });
+
+  it('keeps a failing step red with `set -eo pipefail` semantics of bash', async () => {
+    const t = target();
+    const res = await runStep(exec, t, {
+      wrapper: wrapper(t.dir, 'false | true\necho never'),
+      onOutput: () => undefined,
+    });
+    expect(res.exitCode).toBe(1);
+  });
+
+  it('survives the virtual node being killed mid-step: full output once, true exit code', async () => {
+    const t = target();
+    const lines: string[] = [];
+    let buffer = '';
+    const running = runStep(exec, t, {
+      wrapper: wrapper(t.dir, 'for i in $(seq 1 8); do echo "line $i"; sleep 0.5; done\nexit 5'),
+      onOutput: (c) => {
+        buffer += c.toString();
+        const parts = buffer.split('\n');
+        buffer = parts.pop() ?? '';
+        lines.push(...parts);
+      },
+      maxReconnects: 12,
+    });
+    await sleep(1_500);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(8);
+    await node.kill();
+    await sleep(500);
+    node.start();
+    const res = await running;
+    expect(lines).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'line 6', 'line 7', 'line 8']);
+    expect(res.exitCode).toBe(5);
+    expect(res.execs).toBeGreaterThan(1);
+  });
+});
