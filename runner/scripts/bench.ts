@@ -3,6 +3,7 @@
  * baselines measured in the same run). `yarn bench node|exec|job` runs one part; default all.
  */
 import { describeError } from '../src/errors.js';
+import { execBench } from './bench/exec-bench.js';
 import { nodeBench } from './bench/node-bench.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const cluster = await ensureCluster(() => undefined);
   console.log(`eci-virtual benchmarks — Kubernetes ${cluster.version}, engine ${engine.dockerHost}\n`);
   if (want('node')) await nodeBench(cluster, engine, { pods: Number(process.env.BENCH_PODS ?? 200) });
+  if (want('exec')) await execBench(cluster, engine);
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,8 @@ export interface Authorizer {
 }
 
 const CACHE_MS = 60_000;
+/** Denials are cached briefly so a fix in RBAC takes effect quickly (the kubelet does the same: 5 min vs 30 s). */
+const DENIED_CACHE_MS = 5_000;
 
 /** Maps a kubelet API path to the `nodes/<subresource>` the kubelet checks. */
 export function subresourceFor(path: string): string {
@@ -93,10 +95,11 @@ export class KubeAuthorizer implements Authorizer {
           },
         },
       });
+      const allowed = review.status?.allowed === true;
       decision = {
-        allowed: review.status?.allowed === true,
+        allowed,
         reason: review.status?.reason ?? '',
-        until: Date.now() + CACHE_MS,
+        until: Date.now() + (allowed ? CACHE_MS : DENIED_CACHE_MS),
       };
       this.decisions.set(key, decision);
     }

@@ -1,0 +1,105 @@
+/**
+ * Exec round trip: `kubectl exec` and an API-level exec (client-node → API server → our kubelet → engine) against
+ * the baselines measured in the same run: `podman exec` (CLI) and a raw Engine API exec on the socket.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
+import { KubeExec } from '../../src/kube/exec.js';
+import { EngineClient } from '../../src/virtual-node/backends/docker/engine-client.js';
+import { execInContainer } from '../../src/virtual-node/backends/docker/docker-streams.js';
+import type { ClusterInfo } from '../lib/cluster.js';
+import type { EngineEnv } from '../lib/engine.js';
+import { freePort, NodeProcess } from '../lib/node-process.js';
+import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
+import { ms, percentile, report } from './stats.js';
+
+const run = promisify(execFile);
+
+async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30): Promise<void> {
+  const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
+  const nodeName = `evk-bench-${randomBytes(2).toString('hex')}`;
+  const node = new NodeProcess({
+    nodeName,
+    kubeconfig: cluster.kubeconfig,
+    dockerHost: engine.dockerHost,
+    infraImage: engine.images.busybox,
+    port: await freePort(),
+    extraArgs: ['--delete-node-on-shutdown'],
+  });
+  const ns = `bench-${randomBytes(2).toString('hex')}`;
+  await kube.core.createNamespace({ body: { metadata: { name: ns } } });
+  node.start();
+  try {
+    await node.waitReady(kube);
+    await kube.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'target' },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': nodeName },
+          tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }],
+          automountServiceAccountToken: false,
+          containers: [
+            { name: 'main', image: engine.images.busybox, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+          ],
+        },
+      },
+    });
+    await waitForRunning(kube, ns, 'target', { timeoutMs: 60_000 });
+    const engineClient = new EngineClient(engine.dockerHost);
+    const containers = await engineClient.json<{ Id: string }[]>('GET', '/containers/json', {
+      query: { filters: JSON.stringify({ label: [`eci-virtual.dev/node=${nodeName}`, 'eci-virtual.dev/role=app'] }) },
+    });
+    const id = containers[0]!.Id;
+    const sink = { stdout: () => undefined, stderr: () => undefined };
+    const apiExec = new KubeExec(kube);
+    const kubectl = await time(n, () =>
+      run(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, '-n', ns, 'exec', 'target', '--', 'true']),
+    );
+    const podman = await time(n, () => run('podman', ['--url', engine.dockerHost, 'exec', id, 'true']));
+    const api = await time(n, () => apiExec.exec({ namespace: ns, name: 'target' }, 'main', ['true'], sink));
+    const raw = await time(n, () =>
+      execInContainer(engineClient, id, ['true'], { tty: false }, new AbortController().signal),
+    );
+    engineClient.close();
+    const p50 = (v: number[]) => percentile(v, 50);
+    report(
+      'kubectl exec round trip p50 (via API server)',
+      ms(p50(kubectl)),
+      '≤ 50 ms',
+      `podman exec p50 ${ms(p50(podman))} → ${(p50(kubectl) / p50(podman)).toFixed(2)}×`,
+    );
+    report(
+      'API exec round trip p50 (client-node)',
+      ms(p50(api)),
+      undefined,
+      `engine API exec p50 ${ms(p50(raw))} → ${(p50(api) / p50(raw)).toFixed(2)}×`,
+    );
+  } finally {
+    await kube.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    for (
+      let i = 0;
+      i < 120 &&
+      (await kube.core.readNamespace({ name: ns }).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 500));
+    await node.stop();
+  }
+}
