@@ -1,14 +1,17 @@
 /**
  * `yarn demo` — the main job on an embedded local cluster: brings up the control plane, the container engine and a
- * virtual node (each only if not already running), then runs a job pod on the virtual node and shows its output.
+ * virtual node (each only if not already running), then runs the demo workflow (runner/examples/workflows/demo.yml)
+ * with `eci-virtual run`: one pod per matrix leg on the virtual node, steps exec'd into it.
  * `yarn demo down` stops everything it started.
  */
 import { describeError } from '../src/errors.js';
-import { loadKubeConfig, makeClients } from '../src/kube/client.js';
+import { join } from 'node:path';
+import { buildBundle } from './lib/bundle.js';
 import { ensureCluster, stopCluster } from './lib/cluster.js';
 import { ensureEngine, stopEngine } from './lib/engine.js';
 import { installDeps } from './lib/install-deps.js';
 import { ensureLocalNode, LOCAL_NODE_NAME, stopLocalNode } from './lib/local-node.js';
+import { repoRoot } from './lib/paths.js';
 import { $ } from 'zx';
 
 const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -21,49 +24,21 @@ const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
 
 async function up(): Promise<void> {
   await step('system packages', () => installDeps());
+  await step('eci-virtual bundle', () => buildBundle());
   const engine = await step('container engine and registry', () => ensureEngine());
   const cluster = await step('Kubernetes control plane', () => ensureCluster(() => undefined));
   await step(`virtual node "${LOCAL_NODE_NAME}"`, () => ensureLocalNode(cluster, engine));
   const kubectl = (...args: string[]) =>
     $({ stdio: 'inherit' })`${cluster.kubectl} --kubeconfig ${cluster.kubeconfig} ${args}`;
   await kubectl('get', 'nodes', '-o', 'wide');
-  const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const name = `demo-${Date.now().toString(36)}`;
-  await step(`job pod ${name} on the virtual node`, async () => {
-    await kube.core.createNamespacedPod({
-      namespace: 'default',
-      body: {
-        metadata: { name, labels: { app: 'eci-virtual-demo' } },
-        spec: {
-          restartPolicy: 'Never',
-          terminationGracePeriodSeconds: 2,
-          nodeSelector: { type: 'virtual-kubelet' },
-          tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-          containers: [
-            {
-              name: 'job',
-              image: engine.images.debian,
-              imagePullPolicy: 'IfNotPresent',
-              command: [
-                'bash',
-                '-c',
-                'echo "hello from $(hostname) on node $NODE"; git --version; node --version; uname -sr',
-              ],
-              env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-            },
-          ],
-        },
-      },
-    });
-    for (let i = 0; i < 600; i++) {
-      const pod = await kube.core.readNamespacedPod({ namespace: 'default', name });
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return pod.status.phase;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`pod ${name} did not finish in 2 minutes`);
-  });
-  await kubectl('logs', name);
-  await kube.core.deleteNamespacedPod({ namespace: 'default', name });
+  console.error(`\n▸ eci-virtual run runner/examples/workflows/demo.yml\n`);
+  const run = await $({
+    cwd: repoRoot,
+    stdio: 'inherit',
+    nothrow: true,
+    env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ECI_VIRTUAL_DEFAULT_IMAGE: engine.images.debian },
+  })`node ${join(repoRoot, 'runner', 'bin', 'eci-virtual.js')} run runner/examples/workflows/demo.yml --secret DEMO_TOKEN=not-really-secret`;
+  if (run.exitCode !== 0) process.exitCode = run.exitCode ?? 1;
   console.error(
     `\nThe local cluster keeps running. export KUBECONFIG=${cluster.kubeconfig}; stop everything with: yarn demo down`,
   );

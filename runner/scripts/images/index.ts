@@ -1,9 +1,10 @@
 /** The test images `yarn engine up` provides, by their key in env.json's `images`. */
 import { busybox } from './busybox.js';
 import { debian } from './debian.js';
+import { httpService } from './http-service.js';
 import type { ImageRecipe } from './recipe.js';
 
-export const IMAGE_NAMES = ['busybox', 'debian'] as const;
+export const IMAGE_NAMES = ['busybox', 'debian', 'httpService'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
-export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian };
+export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian, httpService };

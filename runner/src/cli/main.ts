@@ -1,11 +1,15 @@
 /** The `eci-virtual` command: thin dispatch to the commands; errors print as one actionable line. */
 import { describeError, EciVirtualError } from '../errors.js';
 import { nodeCommand, nodeUsage } from './node-command.js';
+import { runCommand, runUsage } from './run-command.js';
 
 const usage = `eci-virtual <command> [options]
 
 commands:
+  run         run a workflow's jobs, each as one pod on a virtual node
   node        run a virtual node (virtual-kubelet) backed by a container engine or ECI
+
+${runUsage}
 
 ${nodeUsage}`;
 
@@ -14,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'node':
       return nodeCommand(rest);
+    case 'run':
+      return runCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -36,9 +36,9 @@ export class HumanRenderer implements JobReporter {
   podRunning(ms: number): void {
     this.write(this.dim(`  pod running after ${seconds(ms)}\n`));
   }
-  stepStarted(index: number, name: string): void {
+  stepStarted(_index: number, name: string): void {
     this.prefix = '';
-    this.write(`${this.bold(`▶ ${name}`)} ${this.dim(`[step ${index + 1}]`)}\n`);
+    this.write(`${this.bold(`▶ ${name}`)}\n`);
   }
   stepLine(_index: number, line: string, command?: WorkflowCommand): void {
     if (!command) return this.write(`  ${this.prefix}${line}\n`);
@@ -99,7 +99,7 @@ export class HumanRenderer implements JobReporter {
         ),
       );
     }
-    for (const s of r.steps) {
+    for (const [row, s] of r.steps.entries()) {
       const state =
         s.outcome === 'skipped'
           ? this.dim('skipped')
@@ -109,7 +109,7 @@ export class HumanRenderer implements JobReporter {
               ? this.yellow('failure (ignored)')
               : this.red(s.conclusion);
       this.write(
-        `  ${String(s.index + 1).padStart(2)}. ${s.name.padEnd(40)} ${state}${s.outcome === 'skipped' ? '' : this.dim(` ${seconds(s.durationMs)}`)}\n`,
+        `  ${String(row + 1).padStart(2)}. ${s.name.padEnd(44)} ${state}${s.outcome === 'skipped' ? '' : this.dim(` ${seconds(s.durationMs)}`)}\n`,
       );
     }
   }

@@ -51,6 +51,12 @@ export class JobRunner {
   private readonly masker = new Masker();
   private readonly commands = new CommandParser();
   private readonly steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
+  /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
+  private readonly scoped = new Map<
+    string,
+    Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }>
+  >();
+  private readonly scopeInputs = new Map<string, Record<string, string>>();
   private readonly env = new Map<string, string>();
   private path: string[] = [];
   private status: JobStatus = 'success';
@@ -59,7 +65,7 @@ export class JobRunner {
     for (const v of Object.values(o.secrets ?? {})) this.masker.add(v);
   }
 
-  private contexts(extra: Contexts = {}): Contexts {
+  private contexts(extra: Contexts = {}, scope?: StepSpec['scope']): Contexts {
     const repoName = this.o.repository.split('/').pop() ?? 'repo';
     return {
       github: {
@@ -79,7 +85,7 @@ export class JobRunner {
       },
       env: Object.fromEntries(this.env),
       matrix: this.o.job.matrix ?? {},
-      steps: this.steps,
+      steps: scope ? (this.scoped.get(scope.id) ?? {}) : this.steps,
       job: { status: this.status },
       runner: {
         os: 'Linux',
@@ -90,9 +96,10 @@ export class JobRunner {
         environment: 'self-hosted',
       },
       secrets: this.o.secrets ?? {},
-      inputs: {},
+      inputs: scope ? this.inputsOf(scope) : {},
       needs: {},
-      strategy: {},
+      strategy: this.o.job.strategy ?? {},
+      vars: {},
       ...extra,
     };
   }
@@ -152,6 +159,20 @@ export class JobRunner {
     const secretName = `${podName}-secrets`;
     let hasSecrets = false;
     reporter.jobStarted({ id: job.id, name: job.name, pod: podName });
+    if (job.if && !this.o.expressions.condition(job.if, this.contexts(), 'success')) {
+      clearTimeout(jobTimer);
+      this.o.signal?.removeEventListener('abort', onCancel);
+      const skipped: JobResult = {
+        job: job.id,
+        name: job.name,
+        conclusion: 'skipped',
+        pod: podName,
+        steps: [],
+        timings: { totalMs: 0 },
+      };
+      reporter.jobFinished(skipped);
+      return skipped;
+    }
     try {
       for (const [k, v] of this.baseEnv()) this.env.set(k, v);
       for (const [k, v] of Object.entries({ ...job.env, ...job.containerEnv, ...this.o.env }))
@@ -230,7 +251,10 @@ export class JobRunner {
       });
       for (let i = 0; i < job.steps.length; i++) {
         const step = job.steps[i]!;
-        if (i === 0) timings.firstStepMs = Date.now() - started;
+        if (step.compositeEnd) {
+          this.endComposite(step.compositeEnd);
+          continue;
+        }
         const result = await this.runOneStep(
           i,
           step,
@@ -283,8 +307,8 @@ export class JobRunner {
   ): Promise<StepResult> {
     const { expressions, reporter } = this.o;
     const started = Date.now();
-    const ctx = this.contexts();
-    const name = this.masker.mask(expressions.interpolate(step.name, ctx));
+    const ctx = this.contexts({}, step.scope);
+    const name = this.masker.mask(expressions.interpolate(step.name, this.contexts()));
     const skipped = (why?: string): StepResult => {
       const r: StepResult = {
         index,
@@ -296,7 +320,7 @@ export class JobRunner {
         execs: 0,
         ...(why ? { error: why } : {}),
       };
-      if (step.id) this.steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+      if (step.id) this.stepsFor(step)[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
       reporter.stepFinished(r);
       return r;
     };
@@ -314,12 +338,15 @@ export class JobRunner {
     let env: [string, string][];
     let workingDirectory: string;
     try {
-      const stepCtx = this.contexts();
+      const stepCtx = this.contexts({}, step.scope);
       const stepEnv = Object.entries(step.env ?? {}).map(
         ([k, v]) => [k, expressions.interpolate(v, stepCtx)] as [string, string],
       );
       env = [...this.addedEnv(), ...stepEnv];
-      const withEnv = this.contexts({ env: { ...Object.fromEntries(this.env), ...Object.fromEntries(stepEnv) } });
+      const withEnv = this.contexts(
+        { env: { ...Object.fromEntries(this.env), ...Object.fromEntries(stepEnv) } },
+        step.scope,
+      );
       script = step.container
         ? dockerStepScript(step.container, (t) => expressions.interpolate(t, withEnv))
         : expressions.interpolate(step.run ?? '', withEnv);
@@ -387,11 +414,48 @@ export class JobRunner {
     }
   }
 
+  /** A composite action's inputs, evaluated once with the caller's contexts when its first step runs. */
+  private inputsOf(scope: NonNullable<StepSpec['scope']>): Record<string, string> {
+    let inputs = this.scopeInputs.get(scope.id);
+    if (!inputs) {
+      const outer = this.contexts();
+      inputs = Object.fromEntries(
+        Object.entries(scope.inputs).map(([k, v]) => [k, this.o.expressions.interpolate(v, outer)]),
+      );
+      this.scopeInputs.set(scope.id, inputs);
+    }
+    return inputs;
+  }
+
+  /** After a composite action's steps: its outputs become `steps.<caller id>.outputs`. */
+  private endComposite(end: NonNullable<StepSpec['compositeEnd']>): void {
+    const inner = this.scoped.get(end.scope) ?? {};
+    const ctx = this.contexts({}, { id: end.scope, inputs: {} });
+    const outputs = Object.fromEntries(
+      Object.entries(end.outputs).map(([k, v]) => [k, this.o.expressions.interpolate(v, ctx)]),
+    );
+    const results = Object.values(inner);
+    const failed = results.some((r) => r.conclusion === 'failure');
+    if (end.callerId) {
+      const outcome = failed ? 'failure' : results.length ? 'success' : 'skipped';
+      this.steps[end.callerId] = { outputs, outcome, conclusion: outcome };
+    }
+  }
+
   /** Variables added by earlier steps through GITHUB_ENV (not part of the pod's shared env file). */
   private addedEnv(): [string, string][] {
     return [...this.added];
   }
   private readonly added = new Map<string, string>();
+
+  private stepsFor(
+    step: StepSpec,
+  ): Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> {
+    if (!step.scope) return this.steps;
+    let map = this.scoped.get(step.scope.id);
+    if (!map) this.scoped.set(step.scope.id, (map = {}));
+    return map;
+  }
 
   private applyFiles(files: Partial<Record<'env' | 'output' | 'path' | 'summary', string>>): Record<string, string> {
     if (files.env) {
@@ -434,7 +498,7 @@ export class JobRunner {
         ? this.o.expressions.condition(step.continueOnError, this.contexts(), this.status)
         : step.continueOnError === true;
     const conclusion: StepConclusion = outcome === 'failure' && continueOnError ? 'success' : outcome;
-    if (step.id) this.steps[step.id] = { outputs, outcome, conclusion };
+    if (step.id) this.stepsFor(step)[step.id] = { outputs, outcome, conclusion };
     const result: StepResult = {
       index,
       name,

@@ -26,8 +26,10 @@ export interface StepSpec {
   timeoutMinutes?: number;
   /** `uses: docker://image` steps run in their own container of the job pod. */
   container?: { image: string; entrypoint?: string; args?: string };
-  /** Composite actions: steps of one `uses: ./action` share this id, for display. */
-  group?: string;
+  /** Steps of a local composite action: their own `steps` context and the action's `inputs` (unevaluated). */
+  scope?: { id: string; inputs: Record<string, string> };
+  /** The end of a composite action: no exec; maps the action's outputs onto the caller's step id. */
+  compositeEnd?: { scope: string; outputs: Record<string, string>; callerId?: string };
 }
 
 export interface ServiceSpecInput {
@@ -52,4 +54,7 @@ export interface JobSpec {
   steps: StepSpec[];
   timeoutMinutes?: number;
   matrix?: Record<string, unknown>;
+  strategy?: { 'job-index': number; 'job-total': number };
+  /** Job-level `if:` (evaluated before the pod is created). */
+  if?: string;
 }

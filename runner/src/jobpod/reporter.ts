@@ -19,7 +19,7 @@ export interface StepResult {
 export interface JobResult {
   job: string;
   name: string;
-  conclusion: 'success' | 'failure' | 'cancelled';
+  conclusion: 'success' | 'failure' | 'cancelled' | 'skipped';
   pod: string;
   node?: string;
   steps: StepResult[];

@@ -1,0 +1,154 @@
+/**
+ * `eci-virtual run [workflow] [--job id] ...`: runs a workflow's jobs on the current cluster, each as one pod on a
+ * virtual node, with live progress. Exit code: 0 when every job succeeded, 1 on failure, 130 when cancelled.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { InvalidInput } from '../errors.js';
+import { loadKubeConfig, makeClients } from '../kube/client.js';
+import { KubeExec } from '../kube/exec.js';
+import { createLogger } from '../observability/logger.js';
+import { JobRunner } from '../jobpod/job-runner.js';
+import type { JobResult } from '../jobpod/reporter.js';
+import { loadWorkflowJobs } from '../jobpod/from-workflow.js';
+import { intFlag, parseFlags } from './flags.js';
+import { HumanRenderer, JsonRenderer } from './run-renderer.js';
+
+export const runUsage = `eci-virtual run [workflow.yml] [options]
+
+  --job ID                 run only this job (default: every job, in needs order)
+  --matrix k=v             only the matrix combinations with k=v (repeatable)
+  --env K=V                extra variable for every step (repeatable)
+  --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable)
+  --secret-file PATH       secrets from a KEY=VALUE file
+  --placement virtual|any  virtual node only (default) or any node
+  --node NAME              pin jobs to one node
+  --image IMAGE            image for jobs without container: (default $ECI_VIRTUAL_DEFAULT_IMAGE)
+  --namespace NS           where job pods go (default: default)
+  --repository OWNER/NAME  github.repository (default: from the git remote or the directory name)
+  --keep-pod               leave job pods for inspection
+  --json                   JSON lines instead of human output
+  --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config`;
+
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new InvalidInput(`--${flag} expects KEY=VALUE, got "${item}"`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function secretFile(path: string | undefined): Record<string, string> {
+  if (!path) return {};
+  if (!existsSync(path)) throw new InvalidInput(`--secret-file ${path} does not exist`);
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
+  return keyValues(lines, 'secret-file');
+}
+
+/** With no argument: the only workflow in .github/workflows, or a clear error listing them. */
+export function findWorkflow(arg: string | undefined, cwd = process.cwd()): string {
+  if (arg) {
+    const p = resolve(cwd, arg);
+    if (!existsSync(p)) throw new InvalidInput(`workflow file ${arg} does not exist`);
+    return p;
+  }
+  const dir = join(cwd, '.github', 'workflows');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)) : [];
+  if (files.length === 1) return join(dir, files[0]!);
+  if (!files.length)
+    throw new InvalidInput('no workflow given and none found in .github/workflows', {
+      hint: 'eci-virtual run path/to/workflow.yml',
+    });
+  throw new InvalidInput(`several workflows in .github/workflows (${files.join(', ')}); name one`);
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    job: { type: 'string' },
+    matrix: { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
+    secret: { type: 'string', multiple: true },
+    'secret-file': { type: 'string' },
+    placement: { type: 'string', default: 'virtual' },
+    node: { type: 'string' },
+    image: { type: 'string' },
+    namespace: { type: 'string', default: 'default' },
+    repository: { type: 'string' },
+    'keep-pod': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    kubeconfig: { type: 'string' },
+    'pod-start-timeout': { type: 'string' },
+  });
+  if (values.placement !== 'virtual' && values.placement !== 'any')
+    throw new InvalidInput(`--placement must be virtual or any, got "${values.placement}"`);
+  const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
+  if (!image)
+    throw new InvalidInput('no default job image: pass --image or set ECI_VIRTUAL_DEFAULT_IMAGE', {
+      hint: 'jobs without container: run in this image',
+    });
+  const file = findWorkflow(positionals[0]);
+  const secrets = { ...secretFile(values['secret-file']), ...keyValues(values.secret, 'secret') };
+  const workspaceRoot = process.cwd();
+  const loaded = loadWorkflowJobs(file, {
+    workspaceRoot,
+    ...(values.job ? { job: values.job } : {}),
+    matrix: keyValues(values.matrix, 'matrix'),
+  });
+  const reporter = values.json ? new JsonRenderer() : new HumanRenderer();
+  for (const w of loaded.warnings) reporter.warn(w);
+  const kube = makeClients(loadKubeConfig(values.kubeconfig));
+  const log = createLogger({ component: 'run' }, { level: process.env.ECI_VIRTUAL_LOG_LEVEL ? undefined : 'warn' });
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    reporter.warn('cancelling (Ctrl-C again to quit without cleaning up)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const repository = values.repository ?? `local/${relative(resolve(workspaceRoot, '..'), workspaceRoot) || 'repo'}`;
+  const results: JobResult[] = [];
+  const transport = new KubeExec(kube);
+  const failedJobs = new Set<string>();
+  for (const job of loaded.jobs) {
+    if (abort.signal.aborted) break;
+    const blockedBy = job.needs.filter((n) => failedJobs.has(n));
+    if (blockedBy.length) {
+      reporter.warn(`skipping ${job.spec.name}: needs ${blockedBy.join(', ')} which did not succeed`);
+      failedJobs.add(job.spec.id);
+      continue;
+    }
+    const result = await new JobRunner({
+      kube,
+      transport,
+      namespace: values.namespace,
+      job: job.spec,
+      expressions: loaded.expressions,
+      reporter,
+      log,
+      defaultImage: image,
+      repository,
+      secrets,
+      env: keyValues(values.env, 'env'),
+      placement: values.placement,
+      ...(values.node ? { nodeName: values.node } : {}),
+      keepPod: values['keep-pod'],
+      podStartTimeoutMs: intFlag(values['pod-start-timeout'], 'pod-start-timeout', 300) * 1000,
+      signal: abort.signal,
+    }).run();
+    results.push(result);
+    if (result.conclusion !== 'success' && result.conclusion !== 'skipped') failedJobs.add(job.spec.id);
+  }
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  if (abort.signal.aborted) return 130;
+  return results.every((r) => r.conclusion === 'success' || r.conclusion === 'skipped') && failedJobs.size === 0
+    ? 0
+    : 1;
+}

@@ -1,0 +1,151 @@
+/**
+ * Turns a workflow file into the job runner's input: jobs in `needs` order, matrix legs expanded, local composite
+ * actions inlined (with their own steps/inputs scope), `docker://` steps mapped to step containers, and everything
+ * eci-virtual cannot run reported before any pod is created.
+ */
+import { InvalidInput } from '../errors.js';
+import { condition, evaluate, interpolate } from '../workflow/expr/evaluate.js';
+import { loadCompositeAction } from '../workflow/composite.js';
+import { loadWorkflow } from '../workflow/load.js';
+import { displayName, expandMatrix } from '../workflow/matrix.js';
+import type { WorkflowJob, WorkflowStep } from '../workflow/model.js';
+import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
+
+export interface LoadedJobs {
+  jobs: { spec: JobSpec; needs: string[] }[];
+  warnings: string[];
+  expressions: ExpressionEngine;
+}
+
+export const expressionEngine: ExpressionEngine = {
+  interpolate: (text, contexts) => interpolate(text, { contexts, status: 'success' }),
+  condition: (ifText, contexts, status) => condition(ifText, { contexts, status }),
+};
+
+function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[] {
+  const out: StepSpec[] = [];
+  job.steps.forEach((s: WorkflowStep, i) => {
+    const where = `${file}:${s.line}`;
+    const base: StepSpec = {
+      name: s.name ?? (s.run ? `Run ${s.run.split('\n')[0]!.slice(0, 60)}` : `Run ${s.uses}`),
+      ...(s.id ? { id: s.id } : {}),
+      ...(s.if ? { if: s.if } : {}),
+      ...(s.shell ? { shell: s.shell } : {}),
+      ...(s.env ? { env: s.env } : {}),
+      ...(s.workingDirectory ? { workingDirectory: s.workingDirectory } : {}),
+      ...(s.continueOnError !== undefined ? { continueOnError: s.continueOnError } : {}),
+      ...(s.timeoutMinutes ? { timeoutMinutes: s.timeoutMinutes } : {}),
+    };
+    if (s.run !== undefined) return out.push({ ...base, run: s.run });
+    const uses = s.uses!;
+    if (uses.startsWith('docker://')) {
+      return out.push({
+        ...base,
+        container: {
+          image: uses.slice('docker://'.length),
+          ...(s.with?.entrypoint ? { entrypoint: s.with.entrypoint } : {}),
+          ...(s.with?.args ? { args: s.with.args } : {}),
+        },
+      });
+    }
+    if (uses.startsWith('./')) {
+      const action = loadCompositeAction(workspaceRoot, uses, where);
+      const scope = `${job.id}-${i}`;
+      const inputs: Record<string, string> = {};
+      for (const [k, def] of Object.entries(action.inputs)) {
+        const given = s.with?.[k];
+        if (given === undefined && def.required && def.default === undefined)
+          throw new InvalidInput(`${where}: ${uses} requires input "${k}"`);
+        inputs[k] = given ?? def.default ?? '';
+      }
+      for (const k of Object.keys(s.with ?? {}))
+        if (!(k in action.inputs)) throw new InvalidInput(`${where}: ${uses} has no input "${k}"`);
+      for (const inner of action.steps) {
+        out.push({
+          ...inner,
+          name:
+            action.steps.length === 1
+              ? base.name
+              : `${base.name} › ${inner.name ?? inner.id ?? `step ${action.steps.indexOf(inner) + 1}`}`,
+          scope: { id: scope, inputs },
+          // The caller's if: applies to every step of the action that has none of its own.
+          ...(base.if && !inner.if ? { if: base.if } : {}),
+        });
+      }
+      out.push({
+        name: base.name,
+        compositeEnd: { scope, outputs: action.outputs, ...(s.id ? { callerId: s.id } : {}) },
+        ...(base.if ? { if: base.if } : {}),
+      });
+      return;
+    }
+    throw new InvalidInput(
+      `${where}: uses: ${uses} — remote actions are not supported by eci-virtual run (local ./ composite actions and docker:// images are)`,
+    );
+  });
+  return out;
+}
+
+export function loadWorkflowJobs(
+  file: string,
+  opts: { workspaceRoot: string; job?: string; matrix?: Record<string, string> },
+): LoadedJobs {
+  const wf = loadWorkflow(file, opts.workspaceRoot);
+  let jobs = wf.jobs;
+  if (opts.job) {
+    const wanted = jobs.find((j) => j.id === opts.job);
+    if (!wanted)
+      throw new InvalidInput(`job "${opts.job}" is not in ${wf.file} (jobs: ${jobs.map((j) => j.id).join(', ')})`);
+    jobs = [wanted];
+  }
+  const out: LoadedJobs['jobs'] = [];
+  for (const job of jobs) {
+    const jobSteps = steps(job, wf.file, opts.workspaceRoot);
+    const baseContexts = { github: {}, inputs: {}, vars: {}, needs: {}, env: {} };
+    const matrix = job.matrix === undefined ? undefined : resolveMatrix(job.matrix, baseContexts);
+    const legs = expandMatrix(matrix).filter((c) =>
+      Object.entries(opts.matrix ?? {}).every(([k, v]) => String(c[k]) === v),
+    );
+    if (!legs.length)
+      throw new InvalidInput(`no matrix combination of job ${job.id} matches ${JSON.stringify(opts.matrix)}`);
+    legs.forEach((combo, index) => {
+      const ctx = { ...baseContexts, matrix: combo, strategy: { 'job-index': index, 'job-total': legs.length } };
+      out.push({
+        needs: job.needs,
+        spec: {
+          id: job.id,
+          name: job.name
+            ? interpolate(job.name, { contexts: ctx, status: 'success' })
+            : displayName(job.id, job.matrix === undefined ? {} : combo),
+          workflow: wf.name,
+          ...(job.container ? { image: job.container.image, containerEnv: job.container.env } : {}),
+          services: Object.entries(job.services).map(([name, s]) => ({ name, image: s.image, env: s.env })),
+          env: { ...wf.env, ...job.env },
+          defaults: { ...wf.defaults, ...job.defaults },
+          steps: jobSteps,
+          ...(job.timeoutMinutes ? { timeoutMinutes: job.timeoutMinutes } : {}),
+          matrix: combo,
+          strategy: { 'job-index': index, 'job-total': legs.length },
+          ...(job.if ? { if: job.if } : {}),
+        },
+      });
+    });
+  }
+  return { jobs: out, warnings: wf.warnings, expressions: expressionEngine };
+}
+
+/** `matrix: ${{ fromJSON(...) }}` or axis values given as expressions are evaluated before expansion. */
+function resolveMatrix(matrix: unknown, contexts: Record<string, unknown>): unknown {
+  const state = { contexts, status: 'success' as const };
+  const resolve = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      const whole = /^\$\{\{([\s\S]*)\}\}$/.exec(v.trim());
+      return whole ? evaluate(whole[1]!.trim(), state) : v;
+    }
+    if (Array.isArray(v)) return v.map(resolve);
+    if (typeof v === 'object' && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+    return v;
+  };
+  return resolve(matrix);
+}
