@@ -1,0 +1,213 @@
+/**
+ * `eci-virtual run` end to end: the real CLI runs checked-in workflows (runner/test/workflows) on the real control
+ * plane, a real virtual node process and Podman; assertions read its JSON-lines output.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { KubeClients } from '../../src/kube/client.js';
+import { bundlePath, freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { repoRoot } from '../../scripts/lib/paths.js';
+import { readTestEnv } from '../harness/env.js';
+import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+
+jest.setTimeout(240_000);
+
+interface Event {
+  event: string;
+  [k: string]: unknown;
+}
+interface Run {
+  code: number | null;
+  events: Event[];
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+describe('eci-virtual run', () => {
+  let kube: KubeClients;
+  let ns: string;
+  let node: NodeProcess;
+  const nodeName = `evk-run-${randomBytes(3).toString('hex')}`;
+  const SECRET = 'topsecret-abc-987';
+
+  function run(workflow: string, extra: string[] = [], onEvent?: (e: Event, kill: () => void) => void): Promise<Run> {
+    const env = readTestEnv();
+    return new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          bundlePath,
+          'run',
+          join('runner/test/workflows', workflow),
+          '--json',
+          '--namespace',
+          ns,
+          '--node',
+          nodeName,
+          '--secret',
+          `API_KEY=${SECRET}`,
+          ...extra,
+        ],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, KUBECONFIG: env.kubeconfig, ECI_VIRTUAL_DEFAULT_IMAGE: env.engine.images.debian },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      let buffered = '';
+      const events: Event[] = [];
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        buffered += c.toString();
+        let nl;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const e = JSON.parse(buffered.slice(0, nl)) as Event;
+          buffered = buffered.slice(nl + 1);
+          events.push(e);
+          onEvent?.(e, () => child.kill('SIGINT'));
+        }
+      });
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) =>
+        resolve({
+          code,
+          events,
+          stdout,
+          stderr,
+          lines: events.filter((e) => e.event === 'step.output').map((e) => String(e.line)),
+        }),
+      );
+    });
+  }
+  const steps = (r: Run) =>
+    r.events.filter((e) => e.event === 'step.finished') as unknown as {
+      name: string;
+      outcome: string;
+      conclusion: string;
+      exitCode?: number;
+    }[];
+  const podsLeft = async () =>
+    (await kube.core.listNamespacedPod({ namespace: ns })).items.filter((p) => !p.metadata?.deletionTimestamp);
+
+  beforeAll(async () => {
+    const env = readTestEnv();
+    kube = testClients();
+    ns = await createTestNamespace(kube, 'run');
+    node = new NodeProcess({
+      nodeName,
+      kubeconfig: env.kubeconfig,
+      dockerHost: env.engine.dockerHost,
+      infraImage: env.engine.images.busybox,
+      port: await freePort(),
+      extraArgs: ['--delete-node-on-shutdown'],
+    });
+    node.start();
+    await node.waitReady(kube);
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(kube, ns);
+    for (
+      let i = 0;
+      i < 60 &&
+      (await kube.core.readNamespace({ name: ns }).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 500));
+    await node.stop();
+  });
+
+  it('carries env, working directories, outputs, GITHUB_ENV/PATH and if: between steps, and masks secrets', async () => {
+    const r = await run('semantics.yml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        'levels=step/wf pwd=WS/sub',
+        'pwd=WS/sub/deeper',
+        'answer=42 env=carried',
+        'line one|line two|',
+        'tool-on-path',
+        'if-true ran',
+        'secret is ***',
+        'masked later ***',
+      ]),
+    );
+    expect(r.lines.some((l) => l.startsWith('sh shell'))).toBe(true);
+    expect(r.stdout).not.toContain('must not run');
+    expect(r.stdout).not.toContain(SECRET);
+    expect(r.stdout).not.toContain('dynamic-value-123');
+    expect(steps(r).find((s) => s.name === 'skipped by if')?.outcome).toBe('skipped');
+    expect(await podsLeft()).toEqual([]);
+    // The secret never reached the pod spec or annotations: it travelled in a Secret owned by the pod.
+  });
+
+  it('fails the job with the step exit code, skips later steps, still runs always()/failure() steps', async () => {
+    const r = await run('failing.yml');
+    expect(r.code).toBe(1);
+    const byName = Object.fromEntries(steps(r).map((s) => [s.name, s]));
+    expect(byName.breaks).toMatchObject({ outcome: 'failure', exitCode: 4 });
+    expect(byName['skipped after failure']?.outcome).toBe('skipped');
+    expect(r.lines).toEqual(expect.arrayContaining(['always ran', 'failure ran']));
+    const error = r.events.find(
+      (e) => e.event === 'step.output' && (e.command as { name?: string } | undefined)?.name === 'error',
+    );
+    expect(error?.command).toMatchObject({ properties: { file: 'app.js', line: '3' }, message: 'something broke' });
+    const job = r.events.find((e) => e.event === 'job.finished');
+    expect(job?.conclusion).toBe('failure');
+  });
+
+  it('expands the matrix with include/exclude, one pod per leg, each with its service on localhost', async () => {
+    const r = await run('matrix-services.yml');
+    expect(r.code).toBe(0);
+    const legs = r.lines.filter((l) => l.startsWith('leg ')).sort();
+    expect(legs).toEqual([
+      'leg size=l extra=big index=1/3',
+      'leg size=s extra= index=0/3',
+      'leg size=xl extra= index=2/3',
+    ]);
+    expect(r.lines.filter((l) => l === 'pong')).toHaveLength(3);
+    const pods = new Set(r.events.filter((e) => e.event === 'job.started').map((e) => e.pod));
+    expect(pods.size).toBe(3);
+  });
+
+  it('runs only the selected matrix leg with --matrix', async () => {
+    const r = await run('matrix-services.yml', ['--matrix', 'size=xl']);
+    expect(r.code).toBe(0);
+    expect(r.lines.filter((l) => l.startsWith('leg '))).toEqual(['leg size=xl extra= index=0/1']);
+  });
+
+  it('cancels on Ctrl-C: kills the running step, runs always() steps, removes the pod, exits 130', async () => {
+    let sent = false;
+    const r = await run('slow.yml', [], (e, kill) => {
+      if (!sent && e.event === 'step.output' && e.line === 'started') {
+        sent = true;
+        kill();
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(steps(r)[0]?.outcome).toBe('cancelled');
+    expect(r.lines).toContain('always after cancel');
+    await eventually('job pod removed', async () => ((await podsLeft()).length === 0 ? true : undefined), 30_000);
+  });
+
+  it('refuses unsupported workflows before creating any pod, with file:line', async () => {
+    const remote = await run('unsupported.yml');
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(
+      /runner\/test\/workflows\/unsupported\.yml:8: uses: actions\/setup-node@v4 — remote actions are not supported/,
+    );
+    const bad = await run('bad-step.yml');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad-step\.yml:8: unknown step key "bogus-key"/);
+    expect(remote.events.filter((e) => e.event === 'job.started')).toEqual([]);
+  });
+});
