@@ -69,7 +69,7 @@ export function parseWorkflow(text: string, file: string): Workflow {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const first = doc.errors[0];
   if (first)
-    throw new WorkflowError(`invalid YAML: ${first.message.split('\n')[0]}`, file, first.linePos?.[0]?.line ?? 1);
+    throw new WorkflowError(`invalid YAML: ${first.message.split('\n')[0]}`, file, lines.linePos(first.pos[0]).line);
   const lineOf = (path: (string | number)[]) => lineAt(doc, lines, path);
   const fail = (msg: string, path: (string | number)[]): never => {
     throw new WorkflowError(msg, file, lineOf(path));

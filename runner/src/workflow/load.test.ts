@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCompositeAction } from './composite.js';
+import { parseWorkflow, WorkflowError } from './load.js';
+import { displayName, expandMatrix } from './matrix.js';
+
+const wf = (jobs: string) => `name: t\non: push\njobs:\n${jobs}`;
+
+describe('parseWorkflow', () => {
+  it('reads jobs in needs order with env, defaults, container and services', () => {
+    const w = parseWorkflow(
+      wf(`  test:
+    needs: build
+    runs-on: eci-virtual
+    steps: [{ run: echo test }]
+  build:
+    runs-on: eci-virtual
+    env: { A: 1 }
+    defaults: { run: { shell: bash, working-directory: src } }
+    container: { image: debian, env: { B: x } }
+    services: { redis: redis:7 }
+    steps:
+      - id: s1
+        run: echo hi
+        continue-on-error: true
+`),
+      'ci.yml',
+    );
+    expect(w.jobs.map((j) => j.id)).toEqual(['build', 'test']);
+    const build = w.jobs[0]!;
+    expect(build).toMatchObject({
+      env: { A: '1' },
+      defaults: { shell: 'bash', workingDirectory: 'src' },
+      container: { image: 'debian', env: { B: 'x' } },
+    });
+    expect(build.services).toEqual({ redis: { image: 'redis:7', env: {} } });
+    expect(build.steps[0]).toMatchObject({ id: 's1', run: 'echo hi', continueOnError: true, line: 15 });
+  });
+
+  it('reports errors with file:line', () => {
+    const err = (text: string) => {
+      try {
+        parseWorkflow(text, 'ci.yml');
+      } catch (e) {
+        expect(e).toBeInstanceOf(WorkflowError);
+        return (e as Error).message;
+      }
+      throw new Error('expected an error');
+    };
+    expect(err('jobs:\n  a: [unclosed')).toMatch(/^ci\.yml:2: invalid YAML: Flow sequence in block collection/);
+    expect(err(wf('  a:\n    runs-on: x\n    steps:\n      - run: a\n        uses: b\n'))).toBe(
+      'ci.yml:7: a step needs exactly one of run: or uses:',
+    );
+    expect(err(wf('  a:\n    runs-on: x\n    needs: ghost\n    steps: [{run: a}]\n'))).toMatch(
+      /ci\.yml:4: job a needs unknown job "ghost"/,
+    );
+    expect(
+      err(
+        wf(
+          '  a:\n    runs-on: x\n    needs: b\n    steps: [{run: a}]\n  b:\n    runs-on: x\n    needs: a\n    steps: [{run: b}]\n',
+        ),
+      ),
+    ).toMatch(/needs cycle: a → b → a/);
+    expect(
+      err(wf('  a:\n    runs-on: x\n    steps:\n      - id: x\n        run: a\n      - id: x\n        run: b\n')),
+    ).toMatch(/ci\.yml:9: duplicate step id "x"/);
+  });
+
+  it('warns about job keys it does not act on', () => {
+    const w = parseWorkflow(wf('  a:\n    runs-on: x\n    permissions: read-all\n    steps: [{run: a}]\n'), 'ci.yml');
+    expect(w.warnings).toEqual(['ci.yml:6: jobs.a.permissions has no effect in eci-virtual run']);
+  });
+});
+
+describe('expandMatrix', () => {
+  it('follows GitHub: product, exclude, include extending or adding', () => {
+    const combos = expandMatrix({
+      fruit: ['apple', 'pear'],
+      animal: ['cat', 'dog'],
+      exclude: [{ fruit: 'pear', animal: 'dog' }],
+      include: [
+        { color: 'green' },
+        { color: 'pink', animal: 'cat' },
+        { fruit: 'apple', shape: 'circle' },
+        { fruit: 'banana' },
+      ],
+    });
+    expect(combos).toEqual([
+      { fruit: 'apple', animal: 'cat', color: 'pink', shape: 'circle' },
+      { fruit: 'apple', animal: 'dog', color: 'green', shape: 'circle' },
+      { fruit: 'pear', animal: 'cat', color: 'pink' },
+      { fruit: 'banana' },
+    ]);
+    expect(displayName('build', { os: 'linux', node: 20 })).toBe('build (linux, 20)');
+    expect(() =>
+      expandMatrix({ a: Array.from({ length: 17 }, (_, i) => i), b: Array.from({ length: 17 }, (_, i) => i) }),
+    ).toThrow(/more than 256/);
+  });
+});
+
+describe('loadCompositeAction', () => {
+  it('reads a composite action and refuses other kinds', () => {
+    const root = mkdtempSync(join(tmpdir(), 'eci-act-'));
+    mkdirSync(join(root, 'a'));
+    writeFileSync(
+      join(root, 'a', 'action.yml'),
+      'inputs: { who: { required: true } }\noutputs: { msg: { value: x } }\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n',
+    );
+    expect(loadCompositeAction(root, './a', 'ci.yml:3')).toEqual({
+      inputs: { who: { required: true } },
+      outputs: { msg: 'x' },
+      steps: [{ run: 'echo hi', shell: 'bash' }],
+    });
+    mkdirSync(join(root, 'js'));
+    writeFileSync(join(root, 'js', 'action.yml'), 'runs:\n  using: node20\n  main: index.js\n');
+    expect(() => loadCompositeAction(root, './js', 'ci.yml:3')).toThrow(
+      /"node20" action; eci-virtual run supports local composite actions only/,
+    );
+  });
+});
