@@ -4,6 +4,7 @@
  */
 import { describeError } from '../src/errors.js';
 import { execBench } from './bench/exec-bench.js';
+import { jobBench } from './bench/job-bench.js';
 import { nodeBench } from './bench/node-bench.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   console.log(`eci-virtual benchmarks — Kubernetes ${cluster.version}, engine ${engine.dockerHost}\n`);
   if (want('node')) await nodeBench(cluster, engine, { pods: Number(process.env.BENCH_PODS ?? 200) });
   if (want('exec')) await execBench(cluster, engine);
+  if (want('job')) await jobBench(cluster, engine);
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,138 @@
+/**
+ * Job engine benchmark through the real path (JobRunner → API server → virtual node → engine): queued → first step
+ * running p50 (images present), per-step overhead p50 against `podman exec` of the same command in the same run,
+ * and the wall time of 20 concurrent jobs.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { expressionEngine } from '../../src/jobpod/from-workflow.js';
+import { JobRunner } from '../../src/jobpod/job-runner.js';
+import type { JobSpec } from '../../src/jobpod/job-spec.js';
+import type { JobReporter } from '../../src/jobpod/reporter.js';
+import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
+import { KubeExec } from '../../src/kube/exec.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { ClusterInfo } from '../lib/cluster.js';
+import type { EngineEnv } from '../lib/engine.js';
+import { freePort, NodeProcess } from '../lib/node-process.js';
+import { ms, percentile, report } from './stats.js';
+
+const run = promisify(execFile);
+const quiet: JobReporter = {
+  jobStarted: () => undefined,
+  podScheduled: () => undefined,
+  podRunning: () => undefined,
+  stepStarted: () => undefined,
+  stepLine: () => undefined,
+  stepFinished: () => undefined,
+  jobFinished: () => undefined,
+  warn: () => undefined,
+};
+
+const job = (steps: number, id = 'bench'): JobSpec => ({
+  id,
+  name: id,
+  workflow: 'bench',
+  services: [],
+  env: {},
+  defaults: {},
+  steps: Array.from({ length: steps }, (_, i) => ({ name: `step ${i}`, run: 'true', shell: 'sh' })),
+});
+
+export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise<void> {
+  const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
+  const nodeName = `evk-bench-${randomBytes(2).toString('hex')}`;
+  const node = new NodeProcess({
+    nodeName,
+    kubeconfig: cluster.kubeconfig,
+    dockerHost: engine.dockerHost,
+    infraImage: engine.images.busybox,
+    port: await freePort(),
+    extraArgs: ['--delete-node-on-shutdown'],
+  });
+  const ns = `bench-${randomBytes(2).toString('hex')}`;
+  await kube.core.createNamespace({ body: { metadata: { name: ns } } });
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await kube.core.readNamespacedServiceAccount({ namespace: ns, name: 'default' }).then(
+      () => true,
+      () => false,
+    ));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 100));
+  node.start();
+  const transport = new KubeExec(kube);
+  const log = createLogger({}, { level: 'error' });
+  const runner = (spec: JobSpec, keepPod = false) =>
+    new JobRunner({
+      kube,
+      transport,
+      namespace: ns,
+      job: spec,
+      expressions: expressionEngine,
+      reporter: quiet,
+      log,
+      defaultImage: engine.images.busybox,
+      repository: 'bench/bench',
+      placement: 'virtual',
+      nodeName,
+      keepPod,
+    });
+  try {
+    await node.waitReady(kube);
+    // 1. Queued → first step running, one job at a time.
+    const first: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await runner(job(1)).run();
+      if (r.conclusion !== 'success') throw new Error(`bench job failed: ${r.error ?? r.conclusion}`);
+      first.push(r.timings.firstStepMs!);
+    }
+    report('queued → first step running p50', ms(percentile(first, 50)), '≤ 2 s', `p90 ${ms(percentile(first, 90))}`);
+    // 2. Per-step overhead: 20 × `true` through the engine vs podman exec of the same command in the same container.
+    const r = await runner(job(20), true).run();
+    const steps = r.steps.map((s) => s.durationMs);
+    const container = `evk-${r.pod}-`;
+    const list = await run('podman', ['--url', engine.dockerHost, 'ps', '--format', '{{.Names}}']);
+    const jobContainer = list.stdout.split('\n').find((n) => n.startsWith(container) && n.endsWith('-job'))!;
+    const direct: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await run('podman', ['--url', engine.dockerHost, 'exec', jobContainer, 'sh', '-c', 'true']);
+      direct.push(performance.now() - t);
+    }
+    await kube.core.deleteNamespacedPod({ namespace: ns, name: r.pod, gracePeriodSeconds: 0 });
+    const stepP50 = percentile(steps, 50);
+    report(
+      'step duration p50 (`true`, one exec, durable log)',
+      ms(stepP50),
+      undefined,
+      `podman exec p50 ${ms(percentile(direct, 50))} → overhead ${ms(stepP50 - percentile(direct, 50))} (${(stepP50 / percentile(direct, 50)).toFixed(2)}×)`,
+    );
+    // 3. 20 concurrent jobs of 3 steps.
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => runner(job(3, `c${i}`)).run()));
+    const failed = results.filter((x) => x.conclusion !== 'success').length;
+    report(
+      '20 concurrent jobs (3 steps each), wall time',
+      `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      undefined,
+      `${failed} failed`,
+    );
+  } finally {
+    await kube.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    for (
+      let i = 0;
+      i < 120 &&
+      (await kube.core.readNamespace({ name: ns }).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 500));
+    await node.stop();
+  }
+}
