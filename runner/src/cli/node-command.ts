@@ -23,7 +23,8 @@ export const nodeUsage = `eci-virtual node --backend docker [options]
   --label k=v                  extra node label (repeatable)
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
   --client-ca-file PATH        CAs accepted for client certs (default: the kubeconfig's cluster CA)
-  --delete-node-on-shutdown    remove the Node instead of leaving it NotReady`;
+  --delete-node-on-shutdown    remove the Node instead of leaving it NotReady
+  --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)`;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -43,6 +44,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'tls-key-file': { type: 'string' },
     'client-ca-file': { type: 'string' },
     'delete-node-on-shutdown': { type: 'boolean', default: false },
+    'no-websocket-declaration': { type: 'boolean', default: false },
   });
   const nodeName = values['node-name'];
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName))
@@ -82,6 +84,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     kubeletPort: intFlag(values.port, 'port', 10250),
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
+    declareWebSockets: !values['no-websocket-declaration'],
   });
   const metricsPort =
     values['metrics-port'] === undefined ? undefined : intFlag(values['metrics-port'], 'metrics-port', 0);

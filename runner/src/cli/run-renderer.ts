@@ -91,6 +91,11 @@ export class HumanRenderer implements JobReporter {
       `\n${this.bold(r.name)} ${verdict} in ${seconds(r.timings.totalMs)}${r.node ? this.dim(` on ${r.node}`) : ''}\n`,
     );
     if (r.error) this.write(this.red(`  ${r.error}\n`));
+    const summaries = r.steps.filter((s) => s.summary?.trim());
+    if (summaries.length) {
+      this.write(this.bold('  summary\n'));
+      for (const s of summaries) for (const line of s.summary!.trimEnd().split('\n')) this.write(`  │ ${line}\n`);
+    }
     const t = r.timings;
     if (t.runningMs !== undefined) {
       this.write(

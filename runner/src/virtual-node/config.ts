@@ -17,6 +17,11 @@ export interface VirtualNodeConfig {
   /** Full status resync of all pods (push notifications do the fast path). */
   podResyncSeconds: number;
   version: string;
+  /**
+   * Declare ExtendWebSocketsToKubelet, so a >= 1.36 API server forwards exec/attach as WebSocket; without it the API
+   * server speaks SPDY/3.1 to us, as every 1.30–1.35 one does.
+   */
+  declareWebSockets: boolean;
 }
 
 export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): VirtualNodeConfig => ({
@@ -30,5 +35,6 @@ export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): V
   nodeStatusSeconds: 60,
   podResyncSeconds: 30,
   version: 'v0.1.0',
+  declareWebSockets: true,
   ...overrides,
 });

@@ -199,6 +199,17 @@ describe('eci-virtual run', () => {
     await eventually('job pod removed', async () => ((await podsLeft()).length === 0 ? true : undefined), 30_000);
   });
 
+  it('runs docker:// steps in their own container and enforces step timeout-minutes', async () => {
+    const r = await run('docker-timeout.yml', ['--repository', 'octo/demo']);
+    expect(r.code).toBe(0);
+    expect(r.lines).toContain('docker step in /bin/busybox sees /__w/demo/demo');
+    const byName = Object.fromEntries(steps(r).map((s) => [s.name, s]));
+    expect(byName['times out']).toMatchObject({ outcome: 'failure', conclusion: 'success' });
+    expect((byName['times out'] as { error?: string }).error).toMatch(/timed out after 0.05 minutes/);
+    expect((byName['times out'] as unknown as { durationMs: number }).durationMs).toBeLessThan(20_000);
+    expect((byName.summary as { summary?: string }).summary).toBe('### all good\n');
+  });
+
   it('refuses unsupported workflows before creating any pod, with file:line', async () => {
     const remote = await run('unsupported.yml');
     expect(remote.code).toBe(2);

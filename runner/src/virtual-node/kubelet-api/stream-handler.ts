@@ -9,6 +9,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Backend } from '../backends/backend.js';
 import type { PodController } from '../pods/pod-controller.js';
 import type { StreamSession } from '../streaming/session.js';
+import { acceptSpdy, isSpdyUpgrade } from '../streaming/spdy/connection.js';
 import { acceptWebSocket, isWebSocketUpgrade } from '../streaming/websocket.js';
 import { streamRequest } from './query.js';
 import type { StreamHandler } from './server.js';
@@ -41,8 +42,9 @@ export function createStreamHandler(deps: {
     const expected = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, tty: r.tty };
     let session: StreamSession;
     if (isWebSocketUpgrade(req)) session = await acceptWebSocket(req, socket, head, expected);
-    else if (deps.spdy) session = await deps.spdy(req, socket, head, expected);
-    else throw new Unavailable('SPDY streaming is not available in this build; use an API server >= 1.36');
+    else if (isSpdyUpgrade(req)) session = await (deps.spdy ?? acceptSpdy)(req, socket, head, expected);
+    else
+      throw new Unavailable(`unsupported streaming upgrade "${req.headers.upgrade ?? ''}" (use SPDY/3.1 or WebSocket)`);
     const log = deps.log.child({
       pod: `${r.namespace}/${r.pod}`,
       container: r.container,
@@ -63,7 +65,7 @@ export function createStreamHandler(deps: {
         kind === 'exec'
           ? await deps.backend.exec(ref, r.container, r.command, io, abort.signal)
           : await deps.backend.attach(ref, r.container, io, abort.signal);
-      log.debug('stream finished', { exitCode });
+      log.info('stream finished', { exitCode });
       await session.finish(exitCode < 0 ? { exitCode: 0 } : { exitCode });
     } catch (err) {
       log.info('stream failed', { err: describeError(err) });

@@ -89,6 +89,6 @@ export function buildNodeStatus(
       systemUUID: '',
     },
     // Lets a >= 1.36 API server send WebSockets straight to us; we keep serving SPDY for older ones.
-    declaredFeatures: ['ExtendWebSocketsToKubelet'],
+    declaredFeatures: config.declareWebSockets ? ['ExtendWebSocketsToKubelet'] : [],
   } as NonNullable<V1Node['status']>;
 }

@@ -109,7 +109,7 @@ function session(ws: WebSocket, expected: ExpectedStreams): StreamSession {
   ws.on('error', () => ws.terminate());
 
   return {
-    protocol,
+    protocol: `WebSocket ${protocol}`,
     tty: expected.tty,
     ...(stdin ? { stdin } : {}),
     ...(expected.stdout ? { stdout: channelWriter(STDOUT) } : {}),
