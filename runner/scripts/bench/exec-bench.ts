@@ -11,6 +11,7 @@ import { EngineClient } from '../../src/virtual-node/backends/docker/engine-clie
 import { execInContainer } from '../../src/virtual-node/backends/docker/docker-streams.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
+import { deleteNamespaceAndWait } from '../lib/namespaces.js';
 import { freePort, NodeProcess } from '../lib/node-process.js';
 import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
 import { ms, percentile, report } from './stats.js';
@@ -89,17 +90,7 @@ export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30)
       `engine API exec p50 ${ms(p50(raw))} → ${(p50(api) / p50(raw)).toFixed(2)}×`,
     );
   } finally {
-    await kube.core.deleteNamespace({ name: ns }).catch(() => undefined);
-    for (
-      let i = 0;
-      i < 120 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 500));
+    await deleteNamespaceAndWait(kube, ns, 120_000);
     await node.stop();
   }
 }

@@ -15,6 +15,7 @@ import { KubeExec } from '../../src/kube/exec.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
+import { deleteNamespaceAndWait } from '../lib/namespaces.js';
 import { freePort, NodeProcess } from '../lib/node-process.js';
 import { ms, percentile, report } from './stats.js';
 
@@ -122,17 +123,7 @@ export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise
       `${failed} failed`,
     );
   } finally {
-    await kube.core.deleteNamespace({ name: ns }).catch(() => undefined);
-    for (
-      let i = 0;
-      i < 120 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 500));
+    await deleteNamespaceAndWait(kube, ns, 120_000);
     await node.stop();
   }
 }

@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
+import { deleteNamespaceAndWait } from '../lib/namespaces.js';
 import { freePortForBench, NodeProcess } from '../lib/node-process.js';
 import { percentile, ms, report } from './stats.js';
 
@@ -169,15 +170,7 @@ export async function nodeBench(cluster: ClusterInfo, engine: EngineEnv, opts: {
     report('status lag p99', ms(percentile(lags, 99)), undefined, `${lags.length} pods`);
   } finally {
     // The node must outlive its pods' deletion, or their containers are orphaned in the engine.
-    await kube.core.deleteNamespace({ name: ns }).catch(() => undefined);
-    for (let i = 0; i < 600; i++) {
-      const gone = await kube.core.readNamespace({ name: ns }).then(
-        () => false,
-        () => true,
-      );
-      if (gone) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await deleteNamespaceAndWait(kube, ns, 600_000);
     await node.stop();
   }
 }

@@ -4,14 +4,14 @@
  * nodes/<subresource>; read-only endpoints and Prometheus metrics answer with real data.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
 import type { KubeClients } from '../../src/kube/client.js';
-import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { freePort } from '../../scripts/lib/node-process.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv } from '../harness/env.js';
-import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+import { eventually } from '../harness/kube.js';
 import { virtualPod } from '../harness/pods.js';
 
 jest.setTimeout(120_000);
@@ -44,10 +44,10 @@ function get(url: string, opts: { token?: string; cert?: string; key?: string } 
 describe('kubelet API', () => {
   let kube: KubeClients;
   let ns: string;
-  let node: NodeProcess;
   let base: string;
   let metricsPort: number;
-  const nodeName = `evk-api-${randomBytes(3).toString('hex')}`;
+  let nodeName: string;
+  let t: TestNode | undefined;
   const admin = () => {
     const pki = readTestEnv().kubeconfig.replace(/kubeconfig$/, 'pki');
     return { cert: `${pki}/apiserver-kubelet-client.crt`, key: `${pki}/apiserver-kubelet-client.key` };
@@ -55,21 +55,11 @@ describe('kubelet API', () => {
 
   beforeAll(async () => {
     const env = readTestEnv();
-    kube = testClients();
-    ns = await createTestNamespace(kube, 'kapi');
     const port = await freePort();
     metricsPort = await freePort();
     base = `https://127.0.0.1:${port}`;
-    node = new NodeProcess({
-      nodeName,
-      kubeconfig: env.kubeconfig,
-      dockerHost: env.engine.dockerHost,
-      infraImage: env.engine.images.busybox,
-      port,
-      extraArgs: ['--delete-node-on-shutdown', '--metrics-port', String(metricsPort)],
-    });
-    node.start();
-    await node.waitReady(kube);
+    t = await startTestNode('kapi', ['--metrics-port', String(metricsPort)], port);
+    ({ kube, ns, nodeName } = t);
     await kube.core.createNamespacedPod({
       namespace: ns,
       body: virtualPod('idle', nodeName, [
@@ -86,20 +76,7 @@ describe('kubelet API', () => {
     );
   });
 
-  afterAll(async () => {
-    await deleteNamespace(kube, ns);
-    for (
-      let i = 0;
-      i < 60 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 500));
-    await node.stop();
-  });
+  afterAll(() => stopTestNode(t));
 
   it('answers /healthz without credentials and refuses anonymous callers elsewhere', async () => {
     expect(await get(`${base}/healthz`)).toEqual({ status: 200, body: 'ok' });

@@ -4,13 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { KubeClients } from '../../src/kube/client.js';
-import { bundlePath, freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { bundlePath } from '../../scripts/lib/node-process.js';
 import { repoRoot } from '../../scripts/lib/paths.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv } from '../harness/env.js';
-import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+import { eventually } from '../harness/kube.js';
 
 jest.setTimeout(240_000);
 
@@ -29,8 +29,8 @@ interface Run {
 describe('eci-virtual run', () => {
   let kube: KubeClients;
   let ns: string;
-  let node: NodeProcess;
-  const nodeName = `evk-run-${randomBytes(3).toString('hex')}`;
+  let nodeName: string;
+  let t: TestNode | undefined;
   const SECRET = 'topsecret-abc-987';
 
   function run(workflow: string, extra: string[] = [], onEvent?: (e: Event, kill: () => void) => void): Promise<Run> {
@@ -94,35 +94,11 @@ describe('eci-virtual run', () => {
     (await kube.core.listNamespacedPod({ namespace: ns })).items.filter((p) => !p.metadata?.deletionTimestamp);
 
   beforeAll(async () => {
-    const env = readTestEnv();
-    kube = testClients();
-    ns = await createTestNamespace(kube, 'run');
-    node = new NodeProcess({
-      nodeName,
-      kubeconfig: env.kubeconfig,
-      dockerHost: env.engine.dockerHost,
-      infraImage: env.engine.images.busybox,
-      port: await freePort(),
-      extraArgs: ['--delete-node-on-shutdown'],
-    });
-    node.start();
-    await node.waitReady(kube);
+    t = await startTestNode('run');
+    ({ kube, ns, nodeName } = t);
   });
 
-  afterAll(async () => {
-    await deleteNamespace(kube, ns);
-    for (
-      let i = 0;
-      i < 60 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 500));
-    await node.stop();
-  });
+  afterAll(() => stopTestNode(t));
 
   it('carries env, working directories, outputs, GITHUB_ENV/PATH and if: between steps, and masks secrets', async () => {
     const r = await run('semantics.yml');

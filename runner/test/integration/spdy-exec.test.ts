@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KubeClients } from '../../src/kube/client.js';
-import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { NodeProcess } from '../../scripts/lib/node-process.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv } from '../harness/env.js';
-import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+import { eventually } from '../harness/kube.js';
 import { kubectl } from '../harness/kubectl.js';
 import { virtualPod } from '../harness/pods.js';
 
@@ -19,7 +19,8 @@ describe('exec and attach over SPDY/3.1', () => {
   let kube: KubeClients;
   let ns: string;
   let node: NodeProcess;
-  const nodeName = `evk-spdy-${randomBytes(3).toString('hex')}`;
+  let nodeName: string;
+  let t: TestNode | undefined;
   const transports = () =>
     readFileSync(node.logFile, 'utf8')
       .split('\n')
@@ -28,18 +29,8 @@ describe('exec and attach over SPDY/3.1', () => {
 
   beforeAll(async () => {
     const env = readTestEnv();
-    kube = testClients();
-    ns = await createTestNamespace(kube, 'spdy');
-    node = new NodeProcess({
-      nodeName,
-      kubeconfig: env.kubeconfig,
-      dockerHost: env.engine.dockerHost,
-      infraImage: env.engine.images.busybox,
-      port: await freePort(),
-      extraArgs: ['--delete-node-on-shutdown', '--no-websocket-declaration'],
-    });
-    node.start();
-    await node.waitReady(kube);
+    t = await startTestNode('spdy', ['--no-websocket-declaration']);
+    ({ kube, ns, node, nodeName } = t);
     const status = (await kube.core.readNode({ name: nodeName })).status as { declaredFeatures?: string[] } | undefined;
     expect(status?.declaredFeatures ?? []).toEqual([]);
     await kube.core.createNamespacedPod({
@@ -58,20 +49,7 @@ describe('exec and attach over SPDY/3.1', () => {
     );
   });
 
-  afterAll(async () => {
-    await deleteNamespace(kube, ns);
-    for (
-      let i = 0;
-      i < 60 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 500));
-    await node.stop();
-  });
+  afterAll(() => stopTestNode(t));
 
   it('carries stdin (with EOF), stdout, stderr and the exit code', async () => {
     const res = await kubectl(['-n', ns, 'exec', '-i', 'target', '--', 'sh', '-c', 'cat; echo to-stderr >&2; exit 3'], {

@@ -4,7 +4,6 @@
  * still completes with every line exactly once and its true exit code.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildJobPod, JOB_CONTAINER, PATHS } from '../../src/jobpod/pod-builder.js';
 import { stepWrapper } from '../../src/jobpod/step-script.js';
@@ -12,9 +11,9 @@ import { runStep, type StepTarget } from '../../src/jobpod/step-transport/step-r
 import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
 import type { KubeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
-import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { NodeProcess } from '../../scripts/lib/node-process.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv } from '../harness/env.js';
-import { createTestNamespace, deleteNamespace, testClients } from '../harness/kube.js';
 
 jest.setTimeout(180_000);
 
@@ -23,7 +22,8 @@ describe('step transport (one exec per step, durable logs)', () => {
   let ns: string;
   let node: NodeProcess;
   let exec: KubeExec;
-  const nodeName = `evk-steps-${randomBytes(3).toString('hex')}`;
+  let nodeName: string;
+  let t: TestNode | undefined;
   const podName = 'job';
   let n = 0;
   const target = (): StepTarget => ({
@@ -43,19 +43,9 @@ describe('step transport (one exec per step, durable logs)', () => {
 
   beforeAll(async () => {
     const env = readTestEnv();
-    kube = testClients();
+    t = await startTestNode('steps');
+    ({ kube, ns, node, nodeName } = t);
     exec = new KubeExec(kube);
-    ns = await createTestNamespace(kube, 'steps');
-    node = new NodeProcess({
-      nodeName,
-      kubeconfig: env.kubeconfig,
-      dockerHost: env.engine.dockerHost,
-      infraImage: env.engine.images.busybox,
-      port: await freePort(),
-      extraArgs: ['--delete-node-on-shutdown'],
-    });
-    node.start();
-    await node.waitReady(kube);
     const pod = buildJobPod({
       name: podName,
       namespace: ns,
@@ -73,20 +63,7 @@ describe('step transport (one exec per step, durable logs)', () => {
     await waitForRunning(kube, ns, podName, { timeoutMs: 60_000 });
   });
 
-  afterAll(async () => {
-    await deleteNamespace(kube, ns);
-    for (
-      let i = 0;
-      i < 60 &&
-      (await kube.core.readNamespace({ name: ns }).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await sleep(500);
-    await node.stop();
-  });
+  afterAll(() => stopTestNode(t));
 
   it('runs a step with one exec: output, shared and step env, GITHUB_OUTPUT and the exit code', async () => {
     const t = target();

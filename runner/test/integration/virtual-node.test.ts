@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { KubeClients } from '../../src/kube/client.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv, type TestEnv } from '../harness/env.js';
-import { createTestNamespace, deleteNamespace, eventually, testClients } from '../harness/kube.js';
+import { eventually } from '../harness/kube.js';
 import { kubectl } from '../harness/kubectl.js';
-import { freePort, NodeProcess } from '../../scripts/lib/node-process.js';
+import { NodeProcess } from '../../scripts/lib/node-process.js';
 import { virtualPod } from '../harness/pods.js';
 
 jest.setTimeout(180_000);
@@ -21,7 +21,8 @@ describe('virtual node (docker backend)', () => {
   let kube: KubeClients;
   let ns: string;
   let node: NodeProcess;
-  const nodeName = `evk-test-${randomBytes(3).toString('hex')}`;
+  let nodeName: string;
+  let t: TestNode | undefined;
 
   const pod = (name: string, containers: Parameters<typeof virtualPod>[2], spec?: Parameters<typeof virtualPod>[3]) =>
     virtualPod(
@@ -52,36 +53,12 @@ describe('virtual node (docker backend)', () => {
 
   beforeAll(async () => {
     env = readTestEnv();
-    kube = testClients();
-    ns = await createTestNamespace(kube, 'vnode');
-    node = new NodeProcess({
-      nodeName,
-      kubeconfig: env.kubeconfig,
-      dockerHost: env.engine.dockerHost,
-      infraImage: env.engine.images.busybox,
-      port: await freePort(),
-      extraArgs: ['--delete-node-on-shutdown'],
-    });
-    node.start();
-    await node.waitReady(kube);
+    t = await startTestNode('vnode');
+    ({ kube, ns, node, nodeName } = t);
   });
 
   afterAll(async () => {
-    await deleteNamespace(kube, ns);
-    await eventually(
-      'test pods removed from the engine',
-      async () =>
-        (
-          (await fetchEngine(
-            env,
-            `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`eci-virtual.dev/node=${nodeName}`] }))}`,
-          )) as unknown[]
-        ).length === 0
-          ? true
-          : undefined,
-      60_000,
-    ).catch(() => undefined);
-    await node.stop();
+    await stopTestNode(t);
   });
 
   it('registers a Ready node with the virtual-kubelet labels, taint, kubelet endpoint and a fresh lease', async () => {
