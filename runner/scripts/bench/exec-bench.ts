@@ -3,7 +3,6 @@
  * the baselines measured in the same run: `podman exec` (CLI) and a raw Engine API exec on the socket.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
@@ -11,8 +10,7 @@ import { EngineClient } from '../../src/virtual-node/backends/docker/engine-clie
 import { execInContainer } from '../../src/virtual-node/backends/docker/docker-streams.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { deleteNamespaceAndWait } from '../lib/namespaces.js';
-import { freePort, NodeProcess } from '../lib/node-process.js';
+import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
 import { ms, percentile, report } from './stats.js';
 
@@ -31,20 +29,16 @@ async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 
 export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const nodeName = `evk-bench-${randomBytes(2).toString('hex')}`;
-  const node = new NodeProcess({
-    nodeName,
+  const t = await startNodeWithNamespace({
+    kube,
+    prefix: 'bench',
     kubeconfig: cluster.kubeconfig,
     dockerHost: engine.dockerHost,
     infraImage: engine.images.busybox,
-    port: await freePort(),
-    extraArgs: ['--delete-node-on-shutdown'],
+    extraArgs: [],
   });
-  const ns = `bench-${randomBytes(2).toString('hex')}`;
-  await kube.core.createNamespace({ body: { metadata: { name: ns } } });
-  node.start();
+  const { ns, nodeName } = t;
   try {
-    await node.waitReady(kube);
     await kube.core.createNamespacedPod({
       namespace: ns,
       body: {
@@ -90,7 +84,7 @@ export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30)
       `engine API exec p50 ${ms(p50(raw))} → ${(p50(api) / p50(raw)).toFixed(2)}×`,
     );
   } finally {
-    await deleteNamespaceAndWait(kube, ns, 120_000);
-    await node.stop();
+    // The node must outlive its pods' deletion, or their containers are orphaned in the engine.
+    await stopNodeWithNamespace(t, 120_000);
   }
 }

@@ -4,7 +4,6 @@
  * and the wall time of 20 concurrent jobs.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { expressionEngine } from '../../src/jobpod/from-workflow.js';
 import { JobRunner } from '../../src/jobpod/job-runner.js';
@@ -15,8 +14,7 @@ import { KubeExec } from '../../src/kube/exec.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { deleteNamespaceAndWait } from '../lib/namespaces.js';
-import { freePort, NodeProcess } from '../lib/node-process.js';
+import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { ms, percentile, report } from './stats.js';
 
 const run = promisify(execFile);
@@ -43,28 +41,15 @@ const job = (steps: number, id = 'bench'): JobSpec => ({
 
 export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const nodeName = `evk-bench-${randomBytes(2).toString('hex')}`;
-  const node = new NodeProcess({
-    nodeName,
+  const t = await startNodeWithNamespace({
+    kube,
+    prefix: 'bench',
     kubeconfig: cluster.kubeconfig,
     dockerHost: engine.dockerHost,
     infraImage: engine.images.busybox,
-    port: await freePort(),
-    extraArgs: ['--delete-node-on-shutdown'],
+    extraArgs: [],
   });
-  const ns = `bench-${randomBytes(2).toString('hex')}`;
-  await kube.core.createNamespace({ body: { metadata: { name: ns } } });
-  for (
-    let i = 0;
-    i < 100 &&
-    !(await kube.core.readNamespacedServiceAccount({ namespace: ns, name: 'default' }).then(
-      () => true,
-      () => false,
-    ));
-    i++
-  )
-    await new Promise((r) => setTimeout(r, 100));
-  node.start();
+  const { ns, nodeName } = t;
   const transport = new KubeExec(kube);
   const log = createLogger({}, { level: 'error' });
   const runner = (spec: JobSpec, keepPod = false) =>
@@ -83,7 +68,6 @@ export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise
       keepPod,
     });
   try {
-    await node.waitReady(kube);
     // 1. Queued → first step running, one job at a time.
     const first: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -123,7 +107,7 @@ export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise
       `${failed} failed`,
     );
   } finally {
-    await deleteNamespaceAndWait(kube, ns, 120_000);
-    await node.stop();
+    // The node must outlive its pods' deletion, or their containers are orphaned in the engine.
+    await stopNodeWithNamespace(t, 120_000);
   }
 }

@@ -4,14 +4,12 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { deleteNamespaceAndWait } from '../lib/namespaces.js';
-import { freePortForBench, NodeProcess } from '../lib/node-process.js';
+import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { percentile, ms, report } from './stats.js';
 
 const pod = (name: string, node: string, image: string, command: string[]): V1Pod => ({
@@ -95,20 +93,16 @@ async function waitAll(
 
 export async function nodeBench(cluster: ClusterInfo, engine: EngineEnv, opts: { pods: number }): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const nodeName = `evk-bench-${randomBytes(2).toString('hex')}`;
-  const node = new NodeProcess({
-    nodeName,
+  const t = await startNodeWithNamespace({
+    kube,
+    prefix: 'bench',
     kubeconfig: cluster.kubeconfig,
     dockerHost: engine.dockerHost,
     infraImage: engine.images.busybox,
-    port: await freePortForBench(),
-    extraArgs: ['--delete-node-on-shutdown', '--pods', '1000'],
+    extraArgs: ['--pods', '1000'],
   });
-  const ns = `bench-${randomBytes(2).toString('hex')}`;
-  await kube.core.createNamespace({ body: { metadata: { name: ns } } });
-  node.start();
+  const { ns, node, nodeName } = t;
   try {
-    await node.waitReady(kube);
     const rssIdle = rssMb(node.pid);
     // 1. Throughput: N long-running pods, created 20 at a time, until all are Running.
     const names = new Set(Array.from({ length: opts.pods }, (_, i) => `p${i}`));
@@ -170,7 +164,6 @@ export async function nodeBench(cluster: ClusterInfo, engine: EngineEnv, opts: {
     report('status lag p99', ms(percentile(lags, 99)), undefined, `${lags.length} pods`);
   } finally {
     // The node must outlive its pods' deletion, or their containers are orphaned in the engine.
-    await deleteNamespaceAndWait(kube, ns, 600_000);
-    await node.stop();
+    await stopNodeWithNamespace(t, 600_000);
   }
 }

@@ -12,8 +12,6 @@ import type { KubeClients } from '../../src/kube/client.js';
 
 export const bundlePath = join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs');
 
-export const freePortForBench = (): Promise<number> => freePort();
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

@@ -25,6 +25,7 @@ import { ensureImage } from './images.js';
 import { podIP, runtimeState, type ContainerInspect } from './inspect-status.js';
 import { LABEL, refFromLabels } from './labels.js';
 import { attachContainer, execInContainer, containerLogStream } from './docker-streams.js';
+import { ndjson } from './ndjson.js';
 import { tarFiles } from './volume-files.js';
 
 export interface DockerBackendOptions {
@@ -342,18 +343,9 @@ export class DockerBackend implements Backend {
           signal,
         });
         backoff = 500;
-        let buffered = '';
-        for await (const chunk of res) {
-          buffered += (chunk as Buffer).toString('utf8');
-          let nl;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (!line) continue;
-            const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-            const ref = refFromLabels(event.Actor?.Attributes);
-            if (ref) this.changed(ref);
-          }
+        for await (const event of ndjson(res)) {
+          const ref = refFromLabels((event as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes);
+          if (ref) this.changed(ref);
         }
       } catch (err) {
         if (signal.aborted) break;

@@ -5,6 +5,7 @@
 import { InvalidInput, isErrorCode } from '../../../errors.js';
 import type { RegistryAuth } from '../backend.js';
 import type { EngineClient } from './engine-client.js';
+import { ndjson } from './ndjson.js';
 
 export class ImagePullError extends InvalidInput {
   constructor(
@@ -99,22 +100,10 @@ export async function ensureImage(
     throw err;
   }
   // Progress is a stream of JSON objects; a failure arrives as {"error": "..."} with status 200.
-  let buffered = '';
   let failure: string | undefined;
-  for await (const chunk of res) {
-    buffered += (chunk as Buffer).toString('utf8');
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (!line) continue;
-      try {
-        const msg = JSON.parse(line) as { error?: string; errorDetail?: { message?: string } };
-        if (msg.error) failure = msg.errorDetail?.message ?? msg.error;
-      } catch {
-        /* partial or non-JSON progress line */
-      }
-    }
+  for await (const msg of ndjson(res)) {
+    const m = msg as { error?: string; errorDetail?: { message?: string } };
+    if (m.error) failure = m.errorDetail?.message ?? m.error;
   }
   if (failure) throw new ImagePullError(`Failed to pull image "${image}": ${failure}`);
   emit({
