@@ -493,9 +493,10 @@ export class JobRunner {
     execs: number,
     summary?: string,
   ): StepResult {
+    // continue-on-error is a value, not an if: — no implicit success() (which would be false right after a failure).
     const continueOnError =
       typeof step.continueOnError === 'string'
-        ? this.o.expressions.condition(step.continueOnError, this.contexts(), this.status)
+        ? /^true$/i.test(this.o.expressions.interpolate(step.continueOnError, this.contexts({}, step.scope)).trim())
         : step.continueOnError === true;
     const conclusion: StepConclusion = outcome === 'failure' && continueOnError ? 'success' : outcome;
     if (step.id) this.stepsFor(step)[step.id] = { outputs, outcome, conclusion };

@@ -131,6 +131,7 @@ describe('eci-virtual run', () => {
     const byName = Object.fromEntries(steps(r).map((s) => [s.name, s]));
     expect(byName.breaks).toMatchObject({ outcome: 'failure', exitCode: 4 });
     expect(byName['skipped after failure']?.outcome).toBe('skipped');
+    expect(byName['may fail by expression']).toMatchObject({ outcome: 'failure', conclusion: 'success', exitCode: 2 });
     expect(r.lines).toEqual(expect.arrayContaining(['always ran', 'failure ran']));
     const error = r.events.find(
       (e) => e.event === 'step.output' && (e.command as { name?: string } | undefined)?.name === 'error',
