@@ -59,12 +59,6 @@ export async function waitForRunning(
       }
       const failure = startFailure(pod);
       if (failure) return finish(new InvalidInput(failure));
-      const unschedulable = pod.status?.conditions?.find(
-        (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
-      );
-      if (unschedulable && !pod.spec?.nodeName) {
-        // Not fatal (a node may come), but worth knowing while we wait.
-      }
       if (pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state?.running))
         finish(undefined, pod);
     };
