@@ -9,6 +9,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts', '.tsx'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // .local holds the test cluster's etcd data, whose `.snap` files jest would take for obsolete snapshots.
+  modulePathIgnorePatterns: ['<rootDir>/.local/'],
+  watchPathIgnorePatterns: ['<rootDir>/.local/'],
 };
 
 /** @type {import('jest').Config} */

@@ -113,7 +113,9 @@ function args(component: Component, pki: Pki, kc: ReturnType<typeof kubeconfigs>
         `--tls-private-key-file=${pki.apiserverKey}`,
         `--client-ca-file=${pki.caCert}`,
         `--secure-port=${ports.apiserver}`,
-        '--bind-address=127.0.0.1',
+        // All addresses: pods on the local engine reach it through the bridge gateway (podHostAddress); clients
+        // must still authenticate, and the serving cert names both addresses.
+        '--bind-address=0.0.0.0',
         '--advertise-address=127.0.0.1',
         // The endpoint reconciler refuses loopback addresses; nothing in a local test cluster needs it.
         '--endpoint-reconciler-type=none',

@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { buildBundle } from './bundle.js';
-import type { ClusterInfo } from './cluster.js';
+import { ports, type ClusterInfo } from './cluster.js';
 import type { EngineEnv } from './engine.js';
-import { localDir, repoRoot } from './paths.js';
+import { localDir, podHostAddress, repoRoot } from './paths.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 export const LOCAL_NODE_NAME = 'eci-virtual';
@@ -38,6 +38,8 @@ export async function ensureLocalNode(cluster: ClusterInfo, engine: EngineEnv): 
       engine.images.busybox,
       '--metrics-port',
       String(LOCAL_NODE_PORT + 5),
+      '--pod-api-server',
+      `${podHostAddress}:${ports.apiserver}`,
     ]);
   }
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));

@@ -7,7 +7,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { localDir, repoRoot } from './paths.js';
+import { ports } from './cluster.js';
+import { localDir, podHostAddress, repoRoot } from './paths.js';
 import type { KubeClients } from '../../src/kube/client.js';
 
 export const bundlePath = join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs');
@@ -59,6 +60,8 @@ export class NodeProcess {
         o.infraImage,
         '--port',
         String(o.port),
+        '--pod-api-server',
+        `${podHostAddress}:${ports.apiserver}`,
         ...(o.extraArgs ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ECI_VIRTUAL_LOG_LEVEL: 'debug' } },

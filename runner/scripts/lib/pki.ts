@@ -4,9 +4,10 @@
  * kubelet API for logs/exec), and the service-account signing key. Existing files are kept, so `up` is idempotent
  * and kubeconfigs stay valid across restarts.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
+import { podHostAddress } from './paths.js';
 
 export interface Pki {
   dir: string;
@@ -40,12 +41,17 @@ async function leaf(
 ): Promise<{ cert: string; key: string }> {
   const keyPath = join(dir, `${name}.key`);
   const certPath = join(dir, `${name}.crt`);
+  const extPath = join(dir, `${name}.ext`);
   await key(keyPath);
+  // Re-issue when the requested extensions (e.g. SANs) changed since the cert was made.
+  const extKey = [subject, ...ext].join('\n');
+  if (existsSync(certPath) && (!existsSync(extPath) || readFileSync(extPath, 'utf8') !== extKey)) rmSync(certPath);
   if (!existsSync(certPath)) {
     const addext = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', ...ext]
       .map((e) => ['-addext', e])
       .flat();
     await $`openssl req -x509 -new -key ${keyPath} -CA ${pki.caCert} -CAkey ${pki.caKey} -subj ${subject} -days 3650 ${addext} -out ${certPath}`.quiet();
+    writeFileSync(extPath, extKey);
   }
   return { cert: certPath, key: keyPath };
 }
@@ -62,6 +68,7 @@ export async function ensurePki(dir: string): Promise<Pki> {
   const san = [
     'IP:127.0.0.1',
     'IP:10.0.0.1',
+    `IP:${podHostAddress}`,
     'DNS:localhost',
     'DNS:kubernetes',
     'DNS:kubernetes.default',

@@ -19,3 +19,11 @@ export function intFlag(value: string | undefined, name: string, fallback: numbe
     throw new InvalidInput(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
 }
+
+/** `host:port` (IPv6 hosts in brackets) → parts, with a clear error for anything else. */
+export function parseHostPort(value: string, name: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new InvalidInput(`--${name} expects host:port, got "${value}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}

@@ -1,5 +1,6 @@
 /** The `eci-virtual` command: thin dispatch to the commands; errors print as one actionable line. */
 import { describeError, EciVirtualError } from '../errors.js';
+import { controllerCommand, controllerUsage } from './controller-command.js';
 import { nodeCommand, nodeUsage } from './node-command.js';
 import { runCommand, runUsage } from './run-command.js';
 
@@ -8,10 +9,13 @@ const usage = `eci-virtual <command> [options]
 commands:
   run         run a workflow's jobs, each as one pod on a virtual node
   node        run a virtual node (virtual-kubelet) backed by a container engine or ECI
+  controller  serve GitHub: one job pod per queued \`runs-on: eci-virtual\` job
 
 ${runUsage}
 
-${nodeUsage}`;
+${nodeUsage}
+
+${controllerUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       return nodeCommand(rest);
     case 'run':
       return runCommand(rest);
+    case 'controller':
+      return controllerCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -7,7 +7,7 @@ import type { Backend } from '../virtual-node/backends/backend.js';
 import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js';
 import { defaultNodeConfig } from '../virtual-node/config.js';
 import { VirtualNode } from '../virtual-node/virtual-node.js';
-import { intFlag, parseFlags } from './flags.js';
+import { intFlag, parseFlags, parseHostPort } from './flags.js';
 
 export const nodeUsage = `eci-virtual node --backend docker [options]
 
@@ -24,7 +24,9 @@ export const nodeUsage = `eci-virtual node --backend docker [options]
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
   --client-ca-file PATH        CAs accepted for client certs (default: the kubeconfig's cluster CA)
   --delete-node-on-shutdown    remove the Node instead of leaving it NotReady
-  --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)`;
+  --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)
+  --pod-api-server HOST:PORT   API server address injected into containers as KUBERNETES_SERVICE_HOST/PORT
+                               (needed when the cluster's service IP is not routable from the backend)`;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -45,7 +47,9 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'client-ca-file': { type: 'string' },
     'delete-node-on-shutdown': { type: 'boolean', default: false },
     'no-websocket-declaration': { type: 'boolean', default: false },
+    'pod-api-server': { type: 'string' },
   });
+  const podApiServer = values['pod-api-server'] ? parseHostPort(values['pod-api-server'], 'pod-api-server') : undefined;
   const nodeName = values['node-name'];
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName))
     throw new InvalidInput(`--node-name "${nodeName}" is not a valid Kubernetes node name`);
@@ -85,6 +89,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
     declareWebSockets: !values['no-websocket-declaration'],
+    ...(podApiServer ? { apiServerForPods: podApiServer } : {}),
   });
   const metricsPort =
     values['metrics-port'] === undefined ? undefined : intFlag(values['metrics-port'], 'metrics-port', 0);

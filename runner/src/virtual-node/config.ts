@@ -22,6 +22,11 @@ export interface VirtualNodeConfig {
    * server speaks SPDY/3.1 to us, as every 1.30–1.35 one does.
    */
   declareWebSockets: boolean;
+  /**
+   * How containers reach the API server (kubelets inject KUBERNETES_SERVICE_HOST/PORT for in-cluster clients). On a
+   * local engine the cluster's service IP is not routable from containers, so the node is told an address that is.
+   */
+  apiServerForPods?: { host: string; port: number };
 }
 
 export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): VirtualNodeConfig => ({

@@ -182,7 +182,11 @@ export class PodController {
     await this.post(t, buildPodStatus(t.pod, waitingContainers(t.pod), config.address)).catch(() => undefined);
     for (let attempt = 1; ; attempt++) {
       try {
-        const prepared = await preparePod(t.pod, inputs, { nodeName: config.nodeName, hostIP: config.address });
+        const prepared = await preparePod(t.pod, inputs, {
+          nodeName: config.nodeName,
+          hostIP: config.address,
+          ...(config.apiServerForPods ? { apiServer: config.apiServerForPods } : {}),
+        });
         await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
         if (t.abort.signal.aborted) return;
         t.stage = 'running';

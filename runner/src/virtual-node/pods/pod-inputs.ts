@@ -25,6 +25,8 @@ export interface ResolveContext {
   nodeName: string;
   hostIP: string;
   podIP?: string;
+  /** Injected as KUBERNETES_SERVICE_HOST/PORT into every container, as kubelets do for the `kubernetes` Service. */
+  apiServer?: { host: string; port: number };
 }
 
 export function podRef(pod: V1Pod): PodRef {
@@ -99,6 +101,11 @@ async function containerEnv(
 ): Promise<[string, string][]> {
   const ns = pod.metadata!.namespace!;
   const vars = new Map<string, string>();
+  if (ctx.apiServer) {
+    vars.set('KUBERNETES_SERVICE_HOST', ctx.apiServer.host);
+    vars.set('KUBERNETES_SERVICE_PORT', String(ctx.apiServer.port));
+    vars.set('KUBERNETES_SERVICE_PORT_HTTPS', String(ctx.apiServer.port));
+  }
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     if (from.configMapRef) {

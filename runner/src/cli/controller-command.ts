@@ -1,0 +1,76 @@
+/** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
+import { Controller } from '../controller/controller.js';
+import { loadControllerConfig } from '../controller/config.js';
+import { GitHubClient } from '../controller/github/github-client.js';
+import { startHttpServer } from '../controller/http-server.js';
+import { pollQueuedJobs } from '../controller/intake/queued-jobs-poller.js';
+import { WebhookHandler } from '../controller/intake/webhook-handler.js';
+import { createControllerMetrics } from '../controller/metrics.js';
+import { PortalApi } from '../controller/portal-api/routes.js';
+import { loadKubeConfig, makeClients } from '../kube/client.js';
+import { createLogger } from '../observability/logger.js';
+import { intFlag, parseFlags } from './flags.js';
+
+export const controllerUsage = `eci-virtual controller [options]
+  --config PATH        controller config (YAML; see docs/controller.md). Secrets come from env or mounted files:
+                       GITHUB_APP_PRIVATE_KEY | GITHUB_TOKEN, ECI_VIRTUAL_WEBHOOK_SECRET, ECI_VIRTUAL_PORTAL_TOKEN
+  --kubeconfig PATH    default: $KUBECONFIG, in-cluster, ~/.kube/config
+  --port N             listen port (overrides listen.port; default 8080)`;
+
+export async function controllerCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    port: { type: 'string' },
+  });
+  const config = loadControllerConfig(values.config);
+  if (values.port !== undefined) config.listen.port = intFlag(values.port, 'port', 8080);
+  const log = createLogger({ component: 'controller' });
+  const kube = makeClients(loadKubeConfig(values.kubeconfig));
+  const metrics = createControllerMetrics();
+  const github = new GitHubClient({
+    apiUrl: config.apiUrl,
+    auth: config.auth,
+    log,
+    onResponse: (r) => {
+      metrics.githubCalls.inc({ route: r.route, status: String(r.status) });
+      if (r.remaining !== undefined) metrics.githubRateLimitRemaining.set(r.remaining);
+    },
+  });
+  const controller = new Controller({ config, kube, github, log, metrics });
+  const webhook = new WebhookHandler(config.webhookSecret, controller, log, metrics);
+  const portal = new PortalApi({ config, records: controller.records, github, log });
+  const server = await startHttpServer({
+    ...config.listen,
+    webhook,
+    portal,
+    metrics,
+    ready: () => controller.isReady,
+    log,
+  });
+  const address = server.address();
+  log.info('controller listening', {
+    port: typeof address === 'object' && address ? address.port : config.listen.port,
+    namespace: config.namespace,
+    labels: config.labels,
+  });
+  const abort = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      log.info('shutting down', { signal: sig });
+      abort.abort();
+    });
+  await controller.run(abort.signal, {
+    poll: (signal) =>
+      pollQueuedJobs({
+        github,
+        repositories: config.repositories,
+        intervalSeconds: config.pollIntervalSeconds,
+        log,
+        onQueued: (job) => controller.onQueued(job, 'poll'),
+        signal,
+      }),
+  });
+  await new Promise((resolve) => server.close(resolve));
+  return 0;
+}

@@ -1,0 +1,217 @@
+/**
+ * Controller configuration: a YAML file (`--config`) plus environment variables for everything secret, so secrets come
+ * from Kubernetes Secrets (env or mounted files) and never sit in a ConfigMap or in logs.
+ *
+ *   github:   { apiUrl, appId, installationId, privateKeyFile }   env: GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN
+ *   webhookSecretFile                                             env: ECI_VIRTUAL_WEBHOOK_SECRET
+ *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
+ *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { InvalidInput } from '../errors.js';
+import type { GitHubAuth, RunnerScope } from './github/github-client.js';
+import { REPO_PATTERN } from './github/workflow-job.js';
+
+export interface PlacementDefaults {
+  nodeType: 'virtual' | 'regular';
+  cpu: string;
+  memory: string;
+  nodeSelector: Record<string, string>;
+  eciSpecs?: string[];
+}
+
+export interface ControllerConfig {
+  apiUrl: string;
+  auth: GitHubAuth;
+  webhookSecret: string;
+  /** Where JIT runners are registered. */
+  runnerScope: RunnerScope;
+  /** Repositories polled for queued jobs (webhooks are not guaranteed). */
+  repositories: string[];
+  labels: string[];
+  runnerGroupId: number;
+  namespace: string;
+  maxConcurrentJobs: number;
+  pollIntervalSeconds: number;
+  gcIntervalSeconds: number;
+  runner: {
+    image: string;
+    /** Command of the runner container; default the official image's `/home/runner/run.sh`. */
+    command: string[];
+    /** Image with our hooks bundle under /eci-hooks (copied into the runner container by an init container). */
+    hooksImage: string;
+    workDir: string;
+    /** Copy the runner's externals (node for JS actions) into the job container at /__e. */
+    copyExternals: boolean;
+    imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+    /** Extra env for the runner container (non-secret). */
+    env: Record<string, string>;
+  };
+  placement: PlacementDefaults;
+  prices: { vcpuSecondUsd: number; gibSecondUsd: number };
+  portal: { token?: string };
+  listen: { host: string; port: number };
+  recordsTtlDays: number;
+  /** Max job pods one repository may hold while others wait (fair share); default = maxConcurrentJobs. */
+  maxJobsPerRepo: number;
+}
+
+type Raw = Record<string, unknown>;
+
+const obj = (v: unknown, what: string): Raw => {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidInput(`${what} must be a mapping`);
+  return v as Raw;
+};
+const optString = (v: unknown, what: string): string | undefined => {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidInput(`${what} must be a string`);
+  return String(v);
+};
+const posInt = (v: unknown, what: string, fallback: number): number => {
+  if (v === undefined || v === null) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidInput(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+const stringList = (v: unknown, what: string): string[] | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x))
+    throw new InvalidInput(`${what} must be a list of strings`);
+  return v as string[];
+};
+const stringMap = (v: unknown, what: string): Record<string, string> => {
+  const o = obj(v, what);
+  for (const [k, x] of Object.entries(o))
+    if (typeof x !== 'string') throw new InvalidInput(`${what}.${k} must be a string`);
+  return o as Record<string, string>;
+};
+const secretFrom = (env: NodeJS.ProcessEnv, envName: string, file: string | undefined): string | undefined => {
+  if (env[envName]) return env[envName];
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new InvalidInput(`cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+};
+
+export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const root = obj(raw, 'config');
+  const gh = obj(root.github, 'github');
+  const apiUrl = optString(gh.apiUrl, 'github.apiUrl') ?? env.GITHUB_API_URL ?? 'https://api.github.com';
+  if (!/^https?:\/\/[^/]+/.test(apiUrl))
+    throw new InvalidInput(`github.apiUrl must be an http(s) URL, got "${apiUrl}"`);
+  const appId = optString(gh.appId, 'github.appId') ?? env.GITHUB_APP_ID;
+  const installationId = optString(gh.installationId, 'github.installationId') ?? env.GITHUB_APP_INSTALLATION_ID;
+  const privateKey = secretFrom(env, 'GITHUB_APP_PRIVATE_KEY', optString(gh.privateKeyFile, 'github.privateKeyFile'));
+  const token = secretFrom(env, 'GITHUB_TOKEN', optString(gh.tokenFile, 'github.tokenFile'));
+  let auth: GitHubAuth;
+  if (appId) {
+    if (!installationId || !privateKey)
+      throw new InvalidInput('a GitHub App needs github.installationId and a private key', {
+        hint: 'set GITHUB_APP_PRIVATE_KEY or github.privateKeyFile (a mounted Secret)',
+      });
+    auth = { kind: 'app', appId, installationId, privateKey };
+  } else if (token) auth = { kind: 'token', token };
+  else
+    throw new InvalidInput('no GitHub credentials', {
+      hint: 'configure github.appId/installationId/privateKeyFile (GitHub App) or GITHUB_TOKEN (PAT)',
+    });
+  const webhookSecret = secretFrom(
+    env,
+    'ECI_VIRTUAL_WEBHOOK_SECRET',
+    optString(root.webhookSecretFile, 'webhookSecretFile'),
+  );
+  if (!webhookSecret)
+    throw new InvalidInput('no webhook secret', { hint: 'set ECI_VIRTUAL_WEBHOOK_SECRET or webhookSecretFile' });
+
+  const scope = obj(root.scope, 'scope');
+  const org = optString(scope.org, 'scope.org');
+  const repositories = stringList(scope.repositories, 'scope.repositories') ?? [];
+  for (const r of repositories)
+    if (!REPO_PATTERN.test(r)) throw new InvalidInput(`scope.repositories: "${r}" is not owner/name`);
+  if (!org && repositories.length !== 1)
+    throw new InvalidInput('scope needs `org`, or exactly one entry in `repositories` for a repository runner');
+  const runnerScope: RunnerScope = org ? { kind: 'org', org } : { kind: 'repo', repo: repositories[0]! };
+
+  const runner = obj(root.runner, 'runner');
+  const placement = obj(root.placement, 'placement');
+  const nodeType = optString(placement.nodeType, 'placement.nodeType') ?? 'virtual';
+  if (nodeType !== 'virtual' && nodeType !== 'regular')
+    throw new InvalidInput(`placement.nodeType must be virtual or regular, got "${nodeType}"`);
+  const pull = optString(runner.imagePullPolicy, 'runner.imagePullPolicy') ?? 'IfNotPresent';
+  if (!['Always', 'IfNotPresent', 'Never'].includes(pull))
+    throw new InvalidInput(`runner.imagePullPolicy must be Always, IfNotPresent or Never, got "${pull}"`);
+  const prices = obj(root.prices, 'prices');
+  const listen = obj(root.listen, 'listen');
+  const maxConcurrentJobs = posInt(root.maxConcurrentJobs, 'maxConcurrentJobs', 50);
+  const eciSpecs = stringList(placement.eciSpecs, 'placement.eciSpecs');
+  const portalToken = secretFrom(
+    env,
+    'ECI_VIRTUAL_PORTAL_TOKEN',
+    optString(obj(root.portal, 'portal').tokenFile, 'portal.tokenFile'),
+  );
+  return {
+    apiUrl,
+    auth,
+    webhookSecret,
+    runnerScope,
+    repositories,
+    labels: stringList(root.labels, 'labels') ?? ['eci-virtual'],
+    runnerGroupId: posInt(root.runnerGroupId, 'runnerGroupId', 1),
+    namespace: optString(root.namespace, 'namespace') ?? env.ECI_VIRTUAL_NAMESPACE ?? 'eci-jobs',
+    maxConcurrentJobs,
+    maxJobsPerRepo: posInt(root.maxJobsPerRepo, 'maxJobsPerRepo', maxConcurrentJobs),
+    pollIntervalSeconds: posInt(root.pollIntervalSeconds, 'pollIntervalSeconds', 30),
+    gcIntervalSeconds: posInt(root.gcIntervalSeconds, 'gcIntervalSeconds', 60),
+    runner: {
+      image: optString(runner.image, 'runner.image') ?? 'ghcr.io/actions/actions-runner:latest',
+      command: stringList(runner.command, 'runner.command') ?? ['/home/runner/run.sh'],
+      hooksImage: optString(runner.hooksImage, 'runner.hooksImage') ?? 'ghcr.io/eci-virtual/hooks:0.1.0',
+      workDir: optString(runner.workDir, 'runner.workDir') ?? '/home/runner/_work',
+      copyExternals: runner.copyExternals === undefined ? true : runner.copyExternals === true,
+      imagePullPolicy: pull as ControllerConfig['runner']['imagePullPolicy'],
+      env: stringMap(runner.env, 'runner.env'),
+    },
+    placement: {
+      nodeType,
+      cpu: optString(placement.cpu, 'placement.cpu') ?? '1',
+      memory: optString(placement.memory, 'placement.memory') ?? '2Gi',
+      nodeSelector: stringMap(placement.nodeSelector, 'placement.nodeSelector'),
+      ...(eciSpecs ? { eciSpecs } : {}),
+    },
+    prices: {
+      vcpuSecondUsd: Number(prices.vcpuSecondUsd ?? 0.0000077),
+      gibSecondUsd: Number(prices.gibSecondUsd ?? 0.00000096),
+    },
+    portal: portalToken ? { token: portalToken } : {},
+    listen: {
+      host: optString(listen.host, 'listen.host') ?? '0.0.0.0',
+      port: posInt(listen.port, 'listen.port', 8080),
+    },
+    recordsTtlDays: posInt(root.recordsTtlDays, 'recordsTtlDays', 14),
+  };
+}
+
+export function loadControllerConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  let raw: unknown = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new InvalidInput(`cannot read config ${path}: ${(err as Error).message}`);
+    }
+    try {
+      raw = parse(text) ?? {};
+    } catch (err) {
+      throw new InvalidInput(`config ${path} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  return parseControllerConfig(raw, env);
+}

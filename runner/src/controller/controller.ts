@@ -1,0 +1,274 @@
+/**
+ * The controller: queued GitHub jobs in (webhooks + polling), one job pod each out, cleanup when done.
+ * Desired state is derived from GitHub and Kubernetes (pods, Secrets, records), never held only in memory:
+ * a restarted controller re-lists pods and queued jobs and carries on.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeClients } from '../kube/client.js';
+import type { Logger } from '../observability/logger.js';
+import type { ControllerConfig } from './config.js';
+import type { GitHubClient } from './github/github-client.js';
+import { servesLabels, type WorkflowJob } from './github/workflow-job.js';
+import { collectGarbage } from './jobs/garbage-collector.js';
+import { cleanupJob } from './jobs/job-cleanup.js';
+import { launchJob } from './jobs/job-launcher.js';
+import { FairJobQueue } from './jobs/job-queue.js';
+import { LABELS, RUNNER_CONTAINER } from './jobs/naming.js';
+import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
+import type { ControllerMetrics } from './metrics.js';
+import { JobRecords, type StoredJob } from './records/job-records.js';
+
+export interface ControllerDeps {
+  config: ControllerConfig;
+  kube: KubeClients;
+  github: GitHubClient;
+  log: Logger;
+  metrics: ControllerMetrics;
+}
+
+export class Controller {
+  readonly records: JobRecords;
+  private readonly queue = new FairJobQueue();
+  private readonly launching = new Set<number>();
+  private readonly cleaning = new Set<string>();
+  private readonly received = new Map<number, number>();
+  private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
+  private readonly tracker: PodTracker;
+  private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
+  private ready = false;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.records = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+    this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** A queued job from a webhook or the poller. Returns what happened, for logs and tests. */
+  async onQueued(job: WorkflowJob, source: 'webhook' | 'poll'): Promise<'ignored' | 'known' | 'queued'> {
+    if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
+    if (this.launching.has(job.id) || this.queue.has(job.id) || this.podOf(String(job.id))) return 'known';
+    this.received.set(job.id, performance.now());
+    const initial: StoredJob = {
+      id: String(job.id),
+      runId: String(job.runId),
+      runAttempt: job.runAttempt,
+      repo: job.repo,
+      workflow: job.workflowName,
+      job: job.name,
+      htmlUrl: job.htmlUrl,
+      status: 'queued',
+      labels: job.labels,
+      resources: { cpu: this.deps.config.placement.cpu, memory: this.deps.config.placement.memory },
+      images: [],
+      imageCache: { used: false, images: [] },
+      queuedAt: job.createdAt,
+      events: [],
+    };
+    this.queue.push(job);
+    this.deps.metrics.queueDepth.set(this.queue.size);
+    this.deps.metrics.jobsTotal.inc({ event: `queued_${source}` });
+    this.pump();
+    // The record is written after the pod is requested: the pod is what the job waits for.
+    await this.records
+      .upsert(String(job.id), {}, initial)
+      .catch((err) => this.deps.log.warn('could not write job record', { job: job.id, err: (err as Error).message }));
+    return 'queued';
+  }
+
+  /** A `workflow_job.completed` (or a poll finding it completed): clean up the pod whose runner ran it. */
+  async onCompleted(job: WorkflowJob): Promise<void> {
+    this.queue.remove(job.id);
+    const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
+    const status = job.conclusion === 'success' ? 'succeeded' : job.conclusion === 'cancelled' ? 'cancelled' : 'failed';
+    for (const id of new Set([String(job.id), ...(viaRunner ? [viaRunner] : [])])) {
+      await this.records.upsert(id, {
+        status,
+        ...(job.conclusion ? { conclusion: job.conclusion } : {}),
+        finishedAt: job.completedAt ?? new Date().toISOString(),
+      });
+    }
+    if (viaRunner) await this.cleanup(viaRunner);
+    else if (this.podOf(String(job.id)) === undefined) await this.cleanup(String(job.id));
+  }
+
+  /** Repository runners serve their repository only; organization runners any repository of the organization. */
+  private inScope(repo: string): boolean {
+    const scope = this.deps.config.runnerScope;
+    return scope.kind === 'repo'
+      ? scope.repo.toLowerCase() === repo.toLowerCase()
+      : repo.toLowerCase().startsWith(`${scope.org.toLowerCase()}/`);
+  }
+
+  private podOf(jobId: string) {
+    return this.tracker.pods().find((p) => p.metadata?.labels?.[LABELS.jobId] === jobId);
+  }
+
+  private runningIn = (repo: string): number =>
+    this.tracker.pods().filter((p) => p.metadata?.annotations?.['eci-virtual.dev/repository'] === repo).length;
+
+  private pump(): void {
+    if (!this.ready) return;
+    const { config, metrics, log } = this.deps;
+    while (this.tracker.pods().length + this.launching.size < config.maxConcurrentJobs) {
+      const job = this.queue.next(this.runningIn, config.maxJobsPerRepo);
+      if (!job) break;
+      metrics.queueDepth.set(this.queue.size);
+      this.launching.add(job.id);
+      void launchJob({ ...this.deps, records: this.records }, job)
+        .then((pod) => {
+          const t0 = this.received.get(job.id);
+          if (pod && t0 !== undefined) metrics.webhookToPodSeconds.observe((performance.now() - t0) / 1000);
+          if (pod) metrics.jobsTotal.inc({ event: 'pod_created' });
+        })
+        .catch(async (err) => {
+          log.error('launching job failed; it stays queued on GitHub and the poller retries', {
+            job: job.id,
+            repo: job.repo,
+            err: (err as Error).message,
+          });
+          metrics.jobsTotal.inc({ event: 'launch_failed' });
+          await this.records
+            .upsert(String(job.id), {
+              addEvents: [
+                {
+                  at: new Date().toISOString(),
+                  type: 'Warning',
+                  reason: 'LaunchFailed',
+                  message: (err as Error).message,
+                },
+              ],
+            })
+            .catch(() => undefined);
+        })
+        .finally(() => {
+          this.launching.delete(job.id);
+          this.received.delete(job.id);
+          this.pump();
+        });
+    }
+  }
+
+  private onPod(m: PodMilestones, event: 'add' | 'update' | 'delete'): void {
+    if (!m.jobId) return;
+    this.updatePhases();
+    if (event === 'delete') {
+      this.recorded.delete(m.jobId);
+      this.pump();
+      return;
+    }
+    const seen = this.recorded.get(m.jobId) ?? {};
+    this.recorded.set(m.jobId, seen);
+    if (m.nodeName && seen.node !== m.nodeName) {
+      seen.node = m.nodeName;
+      void this.nodeType(m.nodeName).then((type) =>
+        this.records.upsert(m.jobId, { node: { name: m.nodeName!, type } }).catch(() => undefined),
+      );
+    }
+    if (m.runningAt && !seen.runningAt) {
+      seen.runningAt = m.runningAt;
+      const queuedAt = Date.parse(m.pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
+      if (Number.isFinite(queuedAt))
+        this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(m.runningAt) - queuedAt) / 1000);
+      void this.records.upsert(m.jobId, { status: 'running', runningAt: m.runningAt }).catch(() => undefined);
+    }
+    if (m.finished && !seen.finished) {
+      seen.finished = true;
+      this.deps.log.info('runner finished', { job: m.jobId, pod: m.pod.metadata?.name, exitCode: m.finished.exitCode });
+      void this.records
+        .get(m.jobId)
+        .then((r) =>
+          this.records.upsert(m.jobId, {
+            finishedAt: r?.finishedAt ?? m.finished!.at,
+            ...(r && (r.status === 'running' || r.status === 'pending' || r.status === 'queued')
+              ? { status: m.finished!.exitCode === 0 ? 'succeeded' : 'failed' }
+              : {}),
+            addEvents: [
+              {
+                at: m.finished!.at,
+                type: m.finished!.exitCode === 0 ? 'Normal' : 'Warning',
+                reason: 'RunnerExited',
+                message: `${RUNNER_CONTAINER} exited with ${m.finished!.exitCode}`,
+              },
+            ],
+          }),
+        )
+        .catch(() => undefined)
+        .finally(() => void this.cleanup(m.jobId));
+    }
+  }
+
+  private updatePhases(): void {
+    const counts: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
+    for (const p of this.tracker.pods())
+      counts[p.status?.phase ?? 'Pending'] = (counts[p.status?.phase ?? 'Pending'] ?? 0) + 1;
+    for (const [phase, n] of Object.entries(counts)) this.deps.metrics.podsByPhase.set({ phase }, n);
+  }
+
+  private async nodeType(name: string): Promise<'virtual' | 'regular'> {
+    const known = this.nodeTypes.get(name);
+    if (known) return known;
+    const node = await this.deps.kube.core.readNode({ name }).catch(() => undefined);
+    const type = node?.metadata?.labels?.type === 'virtual-kubelet' ? 'virtual' : 'regular';
+    this.nodeTypes.set(name, type);
+    return type;
+  }
+
+  async cleanup(jobId: string): Promise<void> {
+    if (this.cleaning.has(jobId)) return;
+    this.cleaning.add(jobId);
+    try {
+      const pod = this.podOf(jobId);
+      const runnerId = Number(pod?.metadata?.labels?.[LABELS.runnerId]);
+      await cleanupJob(
+        {
+          kube: this.deps.kube,
+          github: this.deps.github,
+          namespace: this.deps.config.namespace,
+          scope: this.deps.config.runnerScope,
+          log: this.deps.log,
+        },
+        jobId,
+        Number.isFinite(runnerId) ? runnerId : undefined,
+      );
+    } catch (err) {
+      this.deps.log.warn('cleanup failed; the garbage collector retries', { job: jobId, err: (err as Error).message });
+    } finally {
+      this.cleaning.delete(jobId);
+    }
+  }
+
+  /** Runs until `signal` aborts: pod tracking, polling for queued jobs, garbage collection. */
+  async run(signal: AbortSignal, loops: { poll: (signal: AbortSignal) => Promise<void> }): Promise<void> {
+    const tracking = this.tracker.run(signal);
+    // Wait for the informer's initial list so existing pods count against the limit before launching anything.
+    for (let i = 0; i < 100 && !signal.aborted && !this.tracker.pods().length; i++) {
+      const listed = await this.deps.kube.core
+        .listNamespacedPod({
+          namespace: this.deps.config.namespace,
+          labelSelector: `${LABELS.component}=runner-job`,
+          limit: 1,
+        })
+        .catch(() => undefined);
+      if (listed && !listed.items.length) break;
+      await sleep(100);
+    }
+    this.ready = true;
+    this.pump();
+    const gc = (async () => {
+      while (!signal.aborted) {
+        await collectGarbage({
+          ...this.deps,
+          records: this.records,
+          pods: () => this.tracker.pods(),
+          cleanup: (id) => this.cleanup(id),
+          isBusy: (id) => this.launching.has(Number(id)),
+        }).catch((err) => this.deps.log.warn('garbage collection failed', { err: (err as Error).message }));
+        await sleep(this.deps.config.gcIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      }
+    })();
+    await Promise.all([tracking, loops.poll(signal), gc]);
+  }
+}

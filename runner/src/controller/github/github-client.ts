@@ -1,0 +1,289 @@
+/**
+ * Everything the controller asks GitHub, through @octokit/rest with the retry plugin (5xx, network errors) and the
+ * throttling plugin (primary and secondary rate limits: waits for the reset/Retry-After instead of failing). Works
+ * against github.com and GHES (`apiUrl`). Auth is a GitHub App installation (preferred) or a token.
+ */
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { parseWorkflowJob, type WorkflowJob } from './workflow-job.js';
+
+export type GitHubAuth =
+  { kind: 'app'; appId: string; installationId: string; privateKey: string } | { kind: 'token'; token: string };
+
+export type RunnerScope = { kind: 'repo'; repo: string } | { kind: 'org'; org: string };
+
+export interface GitHubClientOptions {
+  apiUrl: string;
+  auth: GitHubAuth;
+  log: Logger;
+  /** Retries for 5xx/network errors (default 3). */
+  retries?: number;
+  /** Called after every response with the rate-limit headers, for metrics. */
+  onResponse?: (info: { route: string; status: number; remaining?: number; limit?: number }) => void;
+  /** Upper bound on how long a rate-limited call may wait before failing (default 120 s). */
+  maxRateLimitWaitSeconds?: number;
+}
+
+export interface JitConfig {
+  runnerId: number;
+  runnerName: string;
+  encodedJitConfig: string;
+}
+
+export interface RunnerInfo {
+  id: number;
+  name: string;
+  status: string;
+  busy: boolean;
+  labels: string[];
+}
+
+const RetryingOctokit = Octokit.plugin(retry, throttling);
+
+/** `GET /repos/o/r/actions/runs/12?x` → `GET /repos/:owner/:repo/actions/runs/:id`: bounded metric labels. */
+export function routeOf(method: string, url: string): string {
+  const path = new URL(url, 'http://x').pathname
+    .replace(/^\/api\/v3/, '')
+    .replace(/^\/repos\/[^/]+\/[^/]+/, '/repos/:owner/:repo')
+    .replace(/^\/orgs\/[^/]+/, '/orgs/:org')
+    .replace(/\/contents\/.*$/, '/contents/:path')
+    .replace(/\/\d+(?=\/|$)/g, '/:id');
+  return `${method.toUpperCase()} ${path}`;
+}
+
+function countingFetch(onResponse: NonNullable<GitHubClientOptions['onResponse']>): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    const route = routeOf(init?.method ?? 'GET', url);
+    try {
+      const res = await fetch(input, init);
+      const remaining = res.headers.get('x-ratelimit-remaining');
+      const limit = res.headers.get('x-ratelimit-limit');
+      onResponse({
+        route,
+        status: res.status,
+        ...(remaining !== null ? { remaining: Number(remaining) } : {}),
+        ...(limit !== null ? { limit: Number(limit) } : {}),
+      });
+      return res;
+    } catch (err) {
+      onResponse({ route, status: 0 });
+      throw err;
+    }
+  };
+}
+
+const [ownerOf, nameOf] = [(repo: string) => repo.split('/')[0]!, (repo: string) => repo.split('/')[1]!];
+
+function mapError(err: unknown, what: string): Error {
+  const status = (err as { status?: number }).status;
+  const message = `${what}: ${(err as Error).message ?? String(err)}`;
+  if (status === 401) return new Unauthorized(message, { hint: 'check the GitHub App key/installation or token' });
+  if (status === 403)
+    return new Forbidden(message, {
+      hint: 'the token/App lacks a permission (administration:write for runners, actions:read, contents:read)',
+    });
+  if (status === 404) return new NotFound(message);
+  if (status === 429) return new Throttled(message);
+  return new Unavailable(message, { cause: err });
+}
+
+export class GitHubClient {
+  readonly octokit: InstanceType<typeof RetryingOctokit>;
+
+  constructor(private readonly opts: GitHubClientOptions) {
+    const log = opts.log;
+    const maxWait = opts.maxRateLimitWaitSeconds ?? 120;
+    this.octokit = new RetryingOctokit({
+      baseUrl: opts.apiUrl.replace(/\/$/, ''),
+      userAgent: 'eci-virtual-controller',
+      ...(opts.auth.kind === 'app'
+        ? {
+            authStrategy: createAppAuth,
+            auth: {
+              appId: opts.auth.appId,
+              privateKey: opts.auth.privateKey,
+              installationId: Number(opts.auth.installationId),
+            },
+          }
+        : { auth: opts.auth.token }),
+      // Every attempt (retries included) passes through this fetch, so metrics see each 5xx and rate limit.
+      ...(opts.onResponse ? { request: { fetch: countingFetch(opts.onResponse) } } : {}),
+      // Per-request `request.retries` would make the plugin retry every failure (404s included): set it here only.
+      retry: { retries: opts.retries ?? 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+      throttle: {
+        onRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
+          log.warn('GitHub rate limit hit', { route: `${options.method} ${options.url}`, retryAfter, retryCount });
+          return retryCount < 3 && retryAfter <= maxWait;
+        },
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
+          log.warn('GitHub secondary rate limit hit', {
+            route: `${options.method} ${options.url}`,
+            retryAfter,
+            retryCount,
+          });
+          return retryCount < 3 && retryAfter <= maxWait;
+        },
+      },
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (m: string) => log.debug(m),
+        error: (m: string) => log.debug(m),
+      },
+    });
+  }
+
+  /** An ephemeral just-in-time runner (one job, then it is removed by GitHub). */
+  async generateJitConfig(
+    scope: RunnerScope,
+    req: { name: string; labels: string[]; runnerGroupId: number; workFolder: string },
+  ): Promise<JitConfig> {
+    const body = {
+      name: req.name,
+      labels: req.labels,
+      runner_group_id: req.runnerGroupId,
+      work_folder: req.workFolder,
+    };
+    try {
+      const res =
+        scope.kind === 'repo'
+          ? await this.octokit.rest.actions.generateRunnerJitconfigForRepo({
+              owner: ownerOf(scope.repo),
+              repo: nameOf(scope.repo),
+              ...body,
+            })
+          : await this.octokit.rest.actions.generateRunnerJitconfigForOrg({ org: scope.org, ...body });
+      return {
+        runnerId: res.data.runner.id,
+        runnerName: res.data.runner.name,
+        encodedJitConfig: res.data.encoded_jit_config,
+      };
+    } catch (err) {
+      throw mapError(err, `generate-jitconfig for ${req.name}`);
+    }
+  }
+
+  async listRunners(scope: RunnerScope): Promise<RunnerInfo[]> {
+    try {
+      const runners =
+        scope.kind === 'repo'
+          ? await this.octokit.paginate(this.octokit.rest.actions.listSelfHostedRunnersForRepo, {
+              owner: ownerOf(scope.repo),
+              repo: nameOf(scope.repo),
+              per_page: 100,
+            })
+          : await this.octokit.paginate(this.octokit.rest.actions.listSelfHostedRunnersForOrg, {
+              org: scope.org,
+              per_page: 100,
+            });
+      return runners.map((r) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        busy: r.busy,
+        labels: r.labels.map((l) => l.name),
+      }));
+    } catch (err) {
+      throw mapError(err, 'list runners');
+    }
+  }
+
+  async deleteRunner(scope: RunnerScope, runnerId: number): Promise<void> {
+    try {
+      if (scope.kind === 'repo')
+        await this.octokit.rest.actions.deleteSelfHostedRunnerFromRepo({
+          owner: ownerOf(scope.repo),
+          repo: nameOf(scope.repo),
+          runner_id: runnerId,
+        });
+      else await this.octokit.rest.actions.deleteSelfHostedRunnerFromOrg({ org: scope.org, runner_id: runnerId });
+    } catch (err) {
+      const mapped = mapError(err, `delete runner ${runnerId}`);
+      if (!(mapped instanceof NotFound)) throw mapped;
+    }
+  }
+
+  /** Queued jobs of one repository: queued runs, then their jobs still queued. */
+  async listQueuedJobs(repo: string): Promise<WorkflowJob[]> {
+    const owner = ownerOf(repo);
+    const name = nameOf(repo);
+    try {
+      const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, {
+        owner,
+        repo: name,
+        status: 'queued',
+        per_page: 100,
+      });
+      const jobs: WorkflowJob[] = [];
+      for (const run of runs) {
+        const runJobs = await this.octokit.paginate(this.octokit.rest.actions.listJobsForWorkflowRun, {
+          owner,
+          repo: name,
+          run_id: run.id,
+          filter: 'latest',
+          per_page: 100,
+        });
+        for (const j of runJobs) if (j.status === 'queued') jobs.push(parseWorkflowJob(j, repo));
+      }
+      return jobs;
+    } catch (err) {
+      throw mapError(err, `list queued jobs of ${repo}`);
+    }
+  }
+
+  async getJob(repo: string, jobId: number): Promise<WorkflowJob> {
+    try {
+      const res = await this.octokit.rest.actions.getJobForWorkflowRun({
+        owner: ownerOf(repo),
+        repo: nameOf(repo),
+        job_id: jobId,
+      });
+      return parseWorkflowJob(res.data, repo);
+    } catch (err) {
+      throw mapError(err, `get job ${jobId} of ${repo}`);
+    }
+  }
+
+  /** The workflow file path of a run (e.g. `.github/workflows/ci.yml`). */
+  async getRunWorkflowPath(repo: string, runId: number): Promise<string> {
+    try {
+      const res = await this.octokit.rest.actions.getWorkflowRun({
+        owner: ownerOf(repo),
+        repo: nameOf(repo),
+        run_id: runId,
+      });
+      return res.data.path;
+    } catch (err) {
+      throw mapError(err, `get run ${runId} of ${repo}`);
+    }
+  }
+
+  /** A file's text at a commit, or undefined when it does not exist. */
+  async getFileText(repo: string, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const res = await this.octokit.rest.repos.getContent({ owner: ownerOf(repo), repo: nameOf(repo), path, ref });
+      const data = res.data as { type?: string; content?: string; encoding?: string };
+      if (data.type !== 'file' || typeof data.content !== 'string') return undefined;
+      return Buffer.from(data.content, (data.encoding as BufferEncoding | undefined) ?? 'base64').toString('utf8');
+    } catch (err) {
+      const mapped = mapError(err, `read ${path}@${ref} of ${repo}`);
+      if (mapped instanceof NotFound) return undefined;
+      throw mapped;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidInput } from '../../errors.js';
+import { parseWorkflowJob, servesLabels } from './workflow-job.js';
+
+const raw = {
+  id: 42,
+  run_id: 7,
+  run_attempt: 2,
+  name: 'test (18)',
+  workflow_name: 'CI',
+  head_sha: 'abc',
+  labels: ['self-hosted', 'eci-virtual'],
+  status: 'queued',
+  conclusion: null,
+  created_at: '2026-01-01T00:00:00Z',
+  runner_name: null,
+};
+
+describe('workflow_job parsing', () => {
+  it('keeps what the controller needs', () => {
+    expect(parseWorkflowJob(raw, 'o/r')).toMatchObject({
+      id: 42,
+      runId: 7,
+      runAttempt: 2,
+      repo: 'o/r',
+      name: 'test (18)',
+      labels: ['self-hosted', 'eci-virtual'],
+      runnerName: null,
+    });
+  });
+
+  it('rejects malformed objects with the field name', () => {
+    expect(() => parseWorkflowJob({ ...raw, id: 'x' }, 'o/r')).toThrow(/workflow_job.id/);
+    expect(() => parseWorkflowJob({ ...raw, labels: 'eci' }, 'o/r')).toThrow(InvalidInput);
+    expect(() => parseWorkflowJob(null, 'o/r')).toThrow(/object/);
+  });
+});
+
+describe('label matching', () => {
+  it('serves jobs asking only for our labels (self-hosted implied)', () => {
+    expect(servesLabels(['self-hosted', 'eci-virtual'], ['eci-virtual'])).toBe(true);
+    expect(servesLabels(['ECI-Virtual'], ['eci-virtual'])).toBe(true);
+  });
+  it('ignores jobs needing a label we lack, or none of ours', () => {
+    expect(servesLabels(['self-hosted', 'eci-virtual', 'gpu'], ['eci-virtual'])).toBe(false);
+    expect(servesLabels(['ubuntu-latest'], ['eci-virtual'])).toBe(false);
+    expect(servesLabels(['self-hosted'], ['eci-virtual'])).toBe(false);
+    expect(servesLabels([], ['eci-virtual'])).toBe(false);
+  });
+});
+
+describe('GitHub route labels', () => {
+  it('keeps metric labels bounded', async () => {
+    const { routeOf } = await import('./github-client.js');
+    expect(routeOf('get', 'https://api.github.com/repos/o/r/actions/runs/123/jobs?per_page=100')).toBe(
+      'GET /repos/:owner/:repo/actions/runs/:id/jobs',
+    );
+    expect(routeOf('GET', 'https://ghe.example.com/api/v3/repos/o/r/contents/.github%2Fci.yml?ref=abc')).toBe(
+      'GET /repos/:owner/:repo/contents/:path',
+    );
+    expect(routeOf('DELETE', 'http://127.0.0.1:1/orgs/acme/actions/runners/7')).toBe(
+      'DELETE /orgs/:org/actions/runners/:id',
+    );
+  });
+});

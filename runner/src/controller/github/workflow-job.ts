@@ -1,0 +1,75 @@
+/**
+ * The slice of GitHub's `workflow_job` object (webhook payload and REST `GET .../actions/jobs/{id}`) the controller
+ * uses, validated once at the edge so the rest of the code can trust it.
+ */
+import { InvalidInput } from '../../errors.js';
+
+export type WorkflowJobStatus = 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending';
+
+export interface WorkflowJob {
+  id: number;
+  runId: number;
+  runAttempt: number;
+  repo: string;
+  /** The job's display name, matrix values included, e.g. `test (18, ubuntu)`. */
+  name: string;
+  workflowName: string;
+  headSha: string;
+  labels: string[];
+  status: WorkflowJobStatus;
+  conclusion: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  runnerName: string | null;
+  htmlUrl: string;
+}
+
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || !v) throw new InvalidInput(`workflow_job.${what} must be a non-empty string`);
+  return v;
+};
+const num = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw new InvalidInput(`workflow_job.${what} must be a positive integer`);
+  return v;
+};
+const optStr = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+/** Parses a REST/webhook `workflow_job` object; `repo` is `owner/name`. */
+export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidInput('workflow_job must be an object');
+  const j = raw as Record<string, unknown>;
+  const labels = j.labels;
+  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))
+    throw new InvalidInput('workflow_job.labels must be an array of strings');
+  return {
+    id: num(j.id, 'id'),
+    runId: num(j.run_id, 'run_id'),
+    runAttempt: typeof j.run_attempt === 'number' ? j.run_attempt : 1,
+    repo,
+    name: str(j.name, 'name'),
+    workflowName: optStr(j.workflow_name) ?? '',
+    headSha: str(j.head_sha, 'head_sha'),
+    labels: labels as string[],
+    status: str(j.status, 'status') as WorkflowJobStatus,
+    conclusion: optStr(j.conclusion),
+    createdAt: optStr(j.created_at) ?? new Date().toISOString(),
+    startedAt: optStr(j.started_at),
+    completedAt: optStr(j.completed_at),
+    runnerName: optStr(j.runner_name),
+    htmlUrl: optStr(j.html_url) ?? `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
+  };
+}
+
+/**
+ * True when the job names one of our labels and nothing we lack (GitHub assigns a runner only if it has all of them;
+ * `self-hosted` is implied for ours).
+ */
+export function servesLabels(jobLabels: string[], ours: string[]): boolean {
+  const mine = new Set(ours.map((l) => l.toLowerCase()));
+  const wanted = jobLabels.map((l) => l.toLowerCase());
+  return wanted.some((l) => mine.has(l)) && wanted.every((l) => mine.has(l) || l === 'self-hosted');
+}
+
+export const REPO_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;

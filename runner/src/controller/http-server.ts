@@ -1,0 +1,78 @@
+/**
+ * The controller's one HTTP listener: `POST /webhook` (GitHub), `GET /v1/*` (portal), `/healthz`, `/readyz`,
+ * `/metrics`. Bodies are capped (GitHub's webhook limit is 25 MB; job events are a few KB, we allow 1 MB).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../observability/logger.js';
+import type { WebhookHandler } from './intake/webhook-handler.js';
+import type { ControllerMetrics } from './metrics.js';
+import type { PortalApi } from './portal-api/routes.js';
+
+const MAX_BODY = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function startHttpServer(opts: {
+  host: string;
+  port: number;
+  webhook: WebhookHandler;
+  portal: PortalApi;
+  metrics: ControllerMetrics;
+  ready: () => boolean;
+  log: Logger;
+}): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://controller');
+    void (async () => {
+      try {
+        if (req.method === 'POST' && url.pathname === '/webhook') {
+          const body = await readBody(req);
+          if (!body) return send(res, 413, { error: { code: 'invalid_input', message: 'body too large' } });
+          const r = opts.webhook.handle(req.headers, body);
+          return send(res, r.status, r.body);
+        }
+        if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok', 'text/plain');
+        if (req.method === 'GET' && url.pathname === '/readyz')
+          return opts.ready() ? send(res, 200, 'ok', 'text/plain') : send(res, 503, 'not ready', 'text/plain');
+        if (req.method === 'GET' && url.pathname === '/metrics')
+          return send(res, 200, await opts.metrics.registry.metrics(), opts.metrics.registry.contentType);
+        if (url.pathname.startsWith('/v1/')) {
+          if (req.method !== 'GET')
+            return send(res, 405, { error: { code: 'invalid_input', message: 'read-only API: GET only' } });
+          const r = await opts.portal.handle(url.pathname, url.searchParams, req.headers.authorization);
+          return send(res, r.status, r.body);
+        }
+        send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } });
+      } catch (err) {
+        opts.log.error('request failed', { path: url.pathname, err: (err as Error).message });
+        if (!res.headersSent)
+          send(res, 500, { error: { code: 'internal', message: 'internal error; see controller logs' } });
+      }
+    })();
+  });
+  server.on('connection', (s) => s.setNoDelay(true));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve(server));
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * Webhook deliveries are not guaranteed, so the controller also lists queued jobs through the REST API every
+ * `pollIntervalSeconds` (and once at start-up). Bounded: one repository at a time, errors logged and retried on the
+ * next round, cancellable.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../observability/logger.js';
+import type { GitHubClient } from '../github/github-client.js';
+import type { WorkflowJob } from '../github/workflow-job.js';
+
+export async function pollQueuedJobs(opts: {
+  github: GitHubClient;
+  repositories: string[];
+  intervalSeconds: number;
+  log: Logger;
+  onQueued: (job: WorkflowJob) => Promise<unknown>;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { log, signal } = opts;
+  while (!signal.aborted) {
+    for (const repo of opts.repositories) {
+      if (signal.aborted) break;
+      try {
+        const jobs = await opts.github.listQueuedJobs(repo);
+        for (const job of jobs) await opts.onQueued(job);
+        if (jobs.length) log.debug('poll found queued jobs', { repo, count: jobs.length });
+      } catch (err) {
+        log.warn('polling queued jobs failed; retrying next round', { repo, err: (err as Error).message });
+      }
+    }
+    await sleep(opts.intervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Periodic repair: removes job resources whose pod is gone (a crash between cleanup steps), pods whose runner
+ * finished while nobody watched, runners registered by us that no pod backs any more, and expired job records.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeClients } from '../../kube/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ControllerConfig } from '../config.js';
+import type { GitHubClient } from '../github/github-client.js';
+import type { JobRecords } from '../records/job-records.js';
+import { allJobsSelector, LABELS } from './naming.js';
+import { milestones } from './pod-tracker.js';
+
+export interface GcDeps {
+  kube: KubeClients;
+  github: GitHubClient;
+  config: ControllerConfig;
+  records: JobRecords;
+  log: Logger;
+  pods: () => readonly V1Pod[];
+  cleanup: (jobId: string) => Promise<void>;
+  isBusy: (jobId: string) => boolean;
+}
+
+/** Resources younger than this are left alone: they may belong to a launch in progress. */
+const GRACE_MS = 120_000;
+
+export async function collectGarbage(
+  deps: GcDeps,
+  now = Date.now(),
+): Promise<{ cleaned: string[]; runnersRemoved: number; recordsPruned: number }> {
+  const ns = deps.config.namespace;
+  const podJobs = new Set(
+    deps
+      .pods()
+      .map((p) => p.metadata?.labels?.[LABELS.jobId])
+      .filter((x): x is string => !!x),
+  );
+  const orphans = new Set<string>();
+  const consider = (items: { metadata?: { labels?: Record<string, string>; creationTimestamp?: Date } }[]) => {
+    for (const o of items) {
+      const id = o.metadata?.labels?.[LABELS.jobId];
+      const created = o.metadata?.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : now;
+      if (id && !podJobs.has(id) && !deps.isBusy(id) && now - created > GRACE_MS) orphans.add(id);
+    }
+  };
+  const [secrets, sas, roles] = await Promise.all([
+    deps.kube.core.listNamespacedSecret({ namespace: ns, labelSelector: allJobsSelector }),
+    deps.kube.core.listNamespacedServiceAccount({ namespace: ns, labelSelector: allJobsSelector }),
+    deps.kube.rbac.listNamespacedRole({ namespace: ns, labelSelector: allJobsSelector }),
+  ]);
+  consider(secrets.items);
+  consider(sas.items);
+  consider(roles.items);
+  for (const p of deps.pods()) if (milestones(p).finished) orphans.add(milestones(p).jobId);
+  for (const id of orphans) await deps.cleanup(id);
+
+  let runnersRemoved = 0;
+  const runners = await deps.github.listRunners(deps.config.runnerScope).catch(() => []);
+  for (const r of runners) {
+    const id = /^eci-virtual-(\d+)$/.exec(r.name)?.[1];
+    if (id && !podJobs.has(id) && !deps.isBusy(id) && r.status === 'offline') {
+      await deps.github.deleteRunner(deps.config.runnerScope, r.id).catch(() => undefined);
+      runnersRemoved++;
+    }
+  }
+  const recordsPruned = await deps.records.prune(now);
+  if (orphans.size || runnersRemoved || recordsPruned)
+    deps.log.info('garbage collected', { jobs: [...orphans], runnersRemoved, recordsPruned });
+  return { cleaned: [...orphans], runnersRemoved, recordsPruned };
+}

@@ -1,0 +1,33 @@
+/** Removes everything a job left behind (pod, JIT Secret, ServiceAccount, Role, RoleBinding) and its runner. */
+import { apiStatus, type KubeClients } from '../../kube/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GitHubClient, RunnerScope } from '../github/github-client.js';
+import { jitSecretName, jobResourceName } from './naming.js';
+
+const ignoreMissing = (err: unknown) => {
+  if (apiStatus(err) !== 404) throw err;
+};
+
+export async function cleanupJob(
+  deps: { kube: KubeClients; github: GitHubClient; namespace: string; scope: RunnerScope; log: Logger },
+  jobId: string,
+  runnerId?: number,
+): Promise<void> {
+  const { kube, namespace: ns } = deps;
+  const name = jobResourceName(jobId);
+  await Promise.all([
+    kube.core.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 5 }).catch(ignoreMissing),
+    kube.core.deleteNamespacedSecret({ name: jitSecretName(jobId), namespace: ns }).catch(ignoreMissing),
+    kube.core.deleteNamespacedServiceAccount({ name, namespace: ns }).catch(ignoreMissing),
+    kube.rbac.deleteNamespacedRole({ name, namespace: ns }).catch(ignoreMissing),
+    kube.rbac.deleteNamespacedRoleBinding({ name, namespace: ns }).catch(ignoreMissing),
+  ]);
+  // Ephemeral runners deregister themselves after their job; this covers runners that never got one.
+  if (runnerId !== undefined)
+    await deps.github
+      .deleteRunner(deps.scope, runnerId)
+      .catch((err) =>
+        deps.log.warn('could not deregister runner', { job: jobId, runnerId, err: (err as Error).message }),
+      );
+  deps.log.info('job cleaned up', { job: jobId, pod: name });
+}

@@ -1,0 +1,65 @@
+/**
+ * The per-job identity: a ServiceAccount whose Role allows reading and exec'ing into ONE pod (its own, by
+ * resourceNames), so a job's hooks can never touch another job's pod; plus the Secret holding the JIT runner config
+ * (never in the pod spec, events or logs).
+ */
+import type { V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import type { WorkflowJob } from '../github/workflow-job.js';
+import { JIT_SECRET_KEY, jitSecretName, jobResourceName, LABELS, labelValue, RUNNER_COMPONENT } from './naming.js';
+
+const meta = (job: WorkflowJob, namespace: string, name: string) => ({
+  name,
+  namespace,
+  labels: {
+    [LABELS.managedBy]: 'eci-virtual',
+    [LABELS.component]: RUNNER_COMPONENT,
+    [LABELS.jobId]: String(job.id),
+    [LABELS.runId]: String(job.runId),
+    [LABELS.repo]: labelValue(job.repo.replace('/', '.')),
+  },
+});
+
+export function jitSecret(job: WorkflowJob, namespace: string, encodedJitConfig: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(job, namespace, jitSecretName(job.id)),
+    type: 'Opaque',
+    stringData: { [JIT_SECRET_KEY]: encodedJitConfig },
+  };
+}
+
+export function jobServiceAccount(job: WorkflowJob, namespace: string): V1ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(job, namespace, jobResourceName(job.id)),
+    automountServiceAccountToken: false,
+  };
+}
+
+export function jobRole(job: WorkflowJob, namespace: string): V1Role {
+  const pod = jobResourceName(job.id);
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: meta(job, namespace, pod),
+    rules: [
+      { apiGroups: [''], resources: ['pods'], resourceNames: [pod], verbs: ['get'] },
+      // WebSocket exec is authorized as `create` (since 1.30), SPDY upgrades as `create` too; `get` kept for older servers.
+      { apiGroups: [''], resources: ['pods/exec'], resourceNames: [pod], verbs: ['create', 'get'] },
+      { apiGroups: [''], resources: ['pods/log'], resourceNames: [pod], verbs: ['get'] },
+    ],
+  };
+}
+
+export function jobRoleBinding(job: WorkflowJob, namespace: string): V1RoleBinding {
+  const name = jobResourceName(job.id);
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(job, namespace, name),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace }],
+  };
+}

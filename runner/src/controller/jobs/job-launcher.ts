@@ -1,0 +1,172 @@
+/**
+ * Creates everything one job needs, idempotently (names derive from the job id; AlreadyExists is success):
+ * plan (workflow + repository settings at head_sha) → JIT runner config in a Secret → ServiceAccount/Role/RoleBinding
+ * → the job pod. A crash at any point is repaired by the next attempt (poll or redelivery).
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { Conflict, InvalidInput } from '../../errors.js';
+import { apiStatus, type KubeClients } from '../../kube/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ControllerConfig } from '../config.js';
+import type { GitHubClient } from '../github/github-client.js';
+import type { WorkflowJob } from '../github/workflow-job.js';
+import type { JobRecords } from '../records/job-records.js';
+import {
+  defaultRepoSettings,
+  parseRepoSettings,
+  placementAnnotations,
+  placementFor,
+  SETTINGS_PATH,
+  type RepoSettings,
+} from '../settings/repo-settings.js';
+import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
+import { planJob, type JobPlan } from './job-plan.js';
+import { jitSecretName, jobResourceName, runnerName } from './naming.js';
+import { buildRunnerPod } from './runner-pod.js';
+
+export interface LaunchDeps {
+  kube: KubeClients;
+  github: GitHubClient;
+  config: ControllerConfig;
+  records: JobRecords;
+  log: Logger;
+}
+
+const ignoreExists = (err: unknown) => {
+  if (apiStatus(err) !== 409) throw err;
+};
+
+export async function readRepoSettings(
+  github: GitHubClient,
+  repo: string,
+  sha: string,
+  log: Logger,
+): Promise<RepoSettings> {
+  const text = await github.getFileText(repo, SETTINGS_PATH, sha);
+  if (text === undefined) return defaultRepoSettings();
+  try {
+    return parseRepoSettings(text, `${SETTINGS_PATH}@${sha.slice(0, 12)}`);
+  } catch (err) {
+    log.warn('repository settings are invalid; using defaults', { repo, err: (err as Error).message });
+    return defaultRepoSettings(`controller defaults (${SETTINGS_PATH} invalid: ${(err as Error).message})`);
+  }
+}
+
+async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan; settings: RepoSettings }> {
+  const [workflowPath, settings] = await Promise.all([
+    deps.github.getRunWorkflowPath(job.repo, job.runId),
+    readRepoSettings(deps.github, job.repo, job.headSha, deps.log),
+  ]);
+  const text = await deps.github.getFileText(job.repo, workflowPath, job.headSha);
+  const p =
+    text === undefined
+      ? { services: [], stepImages: [], unresolved: `${workflowPath} not found at ${job.headSha}` }
+      : planJob(text, workflowPath, job.name);
+  return { plan: p, settings };
+}
+
+async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<number> {
+  const { kube, config } = deps;
+  const existing = await kube.core
+    .readNamespacedSecret({ name: jitSecretName(job.id), namespace: config.namespace })
+    .catch((err) => {
+      if (apiStatus(err) === 404) return undefined;
+      throw err;
+    });
+  const known = existing?.metadata?.annotations?.['eci-virtual.dev/runner-id'];
+  if (known) return Number(known);
+  const req = {
+    name: runnerName(job.id),
+    labels: config.labels,
+    runnerGroupId: config.runnerGroupId,
+    workFolder: '_work',
+  };
+  let jit;
+  try {
+    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+  } catch (err) {
+    // A runner of this name exists (we crashed after registering it): remove it and register again.
+    if (
+      !(err instanceof Conflict) &&
+      !(err instanceof InvalidInput) &&
+      (err as { code?: string }).code !== 'Unavailable'
+    )
+      throw err;
+    const stale = (await deps.github.listRunners(config.runnerScope)).find((r) => r.name === req.name);
+    if (!stale) throw err;
+    await deps.github.deleteRunner(config.runnerScope, stale.id);
+    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+  }
+  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig);
+  secret.metadata!.annotations = { 'eci-virtual.dev/runner-id': String(jit.runnerId) };
+  await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
+  return jit.runnerId;
+}
+
+/** Returns the pod (created now or found), or undefined when it already existed. */
+export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1Pod | undefined> {
+  const { kube, config } = deps;
+  const ns = config.namespace;
+  const log = deps.log.child({ job: job.id, repo: job.repo });
+  const exists = await kube.core.readNamespacedPod({ name: jobResourceName(job.id), namespace: ns }).catch((err) => {
+    if (apiStatus(err) === 404) return undefined;
+    throw err;
+  });
+  if (exists) return undefined;
+  const [{ plan: p, settings }, runnerId] = await Promise.all([plan(deps, job), ensureJitSecret(deps, job)]);
+  if (p.unresolved)
+    log.warn('job images not fully resolved up front; hooks will fall back to a second pod', { problem: p.unresolved });
+  await Promise.all([
+    kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns) }).catch(ignoreExists),
+    kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns) }).catch(ignoreExists),
+    kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns) }).catch(ignoreExists),
+  ]);
+  const placement = placementFor(settings, p.jobKey, config.placement);
+  const pod = buildRunnerPod({
+    job,
+    plan: p,
+    config: {
+      ...config,
+      runner: {
+        ...config.runner,
+        imagePullPolicy:
+          settings.imageCache.pullPolicy === 'IfNotPresent'
+            ? config.runner.imagePullPolicy
+            : settings.imageCache.pullPolicy,
+      },
+    },
+    placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
+    runnerId,
+  });
+  let created: V1Pod | undefined;
+  try {
+    created = await kube.core.createNamespacedPod({ namespace: ns, body: pod });
+  } catch (err) {
+    if (apiStatus(err) === 409) return undefined;
+    throw err;
+  }
+  const images = created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n);
+  await deps.records.upsert(String(job.id), {
+    status: 'pending',
+    pod: { namespace: ns, name: created.metadata!.name! },
+    podCreatedAt: created.metadata!.creationTimestamp
+      ? new Date(created.metadata!.creationTimestamp).toISOString()
+      : new Date().toISOString(),
+    resources: { cpu: placement.cpu, memory: placement.memory },
+    ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
+    images,
+    imageCache: {
+      used: settings.imageCache.images.some((i) => images.includes(i)),
+      images: settings.imageCache.images,
+    },
+    ...(p.unresolved
+      ? {
+          addEvents: [
+            { at: new Date().toISOString(), type: 'Warning' as const, reason: 'PlanIncomplete', message: p.unresolved },
+          ],
+        }
+      : {}),
+  });
+  log.info('job pod created', { pod: created.metadata!.name, runnerId });
+  return created;
+}

@@ -1,0 +1,69 @@
+/** The controller's Prometheus metrics (served on /metrics). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface ControllerMetrics {
+  registry: Registry;
+  queueDepth: Gauge<never>;
+  jobsTotal: Counter<'event'>;
+  webhookToPodSeconds: Histogram<never>;
+  queuedToRunningSeconds: Histogram<never>;
+  podsByPhase: Gauge<'phase'>;
+  githubCalls: Counter<'route' | 'status'>;
+  githubRateLimitRemaining: Gauge<never>;
+  webhooks: Counter<'event' | 'outcome'>;
+}
+
+export function createControllerMetrics(): ControllerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'eci_virtual_controller_' });
+  const registers = [registry];
+  return {
+    registry,
+    queueDepth: new Gauge({
+      name: 'eci_virtual_controller_queue_depth',
+      help: 'Jobs waiting for a pod slot',
+      registers,
+    }),
+    jobsTotal: new Counter({
+      name: 'eci_virtual_controller_jobs_total',
+      help: 'Job lifecycle events',
+      labelNames: ['event'],
+      registers,
+    }),
+    webhookToPodSeconds: new Histogram({
+      name: 'eci_virtual_controller_webhook_to_pod_seconds',
+      help: 'From receiving a queued job to its pod being created',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    queuedToRunningSeconds: new Histogram({
+      name: 'eci_virtual_controller_queued_to_running_seconds',
+      help: "From GitHub's created_at of a job to its pod running",
+      buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    }),
+    podsByPhase: new Gauge({
+      name: 'eci_virtual_controller_job_pods',
+      help: 'Job pods by phase',
+      labelNames: ['phase'],
+      registers,
+    }),
+    githubCalls: new Counter({
+      name: 'eci_virtual_controller_github_calls_total',
+      help: 'GitHub API calls',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
+    githubRateLimitRemaining: new Gauge({
+      name: 'eci_virtual_controller_github_rate_limit_remaining',
+      help: 'x-ratelimit-remaining of the last GitHub response',
+      registers,
+    }),
+    webhooks: new Counter({
+      name: 'eci_virtual_controller_webhooks_total',
+      help: 'Webhook deliveries by event and outcome',
+      labelNames: ['event', 'outcome'],
+      registers,
+    }),
+  };
+}

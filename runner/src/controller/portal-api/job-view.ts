@@ -1,0 +1,93 @@
+/** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
+import { parseQuantity } from '../../virtual-node/pods/quantity.js';
+import type { StoredJob } from '../records/job-records.js';
+import type { JobRecord, JobsSummary } from './types.js';
+
+export interface Prices {
+  vcpuSecondUsd: number;
+  gibSecondUsd: number;
+}
+
+const ms = (a?: string, b?: string): number | undefined =>
+  a && b ? Math.max(0, Date.parse(b) - Date.parse(a)) : undefined;
+
+export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): JobRecord {
+  const queuedToPodMs = ms(s.queuedAt, s.podCreatedAt);
+  const podToRunningMs = ms(s.podCreatedAt, s.runningAt);
+  const queuedToRunningMs = ms(s.queuedAt, s.runningAt);
+  const end = s.finishedAt ? Date.parse(s.finishedAt) : now;
+  const durationSeconds = s.podCreatedAt ? Math.max(0, (end - Date.parse(s.podCreatedAt)) / 1000) : undefined;
+  const cpu = quantity(s.resources.cpu);
+  const gib = quantity(s.resources.memory) / 2 ** 30;
+  const estimatedCostUsd =
+    durationSeconds === undefined
+      ? undefined
+      : round6(durationSeconds * (cpu * prices.vcpuSecondUsd + gib * prices.gibSecondUsd));
+  return {
+    id: s.id,
+    runId: s.runId,
+    runAttempt: s.runAttempt,
+    repo: s.repo,
+    workflow: s.workflow,
+    job: s.job,
+    htmlUrl: s.htmlUrl,
+    status: s.status,
+    ...(s.conclusion ? { conclusion: s.conclusion } : {}),
+    labels: s.labels,
+    ...(s.pod ? { pod: s.pod } : {}),
+    ...(s.node ? { node: s.node } : {}),
+    resources: s.resources,
+    ...(s.eciSpecs ? { eciSpecs: s.eciSpecs } : {}),
+    images: s.images,
+    imageCache: s.imageCache,
+    timestamps: {
+      queuedAt: s.queuedAt,
+      ...(s.podCreatedAt ? { podCreatedAt: s.podCreatedAt } : {}),
+      ...(s.runningAt ? { runningAt: s.runningAt } : {}),
+      ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    },
+    latency: {
+      ...(queuedToPodMs !== undefined ? { queuedToPodMs } : {}),
+      ...(podToRunningMs !== undefined ? { podToRunningMs } : {}),
+      ...(queuedToRunningMs !== undefined ? { queuedToRunningMs } : {}),
+    },
+    ...(durationSeconds !== undefined ? { durationSeconds: Math.round(durationSeconds * 10) / 10 } : {}),
+    ...(estimatedCostUsd !== undefined ? { estimatedCostUsd } : {}),
+    events: s.events,
+  };
+}
+
+const quantity = (q: string): number => {
+  try {
+    return parseQuantity(q);
+  } catch {
+    return 0;
+  }
+};
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (!sorted.length) return undefined;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function summarize(jobs: JobRecord[], now = Date.now()): JobsSummary {
+  const week = jobs.filter((j) => Date.parse(j.timestamps.queuedAt) >= now - 7 * 86_400_000);
+  const latencies = week
+    .map((j) => j.latency.queuedToRunningMs)
+    .filter((v): v is number => v !== undefined)
+    .sort((a, b) => a - b);
+  const placed = week.filter((j) => j.node);
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
+  return {
+    jobs7d: week.length,
+    ...(p50 !== undefined ? { p50QueuedToRunningMs: p50 } : {}),
+    ...(p95 !== undefined ? { p95QueuedToRunningMs: p95 } : {}),
+    ...(placed.length ? { virtualShare: placed.filter((j) => j.node!.type === 'virtual').length / placed.length } : {}),
+    totalCostUsd: round6(week.reduce((sum, j) => sum + (j.estimatedCostUsd ?? 0), 0)),
+    running: jobs.filter((j) => j.status === 'running' || j.status === 'pending').length,
+  };
+}

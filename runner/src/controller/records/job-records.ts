@@ -1,0 +1,154 @@
+/**
+ * Job records for the developer portal, kept in Kubernetes (one ConfigMap per job, labelled by repository, pruned
+ * after a TTL) so they survive controller restarts and need no database. Figures shown in the UI (latencies,
+ * duration, cost) are derived on read from the stored timestamps, see portal-api/job-view.ts.
+ */
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { apiStatus, type KubeClients } from '../../kube/client.js';
+import type { Logger } from '../../observability/logger.js';
+import type { JobEvent, JobStatus, NodeType } from '../portal-api/types.js';
+import { LABELS, labelValue } from '../jobs/naming.js';
+
+export const RECORD_COMPONENT = 'job-record';
+const DATA_KEY = 'record.json';
+
+export interface StoredJob {
+  id: string;
+  runId: string;
+  runAttempt: number;
+  repo: string;
+  workflow: string;
+  job: string;
+  htmlUrl: string;
+  status: JobStatus;
+  conclusion?: string;
+  labels: string[];
+  pod?: { namespace: string; name: string };
+  node?: { name: string; type: NodeType };
+  resources: { cpu: string; memory: string };
+  eciSpecs?: string[];
+  images: string[];
+  imageCache: { used: boolean; id?: string; images: string[] };
+  queuedAt: string;
+  podCreatedAt?: string;
+  runningAt?: string;
+  finishedAt?: string;
+  events: JobEvent[];
+}
+
+export const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
+
+export class JobRecords {
+  constructor(
+    private readonly kube: KubeClients,
+    private readonly namespace: string,
+    private readonly ttlDays: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates the record, or merges `patch` into an existing one (later facts win, events are appended). */
+  async upsert(id: string, patch: Partial<StoredJob> & { addEvents?: JobEvent[] }, initial?: StoredJob): Promise<void> {
+    const name = recordName(id);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await this.kube.core
+        .readNamespacedConfigMap({ name, namespace: this.namespace })
+        .catch((err) => {
+          if (apiStatus(err) === 404) return undefined;
+          throw err;
+        });
+      const { addEvents, ...fields } = patch;
+      if (!existing) {
+        if (!initial) return; // nothing known yet about this job: a later call with `initial` creates it
+        const record: StoredJob = { ...initial, ...fields, events: [...initial.events, ...(addEvents ?? [])] };
+        try {
+          await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body: this.toConfigMap(record) });
+          return;
+        } catch (err) {
+          if (apiStatus(err) === 409) continue;
+          throw err;
+        }
+      }
+      const current = JSON.parse(existing.data?.[DATA_KEY] ?? '{}') as StoredJob;
+      const events = [...(current.events ?? []), ...(addEvents ?? [])].slice(-50);
+      const record: StoredJob = { ...current, ...stripUndefined(fields), events };
+      try {
+        await this.kube.core.replaceNamespacedConfigMap({
+          name,
+          namespace: this.namespace,
+          body: {
+            ...this.toConfigMap(record),
+            metadata: { ...this.toConfigMap(record).metadata, resourceVersion: existing.metadata!.resourceVersion! },
+          },
+        });
+        return;
+      } catch (err) {
+        if (apiStatus(err) === 409) continue;
+        throw err;
+      }
+    }
+    this.log.warn('job record update lost after repeated conflicts', { job: id });
+  }
+
+  async get(id: string): Promise<StoredJob | undefined> {
+    const cm = await this.kube.core
+      .readNamespacedConfigMap({ name: recordName(id), namespace: this.namespace })
+      .catch((err) => {
+        if (apiStatus(err) === 404) return undefined;
+        throw err;
+      });
+    return cm?.data?.[DATA_KEY] ? (JSON.parse(cm.data[DATA_KEY]) as StoredJob) : undefined;
+  }
+
+  async list(repo: string): Promise<StoredJob[]> {
+    const res = await this.kube.core.listNamespacedConfigMap({
+      namespace: this.namespace,
+      labelSelector: `${LABELS.component}=${RECORD_COMPONENT},${LABELS.repo}=${labelValue(repo.replace('/', '.'))}`,
+    });
+    return res.items
+      .map((cm) => JSON.parse(cm.data?.[DATA_KEY] ?? 'null') as StoredJob | null)
+      .filter((r): r is StoredJob => r !== null && r.repo === repo);
+  }
+
+  /** Deletes records older than the TTL; returns how many. */
+  async prune(now = Date.now()): Promise<number> {
+    const res = await this.kube.core.listNamespacedConfigMap({
+      namespace: this.namespace,
+      labelSelector: `${LABELS.component}=${RECORD_COMPONENT}`,
+    });
+    let n = 0;
+    for (const cm of res.items) {
+      const expires = Date.parse(cm.metadata?.annotations?.['eci-virtual.dev/expires-at'] ?? '');
+      if (Number.isFinite(expires) && expires < now) {
+        await this.kube.core
+          .deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: this.namespace })
+          .catch(() => undefined);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private toConfigMap(record: StoredJob): V1ConfigMap {
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: recordName(record.id),
+        namespace: this.namespace,
+        labels: {
+          [LABELS.managedBy]: 'eci-virtual',
+          [LABELS.component]: RECORD_COMPONENT,
+          [LABELS.jobId]: record.id,
+          [LABELS.repo]: labelValue(record.repo.replace('/', '.')),
+        },
+        annotations: {
+          'eci-virtual.dev/expires-at': new Date(Date.parse(record.queuedAt) + this.ttlDays * 86_400_000).toISOString(),
+        },
+      },
+      data: { [DATA_KEY]: JSON.stringify(record) },
+    };
+  }
+}
+
+const stripUndefined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { defaultRepoSettings, parseRepoSettings, placementAnnotations, placementFor } from './repo-settings.js';
+
+const defaults = { nodeType: 'virtual' as const, cpu: '1', memory: '2Gi', nodeSelector: { pool: 'ci' } };
+
+describe('repository settings', () => {
+  const s = parseRepoSettings(
+    `placement: { cpu: "2", memory: 4Gi, eciSpecs: [ecs.c6.large] }
+jobs:
+  build: { cpu: "4", nodeType: regular, nodeSelector: { disk: ssd } }
+imageCache:
+  images: [node:20]
+  pullPolicy: Always
+  kaniko: { cacheRepo: reg/cache, cacheTtl: 168h }`,
+    'file',
+  );
+
+  it('layers defaults, repository and job placement', () => {
+    expect(placementFor(s, 'build', defaults)).toEqual({
+      nodeType: 'regular',
+      cpu: '4',
+      memory: '4Gi',
+      eciSpecs: ['ecs.c6.large'],
+      nodeSelector: { pool: 'ci', disk: 'ssd' },
+    });
+    expect(placementFor(s, 'other', defaults)).toMatchObject({ nodeType: 'virtual', cpu: '2' });
+    expect(placementFor(defaultRepoSettings(), undefined, defaults)).toEqual(defaults);
+  });
+
+  it('reads the image cache model', () => {
+    expect(s.imageCache).toEqual({
+      images: ['node:20'],
+      pullPolicy: 'Always',
+      kaniko: { enabled: true, cacheRepo: 'reg/cache', cacheTtl: '168h' },
+    });
+    expect(placementAnnotations(placementFor(s, 'x', defaults), s.imageCache)).toEqual({
+      'k8s.aliyun.com/eci-use-specs': 'ecs.c6.large',
+      'k8s.aliyun.com/eci-auto-imc': 'true',
+    });
+  });
+
+  it.each([
+    ['placement: { cpu: lots }', /placement.cpu must be a CPU quantity/],
+    ['placement: { memory: 4 gigs }', /placement.memory/],
+    ['placement: { nodeType: spot }', /nodeType must be virtual or regular/],
+    ['imageCache: { pullPolicy: Sometimes }', /pullPolicy/],
+    ['imageCache: { kaniko: { cacheTtl: 1week } }', /cacheTtl/],
+    ['imageCache: { images: ["a b"] }', /image references/],
+    ['- a list', /must be a mapping/],
+    ['placement: [', /not valid YAML/],
+  ])('rejects %s', (text, message) => {
+    expect(() => parseRepoSettings(text, 'file')).toThrow(message);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * Entry point of the container hooks bundle (ACTIONS_RUNNER_CONTAINER_HOOKS=<dir>/index.js). One JSON object on
+ * stdin, one command, exit 0 on success; a step's own exit code is passed through; any other failure prints one
+ * clear line on stderr and exits 1.
+ */
+import { describeError } from '../errors.js';
+import { hookContext } from './hook-context.js';
+import { prepareJob } from './prepare-job.js';
+import {
+  parseHookInput,
+  parseScriptStepArgs,
+  parseState,
+  type ContainerArgs,
+  type PrepareJobArgs,
+} from './protocol.js';
+import { runContainerStep } from './run-container-step.js';
+import { runScriptStep } from './run-script-step.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runHook(text: string): Promise<number> {
+  const input = parseHookInput(text);
+  if (input.command === 'cleanup_job') return 0; // the controller deletes the pod and the job's identity
+  const ctx = hookContext();
+  switch (input.command) {
+    case 'prepare_job':
+      await prepareJob(ctx, input.args as PrepareJobArgs, input.responseFile!);
+      return 0;
+    case 'run_script_step':
+      return runScriptStep(ctx, parseState(input.state), parseScriptStepArgs(input.args));
+    case 'run_container_step':
+      return runContainerStep(ctx, parseState(input.state), input.args as ContainerArgs);
+  }
+}
+
+if (process.env.ECI_VIRTUAL_HOOKS_NO_MAIN !== '1')
+  readStdin()
+    .then(runHook)
+    .then(
+      (code) => process.exit(code),
+      (err: unknown) => {
+        process.stderr.write(`eci-virtual hooks: ${describeError(err)}\n`);
+        process.exit(1);
+      },
+    );

@@ -1,0 +1,121 @@
+/**
+ * The runner's container-hook protocol (actions/runner-container-hooks): each call is a new `node index.js` process
+ * reading ONE JSON object from stdin — `{command, responseFile, args, state}` — and exiting 0 on success.
+ * `prepare_job` answers by writing `{state, context, isAlpine}` to `responseFile`; `state` comes back in every later call.
+ */
+import { InvalidInput } from '../errors.js';
+
+export type HookCommand = 'prepare_job' | 'cleanup_job' | 'run_script_step' | 'run_container_step';
+export const HOOK_COMMANDS: HookCommand[] = ['prepare_job', 'cleanup_job', 'run_script_step', 'run_container_step'];
+
+export interface Mount {
+  sourceVolumePath?: string;
+  targetVolumePath: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerArgs {
+  image?: string;
+  dockerfile?: string;
+  entryPoint?: string;
+  entryPointArgs?: string[];
+  workingDirectory?: string;
+  createOptions?: string;
+  environmentVariables?: Record<string, string>;
+  userMountVolumes?: Mount[];
+  systemMountVolumes?: Mount[];
+  registry?: { username?: string; password?: string; serverUrl?: string } | null;
+  portMappings?: string[];
+  prependPath?: string[];
+}
+
+export interface PrepareJobArgs {
+  container?: ContainerArgs | null;
+  services?: ContainerArgs[];
+}
+
+export interface ScriptStepArgs {
+  entryPoint: string;
+  entryPointArgs: string[];
+  environmentVariables?: Record<string, string>;
+  prependPath?: string[];
+  workingDirectory: string;
+}
+
+/** What prepare_job remembers for later calls. */
+export interface HookState {
+  pod: { namespace: string; name: string };
+  /** Container running `container:` steps, when the job has one. */
+  jobContainer?: string;
+  services: string[];
+}
+
+export interface HookInput {
+  command: HookCommand;
+  responseFile?: string;
+  args: unknown;
+  state?: unknown;
+}
+
+export function parseHookInput(text: string): HookInput {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInput(`hook input is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new InvalidInput('hook input must be a JSON object');
+  const r = raw as Record<string, unknown>;
+  if (typeof r.command !== 'string' || !HOOK_COMMANDS.includes(r.command as HookCommand))
+    throw new InvalidInput(
+      `hook input: unknown command ${JSON.stringify(r.command)} (expected one of ${HOOK_COMMANDS.join(', ')})`,
+    );
+  if (r.responseFile !== undefined && r.responseFile !== null && typeof r.responseFile !== 'string')
+    throw new InvalidInput('hook input: responseFile must be a string');
+  if (r.command === 'prepare_job' && !r.responseFile)
+    throw new InvalidInput('hook input: prepare_job needs responseFile');
+  return {
+    command: r.command as HookCommand,
+    ...(typeof r.responseFile === 'string' ? { responseFile: r.responseFile } : {}),
+    args: r.args ?? {},
+    state: r.state,
+  };
+}
+
+export function parseScriptStepArgs(args: unknown): ScriptStepArgs {
+  const a = (args ?? {}) as Record<string, unknown>;
+  if (typeof a.entryPoint !== 'string' || !a.entryPoint)
+    throw new InvalidInput('run_script_step: args.entryPoint must be a non-empty string');
+  if (
+    a.entryPointArgs !== undefined &&
+    (!Array.isArray(a.entryPointArgs) || a.entryPointArgs.some((x) => typeof x !== 'string'))
+  )
+    throw new InvalidInput('run_script_step: args.entryPointArgs must be a list of strings');
+  if (typeof a.workingDirectory !== 'string' || !a.workingDirectory)
+    throw new InvalidInput('run_script_step: args.workingDirectory must be a non-empty string');
+  return {
+    entryPoint: a.entryPoint,
+    entryPointArgs: (a.entryPointArgs as string[] | undefined) ?? [],
+    environmentVariables: stringRecord(a.environmentVariables, 'run_script_step: args.environmentVariables'),
+    prependPath: (a.prependPath as string[] | undefined) ?? [],
+    workingDirectory: a.workingDirectory,
+  };
+}
+
+export function parseState(state: unknown): HookState {
+  const s = state as Partial<HookState> | undefined;
+  if (!s || typeof s !== 'object' || !s.pod?.name || !s.pod.namespace)
+    throw new InvalidInput('hook state is missing (prepare_job must run first and its response be passed back)');
+  return { pod: s.pod, ...(s.jobContainer ? { jobContainer: s.jobContainer } : {}), services: s.services ?? [] };
+}
+
+export function stringRecord(v: unknown, what: string): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidInput(`${what} must be an object of strings`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'string') throw new InvalidInput(`${what}.${k} must be a string`);
+    out[k] = x;
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+/**
+ * A GitHub emulator plus a real `eci-virtual controller` process pointed at it, serving one repository into one
+ * test namespace, with job pods pinned to the suite's virtual node. The controller can be killed and restarted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { bundlePath, freePort } from '../../scripts/lib/node-process.js';
+import { localDir, podHostAddress } from '../../scripts/lib/paths.js';
+import { GitHubEmulator } from '../github-emulator/server.js';
+import { readTestEnv } from './env.js';
+import { ensureTestHooksImage } from './hooks-image.js';
+
+export const GITHUB_TOKEN = 'ghp_emulatorToken0123456789';
+export const WEBHOOK_SECRET = 'whsec-test-5f1a';
+export const PORTAL_TOKEN = 'portal-token-9c2e';
+
+export interface ControllerStackOptions {
+  repo: string;
+  namespace: string;
+  nodeName: string;
+  maxConcurrentJobs?: number;
+  pollIntervalSeconds?: number;
+  extraConfig?: Record<string, unknown>;
+  /** Defaults come from the integration test env file; benchmarks pass their own. */
+  kubeconfig?: string;
+  runnerImage?: string;
+}
+
+export class ControllerStack {
+  readonly emulator = new GitHubEmulator({
+    token: GITHUB_TOKEN,
+    webhookSecret: WEBHOOK_SECRET,
+    runnerHost: podHostAddress,
+  });
+  private child: ChildProcess | undefined;
+  port = 0;
+  configFile = '';
+  logFile = '';
+
+  constructor(readonly opts: ControllerStackOptions) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const hooksImage = await ensureTestHooksImage();
+    await this.emulator.start();
+    this.port = await freePort();
+    this.emulator.webhookUrl = `${this.url}/webhook`;
+    const dir = join(localDir, 'test-logs');
+    mkdirSync(dir, { recursive: true });
+    this.configFile = join(dir, `controller-${this.opts.namespace}.yaml`);
+    this.logFile = join(dir, `controller-${this.opts.namespace}.log`);
+    writeFileSync(
+      this.configFile,
+      stringify({
+        github: { apiUrl: this.emulator.url },
+        scope: { repositories: [this.opts.repo] },
+        labels: ['eci-virtual'],
+        namespace: this.opts.namespace,
+        maxConcurrentJobs: this.opts.maxConcurrentJobs ?? 20,
+        pollIntervalSeconds: this.opts.pollIntervalSeconds ?? 2,
+        gcIntervalSeconds: 5,
+        runner: {
+          image: this.opts.runnerImage ?? readTestEnv().engine.images.debian,
+          command: ['node', '/home/runner/eci-hooks/runner-stand-in.js'],
+          hooksImage,
+          copyExternals: false,
+        },
+        placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
+        listen: { host: '127.0.0.1', port: this.port },
+        ...(this.opts.extraConfig ?? {}),
+      }),
+    );
+    this.spawn();
+    await this.waitReady();
+  }
+
+  spawn(): void {
+    const kubeconfig = this.opts.kubeconfig ?? readTestEnv().kubeconfig;
+    const out = createWriteStream(this.logFile, { flags: 'a' });
+    this.child = spawn(
+      process.execPath,
+      [bundlePath, 'controller', '--config', this.configFile, '--kubeconfig', kubeconfig],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          GITHUB_TOKEN,
+          ECI_VIRTUAL_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          ECI_VIRTUAL_PORTAL_TOKEN: PORTAL_TOKEN,
+          ECI_VIRTUAL_LOG_LEVEL: 'debug',
+        },
+      },
+    );
+    this.child.stdout?.pipe(out);
+    this.child.stderr?.pipe(out);
+  }
+
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child && this.child.exitCode !== null)
+        throw new Error(`controller exited (${this.child.exitCode}); see ${this.logFile}`);
+      const ok = await fetch(`${this.url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await sleep(100);
+    }
+    throw new Error(`controller not ready after ${timeoutMs} ms; see ${this.logFile}`);
+  }
+
+  /** SIGKILL, as in a crash. */
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (c.exitCode === null) c.kill('SIGKILL');
+    }
+    await this.emulator.stop();
+  }
+
+  portal(path: string, token = PORTAL_TOKEN): Promise<Response> {
+    return fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  }
+}

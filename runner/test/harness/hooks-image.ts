@@ -1,0 +1,32 @@
+/**
+ * The test variant of the hooks image: our real hooks bundle plus the runner stand-in (test-only), built from the
+ * current source on every run (cached by content hash) and pushed to the local registry.
+ */
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { hooksRecipe } from '../../scripts/images/hooks.js';
+import { ensureBuilt, ensurePushed } from '../../scripts/lib/image-cache.js';
+import { repoRoot } from '../../scripts/lib/paths.js';
+
+const dist = join(repoRoot, 'runner', 'dist');
+
+export async function ensureTestHooksImage(log: (msg: string) => void = () => undefined): Promise<string> {
+  await build({
+    entryPoints: [join(repoRoot, 'runner', 'test', 'runner-stand-in', 'stand-in.ts')],
+    outfile: join(dist, 'hooks', 'runner-stand-in.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
+  const recipe = hooksRecipe({
+    name: 'hooksTest',
+    repository: 'eci-virtual/hooks-test',
+    tag: 'latest',
+    files: ['index.js', 'package.json', 'runner-stand-in.js'].map((f) => join(dist, 'hooks', f)),
+  });
+  const image = await ensureBuilt(recipe, log);
+  await ensurePushed(image, log);
+  return image.reference;
+}
