@@ -22,7 +22,8 @@ export async function controllerBench(cluster: ClusterInfo, engine: EngineEnv, b
     kubeconfig: cluster.kubeconfig,
     dockerHost: engine.dockerHost,
     infraImage: engine.images.busybox,
-    extraArgs: ['--pods', String(burst + 50)],
+    // Virtual nodes advertise pool-sized capacity; the engine's 2 cores would fit only a few 500m job pods.
+    extraArgs: ['--pods', String(burst + 50), '--cpu', '1000', '--memory', '4Ti'],
   });
   const stack = new ControllerStack({
     repo: REPO,

@@ -7,7 +7,7 @@
  *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
  *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { InvalidInput } from '../errors.js';
 import type { GitHubAuth, RunnerScope } from './github/github-client.js';
@@ -88,8 +88,14 @@ const stringMap = (v: unknown, what: string): Record<string, string> => {
     if (typeof x !== 'string') throw new InvalidInput(`${what}.${k} must be a string`);
   return o as Record<string, string>;
 };
-const secretFrom = (env: NodeJS.ProcessEnv, envName: string, file: string | undefined): string | undefined => {
+const secretFrom = (
+  env: NodeJS.ProcessEnv,
+  envName: string,
+  file: string | undefined,
+  optional = false,
+): string | undefined => {
   if (env[envName]) return env[envName];
+  if (file && optional && !existsSync(file)) return undefined;
   if (file) {
     try {
       return readFileSync(file, 'utf8').trim();
@@ -109,7 +115,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
   const appId = optString(gh.appId, 'github.appId') ?? env.GITHUB_APP_ID;
   const installationId = optString(gh.installationId, 'github.installationId') ?? env.GITHUB_APP_INSTALLATION_ID;
   const privateKey = secretFrom(env, 'GITHUB_APP_PRIVATE_KEY', optString(gh.privateKeyFile, 'github.privateKeyFile'));
-  const token = secretFrom(env, 'GITHUB_TOKEN', optString(gh.tokenFile, 'github.tokenFile'));
+  const token = secretFrom(env, 'GITHUB_TOKEN', optString(gh.tokenFile, 'github.tokenFile'), !!appId);
   let auth: GitHubAuth;
   if (appId) {
     if (!installationId || !privateKey)
@@ -155,6 +161,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     env,
     'ECI_VIRTUAL_PORTAL_TOKEN',
     optString(obj(root.portal, 'portal').tokenFile, 'portal.tokenFile'),
+    true,
   );
   return {
     apiUrl,

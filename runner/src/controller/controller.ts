@@ -16,7 +16,7 @@ import { FairJobQueue } from './jobs/job-queue.js';
 import { LABELS, RUNNER_CONTAINER } from './jobs/naming.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import type { ControllerMetrics } from './metrics.js';
-import { JobRecords, type StoredJob } from './records/job-records.js';
+import { initialRecord, JobRecords } from './records/job-records.js';
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -51,22 +51,10 @@ export class Controller {
     if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
     if (this.launching.has(job.id) || this.queue.has(job.id) || this.podOf(String(job.id))) return 'known';
     this.received.set(job.id, performance.now());
-    const initial: StoredJob = {
-      id: String(job.id),
-      runId: String(job.runId),
-      runAttempt: job.runAttempt,
-      repo: job.repo,
-      workflow: job.workflowName,
-      job: job.name,
-      htmlUrl: job.htmlUrl,
-      status: 'queued',
-      labels: job.labels,
-      resources: { cpu: this.deps.config.placement.cpu, memory: this.deps.config.placement.memory },
-      images: [],
-      imageCache: { used: false, images: [] },
-      queuedAt: job.createdAt,
-      events: [],
-    };
+    const initial = initialRecord(job, {
+      cpu: this.deps.config.placement.cpu,
+      memory: this.deps.config.placement.memory,
+    });
     this.queue.push(job);
     this.deps.metrics.queueDepth.set(this.queue.size);
     this.deps.metrics.jobsTotal.inc({ event: `queued_${source}` });
@@ -168,11 +156,12 @@ export class Controller {
       );
     }
     if (m.runningAt && !seen.runningAt) {
-      seen.runningAt = m.runningAt;
+      // Kubernetes timestamps have second precision; the moment we observe it is the better figure for latencies.
+      seen.runningAt = new Date().toISOString();
       const queuedAt = Date.parse(m.pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
       if (Number.isFinite(queuedAt))
-        this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(m.runningAt) - queuedAt) / 1000);
-      void this.records.upsert(m.jobId, { status: 'running', runningAt: m.runningAt }).catch(() => undefined);
+        this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
+      void this.records.upsert(m.jobId, { status: 'running', runningAt: seen.runningAt }).catch(() => undefined);
     }
     if (m.finished && !seen.finished) {
       seen.finished = true;

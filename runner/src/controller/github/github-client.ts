@@ -4,6 +4,7 @@
  * against github.com and GHES (`apiUrl`). Auth is a GitHub App installation (preferred) or a token.
  */
 import { createAppAuth } from '@octokit/auth-app';
+import Bottleneck from 'bottleneck';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
@@ -24,6 +25,8 @@ export interface GitHubClientOptions {
   retries?: number;
   /** Called after every response with the rate-limit headers, for metrics. */
   onResponse?: (info: { route: string; status: number; remaining?: number; limit?: number }) => void;
+  /** Concurrent write calls (runner registration/removal), default 8. */
+  maxConcurrentWrites?: number;
   /** Upper bound on how long a rate-limited call may wait before failing (default 120 s). */
   maxRateLimitWaitSeconds?: number;
 }
@@ -94,6 +97,8 @@ function mapError(err: unknown, what: string): Error {
 
 export class GitHubClient {
   readonly octokit: InstanceType<typeof RetryingOctokit>;
+  private readonly files = new Map<string, string | undefined>();
+  private readonly runPaths = new Map<string, string>();
 
   constructor(private readonly opts: GitHubClientOptions) {
     const log = opts.log;
@@ -116,6 +121,10 @@ export class GitHubClient {
       // Per-request `request.retries` would make the plugin retry every failure (404s included): set it here only.
       retry: { retries: opts.retries ?? 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
       throttle: {
+        // The default spaces every POST/DELETE 1 s apart (GitHub's advice for content-creating calls); runner
+        // registration is not that, and a burst of 100 queued jobs must not take 100 s. Secondary rate limits
+        // still back off through onSecondaryRateLimit.
+        write: new Bottleneck.Group({ maxConcurrent: opts.maxConcurrentWrites ?? 8, minTime: 0 }),
         onRateLimit: (
           retryAfter: number,
           options: { method: string; url: string },
@@ -259,22 +268,41 @@ export class GitHubClient {
     }
   }
 
-  /** The workflow file path of a run (e.g. `.github/workflows/ci.yml`). */
+  /** The workflow file path of a run (e.g. `.github/workflows/ci.yml`); fixed for the run's lifetime, so cached. */
   async getRunWorkflowPath(repo: string, runId: number): Promise<string> {
+    const key = `${repo}#${runId}`;
+    const known = this.runPaths.get(key);
+    if (known) return known;
     try {
       const res = await this.octokit.rest.actions.getWorkflowRun({
         owner: ownerOf(repo),
         repo: nameOf(repo),
         run_id: runId,
       });
+      this.runPaths.set(key, res.data.path);
+      if (this.runPaths.size > 500) this.runPaths.delete(this.runPaths.keys().next().value!);
       return res.data.path;
     } catch (err) {
       throw mapError(err, `get run ${runId} of ${repo}`);
     }
   }
 
-  /** A file's text at a commit, or undefined when it does not exist. */
+  /**
+   * A file's text at a commit, or undefined when it does not exist. Content at a commit sha never changes, so those
+   * answers are cached (a matrix burst of 100 jobs from one run reads its workflow once).
+   */
   async getFileText(repo: string, path: string, ref: string): Promise<string | undefined> {
+    const key = /^[0-9a-f]{40}$/.test(ref) ? `${repo}@${ref}:${path}` : undefined;
+    if (key && this.files.has(key)) return this.files.get(key);
+    const text = await this.fetchFileText(repo, path, ref);
+    if (key) {
+      this.files.set(key, text);
+      if (this.files.size > 500) this.files.delete(this.files.keys().next().value!);
+    }
+    return text;
+  }
+
+  private async fetchFileText(repo: string, path: string, ref: string): Promise<string | undefined> {
     try {
       const res = await this.octokit.rest.repos.getContent({ owner: ownerOf(repo), repo: nameOf(repo), path, ref });
       const data = res.data as { type?: string; content?: string; encoding?: string };

@@ -55,11 +55,16 @@ export async function collectGarbage(
   for (const p of deps.pods()) if (milestones(p).finished) orphans.add(milestones(p).jobId);
   for (const id of orphans) await deps.cleanup(id);
 
+  // A runner is ours to remove only when nothing of its job is left: the JIT Secret is created before the pod and
+  // deleted with it, so a launch in flight (pod not yet seen by the informer) keeps its runner.
+  const inFlight = new Set(
+    secrets.items.map((x) => x.metadata?.labels?.[LABELS.jobId]).filter((x): x is string => !!x),
+  );
   let runnersRemoved = 0;
   const runners = await deps.github.listRunners(deps.config.runnerScope).catch(() => []);
   for (const r of runners) {
     const id = /^eci-virtual-(\d+)$/.exec(r.name)?.[1];
-    if (id && !podJobs.has(id) && !deps.isBusy(id) && r.status === 'offline') {
+    if (id && !podJobs.has(id) && !inFlight.has(id) && !deps.isBusy(id) && r.status === 'offline') {
       await deps.github.deleteRunner(deps.config.runnerScope, r.id).catch(() => undefined);
       runnersRemoved++;
     }

@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobRecords } from '../records/job-records.js';
+import { initialRecord, type JobRecords } from '../records/job-records.js';
 import {
   defaultRepoSettings,
   parseRepoSettings,
@@ -21,7 +21,7 @@ import {
 } from '../settings/repo-settings.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
 import { planJob, type JobPlan } from './job-plan.js';
-import { jitSecretName, jobResourceName, runnerName } from './naming.js';
+import { jitSecretName, runnerName } from './naming.js';
 import { buildRunnerPod } from './runner-pod.js';
 
 export interface LaunchDeps {
@@ -108,19 +108,19 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
   const { kube, config } = deps;
   const ns = config.namespace;
   const log = deps.log.child({ job: job.id, repo: job.repo });
-  const exists = await kube.core.readNamespacedPod({ name: jobResourceName(job.id), namespace: ns }).catch((err) => {
-    if (apiStatus(err) === 404) return undefined;
-    throw err;
-  });
-  if (exists) return undefined;
-  const [{ plan: p, settings }, runnerId] = await Promise.all([plan(deps, job), ensureJitSecret(deps, job)]);
-  if (p.unresolved)
-    log.warn('job images not fully resolved up front; hooks will fall back to a second pod', { problem: p.unresolved });
-  await Promise.all([
+  // The caller checked its pod cache; a pod that exists anyway ends in a 409 below, which is success.
+  const t0 = performance.now();
+  // Everything before the pod is independent: plan, runner registration and identity run in parallel.
+  const [{ plan: p, settings }, runnerId] = await Promise.all([
+    plan(deps, job),
+    ensureJitSecret(deps, job),
     kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns) }).catch(ignoreExists),
     kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns) }).catch(ignoreExists),
     kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns) }).catch(ignoreExists),
   ]);
+  const t1 = performance.now();
+  if (p.unresolved)
+    log.warn('job images not fully resolved up front; hooks will fall back to a second pod', { problem: p.unresolved });
   const placement = placementFor(settings, p.jobKey, config.placement);
   const pod = buildRunnerPod({
     job,
@@ -138,35 +138,51 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
     placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
     runnerId,
   });
+  let podCreatedAt = '';
   let created: V1Pod | undefined;
   try {
     created = await kube.core.createNamespacedPod({ namespace: ns, body: pod });
+    podCreatedAt = new Date().toISOString();
   } catch (err) {
     if (apiStatus(err) === 409) return undefined;
     throw err;
   }
   const images = created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n);
-  await deps.records.upsert(String(job.id), {
-    status: 'pending',
-    pod: { namespace: ns, name: created.metadata!.name! },
-    podCreatedAt: created.metadata!.creationTimestamp
-      ? new Date(created.metadata!.creationTimestamp).toISOString()
-      : new Date().toISOString(),
-    resources: { cpu: placement.cpu, memory: placement.memory },
-    ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
-    images,
-    imageCache: {
-      used: settings.imageCache.images.some((i) => images.includes(i)),
-      images: settings.imageCache.images,
-    },
-    ...(p.unresolved
-      ? {
-          addEvents: [
-            { at: new Date().toISOString(), type: 'Warning' as const, reason: 'PlanIncomplete', message: p.unresolved },
-          ],
-        }
-      : {}),
+  // The pod is what the job waits for; its record follows without holding up the launch.
+  void deps.records
+    .upsert(
+      String(job.id),
+      {
+        status: 'pending',
+        pod: { namespace: ns, name: created.metadata!.name! },
+        podCreatedAt,
+        resources: { cpu: placement.cpu, memory: placement.memory },
+        ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
+        images,
+        imageCache: {
+          used: settings.imageCache.images.some((i) => images.includes(i)),
+          images: settings.imageCache.images,
+        },
+        ...(p.unresolved
+          ? {
+              addEvents: [
+                {
+                  at: new Date().toISOString(),
+                  type: 'Warning' as const,
+                  reason: 'PlanIncomplete',
+                  message: p.unresolved,
+                },
+              ],
+            }
+          : {}),
+      },
+      initialRecord(job, { cpu: placement.cpu, memory: placement.memory }),
+    )
+    .catch((err: unknown) => log.warn('could not update the job record', { err: (err as Error).message }));
+  log.info('job pod created', {
+    pod: created.metadata!.name,
+    runnerId,
+    ms: { prepare: Math.round(t1 - t0), pod: Math.round(performance.now() - t1) },
   });
-  log.info('job pod created', { pod: created.metadata!.name, runnerId });
   return created;
 }

@@ -6,6 +6,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
+import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobEvent, JobStatus, NodeType } from '../portal-api/types.js';
 import { LABELS, labelValue } from '../jobs/naming.js';
 
@@ -34,6 +35,26 @@ export interface StoredJob {
   runningAt?: string;
   finishedAt?: string;
   events: JobEvent[];
+}
+
+/** The record of a job as first seen (queued); later facts are merged into it. */
+export function initialRecord(job: WorkflowJob, resources: { cpu: string; memory: string }): StoredJob {
+  return {
+    id: String(job.id),
+    runId: String(job.runId),
+    runAttempt: job.runAttempt,
+    repo: job.repo,
+    workflow: job.workflowName,
+    job: job.name,
+    htmlUrl: job.htmlUrl,
+    status: 'queued',
+    labels: job.labels,
+    resources,
+    images: [],
+    imageCache: { used: false, images: [] },
+    queuedAt: job.createdAt,
+    events: [],
+  };
 }
 
 export const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;

@@ -206,6 +206,7 @@ export class DockerBackend implements Backend {
         if (!(await this.start(ref, c, id))) return;
         const { StatusCode } = await this.engine.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
           signal,
+          longLived: true,
         });
         this.changed(ref);
         if (StatusCode === 0) break;
@@ -341,6 +342,7 @@ export class DockerBackend implements Backend {
         const res = await this.engine.stream('GET', '/events', {
           query: { filters: JSON.stringify({ type: ['container'], label: [`${LABEL.node}=${this.opts.nodeName}`] }) },
           signal,
+          longLived: true,
         });
         backoff = 500;
         for await (const event of ndjson(res)) {

@@ -38,6 +38,7 @@ export async function containerLogStream(
       ...(since !== undefined ? { since } : {}),
     },
     signal,
+    longLived: o.follow,
   });
   if (tty) return res;
   const out = new PassThrough();

@@ -16,6 +16,12 @@ export interface EngineRequest {
   raw?: { data: Buffer; type: string };
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * The response lasts as long as a container or stream does (container wait, logs follow, events). Such requests
+   * get their own unpooled connections: parked in the shared pool they could take every socket, and the requests
+   * that would end them (starting the container they wait for) would queue behind them forever.
+   */
+  longLived?: boolean;
 }
 
 export class EngineError extends EciVirtualError {}
@@ -31,6 +37,7 @@ function mapError(status: number, message: string, what: string): EciVirtualErro
 
 export class EngineClient {
   private readonly agent: http.Agent;
+  private readonly longLivedAgent = new http.Agent({ keepAlive: false });
   private readonly base: { socketPath?: string; host?: string; port?: number };
 
   /** `host`: unix:///path/to.sock or tcp://host:port (DOCKER_HOST syntax). */
@@ -58,7 +65,7 @@ export class EngineClient {
       const r = http.request(
         {
           ...this.base,
-          agent: this.agent,
+          agent: req.longLived ? this.longLivedAgent : this.agent,
           method,
           path: this.path(path, req.query),
           headers: {

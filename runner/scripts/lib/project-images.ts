@@ -1,0 +1,106 @@
+/**
+ * Builds the project's own images (eci-virtual: controller + virtual node; hooks) daemonlessly with buildah and
+ * pushes them, tagged with the chart's appVersion. The context is assembled here: the esbuild bundles, this
+ * machine's Node.js binary with the shared libraries `ldd` reports, and the CA bundle.
+ */
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MissingTool } from '../../src/errors.js';
+import { buildBundle } from './bundle.js';
+import { localDir, repoRoot } from './paths.js';
+import { run } from './run.js';
+
+export function chartAppVersion(): string {
+  const chart = readFileSync(join(repoRoot, 'helm', 'eci-virtual', 'Chart.yaml'), 'utf8');
+  const m = /^appVersion:\s*"?([^"\s]+)"?/m.exec(chart);
+  if (!m) throw new Error('helm/eci-virtual/Chart.yaml has no appVersion');
+  return m[1]!;
+}
+
+async function runtimeFiles(): Promise<string[]> {
+  const node = realpathSync(process.execPath);
+  const out = await run('ldd', [node]);
+  const libs = [...out.matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1]!);
+  return [node, ...new Set(libs)];
+}
+
+function stage(files: [string, string][], root: string): void {
+  for (const [from, to] of files) {
+    mkdirSync(dirname(join(root, to)), { recursive: true });
+    copyFileSync(from, join(root, to));
+  }
+}
+
+export interface ProjectImages {
+  app: string;
+  hooks: string;
+}
+
+/** Builds and pushes `<registry>/eci-virtual/{eci-virtual,eci-virtual-hooks}:<appVersion>`; returns the references. */
+export async function buildProjectImages(opts: {
+  registry: string;
+  baseImage: string;
+  log: (m: string) => void;
+}): Promise<ProjectImages> {
+  for (const tool of ['buildah', 'ldd'])
+    if ((await run('sh', ['-c', `command -v ${tool}`]).catch(() => undefined)) === undefined)
+      throw new MissingTool(`${tool} is needed to build the project images`, { hint: 'apt-get install -y buildah' });
+  await buildBundle();
+  const version = chartAppVersion();
+  const ctx = join(localDir, 'image-context');
+  rmSync(ctx, { recursive: true, force: true });
+  const rootfs = join(ctx, 'rootfs');
+  const [node, ...libs] = await runtimeFiles();
+  stage(
+    [
+      [node!, '/usr/local/bin/node'],
+      ...libs.map((l): [string, string] => [realpathSync(l), l]),
+      ['/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt'],
+      [join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs'), '/app/eci-virtual.mjs'],
+    ],
+    rootfs,
+  );
+  stage(
+    [
+      [join(repoRoot, 'runner', 'dist', 'hooks', 'index.js'), '/index.js'],
+      [join(repoRoot, 'runner', 'dist', 'hooks', 'package.json'), '/package.json'],
+    ],
+    join(ctx, 'hooks'),
+  );
+  const refs = {
+    app: `${opts.registry}/eci-virtual/eci-virtual:${version}`,
+    hooks: `${opts.registry}/eci-virtual/eci-virtual-hooks:${version}`,
+  };
+  const storage = [
+    '--storage-driver',
+    'vfs',
+    '--root',
+    join(localDir, 'buildah', 'storage'),
+    '--runroot',
+    join(localDir, 'buildah', 'run'),
+  ];
+  for (const [ref, file] of [
+    [refs.app, 'eci-virtual.Dockerfile'],
+    [refs.hooks, 'hooks.Dockerfile'],
+  ] as const) {
+    const started = Date.now();
+    await run('buildah', [
+      ...storage,
+      'build',
+      '--quiet',
+      '--isolation',
+      'chroot',
+      '--tls-verify=false',
+      '--build-arg',
+      `BASE=${opts.baseImage}`,
+      '-f',
+      join(repoRoot, 'runner', 'images', file),
+      '-t',
+      ref,
+      ctx,
+    ]);
+    await run('buildah', [...storage, 'push', '--quiet', '--tls-verify=false', ref, `docker://${ref}`]);
+    opts.log(`built and pushed ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return refs;
+}
