@@ -5,16 +5,19 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MissingTool } from '../../src/errors.js';
+import { parse } from 'yaml';
+import { InvalidInput, MissingTool } from '../../src/errors.js';
 import { buildBundle } from './bundle.js';
 import { localDir, repoRoot } from './paths.js';
 import { run } from './run.js';
 
 export function chartAppVersion(): string {
-  const chart = readFileSync(join(repoRoot, 'helm', 'eci-virtual', 'Chart.yaml'), 'utf8');
-  const m = /^appVersion:\s*"?([^"\s]+)"?/m.exec(chart);
-  if (!m) throw new Error('helm/eci-virtual/Chart.yaml has no appVersion');
-  return m[1]!;
+  const chart = parse(readFileSync(join(repoRoot, 'helm', 'eci-virtual', 'Chart.yaml'), 'utf8')) as {
+    appVersion?: unknown;
+  };
+  if (typeof chart.appVersion !== 'string' || !chart.appVersion)
+    throw new InvalidInput('helm/eci-virtual/Chart.yaml has no appVersion');
+  return chart.appVersion;
 }
 
 async function runtimeFiles(): Promise<string[]> {

@@ -1,5 +1,7 @@
 /** `eci-virtual node`: run a virtual node against the current kubeconfig until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { InvalidInput } from '../errors.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger } from '../observability/logger.js';
@@ -14,7 +16,8 @@ export const nodeUsage = `eci-virtual node --backend docker [options]
   --backend docker|eci         where pods run (default docker)
   --node-name NAME             Node object name (default eci-virtual)
   --kubeconfig PATH            default: $KUBECONFIG, in-cluster, ~/.kube/config
-  --address IP                 address the API server uses to reach this node (default 127.0.0.1)
+  --address IP|auto            address the API server uses to reach this node (default 127.0.0.1; auto: this
+                               host's first non-loopback IPv4, e.g. the pod IP when the node runs in a pod)
   --port N                     kubelet API port (default 10250; 0 picks a free port)
   --metrics-port N             plain-HTTP /metrics port (default off)
   --docker-host URL            engine for --backend docker (default $DOCKER_HOST or unix:///run/podman/podman.sock)
@@ -26,7 +29,8 @@ export const nodeUsage = `eci-virtual node --backend docker [options]
   --delete-node-on-shutdown    remove the Node instead of leaving it NotReady
   --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)
   --pod-api-server HOST:PORT   API server address injected into containers as KUBERNETES_SERVICE_HOST/PORT
-                               (needed when the cluster's service IP is not routable from the backend)`;
+                               (needed when the cluster's service IP is not routable from the backend)
+  --owner-cluster-role NAME    make this ClusterRole the Node's owner (uninstalling it garbage-collects the Node)`;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -48,6 +52,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'delete-node-on-shutdown': { type: 'boolean', default: false },
     'no-websocket-declaration': { type: 'boolean', default: false },
     'pod-api-server': { type: 'string' },
+    'owner-cluster-role': { type: 'string' },
   });
   const podApiServer = values['pod-api-server'] ? parseHostPort(values['pod-api-server'], 'pod-api-server') : undefined;
   const nodeName = values['node-name'];
@@ -84,12 +89,21 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   const config = defaultNodeConfig({
     nodeName,
-    address: values.address,
+    address: resolveAddress(values.address),
     kubeletPort: intFlag(values.port, 'port', 10250),
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
     declareWebSockets: !values['no-websocket-declaration'],
     ...(podApiServer ? { apiServerForPods: podApiServer } : {}),
+    ...(values['owner-cluster-role']
+      ? {
+          owner: {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRole',
+            name: values['owner-cluster-role'],
+          },
+        }
+      : {}),
   });
   const metricsPort =
     values['metrics-port'] === undefined ? undefined : intFlag(values['metrics-port'], 'metrics-port', 0);
@@ -114,4 +128,15 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   await node.run(abort.signal);
   return 0;
+}
+
+/** `auto` → the first non-loopback IPv4 address of this host (inside a pod: the pod IP). */
+export function resolveAddress(value: string, interfaces = networkInterfaces()): string {
+  if (value !== 'auto') {
+    if (!isIP(value)) throw new InvalidInput(`--address must be an IP address or "auto", got "${value}"`);
+    return value;
+  }
+  for (const list of Object.values(interfaces))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  throw new InvalidInput('--address auto: this host has no non-loopback IPv4 address');
 }

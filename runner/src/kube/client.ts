@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 export interface KubeClients {
   config: k8s.KubeConfig;
   core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
   coordination: k8s.CoordinationV1Api;
   rbac: k8s.RbacAuthorizationV1Api;
   authn: k8s.AuthenticationV1Api;
@@ -26,6 +27,7 @@ export function makeClients(config: k8s.KubeConfig): KubeClients {
   return {
     config,
     core: config.makeApiClient(k8s.CoreV1Api),
+    apps: config.makeApiClient(k8s.AppsV1Api),
     coordination: config.makeApiClient(k8s.CoordinationV1Api),
     rbac: config.makeApiClient(k8s.RbacAuthorizationV1Api),
     authn: config.makeApiClient(k8s.AuthenticationV1Api),

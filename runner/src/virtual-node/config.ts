@@ -27,6 +27,11 @@ export interface VirtualNodeConfig {
    * local engine the cluster's service IP is not routable from containers, so the node is told an address that is.
    */
   apiServerForPods?: { host: string; port: number };
+  /**
+   * A cluster-scoped object (kind/name, e.g. the ClusterRole a helm release installed for us) made the Node's owner,
+   * so deleting the installation garbage-collects the Node even when this process cannot clean up any more.
+   */
+  owner?: { apiVersion: string; kind: string; name: string };
 }
 
 export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): VirtualNodeConfig => ({

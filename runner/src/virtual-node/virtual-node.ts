@@ -6,6 +6,7 @@
  *   const done = node.run(signal);   // resolves after a clean shutdown (node left NotReady or deleted)
  *   await node.ready;                // registered, serving, pods reconciled
  */
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -130,6 +131,8 @@ export class VirtualNode {
     if (this.opts.clientCa) return this.opts.clientCa;
     const cluster = this.opts.kube.config.getCurrentCluster();
     if (cluster?.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
+    // In a pod (in-cluster config) the CA comes as a file: the service account's ca.crt.
+    if (cluster?.caFile && existsSync(cluster.caFile)) return readFileSync(cluster.caFile, 'utf8');
     return undefined;
   }
 

@@ -3,7 +3,8 @@
  * merging our labels and taint over whatever an operator added), posts conditions and capacity periodically, and on
  * shutdown marks it NotReady or deletes it.
  */
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1OwnerReference } from '@kubernetes/client-node';
+import { InvalidInput } from '../../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import { mergePatch } from '../../kube/patch.js';
@@ -31,6 +32,8 @@ export class NodeRegistrar {
     const capacity = await this.backend.capacity();
     const desired = buildNode(this.config, capacity, this.backend.name);
     const name = this.config.nodeName;
+    const ownerReferences = await this.ownerReferences();
+    if (ownerReferences) desired.metadata = { ...desired.metadata, ownerReferences };
     try {
       this.current = await this.kube.core.createNode({ body: desired });
       this.log.info('node registered', { node: name });
@@ -40,7 +43,11 @@ export class NodeRegistrar {
         {
           name,
           body: {
-            metadata: { labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
+            metadata: {
+              labels: desired.metadata?.labels,
+              annotations: desired.metadata?.annotations,
+              ...(ownerReferences ? { ownerReferences } : {}),
+            },
             spec: desired.spec,
           },
         },
@@ -51,6 +58,27 @@ export class NodeRegistrar {
     this.readySince = new Date();
     await this.postStatus(true);
     return this.current;
+  }
+
+  /** The configured owner, resolved to its uid (a missing owner is logged and ignored, never fatal). */
+  private async ownerReferences(): Promise<V1OwnerReference[] | undefined> {
+    const owner = this.config.owner;
+    if (!owner) return undefined;
+    if (owner.kind !== 'ClusterRole') throw new InvalidInput(`node owner must be a ClusterRole, got ${owner.kind}`);
+    const role = await this.kube.rbac.readClusterRole({ name: owner.name }).catch((err: unknown) => {
+      this.log.warn('node owner not readable; registering without it', { owner: owner.name, err });
+      return undefined;
+    });
+    if (!role?.metadata?.uid) return undefined;
+    return [
+      {
+        apiVersion: owner.apiVersion,
+        kind: owner.kind,
+        name: owner.name,
+        uid: role.metadata.uid,
+        blockOwnerDeletion: false,
+      },
+    ];
   }
 
   async postStatus(ready: boolean): Promise<void> {

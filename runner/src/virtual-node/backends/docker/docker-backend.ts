@@ -118,10 +118,15 @@ export class DockerBackend implements Backend {
     await this.engine.stream('POST', `/containers/${infraId}/start`).then((r) => r.resume());
     for (const v of prepared.volumes) {
       if (v.kind !== 'files' || !v.files?.length) continue;
-      await this.engine.stream('PUT', `/containers/${infraId}/archive`, {
+      const res = await this.engine.stream('PUT', `/containers/${infraId}/archive`, {
         query: { path: `${FILES_ROOT}/${v.name}` },
-        raw: { data: await tarFiles(v.files), type: 'application/x-tar' },
+        raw: {
+          data: await tarFiles(v.files, prepared.pod.spec?.securityContext?.fsGroup ?? undefined),
+          type: 'application/x-tar',
+        },
       });
+      // An unread response keeps its pooled socket busy for good: 64 such pods and the engine client stalls.
+      res.resume();
     }
     const ids = new Map<PlannedContainer, string>();
     for (const c of [...plan.init, ...plan.app]) {

@@ -2,7 +2,13 @@
 import { pack } from 'tar-stream';
 import type { VolumeFile } from '../backend.js';
 
-export async function tarFiles(files: VolumeFile[]): Promise<Buffer> {
+/**
+ * With `fsGroup` (pod securityContext), files belong to that group and are group-readable, as kubelets make them,
+ * so non-root containers can read their Secrets and ConfigMaps.
+ */
+export async function tarFiles(files: VolumeFile[], fsGroup?: number): Promise<Buffer> {
+  const owner = fsGroup === undefined ? {} : { uid: 0, gid: fsGroup };
+  const groupRead = fsGroup === undefined ? 0 : 0o040;
   const p = pack();
   const dirs = new Set<string>();
   const chunks: Buffer[] = [];
@@ -18,10 +24,10 @@ export async function tarFiles(files: VolumeFile[]): Promise<Buffer> {
       const dir = parts.slice(0, i).join('/');
       if (!dirs.has(dir)) {
         dirs.add(dir);
-        p.entry({ name: dir, type: 'directory', mode: 0o755 });
+        p.entry({ name: dir, type: 'directory', mode: 0o755, ...owner });
       }
     }
-    p.entry({ name: parts.join('/'), mode: f.mode & 0o777, size: f.content.length }, f.content);
+    p.entry({ name: parts.join('/'), mode: (f.mode & 0o777) | groupRead, size: f.content.length, ...owner }, f.content);
   }
   p.finalize();
   await done;
