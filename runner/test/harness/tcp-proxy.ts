@@ -8,8 +8,9 @@ export async function unixSocketOverTcp(
   socketPath: string,
   host: string,
 ): Promise<{ port: number; close: () => Promise<void> }> {
-  const server: Server = createServer((client) => {
-    const upstream = connect(socketPath);
+  // Half-open both ways: exec sends stdin EOF (FIN) and still reads the command's output afterwards.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ path: socketPath, allowHalfOpen: true });
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
@@ -17,8 +18,11 @@ export async function unixSocketOverTcp(
     };
     client.on('error', end);
     upstream.on('error', end);
-    client.on('close', end);
-    upstream.on('close', end);
+    // Tear down only when both directions are finished (or either fails).
+    let closed = 0;
+    const onClose = () => ++closed === 2 && end();
+    client.on('close', onClose);
+    upstream.on('close', onClose);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
