@@ -8,7 +8,8 @@ import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { ControllerStack } from '../../test/harness/controller-stack.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { startBenchNode } from './bench-node.js';
 import { ms, percentile, report } from './stats.js';
 
 const REPO = 'bench-org/app';
@@ -16,15 +17,14 @@ const WORKFLOW = 'name: CI\non: push\njobs:\n  noop:\n    runs-on: eci-virtual\n
 
 export async function controllerBench(cluster: ClusterInfo, engine: EngineEnv, burst = 100): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const t = await startNodeWithNamespace({
-    kube,
-    prefix: 'cbench',
-    kubeconfig: cluster.kubeconfig,
-    dockerHost: engine.dockerHost,
-    infraImage: engine.images.busybox,
-    // Virtual nodes advertise pool-sized capacity; the engine's 2 cores would fit only a few 500m job pods.
-    extraArgs: ['--pods', String(burst + 50), '--cpu', '1000', '--memory', '4Ti'],
-  });
+  const t = await startBenchNode(cluster, engine, 'cbench', [
+    '--pods',
+    String(burst + 50),
+    '--cpu',
+    '1000',
+    '--memory',
+    '4Ti',
+  ]);
   const stack = new ControllerStack({
     repo: REPO,
     namespace: t.ns,

@@ -10,7 +10,8 @@ import { EngineClient } from '../../src/virtual-node/backends/docker/engine-clie
 import { execInContainer } from '../../src/virtual-node/backends/docker/docker-streams.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { startBenchNode } from './bench-node.js';
 import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
 import { ms, percentile, report } from './stats.js';
 
@@ -29,14 +30,7 @@ async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 
 export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const t = await startNodeWithNamespace({
-    kube,
-    prefix: 'bench',
-    kubeconfig: cluster.kubeconfig,
-    dockerHost: engine.dockerHost,
-    infraImage: engine.images.busybox,
-    extraArgs: [],
-  });
+  const t = await startBenchNode(cluster, engine, 'bench', []);
   const { ns, nodeName } = t;
   try {
     await kube.core.createNamespacedPod({

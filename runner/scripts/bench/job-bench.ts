@@ -14,7 +14,8 @@ import { KubeExec } from '../../src/kube/exec.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { startBenchNode } from './bench-node.js';
 import { ms, percentile, report } from './stats.js';
 
 const run = promisify(execFile);
@@ -41,14 +42,7 @@ const job = (steps: number, id = 'bench'): JobSpec => ({
 
 export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const t = await startNodeWithNamespace({
-    kube,
-    prefix: 'bench',
-    kubeconfig: cluster.kubeconfig,
-    dockerHost: engine.dockerHost,
-    infraImage: engine.images.busybox,
-    extraArgs: [],
-  });
+  const t = await startBenchNode(cluster, engine, 'bench', []);
   const { ns, nodeName } = t;
   const transport = new KubeExec(kube);
   const log = createLogger({}, { level: 'error' });

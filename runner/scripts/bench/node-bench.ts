@@ -9,7 +9,8 @@ import pLimit from 'p-limit';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
+import { startBenchNode } from './bench-node.js';
 import { percentile, ms, report } from './stats.js';
 
 const pod = (name: string, node: string, image: string, command: string[]): V1Pod => ({
@@ -93,14 +94,7 @@ async function waitAll(
 
 export async function nodeBench(cluster: ClusterInfo, engine: EngineEnv, opts: { pods: number }): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
-  const t = await startNodeWithNamespace({
-    kube,
-    prefix: 'bench',
-    kubeconfig: cluster.kubeconfig,
-    dockerHost: engine.dockerHost,
-    infraImage: engine.images.busybox,
-    extraArgs: ['--pods', '1000'],
-  });
+  const t = await startBenchNode(cluster, engine, 'bench', ['--pods', '1000']);
   const { ns, node, nodeName } = t;
   try {
     const rssIdle = rssMb(node.pid);

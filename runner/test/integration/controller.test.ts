@@ -14,21 +14,9 @@ import { readTestEnv } from '../harness/env.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import type { EmuJob } from '../github-emulator/state.js';
 import type { JobsResponse } from '../../src/controller/portal-api/types.js';
+import { until } from '../harness/until.js';
 
 jest.setTimeout(300_000);
-
-/** Retries `fn` until it stops throwing (or the time is up, then rethrows its last error). */
-async function until<T>(fn: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-}
 
 const REPO = 'octo-org/hello';
 const WORKFLOW = readFileSync(join(repoRoot, 'runner/test/workflows/github/ci.yml'), 'utf8');

@@ -20,23 +20,12 @@ import { helm } from '../harness/helm.js';
 import { ensureTestHooksImage } from '../harness/hooks-image.js';
 import { unixSocketOverTcp } from '../harness/tcp-proxy.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
+import { until } from '../harness/until.js';
 
 jest.setTimeout(600_000);
 
 const CHART = join(repoRoot, 'helm', 'eci-virtual');
 const REPO = 'octo-org/helm-demo';
-
-async function until<T>(fn: () => Promise<T>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-}
 
 describe('helm chart', () => {
   const env = readTestEnv();

@@ -1,22 +1,18 @@
 /** Names and labels of everything the controller creates for one job; derived from the job id, so work is idempotent. */
+import { ANNOTATION, LABEL } from '../../jobpod/pod-builder.js';
+
 export const RUNNER_COMPONENT = 'runner-job';
 export const RUNNER_CONTAINER = 'runner';
 export const HOOKS_INIT_CONTAINER = 'eci-hooks';
 export const JIT_SECRET_KEY = 'jitconfig';
 
-export const LABELS = {
-  managedBy: 'app.kubernetes.io/managed-by',
-  component: 'eci-virtual.dev/component',
-  jobId: 'eci-virtual.dev/job-id',
-  runId: 'eci-virtual.dev/run-id',
-  repo: 'eci-virtual.dev/repo',
-  runnerId: 'eci-virtual.dev/runner-id',
-} as const;
+/** The job-pod labels the run engine uses too (pod-builder.ts), plus the runner registration. */
+export const LABELS = { ...LABEL, runnerId: 'eci-virtual.dev/runner-id' } as const;
 
 export const ANNOTATIONS = {
-  repo: 'eci-virtual.dev/repository',
-  jobName: 'eci-virtual.dev/job',
-  workflow: 'eci-virtual.dev/workflow',
+  repo: ANNOTATION.repo,
+  jobName: ANNOTATION.job,
+  workflow: ANNOTATION.workflow,
   queuedAt: 'eci-virtual.dev/queued-at',
   runnerName: 'eci-virtual.dev/runner-name',
   htmlUrl: 'eci-virtual.dev/html-url',

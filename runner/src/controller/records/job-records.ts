@@ -7,35 +7,21 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobEvent, JobStatus, NodeType } from '../portal-api/types.js';
+import type { JobEvent, JobRecord } from '../portal-api/types.js';
 import { LABELS, labelValue } from '../jobs/naming.js';
 
 export const RECORD_COMPONENT = 'job-record';
 const DATA_KEY = 'record.json';
 
-export interface StoredJob {
-  id: string;
-  runId: string;
-  runAttempt: number;
-  repo: string;
-  workflow: string;
-  job: string;
-  htmlUrl: string;
-  status: JobStatus;
-  conclusion?: string;
-  labels: string[];
-  pod?: { namespace: string; name: string };
-  node?: { name: string; type: NodeType };
-  resources: { cpu: string; memory: string };
-  eciSpecs?: string[];
-  images: string[];
-  imageCache: { used: boolean; id?: string; images: string[] };
+/**
+ * What is stored per job: the API record without the figures derived on read, and with its milestones flat.
+ */
+export type StoredJob = Omit<JobRecord, 'timestamps' | 'latency' | 'durationSeconds' | 'estimatedCostUsd'> & {
   queuedAt: string;
   podCreatedAt?: string;
   runningAt?: string;
   finishedAt?: string;
-  events: JobEvent[];
-}
+};
 
 /** The record of a job as first seen (queued); later facts are merged into it. */
 export function initialRecord(job: WorkflowJob, resources: { cpu: string; memory: string }): StoredJob {
