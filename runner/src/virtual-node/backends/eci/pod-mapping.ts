@@ -1,0 +1,160 @@
+/**
+ * A pod, fully resolved by the node (PreparedPod), → the CreateContainerGroup request. Everything ECI refuses is
+ * refused here first, with a message that names the pod's field, instead of a cryptic API error later.
+ */
+import type { V1Container } from '@kubernetes/client-node';
+import { InvalidInput } from '../../../errors.js';
+import { parseQuantity } from '../../pods/quantity.js';
+import type { PreparedPod, PreparedVolume } from '../backend.js';
+import type { ParamValue } from './eci-client.js';
+
+export interface EciNodeSettings {
+  clusterName: string;
+  nodeName: string;
+  region: string;
+  vSwitchId: string;
+  securityGroupId: string;
+  zoneId?: string;
+}
+
+export const ANNOTATIONS = {
+  useSpecs: 'k8s.aliyun.com/eci-use-specs',
+  cpu: 'k8s.aliyun.com/eci-cpu',
+  memory: 'k8s.aliyun.com/eci-memory',
+  autoImageCache: 'k8s.aliyun.com/eci-auto-imc',
+  imageCacheId: 'k8s.aliyun.com/eci-imc-id',
+  perfectMatch: 'k8s.aliyun.com/imc-perfect-match',
+} as const;
+
+export const TAG = {
+  cluster: 'eci-virtual.dev/cluster',
+  node: 'eci-virtual.dev/node',
+  namespace: 'eci-virtual.dev/namespace',
+  name: 'eci-virtual.dev/name',
+  uid: 'eci-virtual.dev/uid',
+} as const;
+
+/** Ports the ECI agent uses inside every container group. */
+const RESERVED_PORTS = new Set([10250, 10255]);
+
+export function refusals(prepared: PreparedPod): string[] {
+  const spec = prepared.pod.spec ?? { containers: [] };
+  const problems: string[] = [];
+  if (spec.hostNetwork) problems.push('spec.hostNetwork is not available on ECI');
+  if (spec.hostPID || spec.hostIPC) problems.push('spec.hostPID/hostIPC are not available on ECI');
+  for (const v of spec.volumes ?? []) {
+    if (v.hostPath) problems.push(`volume "${v.name}": hostPath is not available on ECI (use emptyDir or NFS)`);
+    if (v.persistentVolumeClaim)
+      problems.push(`volume "${v.name}": PVCs are not supported by this virtual node (use NFS)`);
+  }
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    if (c.securityContext?.privileged)
+      problems.push(`container "${c.name}": privileged containers are not available on ECI`);
+    for (const p of c.ports ?? [])
+      if (RESERVED_PORTS.has(p.containerPort))
+        problems.push(`container "${c.name}": port ${p.containerPort} is reserved by ECI`);
+  }
+  return problems;
+}
+
+const cores = (q: string | undefined) => (q ? parseQuantity(q) : undefined);
+const gib = (q: string | undefined) => (q ? Math.round((parseQuantity(q) / 2 ** 30) * 1000) / 1000 : undefined);
+
+function container(prepared: PreparedPod, c: V1Container): Record<string, ParamValue> {
+  const limits = c.resources?.limits ?? c.resources?.requests ?? {};
+  return {
+    Name: c.name,
+    Image: c.image,
+    ImagePullPolicy: c.imagePullPolicy,
+    Command: c.command,
+    Arg: c.args,
+    WorkingDir: c.workingDir,
+    EnvironmentVar: (prepared.env[c.name] ?? []).map(([Key, Value]) => ({ Key, Value })),
+    Cpu: cores(limits.cpu),
+    Memory: gib(limits.memory),
+    Port: (c.ports ?? []).map((p) => ({ Port: p.containerPort, Protocol: p.protocol ?? 'TCP' })),
+    VolumeMount: (c.volumeMounts ?? []).map((m) => ({
+      Name: m.name,
+      MountPath: m.mountPath,
+      ReadOnly: m.readOnly ?? false,
+      SubPath: m.subPath,
+    })),
+    Stdin: c.stdin,
+    Tty: c.tty,
+  };
+}
+
+function volume(v: PreparedVolume): Record<string, ParamValue> {
+  if (v.kind === 'emptyDir')
+    return {
+      Name: v.name,
+      Type: 'EmptyDirVolume',
+      EmptyDirVolume: {
+        Medium: v.medium,
+        SizeLimit: v.sizeLimitBytes ? `${Math.ceil(v.sizeLimitBytes / 2 ** 20)}Mi` : undefined,
+      },
+    };
+  return {
+    Name: v.name,
+    Type: 'ConfigFileVolume',
+    ConfigFileVolume: {
+      ConfigFileToPath: (v.files ?? []).map((f) => ({
+        Path: f.path,
+        Content: f.content.toString('base64'),
+        Mode: f.mode,
+      })),
+    },
+  };
+}
+
+export function containerGroupName(namespace: string, name: string): string {
+  return `${namespace}-${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 128)
+    .replace(/^-+|-+$/g, '');
+}
+
+export function createContainerGroupRequest(prepared: PreparedPod, node: EciNodeSettings): Record<string, ParamValue> {
+  const problems = refusals(prepared);
+  if (problems.length) throw new InvalidInput(`pod cannot run on ECI: ${problems.join('; ')}`);
+  const pod = prepared.pod;
+  const spec = pod.spec!;
+  const a = pod.metadata?.annotations ?? {};
+  const nfs = (spec.volumes ?? [])
+    .filter((v) => v.nfs)
+    .map((v) => ({
+      Name: v.name,
+      Type: 'NFSVolume',
+      NFSVolume: { Server: v.nfs!.server, Path: v.nfs!.path, ReadOnly: v.nfs!.readOnly ?? false },
+    }));
+  return {
+    ContainerGroupName: containerGroupName(prepared.ref.namespace, prepared.ref.name),
+    SecurityGroupId: node.securityGroupId,
+    VSwitchId: node.vSwitchId,
+    ZoneId: node.zoneId,
+    RestartPolicy: spec.restartPolicy ?? 'Always',
+    InstanceType: a[ANNOTATIONS.useSpecs],
+    Cpu: a[ANNOTATIONS.cpu] ? Number(a[ANNOTATIONS.cpu]) : undefined,
+    Memory: a[ANNOTATIONS.memory] ? gib(a[ANNOTATIONS.memory]) : undefined,
+    AutoMatchImageCache: a[ANNOTATIONS.autoImageCache] === 'true' ? true : undefined,
+    ImageSnapshotId: a[ANNOTATIONS.imageCacheId],
+    TerminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+    ActiveDeadlineSeconds: spec.activeDeadlineSeconds,
+    HostAliase: (spec.hostAliases ?? []).map((h) => ({ Ip: h.ip, Hostname: h.hostnames })),
+    Container: spec.containers.map((c) => container(prepared, c)),
+    InitContainer: (spec.initContainers ?? []).map((c) => container(prepared, c)),
+    Volume: [...prepared.volumes.map(volume), ...nfs],
+    ImageRegistryCredential: prepared.registryAuths
+      .filter((r) => r.username && r.password)
+      .map((r) => ({ Server: r.registry, UserName: r.username, Password: r.password })),
+    Tag: [
+      { Key: TAG.cluster, Value: node.clusterName },
+      { Key: TAG.node, Value: node.nodeName },
+      { Key: TAG.namespace, Value: prepared.ref.namespace },
+      { Key: TAG.name, Value: prepared.ref.name },
+      { Key: TAG.uid, Value: prepared.ref.uid },
+    ],
+    ClientToken: prepared.ref.uid,
+  };
+}
