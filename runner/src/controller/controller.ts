@@ -79,7 +79,23 @@ export class Controller {
       });
     }
     if (viaRunner) await this.cleanup(viaRunner);
-    else if (this.podOf(String(job.id)) === undefined) await this.cleanup(String(job.id));
+    if (viaRunner === String(job.id)) return;
+    // The job ended without our runner of its pod (cancelled while queued, or another runner took it): that pod's
+    // runner would idle forever. Remove the runner first — GitHub refuses while it runs a job — then the pod.
+    if (this.podOf(String(job.id))) await this.reapIdle(String(job.id));
+    else await this.cleanup(String(job.id));
+  }
+
+  private async reapIdle(jobId: string): Promise<void> {
+    const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABELS.runnerId]);
+    if (!Number.isFinite(runnerId)) return;
+    try {
+      await this.deps.github.deleteRunner(this.deps.config.runnerScope, runnerId);
+    } catch (err) {
+      this.deps.log.debug('runner busy with another job; its pod stays', { job: jobId, err: (err as Error).message });
+      return;
+    }
+    await this.cleanup(jobId);
   }
 
   /** Repository runners serve their repository only; organization runners any repository of the organization. */

@@ -52,6 +52,8 @@ export class GitHubEmulator {
   /** Names of runners registered through generate-jitconfig, in order (successful registrations only). */
   readonly registeredRunners: string[] = [];
   webhookUrl: string | undefined;
+  /** While true, runners get no job (acquire answers 204): lets tests act on a queued job with its pod up. */
+  holdAssignments = false;
   private readonly faults: { pattern: RegExp; fault: Fault }[] = [];
   private server: Server | undefined;
   private remaining = 5000;
@@ -177,6 +179,15 @@ export class GitHubEmulator {
     this.state.jobs.set(id, job);
     if (input.webhook !== false) await this.sendJobWebhook(job, 'queued');
     return job;
+  }
+
+  /** Cancels a queued job (as "Cancel workflow" does) and sends its `completed` webhook. */
+  async cancelQueued(jobId: number): Promise<void> {
+    const job = this.state.jobs.get(jobId);
+    if (!job || job.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
+    Object.assign(job, { status: 'completed', conclusion: 'cancelled', completed_at: new Date().toISOString() });
+    this.state.runOf(job).status = 'completed';
+    await this.sendJobWebhook(job, 'completed');
   }
 
   sendJobWebhook(job: EmuJob, action: 'queued' | 'in_progress' | 'completed', opts: { forgeSignature?: boolean } = {}) {
@@ -383,6 +394,7 @@ export class GitHubEmulator {
     if (!runner) return [401, { message: 'unknown runner' }];
     runner.status = 'online';
     if (runner.jobId) return [200, this.state.jobs.get(runner.jobId)!.message];
+    if (this.holdAssignments) return [204, undefined];
     const job = this.state.assignable(runner);
     if (!job) return [204, undefined];
     runner.busy = true;

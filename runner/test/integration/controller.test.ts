@@ -258,4 +258,20 @@ describe('controller', () => {
     await gone(a);
     await gone(b);
   });
+
+  it('removes the pod of a job cancelled while queued, whose runner would otherwise idle forever', async () => {
+    stack!.emulator.holdAssignments = true;
+    try {
+      const job = await queue();
+      await until(async () => {
+        const pod = await kube.core.readNamespacedPod({ name: podName(job), namespace: t!.ns });
+        expect(pod.status?.phase).toBe('Running');
+      }, 60_000);
+      await stack!.emulator.cancelQueued(job.id);
+      await gone(job);
+      expect(stack!.emulator.state.runners.size).toBe(0);
+    } finally {
+      stack!.emulator.holdAssignments = false;
+    }
+  });
 });
