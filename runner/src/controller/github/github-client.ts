@@ -8,7 +8,7 @@ import Bottleneck from 'bottleneck';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '../../errors.js';
+import { Conflict, Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { parseWorkflowJob, type WorkflowJob } from './workflow-job.js';
 
@@ -91,6 +91,7 @@ function mapError(err: unknown, what: string): Error {
       hint: 'the token/App lacks a permission (administration:write for runners, actions:read, contents:read)',
     });
   if (status === 404) return new NotFound(message);
+  if (status === 409) return new Conflict(message);
   if (status === 429) return new Throttled(message);
   return new Unavailable(message, { cause: err });
 }

@@ -4,7 +4,7 @@
  * → the job pod. A crash at any point is repaired by the next attempt (poll or redelivery).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { Conflict, InvalidInput } from '../../errors.js';
+import { Conflict } from '../../errors.js';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
@@ -65,7 +65,7 @@ async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan
   return { plan: p, settings };
 }
 
-async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<number> {
+export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<number> {
   const { kube, config } = deps;
   const existing = await kube.core
     .readNamespacedSecret({ name: jitSecretName(job.id), namespace: config.namespace })
@@ -86,12 +86,7 @@ async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<numb
     jit = await deps.github.generateJitConfig(config.runnerScope, req);
   } catch (err) {
     // A runner of this name exists (we crashed after registering it): remove it and register again.
-    if (
-      !(err instanceof Conflict) &&
-      !(err instanceof InvalidInput) &&
-      (err as { code?: string }).code !== 'Unavailable'
-    )
-      throw err;
+    if (!(err instanceof Conflict)) throw err;
     const stale = (await deps.github.listRunners(config.runnerScope)).find((r) => r.name === req.name);
     if (!stale) throw err;
     await deps.github.deleteRunner(config.runnerScope, stale.id);

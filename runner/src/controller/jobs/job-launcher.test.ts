@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1Secret } from '@kubernetes/client-node';
+import { GitHubEmulator } from '../../../test/github-emulator/server.js';
+import type { KubeClients } from '../../kube/client.js';
+import { createLogger } from '../../observability/logger.js';
+import { parseControllerConfig } from '../config.js';
+import { GitHubClient } from '../github/github-client.js';
+import type { WorkflowJob } from '../github/workflow-job.js';
+import type { JobRecords } from '../records/job-records.js';
+import { ensureJitSecret } from './job-launcher.js';
+
+describe('JIT runner registration', () => {
+  const emulator = new GitHubEmulator({ token: 't0k', webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
+  beforeAll(() => emulator.start());
+  afterAll(() => emulator.stop());
+
+  function deps(secrets: Map<string, V1Secret>) {
+    const notFound = Object.assign(new Error('not found'), { code: 404 });
+    const kube = {
+      core: {
+        readNamespacedSecret: async ({ name }: { name: string }) => {
+          const s = secrets.get(name);
+          if (!s) throw notFound;
+          return s;
+        },
+        createNamespacedSecret: async ({ body }: { body: V1Secret }) => {
+          secrets.set(body.metadata!.name!, body);
+          return body;
+        },
+      },
+    } as unknown as KubeClients;
+    const log = createLogger({}, { level: 'error', write: () => undefined });
+    const config = parseControllerConfig(
+      { scope: { repositories: ['o/r'] }, github: { apiUrl: emulator.url } },
+      { GITHUB_TOKEN: 't0k', ECI_VIRTUAL_WEBHOOK_SECRET: 'w' },
+    );
+    const github = new GitHubClient({ apiUrl: emulator.url, auth: config.auth, log, retries: 0 });
+    return { kube, github, config, log, records: {} as JobRecords };
+  }
+  const job = { id: 4242, runId: 1, repo: 'o/r' } as WorkflowJob;
+
+  it('registers once, stores the JIT config in a Secret and reuses it', async () => {
+    const secrets = new Map<string, V1Secret>();
+    const d = deps(secrets);
+    const id = await ensureJitSecret(d, job);
+    expect(secrets.get('eci-job-4242-jit')?.stringData?.jitconfig).toBeTruthy();
+    expect(await ensureJitSecret(d, job)).toBe(id);
+    expect(emulator.registeredRunners.filter((n) => n === 'eci-virtual-4242')).toHaveLength(1);
+  });
+
+  it('replaces a runner left registered by a crash before its Secret was written', async () => {
+    const secrets = new Map<string, V1Secret>();
+    const d = deps(secrets);
+    const crashed = { ...job, id: 4343 } as WorkflowJob;
+    await d.github.generateJitConfig(d.config.runnerScope, {
+      name: 'eci-virtual-4343',
+      labels: ['eci-virtual'],
+      runnerGroupId: 1,
+      workFolder: '_work',
+    });
+    const id = await ensureJitSecret(d, crashed);
+    const runners = await d.github.listRunners(d.config.runnerScope);
+    expect(runners.filter((r) => r.name === 'eci-virtual-4343').map((r) => r.id)).toEqual([id]);
+  });
+});
