@@ -1,4 +1,4 @@
-/** The helm binary for tests (built from its Go module and cached, see runner/scripts/build/go-tools.sh). */
+/** The helm binary for tests (built from its Go module and cached, see runner/scripts/lib/go-tools.ts). */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ensureHelm } from '../../scripts/lib/go-tools.js';
