@@ -7,6 +7,8 @@ import type { Tool } from '../lib/tools.js';
 export interface ImageConfig {
   env: string[];
   cmd: string[];
+  /** The image's ENTRYPOINT; most recipes have none (the runtime then runs `cmd` directly). */
+  entrypoint?: string[];
   workingDir: string;
   /** Extra labels; the recipe hash label is added by the packager. */
   labels?: Record<string, string>;

@@ -60,6 +60,7 @@ export async function packageRootfs(rootfs: string, ociDir: string, recipe: Imag
       `--architecture=${ociArch()}`,
       '--author=eci-virtual',
       ...config.env.map((e) => `--config.env=${e}`),
+      ...(config.entrypoint ?? []).map((e) => `--config.entrypoint=${e}`),
       ...config.cmd.map((c) => `--config.cmd=${c}`),
       `--config.workingdir=${config.workingDir}`,
       ...Object.entries(labels).map(([k, v]) => `--config.label=${k}=${v}`),

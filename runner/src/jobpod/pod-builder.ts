@@ -134,6 +134,9 @@ export function buildJobPod(input: JobPodInput): V1Pod {
           image: input.kaniko.image,
           imagePullPolicy: pullPolicy,
           command: ['/busybox/sh', '-c', IDLE_COMMAND[2]!],
+          // A mount survives the executor's --cleanup (which empties everything else but /kaniko and /busybox), so
+          // execs keep a working directory that exists.
+          workingDir: PATHS.workspace,
           volumeMounts: workMounts,
         },
       ]

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ImageName } from '../../scripts/images/index.js';
 import { localDir } from '../../scripts/lib/paths.js';
 
 export interface TestEnv {
@@ -12,7 +13,7 @@ export interface TestEnv {
   kubectl: string;
   kubeVersion: string;
   /** The container engine for the docker backend and the test images in the local registry. */
-  engine: { dockerHost: string; registry: string; images: { busybox: string; debian: string } };
+  engine: { dockerHost: string; registry: string; images: Record<ImageName, string> };
   /** Components the setup started itself, which teardown stops again. */
   startedHere: { cluster: boolean; engine: boolean };
 }
