@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { layout, registryAddress } from './engine-layout.js';
+import { layout, podRegistryAddress, registryAddress, registryPort } from './engine-layout.js';
 
 /** TOML basic strings accept JSON's escapes, so JSON.stringify quotes paths safely. */
 const q = (s: string) => JSON.stringify(s);
@@ -61,15 +61,19 @@ export function registriesConf(): string {
 unqualified-search-registries = ["docker.io"]
 short-name-mode = "permissive"
 
-# The local test registry speaks plain HTTP.
+# The local test registry speaks plain HTTP, under both its names: the host's and the pods' (images built in pods).
 [[registry]]
 location = ${q(registryAddress())}
+insecure = true
+
+[[registry]]
+location = ${q(podRegistryAddress())}
 insecure = true
 `;
 }
 
 function registryYaml(secret: string): string {
-  return `# Written by \`yarn engine up\`. No auth: the registry listens on loopback only.
+  return `# Written by \`yarn engine up\`. No auth, plain HTTP, for tests only.
 version: 0.1
 log:
   level: warn
@@ -84,7 +88,9 @@ storage:
   cache:
     blobdescriptor: inmemory
 http:
-  addr: ${registryAddress()}
+  # All addresses, not only loopback: pods on the engine's bridge reach it as ${podRegistryAddress()} (in-pod builds).
+  # That also exposes it on the host's other interfaces; the machine's firewall is what keeps it local.
+  addr: 0.0.0.0:${registryPort()}
   secret: ${secret}
   headers:
     X-Content-Type-Options: [nosniff]

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { InvalidInput } from '../../src/errors.js';
-import { cacheDir, localDir } from './paths.js';
+import { cacheDir, localDir, podHostAddress } from './paths.js';
 
 export const engineDir = join(localDir, 'engine');
 
@@ -26,6 +26,12 @@ export const registryPort = (): number => {
 
 /** host:port as image references spell it (no scheme). */
 export const registryAddress = (): string => `127.0.0.1:${registryPort()}`;
+
+/**
+ * The same registry as containers on the engine's bridge see it (127.0.0.1 is their own loopback): in-pod image
+ * builds (kaniko) pull and push through it. The registry listens on all addresses for this (engine-config.ts).
+ */
+export const podRegistryAddress = (): string => `${podHostAddress}:${registryPort()}`;
 
 export const layout = {
   socket: join(engineDir, 'podman.sock'),

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describeError } from '../../src/errors.js';
 import { IMAGE_NAMES, RECIPES, type ImageName } from '../images/index.js';
 import { writeEngineConfig } from './engine-config.js';
-import { dockerHost, layout, podmanEnv, registryAddress } from './engine-layout.js';
+import { dockerHost, layout, podmanEnv, podRegistryAddress, registryAddress } from './engine-layout.js';
 import { engineHasImage, ensurePulled } from './engine-pull.js';
 import { cacheState, ensureBuilt, ensurePushed, imageReference } from './image-cache.js';
 import { withLock } from './lock.js';
@@ -30,6 +30,8 @@ export interface EngineEnv {
   dockerHost: string;
   /** host:port of the local registry, as image references spell it. */
   registry: string;
+  /** host:port of the same registry as containers on the engine's bridge reach it (in-pod image builds). */
+  podRegistry: string;
   images: Record<ImageName, string>;
   /** Environment a `podman` CLI call needs to use this engine and its config. */
   podmanEnv: Record<string, string>;
@@ -61,7 +63,13 @@ export async function ensureEngine(opts: EngineOptions = {}): Promise<EngineEnv>
         await ensurePulled(image, log);
         images[name] = image.reference;
       }
-      const env: EngineEnv = { dockerHost: dockerHost(), registry: registryAddress(), images, podmanEnv: podmanEnv() };
+      const env: EngineEnv = {
+        dockerHost: dockerHost(),
+        registry: registryAddress(),
+        podRegistry: podRegistryAddress(),
+        images,
+        podmanEnv: podmanEnv(),
+      };
       writeFileSync(layout.envFile, `${JSON.stringify(env, null, 2)}\n`);
       return env;
     },

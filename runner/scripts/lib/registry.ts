@@ -1,6 +1,16 @@
 /**
- * The local image registry: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1, plain HTTP, no auth, its
- * storage in `.local/engine/registry`. Test images are pushed here so the engine pulls them like any real image.
+ * The local image registry: Debian's `docker-registry` (distribution 2.8), plain HTTP, no auth, its storage in
+ * `.local/engine/registry`. Test images are pushed here so the engine pulls them like any real image.
+ *
+ * Two names for one registry: the host (skopeo, the engine's pulls, image references in env.json) uses
+ * `127.0.0.1:<port>`; containers on the engine's bridge — kaniko in a job pod — cannot, 127.0.0.1 being their own
+ * loopback, and use the bridge gateway `podRegistryAddress()` (10.88.0.1:<port>). Hence `http.addr: 0.0.0.0:<port>`
+ * in its config (engine-config.ts) instead of 127.0.0.1: the smallest change that makes it reachable from pods (a
+ * bind to 10.88.0.1 alone would fail until the engine's first container creates the bridge). Both names are marked
+ * insecure in registries.conf; kaniko gets `--insecure-registry=10.88.0.1:<port>` and
+ * `--registry-map=127.0.0.1:<port>=10.88.0.1:<port>` (jobpod/kaniko/kaniko-args.ts localRegistryAccess), so
+ * Dockerfiles keep the host's references in FROM. A running registry picks the new address up at the next
+ * `yarn engine up`, which restarts it because its config file changed.
  */
 import { Conflict } from '../../src/errors.js';
 import { layout, registryAddress, registryPort } from './engine-layout.js';

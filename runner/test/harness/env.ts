@@ -13,7 +13,13 @@ export interface TestEnv {
   kubectl: string;
   kubeVersion: string;
   /** The container engine for the docker backend and the test images in the local registry. */
-  engine: { dockerHost: string; registry: string; images: Record<ImageName, string> };
+  engine: {
+    dockerHost: string;
+    registry: string;
+    /** The registry as pods reach it (bridge gateway), for in-pod builds. */
+    podRegistry: string;
+    images: Record<ImageName, string>;
+  };
   /** Components the setup started itself, which teardown stops again. */
   startedHere: { cluster: boolean; engine: boolean };
 }

@@ -23,7 +23,12 @@ export async function globalSetup(): Promise<void> {
     server: cluster.server,
     kubectl: cluster.kubectl,
     kubeVersion: KUBE_VERSION,
-    engine: { dockerHost: engine.dockerHost, registry: engine.registry, images: engine.images },
+    engine: {
+      dockerHost: engine.dockerHost,
+      registry: engine.registry,
+      podRegistry: engine.podRegistry,
+      images: engine.images,
+    },
     startedHere: { cluster: !wasRunning, engine: !engineWasRunning },
   };
   mkdirSync(dirname(testEnvFile), { recursive: true });
