@@ -15,6 +15,7 @@ export const TOOL_PACKAGES = {
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   umoci: 'umoci',
+  buildah: 'buildah',
   debootstrap: 'debootstrap',
   busybox: 'busybox-static',
   tar: 'tar',
