@@ -61,7 +61,6 @@ describe('kanikoArgs', () => {
       snapshotMode: 'redo',
       reproducible: true,
       singleSnapshot: true,
-      kanikoDir: '/kaniko',
       pushRetry: 2,
       verbosity: 'debug',
     });
@@ -76,7 +75,6 @@ describe('kanikoArgs', () => {
         '--snapshot-mode=redo',
         '--reproducible',
         '--single-snapshot',
-        '--kaniko-dir=/kaniko',
         '--push-retry=2',
         '--verbosity=debug',
       ]),

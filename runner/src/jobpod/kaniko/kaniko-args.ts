@@ -20,6 +20,9 @@
  * - `--cleanup`: the container outlives the build (one per job, several builds possible); without it the next build
  *   would start on top of the last image's filesystem.
  * - `--log-format=text`: the default "color" format puts ANSI codes in the job log (kaniko-output.ts reads both).
+ *
+ * Deliberately not offered: `--kaniko-dir`. Any directory other than /kaniko makes the executor *move* /kaniko there
+ * (executor binary included), so the container's second build finds no executor.
  */
 import { posix } from 'node:path';
 import { InvalidInput } from '../../errors.js';
@@ -73,8 +76,6 @@ export interface KanikoBuildOptions {
   singleSnapshot?: boolean;
   /** More absolute paths to leave out of snapshots (in addition to KANIKO_KEEP_PATHS). */
   ignorePaths?: string[];
-  /** Kaniko's scratch directory (`--kaniko-dir`, default /kaniko). */
-  kanikoDir?: string;
   pushRetry?: number;
   verbosity?: Verbosity;
 }
@@ -231,7 +232,6 @@ export function kanikoArgs(opts: KanikoBuildOptions): string[] {
   if (opts.singleSnapshot) args.push('--single-snapshot');
   const ignore = [...KANIKO_KEEP_PATHS, ...(opts.ignorePaths ?? []).map((p) => validateAbsolutePath(p, 'ignore path'))];
   args.push(...[...new Set(ignore)].map((p) => `--ignore-path=${p}`));
-  if (opts.kanikoDir !== undefined) args.push(`--kaniko-dir=${validateAbsolutePath(opts.kanikoDir, 'kaniko dir')}`);
   if (opts.pushRetry !== undefined) {
     if (!Number.isInteger(opts.pushRetry) || opts.pushRetry < 0 || opts.pushRetry > 10)
       throw new InvalidInput(`push retry ${opts.pushRetry} must be an integer from 0 to 10`);
