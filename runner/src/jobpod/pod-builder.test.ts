@@ -42,6 +42,15 @@ describe('buildJobPod', () => {
     expect(JSON.stringify(pod)).not.toContain('s3cret');
   });
 
+  it('adds the idle kaniko container with the workspace, working in a directory its builds do not delete', () => {
+    const pod = buildJobPod({ ...input(0), kaniko: { image: 'registry/eci-virtual/kaniko:v1.27.5' } });
+    const kaniko = pod.spec?.containers.find((c) => c.name === 'kaniko');
+    expect(kaniko?.command?.[0]).toBe('/busybox/sh');
+    expect(kaniko?.workingDir).toBe('/__w');
+    expect(kaniko?.volumeMounts?.map((m) => m.mountPath)).toContain('/__w');
+    expect(kaniko?.securityContext?.privileged).toBeFalsy();
+  });
+
   it('rejects names Kubernetes would refuse', () => {
     expect(() => buildJobPod({ ...input(0), name: 'Job_1' })).toThrow(/not a valid DNS label/);
     expect(() =>
