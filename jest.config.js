@@ -38,7 +38,10 @@ export default {
       // CommonJS and leaves CommonJS files untouched.
       transform: { '\\.[cm]?[jt]sx?$': '<rootDir>/plugins/elastic-ci/jest/web-transform.mjs' },
       transformIgnorePatterns: [],
-      moduleNameMapper: { '\\.(css|svg|png)$': '<rootDir>/plugins/elastic-ci/jest/file-stub.ts' },
+      moduleNameMapper: {
+        '^(\\.{1,2}/.*)\\.js$': '$1',
+        '\\.(css|svg|png)$': '<rootDir>/plugins/elastic-ci/jest/file-stub.ts',
+      },
       setupFilesAfterEnv: ['<rootDir>/plugins/elastic-ci/jest/setup-web.ts'],
     },
   ],

@@ -2,9 +2,9 @@ import { ApiBlueprint, createFrontendPlugin } from '@backstage/frontend-plugin-a
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { createElement } from 'react';
-import { isElasticCiAvailable } from './annotations';
-import { elasticCiApiRef } from './api/ElasticCiApi';
-import { ElasticCiClient } from './api/ElasticCiClient';
+import { isElasticCiAvailable } from './annotations.js';
+import { elasticCiApiRef } from './api/ElasticCiApi.js';
+import { ElasticCiClient } from './api/ElasticCiClient.js';
 
 /** @alpha */
 export const elasticCiApi = ApiBlueprint.make({
@@ -22,7 +22,7 @@ export const elasticCiEntityContent = EntityContentBlueprint.make({
     path: '/elastic-ci',
     title: 'Elastic CI',
     filter: isElasticCiAvailable,
-    loader: () => import('./components/ElasticCiContent').then((m) => createElement(m.ElasticCiContent)),
+    loader: () => import('./components/ElasticCiContent/index.js').then((m) => createElement(m.ElasticCiContent)),
   },
 });
 

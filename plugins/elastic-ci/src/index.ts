@@ -4,9 +4,9 @@
  *
  * @packageDocumentation
  */
-export { elasticCiPlugin, EntityElasticCiContent } from './plugin';
-export { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug, isElasticCiAvailable } from './annotations';
-export { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from './api/ElasticCiApi';
-export { ElasticCiClient, ElasticCiInvalidResponseError, type ElasticCiClientOptions } from './api/ElasticCiClient';
-export type { ElasticCiContentProps } from './components/ElasticCiContent';
-export type * from './api/types';
+export { elasticCiPlugin, EntityElasticCiContent } from './plugin.js';
+export { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug, isElasticCiAvailable } from './annotations.js';
+export { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from './api/ElasticCiApi.js';
+export { ElasticCiClient, ElasticCiInvalidResponseError, type ElasticCiClientOptions } from './api/ElasticCiClient.js';
+export type { ElasticCiContentProps } from './components/ElasticCiContent/index.js';
+export type * from './api/types.js';

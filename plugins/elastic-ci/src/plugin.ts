@@ -5,9 +5,9 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { elasticCiApiRef } from './api/ElasticCiApi';
-import { ElasticCiClient } from './api/ElasticCiClient';
-import { rootRouteRef } from './routes';
+import { elasticCiApiRef } from './api/ElasticCiApi.js';
+import { ElasticCiClient } from './api/ElasticCiClient.js';
+import { rootRouteRef } from './routes.js';
 
 /**
  * The Elastic CI plugin for the legacy frontend system.
@@ -34,7 +34,7 @@ export const elasticCiPlugin = createPlugin({
 export const EntityElasticCiContent = elasticCiPlugin.provide(
   createRoutableExtension({
     name: 'EntityElasticCiContent',
-    component: () => import('./components/ElasticCiContent').then((m) => m.ElasticCiContent),
+    component: () => import('./components/ElasticCiContent/index.js').then((m) => m.ElasticCiContent),
     mountPoint: rootRouteRef,
   }),
 );

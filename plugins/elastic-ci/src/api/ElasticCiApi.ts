@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { JobsResponse, SettingsResponse } from './types';
+import type { JobsResponse, SettingsResponse } from './types.js';
 
 /**
  * Options for {@link ElasticCiApi.getJobs}.

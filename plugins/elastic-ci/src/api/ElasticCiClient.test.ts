@@ -1,8 +1,8 @@
 /** @jest-environment node */
 import { describe, expect, it, jest } from '@jest/globals';
 import { ResponseError } from '@backstage/errors';
-import { jobsResponse, settingsResponse } from '../__fixtures__/jobs';
-import { ElasticCiClient, ElasticCiInvalidResponseError } from './ElasticCiClient';
+import { jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
+import { ElasticCiClient, ElasticCiInvalidResponseError } from './ElasticCiClient.js';
 
 function clientAnswering(response: () => Response, base = 'http://backstage.test/api/proxy') {
   const fetch = jest.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => response());

@@ -1,8 +1,8 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useCallback } from 'react';
-import { elasticCiApiRef } from '../api/ElasticCiApi';
-import type { JobRecord, JobsResponse, SettingsResponse } from '../api/types';
-import { usePolled, type PolledState } from './usePolled';
+import { elasticCiApiRef } from '../api/ElasticCiApi.js';
+import type { JobRecord, JobsResponse, SettingsResponse } from '../api/types.js';
+import { usePolled, type PolledState } from './usePolled.js';
 
 const ACTIVE: ReadonlySet<JobRecord['status']> = new Set(['queued', 'pending', 'running']);
 

@@ -4,10 +4,10 @@ import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs';
-import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi';
-import type { JobsResponse, SettingsResponse } from '../../api/types';
-import { ElasticCiContent } from './ElasticCiContent';
+import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
+import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi.js';
+import type { JobsResponse, SettingsResponse } from '../../api/types.js';
+import { ElasticCiContent } from './ElasticCiContent.js';
 
 const entity = (annotations: Record<string, string> = { 'github.com/project-slug': 'acme/widgets' }): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',

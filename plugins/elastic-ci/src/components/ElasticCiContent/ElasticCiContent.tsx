@@ -4,16 +4,16 @@ import Typography from '@material-ui/core/Typography';
 import { EmptyState, MissingAnnotationEmptyState, Progress } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { useState } from 'react';
-import { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug } from '../../annotations';
-import type { JobRecord } from '../../api/types';
-import { formatTime } from '../../format';
-import { hasActiveJobs, useJobs, useSettings } from '../../hooks/useJobs';
-import { ErrorView } from '../ErrorView';
-import { ImageCachePanel } from '../ImageCachePanel';
-import { JobDrawer } from '../JobDrawer';
-import { JobsTable } from '../JobsTable';
-import { LatencyChart } from '../LatencyChart';
-import { SummaryCards } from '../SummaryCards';
+import { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug } from '../../annotations.js';
+import type { JobRecord } from '../../api/types.js';
+import { formatTime } from '../../format.js';
+import { hasActiveJobs, useJobs, useSettings } from '../../hooks/useJobs.js';
+import { ErrorView } from '../ErrorView/index.js';
+import { ImageCachePanel } from '../ImageCachePanel/index.js';
+import { JobDrawer } from '../JobDrawer/index.js';
+import { JobsTable } from '../JobsTable/index.js';
+import { LatencyChart } from '../LatencyChart/index.js';
+import { SummaryCards } from '../SummaryCards/index.js';
 
 /**
  * Props of {@link ElasticCiContent}.

@@ -1,1 +1,1 @@
-export { ElasticCiContent, type ElasticCiContentProps } from './ElasticCiContent';
+export { ElasticCiContent, type ElasticCiContentProps } from './ElasticCiContent.js';

@@ -1,1 +1,1 @@
-export { ErrorView } from './ErrorView';
+export { ErrorView } from './ErrorView.js';

@@ -8,9 +8,9 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { InfoCard, Progress } from '@backstage/core-components';
 import type { ReactNode } from 'react';
-import type { ImageCacheEntry, SettingsResponse } from '../../api/types';
-import { formatBytes, formatTime } from '../../format';
-import { ErrorView } from '../ErrorView';
+import type { ImageCacheEntry, SettingsResponse } from '../../api/types.js';
+import { formatBytes, formatTime } from '../../format.js';
+import { ErrorView } from '../ErrorView/index.js';
 
 const STATE_COLOR: Record<ImageCacheEntry['state'], 'primary' | 'secondary' | 'default'> = {
   ready: 'primary',

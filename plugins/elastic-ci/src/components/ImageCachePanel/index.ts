@@ -1,1 +1,1 @@
-export { ImageCachePanel } from './ImageCachePanel';
+export { ImageCachePanel } from './ImageCachePanel.js';

@@ -8,10 +8,10 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { Link } from '@backstage/core-components';
 import type { ReactNode } from 'react';
-import type { JobRecord } from '../../api/types';
-import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format';
-import { LatencyBreakdown, StatusCell } from '../JobsTable';
-import { PlacementBadge } from '../PlacementBadge';
+import type { JobRecord } from '../../api/types.js';
+import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
+import { LatencyBreakdown, StatusCell } from '../JobsTable/index.js';
+import { PlacementBadge } from '../PlacementBadge/index.js';
 
 const useStyles = makeStyles((theme) => ({
   paper: { width: 560, maxWidth: '100vw', padding: theme.spacing(3) },

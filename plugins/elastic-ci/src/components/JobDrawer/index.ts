@@ -1,1 +1,1 @@
-export { JobDrawer, buildTimeline } from './JobDrawer';
+export { JobDrawer, buildTimeline } from './JobDrawer.js';

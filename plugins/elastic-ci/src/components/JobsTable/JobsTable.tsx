@@ -10,9 +10,9 @@ import {
   Table,
   type TableColumn,
 } from '@backstage/core-components';
-import type { JobRecord, JobStatus } from '../../api/types';
-import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format';
-import { PlacementBadge } from '../PlacementBadge';
+import type { JobRecord, JobStatus } from '../../api/types.js';
+import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
+import { PlacementBadge } from '../PlacementBadge/index.js';
 
 /** One table row: the record plus the flat fields material-table sorts, filters and searches on. */
 export interface JobRow {

@@ -1,1 +1,1 @@
-export { JobsTable, LatencyBreakdown, StatusCell } from './JobsTable';
+export { JobsTable, LatencyBreakdown, StatusCell } from './JobsTable.js';

@@ -1,8 +1,8 @@
 import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
 import { InfoCard } from '@backstage/core-components';
-import type { JobRecord } from '../../api/types';
-import { formatMs, formatTime } from '../../format';
+import type { JobRecord } from '../../api/types.js';
+import { formatMs, formatTime } from '../../format.js';
 
 const WIDTH = 720;
 const HEIGHT = 220;

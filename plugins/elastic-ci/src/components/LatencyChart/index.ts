@@ -1,1 +1,1 @@
-export { LatencyChart } from './LatencyChart';
+export { LatencyChart } from './LatencyChart.js';

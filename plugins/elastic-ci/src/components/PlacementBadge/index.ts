@@ -1,1 +1,1 @@
-export { PlacementBadge } from './PlacementBadge';
+export { PlacementBadge } from './PlacementBadge.js';

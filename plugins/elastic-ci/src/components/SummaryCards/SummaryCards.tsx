@@ -2,8 +2,8 @@ import Grid from '@material-ui/core/Grid';
 import Paper from '@material-ui/core/Paper';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { JobsSummary } from '../../api/types';
-import { formatMs, formatShare, formatUsd } from '../../format';
+import type { JobsSummary } from '../../api/types.js';
+import { formatMs, formatShare, formatUsd } from '../../format.js';
 
 const useStyles = makeStyles((theme) => ({
   card: { padding: theme.spacing(2), height: '100%' },

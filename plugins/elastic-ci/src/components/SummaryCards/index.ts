@@ -1,1 +1,1 @@
-export { SummaryCards } from './SummaryCards';
+export { SummaryCards } from './SummaryCards.js';
