@@ -110,6 +110,7 @@ describe('ElasticCiContent', () => {
   it('shows the empty state when the repository has no jobs', async () => {
     await renderTab(mockApi(async () => jobsResponse([])));
     expect(await screen.findByText('No jobs yet')).toBeTruthy();
+    expect(screen.getByTestId('elastic-ci-empty')).toBeTruthy();
     expect(screen.queryByTestId(/^job-row-/)).toBeNull();
     expect(await screen.findByTestId('settings-pull-policy')).toBeTruthy();
   });
@@ -132,6 +133,7 @@ describe('ElasticCiContent', () => {
     });
     await renderTab(api);
     expect(await screen.findByText(/Request failed with 401 Unauthorized/)).toBeTruthy();
+    expect(screen.getByTestId('elastic-ci-error')).toBeTruthy();
     expect(screen.getAllByText(/missing or wrong portal token/).length).toBeGreaterThan(0);
     expect(screen.queryByTestId('elastic-ci-content')).toBeNull();
   });
@@ -147,6 +149,7 @@ describe('ElasticCiContent', () => {
     const api = mockApi(async () => jobsResponse());
     await renderTab(api, { entity: entity({}) });
     expect(await screen.findByText(/Missing Annotation/i)).toBeTruthy();
+    expect(screen.getByTestId('elastic-ci-missing-annotation')).toBeTruthy();
     expect(screen.getAllByText(/github\.com\/project-slug/).length).toBeGreaterThan(0);
     expect(api.getJobs).not.toHaveBeenCalled();
   });

@@ -34,7 +34,11 @@ export function ElasticCiContent(props: ElasticCiContentProps) {
   const { entity } = useEntity();
   const repo = getProjectSlug(entity);
   if (!repo) {
-    return <MissingAnnotationEmptyState annotation={GITHUB_PROJECT_SLUG_ANNOTATION} />;
+    return (
+      <div data-testid="elastic-ci-missing-annotation">
+        <MissingAnnotationEmptyState annotation={GITHUB_PROJECT_SLUG_ANNOTATION} />
+      </div>
+    );
   }
   return <ElasticCiView repo={repo} refreshIntervalMs={props.refreshIntervalMs ?? 10_000} />;
 }
@@ -46,7 +50,11 @@ function ElasticCiView(props: { repo: string; refreshIntervalMs: number }) {
 
   if (jobs.loading) return <Progress />;
   if (!jobs.value) {
-    return <ErrorView error={jobs.error ?? new Error('No answer from the controller')} />;
+    return (
+      <div data-testid="elastic-ci-error">
+        <ErrorView error={jobs.error ?? new Error('No answer from the controller')} />
+      </div>
+    );
   }
   const response = jobs.value;
   const settingsPanel = <ImageCachePanel loading={settings.loading} settings={settings.value} error={settings.error} />;
@@ -64,7 +72,7 @@ function ElasticCiView(props: { repo: string; refreshIntervalMs: number }) {
         </Typography>
       </Grid>
       {response.jobs.length === 0 ? (
-        <Grid item>
+        <Grid item data-testid="elastic-ci-empty">
           <EmptyState
             missing="data"
             title="No jobs yet"

@@ -4,7 +4,7 @@ import { InfoCard } from '@backstage/core-components';
 import type { JobRecord } from '../../api/types.js';
 import { formatMs, formatTime } from '../../format.js';
 
-const WIDTH = 720;
+const WIDTH = 960;
 const HEIGHT = 220;
 const PAD = { left: 64, right: 16, top: 12, bottom: 36 };
 
@@ -53,11 +53,12 @@ export function LatencyChart({ jobs }: { jobs: JobRecord[] }) {
     <InfoCard title="Start latency over time" subheader="queued → running per job">
       <svg
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        width="100%"
+        width={WIDTH}
+        height={HEIGHT}
         role="img"
         aria-label="Start latency over time"
         data-testid="latency-chart"
-        style={{ maxHeight: HEIGHT, fontFamily: theme.typography.fontFamily, fontSize: 11 }}
+        style={{ maxWidth: '100%', height: 'auto', fontFamily: theme.typography.fontFamily, fontSize: 11 }}
       >
         {ticks.map((tick) => (
           <g key={tick}>
