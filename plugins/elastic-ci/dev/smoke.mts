@@ -5,7 +5,6 @@ import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderTabScreenshot, serveDevPage } from './browser.js';
-// @ts-expect-error -- plain ESM script without declarations
 import { bundleDevPage } from './bundle.mjs';
 import { startFixtureServer } from './fixture-server.js';
 
