@@ -4,9 +4,11 @@ import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { Route, Routes } from 'react-router-dom';
 import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
 import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi.js';
 import type { JobsResponse, SettingsResponse } from '../../api/types.js';
+import { EntityElasticCiContent } from '../../plugin.js';
 import { ElasticCiContent } from './ElasticCiContent.js';
 
 const entity = (annotations: Record<string, string> = { 'github.com/project-slug': 'acme/widgets' }): Entity => ({
@@ -36,6 +38,24 @@ function renderTab(api: ElasticCiApi, options: { entity?: Entity; refreshInterva
     </TestApiProvider>,
   );
 }
+
+describe('EntityElasticCiContent (legacy routable extension)', () => {
+  it('loads the tab lazily and renders the jobs', async () => {
+    const api = mockApi(async () => jobsResponse());
+    await renderInTestApp(
+      <TestApiProvider apis={[[elasticCiApiRef, api]]}>
+        <EntityProvider entity={entity()}>
+          {/* As under <EntityLayout.Route path="/elastic-ci">: the routing traversal binds the mount point to a path. */}
+          <Routes>
+            <Route path="/elastic-ci" element={<EntityElasticCiContent />} />
+          </Routes>
+        </EntityProvider>
+      </TestApiProvider>,
+      { routeEntries: ['/elastic-ci'] },
+    );
+    expect(await screen.findByTestId('job-row-101')).toBeTruthy();
+  });
+});
 
 describe('ElasticCiContent', () => {
   it('shows progress while the first answer is on its way', async () => {
