@@ -44,6 +44,7 @@ export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobReco
   };
 }
 
+/** Newest first, as the controller answers. */
 export const jobs: JobRecord[] = [
   makeJob({ id: '101' }),
   makeJob({
@@ -85,7 +86,7 @@ export const jobs: JobRecord[] = [
     estimatedCostUsd: undefined,
     events: [],
   }),
-];
+].reverse();
 
 export function jobsResponse(list: JobRecord[] = jobs): JobsResponse {
   return {

@@ -20,7 +20,7 @@ describe('ElasticCiClient', () => {
   it('reads /v1/jobs through the proxy endpoint with the repo encoded', async () => {
     const { client, fetch } = clientAnswering(() => json(jobsResponse()));
     const answer = await client.getJobs('acme/widgets', { since: '2026-11-13T00:00:00Z', limit: 50 });
-    expect(answer.jobs.map((job) => job.id)).toEqual(['101', '102', '103']);
+    expect(answer.jobs.map((job) => job.id)).toEqual(['103', '102', '101']);
     expect(fetch).toHaveBeenCalledTimes(1);
     const url = new URL(String(fetch.mock.calls[0]![0]));
     expect(url.origin + url.pathname).toBe('http://backstage.test/api/proxy/eci-virtual/v1/jobs');

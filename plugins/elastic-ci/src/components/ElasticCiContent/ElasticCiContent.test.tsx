@@ -70,7 +70,9 @@ describe('ElasticCiContent', () => {
     await renderTab(api);
 
     const first = await screen.findByTestId('job-row-101');
-    expect(within(first).getByText('CI / build').closest('a')?.getAttribute('href')).toBe(jobs[0]!.htmlUrl);
+    expect(within(first).getByText('CI / build').closest('a')?.getAttribute('href')).toBe(
+      jobs.find((job) => job.id === '101')!.htmlUrl,
+    );
     expect(within(first).getByTestId('placement-badge').textContent).toBe('virtual');
     expect(within(first).getByTestId('node-name').textContent).toBe('virtual-kubelet-eci');
     expect(within(first).getByTestId('latency-101').textContent).toContain('1.50 s');
@@ -112,19 +114,44 @@ describe('ElasticCiContent', () => {
   it('filters and sorts the jobs table', async () => {
     await renderTab(mockApi(async () => jobsResponse()));
     await screen.findByTestId('job-row-101');
-    // Newest first by default (queuedAt desc).
+    // The controller's order (newest first) until the user sorts.
     const order = () => screen.getAllByTestId(/^job-row-/).map((row) => row.getAttribute('data-testid'));
     expect(order()).toEqual(['job-row-103', 'job-row-102', 'job-row-101']);
 
-    // Backstage's Table keeps the current direction when switching columns (desc), then toggles; jobs that have not
-    // started yet sort last either way.
-    fireEvent.click(screen.getByText('Start latency'));
-    expect(order()).toEqual(['job-row-102', 'job-row-101', 'job-row-103']);
+    // Ascending, then descending; jobs that have not started yet sort last either way.
     fireEvent.click(screen.getByText('Start latency'));
     expect(order()).toEqual(['job-row-101', 'job-row-102', 'job-row-103']);
+    fireEvent.click(screen.getByText('Start latency'));
+    expect(order()).toEqual(['job-row-102', 'job-row-101', 'job-row-103']);
 
     fireEvent.change(screen.getByPlaceholderText('Filter'), { target: { value: 'lint' } });
     await waitFor(() => expect(order()).toEqual(['job-row-103']));
+  });
+
+  it('keeps the chosen sort across an auto-refresh', async () => {
+    const running = makeJob({ id: '104', job: 'e2e', status: 'pending', conclusion: undefined, latency: {} });
+    let calls = 0;
+    let releaseSecond!: () => void;
+    const second = new Promise<void>((resolve) => (releaseSecond = resolve));
+    const api = mockApi(async () => {
+      calls += 1;
+      if (calls === 1) return jobsResponse([running, ...jobs.slice(1)]);
+      if (calls === 2) {
+        await second;
+        return jobsResponse([{ ...running, latency: { queuedToRunningMs: 5000 } }, ...jobs.slice(1)]);
+      }
+      return new Promise<JobsResponse>(() => {});
+    });
+    await renderTab(api, { refreshIntervalMs: 20 });
+    await screen.findByTestId('job-row-101');
+    const order = () => screen.getAllByTestId(/^job-row-/).map((row) => row.getAttribute('data-testid'));
+    expect(order()).toEqual(['job-row-104', 'job-row-102', 'job-row-101']);
+    fireEvent.click(screen.getByText('Start latency'));
+    expect(order()).toEqual(['job-row-101', 'job-row-102', 'job-row-104']);
+
+    releaseSecond();
+    await waitFor(() => expect(within(screen.getByTestId('job-row-104')).getByText('5.00 s')).toBeTruthy());
+    expect(order()).toEqual(['job-row-101', 'job-row-104', 'job-row-102']);
   });
 
   it('shows the empty state when the repository has no jobs', async () => {

@@ -10,6 +10,7 @@ import {
   Table,
   type TableColumn,
 } from '@backstage/core-components';
+import { useMemo } from 'react';
 import type { JobRecord, JobStatus } from '../../api/types.js';
 import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
 import { PlacementBadge } from '../PlacementBadge/index.js';
@@ -102,79 +103,93 @@ const STATUSES: Record<JobStatus, string> = {
   cancelled: 'cancelled',
 };
 
-const columns: TableColumn<JobRow>[] = [
-  {
-    title: 'Workflow / job',
-    field: 'workflowJob',
-    highlight: true,
-    render: (row) => (
-      <SubvalueCell
-        value={
-          <Link to={row.record.htmlUrl} onClick={(event) => event.stopPropagation()}>
-            {row.workflowJob}
-          </Link>
-        }
-        subvalue={`run ${row.record.runId} #${row.record.runAttempt}`}
-      />
-    ),
-  },
-  {
-    title: 'Status',
-    field: 'status',
-    lookup: STATUSES,
-    render: (row) => <StatusCell status={row.status} conclusion={row.record.conclusion} />,
-  },
-  {
-    title: 'Placement',
-    field: 'placement',
-    lookup: { virtual: 'virtual', regular: 'regular', none: 'no node yet' },
-    render: (row) => <PlacementBadge node={row.record.node} />,
-  },
-  { title: 'CPU / memory', field: 'resources', filtering: false },
-  {
-    title: 'Start latency',
-    field: 'queuedToRunningMs',
-    type: 'numeric',
-    filtering: false,
-    searchable: false,
-    customSort: byOptionalNumber('queuedToRunningMs'),
-    render: (row) => <LatencyBreakdown job={row.record} />,
-  },
-  {
-    title: 'Duration',
-    field: 'durationSeconds',
-    type: 'numeric',
-    filtering: false,
-    searchable: false,
-    customSort: byOptionalNumber('durationSeconds'),
-    render: (row) => formatSeconds(row.durationSeconds),
-  },
-  {
-    title: 'Image cache',
-    field: 'imageCache',
-    lookup: { hit: 'hit', miss: 'miss' },
-    render: (row) => <span data-testid="image-cache">{row.imageCache}</span>,
-  },
-  {
-    title: 'Cost',
-    field: 'estimatedCostUsd',
-    type: 'numeric',
-    filtering: false,
-    searchable: false,
-    customSort: byOptionalNumber('estimatedCostUsd'),
-    render: (row) => formatUsd(row.estimatedCostUsd),
-  },
-  {
-    title: 'Queued',
-    field: 'queuedAt',
-    defaultSort: 'desc',
-    filtering: false,
-    render: (row) => formatTime(row.queuedAt),
-  },
-];
+/** Fresh column definitions: material-table writes its state (sort, filter) into them, so each table owns its own. */
+function makeColumns(): TableColumn<JobRow>[] {
+  return [
+    {
+      title: 'Workflow / job',
+      field: 'workflowJob',
+      highlight: true,
+      render: (row) => (
+        <SubvalueCell
+          value={
+            <Link to={row.record.htmlUrl} onClick={(event) => event.stopPropagation()}>
+              {row.workflowJob}
+            </Link>
+          }
+          subvalue={`run ${row.record.runId} #${row.record.runAttempt}`}
+        />
+      ),
+    },
+    {
+      title: 'Status',
+      field: 'status',
+      lookup: STATUSES,
+      render: (row) => <StatusCell status={row.status} conclusion={row.record.conclusion} />,
+    },
+    {
+      title: 'Placement',
+      field: 'placement',
+      lookup: { virtual: 'virtual', regular: 'regular', none: 'no node yet' },
+      render: (row) => <PlacementBadge node={row.record.node} />,
+    },
+    { title: 'CPU / memory', field: 'resources', filtering: false },
+    {
+      title: 'Start latency',
+      field: 'queuedToRunningMs',
+      type: 'numeric',
+      filtering: false,
+      searchable: false,
+      customSort: byOptionalNumber('queuedToRunningMs'),
+      render: (row) => <LatencyBreakdown job={row.record} />,
+    },
+    {
+      title: 'Duration',
+      field: 'durationSeconds',
+      type: 'numeric',
+      filtering: false,
+      searchable: false,
+      customSort: byOptionalNumber('durationSeconds'),
+      render: (row) => formatSeconds(row.durationSeconds),
+    },
+    {
+      title: 'Image cache',
+      field: 'imageCache',
+      lookup: { hit: 'hit', miss: 'miss' },
+      render: (row) => <span data-testid="image-cache">{row.imageCache}</span>,
+    },
+    {
+      title: 'Cost',
+      field: 'estimatedCostUsd',
+      type: 'numeric',
+      filtering: false,
+      searchable: false,
+      customSort: byOptionalNumber('estimatedCostUsd'),
+      render: (row) => formatUsd(row.estimatedCostUsd),
+    },
+    {
+      title: 'Queued',
+      field: 'queuedAt',
+      filtering: false,
+      render: (row) => formatTime(row.queuedAt),
+    },
+  ];
+}
 
-/** The jobs table: sortable columns, a filter row (status, placement, image cache), search and paging. */
+/** Each row carries `data-testid="job-row-<id>"`; a module-level component, so refreshes do not remount rows. */
+function JobTableRow(rowProps: { data: JobRow }) {
+  return <MTableBodyRow {...rowProps} data-testid={`job-row-${rowProps.data.id}`} />;
+}
+const TABLE_COMPONENTS = { Row: JobTableRow };
+
+/**
+ * The jobs table, in the controller's order (newest first) until the user sorts — no `defaultSort`: material-table
+ * re-applies a default sort whenever the data changes, which would undo the user's choice on every refresh. Sortable
+ * columns, a filter row (status, placement, image cache), search and paging. Sorting,
+ * filters and the page survive auto-refresh: the columns live as long as the table.
+ */
 export function JobsTable(props: { jobs: JobRecord[]; onSelect: (job: JobRecord) => void }) {
+  const columns = useMemo(makeColumns, []);
   const rows = props.jobs.map(toRow);
   return (
     <Table<JobRow>
@@ -192,11 +207,7 @@ export function JobsTable(props: { jobs: JobRecord[]; onSelect: (job: JobRecord)
         emptyRowsWhenPaging: false,
       }}
       onRowClick={(_event, row) => row && props.onSelect(row.record)}
-      components={{
-        Row: (rowProps: { data: JobRow }) => (
-          <MTableBodyRow {...rowProps} data-testid={`job-row-${rowProps.data.id}`} />
-        ),
-      }}
+      components={TABLE_COMPONENTS}
     />
   );
 }
