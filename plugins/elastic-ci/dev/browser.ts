@@ -58,6 +58,8 @@ export interface SeenTab {
   summary: Record<string, string>;
   /** The text of the error panel, when state is "error". */
   errorText?: string;
+  /** With `openJob`: the job drawer's pod timeline, one text per entry. */
+  timeline?: string[];
   /** Console errors and uncaught page errors while the page rendered (React dev builds log warnings here too). */
   consoleErrors: string[];
   /** Answers with status ≥ 400 and failed requests, as "<status> <method> <url>". */
@@ -72,6 +74,8 @@ export interface RenderTabOptions {
   timeoutMs?: number;
   executablePath?: string;
   viewport?: { width: number; height: number };
+  /** Click this job's row and include its drawer (pod timeline) in the result and the screenshot. */
+  openJob?: string;
 }
 
 const LAUNCH_ARGS = [
@@ -129,8 +133,18 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
 
     const seen = await readTab(page);
+    let timeline: string[] | undefined;
+    if (options.openJob !== undefined) {
+      // The status cell: the first cell holds the GitHub link, which must not be clicked.
+      await page.click(`tr[data-testid="job-row-${options.openJob}"] td:nth-child(2)`);
+      await page.waitForSelector('[data-testid="job-drawer"]', { timeout: 10_000 });
+      timeline = await page.$$eval('[data-testid="job-drawer"] [data-testid="timeline-entry"]', (entries) =>
+        entries.map((entry) => (entry as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
+      );
+      await page.waitForTimeout(500); // the drawer slides in
+    }
     await page.screenshot({ path: options.screenshotPath, fullPage: true });
-    return { state, ...seen, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
+    return { state, ...seen, timeline, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
   } finally {
     await browser.close();
   }
@@ -153,7 +167,7 @@ async function waitForState(page: Page, timeoutMs: number): Promise<TabState> {
 
 async function readTab(
   page: Page,
-): Promise<Omit<SeenTab, 'state' | 'consoleErrors' | 'failedRequests' | 'screenshotPath'>> {
+): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'screenshotPath'>> {
   return page.evaluate(() => {
     const text = (element: Element | null | undefined) => element?.textContent?.trim() || undefined;
     const rows = [...document.querySelectorAll('tr[data-testid^="job-row-"]')].map((row) => ({

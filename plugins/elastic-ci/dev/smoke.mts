@@ -55,6 +55,16 @@ try {
   assert.equal(direct.state, 'data');
   assert.equal(direct.rows.length, 3);
 
+  // 2b. The job drawer: pod timeline from the phase timestamps and the pod's events.
+  const drawer = await renderTabScreenshot({
+    pageUrl: `${page.url}/?api=${encodeURIComponent(api.url)}&repo=acme/widgets&token=${token}`,
+    screenshotPath: `${screens}/drawer.png`,
+    openJob: '102',
+  });
+  console.log(drawer.timeline);
+  assert.equal(drawer.timeline?.length, 5);
+  assert.match(drawer.timeline?.[2] ?? '', /BackOff \(Warning\)/);
+
   // 3. A wrong token: the ResponseErrorPanel with the 401.
   const refused = await renderTabScreenshot({
     pageUrl: `${page.url}/?api=${encodeURIComponent(api.url)}&repo=acme/widgets&token=wrong`,
@@ -77,7 +87,7 @@ try {
   });
   assert.equal(missing.state, 'missing-annotation');
 
-  console.log(`smoke: 5 passed, 0 failed (screenshots in ${screens})`);
+  console.log(`smoke: 6 passed, 0 failed (screenshots in ${screens})`);
   console.log(api.log.join('\n'));
 } finally {
   await page.close();
