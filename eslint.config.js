@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.local/**', 'helm/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.local/**', 'helm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,8 @@
-// Two projects: `unit` (pure logic, next to the code) and `integration` (against the real control plane and engine
-// that the global setup brings up once per run). Native ESM: run through `node --experimental-vm-modules`.
+// Three projects: `unit` (pure logic, next to the code) and `integration` (against the real control plane and engine
+// that the global setup brings up once per run), both native ESM run through `node --experimental-vm-modules`; and
+// `web` (the Backstage plugins' component tests in jsdom). `web` runs as CommonJS in its own jest process *without*
+// that flag: Backstage publishes ESM in `.js` files of packages that are not `"type": "module"`, and those require()
+// ESM-only packages (d3-*, react-markdown), which jest refuses while VM modules are on.
 const swc = [
   '@swc/jest',
   { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'es6' } },
@@ -29,6 +32,20 @@ export default {
       globalSetup: '<rootDir>/runner/test/harness/global-setup.mjs',
       globalTeardown: '<rootDir>/runner/test/harness/global-teardown.mjs',
       slowTestThreshold: 30,
+    },
+    {
+      displayName: 'web',
+      testMatch: ['<rootDir>/plugins/*/src/**/*.test.{ts,tsx}'],
+      testEnvironment: 'jsdom',
+      // Everything, node_modules included, goes through a transformer that compiles ESM (ours and Backstage's) to
+      // CommonJS and leaves CommonJS files untouched.
+      transform: { '\\.[cm]?[jt]sx?$': '<rootDir>/plugins/elastic-ci/jest/web-transform.mjs' },
+      transformIgnorePatterns: [],
+      moduleNameMapper: {
+        '^(\\.{1,2}/.*)\\.js$': '$1',
+        '\\.(css|svg|png)$': '<rootDir>/plugins/elastic-ci/jest/file-stub.ts',
+      },
+      setupFilesAfterEnv: ['<rootDir>/plugins/elastic-ci/jest/setup-web.ts'],
     },
   ],
 };

@@ -2,15 +2,20 @@
  * Exposes a unix socket on a TCP address (test-only): a virtual node running IN a pod reaches the development
  * engine's Docker API this way (pods get no host mounts). Byte-for-byte, so hijacked exec/attach streams work too.
  */
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export async function unixSocketOverTcp(
   socketPath: string,
   host: string,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   // Half-open both ways: exec sends stdin EOF (FIN) and still reads the command's output afterwards.
+  const open = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     const upstream = connect({ path: socketPath, allowHalfOpen: true });
+    for (const sock of [client, upstream]) {
+      open.add(sock);
+      sock.on('close', () => open.delete(sock));
+    }
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
@@ -27,6 +32,12 @@ export async function unixSocketOverTcp(
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as { port: number }).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // A pod that vanished never closes its connections (its network namespace is gone): end them here, or
+    // server.close() would wait for them forever.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const sock of open) sock.destroy();
+      }),
   };
 }

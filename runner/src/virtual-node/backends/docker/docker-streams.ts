@@ -123,8 +123,18 @@ export async function attachContainer(
   });
   void resizeLoop(engine, `/containers/${id}/resize`, io, signal);
   await pump(socket, io, signal);
-  const inspect = await engine.json<ContainerInspect>('GET', `/containers/${id}/json`);
-  return inspect.State?.Running ? -1 : (inspect.State?.ExitCode ?? -1);
+  // The stream can end a moment before the engine records the exit: wait briefly for the real exit code; a
+  // container still running after that was detached from (-1).
+  try {
+    const { StatusCode } = await engine.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]),
+      longLived: true,
+    });
+    return StatusCode;
+  } catch {
+    const inspect = await engine.json<ContainerInspect>('GET', `/containers/${id}/json`);
+    return inspect.State?.Running ? -1 : (inspect.State?.ExitCode ?? -1);
+  }
 }
 
 async function resizeLoop(engine: EngineClient, path: string, io: ExecIo, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,272 @@
+// Browser side of the end-to-end test: drives Debian's Chromium with playwright-core (Playwright cannot download its
+// own browser here), opens the dev page (dev/index.tsx, bundled by dev/bundle.mjs) and reads back what a user sees.
+//
+//   const page = await serveDevPage({ dir: await bundleDevPage(), proxy: { target: controllerUrl, token } });
+//   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=o/r`,
+//                                            screenshotPath: '.local/tab.png' });
+//   await page.close();
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Installs Debian's chromium when it is missing (root, apt). Returns its path. */
+export function ensureChromium(executablePath = CHROMIUM_PATH): string {
+  if (existsSync(executablePath)) return executablePath;
+  if (executablePath !== CHROMIUM_PATH) throw new Error(`no browser at ${executablePath}`);
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'chromium'],
+  ]) {
+    const run = spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${run.status ?? run.signal})`);
+  }
+  if (!existsSync(executablePath)) throw new Error(`apt-get installed chromium but ${executablePath} is missing`);
+  return executablePath;
+}
+
+export type TabState = 'data' | 'empty' | 'error' | 'missing-annotation';
+
+export interface SeenJobRow {
+  id: string;
+  /** The row's cells, as rendered text, in column order. */
+  cells: string[];
+  /** "virtual" / "regular", or undefined before the job has a node. */
+  placement?: string;
+  nodeName?: string;
+  /** Link target of the workflow/job cell. */
+  href?: string;
+  latency: { total?: string; queuedToPod?: string; podToRunning?: string };
+}
+
+export interface SeenTab {
+  state: TabState;
+  rows: SeenJobRow[];
+  /** Every placement badge on the page (table and drawer), in document order. */
+  badges: string[];
+  /** The latency figure of every row, e.g. "1.50 s", in row order. */
+  latencies: string[];
+  /** Summary cards by test id (summary-jobs7d, summary-latency, summary-virtual-share, summary-cost). */
+  summary: Record<string, string>;
+  /** The text of the error panel, when state is "error". */
+  errorText?: string;
+  /** With `openJob`: the job drawer's pod timeline, one text per entry. */
+  timeline?: string[];
+  /** Console errors and uncaught page errors while the page rendered (React dev builds log warnings here too). */
+  consoleErrors: string[];
+  /** Answers with status ≥ 400 and failed requests, as "<status> <method> <url>". */
+  failedRequests: string[];
+  screenshotPath: string;
+}
+
+export interface RenderTabOptions {
+  pageUrl: string;
+  screenshotPath: string;
+  /** How long to wait for the tab to settle into a state; default 30 s. */
+  timeoutMs?: number;
+  executablePath?: string;
+  viewport?: { width: number; height: number };
+  /** Click this job's row and include its drawer (pod timeline) in the result and the screenshot. */
+  openJob?: string;
+}
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/**
+ * Opens `pageUrl` in headless Chromium, waits until the tab shows jobs, the empty state, an error or the missing
+ * annotation state, saves a full-page screenshot and returns what is visible.
+ */
+export async function renderTabScreenshot(options: RenderTabOptions): Promise<SeenTab> {
+  const executablePath = ensureChromium(options.executablePath);
+  const browser = await chromium.launch({ executablePath, args: LAUNCH_ARGS, headless: true });
+  try {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1600, height: 1200 } });
+    // Functions handed to page.evaluate are serialized as written; when this file runs through tsx/esbuild they may
+    // call esbuild's `__name` helper, which the page does not have.
+    await context.addInitScript('globalThis.__name = (target) => target;');
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+    const failedRequests: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400)
+        failedRequests.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    });
+    page.on('requestfailed', (request) =>
+      failedRequests.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText ?? ''}`),
+    );
+
+    await page.goto(options.pageUrl, { waitUntil: 'load' });
+    mkdirSync(dirname(resolve(options.screenshotPath)), { recursive: true });
+    const state = await waitForState(page, options.timeoutMs ?? 30_000).catch(async (error: unknown) => {
+      // Leave evidence: the picture and what the page said.
+      await page.screenshot({ path: options.screenshotPath, fullPage: true }).catch(() => {});
+      const body = await page.evaluate(() => document.body.innerText.slice(0, 2000)).catch(() => '');
+      throw new Error(
+        `the tab did not settle at ${options.pageUrl}: ${String(error)}\nconsole errors:\n${consoleErrors.join('\n')}` +
+          `\nfailed requests:\n${failedRequests.join('\n')}` +
+          `\npage text:\n${body}`,
+      );
+    });
+    // Let images, fonts and the chart settle before the picture.
+    await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
+
+    const seen = await readTab(page);
+    let timeline: string[] | undefined;
+    if (options.openJob !== undefined) {
+      // The status cell: the first cell holds the GitHub link, which must not be clicked.
+      await page.click(`tr[data-testid="job-row-${options.openJob}"] td:nth-child(2)`);
+      await page.waitForSelector('[data-testid="job-drawer"]', { timeout: 10_000 });
+      timeline = await page.$$eval('[data-testid="job-drawer"] [data-testid="timeline-entry"]', (entries) =>
+        entries.map((entry) => (entry as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
+      );
+      await page.waitForTimeout(500); // the drawer slides in
+    }
+    await page.screenshot({ path: options.screenshotPath, fullPage: true });
+    return { state, ...seen, timeline, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function waitForState(page: Page, timeoutMs: number): Promise<TabState> {
+  const handle = await page.waitForFunction(
+    () => {
+      if (document.querySelector('[data-testid^="job-row-"]')) return 'data';
+      if (document.querySelector('[data-testid="elastic-ci-missing-annotation"]')) return 'missing-annotation';
+      if (document.querySelector('[data-testid="elastic-ci-empty"]')) return 'empty';
+      if (document.querySelector('[data-testid="elastic-ci-error"]')) return 'error';
+      return false;
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 100 },
+  );
+  return (await handle.jsonValue()) as TabState;
+}
+
+async function readTab(
+  page: Page,
+): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'screenshotPath'>> {
+  return page.evaluate(() => {
+    const text = (element: Element | null | undefined) => element?.textContent?.trim() || undefined;
+    const rows = [...document.querySelectorAll('tr[data-testid^="job-row-"]')].map((row) => ({
+      id: row.getAttribute('data-testid')!.slice('job-row-'.length),
+      cells: [...row.querySelectorAll('td')].map((cell) => (cell as HTMLElement).innerText.trim()),
+      placement: text(row.querySelector('[data-testid="placement-badge"]')),
+      nodeName: text(row.querySelector('[data-testid="node-name"]')),
+      href: row.querySelector('a')?.getAttribute('href') ?? undefined,
+      latency: {
+        total: text(row.querySelector('[data-testid="latency-total"]')),
+        queuedToPod: text(row.querySelector('[data-testid="latency-queued-to-pod"]')),
+        podToRunning: text(row.querySelector('[data-testid="latency-pod-to-running"]')),
+      },
+    }));
+    const summary: Record<string, string> = {};
+    for (const card of document.querySelectorAll('[data-testid^="summary-"]')) {
+      summary[card.getAttribute('data-testid')!] = card.textContent?.trim() ?? '';
+    }
+    const errorPanel = document.querySelector('[data-testid="elastic-ci-error"]');
+    return {
+      rows,
+      badges: [...document.querySelectorAll('[data-testid="placement-badge"]')].map((b) => b.textContent?.trim() ?? ''),
+      latencies: rows.map((row) => row.latency.total ?? ''),
+      summary,
+      errorText: errorPanel ? (errorPanel as HTMLElement).innerText.trim() : undefined,
+    };
+  });
+}
+
+export interface DevPageServer {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash) */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ServeDevPageOptions {
+  /** The bundled dev page directory (dev/bundle.mjs output). */
+  dir: string;
+  port?: number;
+  /**
+   * Optional stand-in for the Backstage proxy: requests under `path` (default `/eci-virtual`) go to `target` with
+   * `Authorization: Bearer <token>` added, so the page talks to the controller same-origin (no CORS needed).
+   */
+  proxy?: { target: string; token?: string; path?: string };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** Serves the bundled dev page on 127.0.0.1 (and optionally proxies the controller, like Backstage's proxy). */
+export async function serveDevPage(options: ServeDevPageOptions): Promise<DevPageServer> {
+  const root = resolve(options.dir);
+  const proxyPath = options.proxy?.path ?? '/eci-virtual';
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.proxy && (url.pathname === proxyPath || url.pathname.startsWith(`${proxyPath}/`))) {
+      forward(req, res, options.proxy.target, url.pathname.slice(proxyPath.length) + url.search, options.proxy.token);
+      return;
+    }
+    const file = normalize(join(root, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname)));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  server.on('connection', (socket) => socket.setNoDelay(true));
+  await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, target: string, pathAndQuery: string, token?: string) {
+  const upstream = new URL(pathAndQuery, target.endsWith('/') ? target : `${target}/`);
+  upstream.pathname = `${new URL(target).pathname.replace(/\/$/, '')}${pathAndQuery.split('?')[0]}`;
+  const headers = { ...req.headers, host: upstream.host };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
+  const proxied = send(upstream, { method: req.method, headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  proxied.on('error', (error) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`proxy error: ${error.message}`);
+  });
+  req.pipe(proxied);
+}

@@ -1,0 +1,2 @@
+// Stands in for stylesheet and image imports in component tests.
+export default 'test-file-stub';

@@ -1,0 +1,36 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type { JobsResponse, SettingsResponse } from './types.js';
+
+/**
+ * Options for {@link ElasticCiApi.getJobs}.
+ *
+ * @public
+ */
+export interface GetJobsOptions {
+  /** Only jobs queued at or after this instant (ISO-8601). */
+  since?: string;
+  /** At most this many jobs, newest first (the controller caps it at 500). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads the eci-virtual controller's portal API for one repository.
+ *
+ * Contract: every method resolves with the parsed JSON body of a 2xx answer; it rejects with a `ResponseError`
+ * (from `@backstage/errors`) for any other status, and with an {@link ElasticCiInvalidResponseError} when a 2xx
+ * body is not the JSON the contract describes. `repo` is `owner/name` and is sent URL-encoded.
+ *
+ * @public
+ */
+export interface ElasticCiApi {
+  getJobs(repo: string, options?: GetJobsOptions): Promise<JobsResponse>;
+  getSettings(repo: string, options?: { signal?: AbortSignal }): Promise<SettingsResponse>;
+}
+
+/**
+ * The API reference for {@link ElasticCiApi}.
+ *
+ * @public
+ */
+export const elasticCiApiRef = createApiRef<ElasticCiApi>({ id: 'plugin.elastic-ci.service' });

@@ -1,0 +1,79 @@
+/** @jest-environment node */
+import { describe, expect, it, jest } from '@jest/globals';
+import { ResponseError } from '@backstage/errors';
+import { jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
+import { ElasticCiClient, ElasticCiInvalidResponseError } from './ElasticCiClient.js';
+
+function clientAnswering(response: () => Response, base = 'http://backstage.test/api/proxy') {
+  const fetch = jest.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => response());
+  const client = new ElasticCiClient({
+    discoveryApi: { getBaseUrl: async (pluginId: string) => (pluginId === 'proxy' ? base : 'wrong') },
+    fetchApi: { fetch: fetch as unknown as typeof globalThis.fetch },
+  });
+  return { client, fetch };
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+describe('ElasticCiClient', () => {
+  it('reads /v1/jobs through the proxy endpoint with the repo encoded', async () => {
+    const { client, fetch } = clientAnswering(() => json(jobsResponse()));
+    const answer = await client.getJobs('acme/widgets', { since: '2026-11-13T00:00:00Z', limit: 50 });
+    expect(answer.jobs.map((job) => job.id)).toEqual(['103', '102', '101']);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    const url = new URL(String(fetch.mock.calls[0]![0]));
+    expect(url.origin + url.pathname).toBe('http://backstage.test/api/proxy/eci-virtual/v1/jobs');
+    expect(url.search).toBe('?repo=acme%2Fwidgets&since=2026-11-13T00%3A00%3A00Z&limit=50');
+    expect(url.searchParams.get('repo')).toBe('acme/widgets');
+  });
+
+  it('encodes characters that would otherwise split the query', async () => {
+    const { client, fetch } = clientAnswering(() => json(settingsResponse), 'http://backstage.test/api/proxy/');
+    await client.getSettings('acme/we&rd=name');
+    const url = String(fetch.mock.calls[0]![0]);
+    expect(url).toBe('http://backstage.test/api/proxy/eci-virtual/v1/settings?repo=acme%2Fwe%26rd%3Dname');
+  });
+
+  it('rejects a 401 with a ResponseError that carries the status and the controller message', async () => {
+    const { client } = clientAnswering(() =>
+      json({ error: { code: 'unauthorized', message: 'missing or wrong portal token' } }, 401),
+    );
+    const error = await client.getJobs('acme/widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect((error as ResponseError).statusCode).toBe(401);
+    expect((error as ResponseError).cause.message).toContain('missing or wrong portal token');
+  });
+
+  it('rejects a 500 with a ResponseError', async () => {
+    const { client } = clientAnswering(() => new Response('upstream exploded', { status: 500 }));
+    const error = await client.getSettings('acme/widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect((error as ResponseError).statusCode).toBe(500);
+    expect((error as ResponseError).message).toContain('500');
+    expect((error as ResponseError).cause.message).toContain('upstream exploded');
+  });
+
+  it('rejects a 2xx body that is not JSON', async () => {
+    const { client } = clientAnswering(
+      () => new Response('<html>Backstage</html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    );
+    const error = await client.getJobs('acme/widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ElasticCiInvalidResponseError);
+    expect((error as Error).name).toBe('ElasticCiInvalidResponseError');
+  });
+
+  it('rejects JSON that is not the contract', async () => {
+    const { client } = clientAnswering(() => json({ items: [] }));
+    await expect(client.getJobs('acme/widgets')).rejects.toBeInstanceOf(ElasticCiInvalidResponseError);
+    const settings = clientAnswering(() => json([]));
+    await expect(settings.client.getSettings('acme/widgets')).rejects.toBeInstanceOf(ElasticCiInvalidResponseError);
+  });
+
+  it('passes the abort signal to fetch', async () => {
+    const { client, fetch } = clientAnswering(() => json(jobsResponse()));
+    const controller = new AbortController();
+    await client.getJobs('acme/widgets', { signal: controller.signal });
+    expect(fetch.mock.calls[0]![1]?.signal).toBe(controller.signal);
+  });
+});

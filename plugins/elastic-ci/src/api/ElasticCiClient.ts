@@ -1,0 +1,84 @@
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { CustomErrorBase, ResponseError } from '@backstage/errors';
+import type { ElasticCiApi, GetJobsOptions } from './ElasticCiApi.js';
+import type { JobsResponse, SettingsResponse } from './types.js';
+
+/**
+ * A 2xx answer whose body is not the JSON the portal contract describes (HTML from a misrouted proxy, a truncated
+ * body, a different API version).
+ *
+ * @public
+ */
+export class ElasticCiInvalidResponseError extends CustomErrorBase {
+  override name = 'ElasticCiInvalidResponseError' as const;
+}
+
+/**
+ * Where {@link ElasticCiClient} finds the controller: by default `<proxy base>/eci-virtual`, i.e. the Backstage proxy
+ * endpoint `/eci-virtual` configured in app-config.
+ *
+ * @public
+ */
+export interface ElasticCiClientOptions {
+  discoveryApi: Pick<DiscoveryApi, 'getBaseUrl'>;
+  fetchApi: Pick<FetchApi, 'fetch'>;
+  /** Path under the proxy base URL; default `/eci-virtual`. */
+  proxyPath?: string;
+}
+
+/**
+ * {@link ElasticCiApi} over HTTP: `discoveryApi.getBaseUrl('proxy')` + `/eci-virtual/v1/...` through `fetchApi`
+ * (which adds the user's Backstage token; the proxy adds the controller's).
+ *
+ * @public
+ */
+export class ElasticCiClient implements ElasticCiApi {
+  private readonly discoveryApi: Pick<DiscoveryApi, 'getBaseUrl'>;
+  private readonly fetchApi: Pick<FetchApi, 'fetch'>;
+  private readonly proxyPath: string;
+
+  constructor(options: ElasticCiClientOptions) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+    this.proxyPath = options.proxyPath ?? '/eci-virtual';
+  }
+
+  async getJobs(repo: string, options: GetJobsOptions = {}): Promise<JobsResponse> {
+    const query = new URLSearchParams({ repo });
+    if (options.since !== undefined) query.set('since', options.since);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const body = await this.get('/v1/jobs', query, options.signal);
+    if (!isObject(body) || !Array.isArray(body.jobs) || !isObject(body.summary)) {
+      throw new ElasticCiInvalidResponseError('The controller answered /v1/jobs without a jobs list and summary');
+    }
+    return body as unknown as JobsResponse;
+  }
+
+  async getSettings(repo: string, options: { signal?: AbortSignal } = {}): Promise<SettingsResponse> {
+    const body = await this.get('/v1/settings', new URLSearchParams({ repo }), options.signal);
+    if (!isObject(body) || !isObject(body.placement) || !isObject(body.imageCache)) {
+      throw new ElasticCiInvalidResponseError('The controller answered /v1/settings without placement and imageCache');
+    }
+    return body as unknown as SettingsResponse;
+  }
+
+  private async get(path: string, query: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
+    const base = (await this.discoveryApi.getBaseUrl('proxy')).replace(/\/+$/, '');
+    // URLSearchParams encodes the `/` of owner/name as %2F; the controller decodes it.
+    const url = `${base}${this.proxyPath}${path}?${query.toString()}`;
+    const response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' }, signal });
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new ElasticCiInvalidResponseError(`The controller answered ${path} with a body that is not JSON`, error);
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

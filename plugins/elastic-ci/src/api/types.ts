@@ -1,0 +1,118 @@
+// Copied from runner/src/controller/portal-api/types.ts — the JSON contract the controller serves. The plugin keeps
+// its own copy (it must not import from runner/); keep the two in step when the contract changes.
+
+/**
+ * The controller's read-only HTTP API for the developer portal (Backstage plugin `plugins/elastic-ci`).
+ * UI-shaped JSON: every figure the tab shows is computed here, so the plugin only formats.
+ *
+ *   GET /v1/jobs?repo=owner/name[&since=ISO-8601][&limit=N]   → JobsResponse   (newest first, limit ≤ 500, default 200)
+ *   GET /v1/settings?repo=owner/name                          → SettingsResponse
+ *   Authorization: Bearer <portal token>   (401 without / with a wrong token; 400 for a bad `repo`)
+ *   Errors: { "error": { "code": "invalid_input" | "unauthorized" | "not_found" | "internal", "message": string } }
+ */
+
+export type JobStatus = 'queued' | 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export type NodeType = 'virtual' | 'regular';
+
+export interface JobTimestamps {
+  /** GitHub's `created_at` of the workflow job (queued). */
+  queuedAt: string;
+  /** When the controller created the job pod. */
+  podCreatedAt?: string;
+  /** When every container of the pod was running (the first step could start). */
+  runningAt?: string;
+  /** When the job completed (runner exited or GitHub said completed). */
+  finishedAt?: string;
+}
+
+export interface JobLatency {
+  /** queued → pod created, ms */
+  queuedToPodMs?: number;
+  /** pod created → running, ms */
+  podToRunningMs?: number;
+  /** queued → running, ms (the headline "start latency") */
+  queuedToRunningMs?: number;
+}
+
+export interface JobEvent {
+  at: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface JobRecord {
+  /** GitHub workflow job id (string to stay exact). */
+  id: string;
+  runId: string;
+  runAttempt: number;
+  repo: string;
+  workflow: string;
+  job: string;
+  /** Link to the job on GitHub. */
+  htmlUrl: string;
+  status: JobStatus;
+  conclusion?: string;
+  labels: string[];
+  pod?: { namespace: string; name: string };
+  node?: { name: string; type: NodeType };
+  resources: { cpu: string; memory: string };
+  /** ECI spec asked for, when any (`k8s.aliyun.com/eci-use-specs`). */
+  eciSpecs?: string[];
+  images: string[];
+  imageCache: { used: boolean; id?: string; images: string[] };
+  timestamps: JobTimestamps;
+  latency: JobLatency;
+  /** Pod lifetime (created → finished, or → now while running), seconds. */
+  durationSeconds?: number;
+  /** Pod-seconds × configured prices, US$. */
+  estimatedCostUsd?: number;
+  events: JobEvent[];
+}
+
+export interface JobsSummary {
+  /** Jobs queued in the last 7 days. */
+  jobs7d: number;
+  p50QueuedToRunningMs?: number;
+  p95QueuedToRunningMs?: number;
+  /** 0..1 share of jobs (with a node) that ran on virtual nodes. */
+  virtualShare?: number;
+  totalCostUsd: number;
+  running: number;
+}
+
+export interface JobsResponse {
+  repo: string;
+  generatedAt: string;
+  summary: JobsSummary;
+  jobs: JobRecord[];
+}
+
+export interface ImageCacheEntry {
+  image: string;
+  state: 'ready' | 'creating' | 'failed' | 'pending' | 'unknown';
+  /** ECI image cache id, when the backend has one. */
+  id?: string;
+  sizeBytes?: number;
+  updatedAt?: string;
+}
+
+export interface SettingsResponse {
+  repo: string;
+  /** Where the settings came from, e.g. `.github/eci-virtual.yml@<sha>` or `controller defaults`. */
+  source: string;
+  placement: {
+    nodeType: NodeType;
+    cpu: string;
+    memory: string;
+    eciSpecs?: string[];
+    nodeSelector?: Record<string, string>;
+  };
+  imageCache: {
+    images: ImageCacheEntry[];
+    pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+    kaniko: { cacheRepo?: string; cacheTtl?: string; enabled: boolean };
+  };
+  prices: { vcpuSecondUsd: number; gibSecondUsd: number };
+}

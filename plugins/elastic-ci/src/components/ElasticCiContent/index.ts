@@ -1,0 +1,1 @@
+export { ElasticCiContent, type ElasticCiContentProps } from './ElasticCiContent.js';

@@ -1,0 +1,1 @@
+export { ImageCachePanel } from './ImageCachePanel.js';

@@ -1,0 +1,1 @@
+export { JobDrawer, buildTimeline } from './JobDrawer.js';

@@ -1,0 +1,1 @@
+export { JobsTable, LatencyBreakdown, StatusCell } from './JobsTable.js';

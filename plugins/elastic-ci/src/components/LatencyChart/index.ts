@@ -1,0 +1,1 @@
+export { LatencyChart } from './LatencyChart.js';

@@ -1,0 +1,1 @@
+export { PlacementBadge } from './PlacementBadge.js';

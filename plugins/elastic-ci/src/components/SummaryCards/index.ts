@@ -1,0 +1,1 @@
+export { SummaryCards } from './SummaryCards.js';

@@ -1,0 +1,32 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatBytes, formatMs, formatSeconds, formatShare, formatTime, formatUsd } from './format.js';
+
+describe('format', () => {
+  it('milliseconds', () => {
+    expect(formatMs(undefined)).toBe('—');
+    expect(formatMs(80)).toBe('80 ms');
+    expect(formatMs(1500)).toBe('1.50 s');
+    expect(formatMs(12_345)).toBe('12.3 s');
+    expect(formatMs(125_000)).toBe('2m 05s');
+  });
+
+  it('seconds', () => {
+    expect(formatSeconds(undefined)).toBe('—');
+    expect(formatSeconds(42.4)).toBe('42s');
+    expect(formatSeconds(181.42)).toBe('3m 01s');
+    expect(formatSeconds(3 * 3600 + 7 * 60)).toBe('3h 07m');
+  });
+
+  it('money, shares, sizes, times', () => {
+    expect(formatUsd(0)).toBe('$0.00');
+    expect(formatUsd(0.0035)).toBe('$0.0035');
+    expect(formatUsd(12.345)).toBe('$12.35');
+    expect(formatShare(0.504)).toBe('50%');
+    expect(formatShare(undefined)).toBe('—');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(402_653_184)).toBe('384.0 MiB');
+    expect(formatTime('2026-11-20T10:00:00.123Z')).toBe('2026-11-20 10:00:00Z');
+    expect(formatTime('not a time')).toBe('not a time');
+    expect(formatTime(undefined)).toBe('—');
+  });
+});
