@@ -3,12 +3,20 @@
  * virtual node, with live progress. Exit code: 0 when every job succeeded, 1 on failure, 130 when cancelled.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
 import { InvalidInput } from '../errors.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
 import { createLogger } from '../observability/logger.js';
-import { JobRunner } from '../jobpod/job-runner.js';
+import { JobRunner, type JobRunOptions } from '../jobpod/job-runner.js';
+import type { JobSpec } from '../jobpod/job-spec.js';
+import {
+  parseRepoSettings,
+  placementAnnotations,
+  placementFor,
+  SETTINGS_PATH,
+  type RepoSettings,
+} from '../controller/settings/repo-settings.js';
 import type { JobResult } from '../jobpod/reporter.js';
 import { loadWorkflowJobs } from '../jobpod/from-workflow.js';
 import { intFlag, parseFlags } from './flags.js';
@@ -21,11 +29,13 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --env K=V                extra variable for every step (repeatable)
   --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable)
   --secret-file PATH       secrets from a KEY=VALUE file
-  --placement virtual|any  virtual node only (default) or any node
+  --placement virtual|any  virtual node only (default) or any node; .github/eci-virtual.yml adds cpu, memory,
+                           ECI specs, image cache and kaniko settings per job
   --node NAME              pin jobs to one node
   --image IMAGE            image for jobs without container: (default $ECI_VIRTUAL_DEFAULT_IMAGE)
   --namespace NS           where job pods go (default: default)
   --repository OWNER/NAME  github.repository (default: from the git remote or the directory name)
+  --kaniko-image IMAGE     kaniko image for jobs that build images (default $ECI_VIRTUAL_KANIKO_IMAGE)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
   --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config`;
@@ -66,6 +76,44 @@ export function findWorkflow(arg: string | undefined, cwd = process.cwd()): stri
   throw new InvalidInput(`several workflows in .github/workflows (${files.join(', ')}); name one`);
 }
 
+/**
+ * The job's pod settings: `--placement` as the default, `.github/eci-virtual.yml` over it (the same model the
+ * controller reads at head_sha), and the kaniko container when the settings enable it or a step uses build-image.
+ */
+export function jobPlacement(
+  job: JobSpec,
+  settings: RepoSettings | undefined,
+  placementFlag: 'virtual' | 'any',
+  kanikoImage: string | undefined,
+): Pick<JobRunOptions, 'placement' | 'kaniko' | 'resources' | 'annotations' | 'imagePullPolicy'> {
+  const usesBuildImage = job.steps.some(
+    (s) => s.scope?.actionPath && posix.basename(s.scope.actionPath) === 'build-image',
+  );
+  const wantsKaniko = usesBuildImage || settings?.imageCache.kaniko.enabled === true;
+  if (wantsKaniko && !kanikoImage)
+    throw new InvalidInput(`job ${job.id} builds images but no kaniko image is set`, {
+      hint: 'pass --kaniko-image or set ECI_VIRTUAL_KANIKO_IMAGE (yarn engine up builds eci-virtual/kaniko)',
+    });
+  const kaniko = wantsKaniko ? { kaniko: { image: kanikoImage! } } : {};
+  if (!settings) return { placement: placementFlag, ...kaniko };
+  const p = placementFor(settings, job.id, {
+    nodeType: placementFlag === 'virtual' ? 'virtual' : 'regular',
+    cpu: '',
+    memory: '',
+    nodeSelector: {},
+  });
+  const annotations = placementAnnotations(p, settings.imageCache);
+  return {
+    placement: p.nodeType === 'virtual' ? 'virtual' : 'any',
+    ...kaniko,
+    ...(p.cpu || p.memory
+      ? { resources: { ...(p.cpu ? { cpu: p.cpu } : {}), ...(p.memory ? { memory: p.memory } : {}) } }
+      : {}),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
+    imagePullPolicy: settings.imageCache.pullPolicy,
+  };
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     job: { type: 'string' },
@@ -79,6 +127,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     namespace: { type: 'string', default: 'default' },
     repository: { type: 'string' },
     'keep-pod': { type: 'boolean', default: false },
+    'kaniko-image': { type: 'string' },
     json: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'pod-start-timeout': { type: 'string' },
@@ -98,6 +147,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(values.job ? { job: values.job } : {}),
     matrix: keyValues(values.matrix, 'matrix'),
   });
+  const settingsFile = join(workspaceRoot, SETTINGS_PATH);
+  const settings = existsSync(settingsFile)
+    ? parseRepoSettings(readFileSync(settingsFile, 'utf8'), SETTINGS_PATH)
+    : undefined;
+  const kanikoImage = values['kaniko-image'] ?? process.env.ECI_VIRTUAL_KANIKO_IMAGE;
   const reporter = values.json ? new JsonRenderer() : new HumanRenderer();
   for (const w of loaded.warnings) reporter.warn(w);
   const kube = makeClients(loadKubeConfig(values.kubeconfig));
@@ -136,7 +190,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       repository,
       secrets,
       env: keyValues(values.env, 'env'),
-      placement: values.placement,
+      ...jobPlacement(job.spec, settings, values.placement, kanikoImage),
+      checkoutRoot: workspaceRoot,
       ...(values.node ? { nodeName: values.node } : {}),
       keepPod: values['keep-pod'],
       podStartTimeoutMs: intFlag(values['pod-start-timeout'], 'pod-start-timeout', 300) * 1000,

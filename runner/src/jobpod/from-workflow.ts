@@ -3,6 +3,7 @@
  * actions inlined (with their own steps/inputs scope), `docker://` steps mapped to step containers, and everything
  * eci-virtual cannot run reported before any pod is created.
  */
+import { posix } from 'node:path';
 import { InvalidInput } from '../errors.js';
 import { condition, evaluate, interpolate } from '../workflow/expr/evaluate.js';
 import { loadCompositeAction } from '../workflow/composite.js';
@@ -22,12 +23,24 @@ export const expressionEngine: ExpressionEngine = {
   condition: (ifText, contexts, status) => condition(ifText, { contexts, status }),
 };
 
+/** A step's default name: its first line, cut at 60 characters but never inside a `${{ }}` (names are evaluated). */
+export function shortRun(run: string): string {
+  const line = run.split('\n')[0]!;
+  let cut = Math.min(line.length, 60);
+  const open = line.lastIndexOf('${{', cut - 1);
+  if (open >= 0 && line.lastIndexOf('}}', cut - 1) < open) {
+    const close = line.indexOf('}}', open);
+    cut = close < 0 ? open : close + 2;
+  }
+  return line.slice(0, cut);
+}
+
 function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[] {
   const out: StepSpec[] = [];
   job.steps.forEach((s: WorkflowStep, i) => {
     const where = `${file}:${s.line}`;
     const base: StepSpec = {
-      name: s.name ?? (s.run ? `Run ${s.run.split('\n')[0]!.slice(0, 60)}` : `Run ${s.uses}`),
+      name: s.name ?? (s.run ? `Run ${shortRun(s.run)}` : `Run ${s.uses}`),
       ...(s.id ? { id: s.id } : {}),
       ...(s.if ? { if: s.if } : {}),
       ...(s.shell ? { shell: s.shell } : {}),
@@ -39,6 +52,11 @@ function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[
     if (s.run !== undefined) return out.push({ ...base, run: s.run });
     const uses = s.uses!;
     if (uses.startsWith('docker://')) {
+      if (!s.with?.entrypoint && !s.with?.args)
+        throw new InvalidInput(
+          `${where}: ${uses} needs with.entrypoint and/or with.args: the step runs in an idle container of the ` +
+            "job pod, so the image's own ENTRYPOINT/CMD is not started",
+        );
       return out.push({
         ...base,
         container: {
@@ -47,6 +65,10 @@ function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[
           ...(s.with?.args ? { args: s.with.args } : {}),
         },
       });
+    }
+    if (/^actions\/checkout@/.test(uses)) {
+      const path = s.with?.path;
+      return out.push({ ...base, checkout: path ? { path } : {} });
     }
     if (uses.startsWith('./')) {
       const action = loadCompositeAction(workspaceRoot, uses, where);
@@ -67,7 +89,7 @@ function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[
             action.steps.length === 1
               ? base.name
               : `${base.name} › ${inner.name ?? inner.id ?? `step ${action.steps.indexOf(inner) + 1}`}`,
-          scope: { id: scope, inputs },
+          scope: { id: scope, inputs, actionPath: posix.normalize(uses) },
           // The caller's if: applies to every step of the action that has none of its own.
           ...(base.if && !inner.if ? { if: base.if } : {}),
         });

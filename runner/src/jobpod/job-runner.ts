@@ -5,7 +5,7 @@
  * timeout-minutes and cancellation, masks secrets, and always cleans up the pod and its Secret (unless kept).
  */
 import { randomBytes } from 'node:crypto';
-import { Cancelled, describeError, isErrorCode } from '../errors.js';
+import { Cancelled, describeError, InvalidInput, isErrorCode, Unavailable } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import type { ExecTransport } from '../kube/exec.js';
 import type { Logger } from '../observability/logger.js';
@@ -14,7 +14,9 @@ import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from '.
 import { LineSplitter } from './output/line-splitter.js';
 import { Masker } from './output/masker.js';
 import { CommandParser } from './output/workflow-commands.js';
-import { buildJobPod, JOB_CONTAINER, PATHS } from './pod-builder.js';
+import { EXTRACT_SCRIPT, workingTreeArchive } from './checkout.js';
+import { buildJobPod, JOB_CONTAINER, PATHS, type KanikoSlot } from './pod-builder.js';
+import { podFacts, POD_FACTS_ENV } from './pod-facts.js';
 import { waitForRunning } from './pod-waiter.js';
 import type { JobReporter, JobResult, StepConclusion, StepResult } from './reporter.js';
 import { renderEnv } from './shell-env.js';
@@ -43,11 +45,21 @@ export interface JobRunOptions {
   runId?: string;
   sha?: string;
   ref?: string;
+  /** Local directory `actions/checkout` uploads (eci-virtual run: the current directory). */
+  checkoutRoot?: string;
+  /** Add the kaniko container (image builds through actions/build-image). */
+  kaniko?: KanikoSlot;
+  /** From `.github/eci-virtual.yml`: job container resources and the pod annotations of the placement. */
+  resources?: { cpu?: string; memory?: string };
+  annotations?: Record<string, string>;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
 const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
 
 export class JobRunner {
+  /** The pod's placement and start timings, given to every step as $ECI_VIRTUAL_POD_FACTS (pod-facts.ts). */
+  private facts: string | undefined;
   private readonly masker = new Masker();
   private readonly commands = new CommandParser();
   private readonly steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
@@ -82,6 +94,7 @@ export class JobRunner {
         actor: 'eci-virtual',
         server_url: 'https://github.com',
         workspace: `${PATHS.workspace}/${repoName}/${repoName}`,
+        ...(scope?.actionPath ? { action_path: `${PATHS.workspace}/${repoName}/${repoName}/${scope.actionPath}` } : {}),
       },
       env: Object.fromEntries(this.env),
       matrix: this.o.job.matrix ?? {},
@@ -212,6 +225,10 @@ export class JobRunner {
         ...(hasSecrets ? { secretName } : {}),
         placement: this.o.placement,
         ...(this.o.nodeName ? { nodeName: this.o.nodeName } : {}),
+        ...(this.o.kaniko ? { kaniko: this.o.kaniko } : {}),
+        ...(this.o.resources ? { resources: this.o.resources } : {}),
+        ...(this.o.annotations ? { annotations: this.o.annotations } : {}),
+        ...(this.o.imagePullPolicy ? { imagePullPolicy: this.o.imagePullPolicy } : {}),
       });
       const created = await kube.core.createNamespacedPod({ namespace, body: pod });
       timings.podCreatedMs = Date.now() - started;
@@ -243,6 +260,7 @@ export class JobRunner {
       node = running.spec?.nodeName ?? node;
       timings.runningMs = Date.now() - started;
       reporter.podRunning(timings.runningMs);
+      this.facts = JSON.stringify(await podFacts(kube, running, timings));
 
       const target = (i: number): StepTarget => ({
         pod: { namespace, name: podName },
@@ -334,6 +352,7 @@ export class JobRunner {
     if (!run) return skipped();
     reporter.stepStarted(index, name);
     markFirst();
+    if (step.checkout) return this.checkoutStep(index, step, name, started, target);
     let script: string;
     let env: [string, string][];
     let workingDirectory: string;
@@ -342,7 +361,13 @@ export class JobRunner {
       const stepEnv = Object.entries(step.env ?? {}).map(
         ([k, v]) => [k, expressions.interpolate(v, stepCtx)] as [string, string],
       );
-      env = [...this.addedEnv(), ...stepEnv];
+      const actionPath = (stepCtx as { github: { action_path?: string } }).github.action_path;
+      env = [
+        ...this.addedEnv(),
+        ...(this.facts ? [[POD_FACTS_ENV, this.facts] as [string, string]] : []),
+        ...(actionPath ? [['GITHUB_ACTION_PATH', actionPath] as [string, string]] : []),
+        ...stepEnv,
+      ];
       const withEnv = this.contexts(
         { env: { ...Object.fromEntries(this.env), ...Object.fromEntries(stepEnv) } },
         step.scope,
@@ -411,6 +436,60 @@ export class JobRunner {
     } finally {
       if (timeout) clearTimeout(timeout);
       jobSignal.removeEventListener('abort', onJobAbort);
+    }
+  }
+
+  /** `actions/checkout`: the local working tree, uploaded with one exec (checkout.ts). */
+  private async checkoutStep(
+    index: number,
+    step: StepSpec,
+    name: string,
+    started: number,
+    target: StepTarget,
+  ): Promise<StepResult> {
+    const root = this.o.checkoutRoot;
+    if (!root)
+      return this.finish(
+        index,
+        step,
+        name,
+        started,
+        'failure',
+        undefined,
+        {},
+        'actions/checkout: no local working tree to upload',
+        0,
+      );
+    try {
+      const ws = (this.contexts() as { github: { workspace: string } }).github.workspace;
+      const sub = step.checkout?.path ? this.o.expressions.interpolate(step.checkout.path, this.contexts()) : '';
+      if (sub.split('/').includes('..') || sub.startsWith('/'))
+        throw new InvalidInput(`actions/checkout: path "${sub}" must stay inside the workspace`);
+      const dest = sub ? `${ws}/${sub}` : ws;
+      const archive = workingTreeArchive(root);
+      const errors: Buffer[] = [];
+      const code = await this.o.transport.exec(
+        target.pod,
+        JOB_CONTAINER,
+        ['/bin/sh', '-c', EXTRACT_SCRIPT, 'eci-checkout', dest],
+        {
+          stdin: archive.tar,
+          stdout: () => undefined,
+          stderr: (c) => errors.push(c),
+        },
+      );
+      if (code !== 0)
+        throw new Unavailable(
+          `extracting the working tree failed (exit ${code}): ${Buffer.concat(errors).toString().trim()}`,
+        );
+      const files = archive.files >= 0 ? `${archive.files} files` : 'the directory';
+      this.line(
+        index,
+        `checked out ${files} (${(archive.tar.length / 1048576).toFixed(1)} MiB) from ${root} into ${dest}`,
+      );
+      return this.finish(index, step, name, started, 'success', 0, {}, undefined, 1);
+    } catch (err) {
+      return this.finish(index, step, name, started, 'failure', undefined, {}, describeError(err), 1);
     }
   }
 

@@ -24,10 +24,16 @@ export interface StepSpec {
   workingDirectory?: string;
   continueOnError?: boolean | string;
   timeoutMinutes?: number;
+  /** `uses: actions/checkout`: the local working tree is uploaded to the workspace (checkout.ts), below `path`. */
+  checkout?: { path?: string };
   /** `uses: docker://image` steps run in their own container of the job pod. */
   container?: { image: string; entrypoint?: string; args?: string };
   /** Steps of a local composite action: their own `steps` context and the action's `inputs` (unevaluated). */
-  scope?: { id: string; inputs: Record<string, string> };
+  scope?: {
+    id: string;
+    inputs: Record<string, string>;
+    /** The action's directory, relative to the workspace. */ actionPath?: string;
+  };
   /** The end of a composite action: no exec; maps the action's outputs onto the caller's step id. */
   compositeEnd?: { scope: string; outputs: Record<string, string>; callerId?: string };
 }

@@ -49,6 +49,22 @@ describe('buildJobPod', () => {
     expect(kaniko?.workingDir).toBe('/__w');
     expect(kaniko?.volumeMounts?.map((m) => m.mountPath)).toContain('/__w');
     expect(kaniko?.securityContext?.privileged).toBeFalsy();
+    expect(kaniko?.command?.slice(3)).toEqual(['eci-spool-agent', '/__w/_temp/_eci/spool/kaniko', '/busybox/sh']);
+    expect(pod.spec?.volumes?.some((v) => v.name === 'kaniko-registry')).toBe(false);
+  });
+
+  it('mounts registry credentials into the kaniko container only', () => {
+    const pod = buildJobPod({ ...input(0), kaniko: { image: 'k', registrySecret: 'push-creds' } });
+    const mounted = (name: string) =>
+      pod.spec?.containers.find((c) => c.name === name)?.volumeMounts?.some((m) => m.name === 'kaniko-registry');
+    expect(mounted('kaniko')).toBe(true);
+    expect(mounted('job')).toBe(false);
+    const vol = pod.spec?.volumes?.find((v) => v.name === 'kaniko-registry');
+    expect(vol?.secret).toEqual({
+      secretName: 'push-creds',
+      items: [{ key: 'config.json', path: 'config.json' }],
+      defaultMode: 0o400,
+    });
   });
 
   it('rejects names Kubernetes would refuse', () => {

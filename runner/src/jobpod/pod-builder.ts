@@ -11,8 +11,16 @@
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { InvalidInput } from '../errors.js';
 import { renderEnv } from './shell-env.js';
+import { spoolAgentCommand } from './spool/spool-agent.js';
+
+/** The kaniko image has no /bin (every build empties it); its shell is busybox's, kept by --ignore-path. */
+export const KANIKO_SHELL = '/busybox/sh';
 
 export const JOB_CONTAINER = 'job';
+export interface KanikoSlot {
+  image: string;
+  registrySecret?: string;
+}
 export const KANIKO_CONTAINER = 'kaniko';
 export const ENV_ANNOTATION = 'eci-virtual.dev/env';
 export const LABEL = {
@@ -33,6 +41,10 @@ export const PATHS = {
   workspace: '/__w',
   temp: '/__w/_temp',
   steps: '/__w/_temp/_eci/steps',
+  /** Requests to helper containers, one directory per container (spool/spool-agent.ts). */
+  spool: '/__w/_temp/_eci/spool',
+  /** Facts about the job pod (placement, start latency) written by the engine for steps to report. */
+  podFacts: '/__w/_temp/_eci/pod.json',
   github: '/github',
   envDir: '/__eci/env',
   envFile: '/__eci/env/env',
@@ -69,10 +81,16 @@ export interface JobPodInput {
   nodeName?: string;
   /** Containers for `uses: docker://image` steps: idle like the job container, sharing the workspace. */
   stepContainers?: { name: string; image: string }[];
-  /** Add the idle kaniko container (image builds); filled in by the kaniko feature. */
-  kaniko?: { image: string };
+  /**
+   * Add the kaniko container (image builds): it runs the spool agent, so steps in the job container hand builds to
+   * it over the workspace (spool/spool-agent.ts). `registrySecret` (a Secret with a `config.json` key in Docker's
+   * format) is mounted only into this container, at /kaniko/.docker.
+   */
+  kaniko?: KanikoSlot;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   activeDeadlineSeconds?: number;
+  /** Extra pod annotations (placement: ECI spec, image cache). */
+  annotations?: Record<string, string>;
 }
 
 /** A command that keeps a container alive until SIGTERM, needing only /bin/sh. */
@@ -133,11 +151,16 @@ export function buildJobPod(input: JobPodInput): V1Pod {
           name: KANIKO_CONTAINER,
           image: input.kaniko.image,
           imagePullPolicy: pullPolicy,
-          command: ['/busybox/sh', '-c', IDLE_COMMAND[2]!],
+          command: spoolAgentCommand(KANIKO_SHELL, `${PATHS.spool}/${KANIKO_CONTAINER}`),
           // A mount survives the executor's --cleanup (which empties everything else but /kaniko and /busybox), so
-          // execs keep a working directory that exists.
+          // builds keep a working directory that exists.
           workingDir: PATHS.workspace,
-          volumeMounts: workMounts,
+          volumeMounts: [
+            ...workMounts,
+            ...(input.kaniko.registrySecret
+              ? [{ name: 'kaniko-registry', mountPath: '/kaniko/.docker', readOnly: true }]
+              : []),
+          ],
         },
       ]
     : [];
@@ -159,6 +182,18 @@ export function buildJobPod(input: JobPodInput): V1Pod {
     ...(input.secretName
       ? [{ name: 'eci-secrets', secret: { secretName: input.secretName, defaultMode: 0o400 } }]
       : []),
+    ...(input.kaniko?.registrySecret
+      ? [
+          {
+            name: 'kaniko-registry',
+            secret: {
+              secretName: input.kaniko.registrySecret,
+              items: [{ key: 'config.json', path: 'config.json' }],
+              defaultMode: 0o400,
+            },
+          },
+        ]
+      : []),
   ];
   return {
     apiVersion: 'v1',
@@ -178,6 +213,7 @@ export function buildJobPod(input: JobPodInput): V1Pod {
         ...(input.repository ? { [ANNOTATION.repo]: input.repository } : {}),
         ...(input.workflow ? { [ANNOTATION.workflow]: input.workflow } : {}),
         ...(input.jobName ? { [ANNOTATION.job]: input.jobName } : {}),
+        ...input.annotations,
       },
     },
     spec: {

@@ -13,7 +13,7 @@
  *   imageCache:
  *     images: [node:20, postgres:16]
  *     pullPolicy: IfNotPresent
- *     kaniko: { cacheRepo: registry.example.com/cache, cacheTtl: 168h }
+ *     kaniko: { enabled: true, cacheRepo: registry.example.com/cache, cacheTtl: 168h }   # enabled: with a cacheRepo
  */
 import { parse } from 'yaml';
 import { InvalidInput } from '../../errors.js';
@@ -124,7 +124,7 @@ export function parseRepoSettings(text: string, source: string): RepoSettings {
   if (k.cacheTtl !== undefined && !DURATION.test(String(k.cacheTtl)))
     throw new InvalidInput(`imageCache.kaniko.cacheTtl must be a duration like 168h, got "${String(k.cacheTtl)}"`);
   settings.imageCache.kaniko = {
-    enabled: k.cacheRepo !== undefined,
+    enabled: k.enabled === true || (k.enabled === undefined && k.cacheRepo !== undefined),
     ...(k.cacheRepo !== undefined ? { cacheRepo: String(k.cacheRepo) } : {}),
     ...(k.cacheTtl !== undefined ? { cacheTtl: String(k.cacheTtl) } : {}),
   };

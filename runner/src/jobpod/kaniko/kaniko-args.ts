@@ -65,6 +65,8 @@ export interface KanikoBuildOptions {
    * cache repository are not rewritten: spell them with the address the pod reaches.
    */
   registryMap?: Record<string, string>;
+  /** Registries to pull base images from instead of Docker Hub (`--registry-mirror`), `host[:port][/path]`. */
+  registryMirrors?: string[];
   /** Absolute file (in the container) that receives the pushed digest (`sha256:…`). */
   digestFile?: string;
   /** Absolute file that receives `repo@sha256:…` of the pushed image. */
@@ -211,6 +213,13 @@ export function kanikoArgs(opts: KanikoBuildOptions): string[] {
   for (const registry of opts.insecureRegistries ?? []) {
     validateRegistry(registry, 'insecure registry');
     args.push(`--insecure-registry=${registry}`);
+  }
+  for (const mirror of opts.registryMirrors ?? []) {
+    const [host, ...path] = mirror.split('/');
+    validateRegistry(host ?? '', 'registry mirror');
+    if (path.length && !REPOSITORY_RE.test(path.join('/')))
+      throw new InvalidInput(`registry mirror "${mirror}" has an invalid path`);
+    args.push(`--registry-mirror=${mirror}`);
   }
   for (const [from, to] of Object.entries(opts.registryMap ?? {})) {
     validateRegistry(from, 'registry map source');

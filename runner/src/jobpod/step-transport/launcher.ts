@@ -10,6 +10,9 @@
  *   ::eci-result::<exit code>
  *   ::eci-file::<name>::<bytes>\n<content>      (GITHUB_ENV/OUTPUT/PATH/STEP_SUMMARY contents, when non-empty)
  *   ::eci-end::
+ * A step directory that cannot be written (the job image runs as a user the workspace does not admit) ends at once
+ * with exit code 126 and a line saying so, instead of a follow loop waiting for a log that never comes.
+ *
  * stderr carries only this protocol, so it can be parsed safely; a missing trailer means the transport failed (the
  * engine reconnects from its offset) — never that the step succeeded.
  *
@@ -18,7 +21,12 @@
  */
 export const LAUNCHER = String.raw`set -u
 d="$1"; off="$2"; mode="$3"
-mkdir -p "$d"
+if ! mkdir -p "$d" 2>/dev/null || ! [ -w "$d" ]; then
+  cat > /dev/null
+  echo "eci-virtual: cannot write the step directory $d as uid $(id -u 2>/dev/null || echo ?); the workspace must be writable by the job container's user"
+  echo "::eci-result::126" >&2; echo "::eci-end::" >&2
+  exit 0
+fi
 if [ "$mode" = launch ] && mkdir "$d/launched" 2>/dev/null; then
   cat > "$d/wrapper.sh"
   : > "$d/log"

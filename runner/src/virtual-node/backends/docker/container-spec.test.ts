@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PreparedPod } from '../backend.js';
-import { FILES_ROOT, planPod } from './container-spec.js';
+import { EMPTYDIR_ROOT, FILES_ROOT, planPod } from './container-spec.js';
 
 const ref = { namespace: 'ci', name: 'job', uid: '0123456789abcdef' };
 const prepared = (
@@ -45,9 +45,12 @@ describe('planPod', () => {
       ),
       opts,
     );
+    // emptyDirs too, so infra opens them to every user (0777) as the kubelet does.
     expect(plan.infra.body.HostConfig.Mounts).toEqual([
+      { Type: 'volume', Source: 'evk-0123456789ab-work', Target: `${EMPTYDIR_ROOT}/work`, ReadOnly: false },
       { Type: 'volume', Source: 'evk-0123456789ab-cfg', Target: `${FILES_ROOT}/cfg`, ReadOnly: false },
     ]);
+    expect(plan.infra.body.Cmd?.[0]).toContain(`chmod 0777 ${EMPTYDIR_ROOT}/*`);
     const main = plan.app[0]!;
     expect(main.body.HostConfig.NetworkMode).toBe(`container:${plan.infra.name}`);
     expect(main.body.HostConfig.Mounts).toEqual([

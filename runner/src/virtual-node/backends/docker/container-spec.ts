@@ -12,6 +12,8 @@ import { containerName, LABEL, podLabels, volumeName, type Role } from './labels
 
 /** Where the infra container mounts file volumes, so their contents can be uploaded before anything starts. */
 export const FILES_ROOT = '/.eci-virtual/volumes';
+/** Where the infra container mounts the pod's emptyDirs (to open their permissions). */
+export const EMPTYDIR_ROOT = '/__eci_emptydir';
 
 export interface ContainerCreateBody {
   Image: string;
@@ -118,8 +120,12 @@ export function planPod(prepared: PreparedPod, opts: { nodeName: string; infraIm
     body: {
       Image: opts.infraImage,
       Entrypoint: ['/bin/sh', '-c'],
-      // Sleeps until stopped; exits promptly on SIGTERM so pod deletion is not held up by the grace period.
-      Cmd: ['trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'],
+      // Opens the emptyDirs to every user, as the kubelet creates them (0777), then sleeps until stopped; exits
+      // promptly on SIGTERM so pod deletion is not held up by the grace period. Infra starts before any container
+      // of the pod is even created, so the chmod is done by the time one mounts the volume.
+      Cmd: [
+        `chmod 0777 ${EMPTYDIR_ROOT}/* 2>/dev/null; trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done`,
+      ],
       Env: [],
       Tty: false,
       OpenStdin: false,
@@ -129,8 +135,13 @@ export function planPod(prepared: PreparedPod, opts: { nodeName: string; infraIm
       Labels: { ...base, [LABEL.role]: 'infra' },
       HostConfig: {
         Mounts: volumes
-          .filter((v) => v.kind === 'files')
-          .map((v) => ({ Type: 'volume', Source: v.name, Target: `${FILES_ROOT}/${v.volume}`, ReadOnly: false })),
+          .filter((v) => v.kind === 'files' || volumeKinds.get(v.volume)?.medium !== 'Memory')
+          .map((v) => ({
+            Type: 'volume',
+            Source: v.name,
+            Target: `${v.kind === 'files' ? FILES_ROOT : EMPTYDIR_ROOT}/${v.volume}`,
+            ReadOnly: false,
+          })),
         RestartPolicy: { Name: 'no' },
         Privileged: false,
         ...(pod.spec?.hostAliases?.length

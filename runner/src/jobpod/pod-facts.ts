@@ -1,0 +1,74 @@
+/**
+ * What steps may want to know about the pod they run in — where it was placed, with what resources and image-cache
+ * settings, and how fast it started — as one JSON value in $ECI_VIRTUAL_POD_FACTS. The engine knows all of it once
+ * the pod runs, so it costs no API access from inside the pod (steps usually have none) and no extra exec: the
+ * variable travels in each step's wrapper. `actions/placement` turns it into the job summary.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeClients } from '../kube/client.js';
+import { JOB_CONTAINER, KANIKO_CONTAINER } from './pod-builder.js';
+
+export const POD_FACTS_ENV = 'ECI_VIRTUAL_POD_FACTS';
+const VIRTUAL_NODE_LABEL = ['type', 'virtual-kubelet'] as const;
+
+export interface PodFacts {
+  pod: string;
+  namespace: string;
+  node?: string;
+  nodeType: 'virtual' | 'regular' | 'unknown';
+  cpu?: string;
+  memory?: string;
+  /** `k8s.aliyun.com/eci-use-specs`, when asked for. */
+  eciSpecs?: string;
+  imageCache: { auto: boolean; id?: string; pullPolicy?: string };
+  images: string[];
+  kaniko: boolean;
+  /** Milliseconds from the engine's start of the job. */
+  timings: { podCreatedMs?: number; scheduledMs?: number; runningMs?: number };
+}
+
+export function factsFromPod(
+  pod: V1Pod,
+  nodeLabels: Record<string, string> | undefined,
+  timings: PodFacts['timings'],
+): PodFacts {
+  const a = pod.metadata?.annotations ?? {};
+  const containers = pod.spec?.containers ?? [];
+  const job = containers.find((c) => c.name === JOB_CONTAINER) ?? containers[0];
+  const res = job?.resources?.limits ?? job?.resources?.requests ?? {};
+  const eciSpecs = a['k8s.aliyun.com/eci-use-specs'];
+  const imcId = a['k8s.aliyun.com/eci-imc-id'];
+  return {
+    pod: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? '',
+    ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
+    nodeType: !nodeLabels
+      ? 'unknown'
+      : nodeLabels[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
+        ? 'virtual'
+        : 'regular',
+    ...(res.cpu !== undefined ? { cpu: String(res.cpu) } : {}),
+    ...(res.memory !== undefined ? { memory: String(res.memory) } : {}),
+    ...(eciSpecs ? { eciSpecs } : {}),
+    imageCache: {
+      auto: a['k8s.aliyun.com/eci-auto-imc'] === 'true',
+      ...(imcId ? { id: imcId } : {}),
+      ...(job?.imagePullPolicy ? { pullPolicy: job.imagePullPolicy } : {}),
+    },
+    images: [...new Set(containers.map((c) => c.image ?? '').filter(Boolean))],
+    kaniko: containers.some((c) => c.name === KANIKO_CONTAINER),
+    timings,
+  };
+}
+
+/** Facts for a running pod; the node's labels tell virtual from regular (unknown when the node cannot be read). */
+export async function podFacts(kube: KubeClients, pod: V1Pod, timings: PodFacts['timings']): Promise<PodFacts> {
+  const nodeName = pod.spec?.nodeName;
+  const labels = nodeName
+    ? await kube.core
+        .readNode({ name: nodeName })
+        .then((n) => n.metadata?.labels ?? {})
+        .catch(() => undefined)
+    : undefined;
+  return factsFromPod(pod, labels, timings);
+}
