@@ -16,7 +16,7 @@ import { FairJobQueue } from './jobs/job-queue.js';
 import { LABELS, RUNNER_CONTAINER } from './jobs/naming.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import type { ControllerMetrics } from './metrics.js';
-import { initialRecord, JobRecords } from './records/job-records.js';
+import { initialRecord, JobRecords, type StoredJob } from './records/job-records.js';
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -71,19 +71,40 @@ export class Controller {
     this.queue.remove(job.id);
     const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
     const status = job.conclusion === 'success' ? 'succeeded' : job.conclusion === 'cancelled' ? 'cancelled' : 'failed';
-    for (const id of new Set([String(job.id), ...(viaRunner ? [viaRunner] : [])])) {
-      await this.records.upsert(id, {
-        status,
-        ...(job.conclusion ? { conclusion: job.conclusion } : {}),
-        finishedAt: job.completedAt ?? new Date().toISOString(),
-      });
-    }
+    // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
+    // runner of another job's pod ran it, that pod is where it ran: its placement and start times are copied over
+    // (the pod's own job is then run by some other runner and gets its record from its own completion).
+    await this.records.upsert(String(job.id), {
+      status,
+      ...(job.conclusion ? { conclusion: job.conclusion } : {}),
+      finishedAt: job.completedAt ?? new Date().toISOString(),
+      ...(viaRunner && viaRunner !== String(job.id) ? await this.placementOfHost(viaRunner, job.createdAt) : {}),
+    });
     if (viaRunner) await this.cleanup(viaRunner);
     if (viaRunner === String(job.id)) return;
     // The job ended without our runner of its pod (cancelled while queued, or another runner took it): that pod's
     // runner would idle forever. Remove the runner first — GitHub refuses while it runs a job — then the pod.
     if (this.podOf(String(job.id))) await this.reapIdle(String(job.id));
     else await this.cleanup(String(job.id));
+  }
+
+  /** Where a job ran when the runner of `hostJobId`'s pod took it; start times no earlier than it was queued. */
+  private async placementOfHost(hostJobId: string, queuedAt: string): Promise<Partial<StoredJob>> {
+    const host = await this.records.get(hostJobId).catch(() => undefined);
+    if (!host) return {};
+    const notBefore = (t: string | undefined) => (t && Date.parse(t) < Date.parse(queuedAt) ? queuedAt : t);
+    const podCreatedAt = notBefore(host.podCreatedAt);
+    const runningAt = notBefore(host.runningAt);
+    return {
+      ...(host.pod ? { pod: host.pod } : {}),
+      ...(host.node ? { node: host.node } : {}),
+      resources: host.resources,
+      images: host.images,
+      imageCache: host.imageCache,
+      ...(host.eciSpecs ? { eciSpecs: host.eciSpecs } : {}),
+      ...(podCreatedAt ? { podCreatedAt } : {}),
+      ...(runningAt ? { runningAt } : {}),
+    };
   }
 
   private async reapIdle(jobId: string): Promise<void> {

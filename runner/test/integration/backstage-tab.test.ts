@@ -1,0 +1,124 @@
+/**
+ * The Backstage "Elastic CI" tab in a real browser against the real controller: jobs really run through the
+ * controller on the test cluster's virtual node (GitHub emulator → webhook → job pod → hooks → completed), then the
+ * plugin's dev page (bundled with esbuild, served on 127.0.0.1 with a stand-in for the Backstage proxy that adds the
+ * portal token) is opened in Debian's Chromium via playwright-core. The test compares what the tab shows with the
+ * controller's own /v1/jobs answer and saves the screenshot the plugin README uses.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { join } from 'node:path';
+import { repoRoot } from '../../scripts/lib/paths.js';
+import type { JobsResponse } from '../../src/controller/portal-api/types.js';
+import { renderTabScreenshot, serveDevPage } from '../../../plugins/elastic-ci/dev/browser.js';
+import { bundleDevPage } from '../../../plugins/elastic-ci/dev/bundle.mjs';
+import { formatMs } from '../../../plugins/elastic-ci/src/format.js';
+import type { EmuJob } from '../github-emulator/state.js';
+import { ControllerStack, PORTAL_TOKEN } from '../harness/controller-stack.js';
+import { readTestEnv } from '../harness/env.js';
+import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
+import { until } from '../harness/until.js';
+
+jest.setTimeout(300_000);
+
+const REPO = 'octo-org/portal-demo';
+const WORKFLOW = `name: CI
+on: push
+jobs:
+  build:
+    runs-on: [self-hosted, eci-virtual]
+    container: { image: IMAGE }
+    steps: [{ run: make }]
+  lint:
+    runs-on: [self-hosted, eci-virtual]
+    container: { image: IMAGE }
+    steps: [{ run: make lint }]
+`;
+export const SCREENSHOT = join(repoRoot, 'plugins/elastic-ci/docs/elastic-ci-tab.png');
+
+describe('Backstage tab against the real controller', () => {
+  let t: TestNode | undefined;
+  let stack: ControllerStack | undefined;
+  const jobs: EmuJob[] = [];
+
+  beforeAll(async () => {
+    t = await startTestNode('portal');
+    stack = new ControllerStack({ repo: REPO, namespace: t.ns, nodeName: t.nodeName });
+    await stack.start();
+    const images = readTestEnv().engine.images as Record<string, string>;
+    for (const [name, run] of [
+      ['build', 'echo building; sleep 1; echo built'],
+      ['lint', 'echo "lint found 1 problem"; exit 3'],
+    ] as const) {
+      jobs.push(
+        await stack.emulator.queueJob({
+          repo: REPO,
+          workflowPath: '.github/workflows/ci.yml',
+          workflowText: WORKFLOW.replaceAll('IMAGE', images.busybox!),
+          name,
+          labels: ['self-hosted', 'eci-virtual'],
+          message: { container: { image: images.busybox! }, steps: [{ kind: 'script', name: 'run', run }] },
+        }),
+      );
+    }
+    for (const job of jobs)
+      await until(async () => expect(stack!.emulator.state.jobs.get(job.id)!.status).toBe('completed'), 180_000);
+    const outcomes = jobs.map((j) => stack!.emulator.state.jobs.get(j.id)!);
+    process.stderr.write(`[portal] ${JSON.stringify(outcomes.map((j) => [j.name, j.conclusion, j.results]))}\n`);
+    expect(
+      outcomes.map((j) => [j.name, j.conclusion, j.results.map((r) => `${r.name}=${r.exitCode}: ${r.log}`)]),
+    ).toEqual([
+      ['build', 'success', expect.anything()],
+      ['lint', 'failure', expect.anything()],
+    ]);
+    // The records are final once the controller has seen both completions.
+    await until(async () => {
+      const body = (await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse;
+      expect(body.jobs.map((j) => j.status).sort()).toEqual(['failed', 'succeeded']);
+    }, 60_000);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await stopTestNode(t);
+  });
+
+  it('shows the jobs that ran, with their placement badges, nodes and start latency, and saves a screenshot', async () => {
+    const api = (await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse;
+    const page = await serveDevPage({
+      dir: await bundleDevPage({ production: true }),
+      proxy: { target: stack!.url, token: PORTAL_TOKEN },
+    });
+    try {
+      const failed = api.jobs.find((j) => j.status === 'failed')!;
+      const seen = await renderTabScreenshot({
+        pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=${REPO}`,
+        screenshotPath: SCREENSHOT,
+        openJob: failed.id,
+      });
+      expect(seen.failedRequests).toEqual([]);
+      expect(seen.consoleErrors.filter((e) => !/Warning:/.test(e))).toEqual([]);
+      expect(seen.state).toBe('data');
+      expect(seen.rows.map((r) => r.id).sort()).toEqual(api.jobs.map((j) => j.id).sort());
+      for (const record of api.jobs) {
+        const row = seen.rows.find((r) => r.id === record.id)!;
+        expect(record.node).toEqual({ name: t!.nodeName, type: 'virtual' });
+        expect(row.placement).toBe('virtual');
+        expect(row.nodeName).toBe(t!.nodeName);
+        expect(row.href).toBe(record.htmlUrl);
+        expect(record.latency.queuedToRunningMs).toBeGreaterThan(0);
+        expect(row.latency.total).toBe(formatMs(record.latency.queuedToRunningMs));
+        expect(row.cells.join(' ')).toContain(record.job);
+      }
+      expect(seen.badges.filter((b) => b === 'virtual').length).toBeGreaterThanOrEqual(2);
+      expect(seen.summary['summary-jobs7d']).toContain('2');
+      expect(seen.summary['summary-virtual-share']).toContain('100%');
+      // The drawer of the failed job: its pod's timeline from the controller's record.
+      expect(seen.timeline?.length).toBeGreaterThan(0);
+      process.stderr.write(
+        `[portal] tab rendered ${seen.rows.length} jobs; latencies ${seen.latencies.join(', ')}; screenshot ${SCREENSHOT}\n`,
+      );
+    } finally {
+      await page.close();
+    }
+  });
+});
