@@ -48,6 +48,12 @@ export interface ControllerConfig {
     /** Extra env for the runner container (non-secret). */
     env: Record<string, string>;
   };
+  /** The kaniko container of jobs that build images (settings `imageCache.kaniko.enabled`, or a build-image step). */
+  kaniko: {
+    image: string;
+    /** Secret with a Docker `config.json` key, mounted only into the kaniko container (push credentials). */
+    registrySecret?: string;
+  };
   placement: PlacementDefaults;
   prices: { vcpuSecondUsd: number; gibSecondUsd: number };
   portal: { token?: string };
@@ -147,6 +153,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
 
   const runner = obj(root.runner, 'runner');
   const placement = obj(root.placement, 'placement');
+  const kaniko = obj(root.kaniko, 'kaniko');
   const nodeType = optString(placement.nodeType, 'placement.nodeType') ?? 'virtual';
   if (nodeType !== 'virtual' && nodeType !== 'regular')
     throw new InvalidInput(`placement.nodeType must be virtual or regular, got "${nodeType}"`);
@@ -184,6 +191,12 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
       copyExternals: runner.copyExternals === undefined ? true : runner.copyExternals === true,
       imagePullPolicy: pull as ControllerConfig['runner']['imagePullPolicy'],
       env: stringMap(runner.env, 'runner.env'),
+    },
+    kaniko: {
+      image: optString(kaniko.image, 'kaniko.image') ?? 'ghcr.io/eci-virtual/kaniko:v1.27.5',
+      ...(optString(kaniko.registrySecret, 'kaniko.registrySecret')
+        ? { registrySecret: optString(kaniko.registrySecret, 'kaniko.registrySecret')! }
+        : {}),
     },
     placement: {
       nodeType,

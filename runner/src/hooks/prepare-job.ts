@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { NotFound } from '../errors.js';
 import { JOB_CONTAINER } from '../jobpod/pod-builder.js';
+import { factsFromPod, timingsFromPod } from '../jobpod/pod-facts.js';
 import type { HookContext } from './hook-context.js';
 import type { ContainerArgs, HookState, PrepareJobArgs } from './protocol.js';
 
@@ -27,7 +28,11 @@ const sameImage = (a: string | undefined, b: string | undefined) =>
 export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, responseFile: string): Promise<void> {
   const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
   const containers = pod.spec?.containers ?? [];
-  const state: HookState = { pod: ctx.pod, services: [] };
+  const state: HookState = {
+    pod: ctx.pod,
+    services: [],
+    facts: JSON.stringify(factsFromPod(pod, undefined, timingsFromPod(pod))),
+  };
   let isAlpine = false;
   if (args.container?.image) {
     const job = containers.find((c) => c.name === JOB_CONTAINER);

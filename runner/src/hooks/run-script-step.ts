@@ -1,5 +1,6 @@
 /** run_script_step: the runner wrote the script to the shared workspace; run its entry point in the job container. */
 import { InvalidInput } from '../errors.js';
+import { POD_FACTS_ENV } from '../jobpod/pod-facts.js';
 import { execStep } from './exec-step.js';
 import type { HookContext } from './hook-context.js';
 import type { HookState, ScriptStepArgs } from './protocol.js';
@@ -14,7 +15,7 @@ export async function runScriptStep(ctx: HookContext, state: HookState, args: Sc
     stepWrapper({
       entryPoint: args.entryPoint,
       entryPointArgs: args.entryPointArgs,
-      env: args.environmentVariables ?? {},
+      env: { ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}), ...(args.environmentVariables ?? {}) },
       prependPath: args.prependPath ?? [],
       workingDirectory: args.workingDirectory,
     }),

@@ -42,11 +42,14 @@ export function factsFromPod(
     pod: pod.metadata?.name ?? '',
     namespace: pod.metadata?.namespace ?? '',
     ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
-    nodeType: !nodeLabels
-      ? 'unknown'
-      : nodeLabels[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
+    // Without the node's labels (job identities may not read nodes), a pod pinned to virtual nodes is still known.
+    nodeType: nodeLabels
+      ? nodeLabels[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
         ? 'virtual'
-        : 'regular',
+        : 'regular'
+      : pod.spec?.nodeSelector?.[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
+        ? 'virtual'
+        : 'unknown',
     ...(res.cpu !== undefined ? { cpu: String(res.cpu) } : {}),
     ...(res.memory !== undefined ? { memory: String(res.memory) } : {}),
     ...(eciSpecs ? { eciSpecs } : {}),
@@ -71,4 +74,21 @@ export async function podFacts(kube: KubeClients, pod: V1Pod, timings: PodFacts[
         .catch(() => undefined)
     : undefined;
   return factsFromPod(pod, labels, timings);
+}
+
+/**
+ * Start timings read from the pod itself, for code that did not watch it start (the container hooks): ms from the
+ * job being queued (the controller's `eci-virtual.dev/queued-at` annotation) to the pod's creation and readiness.
+ * Kubernetes timestamps have one-second precision, so these are coarser than the engine's own figures.
+ */
+export function timingsFromPod(pod: V1Pod): PodFacts['timings'] {
+  const queued = Date.parse(pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
+  if (!Number.isFinite(queued)) return {};
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : NaN;
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime;
+  const running = ready ? new Date(ready).getTime() : NaN;
+  return {
+    ...(Number.isFinite(created) ? { podCreatedMs: Math.max(0, created - queued) } : {}),
+    ...(Number.isFinite(running) ? { runningMs: Math.max(0, running - queued) } : {}),
+  };
 }

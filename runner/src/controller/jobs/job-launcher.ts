@@ -132,6 +132,7 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
     },
     placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
     runnerId,
+    ...(settings.imageCache.kaniko.enabled || p.buildsImages ? { kaniko: config.kaniko } : {}),
   });
   let podCreatedAt = '';
   let created: V1Pod | undefined;

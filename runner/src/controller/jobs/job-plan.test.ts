@@ -37,6 +37,14 @@ jobs:
 `;
 
 describe('planJob', () => {
+  it('notices build-image steps (the pod then gets the kaniko container)', () => {
+    const text = (uses: string) =>
+      `on: push\njobs:\n  b:\n    runs-on: eci-virtual\n    steps: [{ uses: "${uses}" }]\n`;
+    expect(planJob(text('./actions/build-image'), 'w.yml', 'b').buildsImages).toBe(true);
+    expect(planJob(text('acme/eci-virtual/actions/build-image@v0.1.0'), 'w.yml', 'b').buildsImages).toBe(true);
+    expect(planJob(text('./actions/build-images-elsewhere'), 'w.yml', 'b').buildsImages).toBeUndefined();
+  });
+
   it('resolves a plain job', () => {
     expect(planJob(wf, 'ci.yml', 'build')).toEqual({
       jobKey: 'build',

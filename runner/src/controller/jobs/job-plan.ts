@@ -15,6 +15,8 @@ export interface JobPlan {
   container?: { image: string; env: Record<string, string> };
   services: { name: string; image: string; env: Record<string, string> }[];
   stepImages: string[];
+  /** A step uses a `build-image` action (ours, local or remote): the pod needs the kaniko container. */
+  buildsImages?: boolean;
   /** Why the plan is partial, for the job record and a pod event. */
   unresolved?: string;
 }
@@ -78,6 +80,7 @@ function resolveImages(job: WorkflowFileJob, contexts: Record<string, unknown>):
     if (img) plan.services.push({ name, image: img, env: svc.env });
   }
   for (const step of job.steps) {
+    if (step.uses && /(^|\/)build-image(@[^/]*)?$/.test(step.uses)) plan.buildsImages = true;
     if (step.uses?.startsWith('docker://')) {
       const img = image(step.uses.slice('docker://'.length), `step at line ${step.line}`);
       if (img && !plan.stepImages.includes(img)) plan.stepImages.push(img);

@@ -81,3 +81,30 @@ describe('runner pod', () => {
     expect(pod.spec!.tolerations).toEqual([]);
   });
 });
+
+describe('runner pod for image builds', () => {
+  it('adds the kaniko container with push credentials only there, from the controller config', () => {
+    const cfg = parseControllerConfig(
+      {
+        scope: { repositories: ['o/r'] },
+        runner: { image: 'runner:1', hooksImage: 'hooks:1' },
+        kaniko: { image: 'registry/kaniko:v1.27.5', registrySecret: 'push-creds' },
+      },
+      { GITHUB_TOKEN: 't', ECI_VIRTUAL_WEBHOOK_SECRET: 'w' },
+    );
+    const pod = buildRunnerPod({
+      job,
+      plan: { jobKey: 'test', services: [], stepImages: [], buildsImages: true },
+      config: cfg,
+      placement,
+      runnerId: 9,
+      kaniko: cfg.kaniko,
+    });
+    const kaniko = pod.spec!.containers.find((c) => c.name === 'kaniko')!;
+    expect(kaniko.image).toBe('registry/kaniko:v1.27.5');
+    expect(kaniko.volumeMounts?.some((m) => m.mountPath === '/kaniko/.docker')).toBe(true);
+    expect(pod.spec!.containers.filter((c) => c.volumeMounts?.some((m) => m.name === 'kaniko-registry'))).toHaveLength(
+      1,
+    );
+  });
+});

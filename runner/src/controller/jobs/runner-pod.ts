@@ -4,7 +4,7 @@
  * hooks exec steps into them, sharing one emptyDir workspace (runner `_work` = `/__w` in the job containers).
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { buildJobPod, IDLE_COMMAND, JOB_CONTAINER } from '../../jobpod/pod-builder.js';
+import { buildJobPod, IDLE_COMMAND, JOB_CONTAINER, type KanikoSlot } from '../../jobpod/pod-builder.js';
 import type { ControllerConfig } from '../config.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobPlan } from './job-plan.js';
@@ -38,6 +38,8 @@ export interface RunnerPodInput {
     annotations: Record<string, string>;
   };
   runnerId: number;
+  /** Add the kaniko container (image builds). */
+  kaniko?: KanikoSlot;
 }
 
 export function buildRunnerPod(input: RunnerPodInput): V1Pod {
@@ -57,6 +59,7 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
     sharedEnv: [],
     placement: placement.nodeType === 'virtual' ? 'virtual' : 'any',
     imagePullPolicy: config.runner.imagePullPolicy,
+    ...(input.kaniko ? { kaniko: input.kaniko } : {}),
   });
   const spec = base.spec!;
   // Jobs without `container:` run their steps in the runner container itself.

@@ -7,7 +7,7 @@ const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, imp
 
 describe('parseKanikoOutput on real output', () => {
   it('cold multi-stage build: cache misses, two cache layers pushed, the image pushed once', () => {
-    expect(parseKanikoOutput(fixture('multistage-cold.log'))).toEqual({
+    expect(parseKanikoOutput(fixture('multistage-cold.txt'))).toEqual({
       stages: 2,
       cacheHits: [],
       cacheMisses: ['RUN mkdir -p /out && echo "compiled by stage build" > /out/stamp && sleep 2'],
@@ -24,7 +24,7 @@ describe('parseKanikoOutput on real output', () => {
   });
 
   it('second build of the same context: both RUN instructions come from the cache', () => {
-    const report = parseKanikoOutput(fixture('multistage-cached.log'));
+    const report = parseKanikoOutput(fixture('multistage-cached.txt'));
     expect(report.cacheHits).toEqual([
       'RUN mkdir -p /out && echo "compiled by stage build" > /out/stamp && sleep 2',
       'RUN cat /out/hello.txt /out/stamp > /out/combined && dd if=/dev/zero of=/out/blob bs=1M count=4 2>/dev/null',
@@ -40,7 +40,7 @@ describe('parseKanikoOutput on real output', () => {
   });
 
   it('failing RUN: the final error line, nothing pushed', () => {
-    const report = parseKanikoOutput(fixture('run-fails.log'));
+    const report = parseKanikoOutput(fixture('run-fails.txt'));
     expect(report.error).toBe(
       'error building image: error building stage: failed to execute command: waiting for process to exit: exit status 3',
     );
@@ -49,14 +49,14 @@ describe('parseKanikoOutput on real output', () => {
   });
 
   it('default color format with --no-push', () => {
-    const report = parseKanikoOutput(fixture('color-format.log'));
+    const report = parseKanikoOutput(fixture('color-format.txt'));
     expect(report.stages).toBe(2);
     expect(report.pushSkipped).toBe(true);
     expect(report.error).toBeUndefined();
   });
 
   it('gives the same report when the output arrives in arbitrary chunks', () => {
-    const text = fixture('multistage-cold.log');
+    const text = fixture('multistage-cold.txt');
     const parser = new KanikoOutputParser();
     for (let i = 0; i < text.length; i += 37) parser.write(text.slice(i, i + 37));
     expect(parser.end()).toEqual(parseKanikoOutput(text));
