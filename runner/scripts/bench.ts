@@ -1,11 +1,12 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|job|controller` runs one part; default all.
+ * baselines measured in the same run). `yarn bench node|exec|job|controller|kaniko` runs one part; default all.
  */
 import { describeError } from '../src/errors.js';
 import { controllerBench } from './bench/controller-bench.js';
 import { execBench } from './bench/exec-bench.js';
 import { jobBench } from './bench/job-bench.js';
+import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   if (want('exec')) await execBench(cluster, engine);
   if (want('job')) await jobBench(cluster, engine);
   if (want('controller')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100));
+  if (want('kaniko')) await kanikoBench(cluster, engine);
 }
 
 main().catch((err: unknown) => {

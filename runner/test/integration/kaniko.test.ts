@@ -6,12 +6,14 @@
  * `docker://` step. The same workflow run again hits kaniko's layer cache.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { bundlePath } from '../../scripts/lib/node-process.js';
-import { repoRoot } from '../../scripts/lib/paths.js';
+import {
+  bundleActions,
+  registryDigest as registryDigestOf,
+  writeKanikoWorkspace,
+} from '../../scripts/lib/kaniko-workspace.js';
 import { buildProjectImages } from '../../scripts/lib/project-images.js';
 import { readTestEnv } from '../harness/env.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
@@ -29,11 +31,6 @@ interface StepFinished {
   summary?: string;
   error?: string;
 }
-
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
 
 describe('kaniko builds through actions/build-image', () => {
   let t: TestNode | undefined;
@@ -79,10 +76,7 @@ describe('kaniko builds through actions/build-image', () => {
   const lines = (events: Event[]) => events.filter((e) => e.event === 'step.output').map((e) => String(e.line));
 
   beforeAll(async () => {
-    for (const action of ['build-image', 'placement']) {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'actions', 'bundle.mjs'), action], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`bundling actions/${action} failed: ${r.stderr}`);
-    }
+    bundleActions();
     jobImage = (
       await buildProjectImages({
         registry: env.engine.registry,
@@ -91,75 +85,15 @@ describe('kaniko builds through actions/build-image', () => {
       })
     ).app;
     t = await startTestNode('kaniko');
-
-    ws = mkdtempSync(join(tmpdir(), 'eci-kaniko-ws-'));
-    for (const action of ['build-image', 'placement'])
-      for (const part of ['action.yml', 'dist'])
-        cpSync(join(repoRoot, 'actions', action, part), join(ws, 'actions', action, part), { recursive: true });
-    mkdirSync(join(ws, 'app'));
-    mkdirSync(join(ws, '.github', 'workflows'), { recursive: true });
-    const base = env.engine.images.busybox;
-    writeFileSync(join(ws, 'app', 'hello.txt'), 'hello from the workspace\n');
-    writeFileSync(
-      join(ws, 'app', 'Dockerfile'),
-      [
-        `FROM ${base} AS build`,
-        'COPY hello.txt /src/hello.txt',
-        'RUN sed "s/hello/built/" /src/hello.txt > /src/out.txt && echo "stage one ran" >> /src/out.txt',
-        `FROM ${base}`,
-        'COPY --from=build /src/out.txt /out.txt',
-        'CMD ["cat", "/out.txt"]',
-        '',
-      ].join('\n'),
-    );
-    const pod = env.engine.podRegistry;
-    writeFileSync(
-      join(ws, '.github', 'eci-virtual.yml'),
-      [
-        'placement:',
-        '  cpu: "1"',
-        '  memory: 768Mi',
-        '  eciSpecs: [ecs.c6.large]',
-        'imageCache:',
-        `  images: [${base}]`,
-        '  pullPolicy: IfNotPresent',
-        '  kaniko:',
-        `    cacheRepo: ${pod}/${repo}/cache-${tag}`,
-        '    cacheTtl: 24h',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(ws, '.github', 'workflows', 'build.yml'),
-      `name: image
-on: push
-jobs:
-  build:
-    runs-on: eci-virtual
-    steps:
-      - uses: actions/checkout@v4
-      - id: where
-        uses: ./actions/placement
-      - id: img
-        uses: ./actions/build-image
-        with:
-          context: app
-          destination: ${pod}/${repo}:${tag}
-          cache: true
-          cache-repo: ${pod}/${repo}/cache-${tag}
-          insecure-registries: ${pod}
-          registry-map: ${env.engine.registry}=${pod}
-      - run: echo "digest=\${{ steps.img.outputs.digest }} hits=\${{ steps.img.outputs.cache-hits }} node=\${{ steps.where.outputs.node-type }}"
-  use:
-    needs: build
-    runs-on: eci-virtual
-    steps:
-      - uses: docker://${env.engine.registry}/${repo}:${tag}
-        with:
-          entrypoint: cat
-          args: /out.txt
-`,
-    );
+    ws = writeKanikoWorkspace({
+      registry: env.engine.registry,
+      podRegistry: env.engine.podRegistry,
+      baseImage: env.engine.images.busybox,
+      repo,
+      tag,
+      // Unique per run, so the first build cannot hit layers an earlier run left.
+      cacheRepo: `${env.engine.podRegistry}/${repo}/cache-${tag}`,
+    }).dir;
   });
 
   afterAll(async () => {
@@ -167,13 +101,7 @@ jobs:
     if (ws) rmSync(ws, { recursive: true, force: true });
   });
 
-  async function registryDigest(): Promise<string | null> {
-    const res = await fetch(`http://${env.engine.registry}/v2/${repo}/manifests/${tag}`, {
-      method: 'HEAD',
-      headers: { accept: MANIFEST_TYPES },
-    });
-    return res.headers.get('docker-content-digest');
-  }
+  const registryDigest = () => registryDigestOf(env.engine.registry, repo, tag);
 
   let firstDigest = '';
 
