@@ -50,3 +50,11 @@ export function mapEciError(status: number, body: EciErrorBody, action: string):
 
 /** Transient errors worth retrying with backoff. */
 export const isRetryable = (err: unknown): boolean => err instanceof Throttled || err instanceof Unavailable;
+
+/**
+ * What EciBackend.createPod throws when the account is out of quota: an InvalidInput (the node does not retry it; it
+ * fails the pod) carrying the `reason` the node writes into the pod's status, so the job sees why.
+ */
+export class PodQuotaExceeded extends InvalidInput {
+  readonly reason = 'ECIQuotaExceeded';
+}
