@@ -258,4 +258,18 @@ describe('EciBackend against the emulator', () => {
     expect(emu.calls.at(-1)).toMatchObject({ status: 400, code: 'SignatureDoesNotMatch' });
     expect(emu.groups.size).toBe(0);
   });
+
+  it('reports a reclaimed spot group as Failed with its event', async () => {
+    const { backend, emu, events } = await setup();
+    const pod = preparedPod([{ command: ['sleep', '30'] }]);
+    await backend.createPod(pod, signal());
+    await until(async () => (await backend.getPodStatus(pod.ref))?.phase === 'Running');
+    emu.groups.expire([...emu.groups.groups.keys()][0]!);
+    const status = await until(async () => {
+      const s = await backend.getPodStatus(pod.ref);
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    expect(status.reason).toBe('SpotReclaimed');
+    await until(() => events.find((e) => e.reason === 'SpotToBeReleased' && e.type === 'Warning'));
+  });
 });
