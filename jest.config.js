@@ -23,7 +23,12 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/runner/src/**/*.test.ts', '<rootDir>/actions/*/src/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/runner/src/**/*.test.ts',
+        '<rootDir>/actions/*/src/**/*.test.ts',
+        // The ECI emulator is test code with its own unit tests (no cluster or engine needed).
+        '<rootDir>/runner/test/eci-emulator/**/*.test.ts',
+      ],
     },
     {
       ...common,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveAddress } from './node-command.js';
+import { createLogger } from '../observability/logger.js';
+import { eciBackendFromFlags, resolveAddress } from './node-command.js';
 
 describe('node --address', () => {
   const ifaces = {
@@ -19,5 +20,38 @@ describe('node --address', () => {
     expect(() => resolveAddress('', ifaces)).toThrow(/IP address or "auto"/);
     expect(() => resolveAddress('$(POD_IP)', ifaces)).toThrow(/\$\(POD_IP\)/);
     expect(() => resolveAddress('auto', { lo: ifaces.lo })).toThrow(/no non-loopback/);
+  });
+});
+
+describe('node --backend eci', () => {
+  const log = createLogger({}, { level: 'error' });
+  const flags = { 'eci-region': 'cn-hangzhou', 'eci-vswitch': 'vsw-1', 'eci-security-group': 'sg-1' };
+  const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: 'AK', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'SK' };
+
+  it('builds the backend from flags and env credentials', async () => {
+    const backend = eciBackendFromFlags(
+      { ...flags, 'eci-zone': 'cn-hangzhou-k', 'eci-endpoint': 'http://127.0.0.1:9', pods: '50' },
+      'n1',
+      log,
+      env,
+    );
+    expect(backend.name).toBe('eci');
+    expect((await backend.capacity()).pods).toBe('50');
+  });
+
+  it('names the missing flag or credentials', () => {
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-region': undefined }, 'n1', log, env)).toThrow(
+      /--eci-region is required/,
+    );
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-vswitch': undefined }, 'n1', log, env)).toThrow(
+      /--eci-vswitch is required/,
+    );
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-security-group': '' }, 'n1', log, env)).toThrow(
+      /--eci-security-group is required/,
+    );
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-endpoint': 'eci.example' }, 'n1', log, env)).toThrow(
+      /--eci-endpoint expects a URL/,
+    );
+    expect(() => eciBackendFromFlags(flags, 'n1', log, {})).toThrow(/no Alibaba Cloud credentials/);
   });
 });

@@ -4,14 +4,17 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { InvalidInput } from '../errors.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import type { Backend } from '../virtual-node/backends/backend.js';
 import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js';
+import { credentialsFrom } from '../virtual-node/backends/eci/credentials.js';
+import { EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
+import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
 import { defaultNodeConfig } from '../virtual-node/config.js';
 import { VirtualNode } from '../virtual-node/virtual-node.js';
 import { intFlag, parseFlags, parseHostPort } from './flags.js';
 
-export const nodeUsage = `eci-virtual node --backend docker [options]
+export const nodeUsage = `eci-virtual node --backend docker|eci [options]
 
   --backend docker|eci         where pods run (default docker)
   --node-name NAME             Node object name (default eci-virtual)
@@ -22,6 +25,14 @@ export const nodeUsage = `eci-virtual node --backend docker [options]
   --metrics-port N             plain-HTTP /metrics port (default off)
   --docker-host URL            engine for --backend docker (default $DOCKER_HOST or unix:///run/podman/podman.sock)
   --infra-image IMAGE          pod infra container image (needs sh + sleep)
+  --eci-region ID              for --backend eci (required): region, e.g. cn-hangzhou
+  --eci-vswitch ID             for --backend eci (required): vSwitch the container groups join
+  --eci-security-group ID      for --backend eci (required): security group of the container groups
+  --eci-zone ID                for --backend eci: zone (default: the vSwitch's)
+  --eci-endpoint URL           for --backend eci: API endpoint (default https://eci.<region>.aliyuncs.com; e.g. the
+                               test emulator); credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional
+                               ALIBABA_CLOUD_SECURITY_TOKEN) or ALIBABA_CLOUD_CREDENTIALS_FILE
+  --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --cpu N --memory Q --pods N  capacity to advertise (default: the engine's)
   --label k=v                  extra node label (repeatable)
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
@@ -42,6 +53,12 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'metrics-port': { type: 'string' },
     'docker-host': { type: 'string' },
     'infra-image': { type: 'string' },
+    'eci-region': { type: 'string' },
+    'eci-vswitch': { type: 'string' },
+    'eci-security-group': { type: 'string' },
+    'eci-zone': { type: 'string' },
+    'eci-endpoint': { type: 'string' },
+    'eci-cluster': { type: 'string' },
     cpu: { type: 'string' },
     memory: { type: 'string' },
     pods: { type: 'string' },
@@ -84,8 +101,10 @@ export async function nodeCommand(argv: string[]): Promise<number> {
       },
       log,
     });
+  } else if (values.backend === 'eci') {
+    backend = eciBackendFromFlags(values, nodeName, log);
   } else {
-    throw new InvalidInput(`--backend ${values.backend} is not available (supported: docker)`);
+    throw new InvalidInput(`--backend ${values.backend} is not available (supported: docker, eci)`);
   }
   const config = defaultNodeConfig({
     nodeName,
@@ -128,6 +147,63 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   await node.run(abort.signal);
   return 0;
+}
+
+export interface EciFlags {
+  'eci-region'?: string | undefined;
+  'eci-vswitch'?: string | undefined;
+  'eci-security-group'?: string | undefined;
+  'eci-zone'?: string | undefined;
+  'eci-endpoint'?: string | undefined;
+  'eci-cluster'?: string | undefined;
+  cpu?: string | undefined;
+  memory?: string | undefined;
+  pods?: string | undefined;
+}
+
+/**
+ * `--backend eci`: checks the flags and that credentials are present (their values are never printed), then builds
+ * the backend. Throws InvalidInput naming the missing flag.
+ */
+export function eciBackendFromFlags(
+  values: EciFlags,
+  nodeName: string,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): EciBackend {
+  const required = (flag: 'eci-region' | 'eci-vswitch' | 'eci-security-group', what: string): string => {
+    const v = values[flag];
+    if (!v) throw new InvalidInput(`--${flag} is required for the eci backend (${what})`);
+    return v;
+  };
+  const region = required('eci-region', 'the region, e.g. cn-hangzhou');
+  const vSwitchId = required('eci-vswitch', 'the vSwitch the container groups join, vsw-...');
+  const securityGroupId = required('eci-security-group', 'the security group of the container groups, sg-...');
+  const endpoint = values['eci-endpoint'];
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+    throw new InvalidInput(
+      `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
+    );
+  const credentials = credentialsFrom(env);
+  credentials(); // fail now, with the hint, rather than on the first pod
+  const clusterName = values['eci-cluster'] ?? 'eci-virtual';
+  return new EciBackend({
+    client: new EciClient({ region, credentials, ...(endpoint ? { endpoint } : {}), log }),
+    node: {
+      clusterName,
+      nodeName,
+      region,
+      vSwitchId,
+      securityGroupId,
+      ...(values['eci-zone'] ? { zoneId: values['eci-zone'] } : {}),
+    },
+    capacity: {
+      ...(values.cpu ? { cpu: values.cpu } : {}),
+      ...(values.memory ? { memory: values.memory } : {}),
+      ...(values.pods ? { pods: values.pods } : {}),
+    },
+    log,
+  });
 }
 
 /** `auto` → the first non-loopback IPv4 address of this host (inside a pod: the pod IP). */

@@ -34,6 +34,8 @@ describe('ECI client', () => {
     expect(mapEciError(403, { Code: 'QuotaExceed.ContainerGroupQuotaExceed' }, 'X')).toBeInstanceOf(QuotaExceeded);
     expect(mapEciError(400, { Code: 'InvalidParameter.Cpu' }, 'X')).toBeInstanceOf(InvalidInput);
     expect(mapEciError(404, { Code: 'InvalidContainerGroup.NotFound' }, 'X').name).toBe('NotFound');
+    // A missing AccessKey is a credentials problem, not a missing resource (deletePod treats NotFound as done).
+    expect(mapEciError(404, { Code: 'InvalidAccessKeyId.NotFound' }, 'X').name).toBe('Unauthorized');
     expect(mapEciError(503, { Code: 'ServiceUnavailable', RequestId: 'r1' }, 'X').message).toContain('RequestId r1');
   });
 

@@ -31,12 +31,15 @@ export function mapEciError(status: number, body: EciErrorBody, action: string):
   if (/^Throttling/i.test(code) || status === 429) return new Throttled(message);
   if (/^(QuotaExceed|.*\.QuotaExceed|OperationDenied\.NoStock|.*NoStock|InsufficientBalance)/i.test(code))
     return new QuotaExceeded(message, { hint: 'raise the ECI quota or pick another zone/spec' });
-  if (/NotFound$|^InvalidContainerGroup\.NotFound/i.test(code) || status === 404) return new NotFound(message);
+  // Before NotFound: `InvalidAccessKeyId.NotFound` is a credentials problem, not a missing resource.
   if (
-    /^(InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken)/i.test(code) ||
+    /^(InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken|InvalidTimeStamp|SignatureNonceUsed)/i.test(
+      code,
+    ) ||
     status === 401
   )
     return new Unauthorized(message, { hint: 'check the AccessKey/STS credentials and the clock (x-acs-date)' });
+  if (/NotFound$|^InvalidContainerGroup\.NotFound/i.test(code) || status === 404) return new NotFound(message);
   if (/^(Forbidden|NoPermission)/i.test(code) || status === 403)
     return new Forbidden(message, { hint: 'the RAM policy lacks eci:* permissions' });
   if (/^(InvalidParameter|MissingParameter|Invalid|.*\.Invalid)/i.test(code) || status === 400)
@@ -47,3 +50,11 @@ export function mapEciError(status: number, body: EciErrorBody, action: string):
 
 /** Transient errors worth retrying with backoff. */
 export const isRetryable = (err: unknown): boolean => err instanceof Throttled || err instanceof Unavailable;
+
+/**
+ * What EciBackend.createPod throws when the account is out of quota: an InvalidInput (the node does not retry it; it
+ * fails the pod) carrying the `reason` the node writes into the pod's status, so the job sees why.
+ */
+export class PodQuotaExceeded extends InvalidInput {
+  readonly reason = 'ECIQuotaExceeded';
+}

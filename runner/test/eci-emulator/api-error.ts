@@ -1,0 +1,42 @@
+/** Errors the emulated API answers with, in the published shape `{RequestId, Code, Message, HostId, Recommend}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(err: ApiError, requestId: string, host: string): Record<string, string> {
+  return {
+    RequestId: requestId,
+    Code: err.code,
+    Message: err.message,
+    HostId: host,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Eci`,
+  };
+}
+
+export const missing = (name: string) =>
+  new ApiError(
+    400,
+    'MissingParameter',
+    `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+  );
+
+export const invalid = (name: string, why: string) =>
+  new ApiError(400, `InvalidParameter.${name}`, `The specified parameter "${name}" is not valid: ${why}`);
+
+export const groupNotFound = (id: string) =>
+  new ApiError(404, 'InvalidContainerGroup.NotFound', `The specified container group "${id}" does not exist.`);
+
+export const throttled = () => new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
+
+export const quotaExceeded = (limit: number) =>
+  new ApiError(
+    403,
+    'QuotaExceed.ContainerGroupQuotaExceed',
+    `The quota of container groups (${limit}) in this region is exhausted.`,
+  );

@@ -1,0 +1,182 @@
+/**
+ * A GroupRuntime that runs each emulated container group as one pod through a virtual-node Backend (for instance
+ * DockerBackend on Podman), so integration tests can drive EciBackend → emulator → real containers. The group's
+ * containers are mapped back into a PreparedPod: Command/Arg → command/args, EnvironmentVar → resolved env,
+ * EmptyDirVolume/ConfigFileVolume → prepared volumes (NFS volumes are not supported here).
+ */
+import { Writable } from 'node:stream';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { Backend, PodRef, PreparedPod, PreparedVolume } from '../../src/virtual-node/backends/backend.js';
+import type {
+  GroupRuntime,
+  LogLine,
+  RuntimeContainer,
+  RuntimeContainerStatus,
+  RuntimeExecIo,
+  RuntimeGroup,
+  RuntimeGroupStatus,
+} from './runtime.js';
+
+export interface BackendRuntimeOptions {
+  backend: Backend;
+  /** Namespace the emulated pods are filed under in the backend (default "eci-emulator"). */
+  namespace?: string;
+}
+
+function container(c: RuntimeContainer): V1Container {
+  return {
+    name: c.name,
+    image: c.image,
+    ...(c.imagePullPolicy ? { imagePullPolicy: c.imagePullPolicy } : {}),
+    ...(c.command.length ? { command: c.command } : {}),
+    ...(c.args.length ? { args: c.args } : {}),
+    ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+    stdin: c.stdin,
+    tty: c.tty,
+    ports: c.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol })),
+    volumeMounts: c.volumeMounts.map((m) => ({
+      name: m.name,
+      mountPath: m.mountPath,
+      readOnly: m.readOnly,
+      ...(m.subPath ? { subPath: m.subPath } : {}),
+    })),
+  };
+}
+
+/** The group as the PreparedPod a Backend expects. */
+export function preparedPodFor(group: RuntimeGroup, namespace: string): PreparedPod {
+  const ref: PodRef = { namespace, name: group.id, uid: `emu-${group.id}` };
+  const volumes: PreparedVolume[] = group.volumes.map((v) =>
+    v.type === 'ConfigFileVolume'
+      ? {
+          name: v.name,
+          kind: 'files',
+          files: (v.files ?? []).map((f) => ({ path: f.path, content: f.content, mode: f.mode ?? 0o644 })),
+        }
+      : { name: v.name, kind: 'emptyDir', ...(v.medium === 'Memory' ? { medium: 'Memory' as const } : {}) },
+  );
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { namespace, name: ref.name, uid: ref.uid, labels: { 'eci-emulator/group': group.id } },
+    spec: {
+      restartPolicy: group.restartPolicy,
+      ...(group.terminationGracePeriodSeconds !== undefined
+        ? { terminationGracePeriodSeconds: group.terminationGracePeriodSeconds }
+        : {}),
+      initContainers: group.initContainers.map(container),
+      containers: group.containers.map(container),
+      volumes: group.volumes.map((v) =>
+        v.type === 'ConfigFileVolume' ? { name: v.name, configMap: { name: v.name } } : { name: v.name, emptyDir: {} },
+      ),
+    },
+  };
+  return {
+    ref,
+    pod,
+    env: Object.fromEntries([...group.initContainers, ...group.containers].map((c) => [c.name, c.env])),
+    volumes,
+    registryAuths: group.registryCredentials.map((r) => ({
+      registry: r.server,
+      username: r.userName,
+      password: r.password,
+    })),
+  };
+}
+
+const STATE = { waiting: 'Waiting', running: 'Running', terminated: 'Terminated' } as const;
+
+export class BackendRuntime implements GroupRuntime {
+  private readonly pods = new Map<string, PreparedPod>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly opts: BackendRuntimeOptions) {
+    if (opts.backend.constructor.name === 'EciBackend')
+      throw new Error('BackendRuntime over EciBackend would loop the emulator into itself');
+  }
+
+  private ref(groupId: string): PodRef {
+    const p = this.pods.get(groupId);
+    if (!p) throw new Error(`no such group ${groupId}`);
+    return p.ref;
+  }
+
+  async create(group: RuntimeGroup): Promise<void> {
+    if (group.volumes.some((v) => v.type === 'NFSVolume'))
+      throw new Error('NFS volumes are not supported by the backend runtime');
+    this.pods.set(group.id, preparedPodFor(group, this.opts.namespace ?? 'eci-emulator'));
+  }
+
+  /** Backend.createPod creates *and* starts, so it runs here. */
+  async start(groupId: string): Promise<void> {
+    const prepared = this.pods.get(groupId);
+    if (!prepared) throw new Error(`no such group ${groupId}`);
+    await this.opts.backend.createPod(prepared, this.abort.signal);
+  }
+
+  async delete(groupId: string, gracePeriodSeconds: number): Promise<void> {
+    const prepared = this.pods.get(groupId);
+    if (!prepared) return;
+    this.pods.delete(groupId);
+    await this.opts.backend.deletePod(prepared.ref, gracePeriodSeconds);
+  }
+
+  async status(groupId: string): Promise<RuntimeGroupStatus | undefined> {
+    const prepared = this.pods.get(groupId);
+    if (!prepared) return undefined;
+    const s = await this.opts.backend.getPodStatus(prepared.ref);
+    if (!s) return undefined;
+    const map = (c: (typeof s.containers)[number]): RuntimeContainerStatus => ({
+      name: c.name,
+      state: STATE[c.state],
+      restartCount: c.restartCount,
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.message ? { message: c.message } : {}),
+      ...(c.startedAt ? { startTime: c.startedAt } : {}),
+      ...(c.finishedAt ? { finishTime: c.finishedAt } : {}),
+    });
+    return {
+      initContainers: s.initContainers.map(map),
+      containers: s.containers.map(map),
+      ...(s.podIP ? { ip: s.podIP } : {}),
+    };
+  }
+
+  /** Reads the container's whole log with timestamps and splits it into lines. */
+  async logs(groupId: string, container: string): Promise<LogLine[]> {
+    const stream = await this.opts.backend.containerLogs(
+      this.ref(groupId),
+      container,
+      { follow: false, timestamps: true, previous: false },
+      this.abort.signal,
+    );
+    let text = '';
+    for await (const chunk of stream) text += String(chunk);
+    return text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => {
+        const space = l.indexOf(' ');
+        const time = new Date(l.slice(0, space));
+        return Number.isNaN(time.getTime())
+          ? { time: new Date(), stream: 'stdout' as const, text: l }
+          : { time, stream: 'stdout' as const, text: l.slice(space + 1) };
+      });
+  }
+
+  exec(groupId: string, container: string, command: string[], io: RuntimeExecIo, signal: AbortSignal): Promise<number> {
+    return this.opts.backend.exec(
+      this.ref(groupId),
+      container,
+      command,
+      { ...(io.stdin ? { stdin: io.stdin } : {}), stdout: io.stdout, stderr: io.stderr as Writable, tty: io.tty },
+      signal,
+    );
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    for (const id of [...this.pods.keys()]) await this.delete(id, 0).catch(() => undefined);
+  }
+}

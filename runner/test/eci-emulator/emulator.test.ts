@@ -1,0 +1,325 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { Throttled, Unauthorized, Unavailable } from '../../src/errors.js';
+import { flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
+import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
+import { percentEncode, signRequest } from '../../src/virtual-node/backends/eci/signer.js';
+import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
+import { ACCESS_KEY, clientFor, startEmulator, until } from './fixtures.js';
+import { runScript } from './mini-shell.js';
+import type { EciEmulator } from './server.js';
+
+let emulator: EciEmulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+async function start(...args: Parameters<typeof startEmulator>) {
+  const started = await startEmulator(...args);
+  emulator = started.emu;
+  return { ...started, client: clientFor(started.emu) };
+}
+
+const group = (over: Record<string, ParamValue> = {}): Record<string, ParamValue> => ({
+  ContainerGroupName: 'ci-job',
+  SecurityGroupId: 'sg-1',
+  VSwitchId: 'vsw-1',
+  RestartPolicy: 'Never',
+  Container: [{ Name: 'job', Image: 'busybox', Command: ['sh', '-c', 'echo hi; echo oops >&2; exit 3'] }],
+  ...over,
+});
+
+/** A raw signed call, to see the HTTP answer itself. */
+async function raw(
+  emu: EciEmulator,
+  action: string,
+  params: Record<string, ParamValue>,
+  opts: { secret?: string; version?: string } = {},
+) {
+  const body = Object.entries(flattenParams({ RegionId: 'cn-hangzhou', ...params }))
+    .map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`)
+    .join('&');
+  const url = new URL(emu.endpoint);
+  const headers = signRequest(
+    {
+      method: 'POST',
+      host: url.host,
+      path: '/',
+      query: {},
+      body,
+      action,
+      version: opts.version ?? '2018-08-08',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    },
+    { accessKeyId: ACCESS_KEY.id, accessKeySecret: opts.secret ?? ACCESS_KEY.secret },
+  );
+  const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+describe('ECI emulator: authentication', () => {
+  it('verifies V3 signatures, the API version and the AccessKeyId', async () => {
+    const { emu } = await start();
+    expect((await raw(emu, 'DescribeContainerGroups', {})).status).toBe(200);
+    const bad = await raw(emu, 'DescribeContainerGroups', {}, { secret: 'wrong' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ Code: 'SignatureDoesNotMatch', HostId: expect.any(String) });
+    expect(Object.keys(bad.body).sort()).toEqual(['Code', 'HostId', 'Message', 'Recommend', 'RequestId']);
+    expect((await raw(emu, 'DescribeContainerGroups', {}, { version: '2019-01-01' })).body.Code).toBe('InvalidVersion');
+    const unknown = clientFor(emu);
+    (unknown as unknown as { opts: { credentials: () => unknown } }).opts.credentials = () => ({
+      accessKeyId: 'nobody',
+      accessKeySecret: 'x',
+    });
+    await expect(unknown.call('DescribeContainerGroups', {})).rejects.toThrow(/InvalidAccessKeyId.NotFound/);
+    await expect(clientFor(emu, 'wrong').call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unauthorized);
+    // A tampered body no longer matches x-acs-content-sha256.
+    const url = new URL(emu.endpoint);
+    const headers = signRequest(
+      {
+        method: 'POST',
+        host: url.host,
+        path: '/',
+        query: {},
+        body: 'RegionId=cn-hangzhou',
+        action: 'DescribeContainerGroups',
+        version: '2018-08-08',
+      },
+      { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
+    );
+    const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body: 'RegionId=cn-beijing' });
+    expect(((await res.json()) as { Code: string }).Code).toBe('IncompleteSignature');
+  });
+});
+
+describe('ECI emulator: container groups', () => {
+  it('validates CreateContainerGroup like the service', async () => {
+    const { client } = await start();
+    const err = (p: Record<string, ParamValue>) =>
+      client.call('CreateContainerGroup', p).then(
+        () => 'accepted',
+        (e: Error) => e.message,
+      );
+    expect(await err(group({ SecurityGroupId: undefined }))).toMatch(/MissingParameter.*SecurityGroupId/);
+    expect(await err(group({ VSwitchId: undefined }))).toMatch(/MissingParameter.*VSwitchId/);
+    expect(await err(group({ ContainerGroupName: 'Bad_Name' }))).toMatch(/InvalidParameter.ContainerGroupName/);
+    expect(await err(group({ Container: [{ Name: 'a', Image: 'x', Port: [{ Port: 10250 }] }] }))).toMatch(/reserved/);
+    expect(await err(group({ Container: [{ Name: 'a', Image: 'x', SecurityContext: { Privileged: true } }] }))).toMatch(
+      /Privileged/,
+    );
+    expect(
+      await err(
+        group({
+          Container: [
+            {
+              Name: 'a',
+              Image: 'x',
+              EnvironmentVar: Array.from({ length: 93 }, (_, i) => ({ Key: `K${i}`, Value: 'v' })),
+            },
+          ],
+        }),
+      ),
+    ).toMatch(/at most 92/);
+    expect(await err(group({ Volume: [{ Name: 'h', Type: 'HostPathVolume' }] }))).toMatch(/HostPathVolume/);
+    expect(
+      await err(group({ Container: [{ Name: 'a', Image: 'x', VolumeMount: [{ Name: 'nope', MountPath: '/x' }] }] })),
+    ).toMatch(/not a volume/);
+  });
+
+  it('is idempotent per ClientToken and enforces the quota', async () => {
+    const { client } = await start({ quota: 2 });
+    const a = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group({ ClientToken: 't1' }));
+    const b = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group({ ClientToken: 't1' }));
+    expect(b.ContainerGroupId).toBe(a.ContainerGroupId);
+    await client.call('CreateContainerGroup', group({ ClientToken: 't2' }));
+    await expect(client.call('CreateContainerGroup', group({ ClientToken: 't3' }))).rejects.toThrow(/QuotaExceed/);
+  });
+
+  it('runs a group Pending → Running → Failed with exit code, events, logs and paging', async () => {
+    const { client, emu } = await start();
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ Tag: [{ Key: 'team', Value: 'ci' }] }),
+    );
+    const describe = async () =>
+      (
+        await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
+          ContainerGroupIds: JSON.stringify([id]),
+        })
+      ).ContainerGroups[0]!;
+    expect(['Scheduling', 'Pending']).toContain((await describe()).Status);
+    const done = await until(async () => {
+      const g = await describe();
+      return g.Status === 'Failed' ? g : undefined;
+    });
+    expect(done.Containers![0]!.CurrentState).toMatchObject({ State: 'Terminated', ExitCode: 3 });
+    expect(done.IntranetIp).toMatch(/^192\.168\./);
+    expect(done.Events!.map((e) => e.Reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(done.Tags).toEqual([{ Key: 'team', Value: 'ci' }]);
+    const log = await client.call<{ Content: string }>('DescribeContainerLog', {
+      ContainerGroupId: id,
+      ContainerName: 'job',
+    });
+    expect(log.Content).toBe('hi\noops\n');
+    const stamped = await client.call<{ Content: string }>('DescribeContainerLog', {
+      ContainerGroupId: id,
+      ContainerName: 'job',
+      Timestamps: true,
+      Tail: 1,
+    });
+    expect(stamped.Content).toMatch(/^\d{4}-\d\d-\d\dT[\d:]+\.\d{9}Z oops\n$/);
+    expect(
+      (
+        await client.call<{ Content: string }>('DescribeContainerLog', {
+          ContainerGroupId: id,
+          ContainerName: 'job',
+          LimitBytes: 2,
+        })
+      ).Content,
+    ).toBe('hi');
+
+    for (let i = 0; i < 3; i++)
+      await client.call(
+        'CreateContainerGroup',
+        group({ ContainerGroupName: `g${i}`, Tag: [{ Key: 'team', Value: 'ci' }] }),
+      );
+    const page1 = await client.call<{ ContainerGroups: EciContainerGroup[]; NextToken: string; TotalCount: number }>(
+      'DescribeContainerGroups',
+      { Tag: [{ Key: 'team', Value: 'ci' }], Limit: 3 },
+    );
+    expect(page1.TotalCount).toBe(4);
+    expect(page1.ContainerGroups).toHaveLength(3);
+    const page2 = await client.call<{ ContainerGroups: EciContainerGroup[]; NextToken: string }>(
+      'DescribeContainerGroups',
+      {
+        Tag: [{ Key: 'team', Value: 'ci' }],
+        Limit: 3,
+        NextToken: page1.NextToken,
+      },
+    );
+    expect(page2.ContainerGroups).toHaveLength(1);
+    expect(page2.NextToken).toBe('');
+    await expect(client.call('DescribeContainerGroups', { Limit: 21 })).rejects.toThrow(/Limit/);
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const quiet = await client.call<{ Data: unknown[] }>('DescribeContainerGroupStatus', {
+      ContainerGroupIds: JSON.stringify([id]),
+      SinceSecond: 1,
+    });
+    expect(quiet.Data).toHaveLength(0);
+    const all = await client.call<{ Data: { ContainerGroupId: string; Status: string }[] }>(
+      'DescribeContainerGroupStatus',
+      {
+        ContainerGroupIds: JSON.stringify([id]),
+        SinceSecond: 60,
+      },
+    );
+    expect(all.Data[0]).toMatchObject({ ContainerGroupId: id, Status: 'Failed' });
+
+    await client.call('DeleteContainerGroup', { ContainerGroupId: id });
+    await expect(client.call('DeleteContainerGroup', { ContainerGroupId: id })).rejects.toThrow(/NotFound/);
+    expect(emu.groups.size).toBe(3);
+  });
+
+  it('drops finished groups after the retention time', async () => {
+    const { client, emu } = await start({ retentionMs: 100 });
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group());
+    await until(() => emu.groups.get(id)?.status === 'Failed');
+    await until(() => emu.groups.get(id) === undefined, 2_000);
+  });
+});
+
+describe('ECI emulator: limits and faults', () => {
+  it('throttles per action and injects faults', async () => {
+    const { emu } = await start({ rateLimits: { lifecycle: { burst: 2, perSecond: 0.001 } } });
+    const once = clientFor(emu, ACCESS_KEY.secret, 1);
+    await once.call('CreateContainerGroup', group({ ContainerGroupName: 'a' }));
+    await once.call('CreateContainerGroup', group({ ContainerGroupName: 'b' }));
+    await expect(once.call('CreateContainerGroup', group({ ContainerGroupName: 'c' }))).rejects.toBeInstanceOf(
+      Throttled,
+    );
+    expect(emu.calls.at(-1)).toMatchObject({ status: 400, code: 'Throttling.User' });
+    await once.call('DescribeContainerGroups', {}); // other actions are not limited by default
+    emu.injectFault({ action: 'DescribeContainerGroups', code: 'ServiceUnavailable', status: 503, times: 2 });
+    await expect(once.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unavailable);
+    await clientFor(emu).call('DescribeContainerGroups', {}); // retried through the second fault
+    expect(emu.count('DescribeContainerGroups', 503)).toBe(2);
+  });
+});
+
+describe('ECI emulator: exec and image caches', () => {
+  it('serves exec over a one-time WebSocket', async () => {
+    const { client, runtime } = await start();
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ Container: [{ Name: 'job', Image: 'busybox' }] }), // the image's own command: runs until deleted
+    );
+    await until(
+      async () =>
+        (
+          await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
+            ContainerGroupIds: JSON.stringify([id]),
+          })
+        ).ContainerGroups[0]!.Status === 'Running',
+    );
+    const exec = (command: string[]) =>
+      client.call<{ WebSocketUri: string }>('ExecContainerCommand', {
+        ContainerGroupId: id,
+        ContainerName: 'job',
+        Command: JSON.stringify(command),
+        Stdin: true,
+      });
+    const { WebSocketUri } = await exec(['cat']);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = bridgeExec(WebSocketUri, { stdin, stdout, tty: false }, new AbortController().signal);
+    stdin.end('ping');
+    expect(await code).toBe(0);
+    expect(out).toBe('ping');
+    expect(runtime.execs).toHaveLength(1);
+    await expect(bridgeExec(WebSocketUri, { tty: false }, new AbortController().signal)).rejects.toThrow(/403/); // used
+    await expect(exec(Array.from({ length: 21 }, () => 'x'))).rejects.toThrow(/at most 20/);
+    await expect(exec(['echo', 'y'.repeat(257)])).rejects.toThrow(/at most 256/);
+  });
+
+  it('prepares image caches and matches them on create', async () => {
+    const { client, emu } = await start();
+    const { ImageCacheId } = await client.call<{ ImageCacheId: string }>('CreateImageCache', {
+      ImageCacheName: 'busybox',
+      SecurityGroupId: 'sg-1',
+      VSwitchId: 'vsw-1',
+      Image: ['busybox'],
+    });
+    const state = async () =>
+      (await client.call<{ ImageCaches: { Status: string }[] }>('DescribeImageCaches', { ImageCacheId }))
+        .ImageCaches[0]!.Status;
+    expect(await state()).toBe('Preparing');
+    await until(async () => (await state()) === 'Ready');
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ AutoMatchImageCache: true }),
+    );
+    await until(() => emu.groups.get(id)?.events.some((e) => e.Reason === 'SuccessfulHitImageCache'));
+    await client.call('DeleteImageCache', { ImageCacheId });
+    await expect(client.call('DeleteImageCache', { ImageCacheId })).rejects.toThrow(/NotFound/);
+  });
+});
+
+describe('mini shell', () => {
+  it('runs echo, exit, && and reports unknown commands', async () => {
+    let out = '';
+    let err = '';
+    const io = {
+      out: (t: string) => (out += t),
+      err: (t: string) => (err += t),
+      sleep: async () => undefined,
+      signal: new AbortController().signal,
+    };
+    expect(await runScript(`echo "a b"; false && echo no; echo 'c' >&2; nope; exit 5; echo never`, io)).toBe(5);
+    expect(out).toBe('a b\n');
+    expect(err).toBe('c\nsh: nope: not found\n');
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * The emulated container groups: their lifecycle (Scheduling → Pending → Running → Succeeded/Failed, or Expired
+ * when a test reclaims a spot instance) with configurable delays, the events the service records on the way
+ * (Scheduled, Pulling/Pulled, Created, Started, OOMKilling, SpotToBeReleased...), the change times that
+ * DescribeContainerGroupStatus' SinceSecond filters on, and retention of finished groups (1 h by default).
+ *
+ * Not modelled: restarts under RestartPolicy Always/OnFailure (a finished container ends the group), updates, and
+ * ActiveDeadlineSeconds.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GroupMeta } from './create-request.js';
+import type { GroupRuntime, RuntimeContainerStatus, RuntimeGroup, RuntimeGroupStatus } from './runtime.js';
+
+export interface Delays {
+  /** Scheduling → Pending. */
+  scheduleMs: number;
+  /** Per group, for pulling its images. */
+  pullMs: number;
+  /** Pull time when an image cache matched. */
+  cachedPullMs: number;
+  /** CreateImageCache: Preparing → Ready. */
+  imageCacheMs: number;
+}
+
+/** Roughly what ECI takes (DESIGN.md: a 386 MB image takes ~50 s to prepare, ~0-5 s from a cache). */
+export const REALISTIC_DELAYS: Delays = { scheduleMs: 2_000, pullMs: 8_000, cachedPullMs: 1_000, imageCacheMs: 50_000 };
+
+export type GroupStatus = 'Scheduling' | 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Expired';
+const TERMINAL = new Set<GroupStatus>(['Succeeded', 'Failed', 'Expired']);
+
+export interface GroupEvent {
+  Count: number;
+  Type: 'Normal' | 'Warning';
+  Name: string;
+  Reason: string;
+  Message: string;
+  FirstTimestamp: string;
+  LastTimestamp: string;
+}
+
+export interface EmulatedGroup {
+  id: string;
+  meta: GroupMeta;
+  spec: RuntimeGroup;
+  status: GroupStatus;
+  creationTime: Date;
+  finishedTime?: Date;
+  events: GroupEvent[];
+  /** Last time status, a container state or the events changed (ms). */
+  changedAt: number;
+  started: boolean;
+  runtime?: RuntimeGroupStatus;
+  /** Cancels the lifecycle (on delete). */
+  abort: AbortController;
+  refreshing?: Promise<void>;
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class GroupStore {
+  readonly groups = new Map<string, EmulatedGroup>();
+  private seq = 0;
+
+  constructor(
+    private readonly runtime: GroupRuntime,
+    private readonly delays: Delays,
+    private readonly retentionMs: number,
+  ) {}
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  add(meta: GroupMeta, spec: Omit<RuntimeGroup, 'id'>, imageCacheId: string | undefined): EmulatedGroup {
+    const id = `eci-${Date.now().toString(36)}${(this.seq++).toString(36).padStart(4, '0')}`;
+    const g: EmulatedGroup = {
+      id,
+      meta,
+      spec: { ...spec, id },
+      status: 'Scheduling',
+      creationTime: new Date(),
+      events: [],
+      changedAt: Date.now(),
+      started: false,
+      abort: new AbortController(),
+    };
+    this.groups.set(id, g);
+    void this.lifecycle(g, imageCacheId).catch(() => undefined);
+    return g;
+  }
+
+  get(id: string): EmulatedGroup | undefined {
+    this.sweep();
+    return this.groups.get(id);
+  }
+
+  all(): EmulatedGroup[] {
+    this.sweep();
+    return [...this.groups.values()];
+  }
+
+  event(g: EmulatedGroup, type: GroupEvent['Type'], reason: string, message: string): void {
+    const now = iso(new Date());
+    const same = g.events.find((e) => e.Reason === reason && e.Message === message);
+    if (same) {
+      same.Count++;
+      same.LastTimestamp = now;
+    } else
+      g.events.push({
+        Count: 1,
+        Type: type,
+        Name: g.id,
+        Reason: reason,
+        Message: message,
+        FirstTimestamp: now,
+        LastTimestamp: now,
+      });
+    g.changedAt = Date.now();
+  }
+
+  private setStatus(g: EmulatedGroup, status: GroupStatus): void {
+    if (g.status === status) return;
+    g.status = status;
+    g.changedAt = Date.now();
+    if (TERMINAL.has(status)) g.finishedTime = new Date();
+  }
+
+  private async lifecycle(g: EmulatedGroup, imageCacheId: string | undefined): Promise<void> {
+    const signal = g.abort.signal;
+    await sleep(this.delays.scheduleMs, undefined, { signal });
+    this.setStatus(g, 'Pending');
+    this.event(g, 'Normal', 'Scheduled', `Successfully assigned ${g.id} to zone ${g.meta.zoneId}`);
+    const images = [...new Set([...g.spec.initContainers, ...g.spec.containers].map((c) => c.image))];
+    if (imageCacheId)
+      this.event(g, 'Normal', 'SuccessfulHitImageCache', `Successfully hit image cache ${imageCacheId}`);
+    for (const image of images) this.event(g, 'Normal', 'Pulling', `pulling image "${image}"`);
+    await sleep(imageCacheId ? this.delays.cachedPullMs : this.delays.pullMs, undefined, { signal });
+    try {
+      await this.runtime.create(g.spec);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.event(g, 'Warning', 'Failed', (err as Error).message);
+      this.setStatus(g, 'Failed');
+      return;
+    }
+    for (const image of images) this.event(g, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
+    for (const c of [...g.spec.initContainers, ...g.spec.containers])
+      this.event(g, 'Normal', 'Created', `Created container ${c.name}`);
+    if (signal.aborted) return;
+    await this.runtime.start(g.id);
+    g.started = true;
+    for (const c of [...g.spec.initContainers, ...g.spec.containers])
+      this.event(g, 'Normal', 'Started', `Started container ${c.name}`);
+    await this.refresh(g);
+  }
+
+  /** Brings a group's status up to date with its runtime (one refresh at a time per group). */
+  refresh(g: EmulatedGroup): Promise<void> {
+    if (!g.started || TERMINAL.has(g.status)) return Promise.resolve();
+    g.refreshing ??= this.runtime
+      .status(g.id)
+      .then((rs) => {
+        if (!rs || TERMINAL.has(g.status)) return;
+        const before = JSON.stringify(g.runtime);
+        const previous = g.runtime;
+        g.runtime = rs;
+        if (JSON.stringify(rs) !== before) g.changedAt = Date.now();
+        for (const c of [...rs.initContainers, ...rs.containers]) {
+          const old = [...(previous?.initContainers ?? []), ...(previous?.containers ?? [])].find(
+            (x) => x.name === c.name,
+          );
+          if (c.state === 'Terminated' && old?.state !== 'Terminated' && /OOM/i.test(c.reason ?? ''))
+            this.event(g, 'Warning', 'OOMKilling', `Memory cgroup out of memory: killed container ${c.name}`);
+        }
+        this.setStatus(g, groupStatus(rs));
+      })
+      .catch(() => undefined)
+      .finally(() => delete g.refreshing);
+    return g.refreshing;
+  }
+
+  /** Test hook: the spot instance is reclaimed (or the group expires). */
+  expire(id: string): void {
+    const g = this.groups.get(id);
+    if (!g) return;
+    this.event(g, 'Warning', 'SpotToBeReleased', 'Spot ECI will be released in 3 minutes');
+    this.setStatus(g, 'Expired');
+    void this.runtime.delete(id, 0).catch(() => undefined);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const g = this.groups.get(id);
+    if (!g) return false;
+    g.abort.abort();
+    this.groups.delete(id);
+    await this.runtime.delete(id, g.spec.terminationGracePeriodSeconds ?? 30);
+    return true;
+  }
+
+  /** Finished groups are kept for `retentionMs`, then they vanish from the API. */
+  sweep(now = Date.now()): void {
+    for (const g of this.groups.values())
+      if (g.finishedTime && now - g.finishedTime.getTime() > this.retentionMs) {
+        this.groups.delete(g.id);
+        g.abort.abort();
+        void this.runtime.delete(g.id, 0).catch(() => undefined);
+      }
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.groups.values()) {
+      g.abort.abort();
+      await this.runtime.delete(g.id, 0).catch(() => undefined);
+    }
+    this.groups.clear();
+  }
+}
+
+export function groupStatus(rs: RuntimeGroupStatus): GroupStatus {
+  const init = rs.initContainers;
+  if (init.some((c) => c.state === 'Terminated' && c.exitCode !== 0)) return 'Failed';
+  if (!init.every((c) => c.state === 'Terminated')) return 'Pending';
+  if (rs.containers.length && rs.containers.every((c) => c.state === 'Terminated'))
+    return rs.containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+  return 'Running';
+}
+
+function containerView(
+  spec: RuntimeGroup['containers'][number],
+  s: RuntimeContainerStatus | undefined,
+  started: boolean,
+) {
+  const state: RuntimeContainerStatus = s ?? {
+    name: spec.name,
+    state: 'Waiting',
+    reason: started ? 'PodInitializing' : 'ContainerCreating',
+    restartCount: 0,
+  };
+  return {
+    Name: spec.name,
+    Image: spec.image,
+    Cpu: spec.cpu ?? 0,
+    Memory: spec.memoryGiB ?? 0,
+    Commands: spec.command,
+    Args: spec.args,
+    WorkingDir: spec.workingDir ?? '',
+    EnvironmentVars: spec.env.map(([Key, Value]) => ({ Key, Value })),
+    Ports: spec.ports.map((p) => ({ Port: p.port, Protocol: p.protocol })),
+    VolumeMounts: spec.volumeMounts.map((m) => ({ Name: m.name, MountPath: m.mountPath, ReadOnly: m.readOnly })),
+    RestartCount: state.restartCount,
+    Ready: state.state === 'Running',
+    CurrentState: {
+      State: state.state,
+      DetailStatus: state.reason ?? '',
+      ...(state.exitCode !== undefined ? { ExitCode: state.exitCode } : {}),
+      ...(state.reason ? { Reason: state.reason } : {}),
+      ...(state.message ? { Message: state.message } : {}),
+      ...(state.startTime ? { StartTime: iso(state.startTime) } : {}),
+      ...(state.finishTime ? { FinishTime: iso(state.finishTime) } : {}),
+    },
+  };
+}
+
+/** The DescribeContainerGroups shape of one group. */
+export function describeGroup(g: EmulatedGroup): Record<string, unknown> {
+  const find = (list: RuntimeContainerStatus[] | undefined, name: string) => list?.find((c) => c.name === name);
+  return {
+    ContainerGroupId: g.id,
+    ContainerGroupName: g.meta.name,
+    RegionId: g.meta.regionId,
+    ZoneId: g.meta.zoneId,
+    VSwitchId: g.meta.vSwitchId,
+    SecurityGroupId: g.meta.securityGroupId,
+    Status: g.status,
+    RestartPolicy: g.meta.restartPolicy,
+    Cpu: g.meta.cpu ?? g.spec.containers.reduce((n, c) => n + (c.cpu ?? 0), 0),
+    Memory: g.meta.memory ?? g.spec.containers.reduce((n, c) => n + (c.memoryGiB ?? 0), 0),
+    ...(g.meta.instanceType ? { InstanceType: g.meta.instanceType } : {}),
+    ...(g.runtime?.ip && g.status !== 'Scheduling' ? { IntranetIp: g.runtime.ip } : {}),
+    CreationTime: iso(g.creationTime),
+    ...(g.status === 'Succeeded' && g.finishedTime ? { SucceededTime: iso(g.finishedTime) } : {}),
+    ...(g.status === 'Failed' && g.finishedTime ? { FailedTime: iso(g.finishedTime) } : {}),
+    ...(g.status === 'Expired' && g.finishedTime ? { ExpiredTime: iso(g.finishedTime) } : {}),
+    Containers: g.spec.containers.map((c) => containerView(c, find(g.runtime?.containers, c.name), g.started)),
+    InitContainers: g.spec.initContainers.map((c) =>
+      containerView(c, find(g.runtime?.initContainers, c.name), g.started),
+    ),
+    Volumes: g.spec.volumes.map((v) => ({ Name: v.name, Type: v.type })),
+    Events: g.events.map((e) => ({ ...e })),
+    Tags: g.meta.tags.map((t) => ({ ...t })),
+  };
+}
+
+export const isTerminal = (s: GroupStatus) => TERMINAL.has(s);

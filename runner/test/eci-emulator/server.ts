@@ -1,0 +1,380 @@
+/**
+ * A local Alibaba Cloud ECI (OpenAPI 2018-08-08) for tests, written from the published API reference: V3-signed
+ * RPC calls at `/`, the container-group, log, exec and image-cache actions the virtual node uses, the published rate
+ * limits, quota errors and injected faults. Containers run through a pluggable GroupRuntime (fake-runtime.ts for unit
+ * tests; backend-runtime.ts to run them as real pods through a virtual-node Backend).
+ *
+ *   const emu = new EciEmulator({ runtime: new FakeRuntime(), accessKeys: { AK: 'SK' }, delays: FAST });
+ *   await emu.start();          // emu.endpoint → http://127.0.0.1:<port>
+ *   ...
+ *   await emu.stop();
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execCommandProblem } from '../../src/virtual-node/backends/eci/exec-framing.js';
+import { ApiError, errorBody, groupNotFound, invalid, missing, quotaExceeded } from './api-error.js';
+import { RequestVerifier } from './auth.js';
+import { parseCreate, type CreateLimits } from './create-request.js';
+import { ExecSessions } from './exec-sessions.js';
+import { describeGroup, GroupStore, isTerminal, REALISTIC_DELAYS, type Delays, type EmulatedGroup } from './groups.js';
+import { describeCache, ImageCacheStore } from './image-caches.js';
+import { Limits, type Fault, type RateLimitConfig } from './limits.js';
+import { formatLogs } from './logs.js';
+import { Params, unflatten } from './params.js';
+import type { GroupRuntime } from './runtime.js';
+
+export interface EciEmulatorOptions {
+  runtime: GroupRuntime;
+  /** AccessKeyId → AccessKeySecret. */
+  accessKeys: Record<string, string>;
+  securityTokens?: string[];
+  region?: string;
+  zone?: string;
+  delays?: Partial<Delays>;
+  /** Container groups the account may hold at once (default 1000). */
+  quota?: number;
+  rateLimits?: RateLimitConfig;
+  /** How long finished groups stay visible (default 1 h). */
+  retentionMs?: number;
+  /** How often running groups are refreshed from the runtime (default 100 ms). */
+  refreshMs?: number;
+  limits?: Partial<CreateLimits>;
+  /** Lifetime of ExecContainerCommand's WebSocketUri (default 30 s). */
+  execUriTtlMs?: number;
+}
+
+export interface CallRecord {
+  action: string;
+  status: number;
+  code?: string;
+  params: Record<string, string>;
+}
+
+/** The page sizes the API allows. */
+export const PAGE = { describeGroups: 20, describeStatus: 200, ids: 20 } as const;
+
+type Handler = (p: Params) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+export class EciEmulator {
+  readonly groups: GroupStore;
+  readonly imageCaches: ImageCacheStore;
+  readonly calls: CallRecord[] = [];
+  readonly region: string;
+  private readonly zone: string;
+  private readonly delays: Delays;
+  private readonly verifier: RequestVerifier;
+  private readonly limits: Limits;
+  private readonly exec: ExecSessions;
+  private readonly tokens = new Map<string, string>();
+  private readonly handlers: Record<string, Handler>;
+  private server: Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private url: string | undefined;
+
+  constructor(private readonly opts: EciEmulatorOptions) {
+    this.region = opts.region ?? 'cn-hangzhou';
+    this.zone = opts.zone ?? `${this.region}-k`;
+    this.delays = { ...REALISTIC_DELAYS, ...opts.delays };
+    this.groups = new GroupStore(opts.runtime, this.delays, opts.retentionMs ?? 3_600_000);
+    this.imageCaches = new ImageCacheStore(() => this.delays.imageCacheMs);
+    this.verifier = new RequestVerifier({
+      accessKeys: opts.accessKeys,
+      ...(opts.securityTokens ? { securityTokens: opts.securityTokens } : {}),
+    });
+    this.limits = new Limits(opts.rateLimits);
+    this.exec = new ExecSessions(opts.runtime, opts.execUriTtlMs);
+    this.handlers = {
+      CreateContainerGroup: (p) => this.create(p),
+      DescribeContainerGroups: (p) => this.describeGroups(p),
+      DescribeContainerGroupStatus: (p) => this.describeStatus(p),
+      DeleteContainerGroup: (p) => this.deleteGroup(p),
+      DescribeContainerLog: (p) => this.containerLog(p),
+      ExecContainerCommand: (p) => this.execCommand(p),
+      CreateImageCache: (p) => this.createImageCache(p),
+      DescribeImageCaches: (p) => this.describeImageCaches(p),
+      DeleteImageCache: (p) => this.deleteImageCache(p),
+    };
+  }
+
+  get endpoint(): string {
+    if (!this.url) throw new Error('the ECI emulator is not started');
+    return this.url;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('upgrade', (req, socket, head) => this.exec.upgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.timer = setInterval(() => {
+      for (const g of this.groups.all()) void this.groups.refresh(g);
+    }, this.opts.refreshMs ?? 100);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.exec.close();
+    await this.groups.close();
+    await this.opts.runtime.close?.();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /** The next `times` calls of `action` fail with `code` (and `status`, default 400). */
+  injectFault(fault: Fault): void {
+    this.limits.inject(fault);
+  }
+
+  /** How many calls of `action` were answered (optionally: with this HTTP status). */
+  count(action: string, status?: number): number {
+    return this.calls.filter((c) => c.action === action && (status === undefined || c.status === status)).length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID().toUpperCase();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://x');
+    let action = req.headers['x-acs-action']?.toString() ?? '';
+    const form = new URLSearchParams(body.toString());
+    for (const [k, v] of url.searchParams) form.append(k, v);
+    const flat = Object.fromEntries(form);
+    let status = 200;
+    let answer: Record<string, unknown>;
+    try {
+      if (req.method !== 'POST' || url.pathname !== '/')
+        throw new ApiError(
+          404,
+          'InvalidAction.NotFound',
+          `Specified api is not found, please check your url and method.`,
+        );
+      action = this.verifier.verify(
+        req.method,
+        url.pathname,
+        Object.fromEntries(url.searchParams),
+        req.headers,
+        body,
+      ).action;
+      const handler = this.handlers[action];
+      if (!handler) throw new ApiError(404, 'InvalidAction.NotFound', `Specified api "${action}" is not found.`);
+      this.limits.check(action);
+      answer = { RequestId: requestId, ...(await handler(new Params(unflatten(form)))) };
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error).message);
+      status = e.status;
+      answer = errorBody(e, requestId, req.headers.host ?? '127.0.0.1');
+    }
+    this.calls.push({
+      action,
+      status,
+      ...(status !== 200 ? { code: String(answer.Code) } : {}),
+      params: flat,
+    });
+    const text = JSON.stringify(answer);
+    res.writeHead(status, {
+      'content-type': 'application/json;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  private group(p: Params): EmulatedGroup {
+    const id = p.required('ContainerGroupId');
+    const g = this.groups.get(id);
+    if (!g) throw groupNotFound(id);
+    return g;
+  }
+
+  private create(p: Params): Record<string, unknown> {
+    const { meta, spec } = parseCreate(
+      p,
+      { maxContainers: 20, maxEnvPerContainer: 92, ...this.opts.limits },
+      { regionId: this.region, zoneId: this.zone },
+    );
+    if (meta.clientToken) {
+      const existing = this.tokens.get(meta.clientToken);
+      if (existing && this.groups.get(existing)) return { ContainerGroupId: existing };
+    }
+    const quota = this.opts.quota ?? 1000;
+    if (this.groups.size >= quota) throw quotaExceeded(quota);
+    let cacheId: string | undefined;
+    if (meta.imageSnapshotId) {
+      const cache = this.imageCaches.get(meta.imageSnapshotId);
+      if (!cache) throw invalid('ImageSnapshotId', `image cache "${meta.imageSnapshotId}" does not exist`);
+      if (cache.status === 'Ready') cacheId = cache.id;
+    } else if (meta.autoMatchImageCache)
+      cacheId = this.imageCaches.match([...spec.initContainers, ...spec.containers].map((c) => c.image))?.id;
+    const g = this.groups.add(meta, spec, cacheId);
+    if (meta.clientToken) this.tokens.set(meta.clientToken, g.id);
+    return { ContainerGroupId: g.id };
+  }
+
+  /** Groups matching the common filters (ids, tags, name, status), oldest first. */
+  private select(p: Params): EmulatedGroup[] {
+    const ids = p.jsonList('ContainerGroupIds', PAGE.ids);
+    const tags = p.tags();
+    const name = p.str('ContainerGroupName');
+    const status = p.str('Status');
+    return this.groups
+      .all()
+      .filter((g) => !ids || ids.includes(g.id))
+      .filter((g) => tags.every((t) => g.meta.tags.some((x) => x.Key === t.Key && x.Value === t.Value)))
+      .filter((g) => !name || g.meta.name === name)
+      .filter((g) => !status || g.status === status)
+      .sort((a, b) => a.creationTime.getTime() - b.creationTime.getTime() || (a.id < b.id ? -1 : 1));
+  }
+
+  private page<T>(p: Params, all: T[], max: number): { items: T[]; NextToken: string; TotalCount: number } {
+    const limit = p.int('Limit', 1, max) ?? max;
+    const token = p.str('NextToken');
+    const offset = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('NextToken', 'not a token this API returned');
+    const items = all.slice(offset, offset + limit);
+    const next = offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : '';
+    return { items, NextToken: next, TotalCount: all.length };
+  }
+
+  private async describeGroups(p: Params): Promise<Record<string, unknown>> {
+    const { items, NextToken, TotalCount } = this.page(p, this.select(p), PAGE.describeGroups);
+    await Promise.all(items.map((g) => this.groups.refresh(g)));
+    return { NextToken, TotalCount, ContainerGroups: items.map(describeGroup) };
+  }
+
+  private async describeStatus(p: Params): Promise<Record<string, unknown>> {
+    const since = p.int('SinceSecond', 1);
+    const candidates = this.select(p);
+    await Promise.all(candidates.map((g) => this.groups.refresh(g)));
+    const changed =
+      since === undefined ? candidates : candidates.filter((g) => Date.now() - g.changedAt <= since * 1000);
+    const { items, NextToken, TotalCount } = this.page(p, changed, PAGE.describeStatus);
+    return {
+      NextToken,
+      TotalCount,
+      Data: items.map((g) => {
+        const view = describeGroup(g) as {
+          Containers: { Name: string; Ready: boolean; RestartCount: number; CurrentState: unknown }[];
+        };
+        return {
+          ContainerGroupId: g.id,
+          ContainerGroupName: g.meta.name,
+          Status: g.status,
+          PodStatus: {
+            Phase: isTerminal(g.status)
+              ? g.status === 'Succeeded'
+                ? 'Succeeded'
+                : 'Failed'
+              : g.status === 'Running'
+                ? 'Running'
+                : 'Pending',
+            ContainerStatuses: view.Containers.map((c) => ({
+              Name: c.Name,
+              Ready: c.Ready,
+              RestartCount: c.RestartCount,
+              State: c.CurrentState,
+            })),
+          },
+        };
+      }),
+    };
+  }
+
+  private async deleteGroup(p: Params): Promise<Record<string, unknown>> {
+    const id = p.required('ContainerGroupId');
+    if (!(await this.groups.delete(id))) throw groupNotFound(id);
+    for (const [t, g] of this.tokens) if (g === id) this.tokens.delete(t);
+    return {};
+  }
+
+  private async containerLog(p: Params): Promise<Record<string, unknown>> {
+    const g = this.group(p);
+    const name = p.required('ContainerName');
+    if (![...g.spec.initContainers, ...g.spec.containers].some((c) => c.name === name))
+      throw invalid('ContainerName', `container "${name}" is not part of ${g.id}`);
+    const startTime = p.str('StartTime');
+    const start = startTime === undefined ? undefined : Date.parse(startTime);
+    if (start !== undefined && !Number.isFinite(start)) throw invalid('StartTime', 'expected an RFC 3339 time');
+    const lines = g.started ? await this.opts.runtime.logs(g.id, name).catch(() => []) : [];
+    const content = formatLogs(lines, {
+      ...(start !== undefined ? { startTime: start } : {}),
+      ...(p.int('SinceSeconds', 1) !== undefined ? { sinceSeconds: p.int('SinceSeconds', 1)! } : {}),
+      ...(p.int('Tail', 0) !== undefined ? { tail: p.int('Tail', 0)! } : {}),
+      ...(p.int('LimitBytes', 1) !== undefined ? { limitBytes: p.int('LimitBytes', 1)! } : {}),
+      timestamps: p.bool('Timestamps') ?? false,
+    });
+    return { ContainerName: name, Content: content };
+  }
+
+  private async execCommand(p: Params): Promise<Record<string, unknown>> {
+    const g = this.group(p);
+    const container = p.required('ContainerName');
+    const raw = p.required('Command');
+    let command: unknown;
+    try {
+      command = JSON.parse(raw);
+    } catch {
+      throw invalid('Command', 'expected a JSON array of strings');
+    }
+    if (!Array.isArray(command) || command.some((a) => typeof a !== 'string'))
+      throw invalid('Command', 'expected a JSON array of strings');
+    const problem = execCommandProblem(command as string[]);
+    if (problem) throw invalid('Command', problem);
+    await this.groups.refresh(g);
+    const state =
+      g.runtime?.containers.find((c) => c.name === container) ??
+      g.runtime?.initContainers.find((c) => c.name === container);
+    if (![...g.spec.initContainers, ...g.spec.containers].some((c) => c.name === container))
+      throw invalid('ContainerName', `container "${container}" is not part of ${g.id}`);
+    if (state?.state !== 'Running')
+      throw new ApiError(400, 'IncorrectStatus.ContainerNotRunning', `container "${container}" is not running.`);
+    const path = this.exec.mint({
+      groupId: g.id,
+      container,
+      command: command as string[],
+      tty: p.bool('TTY') ?? false,
+      stdin: p.bool('Stdin') ?? true,
+    });
+    const base = new URL(this.endpoint);
+    return { WebSocketUri: `ws://${base.host}${path}`, HttpUrl: `${this.endpoint}${path}` };
+  }
+
+  private createImageCache(p: Params): Record<string, unknown> {
+    p.required('RegionId');
+    p.required('SecurityGroupId');
+    p.required('VSwitchId');
+    const name = p.required('ImageCacheName');
+    const images = p.strings('Image');
+    if (!images.length) throw missing('Image.1');
+    const token = p.str('ClientToken');
+    const c = this.imageCaches.create(name, images, token);
+    return { ImageCacheId: c.id, ContainerGroupId: `eci-imc-${c.id}` };
+  }
+
+  private describeImageCaches(p: Params): Record<string, unknown> {
+    const id = p.str('ImageCacheId');
+    const name = p.str('ImageCacheName');
+    const image = p.str('Image');
+    const all = this.imageCaches
+      .list()
+      .filter((c) => (!id || c.id === id) && (!name || c.name === name) && (!image || c.images.includes(image)));
+    const { items, NextToken, TotalCount } = this.page(p, all, 100);
+    return { NextToken, TotalCount, ImageCaches: items.map(describeCache) };
+  }
+
+  private deleteImageCache(p: Params): Record<string, unknown> {
+    const id = p.required('ImageCacheId');
+    if (!this.imageCaches.delete(id))
+      throw new ApiError(404, 'InvalidImageCache.NotFound', `The specified image cache "${id}" does not exist.`);
+    return {};
+  }
+}
