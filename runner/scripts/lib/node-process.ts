@@ -31,6 +31,8 @@ export interface NodeProcessOptions {
   infraImage: string;
   port: number;
   extraArgs?: string[];
+  /** Extra environment for the node process (e.g. backend credentials). */
+  env?: Record<string, string>;
 }
 
 export class NodeProcess {
@@ -64,7 +66,7 @@ export class NodeProcess {
         `${podHostAddress}:${ports.apiserver}`,
         ...(o.extraArgs ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ECI_VIRTUAL_LOG_LEVEL: 'debug' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, ECI_VIRTUAL_LOG_LEVEL: 'debug' } },
     );
     this.child.stdout?.pipe(out);
     this.child.stderr?.pipe(out);

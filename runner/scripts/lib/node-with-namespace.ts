@@ -19,6 +19,7 @@ export async function startNodeWithNamespace(opts: {
   dockerHost: string;
   infraImage: string;
   extraArgs?: string[];
+  env?: Record<string, string>;
   port?: number;
 }): Promise<NodeWithNamespace> {
   const { kube } = opts;
@@ -44,6 +45,7 @@ export async function startNodeWithNamespace(opts: {
     infraImage: opts.infraImage,
     port: opts.port ?? (await freePort()),
     extraArgs: ['--delete-node-on-shutdown', ...(opts.extraArgs ?? [])],
+    ...(opts.env ? { env: opts.env } : {}),
   });
   node.start();
   await node.waitReady(kube);

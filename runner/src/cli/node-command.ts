@@ -32,6 +32,7 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --eci-endpoint URL           for --backend eci: API endpoint (default https://eci.<region>.aliyuncs.com; e.g. the
                                test emulator); credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional
                                ALIBABA_CLOUD_SECURITY_TOKEN) or ALIBABA_CLOUD_CREDENTIALS_FILE
+  --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --cpu N --memory Q --pods N  capacity to advertise (default: the engine's)
   --label k=v                  extra node label (repeatable)
@@ -59,6 +60,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'eci-zone': { type: 'string' },
     'eci-endpoint': { type: 'string' },
     'eci-cluster': { type: 'string' },
+    'eci-vpc-endpoint': { type: 'boolean', default: false },
     cpu: { type: 'string' },
     memory: { type: 'string' },
     pods: { type: 'string' },
@@ -156,6 +158,7 @@ export interface EciFlags {
   'eci-zone'?: string | undefined;
   'eci-endpoint'?: string | undefined;
   'eci-cluster'?: string | undefined;
+  'eci-vpc-endpoint'?: boolean | undefined;
   cpu?: string | undefined;
   memory?: string | undefined;
   pods?: string | undefined;
@@ -188,7 +191,13 @@ export function eciBackendFromFlags(
   credentials(); // fail now, with the hint, rather than on the first pod
   const clusterName = values['eci-cluster'] ?? 'eci-virtual';
   return new EciBackend({
-    client: new EciClient({ region, credentials, ...(endpoint ? { endpoint } : {}), log }),
+    client: new EciClient({
+      region,
+      credentials,
+      ...(endpoint ? { endpoint } : {}),
+      ...(values['eci-vpc-endpoint'] ? { vpc: true } : {}),
+      log,
+    }),
     node: {
       clusterName,
       nodeName,

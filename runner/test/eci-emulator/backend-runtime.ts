@@ -84,6 +84,9 @@ export function preparedPodFor(group: RuntimeGroup, namespace: string): Prepared
   };
 }
 
+/** The engine's RFC 3339 timestamp that starts each log frame, as it appears inside a line made of several frames. */
+const FRAME_TIMESTAMP = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /g;
+
 const STATE = { waiting: 'Waiting', running: 'Running', terminated: 'Terminated' } as const;
 
 export class BackendRuntime implements GroupRuntime {
@@ -159,9 +162,12 @@ export class BackendRuntime implements GroupRuntime {
       .map((l) => {
         const space = l.indexOf(' ');
         const time = new Date(l.slice(0, space));
+        // A line written in several pieces (`printf a; echo`) comes as several timestamped frames: keep the first
+        // timestamp, drop the ones in between.
+        const text = l.slice(space + 1).replace(FRAME_TIMESTAMP, '');
         return Number.isNaN(time.getTime())
           ? { time: new Date(), stream: 'stdout' as const, text: l }
-          : { time, stream: 'stdout' as const, text: l.slice(space + 1) };
+          : { time, stream: 'stdout' as const, text };
       });
   }
 

@@ -147,11 +147,35 @@ export class GroupStore {
     for (const c of [...g.spec.initContainers, ...g.spec.containers])
       this.event(g, 'Normal', 'Created', `Created container ${c.name}`);
     if (signal.aborted) return;
-    await this.runtime.start(g.id);
+    try {
+      await this.runtime.start(g.id);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.pullFailed(g, err as Error & { reason?: string });
+      return;
+    }
     g.started = true;
     for (const c of [...g.spec.initContainers, ...g.spec.containers])
       this.event(g, 'Normal', 'Started', `Started container ${c.name}`);
     await this.refresh(g);
+  }
+
+  /**
+   * What ECI shows when a group's containers cannot start (most often an image it cannot pull): the group stays
+   * Pending, the container Waiting with the reason (ErrImagePull) and the registry's message, plus a Warning event.
+   * (ECI keeps retrying the pull with back-off; the emulator does not — the answer would be the same.)
+   */
+  private pullFailed(g: EmulatedGroup, err: Error & { reason?: string }): void {
+    const reason = err.reason ?? 'ErrImagePull';
+    const failing = g.spec.containers.filter((c) => err.message.includes(c.image));
+    for (const c of failing.length ? failing : g.spec.containers)
+      this.event(g, 'Warning', 'Failed', `Failed to pull image "${c.image}": ${err.message}`);
+    const waiting = (c: RuntimeGroup['containers'][number]): RuntimeContainerStatus =>
+      failing.length && !failing.includes(c)
+        ? { name: c.name, state: 'Waiting', reason: 'PodInitializing', restartCount: 0 }
+        : { name: c.name, state: 'Waiting', reason, message: err.message, restartCount: 0 };
+    g.runtime = { initContainers: g.spec.initContainers.map(waiting), containers: g.spec.containers.map(waiting) };
+    g.changedAt = Date.now();
   }
 
   /** Brings a group's status up to date with its runtime (one refresh at a time per group). */
@@ -171,6 +195,13 @@ export class GroupStore {
           );
           if (c.state === 'Terminated' && old?.state !== 'Terminated' && /OOM/i.test(c.reason ?? ''))
             this.event(g, 'Warning', 'OOMKilling', `Memory cgroup out of memory: killed container ${c.name}`);
+          if (c.state === 'Terminated' && old?.state !== 'Terminated' && /StartError|CannotRun/i.test(c.reason ?? ''))
+            this.event(
+              g,
+              'Warning',
+              'Failed',
+              `Error: failed to start container "${c.name}": ${c.message ?? c.reason}`,
+            );
         }
         this.setStatus(g, groupStatus(rs));
       })

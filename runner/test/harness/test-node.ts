@@ -9,7 +9,12 @@ import { testClients } from './kube.js';
 
 export type TestNode = NodeWithNamespace;
 
-export async function startTestNode(prefix: string, extraArgs: string[] = [], port?: number): Promise<TestNode> {
+export async function startTestNode(
+  prefix: string,
+  extraArgs: string[] = [],
+  port?: number,
+  nodeEnv?: Record<string, string>,
+): Promise<TestNode> {
   const env = readTestEnv();
   return startNodeWithNamespace({
     kube: testClients(),
@@ -19,6 +24,7 @@ export async function startTestNode(prefix: string, extraArgs: string[] = [], po
     infraImage: env.engine.images.busybox,
     extraArgs,
     ...(port !== undefined ? { port } : {}),
+    ...(nodeEnv ? { env: nodeEnv } : {}),
   });
 }
 

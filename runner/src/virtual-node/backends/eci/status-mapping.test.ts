@@ -26,6 +26,29 @@ describe('ECI status → pod status', () => {
     expect(s.containers[1]).toMatchObject({ state: 'waiting', reason: 'ErrImagePull', message: 'not found' });
   });
 
+  it('fails a still-pending group whose image cannot be pulled, with the reason and the registry message', () => {
+    const pending = (reason: string) =>
+      podStatus({
+        ContainerGroupId: 'eci-2',
+        Status: 'Pending',
+        Containers: [
+          {
+            Name: 'job',
+            Image: 'r/x:1',
+            CurrentState: { State: 'Waiting', Reason: reason, Message: 'manifest unknown' },
+          },
+        ],
+      });
+    expect(pending('ErrImagePull')).toMatchObject({
+      phase: 'Failed',
+      reason: 'ErrImagePull',
+      message: 'container job: manifest unknown',
+    });
+    expect(pending('ImagePullBackOff').phase).toBe('Failed');
+    expect(pending('ContainerCreating')).toMatchObject({ phase: 'Pending' });
+    expect(pending('ContainerCreating').reason).toBeUndefined();
+  });
+
   it('recognises OOM, failures and spot reclaim', () => {
     expect(
       containerState({ Name: 'a', Image: 'i', CurrentState: { State: 'Terminated', Reason: 'OOMKilled' } }),

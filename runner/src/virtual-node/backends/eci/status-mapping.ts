@@ -75,9 +75,19 @@ export function containerState(c: EciContainer): ContainerRuntimeState {
   }
 }
 
+/** Container reasons that mean the image will not come: the pod fails now (as on the docker backend) rather than wait. */
+const IMAGE_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
+
 export function podStatus(g: EciContainerGroup): BackendPodStatus {
-  const phase: BackendPodStatus['phase'] =
-    g.Status === 'Running' || g.Status === 'Restarting'
+  const containers = (g.Containers ?? []).map(containerState);
+  const initContainers = (g.InitContainers ?? []).map(containerState);
+  const noImage =
+    g.Status === 'Pending' || g.Status === 'Scheduling'
+      ? [...initContainers, ...containers].find((c) => c.state === 'waiting' && IMAGE_FAILURES.has(c.reason ?? ''))
+      : undefined;
+  const phase: BackendPodStatus['phase'] = noImage
+    ? 'Failed'
+    : g.Status === 'Running' || g.Status === 'Restarting'
       ? 'Running'
       : g.Status === 'Succeeded'
         ? 'Succeeded'
@@ -89,9 +99,12 @@ export function podStatus(g: EciContainerGroup): BackendPodStatus {
     ...(g.Status === 'Expired'
       ? { reason: 'SpotReclaimed', message: 'the ECI container group was reclaimed (spot) or expired' }
       : {}),
+    ...(noImage
+      ? { reason: noImage.reason!, message: `container ${noImage.name}: ${noImage.message ?? noImage.reason}` }
+      : {}),
     ...(g.IntranetIp ? { podIP: g.IntranetIp } : {}),
     ...(date(g.CreationTime) ? { startTime: date(g.CreationTime)! } : {}),
-    initContainers: (g.InitContainers ?? []).map(containerState),
-    containers: (g.Containers ?? []).map(containerState),
+    initContainers,
+    containers,
   };
 }
