@@ -1,6 +1,6 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|job|controller|kaniko` runs one part; default all.
+ * baselines measured in the same run). `yarn bench node|exec|job|controller|controller-eci|kaniko` runs one part; default all.
  */
 import { describeError } from '../src/errors.js';
 import { controllerBench } from './bench/controller-bench.js';
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   if (want('exec')) await execBench(cluster, engine);
   if (want('job')) await jobBench(cluster, engine);
   if (want('controller')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100));
+  if (want('controller-eci')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100), 'eci');
   if (want('kaniko')) await kanikoBench(cluster, engine);
 }
 

@@ -9,6 +9,7 @@ export function startBenchNode(
   engine: EngineEnv,
   prefix = 'bench',
   extraArgs: string[] = [],
+  env?: Record<string, string>,
 ): Promise<NodeWithNamespace> {
   return startNodeWithNamespace({
     kube: makeClients(loadKubeConfig(cluster.kubeconfig)),
@@ -17,5 +18,6 @@ export function startBenchNode(
     dockerHost: engine.dockerHost,
     infraImage: engine.images.busybox,
     extraArgs,
+    ...(env ? { env } : {}),
   });
 }

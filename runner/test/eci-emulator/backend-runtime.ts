@@ -4,6 +4,8 @@
  * containers are mapped back into a PreparedPod: Command/Arg → command/args, EnvironmentVar → resolved env,
  * EmptyDirVolume/ConfigFileVolume → prepared volumes (NFS volumes are not supported here).
  */
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Backend, PodRef, PreparedPod, PreparedVolume } from '../../src/virtual-node/backends/backend.js';
@@ -45,7 +47,9 @@ function container(c: RuntimeContainer): V1Container {
 
 /** The group as the PreparedPod a Backend expects. */
 export function preparedPodFor(group: RuntimeGroup, namespace: string): PreparedPod {
-  const ref: PodRef = { namespace, name: group.id, uid: `emu-${group.id}` };
+  // A random uid like the API server's: the docker backend names volumes by the uid's first characters, and group ids
+  // made in the same instant share theirs.
+  const ref: PodRef = { namespace, name: group.id, uid: randomUUID() };
   const volumes: PreparedVolume[] = group.volumes.map((v) =>
     v.type === 'ConfigFileVolume'
       ? {
@@ -87,13 +91,18 @@ export function preparedPodFor(group: RuntimeGroup, namespace: string): Prepared
 /** The engine's RFC 3339 timestamp that starts each log frame, as it appears inside a line made of several frames. */
 const FRAME_TIMESTAMP = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /g;
 
+const noop = () => undefined;
+
 const STATE = { waiting: 'Waiting', running: 'Running', terminated: 'Terminated' } as const;
 
 export class BackendRuntime implements GroupRuntime {
   private readonly pods = new Map<string, PreparedPod>();
   private readonly abort = new AbortController();
+  private readonly starting = new Map<string, { abort: AbortController; done: Promise<void> }>();
 
   constructor(private readonly opts: BackendRuntimeOptions) {
+    // Every group's pod creation listens on this one signal (closing the runtime cancels them all).
+    setMaxListeners(0, this.abort.signal);
     if (opts.backend.constructor.name === 'EciBackend')
       throw new Error('BackendRuntime over EciBackend would loop the emulator into itself');
   }
@@ -114,13 +123,30 @@ export class BackendRuntime implements GroupRuntime {
   async start(groupId: string): Promise<void> {
     const prepared = this.pods.get(groupId);
     if (!prepared) throw new Error(`no such group ${groupId}`);
-    await this.opts.backend.createPod(prepared, this.abort.signal);
+    const abort = new AbortController();
+    const onClose = () => abort.abort();
+    this.abort.signal.addEventListener('abort', onClose, { once: true });
+    const creating = this.opts.backend.createPod(prepared, abort.signal);
+    this.starting.set(groupId, { abort, done: creating.then(noop, noop) });
+    try {
+      await creating;
+    } finally {
+      this.starting.delete(groupId);
+      this.abort.signal.removeEventListener('abort', onClose);
+    }
   }
 
+  /** A group deleted while its pod is still being created: the creation is cancelled and awaited first, so the
+   * engine never has a create and a delete of the same containers racing each other. */
   async delete(groupId: string, gracePeriodSeconds: number): Promise<void> {
     const prepared = this.pods.get(groupId);
     if (!prepared) return;
     this.pods.delete(groupId);
+    const starting = this.starting.get(groupId);
+    if (starting) {
+      starting.abort.abort();
+      await starting.done;
+    }
     await this.opts.backend.deletePod(prepared.ref, gracePeriodSeconds);
   }
 

@@ -151,7 +151,12 @@ export class GroupStore {
       await this.runtime.start(g.id);
     } catch (err) {
       if (signal.aborted) return;
-      this.pullFailed(g, err as Error & { reason?: string });
+      const e = err as Error & { reason?: string };
+      if (/ImagePull|ImageNeverPull/.test(e.reason ?? '')) this.pullFailed(g, e);
+      else {
+        this.event(g, 'Warning', 'Failed', `Error: failed to create containers: ${e.message}`);
+        this.setStatus(g, 'Failed');
+      }
       return;
     }
     g.started = true;
@@ -161,12 +166,12 @@ export class GroupStore {
   }
 
   /**
-   * What ECI shows when a group's containers cannot start (most often an image it cannot pull): the group stays
+   * What ECI shows when a group's image cannot be pulled: the group stays
    * Pending, the container Waiting with the reason (ErrImagePull) and the registry's message, plus a Warning event.
    * (ECI keeps retrying the pull with back-off; the emulator does not — the answer would be the same.)
    */
   private pullFailed(g: EmulatedGroup, err: Error & { reason?: string }): void {
-    const reason = err.reason ?? 'ErrImagePull';
+    const reason = err.reason!;
     const failing = g.spec.containers.filter((c) => err.message.includes(c.image));
     for (const c of failing.length ? failing : g.spec.containers)
       this.event(g, 'Warning', 'Failed', `Failed to pull image "${c.image}": ${err.message}`);

@@ -45,6 +45,8 @@ export interface EciEmulatorOptions {
 }
 
 export interface CallRecord {
+  /** When the call was answered (ms since epoch). */
+  at: number;
   action: string;
   status: number;
   code?: string;
@@ -176,6 +178,7 @@ export class EciEmulator {
       answer = errorBody(e, requestId, req.headers.host ?? '127.0.0.1');
     }
     this.calls.push({
+      at: Date.now(),
       action,
       status,
       ...(status !== 200 ? { code: String(answer.Code) } : {}),

@@ -6,15 +6,11 @@
  * before any API call, and status from batch polls only.
  */
 import { expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { createLogger } from '../../src/observability/logger.js';
-import { DockerBackend } from '../../src/virtual-node/backends/docker/docker-backend.js';
 import { TAG } from '../../src/virtual-node/backends/eci/pod-mapping.js';
-import { BackendRuntime } from '../eci-emulator/backend-runtime.js';
-import { EciEmulator } from '../eci-emulator/server.js';
+import { startEmulatorOnEngine } from '../eci-emulator/on-engine.js';
+import type { EciEmulator } from '../eci-emulator/server.js';
 import { describeVirtualNode } from './virtual-node-suite.js';
 
-const ACCESS_KEY = { id: `LTAI${randomBytes(8).toString('hex')}`, secret: randomBytes(15).toString('base64url') };
 let emu: EciEmulator;
 
 const groupsOf = (ns: string, podName: string) =>
@@ -24,37 +20,14 @@ const tag = (tags: { Key: string; Value: string }[], key: string) => tags.find((
 describeVirtualNode({
   name: 'eci',
   start: async (env) => {
-    emu = new EciEmulator({
-      runtime: new BackendRuntime({
-        backend: new DockerBackend({
-          host: env.engine.dockerHost,
-          nodeName: `eci-emulator-${randomBytes(3).toString('hex')}`,
-          infraImage: env.engine.images.busybox,
-          log: createLogger({ component: 'eci-emulator' }, { level: 'error' }),
-        }),
-      }),
-      accessKeys: { [ACCESS_KEY.id]: ACCESS_KEY.secret },
+    const started = await startEmulatorOnEngine({
+      dockerHost: env.engine.dockerHost,
+      infraImage: env.engine.images.busybox,
       // Scheduling and pulls take time on ECI; shorter here so the suite stays quick, long enough to see each state.
       delays: { scheduleMs: 300, pullMs: 400, cachedPullMs: 100 },
     });
-    await emu.start();
-    return {
-      args: [
-        '--backend',
-        'eci',
-        '--eci-endpoint',
-        emu.endpoint,
-        '--eci-region',
-        emu.region,
-        '--eci-vswitch',
-        'vsw-test',
-        '--eci-security-group',
-        'sg-test',
-        '--eci-cluster',
-        'it',
-      ],
-      env: { ALIBABA_CLOUD_ACCESS_KEY_ID: ACCESS_KEY.id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: ACCESS_KEY.secret },
-    };
+    emu = started.emu;
+    return { args: started.nodeArgs, env: started.nodeEnv };
   },
   stop: async () => emu?.stop(),
   objectsOf: async (ns, podName) => groupsOf(ns, podName).length,
