@@ -27,3 +27,14 @@ export function parseHostPort(value: string, name: string): { host: string; port
   if (!m || port < 1 || port > 65535) throw new InvalidInput(`--${name} expects host:port, got "${value}"`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `24h`, `1h30m`, `7d` → milliseconds; InvalidInput naming the flag for anything else. */
+export function durationFlag(value: string | undefined, name: string, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const parts = [...value.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+  if (!value || parts.map((p) => p[0]).join('') !== value)
+    throw new InvalidInput(`--${name} expects a duration such as 30m, 24h or 1h30m, got "${value}"`);
+  return parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
+}

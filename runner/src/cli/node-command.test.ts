@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../observability/logger.js';
-import { eciBackendFromFlags, resolveAddress } from './node-command.js';
+import { durationFlag } from './flags.js';
+import { eciBackendFromFlags, imageCacheFromFlags, resolveAddress } from './node-command.js';
 
 describe('node --address', () => {
   const ifaces = {
@@ -53,5 +54,35 @@ describe('node --backend eci', () => {
       /--eci-endpoint expects a URL/,
     );
     expect(() => eciBackendFromFlags(flags, 'n1', log, {})).toThrow(/no Alibaba Cloud credentials/);
+  });
+});
+
+describe('node image cache flags', () => {
+  it('defaults to 7 days of retention and a daily refresh', () => {
+    expect(imageCacheFromFlags({})).toEqual({ retentionDays: 7, refreshMs: 24 * 3_600_000 });
+    expect(imageCacheFromFlags({ 'eci-image-cache-retention-days': '3', 'eci-image-cache-refresh': '1h30m' })).toEqual({
+      retentionDays: 3,
+      refreshMs: 90 * 60_000,
+    });
+    expect(imageCacheFromFlags({ 'no-eci-image-cache': true })).toBeUndefined();
+  });
+
+  it.each([
+    [{ 'eci-image-cache-retention-days': '0' }, /whole number of days from 1 to 365, got "0"/],
+    [{ 'eci-image-cache-retention-days': '2.5' }, /retention-days/],
+    [{ 'eci-image-cache-refresh': 'daily' }, /expects a duration such as 30m/],
+    [{ 'eci-image-cache-refresh': '5m' }, /at least 10m/],
+    [{ 'eci-image-cache-retention-days': '1', 'eci-image-cache-refresh': '48h' }, /shorter than the retention/],
+    [{ 'no-eci-image-cache': true, 'eci-image-cache-refresh': '12h' }, /cannot be combined/],
+  ])('refuses %j', (flags, message) => {
+    expect(() => imageCacheFromFlags(flags)).toThrow(message);
+  });
+
+  it('parses durations', () => {
+    expect(durationFlag('90s', 'x', 0)).toBe(90_000);
+    expect(durationFlag('7d', 'x', 0)).toBe(7 * 86_400_000);
+    expect(durationFlag(undefined, 'x', 5)).toBe(5);
+    expect(() => durationFlag('', 'x', 0)).toThrow(/--x expects a duration/);
+    expect(() => durationFlag('10', 'x', 0)).toThrow(/--x expects a duration/);
   });
 });

@@ -10,9 +10,10 @@ import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js
 import { credentialsFrom } from '../virtual-node/backends/eci/credentials.js';
 import { EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
 import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
+import type { ImageCacheSettings } from '../virtual-node/backends/eci/image-cache-manager.js';
 import { defaultNodeConfig } from '../virtual-node/config.js';
 import { VirtualNode } from '../virtual-node/virtual-node.js';
-import { intFlag, parseFlags, parseHostPort } from './flags.js';
+import { durationFlag, intFlag, parseFlags, parseHostPort } from './flags.js';
 
 export const nodeUsage = `eci-virtual node --backend docker|eci [options]
 
@@ -34,6 +35,11 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
                                ALIBABA_CLOUD_SECURITY_TOKEN) or ALIBABA_CLOUD_CREDENTIALS_FILE
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
+  --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
+                               the pods' eci-virtual.dev/cache-images sets (default 7)
+  --eci-image-cache-refresh DURATION   for --backend eci: rebuild a set's image cache once it is this old, e.g.
+                               12h (default 24h; shorter than the retention)
+  --no-eci-image-cache         for --backend eci: create no image caches (pods still use automatic matching)
   --cpu N --memory Q --pods N  capacity to advertise (default: the engine's)
   --label k=v                  extra node label (repeatable)
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
@@ -61,6 +67,9 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'eci-endpoint': { type: 'string' },
     'eci-cluster': { type: 'string' },
     'eci-vpc-endpoint': { type: 'boolean', default: false },
+    'eci-image-cache-retention-days': { type: 'string' },
+    'eci-image-cache-refresh': { type: 'string' },
+    'no-eci-image-cache': { type: 'boolean', default: false },
     cpu: { type: 'string' },
     memory: { type: 'string' },
     pods: { type: 'string' },
@@ -159,6 +168,9 @@ export interface EciFlags {
   'eci-endpoint'?: string | undefined;
   'eci-cluster'?: string | undefined;
   'eci-vpc-endpoint'?: boolean | undefined;
+  'eci-image-cache-retention-days'?: string | undefined;
+  'eci-image-cache-refresh'?: string | undefined;
+  'no-eci-image-cache'?: boolean | undefined;
   cpu?: string | undefined;
   memory?: string | undefined;
   pods?: string | undefined;
@@ -187,6 +199,7 @@ export function eciBackendFromFlags(
     throw new InvalidInput(
       `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
     );
+  const imageCache = imageCacheFromFlags(values);
   const credentials = credentialsFrom(env);
   credentials(); // fail now, with the hint, rather than on the first pod
   const clusterName = values['eci-cluster'] ?? 'eci-virtual';
@@ -211,8 +224,45 @@ export function eciBackendFromFlags(
       ...(values.memory ? { memory: values.memory } : {}),
       ...(values.pods ? { pods: values.pods } : {}),
     },
+    ...(imageCache ? { imageCache } : {}),
     log,
   });
+}
+
+/**
+ * The image cache flags → the backend's settings (undefined with `--no-eci-image-cache`). Retention is whole days,
+ * 1 to 365; the refresh interval is at least 10 minutes and shorter than the retention (a cache that expires before
+ * it is refreshed would leave pods without one until it is rebuilt).
+ */
+export function imageCacheFromFlags(
+  values: Pick<EciFlags, 'eci-image-cache-retention-days' | 'eci-image-cache-refresh' | 'no-eci-image-cache'>,
+): ImageCacheSettings | undefined {
+  const retentionFlag = values['eci-image-cache-retention-days'];
+  const refreshFlag = values['eci-image-cache-refresh'];
+  if (values['no-eci-image-cache']) {
+    if (retentionFlag !== undefined || refreshFlag !== undefined)
+      throw new InvalidInput(
+        '--eci-image-cache-retention-days/--eci-image-cache-refresh cannot be combined with --no-eci-image-cache',
+        { hint: 'drop either the image cache settings or --no-eci-image-cache' },
+      );
+    return undefined;
+  }
+  const retentionDays = retentionFlag === undefined ? 7 : Number(retentionFlag);
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 365)
+    throw new InvalidInput(
+      `--eci-image-cache-retention-days must be a whole number of days from 1 to 365, got "${retentionFlag}"`,
+    );
+  const refreshMs = durationFlag(refreshFlag, 'eci-image-cache-refresh', 24 * 3_600_000);
+  if (refreshMs < 10 * 60_000)
+    throw new InvalidInput(
+      `--eci-image-cache-refresh must be at least 10m (each refresh builds a new cache), got "${refreshFlag}"`,
+    );
+  if (refreshMs >= retentionDays * 24 * 3_600_000)
+    throw new InvalidInput(
+      `--eci-image-cache-refresh (${refreshFlag ?? '24h'}) must be shorter than the retention (${retentionDays} days)`,
+      { hint: 'lower --eci-image-cache-refresh or raise --eci-image-cache-retention-days' },
+    );
+  return { retentionDays, refreshMs };
 }
 
 /** `auto` → the first non-loopback IPv4 address of this host (inside a pod: the pod IP). */

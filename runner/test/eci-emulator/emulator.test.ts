@@ -6,6 +6,7 @@ import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.j
 import { percentEncode, signRequest } from '../../src/virtual-node/backends/eci/signer.js';
 import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
 import { ACCESS_KEY, clientFor, startEmulator, until } from './fixtures.js';
+import { ImageCacheStore } from './image-caches.js';
 import { runScript } from './mini-shell.js';
 import type { EciEmulator } from './server.js';
 
@@ -303,8 +304,65 @@ describe('ECI emulator: exec and image caches', () => {
       group({ AutoMatchImageCache: true }),
     );
     await until(() => emu.groups.get(id)?.events.some((e) => e.Reason === 'SuccessfulHitImageCache'));
+    const described = await client.call<{ ImageCaches: Record<string, unknown>[] }>('DescribeImageCaches', {
+      ImageCacheId,
+    });
+    expect(described.ImageCaches[0]).toMatchObject({
+      ImageCacheName: 'busybox',
+      Images: ['busybox'],
+      Progress: '100%',
+      SnapshotId: expect.stringMatching(/^s-/),
+      LastMatchedTime: expect.any(String),
+    });
     await client.call('DeleteImageCache', { ImageCacheId });
     await expect(client.call('DeleteImageCache', { ImageCacheId })).rejects.toThrow(/NotFound/);
+  });
+
+  it('follows the published CreateImageCache/DescribeImageCaches parameters', async () => {
+    const { client, emu } = await start();
+    const base = { SecurityGroupId: 'sg-1', VSwitchId: 'vsw-1', Image: ['busybox', 'node:20'] };
+    const create = (extra: Record<string, ParamValue>) =>
+      client.call<{ ImageCacheId: string; ContainerGroupId: string }>('CreateImageCache', { ...base, ...extra });
+    const first = await create({
+      ImageCacheName: 'set-a',
+      RetentionDays: 3,
+      ClientToken: 'tok-1',
+      Tag: [{ Key: 'eci-virtual.dev/cluster', Value: 'c1' }],
+      ImageRegistryCredential: [{ Server: 'reg.example.com', UserName: 'u', Password: 'p' }],
+    });
+    expect(first.ContainerGroupId).toMatch(/^eci-/);
+    expect((await create({ ImageCacheName: 'set-a', ClientToken: 'tok-1' })).ImageCacheId).toBe(first.ImageCacheId);
+    emu.imageCaches.failing.add('bad:1');
+    const failing = await create({ ImageCacheName: 'set-b', Image: ['bad:1'] });
+    const describe = (params: Record<string, ParamValue>) =>
+      client
+        .call<{ ImageCaches: { ImageCacheId: string; Status: string; ExpireDateTime?: string }[] }>(
+          'DescribeImageCaches',
+          params,
+        )
+        .then((r) => r.ImageCaches);
+    expect(
+      (await describe({ Tag: [{ Key: 'eci-virtual.dev/cluster', Value: 'c1' }] })).map((c) => c.ImageCacheId),
+    ).toEqual([first.ImageCacheId]);
+    expect(await describe({ MatchImage: ['node:20', 'busybox'] })).toHaveLength(1);
+    expect((await describe({ ImageCacheName: 'set-a' }))[0]!.ExpireDateTime).toBeDefined();
+    await until(async () => (await describe({ ImageCacheId: first.ImageCacheId }))[0]!.Status === 'Ready');
+    await until(async () => (await describe({ ImageCacheId: failing.ImageCacheId }))[0]!.Status === 'Failed');
+    await expect(create({ ImageCacheName: 'Bad Name' })).rejects.toThrow(/ImageCacheName/);
+    await expect(
+      create({ ImageCacheName: 'x1', Image: Array.from({ length: 21 }, (_, i) => `i${i}`) }),
+    ).rejects.toThrow(/at most 20/);
+    await expect(create({ ImageCacheName: 'x2', RetentionDays: 0 })).rejects.toThrow(/RetentionDays/);
+  });
+});
+
+describe('emulated image cache store', () => {
+  it('goes Preparing → Creating → Ready', async () => {
+    const store = new ImageCacheStore(() => 300);
+    const c = store.create({ name: 'a', images: ['x'], tags: [], sizeGiB: 20, credentialServers: [] });
+    expect(store.get(c.id)!.status).toBe('Preparing');
+    await until(() => store.get(c.id)!.status === 'Creating');
+    await until(() => store.get(c.id)!.status === 'Ready');
   });
 });
 

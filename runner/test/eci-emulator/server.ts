@@ -54,7 +54,7 @@ export interface CallRecord {
 }
 
 /** The page sizes the API allows. */
-export const PAGE = { describeGroups: 20, describeStatus: 200, ids: 20 } as const;
+export const PAGE = { describeGroups: 20, describeStatus: 200, ids: 20, imageCaches: 100 } as const;
 
 type Handler = (p: Params) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
@@ -351,30 +351,63 @@ export class EciEmulator {
     return { WebSocketUri: `ws://${base.host}${path}`, HttpUrl: `${this.endpoint}${path}` };
   }
 
+  /** CreateImageCache with the published parameters; `Image.N` ≤ 20, `ImageRegistryCredential.N` ≤ 10, `Tag.N` ≤ 20. */
   private createImageCache(p: Params): Record<string, unknown> {
     p.required('RegionId');
     p.required('SecurityGroupId');
     p.required('VSwitchId');
     const name = p.required('ImageCacheName');
+    if (!/^[a-z0-9][a-z0-9-]{1,127}$/.test(name))
+      throw invalid('ImageCacheName', '2 to 128 lowercase letters, digits and hyphens, not starting with a hyphen');
     const images = p.strings('Image');
     if (!images.length) throw missing('Image.1');
-    const token = p.str('ClientToken');
-    const c = this.imageCaches.create(name, images, token);
-    return { ImageCacheId: c.id, ContainerGroupId: `eci-imc-${c.id}` };
+    if (images.length > 20) throw invalid('Image', 'at most 20 images');
+    const credentials = p.list('ImageRegistryCredential').map((c) => ({
+      server: c.required('Server'),
+      user: c.required('UserName'),
+      password: c.required('Password'),
+    }));
+    if (credentials.length > 10) throw invalid('ImageRegistryCredential', 'at most 10 credentials');
+    const tags = p.tags();
+    if (tags.length > 20) throw invalid('Tag', 'at most 20 tags');
+    const eip = p.str('EipInstanceId');
+    if (eip && p.bool('AutoCreateEip')) throw invalid('AutoCreateEip', 'cannot be combined with EipInstanceId');
+    const retentionDays = p.int('RetentionDays', 1);
+    const c = this.imageCaches.create({
+      name,
+      images,
+      tags,
+      ...(retentionDays !== undefined ? { retentionDays } : {}),
+      sizeGiB: p.int('ImageCacheSize', 20, 500) ?? 20,
+      credentialServers: credentials.map((x) => x.server),
+      ...(p.str('ClientToken') ? { clientToken: p.str('ClientToken')! } : {}),
+    });
+    return { ImageCacheId: c.id, ContainerGroupId: c.containerGroupId };
   }
 
+  /** Filters ImageCacheId, ImageCacheName, SnapshotId, Image, Tag.N, MatchImage.N; pages with Limit/NextToken. */
   private describeImageCaches(p: Params): Record<string, unknown> {
     const id = p.str('ImageCacheId');
     const name = p.str('ImageCacheName');
+    const snapshot = p.str('SnapshotId');
     const image = p.str('Image');
+    const tags = p.tags();
+    if (tags.length > 20) throw invalid('Tag', 'at most 20 tags');
+    const match = p.strings('MatchImage');
+    if (match.length > 100) throw invalid('MatchImage', 'at most 100 images');
     const all = this.imageCaches
       .list()
-      .filter((c) => (!id || c.id === id) && (!name || c.name === name) && (!image || c.images.includes(image)));
-    const { items, NextToken, TotalCount } = this.page(p, all, 100);
+      .filter((c) => (!id || c.id === id) && (!name || c.name === name))
+      .filter((c) => !snapshot || (c.status === 'Ready' && c.snapshotId === snapshot))
+      .filter((c) => !image || c.images.includes(image))
+      .filter((c) => tags.every((t) => c.tags.some((x) => x.Key === t.Key && x.Value === t.Value)))
+      .filter((c) => match.every((i) => c.images.includes(i)));
+    const { items, NextToken, TotalCount } = this.page(p, all, PAGE.imageCaches);
     return { NextToken, TotalCount, ImageCaches: items.map(describeCache) };
   }
 
   private deleteImageCache(p: Params): Record<string, unknown> {
+    p.required('RegionId');
     const id = p.required('ImageCacheId');
     if (!this.imageCaches.delete(id))
       throw new ApiError(404, 'InvalidImageCache.NotFound', `The specified image cache "${id}" does not exist.`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { CACHE_IMAGES_ANNOTATION, cacheImagesOf, formatCacheImages } from '../../jobpod/image-cache-annotation.js';
 import { defaultRepoSettings, parseRepoSettings, placementAnnotations, placementFor } from './repo-settings.js';
 
 const defaults = { nodeType: 'virtual' as const, cpu: '1', memory: '2Gi', nodeSelector: { pool: 'ci' } };
@@ -9,7 +10,7 @@ describe('repository settings', () => {
 jobs:
   build: { cpu: "4", nodeType: regular, nodeSelector: { disk: ssd } }
 imageCache:
-  images: [node:20]
+  images: [node:20, postgres:16, node:20]
   pullPolicy: Always
   kaniko: { cacheRepo: reg/cache, cacheTtl: 168h }`,
     'file',
@@ -29,14 +30,25 @@ imageCache:
 
   it('reads the image cache model', () => {
     expect(s.imageCache).toEqual({
-      images: ['node:20'],
+      images: ['node:20', 'postgres:16'],
       pullPolicy: 'Always',
       kaniko: { enabled: true, cacheRepo: 'reg/cache', cacheTtl: '168h' },
     });
     expect(placementAnnotations(placementFor(s, 'x', defaults), s.imageCache)).toEqual({
       'k8s.aliyun.com/eci-use-specs': 'ecs.c6.large',
       'k8s.aliyun.com/eci-auto-imc': 'true',
+      'eci-virtual.dev/cache-images': 'node:20,postgres:16',
     });
+    const none = { ...s.imageCache, images: [] };
+    expect(placementAnnotations(placementFor(s, 'x', defaults), none)).toEqual({
+      'k8s.aliyun.com/eci-use-specs': 'ecs.c6.large',
+    });
+  });
+
+  it('carries the image list to the node in the annotation the backends read', () => {
+    const annotations = placementAnnotations(placementFor(s, 'x', defaults), s.imageCache);
+    expect(cacheImagesOf(annotations)).toEqual(['node:20', 'postgres:16']);
+    expect(annotations[CACHE_IMAGES_ANNOTATION]).toBe(formatCacheImages(['postgres:16', 'node:20']));
   });
 
   it.each([
@@ -46,6 +58,8 @@ imageCache:
     ['imageCache: { pullPolicy: Sometimes }', /pullPolicy/],
     ['imageCache: { kaniko: { cacheTtl: 1week } }', /cacheTtl/],
     ['imageCache: { images: ["a b"] }', /image references/],
+    ['imageCache: { images: ["a,b"] }', /image references/],
+    [`imageCache: { images: [${Array.from({ length: 21 }, (_, i) => `i${i}`).join(', ')}] }`, /at most 20/],
     ['- a list', /must be a mapping/],
     ['placement: [', /not valid YAML/],
   ])('rejects %s', (text, message) => {

@@ -17,6 +17,12 @@
  */
 import { parse } from 'yaml';
 import { InvalidInput } from '../../errors.js';
+import {
+  CACHE_IMAGES_ANNOTATION,
+  formatCacheImages,
+  MAX_CACHE_IMAGES,
+  normalizeImageSet,
+} from '../../jobpod/image-cache-annotation.js';
 import type { PlacementDefaults } from '../config.js';
 
 export const SETTINGS_PATH = '.github/eci-virtual.yml';
@@ -109,9 +115,15 @@ export function parseRepoSettings(text: string, source: string): RepoSettings {
   const ic = (r.imageCache ?? {}) as Record<string, unknown>;
   if (typeof ic !== 'object') throw new InvalidInput('imageCache must be a mapping');
   if (ic.images !== undefined) {
-    if (!Array.isArray(ic.images) || ic.images.some((i) => typeof i !== 'string' || !i || /\s/.test(i)))
+    if (!Array.isArray(ic.images) || ic.images.some((i) => typeof i !== 'string' || !i || /[\s,]/.test(i)))
       throw new InvalidInput('imageCache.images must be a list of image references');
-    settings.imageCache.images = ic.images as string[];
+    const images = normalizeImageSet(ic.images as string[]);
+    if (images.length > MAX_CACHE_IMAGES)
+      throw new InvalidInput(
+        `imageCache.images lists ${images.length} images; an image cache holds at most ${MAX_CACHE_IMAGES}`,
+        { hint: 'keep the images most jobs use (large toolchains first)' },
+      );
+    settings.imageCache.images = images;
   }
   if (ic.pullPolicy !== undefined) {
     if (!['Always', 'IfNotPresent', 'Never'].includes(String(ic.pullPolicy)))
@@ -148,10 +160,14 @@ export function placementFor(
   };
 }
 
-/** Pod annotations the ECI virtual node honours for this placement and image cache. */
+/**
+ * Pod annotations the virtual node honours for this placement and image cache: the ECI spec, automatic image cache
+ * matching, and the images to cache (the `eci` backend keeps an ECI image cache for them, `docker` pre-pulls them).
+ */
 export function placementAnnotations(p: JobPlacement, cache: ImageCacheSettings): Record<string, string> {
+  const images = formatCacheImages(cache.images);
   return {
     ...(p.eciSpecs?.length ? { 'k8s.aliyun.com/eci-use-specs': p.eciSpecs.join(',') } : {}),
-    ...(cache.images.length ? { 'k8s.aliyun.com/eci-auto-imc': 'true' } : {}),
+    ...(images ? { 'k8s.aliyun.com/eci-auto-imc': 'true', [CACHE_IMAGES_ANNOTATION]: images } : {}),
   };
 }

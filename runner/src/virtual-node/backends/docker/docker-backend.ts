@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { Conflict, describeError, isErrorCode, NotFound } from '../../../errors.js';
+import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
 import type { Logger } from '../../../observability/logger.js';
 import type {
   Backend,
@@ -21,6 +22,7 @@ import type {
 } from '../backend.js';
 import { planPod, FILES_ROOT, type PlannedContainer } from './container-spec.js';
 import { EngineClient } from './engine-client.js';
+import { ImagePrepuller } from './image-prepuller.js';
 import { ensureImage } from './images.js';
 import { podIP, runtimeState, type ContainerInspect } from './inspect-status.js';
 import { LABEL, refFromLabels } from './labels.js';
@@ -36,6 +38,8 @@ export interface DockerBackendOptions {
   infraImage: string;
   capacity?: Partial<Capacity>;
   log: Logger;
+  /** Minimum time between two pre-pulls of an image a pod lists in `eci-virtual.dev/cache-images` (default 10 min). */
+  prepullIntervalMs?: number;
 }
 
 interface ContainerSummary {
@@ -60,8 +64,15 @@ export class DockerBackend implements Backend {
    */
   private readonly known = new Map<string, ContainerSummary[]>();
 
+  private readonly prepuller: ImagePrepuller;
+
   constructor(private readonly opts: DockerBackendOptions) {
     this.engine = new EngineClient(opts.host);
+    this.prepuller = new ImagePrepuller({
+      pull: (image, auths, signal) => ensureImage(this.engine, image, 'Always', [...auths], () => undefined, signal),
+      log: opts.log.child({ backend: 'docker', node: opts.nodeName }),
+      ...(opts.prepullIntervalMs !== undefined ? { intervalMs: opts.prepullIntervalMs } : {}),
+    });
   }
 
   onChange(listener: (ref: PodRef) => void): void {
@@ -95,6 +106,8 @@ export class DockerBackend implements Backend {
     const plan = planPod(prepared, { nodeName: this.opts.nodeName, infraImage: this.opts.infraImage });
     const existing = await this.containersOf(ref.uid);
     if (existing.some((c) => c.Labels?.[LABEL.role] === 'infra')) return; // already created (retry after restart)
+    // The repository's image cache list, warmed in the background for this and later jobs; never waited for.
+    this.prepuller.prepull(cacheImagesOf(prepared.pod.metadata?.annotations), prepared.registryAuths);
 
     for (const c of [plan.infra, ...plan.init, ...plan.app]) {
       await ensureImage(
@@ -361,6 +374,7 @@ export class DockerBackend implements Backend {
       await sleep(backoff, undefined, { signal }).catch(() => undefined);
       backoff = Math.min(backoff * 2, 10_000);
     }
+    await this.prepuller.stop();
     this.engine.close();
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import { describeError, InvalidInput, isErrorCode, NotFound } from '../../../errors.js';
+import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
 import type { Logger } from '../../../observability/logger.js';
 import {
   podKey,
@@ -29,6 +30,7 @@ import { bridgeExec } from './exec-websocket.js';
 import { execCommandProblem } from './exec-framing.js';
 import { nodeTags, refFromTags } from './group-tags.js';
 import { followLogs, readLogs, type LogSource } from './log-follower.js';
+import { ImageCacheManager, type ImageCacheSettings } from './image-cache-manager.js';
 import { createContainerGroupRequest, TAG, type EciNodeSettings } from './pod-mapping.js';
 import { podStatus, type EciContainerGroup } from './status-mapping.js';
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
@@ -45,6 +47,8 @@ export interface EciBackendOptions {
   resyncMs?: number;
   /** Log poll interval when following (default 1 s). */
   logPollIntervalMs?: number;
+  /** Image caches for the pods' `eci-virtual.dev/cache-images` sets; absent: off (pods only auto-match). */
+  imageCache?: ImageCacheSettings;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
@@ -57,6 +61,7 @@ export class EciBackend implements Backend {
   private readonly log: Logger;
   /** Uids of pods deleted here, so later status calls for them cost no API call (bounded). */
   private readonly deleted = new Set<string>();
+  private readonly imageCaches: ImageCacheManager | undefined;
 
   constructor(private readonly opts: EciBackendOptions) {
     this.log = opts.log.child({ backend: 'eci', node: opts.node.nodeName });
@@ -71,6 +76,13 @@ export class EciBackend implements Backend {
         for (const l of this.eventListeners) l(e);
       },
     });
+    if (opts.imageCache)
+      this.imageCaches = new ImageCacheManager({
+        ...opts.imageCache,
+        client: opts.client,
+        node: opts.node,
+        log: this.log,
+      });
   }
 
   onChange(listener: (ref: PodRef) => void): void {
@@ -91,8 +103,12 @@ export class EciBackend implements Backend {
 
   async createPod(prepared: PreparedPod, signal: AbortSignal): Promise<void> {
     const { ref } = prepared;
-    const request = createContainerGroupRequest(prepared, this.opts.node); // InvalidInput before any call
+    let request = createContainerGroupRequest(prepared, this.opts.node); // InvalidInput before any call
     if (this.poller.get(ref.uid) && !this.poller.get(ref.uid)!.gone) return; // already ours (adopted or retried)
+    // From memory, never waiting: a Ready cache of the pod's image set, or auto-match while it is being prepared.
+    const images = cacheImagesOf(prepared.pod.metadata?.annotations);
+    const readyCache = images.length ? this.imageCaches?.readyCacheFor(images, prepared.registryAuths) : undefined;
+    if (readyCache) request = createContainerGroupRequest(prepared, this.opts.node, readyCache);
     let groupId: string;
     try {
       // ClientToken = pod uid: a retry (after a timeout, throttling, a node restart) returns the same group.
@@ -112,7 +128,12 @@ export class EciBackend implements Backend {
         );
       throw err;
     }
-    this.log.info('container group created', { pod: podKey(ref), uid: ref.uid, group: groupId });
+    this.log.info('container group created', {
+      pod: podKey(ref),
+      uid: ref.uid,
+      group: groupId,
+      ...(request.ImageSnapshotId ? { imageCache: request.ImageSnapshotId } : {}),
+    });
     this.poller.track(ref, groupId);
     this.poller.kick();
     this.changed(ref);
@@ -264,8 +285,8 @@ export class EciBackend implements Backend {
     };
   }
 
-  /** Runs the status poller until `signal` aborts. */
-  run(signal: AbortSignal): Promise<void> {
-    return this.poller.run(signal);
+  /** Runs the status poller (and the image cache upkeep) until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.poller.run(signal), this.imageCaches?.run(signal)]);
   }
 }

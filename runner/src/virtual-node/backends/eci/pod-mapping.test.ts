@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PreparedPod } from '../backend.js';
 import { flattenParams } from './eci-client.js';
-import { createContainerGroupRequest, refusals } from './pod-mapping.js';
+import { createContainerGroupRequest, imageCacheParams, refusals } from './pod-mapping.js';
 
 const node = {
   clusterName: 'c1',
@@ -103,5 +103,21 @@ describe('pod → container group', () => {
       'container "dind": port 10250 is reserved by ECI',
     ]);
     expect(() => createContainerGroupRequest(bad, node)).toThrow(/pod cannot run on ECI: spec.hostNetwork/);
+  });
+
+  it("picks the image cache: explicit eci-imc-id, then the node's Ready cache, else automatic matching", () => {
+    const images = { 'eci-virtual.dev/cache-images': 'node:20' };
+    expect(imageCacheParams(images, undefined)).toEqual({ AutoMatchImageCache: true });
+    expect(imageCacheParams(images, 'imc-ready')).toEqual({ ImageSnapshotId: 'imc-ready' });
+    expect(imageCacheParams({ ...images, 'k8s.aliyun.com/eci-imc-id': 'imc-mine' }, 'imc-ready')).toEqual({
+      ImageSnapshotId: 'imc-mine',
+    });
+    expect(imageCacheParams({ 'k8s.aliyun.com/eci-auto-imc': 'true' }, undefined)).toEqual({
+      AutoMatchImageCache: true,
+    });
+    expect(imageCacheParams({}, undefined)).toEqual({});
+    const req = createContainerGroupRequest(prepared({}, images), node, 'imc-ready');
+    expect(req).toMatchObject({ ImageSnapshotId: 'imc-ready' });
+    expect(req.AutoMatchImageCache).toBeUndefined();
   });
 });

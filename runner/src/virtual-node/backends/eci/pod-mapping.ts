@@ -4,6 +4,7 @@
  */
 import type { V1Container } from '@kubernetes/client-node';
 import { InvalidInput } from '../../../errors.js';
+import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
 import { parseQuantity } from '../../pods/quantity.js';
 import type { PreparedPod, PreparedVolume } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
@@ -115,7 +116,26 @@ export function containerGroupName(namespace: string, name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-export function createContainerGroupRequest(prepared: PreparedPod, node: EciNodeSettings): Record<string, ParamValue> {
+/**
+ * Which image cache the group starts from: the pod's explicit `eci-imc-id` first, then the Ready cache the node keeps
+ * for the pod's image set (`readyCacheId`); without either, automatic matching when the pod asks for it
+ * (`eci-auto-imc: "true"`) or lists images to cache.
+ */
+export function imageCacheParams(
+  annotations: Record<string, string>,
+  readyCacheId: string | undefined,
+): Record<string, ParamValue> {
+  const snapshot = annotations[ANNOTATIONS.imageCacheId] || readyCacheId;
+  if (snapshot) return { ImageSnapshotId: snapshot };
+  const auto = annotations[ANNOTATIONS.autoImageCache] === 'true' || cacheImagesOf(annotations).length > 0;
+  return auto ? { AutoMatchImageCache: true } : {};
+}
+
+export function createContainerGroupRequest(
+  prepared: PreparedPod,
+  node: EciNodeSettings,
+  readyCacheId?: string,
+): Record<string, ParamValue> {
   const problems = refusals(prepared);
   if (problems.length) throw new InvalidInput(`pod cannot run on ECI: ${problems.join('; ')}`);
   const pod = prepared.pod;
@@ -137,8 +157,7 @@ export function createContainerGroupRequest(prepared: PreparedPod, node: EciNode
     InstanceType: a[ANNOTATIONS.useSpecs],
     Cpu: a[ANNOTATIONS.cpu] ? Number(a[ANNOTATIONS.cpu]) : undefined,
     Memory: a[ANNOTATIONS.memory] ? gib(a[ANNOTATIONS.memory]) : undefined,
-    AutoMatchImageCache: a[ANNOTATIONS.autoImageCache] === 'true' ? true : undefined,
-    ImageSnapshotId: a[ANNOTATIONS.imageCacheId],
+    ...imageCacheParams(a, readyCacheId),
     TerminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     ActiveDeadlineSeconds: spec.activeDeadlineSeconds,
     HostAliase: (spec.hostAliases ?? []).map((h) => ({ Ip: h.ip, Hostname: h.hostnames })),
