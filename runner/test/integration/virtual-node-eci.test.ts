@@ -6,7 +6,9 @@
  * before any API call, and status from batch polls only.
  */
 import { expect, it } from '@jest/globals';
+import { CACHE_IMAGES_ANNOTATION } from '../../src/jobpod/image-cache-annotation.js';
 import { TAG } from '../../src/virtual-node/backends/eci/pod-mapping.js';
+import { eventually } from '../harness/kube.js';
 import { startEmulatorOnEngine } from '../eci-emulator/on-engine.js';
 import type { EciEmulator } from '../eci-emulator/server.js';
 import { describeVirtualNode } from './virtual-node-suite.js';
@@ -24,7 +26,7 @@ describeVirtualNode({
       dockerHost: env.engine.dockerHost,
       infraImage: env.engine.images.busybox,
       // Scheduling and pulls take time on ECI; shorter here so the suite stays quick, long enough to see each state.
-      delays: { scheduleMs: 300, pullMs: 400, cachedPullMs: 100 },
+      delays: { scheduleMs: 300, pullMs: 400, cachedPullMs: 100, imageCacheMs: 1_500 },
     });
     emu = started.emu;
     return { args: started.nodeArgs, env: started.nodeEnv };
@@ -33,7 +35,7 @@ describeVirtualNode({
   objectsOf: async (ns, podName) => groupsOf(ns, podName).length,
   objectsPerPod: 1,
   attach: false,
-  extra: ({ ns, nodeName, pod, create, phase }) => {
+  extra: ({ env, ns, nodeName, pod, create, phase }) => {
     it('tags each group with its pod and node, places it by the node config, and polls status in batches only', async () => {
       const ok = await phase('ok', ['Succeeded']);
       const [group, more] = groupsOf(ns(), 'ok');
@@ -74,6 +76,32 @@ describeVirtualNode({
       expect(p.status?.reason).toBe('ECIQuotaExceeded');
       expect(p.status?.message).toMatch(/quota/i);
       expect(groupsOf(ns(), 'over-quota')).toHaveLength(0);
+    });
+
+    it('keeps one ECI image cache for the settings images and starts later pods from it', async () => {
+      const cachedPod = (name: string) => {
+        const p = pod(name, [{ name: 'main', command: ['true'] }]);
+        p.metadata!.annotations = {
+          [CACHE_IMAGES_ANNOTATION]: env().engine.images.busybox,
+          'k8s.aliyun.com/eci-auto-imc': 'true',
+        };
+        return p;
+      };
+      await create(cachedPod('imc-first'));
+      await create(cachedPod('imc-second'));
+      expect((await phase('imc-first', ['Succeeded', 'Failed'])).status?.phase).toBe('Succeeded');
+      // One cache for the set, however many pods asked for it, created with the node's network and cluster tag.
+      const cache = await eventually('the image cache to be Ready', async () => {
+        const all = [...emu.imageCaches.caches.values()];
+        return all.length === 1 && all[0]!.status === 'Ready' ? all[0] : undefined;
+      });
+      expect(cache.images).toEqual([env().engine.images.busybox]);
+      expect(cache.name).toMatch(/^eci-virtual-[0-9a-f]{12}$/);
+      expect(emu.count('CreateImageCache', 200)).toBe(1);
+      await create(cachedPod('imc-later'));
+      expect((await phase('imc-later', ['Succeeded', 'Failed'])).status?.phase).toBe('Succeeded');
+      const [later] = groupsOf(ns(), 'imc-later');
+      expect(later?.events.map((e) => e.Reason)).toContain('SuccessfulHitImageCache');
     });
 
     it('refuses hostPath volumes and the ports ECI reserves before any ECI call, with the reason on the pod', async () => {
