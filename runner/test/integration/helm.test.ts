@@ -146,6 +146,7 @@ describe('helm chart', () => {
       [['--set', 'virtualNodes[0].capacity.cpu=-4'], /capacity\/cpu.*minimum/],
       [['--set-string', 'virtualNodes[0].capacity.memory=-4Gi'], /capacity\/memory.*(pattern|does not match)/],
       [['--set', 'virtualNodes[0].capacity.pods=-1'], /capacity\/pods.*minimum/],
+      [['--set', 'virtualNodes[0].eci.imageCache.retentionDays=0'], /imageCache\/retentionDays.*minimum/],
     ];
     for (const [set, message] of cases) {
       const r = await h(['install', `${release}-bad`, CHART, '-n', t!.ns, '-f', valuesFile, ...set]);
