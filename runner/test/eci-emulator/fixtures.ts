@@ -76,3 +76,17 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 15));
   }
 }
+
+/** Starts `backend.run` and registers its stop (abort, then wait for the loop) with the test's cleanups. */
+export function running<T extends { run(signal: AbortSignal): Promise<void> }>(
+  backend: T,
+  cleanups: (() => Promise<void> | void)[],
+): T {
+  const abort = new AbortController();
+  const loop = backend.run(abort.signal);
+  cleanups.push(async () => {
+    abort.abort();
+    await loop;
+  });
+  return backend;
+}

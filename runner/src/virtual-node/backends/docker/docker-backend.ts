@@ -4,6 +4,7 @@
  * another; app containers join the infra container's namespaces. All state lives in the engine (labels), so a
  * restarted node rebuilds its view from `listPods`/`getPodStatus` alone.
  */
+import { BackendListeners } from '../backend-listeners.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { Conflict, describeError, isErrorCode, NotFound } from '../../../errors.js';
@@ -52,8 +53,7 @@ interface ContainerSummary {
 export class DockerBackend implements Backend {
   readonly name = 'docker';
   readonly engine: EngineClient;
-  private readonly changeListeners: ((ref: PodRef) => void)[] = [];
-  private readonly eventListeners: ((e: BackendEvent) => void)[] = [];
+  private readonly listeners = new BackendListeners();
   /** Running init/app start sequences, by pod uid, so deletion can stop them. */
   private readonly sequences = new Map<string, AbortController>();
   /** Start failures the engine does not keep in inspect output (by container id). */
@@ -76,19 +76,19 @@ export class DockerBackend implements Backend {
   }
 
   onChange(listener: (ref: PodRef) => void): void {
-    this.changeListeners.push(listener);
+    this.listeners.onChange(listener);
   }
 
   onEvent(listener: (e: BackendEvent) => void): void {
-    this.eventListeners.push(listener);
+    this.listeners.onEvent(listener);
   }
 
   private changed(ref: PodRef): void {
-    for (const l of this.changeListeners) l(ref);
+    this.listeners.changed(ref);
   }
 
   private event(ref: PodRef, type: BackendEvent['type'], reason: string, message: string, container?: string): void {
-    for (const l of this.eventListeners) l({ ref, type, reason, message, ...(container ? { container } : {}) });
+    this.listeners.event({ ref, type, reason, message, ...(container ? { container } : {}) });
   }
 
   private filters(labels: string[]): string {

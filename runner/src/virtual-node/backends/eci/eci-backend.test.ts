@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidInput, Unauthorized } from '../../../errors.js';
 import { createLogger } from '../../../observability/logger.js';
-import { clientFor, NODE, preparedPod, startEmulator, until } from '../../../../test/eci-emulator/fixtures.js';
+import { clientFor, NODE, preparedPod, running, startEmulator, until } from '../../../../test/eci-emulator/fixtures.js';
 import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
 import type { BackendEvent, PodRef } from '../backend.js';
 import { EciBackend } from './eci-backend.js';
@@ -33,13 +33,7 @@ function newBackend(emu: EciEmulator, secret?: string): EciBackend {
     pollIntervalMs: 30,
     logPollIntervalMs: 40,
   });
-  const abort = new AbortController();
-  const running = backend.run(abort.signal);
-  cleanups.push(async () => {
-    abort.abort();
-    await running;
-  });
-  return backend;
+  return running(backend, cleanups);
 }
 
 const text = async (stream: Readable) => {

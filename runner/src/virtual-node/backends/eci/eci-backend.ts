@@ -9,6 +9,7 @@
  * commands beyond 20 arguments of 256 characters, and a per-delete grace period (ECI applies the group's
  * TerminationGracePeriodSeconds, set at creation from the pod spec).
  */
+import { BackendListeners } from '../backend-listeners.js';
 import type { Readable } from 'node:stream';
 import { describeError, InvalidInput, isErrorCode, NotFound } from '../../../errors.js';
 import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
@@ -55,8 +56,7 @@ const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export class EciBackend implements Backend {
   readonly name = 'eci';
-  private readonly changeListeners: ((ref: PodRef) => void)[] = [];
-  private readonly eventListeners: ((e: BackendEvent) => void)[] = [];
+  private readonly listeners = new BackendListeners();
   private readonly poller: StatusPoller;
   private readonly log: Logger;
   /** Uids of pods deleted here, so later status calls for them cost no API call (bounded). */
@@ -72,9 +72,7 @@ export class EciBackend implements Backend {
       intervalMs: opts.pollIntervalMs ?? 2_000,
       resyncMs: opts.resyncMs ?? 60_000,
       onChange: (ref) => this.changed(ref),
-      onEvent: (e) => {
-        for (const l of this.eventListeners) l(e);
-      },
+      onEvent: (e) => this.listeners.event(e),
     });
     if (opts.imageCache)
       this.imageCaches = new ImageCacheManager({
@@ -86,15 +84,15 @@ export class EciBackend implements Backend {
   }
 
   onChange(listener: (ref: PodRef) => void): void {
-    this.changeListeners.push(listener);
+    this.listeners.onChange(listener);
   }
 
   onEvent(listener: (e: BackendEvent) => void): void {
-    this.eventListeners.push(listener);
+    this.listeners.onEvent(listener);
   }
 
   private changed(ref: PodRef): void {
-    for (const l of this.changeListeners) l(ref);
+    this.listeners.changed(ref);
   }
 
   private call<T>(action: string, params: Record<string, ParamValue>, signal?: AbortSignal): Promise<T> {

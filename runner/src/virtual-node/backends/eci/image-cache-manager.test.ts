@@ -7,6 +7,7 @@ import {
   FAST_DELAYS,
   NODE,
   preparedPod,
+  running,
   startEmulator,
   until,
 } from '../../../../test/eci-emulator/fixtures.js';
@@ -62,13 +63,7 @@ function backendWith(emu: EciEmulator, imageCache: ImageCacheSettings | undefine
     pollIntervalMs: 30,
     ...(imageCache ? { imageCache } : {}),
   });
-  const abort = new AbortController();
-  const running = backend.run(abort.signal);
-  cleanups.push(async () => {
-    abort.abort();
-    await running;
-  });
-  return backend;
+  return running(backend, cleanups);
 }
 
 function cachePod(images = IMAGES, extra: Record<string, string> = {}): PreparedPod {
