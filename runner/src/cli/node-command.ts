@@ -7,7 +7,7 @@ import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { Backend } from '../virtual-node/backends/backend.js';
 import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js';
-import { credentialsFrom } from '../virtual-node/backends/eci/credentials.js';
+import { credentialProvider } from '../virtual-node/backends/eci/credentials.js';
 import { EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
 import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
 import type { ImageCacheSettings } from '../virtual-node/backends/eci/image-cache-manager.js';
@@ -32,7 +32,8 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --eci-zone ID                for --backend eci: zone (default: the vSwitch's)
   --eci-endpoint URL           for --backend eci: API endpoint (default https://eci.<region>.aliyuncs.com; e.g. the
                                test emulator); credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional
-                               ALIBABA_CLOUD_SECURITY_TOKEN) or ALIBABA_CLOUD_CREDENTIALS_FILE
+                               ALIBABA_CLOUD_SECURITY_TOKEN), ALIBABA_CLOUD_CREDENTIALS_FILE or
+                               ALIBABA_CLOUD_ECS_METADATA=<role> (the ECS instance's RAM role)
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
@@ -200,8 +201,10 @@ export function eciBackendFromFlags(
       `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
     );
   const imageCache = imageCacheFromFlags(values);
-  const credentials = credentialsFrom(env);
-  credentials(); // fail now, with the hint, rather than on the first pod
+  const provider = credentialProvider(env);
+  const credentials = provider.get;
+  // Fail now, with the hint, rather than on the first pod (the RAM role is fetched on first use).
+  if (provider.source !== 'ecs-ram-role') void credentials();
   const clusterName = values['eci-cluster'] ?? 'eci-virtual';
   return new EciBackend({
     client: new EciClient({

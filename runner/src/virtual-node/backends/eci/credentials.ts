@@ -6,7 +6,34 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidInput } from '../../../errors.js';
+import { ecsRoleCredentials } from './ecs-role-credentials.js';
 import type { Credentials } from './signer.js';
+
+const truthy = (v: string | undefined) => /^(1|true)$/i.test(v ?? '');
+
+/**
+ * The node's credential chain: a credentials file, else an AccessKey pair (+ STS token) in the environment, else the
+ * ECS instance's RAM role (`ALIBABA_CLOUD_ECS_METADATA=<role>`, unless ALIBABA_CLOUD_ECS_METADATA_DISABLED).
+ */
+export function credentialProvider(
+  env: NodeJS.ProcessEnv = process.env,
+  metadataEndpoint?: string,
+): { get: () => Credentials | Promise<Credentials>; source: 'file' | 'env' | 'ecs-ram-role' | 'none' } {
+  if (env.ALIBABA_CLOUD_CREDENTIALS_FILE) return { get: credentialsFrom(env), source: 'file' };
+  if (env.ALIBABA_CLOUD_ACCESS_KEY_ID || env.ALIBABA_CLOUD_ACCESS_KEY_SECRET)
+    return { get: credentialsFrom(env), source: 'env' };
+  const role = env.ALIBABA_CLOUD_ECS_METADATA;
+  if (role && !truthy(env.ALIBABA_CLOUD_ECS_METADATA_DISABLED))
+    return {
+      get: ecsRoleCredentials({
+        role,
+        imdsV1Disabled: truthy(env.ALIBABA_CLOUD_IMDSV1_DISABLED),
+        ...(metadataEndpoint ? { endpoint: metadataEndpoint } : {}),
+      }),
+      source: 'ecs-ram-role',
+    };
+  return { get: credentialsFrom(env), source: 'none' };
+}
 
 export function credentialsFrom(
   env: NodeJS.ProcessEnv = process.env,
@@ -31,7 +58,7 @@ export function credentialsFrom(
     const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
     if (!id || !secret)
       throw new InvalidInput('no Alibaba Cloud credentials', {
-        hint: 'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or ALIBABA_CLOUD_CREDENTIALS_FILE',
+        hint: 'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_CREDENTIALS_FILE, or ALIBABA_CLOUD_ECS_METADATA (the ECS instance RAM role)',
       });
     return {
       accessKeyId: id,
