@@ -102,7 +102,10 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
         expect.objectContaining({ key: 'virtual-kubelet.io/provider', effect: 'NoSchedule' }),
       );
       expect(n.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(node.opts.port);
-      const lease = await kube.coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: nodeName });
+      // The node writes its lease right after registering (the lease is owned by the Node object).
+      const lease = await eventually('the node lease', () =>
+        kube.coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: nodeName }),
+      );
       expect(lease.spec?.leaseDurationSeconds).toBe(40);
       expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).toBeLessThan(15_000);
       const res = await kubectl(['get', 'node', nodeName, '--no-headers']);
