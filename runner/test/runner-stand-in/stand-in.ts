@@ -26,12 +26,24 @@ function log(msg: string): void {
   process.stdout.write(`[stand-in] ${new Date().toISOString()} ${msg}\n`);
 }
 
+/**
+ * One broker call, retried on network errors as the real runner does (a pooled keep-alive socket the server has just
+ * closed fails the first attempt with "other side closed").
+ */
 async function broker(jit: Jit, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${jit.brokerUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `RemoteAuth ${jit.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(`${jit.brokerUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `RemoteAuth ${jit.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body ?? {}),
+      });
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      log(`broker ${path} failed (${String((err as Error).cause ?? err)}); retrying`);
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 function callHook(input: Record<string, unknown>): Promise<{ code: number; output: string }> {
