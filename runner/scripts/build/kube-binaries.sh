@@ -35,7 +35,9 @@ build_kube() {
     grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$upstream_mod" | awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
   } > go.mod
   echo "building Kubernetes $KUBE_VERSION (${KUBE_TOOLS[*]}) — the first build takes 20-40 minutes on 2 cores" >&2
-  go get "k8s.io/kubernetes@$KUBE_VERSION" $(printf 'k8s.io/kubernetes/cmd/%s ' "${KUBE_TOOLS[@]}")
+  # Every package pinned to the version: a bare package path means @upgrade, which follows the proxy's newest release
+  # and then conflicts with the required module version.
+  go get $(printf "k8s.io/kubernetes/cmd/%s@$KUBE_VERSION " "${KUBE_TOOLS[@]}")
   local ld="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2) -X $p.gitTreeState=clean"
