@@ -60,6 +60,10 @@ export interface SeenTab {
   errorText?: string;
   /** With `openJob`: the job drawer's pod timeline, one text per entry. */
   timeline?: string[];
+  /** The image-cache panel: cached images with their state, the pull policy and the kaniko layer cache line. */
+  imageCache: { entries: { image: string; state: string }[]; pullPolicy?: string; kaniko?: string };
+  /** Points drawn in the start-latency chart. */
+  chartPoints: number;
   /** Console errors and uncaught page errors while the page rendered (React dev builds log warnings here too). */
   consoleErrors: string[];
   /** Answers with status ≥ 400 and failed requests, as "<status> <method> <url>". */
@@ -74,8 +78,10 @@ export interface RenderTabOptions {
   timeoutMs?: number;
   executablePath?: string;
   viewport?: { width: number; height: number };
-  /** Click this job's row and include its drawer (pod timeline) in the result and the screenshot. */
+  /** Then click this job's row and include its drawer (pod timeline) in the result. */
   openJob?: string;
+  /** With `openJob`: where to save a picture of the open drawer (the main screenshot is taken before it opens). */
+  drawerScreenshotPath?: string;
 }
 
 const LAUNCH_ARGS = [
@@ -129,10 +135,14 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
           `\npage text:\n${body}`,
       );
     });
-    // Let images, fonts and the chart settle before the picture.
+    // Let images, fonts and the chart settle before the picture; the image-cache panel loads on its own request.
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
+    if (state === 'data')
+      await page.waitForSelector('[data-testid="settings-pull-policy"]', { timeout: 10_000 }).catch(() => {});
 
     const seen = await readTab(page);
+    // The tab as a developer first sees it: no drawer over the figures.
+    await page.screenshot({ path: options.screenshotPath, fullPage: true });
     let timeline: string[] | undefined;
     if (options.openJob !== undefined) {
       // The status cell: the first cell holds the GitHub link, which must not be clicked.
@@ -142,8 +152,8 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
         entries.map((entry) => (entry as HTMLElement).innerText.replace(/\s+/g, ' ').trim()),
       );
       await page.waitForTimeout(500); // the drawer slides in
+      if (options.drawerScreenshotPath) await page.screenshot({ path: options.drawerScreenshotPath });
     }
-    await page.screenshot({ path: options.screenshotPath, fullPage: true });
     return { state, ...seen, timeline, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
   } finally {
     await browser.close();
@@ -187,7 +197,17 @@ async function readTab(
       summary[card.getAttribute('data-testid')!] = card.textContent?.trim() ?? '';
     }
     const errorPanel = document.querySelector('[data-testid="elastic-ci-error"]');
+    const imageCache = {
+      entries: [...document.querySelectorAll('[data-testid="image-cache-entry"]')].map((entry) => {
+        const cells = [...entry.querySelectorAll('td')].map((cell) => (cell as HTMLElement).innerText.trim());
+        return { image: cells[0] ?? '', state: cells[1] ?? '' };
+      }),
+      pullPolicy: text(document.querySelector('[data-testid="settings-pull-policy"]')),
+      kaniko: text(document.querySelector('[data-testid="settings-kaniko"]')),
+    };
     return {
+      imageCache,
+      chartPoints: document.querySelectorAll('[data-testid^="latency-point-"]').length,
       rows,
       badges: [...document.querySelectorAll('[data-testid="placement-badge"]')].map((b) => b.textContent?.trim() ?? ''),
       latencies: rows.map((row) => row.latency.total ?? ''),

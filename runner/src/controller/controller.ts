@@ -14,6 +14,7 @@ import { cleanupJob } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
 import { LABELS, RUNNER_CONTAINER } from './jobs/naming.js';
+import { imageCacheUse, readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import type { ControllerMetrics } from './metrics.js';
 import { initialRecord, JobRecords, type StoredJob } from './records/job-records.js';
@@ -198,7 +199,10 @@ export class Controller {
       const queuedAt = Date.parse(m.pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
       if (Number.isFinite(queuedAt))
         this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
-      void this.records.upsert(m.jobId, { status: 'running', runningAt: seen.runningAt }).catch(() => undefined);
+      void this.records
+        .upsert(m.jobId, { status: 'running', runningAt: seen.runningAt })
+        .then(() => this.recordPodEvents(m.jobId))
+        .catch(() => undefined);
     }
     if (m.finished && !seen.finished) {
       seen.finished = true;
@@ -242,12 +246,38 @@ export class Controller {
     return type;
   }
 
+  /** Copies the job pod's Kubernetes Events into its record, and what they say about image-cache use. */
+  private async recordPodEvents(jobId: string): Promise<void> {
+    const pod = this.podOf(jobId);
+    if (!pod?.metadata?.name) return;
+    try {
+      const [events, record] = await Promise.all([
+        readPodEvents(this.deps.kube, this.deps.config.namespace, { name: pod.metadata.name, uid: pod.metadata.uid }),
+        this.records.get(jobId),
+      ]);
+      if (!record || !events.length) return;
+      const cache = imageCacheUse(events, record.imageCache.images);
+      await this.records.upsert(jobId, {
+        addEvents: events,
+        ...(cache ? { imageCache: { ...record.imageCache, ...cache } } : {}),
+      });
+    } catch (err) {
+      this.deps.log.debug('could not copy pod events into the job record', {
+        job: jobId,
+        pod: pod.metadata.name,
+        err: (err as Error).message,
+      });
+    }
+  }
+
   async cleanup(jobId: string): Promise<void> {
     if (this.cleaning.has(jobId)) return;
     this.cleaning.add(jobId);
     try {
       const pod = this.podOf(jobId);
       const runnerId = Number(pod?.metadata?.labels?.[LABELS.runnerId]);
+      // Last chance to read the pod's events: they are garbage once the pod is deleted.
+      if (pod) await this.recordPodEvents(jobId);
       await cleanupJob(
         {
           kube: this.deps.kube,

@@ -11,7 +11,7 @@ import { repoRoot } from '../../scripts/lib/paths.js';
 import type { JobsResponse } from '../../src/controller/portal-api/types.js';
 import { renderTabScreenshot, serveDevPage } from '../../../plugins/elastic-ci/dev/browser.js';
 import { bundleDevPage } from '../../../plugins/elastic-ci/dev/bundle.mjs';
-import { formatMs } from '../../../plugins/elastic-ci/src/format.js';
+import { formatMs, formatUsd } from '../../../plugins/elastic-ci/src/format.js';
 import type { EmuJob } from '../github-emulator/state.js';
 import { ControllerStack, PORTAL_TOKEN } from '../harness/controller-stack.js';
 import { readTestEnv } from '../harness/env.js';
@@ -33,18 +33,27 @@ jobs:
     container: { image: IMAGE }
     steps: [{ run: make lint }]
 `;
+// The repository's settings, read by the controller at the job's head_sha: per-job placement and the image cache.
+const SETTINGS = `placement: { cpu: 250m, memory: 256Mi }
+jobs:
+  build: { cpu: 750m, memory: 384Mi }
+imageCache:
+  images: [IMAGE]
+  pullPolicy: IfNotPresent
+`;
 export const SCREENSHOT = join(repoRoot, 'plugins/elastic-ci/docs/elastic-ci-tab.png');
+const DRAWER_SCREENSHOT = join(repoRoot, '.local/test-logs/elastic-ci-drawer.png');
 
 describe('Backstage tab against the real controller', () => {
   let t: TestNode | undefined;
   let stack: ControllerStack | undefined;
   const jobs: EmuJob[] = [];
+  const images = readTestEnv().engine.images as Record<string, string>;
 
   beforeAll(async () => {
     t = await startTestNode('portal');
     stack = new ControllerStack({ repo: REPO, namespace: t.ns, nodeName: t.nodeName });
     await stack.start();
-    const images = readTestEnv().engine.images as Record<string, string>;
     for (const [name, run] of [
       ['build', 'echo building; sleep 1; echo built'],
       ['lint', 'echo "lint found 1 problem"; exit 3'],
@@ -54,6 +63,7 @@ describe('Backstage tab against the real controller', () => {
           repo: REPO,
           workflowPath: '.github/workflows/ci.yml',
           workflowText: WORKFLOW.replaceAll('IMAGE', images.busybox!),
+          files: { '.github/eci-virtual.yml': SETTINGS.replace('IMAGE', images.busybox!) },
           name,
           labels: ['self-hosted', 'eci-virtual'],
           message: { container: { image: images.busybox! }, steps: [{ kind: 'script', name: 'run', run }] },
@@ -94,6 +104,7 @@ describe('Backstage tab against the real controller', () => {
         pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=${REPO}`,
         screenshotPath: SCREENSHOT,
         openJob: failed.id,
+        drawerScreenshotPath: DRAWER_SCREENSHOT,
       });
       expect(seen.failedRequests).toEqual([]);
       expect(seen.consoleErrors.filter((e) => !/Warning:/.test(e))).toEqual([]);
@@ -107,13 +118,43 @@ describe('Backstage tab against the real controller', () => {
         expect(row.href).toBe(record.htmlUrl);
         expect(record.latency.queuedToRunningMs).toBeGreaterThan(0);
         expect(row.latency.total).toBe(formatMs(record.latency.queuedToRunningMs));
+        expect(row.latency.queuedToPod).toBe(formatMs(record.latency.queuedToPodMs));
+        expect(row.latency.podToRunning).toBe(formatMs(record.latency.podToRunningMs));
         expect(row.cells.join(' ')).toContain(record.job);
+        expect(record.estimatedCostUsd).toBeGreaterThan(0);
+        expect(row.cells).toContain(formatUsd(record.estimatedCostUsd));
+        // Placement from the repository's settings file, per job.
+        expect(record.resources).toEqual(
+          record.job === 'build' ? { cpu: '750m', memory: '384Mi' } : { cpu: '250m', memory: '256Mi' },
+        );
+        // The job image was already in the engine and is listed for the cache: the pod's Pulled event says so.
+        expect(record.imageCache.used).toBe(true);
+        expect(row.cells).toContain('hit');
+        // The pod's own Kubernetes Events (scheduler and node) were copied into the record before the pod went.
+        expect(record.events.map((e) => e.reason)).toEqual(
+          expect.arrayContaining(['Scheduled', 'Pulled', 'Started', 'RunnerExited']),
+        );
       }
+      const sorted = api.jobs.map((j) => j.latency.queuedToRunningMs!).sort((a, b) => a - b);
+      expect(api.summary.p50QueuedToRunningMs).toBeGreaterThanOrEqual(sorted[0]!);
+      expect(api.summary.p95QueuedToRunningMs).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
+      expect(seen.summary['summary-latency']).toContain(`p50 ${formatMs(api.summary.p50QueuedToRunningMs)}`);
+      expect(seen.summary['summary-latency']).toContain(`p95 ${formatMs(api.summary.p95QueuedToRunningMs)}`);
+      expect(seen.summary['summary-cost']).toContain(formatUsd(api.summary.totalCostUsd));
+      expect(seen.chartPoints).toBe(2);
+      expect(seen.imageCache).toEqual({
+        entries: [{ image: images.busybox, state: 'ready' }],
+        pullPolicy: 'IfNotPresent',
+        kaniko: 'disabled',
+      });
       expect(seen.badges.filter((b) => b === 'virtual').length).toBeGreaterThanOrEqual(2);
       expect(seen.summary['summary-jobs7d']).toContain('2');
       expect(seen.summary['summary-virtual-share']).toContain('100%');
-      // The drawer of the failed job: its pod's timeline from the controller's record.
-      expect(seen.timeline?.length).toBeGreaterThan(0);
+      // The drawer of the failed job: its pod's timeline from the controller's record, pod events included.
+      const phases = Object.values(failed.timestamps).filter(Boolean).length;
+      expect(seen.timeline?.length).toBe(phases + failed.events.length);
+      for (const reason of ['Scheduled', 'Started', 'RunnerExited'])
+        expect(seen.timeline?.some((entry) => entry.includes(reason))).toBe(true);
       process.stderr.write(
         `[portal] tab rendered ${seen.rows.length} jobs; latencies ${seen.latencies.join(', ')}; screenshot ${SCREENSHOT}\n`,
       );

@@ -155,10 +155,8 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
         resources: { cpu: placement.cpu, memory: placement.memory },
         ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
         images,
-        imageCache: {
-          used: settings.imageCache.images.some((i) => images.includes(i)),
-          images: settings.imageCache.images,
-        },
+        // Whether a cache really served the images is known from the pod's events (see pod-events.ts).
+        imageCache: { used: false, images: settings.imageCache.images },
         ...(p.unresolved
           ? {
               addEvents: [

@@ -9,6 +9,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobEvent, JobRecord } from '../portal-api/types.js';
 import { LABELS, labelValue } from '../jobs/naming.js';
+import { mergeEvents } from '../jobs/pod-events.js';
 
 export const RECORD_COMPONENT = 'job-record';
 const DATA_KEY = 'record.json';
@@ -53,7 +54,7 @@ export class JobRecords {
     private readonly log: Logger,
   ) {}
 
-  /** Creates the record, or merges `patch` into an existing one (later facts win, events are appended). */
+  /** Creates the record, or merges `patch` into an existing one (later facts win; events merge without duplicates). */
   async upsert(id: string, patch: Partial<StoredJob> & { addEvents?: JobEvent[] }, initial?: StoredJob): Promise<void> {
     const name = recordName(id);
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -66,7 +67,7 @@ export class JobRecords {
       const { addEvents, ...fields } = patch;
       if (!existing) {
         if (!initial) return; // nothing known yet about this job: a later call with `initial` creates it
-        const record: StoredJob = { ...initial, ...fields, events: [...initial.events, ...(addEvents ?? [])] };
+        const record: StoredJob = { ...initial, ...fields, events: mergeEvents(initial.events, addEvents ?? []) };
         try {
           await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body: this.toConfigMap(record) });
           return;
@@ -76,7 +77,7 @@ export class JobRecords {
         }
       }
       const current = JSON.parse(existing.data?.[DATA_KEY] ?? '{}') as StoredJob;
-      const events = [...(current.events ?? []), ...(addEvents ?? [])].slice(-50);
+      const events = mergeEvents(current.events ?? [], addEvents ?? []);
       const record: StoredJob = { ...current, ...stripUndefined(fields), events };
       try {
         await this.kube.core.replaceNamespacedConfigMap({
