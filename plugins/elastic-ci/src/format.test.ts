@@ -29,4 +29,30 @@ describe('format', () => {
     expect(formatTime('not a time')).toBe('not a time');
     expect(formatTime(undefined)).toBe('—');
   });
+
+  it('US dollars: <$0.0001, four decimals below a cent, cents from a cent up, a minus before negatives', () => {
+    expect(formatUsd(undefined)).toBe('—');
+    expect(formatUsd(Number.NaN)).toBe('—');
+    expect(formatUsd(Number.POSITIVE_INFINITY)).toBe('—');
+    expect(formatUsd(0)).toBe('$0.00');
+    expect(formatUsd(-0)).toBe('$0.00');
+    // Above zero but below what four decimals show.
+    expect(formatUsd(0.000001)).toBe('<$0.0001');
+    expect(formatUsd(0.00009999)).toBe('<$0.0001');
+    // Four decimals from $0.0001 to just below a cent.
+    expect(formatUsd(0.0001)).toBe('$0.0001');
+    expect(formatUsd(0.00012)).toBe('$0.0001');
+    expect(formatUsd(0.0021)).toBe('$0.0021');
+    expect(formatUsd(0.00994)).toBe('$0.0099');
+    expect(formatUsd(0.009999)).toBe('$0.01');
+    // Cents from $0.01 up.
+    expect(formatUsd(0.01)).toBe('$0.01');
+    expect(formatUsd(0.014)).toBe('$0.01');
+    expect(formatUsd(0.5)).toBe('$0.50');
+    expect(formatUsd(1234.5)).toBe('$1234.50');
+    // Negatives: the same tiers, `-` in front of the dollar sign.
+    expect(formatUsd(-0.00005)).toBe('-<$0.0001');
+    expect(formatUsd(-0.0035)).toBe('-$0.0035');
+    expect(formatUsd(-12.345)).toBe('-$12.35');
+  });
 });

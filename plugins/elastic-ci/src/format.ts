@@ -16,10 +16,20 @@ export function formatSeconds(seconds: number | undefined): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
+/**
+ * US dollars: cents from $0.01 up, four decimals below that (job costs are often fractions of a cent), `<$0.0001`
+ * for anything smaller but above zero; a negative amount (a credit) is the same with `-` in front, e.g. `-$0.0035`.
+ */
 export function formatUsd(usd: number | undefined): string {
   if (usd === undefined || !Number.isFinite(usd)) return '—';
-  if (usd !== 0 && Math.abs(usd) < 0.01) return `$${usd.toFixed(4)}`;
-  return `$${usd.toFixed(2)}`;
+  const magnitude = Math.abs(usd);
+  let text: string;
+  if (magnitude === 0) text = '$0.00';
+  else if (magnitude < 0.0001) text = '<$0.0001';
+  // Four decimals while they still read below a cent ($0.009999 is $0.01, not $0.0100).
+  else if (magnitude < 0.00995) text = `$${magnitude.toFixed(4)}`;
+  else text = `$${magnitude.toFixed(2)}`;
+  return usd < 0 ? `-${text}` : text;
 }
 
 export function formatShare(share: number | undefined): string {
