@@ -39,7 +39,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   });
   const controller = new Controller({ config, kube, github, log, metrics });
   const webhook = new WebhookHandler(config.webhookSecret, controller, log, metrics);
-  const portal = new PortalApi({ config, records: controller.records, github, log });
+  const portal = new PortalApi({ config, records: controller.records, github, log, kube });
   const server = await startHttpServer({
     ...config.listen,
     webhook,

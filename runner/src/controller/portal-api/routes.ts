@@ -7,6 +7,8 @@ import { readRepoSettings } from '../jobs/job-launcher.js';
 import type { JobRecords } from '../records/job-records.js';
 import { placementFor } from '../settings/repo-settings.js';
 import type { Logger } from '../../observability/logger.js';
+import type { KubeClients } from '../../kube/client.js';
+import { imageCacheEntries, listVirtualNodes } from './image-cache-state.js';
 import { summarize, toJobRecord } from './job-view.js';
 import type { JobsResponse, SettingsResponse } from './types.js';
 
@@ -29,7 +31,14 @@ function authorized(token: string | undefined, header: string | undefined): bool
 
 export class PortalApi {
   constructor(
-    private readonly deps: { config: ControllerConfig; records: JobRecords; github: GitHubClient; log: Logger },
+    private readonly deps: {
+      config: ControllerConfig;
+      records: JobRecords;
+      github: GitHubClient;
+      log: Logger;
+      /** To read the virtual nodes' cached images; without it image states are `unknown`. */
+      kube?: KubeClients;
+    },
   ) {}
 
   async handle(path: string, query: URLSearchParams, authorization: string | undefined): Promise<PortalResponse> {
@@ -58,7 +67,10 @@ export class PortalApi {
   private async settings(repo: string): Promise<SettingsResponse> {
     const { config, github, log } = this.deps;
     // Settings are read at the default branch head (`HEAD`), as a new job would see them.
-    const settings = await readRepoSettings(github, repo, 'HEAD', log);
+    const [settings, nodes] = await Promise.all([
+      readRepoSettings(github, repo, 'HEAD', log),
+      this.deps.kube ? listVirtualNodes(this.deps.kube) : undefined,
+    ]);
     const p = placementFor(settings, undefined, config.placement);
     return {
       repo,
@@ -71,7 +83,7 @@ export class PortalApi {
         nodeSelector: p.nodeSelector,
       },
       imageCache: {
-        images: settings.imageCache.images.map((image) => ({ image, state: 'unknown' as const })),
+        images: imageCacheEntries(settings.imageCache.images, nodes),
         pullPolicy: settings.imageCache.pullPolicy,
         kaniko: settings.imageCache.kaniko,
       },

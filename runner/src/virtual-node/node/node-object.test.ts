@@ -27,5 +27,15 @@ describe('buildNode', () => {
     expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     const notReady = buildNodeStatus(defaultNodeConfig(), capacity, false, now, now);
     expect(notReady.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    expect(notReady.images).toEqual([]);
+  });
+
+  it("lists the backend's cached images like the kubelet: largest first, at most 50", () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const images = Array.from({ length: 60 }, (_, i) => ({ names: [`img-${i}:1`], sizeBytes: i * 1000 }));
+    const status = buildNodeStatus(defaultNodeConfig(), capacity, true, now, now, [{ names: ['tiny:1'] }, ...images]);
+    expect(status.images).toHaveLength(50);
+    expect(status.images![0]).toEqual({ names: ['img-59:1'], sizeBytes: 59_000 });
+    expect(status.images!.some((i) => i.names?.includes('tiny:1'))).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
 /** The Node object a virtual node registers, built from config and backend capacity (pure). */
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
-import type { Capacity } from '../backends/backend.js';
+import type { CachedImage, Capacity } from '../backends/backend.js';
 import type { VirtualNodeConfig } from '../config.js';
+
+/** The kubelet's default `nodeStatusMaxImages`. */
+const MAX_NODE_IMAGES = 50;
 
 export const TAINT_KEY = 'virtual-kubelet.io/provider';
 
@@ -65,10 +68,16 @@ export function buildNodeStatus(
   ready: boolean,
   now: Date,
   readySince: Date,
+  images: readonly CachedImage[] = [],
 ): NonNullable<V1Node['status']> {
   const resources = capacityResources(capacity);
   return {
     capacity: resources,
+    // Like the kubelet (nodeStatusMaxImages): at most 50, the largest first.
+    images: [...images]
+      .sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0))
+      .slice(0, MAX_NODE_IMAGES)
+      .map((i) => ({ names: i.names, ...(i.sizeBytes !== undefined ? { sizeBytes: i.sizeBytes } : {}) })),
     allocatable: resources,
     conditions: nodeConditions(ready, now, readySince),
     addresses: [

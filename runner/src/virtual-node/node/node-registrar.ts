@@ -83,7 +83,8 @@ export class NodeRegistrar {
 
   async postStatus(ready: boolean): Promise<void> {
     const capacity = await this.backend.capacity();
-    const status = buildNodeStatus(this.config, capacity, ready, new Date(), this.readySince);
+    const images = this.backend.cachedImages?.() ?? [];
+    const status = buildNodeStatus(this.config, capacity, ready, new Date(), this.readySince, images);
     this.current = await this.kube.core.patchNodeStatus({ name: this.config.nodeName, body: { status } }, mergePatch);
   }
 

@@ -14,6 +14,7 @@ import type {
   Backend,
   BackendEvent,
   BackendPodStatus,
+  CachedImage,
   Capacity,
   ContainerRuntimeState,
   ExecIo,
@@ -73,6 +74,10 @@ export class DockerBackend implements Backend {
       log: opts.log.child({ backend: 'docker', node: opts.nodeName }),
       ...(opts.prepullIntervalMs !== undefined ? { intervalMs: opts.prepullIntervalMs } : {}),
     });
+  }
+
+  cachedImages(): CachedImage[] {
+    return this.prepuller.cached().map((image) => ({ names: [image] }));
   }
 
   onChange(listener: (ref: PodRef) => void): void {

@@ -61,6 +61,8 @@ describe('ImagePrepuller', () => {
     expect(t.pulls.map((p) => p.image)).toEqual(['gone:1', 'node:20']);
     expect(t.lines.some((l) => l.includes('image pre-pull failed') && l.includes('manifest unknown'))).toBe(true);
     expect(t.lines.some((l) => l.includes('pre-pulled image') && l.includes('node:20'))).toBe(true);
+    // Only what was really pulled counts as cached (the Node's status.images).
+    expect(t.prepuller.cached()).toEqual(['node:20']);
   });
 
   it('does nothing for pods without images, and nothing after stop', async () => {

@@ -22,6 +22,8 @@ export interface ImagePrepullerOptions {
 export class ImagePrepuller {
   /** Image → when its last pull was queued. */
   private readonly lastQueued = new Map<string, number>();
+  /** Images pulled at least once (what the node reports as its image cache), bounded like `lastQueued`. */
+  private readonly pulled = new Set<string>();
   private readonly queue: { image: string; auths: readonly RegistryAuth[] }[] = [];
   private draining: Promise<void> | undefined;
   private readonly abort = new AbortController();
@@ -50,6 +52,11 @@ export class ImagePrepuller {
     });
   }
 
+  /** The images pre-pulled so far, in the order they first arrived. */
+  cached(): string[] {
+    return [...this.pulled];
+  }
+
   /** Resolves when everything queued so far has been tried (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.draining) await this.draining;
@@ -68,6 +75,8 @@ export class ImagePrepuller {
       const started = this.now();
       try {
         await this.opts.pull(next.image, next.auths, this.abort.signal);
+        this.pulled.add(next.image);
+        if (this.pulled.size > 1_000) this.pulled.delete(this.pulled.values().next().value!);
         this.log.info('pre-pulled image', { image: next.image, ms: this.now() - started });
       } catch (err) {
         if (this.abort.signal.aborted) return;

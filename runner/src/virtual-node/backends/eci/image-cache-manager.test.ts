@@ -154,8 +154,11 @@ describe('ImageCacheManager', () => {
     await until(() => readyCaches(emu).length === 2);
     const m = manager(emu);
     expect(m.readyCacheFor(IMAGES)).toBeUndefined();
+    expect(m.readyImages()).toEqual([]);
     expect(await until(() => m.readyCacheFor(IMAGES))).toBe(ours.id);
     expect(emu.count('CreateImageCache')).toBe(0);
+    // What the node reports in status.images.
+    expect(m.readyImages()).toEqual([{ images: [...IMAGES].sort(), id: ours.id }]);
   });
 
   it('refreshes an old cache: creates a new one, switches to it when Ready, deletes the old one', async () => {

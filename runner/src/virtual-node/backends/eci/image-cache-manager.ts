@@ -115,6 +115,11 @@ export class ImageCacheManager {
     return set.readyId;
   }
 
+  /** The images of every set with a Ready cache (for the Node's `status.images`), each with that cache's id. */
+  readyImages(): { images: string[]; id: string }[] {
+    return [...this.sets.values()].flatMap((set) => (set.readyId ? [{ images: set.images, id: set.readyId }] : []));
+  }
+
   /** Polls every managed set until `signal` aborts or `stop()` is called. */
   async run(signal: AbortSignal): Promise<void> {
     const stop = () => this.abort.abort();
