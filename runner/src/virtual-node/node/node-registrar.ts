@@ -13,6 +13,9 @@ import type { Backend } from '../backends/backend.js';
 import type { VirtualNodeConfig } from '../config.js';
 import { buildNode, buildNodeStatus } from './node-object.js';
 
+/** How often the backend's cached images are compared with what the Node shows. */
+const IMAGES_CHECK_MS = 5_000;
+
 export class NodeRegistrar {
   private current: V1Node | undefined;
   private readySince = new Date();
@@ -88,13 +91,26 @@ export class NodeRegistrar {
     this.current = await this.kube.core.patchNodeStatus({ name: this.config.nodeName, body: { status } }, mergePatch);
   }
 
-  /** Re-posts status every `nodeStatusSeconds` until `signal` aborts. */
+  /**
+   * Re-posts status every `nodeStatusSeconds` until `signal` aborts, and sooner (checked every few seconds) when the
+   * backend's cached images change, so the portal sees a new image cache without waiting a full status period.
+   */
   async run(signal: AbortSignal): Promise<void> {
+    const periodMs = this.config.nodeStatusSeconds * 1000;
+    const tickMs = Math.min(periodMs, IMAGES_CHECK_MS);
+    let posted = { at: Date.now(), images: this.imagesKey() };
     while (!signal.aborted) {
-      await sleep(this.config.nodeStatusSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      await sleep(tickMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
+      const images = this.imagesKey();
+      if (images === posted.images && Date.now() - posted.at < periodMs - tickMs / 2) continue;
+      posted = { at: Date.now(), images };
       await this.postStatus(true).catch((err: unknown) => this.log.warn('node status update failed', { err }));
     }
+  }
+
+  private imagesKey(): string {
+    return JSON.stringify(this.backend.cachedImages?.() ?? []);
   }
 
   async shutdown(): Promise<void> {
