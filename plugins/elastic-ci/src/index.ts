@@ -7,6 +7,11 @@
 export { elasticCiPlugin, EntityElasticCiContent } from './plugin.js';
 export { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug, isElasticCiAvailable } from './annotations.js';
 export { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from './api/ElasticCiApi.js';
-export { ElasticCiClient, ElasticCiInvalidResponseError, type ElasticCiClientOptions } from './api/ElasticCiClient.js';
+export {
+  ElasticCiClient,
+  ElasticCiInvalidResponseError,
+  ElasticCiNetworkError,
+  type ElasticCiClientOptions,
+} from './api/ElasticCiClient.js';
 export type { ElasticCiContentProps } from './components/ElasticCiContent/index.js';
 export type * from './api/types.js';

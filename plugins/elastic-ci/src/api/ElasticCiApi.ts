@@ -18,8 +18,10 @@ export interface GetJobsOptions {
  * Reads the eci-virtual controller's portal API for one repository.
  *
  * Contract: every method resolves with the parsed JSON body of a 2xx answer; it rejects with a `ResponseError`
- * (from `@backstage/errors`) for any other status, and with an {@link ElasticCiInvalidResponseError} when a 2xx
- * body is not the JSON the contract describes. `repo` is `owner/name` and is sent URL-encoded.
+ * (from `@backstage/errors`) for any other status, with an {@link ElasticCiInvalidResponseError} when a 2xx
+ * body is not the JSON the contract describes, and with an {@link ElasticCiNetworkError} when no answer could be
+ * read at all; an abort through `signal` rejects with the `AbortError` as `fetch` does. `repo` is `owner/name` and is
+ * sent URL-encoded.
  *
  * @public
  */

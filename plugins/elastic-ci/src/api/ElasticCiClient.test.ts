@@ -2,9 +2,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { ResponseError } from '@backstage/errors';
 import { jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
-import { ElasticCiClient, ElasticCiInvalidResponseError } from './ElasticCiClient.js';
+import { ElasticCiClient, ElasticCiInvalidResponseError, ElasticCiNetworkError } from './ElasticCiClient.js';
 
-function clientAnswering(response: () => Response, base = 'http://backstage.test/api/proxy') {
+function clientAnswering(response: () => Response | Promise<Response>, base = 'http://backstage.test/api/proxy') {
   const fetch = jest.fn(async (_input: RequestInfo | URL, _init?: RequestInit) => response());
   const client = new ElasticCiClient({
     discoveryApi: { getBaseUrl: async (pluginId: string) => (pluginId === 'proxy' ? base : 'wrong') },
@@ -75,5 +75,64 @@ describe('ElasticCiClient', () => {
     const controller = new AbortController();
     await client.getJobs('acme/widgets', { signal: controller.signal });
     expect(fetch.mock.calls[0]![1]?.signal).toBe(controller.signal);
+  });
+
+  it('wraps a fetch that rejects (no answer at all) in an ElasticCiNetworkError naming the URL', async () => {
+    const cause = new TypeError('Failed to fetch');
+    const { client } = clientAnswering(() => Promise.reject(cause));
+    const error = await client.getJobs('acme/widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ElasticCiNetworkError);
+    expect((error as ElasticCiNetworkError).name).toBe('ElasticCiNetworkError');
+    expect((error as ElasticCiNetworkError).message).toMatch(
+      /^Could not reach the eci-virtual controller at http:\/\/backstage\.test\/api\/proxy\/eci-virtual\/v1\/jobs\?repo=acme%2Fwidgets/,
+    );
+    expect((error as ElasticCiNetworkError).message).toContain('Failed to fetch');
+    expect((error as ElasticCiNetworkError).cause).toBe(cause);
+
+    const settings = clientAnswering(() => Promise.reject(new TypeError('fetch failed')));
+    await expect(settings.client.getSettings('acme/widgets')).rejects.toThrow(
+      /^Could not reach the eci-virtual controller at .*\/v1\/settings\?repo=acme%2Fwidgets.*fetch failed/,
+    );
+  });
+
+  it('wraps a 2xx body that cannot be read in an ElasticCiNetworkError', async () => {
+    const cause = new TypeError('terminated');
+    const broken = new Response('{"jobs": [', { status: 200, headers: { 'content-type': 'application/json' } });
+    broken.text = () => Promise.reject(cause);
+    const { client } = clientAnswering(() => broken);
+    const error = await client.getJobs('acme/widgets').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ElasticCiNetworkError);
+    expect((error as Error).message).toContain('Could not reach the eci-virtual controller at http://backstage.test');
+    expect((error as Error).message).toContain('the answer broke off');
+    expect((error as ElasticCiNetworkError).cause).toBe(cause);
+  });
+
+  it('lets an abort the caller asked for reject with the AbortError itself, while and after fetching', async () => {
+    const controller = new AbortController();
+    const abortError = new DOMException('This operation was aborted', 'AbortError');
+    const { client } = clientAnswering(() => {
+      controller.abort();
+      return Promise.reject(abortError);
+    });
+    const error = await client.getJobs('acme/widgets', { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBe(abortError);
+    expect(error).not.toBeInstanceOf(ElasticCiNetworkError);
+
+    const later = new AbortController();
+    const aborted = new Response('{}', { status: 200 });
+    aborted.text = () => {
+      later.abort();
+      return Promise.reject(abortError);
+    };
+    const reading = clientAnswering(() => aborted);
+    await expect(reading.client.getSettings('acme/widgets', { signal: later.signal })).rejects.toBe(abortError);
+  });
+
+  it('wraps an AbortError the caller did not ask for (e.g. a timeout in a fetch wrapper)', async () => {
+    const timeout = new DOMException('The operation timed out', 'TimeoutError');
+    const { client } = clientAnswering(() => Promise.reject(timeout));
+    const error = await client.getJobs('acme/widgets', { signal: new AbortController().signal }).catch((e) => e);
+    expect(error).toBeInstanceOf(ElasticCiNetworkError);
+    expect((error as Error).message).toContain('The operation timed out');
   });
 });

@@ -14,6 +14,17 @@ export class ElasticCiInvalidResponseError extends CustomErrorBase {
 }
 
 /**
+ * The controller could not be reached: the request failed before an HTTP answer arrived (proxy down, DNS, TLS, a
+ * dropped connection, CORS) or the body of the answer could not be read. The message says which URL; `cause` is the
+ * error `fetch` gave. An abort the caller asked for (through `signal`) is not one: that stays the `AbortError`.
+ *
+ * @public
+ */
+export class ElasticCiNetworkError extends CustomErrorBase {
+  override name = 'ElasticCiNetworkError' as const;
+}
+
+/**
  * Where {@link ElasticCiClient} finds the controller: by default `<proxy base>/eci-virtual`, i.e. the Backstage proxy
  * endpoint `/eci-virtual` configured in app-config.
  *
@@ -66,17 +77,33 @@ export class ElasticCiClient implements ElasticCiApi {
     const base = (await this.discoveryApi.getBaseUrl('proxy')).replace(/\/+$/, '');
     // URLSearchParams encodes the `/` of owner/name as %2F; the controller decodes it.
     const url = `${base}${this.proxyPath}${path}?${query.toString()}`;
-    const response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' }, signal });
+    let response: Response;
+    try {
+      response = await this.fetchApi.fetch(url, { headers: { Accept: 'application/json' }, signal });
+    } catch (error) {
+      throw networkError(error, `Could not reach the eci-virtual controller at ${url}`, signal);
+    }
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw networkError(error, `Could not reach the eci-virtual controller at ${url}: the answer broke off`, signal);
+    }
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
       throw new ElasticCiInvalidResponseError(`The controller answered ${path} with a body that is not JSON`, error);
     }
   }
+}
+
+/** The caller's own abort passes through unchanged; any other failure becomes an {@link ElasticCiNetworkError}. */
+function networkError(error: unknown, message: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return error;
+  return new ElasticCiNetworkError(message, error);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
