@@ -3,10 +3,13 @@ import { PassThrough } from 'node:stream';
 import { Throttled, Unauthorized, Unavailable } from '../../src/errors.js';
 import { flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
+import { eciRateLimits, TokenBucket, type CallLimiter } from '../../src/virtual-node/backends/eci/rate-limiter.js';
 import { percentEncode, signRequest } from '../../src/virtual-node/backends/eci/signer.js';
 import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
 import { ACCESS_KEY, clientFor, startEmulator, until } from './fixtures.js';
 import { ImageCacheStore } from './image-caches.js';
+import { Limits } from './limits.js';
+import { formatLogs, LOG_CAPS } from './logs.js';
 import { runScript } from './mini-shell.js';
 import type { EciEmulator } from './server.js';
 
@@ -246,6 +249,78 @@ describe('ECI emulator: limits and faults', () => {
     await expect(once.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unavailable);
     await clientFor(emu).call('DescribeContainerGroups', {}); // retried through the second fault
     expect(emu.count('DescribeContainerGroups', 503)).toBe(2);
+  });
+});
+
+describe('ECI emulator: the exec/log quota is a per-minute window', () => {
+  /** Calls `action` whenever `client` lets it, for 3 minutes of fake time in 10 ms steps → how many were throttled. */
+  function drive(client: CallLimiter, limits: Limits, clock: { t: number }, action: string) {
+    let sent = 0;
+    let throttled = 0;
+    for (; clock.t <= 180_000; clock.t += 10)
+      while (client.tryTake() === 0) {
+        sent++;
+        try {
+          limits.check(action);
+        } catch {
+          throttled++;
+        }
+      }
+    return { sent, throttled };
+  }
+
+  it('allows 500 in any 60 s, shared by exec and logs, and throttles a client that bursts past it', () => {
+    const clock = { t: 0 };
+    const limits = new Limits({}, () => clock.t);
+    for (let i = 0; i < 250; i++) limits.check('ExecContainerCommand');
+    for (let i = 0; i < 250; i++) limits.check('DescribeContainerLog');
+    expect(() => limits.check('DescribeContainerLog')).toThrow(/flow control/);
+    clock.t = 30_000; // a 500/min token bucket would have 250 again here
+    expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
+    clock.t = 60_000;
+    for (let i = 0; i < 500; i++) limits.check('ExecContainerCommand');
+    expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
+    limits.check('DescribeContainerGroups'); // other actions: not limited by default
+
+    // The client's old limiter (a bucket of 500 refilled 500/min) is throttled; the sliding window is not.
+    const old = { t: 0 };
+    const bursting = drive(
+      new TokenBucket(500, 500 / 60, () => old.t),
+      new Limits({}, () => old.t),
+      old,
+      'ExecContainerCommand',
+    );
+    expect(bursting.throttled).toBeGreaterThan(400);
+    const now = { t: 0 };
+    const paced = eciRateLimits(() => now.t);
+    const windowed = drive(paced.exec, new Limits({}, () => now.t), now, 'ExecContainerCommand');
+    expect(windowed).toEqual({ sent: 1500, throttled: 0 });
+  });
+
+  it('answers one page of logs: the newest Tail lines (default 500, at most 2000) within 1 MB', () => {
+    const t0 = Date.parse('2024-05-01T10:00:00Z');
+    const lines = Array.from({ length: 3000 }, (_, i) => ({
+      time: new Date(t0 + i),
+      stream: 'stdout' as const,
+      text: `line ${i}`,
+    }));
+    const page = (q: Partial<Parameters<typeof formatLogs>[1]>) =>
+      formatLogs(lines, { timestamps: false, ...q })
+        .split('\n')
+        .slice(0, -1);
+    expect(page({})).toEqual(lines.slice(-500).map((l) => l.text));
+    expect(page({ tail: 5_000 })).toHaveLength(LOG_CAPS.lines);
+    expect(page({ tail: 5_000 })[0]).toBe('line 1000');
+    expect(page({ tail: 2_000, startTime: t0 + 2_500 })).toEqual(lines.slice(2_500).map((l) => l.text));
+    const big = Array.from({ length: 1_500 }, (_, i) => ({
+      time: new Date(t0 + i),
+      stream: 'stdout' as const,
+      text: `${i} ${'x'.repeat(1_000)}`,
+    }));
+    const capped = formatLogs(big, { tail: 2_000, timestamps: false });
+    expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(LOG_CAPS.bytes);
+    expect(capped.split('\n').at(-2)).toMatch(/^1499 /); // the newest kept, whole lines only
+    expect(capped.startsWith(`${1_500 - capped.split('\n').length + 1} `)).toBe(true);
   });
 });
 

@@ -1,6 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ACCESS_KEY, clientFor, NODE, startEmulator } from '../../../../test/eci-emulator/fixtures.js';
+import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
 import { InvalidInput, Throttled } from '../../../errors.js';
-import { EciClient, endpointFor, flattenParams } from './eci-client.js';
+import { EciClient, endpointFor, flattenParams, type ParamValue } from './eci-client.js';
 import { mapEciError, QuotaExceeded } from './eci-errors.js';
 import { parseAuthorization } from './signer.js';
 
@@ -79,5 +81,77 @@ describe('ECI client', () => {
     });
     await expect(client.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(InvalidInput);
     expect(n).toBe(1);
+  });
+});
+
+describe('ECI client against the emulator', () => {
+  let emu: EciEmulator | undefined;
+  afterEach(async () => {
+    await emu?.stop();
+    emu = undefined;
+  });
+
+  const group = (name: string): Record<string, ParamValue> => ({
+    ContainerGroupName: name,
+    ClientToken: name,
+    SecurityGroupId: NODE.securityGroupId,
+    VSwitchId: NODE.vSwitchId,
+    RestartPolicy: 'Never',
+    Container: [{ Name: 'job', Image: 'busybox', Command: ['sh', '-c', 'true'] }],
+  });
+  const createAll = (client: EciClient, prefix: string, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group(`${prefix}-${i}`)),
+      ),
+    );
+
+  it('paces 130 rapid creates (burst, then 20/s), so the emulator with the published limits throttles none', async () => {
+    ({ emu } = await startEmulator());
+    const t0 = Date.now(); // the emulator's clock (CallRecord.at)
+    const client = clientFor(emu);
+    const started = performance.now();
+    const ids = (await createAll(client, 'rapid', 130)).map((r) => r.ContainerGroupId);
+    const elapsed = performance.now() - started;
+    expect(new Set(ids).size).toBe(130);
+    const creates = emu.calls.filter((c) => c.action === 'CreateContainerGroup');
+    expect(creates.filter((c) => c.status !== 200).map((c) => `${c.status} ${c.code}`)).toEqual([]);
+    expect(creates).toHaveLength(130); // one call each: nothing throttled, nothing retried
+    // The client's burst is 80 (100 less a second of refill); the 50 after it go out at 20/s: ≥ 2.45 s in all.
+    expect(elapsed).toBeGreaterThanOrEqual(2_400);
+    expect(elapsed).toBeLessThan(8_000);
+    // As the emulator counted them: never more than 100 + 20/s.
+    const at = creates.map((c) => c.at).sort((a, b) => a - b);
+    let worst = -Infinity; // calls in [at[i], at[j]] beyond what burst 100 + 20/s admits
+    for (let i = 0; i < at.length; i++)
+      for (let j = i; j < at.length; j++) worst = Math.max(worst, j - i + 1 - (100 + ((at[j]! - at[i]!) / 1000) * 20));
+    expect(worst).toBeLessThanOrEqual(1);
+    // And as the client paced them: the k-th call no earlier than its token (the bucket filled when it was made).
+    for (let k = 80; k < 130; k++) expect(at[k]! - t0).toBeGreaterThanOrEqual((k - 79) * 50 - 5);
+  }, 10_000);
+
+  it('backs off and retries when the emulator throttles, losing and duplicating no create', async () => {
+    // The emulator is stricter than the published limits the client paces itself by: burst 4, then 50/s.
+    ({ emu } = await startEmulator({ rateLimits: { lifecycle: { burst: 4, perSecond: 50 } } }));
+    const client = new EciClient({
+      region: NODE.region,
+      endpoint: emu.endpoint,
+      credentials: () => ({ accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret }),
+      backoffBaseMs: 20,
+      maxAttempts: 12,
+    });
+    const ids = (await createAll(client, 'throttled', 12)).map((r) => r.ContainerGroupId);
+    expect(new Set(ids).size).toBe(12);
+    const refused = emu.calls.filter((c) => c.status !== 200);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((c) => c.status === 400 && c.code === 'Throttling.User')).toBe(true);
+    expect(emu.count('CreateContainerGroup', 200)).toBe(12);
+    expect(emu.groups.size).toBe(12);
+    // An HTTP 429-style answer is throttling too: retried, and the group is still created once.
+    emu.injectFault({ action: 'CreateContainerGroup', code: 'Throttling', status: 429, times: 2 });
+    const again = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group('after-429'));
+    expect(emu.count('CreateContainerGroup', 429)).toBe(2);
+    expect(emu.groups.size).toBe(13);
+    expect(ids).not.toContain(again.ContainerGroupId);
   });
 });

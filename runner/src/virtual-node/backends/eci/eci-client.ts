@@ -52,8 +52,8 @@ export interface EciClientOptions {
 const BUCKET: Record<string, keyof EciRateLimits> = {
   CreateContainerGroup: 'lifecycle',
   DeleteContainerGroup: 'lifecycle',
-  ExecContainerCommand: 'streams',
-  DescribeContainerLog: 'streams',
+  ExecContainerCommand: 'exec',
+  DescribeContainerLog: 'logs',
 };
 
 export class EciClient {

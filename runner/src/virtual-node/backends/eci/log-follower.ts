@@ -1,9 +1,17 @@
 /**
- * Container logs over DescribeContainerLog, which has no follow mode (and answers ≤ 2000 lines / 1 MB per call):
- * `kubectl logs -f` is emulated by polling with timestamps. Each poll asks from the second of the last line seen
- * (StartTime), drops what was already delivered — every line older than the last one, and as many lines stamped
- * exactly like it as were already sent — so the output has no duplicates; polling from that second on (not after it)
- * means no gaps. The stream ends when the container has terminated (after one last poll) or `signal` aborts.
+ * Container logs over DescribeContainerLog, which has no follow mode and answers at most one page: the newest `Tail`
+ * lines (default 500, at most 2000 — so every call asks for 2000) and at most 1 MB. `kubectl logs -f` is emulated by
+ * polling with timestamps. Each poll asks from the second of the last line seen (StartTime), drops what was already
+ * delivered — every line older than the last one, and as many lines stamped exactly like it as were already sent —
+ * so the output has no duplicates; polling from that second on (not after it) means no gaps while a page holds
+ * everything written since the last poll.
+ *
+ * A page keeps the newest lines and there is no parameter to page forward from StartTime, so lines are lost only if
+ * more than a page is written between two polls. To keep that from happening the follower polls again at once (still
+ * paced by the client's rate limiter) after a busy page — half the line or byte cap — as long as polls bring new
+ * lines, and sleeps `intervalMs` otherwise. If a page overflows anyway, the loss is detected (the page no longer
+ * reaches back to the last line delivered) and logged with the missing time range. The stream ends when the
+ * container has terminated (after one last poll) or `signal` aborts.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +20,10 @@ import type { Logger } from '../../../observability/logger.js';
 import type { LogOptions } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
 
-/** DescribeContainerLog's per-call cap on lines. */
+/** DescribeContainerLog's per-call cap on lines (its largest `Tail`). */
 export const LOG_LINE_CAP = 2000;
+/** DescribeContainerLog's per-call cap on bytes (also the largest `LimitBytes`). */
+export const LOG_BYTE_CAP = 1024 * 1024;
 
 export interface LogSource {
   /** One DescribeContainerLog call with these parameters (ContainerGroupId/ContainerName already set); → Content. */
@@ -47,12 +57,16 @@ export function firstQuery(options: LogOptions, follow: boolean): Record<string,
   return {
     // Following needs the stamps to dedupe, and counts LimitBytes itself across polls.
     Timestamps: follow || options.timestamps,
-    Tail: options.tailLines,
+    // Without Tail ECI answers only the newest 500 lines; 2000 is the most it gives.
+    Tail: Math.min(options.tailLines ?? LOG_LINE_CAP, LOG_LINE_CAP),
     SinceSeconds: options.sinceSeconds,
     StartTime: options.sinceTime?.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    LimitBytes: follow ? undefined : options.limitBytes,
+    LimitBytes: follow || options.limitBytes === undefined ? undefined : Math.min(options.limitBytes, LOG_BYTE_CAP),
   };
 }
+
+/** A page this full means output comes fast enough that waiting `intervalMs` could overflow the next one. */
+const busy = (lineCount: number, bytes: number) => lineCount >= LOG_LINE_CAP / 2 || bytes >= LOG_BYTE_CAP / 2;
 
 export function followLogs(
   source: LogSource,
@@ -62,6 +76,7 @@ export function followLogs(
 ): Readable {
   async function* run(): AsyncGenerator<string> {
     let lastKey: string | undefined;
+    let lastStamp: string | undefined;
     let atLast = 0;
     let sentBytes = 0;
     let query = firstQuery(options, true);
@@ -75,10 +90,20 @@ export function followLogs(
         if (signal.aborted) return;
         throw err;
       }
-      const batch = lines(content);
+      const batch = lines(content).map((raw) => ({ raw, ...splitStamp(raw) }));
+      const stamped = batch.filter((l) => l.key !== undefined);
+      // A page that holds everything since StartTime starts at (or before) the last line delivered; one that starts
+      // after it was cut at its old end.
+      const oldest = stamped[0];
+      if (lastKey !== undefined && oldest && oldest.key! > lastKey)
+        opts.log.warn('log output outran DescribeContainerLog polling; lines between these times are missing', {
+          after: lastStamp,
+          before: oldest.stamp,
+          pageLines: batch.length,
+        });
       let out = '';
-      for (const raw of batch) {
-        const line = splitStamp(raw);
+      let fresh = 0;
+      for (const line of batch) {
         if (line.key !== undefined && lastKey !== undefined) {
           if (line.key < lastKey) continue;
           if (line.key === lastKey && atLast > 0) {
@@ -86,18 +111,17 @@ export function followLogs(
             continue;
           }
         }
-        out += `${options.timestamps || !line.stamp ? raw : line.text}\n`;
+        fresh++;
+        out += `${options.timestamps || !line.stamp ? line.raw : line.text}\n`;
       }
       // The cursor: the newest stamp and how many lines carry it (all delivered by now).
-      const stamped = batch.map(splitStamp).filter((l) => l.key !== undefined);
-      const newest = stamped.at(-1)?.key;
+      const newest = stamped.at(-1);
       if (newest !== undefined) {
-        lastKey = newest;
-        atLast = stamped.filter((l) => l.key === newest).length;
-        query = { Timestamps: true, StartTime: `${newest.slice(0, 19)}Z` };
+        lastKey = newest.key;
+        lastStamp = newest.stamp;
+        atLast = stamped.filter((l) => l.key === newest.key).length;
+        query = { Timestamps: true, Tail: LOG_LINE_CAP, StartTime: `${newest.key!.slice(0, 19)}Z` };
       }
-      if (batch.length >= LOG_LINE_CAP)
-        opts.log.warn('a log poll hit the 2000-line cap; output may have a gap', { lines: batch.length });
       if (out) {
         if (options.limitBytes !== undefined) {
           const room = options.limitBytes - sentBytes;
@@ -108,7 +132,10 @@ export function followLogs(
         } else yield out;
       }
       if (ending) return;
-      if (batch.length < LOG_LINE_CAP) await sleep(opts.intervalMs, undefined, { signal }).catch(() => undefined);
+      // Poll again at once after a busy page that brought new lines; a busy page with nothing new (say, over a
+      // thousand lines within the cursor's second) waits, so the loop cannot spin.
+      if (!(fresh > 0 && busy(batch.length, Buffer.byteLength(content))))
+        await sleep(opts.intervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
   return Readable.from(run(), { objectMode: false });
