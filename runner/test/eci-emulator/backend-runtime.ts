@@ -2,7 +2,9 @@
  * A GroupRuntime that runs each emulated container group as one pod through a virtual-node Backend (for instance
  * DockerBackend on Podman), so integration tests can drive EciBackend → emulator → real containers. The group's
  * containers are mapped back into a PreparedPod: Command/Arg → command/args, EnvironmentVar → resolved env,
- * EmptyDirVolume/ConfigFileVolume → prepared volumes (NFS volumes are not supported here).
+ * Memory → the memory limit (the engine OOM-kills a container that exceeds it, as ECI does), EmptyDirVolume and
+ * ConfigFileVolume → prepared volumes, NFSVolume → an emptyDir that `nfs` (NfsExports) backs with the export's files
+ * (on-engine.ts: one host directory per server:path); without `nfs`, groups with NFS volumes fail.
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -17,15 +19,30 @@ import type {
   RuntimeExecIo,
   RuntimeGroup,
   RuntimeGroupStatus,
+  RuntimeVolume,
 } from './runtime.js';
+
+/** What stands in for NFS servers: every pod that mounts `server:path` sees the same files. */
+export interface NfsExports {
+  /**
+   * Called before the pod is created: the pod's volume `volume` (handed to the backend as an emptyDir) must then
+   * hold the files of the export.
+   */
+  attach(ref: PodRef, volume: string, nfs: { server: string; path: string }): Promise<void>;
+  close?(): Promise<void>;
+}
 
 export interface BackendRuntimeOptions {
   backend: Backend;
   /** Namespace the emulated pods are filed under in the backend (default "eci-emulator"). */
   namespace?: string;
+  /** NFS exports; without them groups with NFSVolume volumes fail at creation. */
+  nfs?: NfsExports;
 }
 
-function container(c: RuntimeContainer): V1Container {
+const GIB = 2 ** 30;
+
+function container(c: RuntimeContainer, readOnlyVolumes: Set<string>): V1Container {
   return {
     name: c.name,
     image: c.image,
@@ -39,10 +56,28 @@ function container(c: RuntimeContainer): V1Container {
     volumeMounts: c.volumeMounts.map((m) => ({
       name: m.name,
       mountPath: m.mountPath,
-      readOnly: m.readOnly,
+      readOnly: m.readOnly || readOnlyVolumes.has(m.name),
       ...(m.subPath ? { subPath: m.subPath } : {}),
     })),
+    // ECI sizes the container's memory cgroup from Memory (GiB); so does the engine from the limit: a container
+    // that allocates more is OOM-killed (exit 137, OOMKilled) instead of running on unbounded.
+    ...(c.memoryGiB ? { resources: { limits: { memory: String(Math.round(c.memoryGiB * GIB)) } } } : {}),
   };
+}
+
+function preparedVolume(v: RuntimeVolume): PreparedVolume {
+  switch (v.type) {
+    case 'ConfigFileVolume':
+      return {
+        name: v.name,
+        kind: 'files',
+        files: (v.files ?? []).map((f) => ({ path: f.path, content: f.content, mode: f.mode ?? 0o644 })),
+      };
+    case 'NFSVolume':
+      return { name: v.name, kind: 'emptyDir' }; // its files come from NfsExports.attach
+    default:
+      return { name: v.name, kind: 'emptyDir', ...(v.medium === 'Memory' ? { medium: 'Memory' as const } : {}) };
+  }
 }
 
 /** The group as the PreparedPod a Backend expects. */
@@ -50,15 +85,9 @@ export function preparedPodFor(group: RuntimeGroup, namespace: string): Prepared
   // A random uid like the API server's: the docker backend names volumes by the uid's first characters, and group ids
   // made in the same instant share theirs.
   const ref: PodRef = { namespace, name: group.id, uid: randomUUID() };
-  const volumes: PreparedVolume[] = group.volumes.map((v) =>
-    v.type === 'ConfigFileVolume'
-      ? {
-          name: v.name,
-          kind: 'files',
-          files: (v.files ?? []).map((f) => ({ path: f.path, content: f.content, mode: f.mode ?? 0o644 })),
-        }
-      : { name: v.name, kind: 'emptyDir', ...(v.medium === 'Memory' ? { medium: 'Memory' as const } : {}) },
-  );
+  const volumes = group.volumes.map(preparedVolume);
+  // NFSVolume.ReadOnly: the export is read-only in every container that mounts it.
+  const readOnly = new Set(group.volumes.filter((v) => v.nfs?.readOnly).map((v) => v.name));
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -68,8 +97,8 @@ export function preparedPodFor(group: RuntimeGroup, namespace: string): Prepared
       ...(group.terminationGracePeriodSeconds !== undefined
         ? { terminationGracePeriodSeconds: group.terminationGracePeriodSeconds }
         : {}),
-      initContainers: group.initContainers.map(container),
-      containers: group.containers.map(container),
+      initContainers: group.initContainers.map((c) => container(c, readOnly)),
+      containers: group.containers.map((c) => container(c, readOnly)),
       volumes: group.volumes.map((v) =>
         v.type === 'ConfigFileVolume' ? { name: v.name, configMap: { name: v.name } } : { name: v.name, emptyDir: {} },
       ),
@@ -99,6 +128,7 @@ export class BackendRuntime implements GroupRuntime {
   private readonly pods = new Map<string, PreparedPod>();
   private readonly abort = new AbortController();
   private readonly starting = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly exports = new Map<string, { volume: string; server: string; path: string }[]>();
 
   constructor(private readonly opts: BackendRuntimeOptions) {
     // Every group's pod creation listens on this one signal (closing the runtime cancels them all).
@@ -114,15 +144,17 @@ export class BackendRuntime implements GroupRuntime {
   }
 
   async create(group: RuntimeGroup): Promise<void> {
-    if (group.volumes.some((v) => v.type === 'NFSVolume'))
-      throw new Error('NFS volumes are not supported by the backend runtime');
+    const nfs = group.volumes.flatMap((v) => (v.nfs ? [{ volume: v.name, ...v.nfs }] : []));
+    if (nfs.length && !this.opts.nfs) throw new Error('NFS volumes are not supported by this backend runtime');
     this.pods.set(group.id, preparedPodFor(group, this.opts.namespace ?? 'eci-emulator'));
+    this.exports.set(group.id, nfs);
   }
 
-  /** Backend.createPod creates *and* starts, so it runs here. */
+  /** Backend.createPod creates *and* starts, so it runs here (once the group's NFS exports are attached). */
   async start(groupId: string): Promise<void> {
     const prepared = this.pods.get(groupId);
     if (!prepared) throw new Error(`no such group ${groupId}`);
+    for (const e of this.exports.get(groupId) ?? []) await this.opts.nfs!.attach(prepared.ref, e.volume, e);
     const abort = new AbortController();
     const onClose = () => abort.abort();
     this.abort.signal.addEventListener('abort', onClose, { once: true });
@@ -142,6 +174,7 @@ export class BackendRuntime implements GroupRuntime {
     const prepared = this.pods.get(groupId);
     if (!prepared) return;
     this.pods.delete(groupId);
+    this.exports.delete(groupId);
     const starting = this.starting.get(groupId);
     if (starting) {
       starting.abort.abort();
@@ -210,5 +243,6 @@ export class BackendRuntime implements GroupRuntime {
   async close(): Promise<void> {
     this.abort.abort();
     for (const id of [...this.pods.keys()]) await this.delete(id, 0).catch(() => undefined);
+    await this.opts.nfs?.close?.();
   }
 }

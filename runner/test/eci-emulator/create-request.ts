@@ -1,7 +1,8 @@
 /**
  * CreateContainerGroup parameters → a validated group spec, refusing what the real service refuses: missing
  * RegionId/SecurityGroupId/VSwitchId, a malformed ContainerGroupName, too many containers or environment variables,
- * privileged containers, host paths, the ports the ECI agent reserves (10250, 10255), volume mounts without volumes.
+ * privileged containers, host paths, the ports the ECI agent reserves (10250, 10255), volume mounts without volumes,
+ * NFS volumes without a server or an absolute path, unknown spot strategies.
  */
 import { ApiError, invalid, missing } from './api-error.js';
 import type { Params } from './params.js';
@@ -27,11 +28,19 @@ export interface GroupMeta {
   autoMatchImageCache: boolean;
   imageSnapshotId?: string;
   activeDeadlineSeconds?: number;
+  /** NoSpot (default), SpotAsPriceGo or SpotWithPriceLimit: a spot group can be reclaimed (GroupStore.expire). */
+  spotStrategy: 'NoSpot' | 'SpotAsPriceGo' | 'SpotWithPriceLimit';
+  spotPriceLimit?: number;
+  /** Protected hours (0 or 1) before ECI may reclaim a spot group. */
+  spotDuration?: number;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,126}[a-z0-9])?$/;
 const CONTAINER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const RESERVED_PORTS = new Set([10250, 10255]);
+/** A host name or IPv4 address, as NAS mount targets are (`xxx.cn-hangzhou.nas.aliyuncs.com`). */
+const NFS_SERVER = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+const SPOT_STRATEGIES = ['NoSpot', 'SpotAsPriceGo', 'SpotWithPriceLimit'] as const;
 
 function container(p: Params, limits: CreateLimits, volumes: Set<string>): RuntimeContainer {
   const name = p.required('Name');
@@ -116,12 +125,14 @@ function volume(p: Params): RuntimeVolume {
       };
     case 'NFSVolume': {
       const nfs = p.struct('NFSVolume');
-      if (!nfs) throw missing('Volume.NFSVolume');
-      return {
-        name,
-        type,
-        nfs: { server: nfs.required('Server'), path: nfs.required('Path'), readOnly: nfs.bool('ReadOnly') ?? false },
-      };
+      if (!nfs) throw missing('Volume.NFSVolume.Server');
+      const server = nfs.required('Server');
+      if (!NFS_SERVER.test(server))
+        throw invalid('NFSVolume.Server', `"${server}" is not the host name or IPv4 address of an NFS server`);
+      const path = nfs.required('Path');
+      if (!path.startsWith('/') || path.split('/').includes('..'))
+        throw invalid('NFSVolume.Path', `"${path}" must be an absolute path on the NFS server`);
+      return { name, type, nfs: { server, path, readOnly: nfs.bool('ReadOnly') ?? false } };
     }
     case undefined:
       throw missing('Volume.Type');
@@ -169,6 +180,12 @@ export function parseCreate(
   const imageSnapshotId = p.str('ImageSnapshotId');
   const activeDeadlineSeconds = p.int('ActiveDeadlineSeconds', 1);
   const grace = p.int('TerminationGracePeriodSeconds', 0);
+  const spotStrategy = p.str('SpotStrategy') ?? 'NoSpot';
+  if (!(SPOT_STRATEGIES as readonly string[]).includes(spotStrategy))
+    throw invalid('SpotStrategy', `"${spotStrategy}" is not one of ${SPOT_STRATEGIES.join(', ')}`);
+  const spotPriceLimit = p.num('SpotPriceLimit');
+  if (spotStrategy === 'SpotWithPriceLimit' && spotPriceLimit === undefined) throw missing('SpotPriceLimit');
+  const spotDuration = p.int('SpotDuration', 0, 1);
   return {
     meta: {
       name,
@@ -185,6 +202,9 @@ export function parseCreate(
       autoMatchImageCache: p.bool('AutoMatchImageCache') ?? false,
       ...(imageSnapshotId ? { imageSnapshotId } : {}),
       ...(activeDeadlineSeconds ? { activeDeadlineSeconds } : {}),
+      spotStrategy: spotStrategy as GroupMeta['spotStrategy'],
+      ...(spotStrategy === 'SpotWithPriceLimit' ? { spotPriceLimit: spotPriceLimit! } : {}),
+      ...(spotStrategy !== 'NoSpot' && spotDuration !== undefined ? { spotDuration } : {}),
     },
     spec: {
       name,

@@ -29,7 +29,7 @@ export interface FakeRuntimeOptions {
   scripts?: Record<string, FakeScript>;
   /** Multiplies every sleep (default 1). */
   timeScale?: number;
-  /** Images whose creation fails (e.g. to emulate a pull error). */
+  /** Images that cannot be pulled: creating a group that uses one fails with reason ErrImagePull. */
   badImages?: string[];
 }
 
@@ -61,7 +61,9 @@ export class FakeRuntime implements GroupRuntime {
     if (this.groups.has(group.id)) return;
     for (const c of [...group.initContainers, ...group.containers])
       if (this.opts.badImages?.includes(c.image))
-        throw new Error(`Failed to pull image "${c.image}": manifest unknown`);
+        throw Object.assign(new Error(`manifest for ${c.image} not found: manifest unknown`), {
+          reason: 'ErrImagePull',
+        });
     const make = (spec: RuntimeContainer): FakeContainer => ({
       spec,
       status: { name: spec.name, state: 'Waiting', reason: 'ContainerCreating', restartCount: 0 },

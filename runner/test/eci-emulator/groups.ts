@@ -1,7 +1,8 @@
 /**
  * The emulated container groups: their lifecycle (Scheduling → Pending → Running → Succeeded/Failed, or Expired
  * when a test reclaims a spot instance) with configurable delays, the events the service records on the way
- * (Scheduled, Pulling/Pulled, Created, Started, OOMKilling, SpotToBeReleased...), the change times that
+ * (Scheduled, Pulling and then Pulled or Failed for each image, Created, Started, OOMKilling when the runtime reports
+ * a container OOMKilled, SpotToBeReleased `spotNoticeMs` before a spot group is reclaimed), the change times that
  * DescribeContainerGroupStatus' SinceSecond filters on, and retention of finished groups (1 h by default).
  *
  * Not modelled: restarts under RestartPolicy Always/OnFailure (a finished container ends the group), updates, and
@@ -20,10 +21,21 @@ export interface Delays {
   cachedPullMs: number;
   /** CreateImageCache: Preparing → Ready. */
   imageCacheMs: number;
+  /** A spot group's SpotToBeReleased warning → its release (Expired). */
+  spotNoticeMs: number;
 }
 
-/** Roughly what ECI takes (DESIGN.md: a 386 MB image takes ~50 s to prepare, ~0-5 s from a cache). */
-export const REALISTIC_DELAYS: Delays = { scheduleMs: 2_000, pullMs: 8_000, cachedPullMs: 1_000, imageCacheMs: 50_000 };
+/**
+ * Roughly what ECI takes (DESIGN.md: a 386 MB image takes ~50 s to prepare, ~0-5 s from a cache; ECI warns about 5
+ * minutes before it reclaims a spot instance).
+ */
+export const REALISTIC_DELAYS: Delays = {
+  scheduleMs: 2_000,
+  pullMs: 8_000,
+  cachedPullMs: 1_000,
+  imageCacheMs: 50_000,
+  spotNoticeMs: 300_000,
+};
 
 export type GroupStatus = 'Scheduling' | 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Expired';
 const TERMINAL = new Set<GroupStatus>(['Succeeded', 'Failed', 'Expired']);
@@ -56,6 +68,12 @@ export interface EmulatedGroup {
 }
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+function inWords(ms: number): string {
+  const [n, unit] = ms >= 60_000 ? [Math.round(ms / 60_000), 'minute'] : [Math.round(ms / 100) / 10, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+/** Runtime failures (their `reason`) that mean an image could not be pulled. */
+const PULL_FAILURE = /ImagePull|ImageNeverPull|InvalidImageName/;
 
 export class GroupStore {
   readonly groups = new Map<string, EmulatedGroup>();
@@ -133,32 +151,29 @@ export class GroupStore {
     const images = [...new Set([...g.spec.initContainers, ...g.spec.containers].map((c) => c.image))];
     if (imageCacheId)
       this.event(g, 'Normal', 'SuccessfulHitImageCache', `Successfully hit image cache ${imageCacheId}`);
-    for (const image of images) this.event(g, 'Normal', 'Pulling', `pulling image "${image}"`);
+    const pullStarted = Date.now();
+    for (const image of images) this.event(g, 'Normal', 'Pulling', `Pulling image "${image}"`);
     await sleep(imageCacheId ? this.delays.cachedPullMs : this.delays.pullMs, undefined, { signal });
+    // A runtime pulls while it creates and starts (the docker backend does both in createPod), so an image is
+    // Pulled — or Failed — only once that is done.
     try {
       await this.runtime.create(g.spec);
-    } catch (err) {
       if (signal.aborted) return;
-      this.event(g, 'Warning', 'Failed', (err as Error).message);
-      this.setStatus(g, 'Failed');
-      return;
-    }
-    for (const image of images) this.event(g, 'Normal', 'Pulled', `Successfully pulled image "${image}"`);
-    for (const c of [...g.spec.initContainers, ...g.spec.containers])
-      this.event(g, 'Normal', 'Created', `Created container ${c.name}`);
-    if (signal.aborted) return;
-    try {
       await this.runtime.start(g.id);
     } catch (err) {
       if (signal.aborted) return;
       const e = err as Error & { reason?: string };
-      if (/ImagePull|ImageNeverPull/.test(e.reason ?? '')) this.pullFailed(g, e);
+      if (PULL_FAILURE.test(e.reason ?? '')) this.pullFailed(g, e);
       else {
         this.event(g, 'Warning', 'Failed', `Error: failed to create containers: ${e.message}`);
         this.setStatus(g, 'Failed');
       }
       return;
     }
+    const took = `${((Date.now() - pullStarted) / 1000).toFixed(3)}s`;
+    for (const image of images) this.event(g, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took}`);
+    for (const c of [...g.spec.initContainers, ...g.spec.containers])
+      this.event(g, 'Normal', 'Created', `Created container ${c.name}`);
     g.started = true;
     for (const c of [...g.spec.initContainers, ...g.spec.containers])
       this.event(g, 'Normal', 'Started', `Started container ${c.name}`);
@@ -166,15 +181,19 @@ export class GroupStore {
   }
 
   /**
-   * What ECI shows when a group's image cannot be pulled: the group stays
-   * Pending, the container Waiting with the reason (ErrImagePull) and the registry's message, plus a Warning event.
+   * What ECI shows when a group's image cannot be pulled: the group stays Pending, the container Waiting with the
+   * reason (ErrImagePull) and the registry's message, plus the kubelet's Warning events for each image that failed
+   * (`Failed to pull image "…": …`, then `Error: ErrImagePull`).
    * (ECI keeps retrying the pull with back-off; the emulator does not — the answer would be the same.)
    */
   private pullFailed(g: EmulatedGroup, err: Error & { reason?: string }): void {
     const reason = err.reason!;
-    const failing = g.spec.containers.filter((c) => err.message.includes(c.image));
-    for (const c of failing.length ? failing : g.spec.containers)
-      this.event(g, 'Warning', 'Failed', `Failed to pull image "${c.image}": ${err.message}`);
+    const all = [...g.spec.initContainers, ...g.spec.containers];
+    const failing = all.filter((c) => err.message.includes(c.image));
+    for (const image of new Set((failing.length ? failing : all).map((c) => c.image))) {
+      this.event(g, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
+      this.event(g, 'Warning', 'Failed', `Error: ${reason}`);
+    }
     const waiting = (c: RuntimeGroup['containers'][number]): RuntimeContainerStatus =>
       failing.length && !failing.includes(c)
         ? { name: c.name, state: 'Waiting', reason: 'PodInitializing', restartCount: 0 }
@@ -199,7 +218,7 @@ export class GroupStore {
             (x) => x.name === c.name,
           );
           if (c.state === 'Terminated' && old?.state !== 'Terminated' && /OOM/i.test(c.reason ?? ''))
-            this.event(g, 'Warning', 'OOMKilling', `Memory cgroup out of memory: killed container ${c.name}`);
+            this.event(g, 'Warning', 'OOMKilling', oomMessage(g, c.name));
           if (c.state === 'Terminated' && old?.state !== 'Terminated' && /StartError|CannotRun/i.test(c.reason ?? ''))
             this.event(
               g,
@@ -215,13 +234,24 @@ export class GroupStore {
     return g.refreshing;
   }
 
-  /** Test hook: the spot instance is reclaimed (or the group expires). */
-  expire(id: string): void {
+  /**
+   * Test hook: ECI reclaims the group. A spot group gets a SpotToBeReleased warning first and keeps running for
+   * `spotNoticeMs` (about 5 minutes on ECI); then it is Expired and its containers are gone. ECI does not reclaim
+   * other groups: those expire at once (as one past its deadline would), without the warning. The test decides when
+   * (SpotDuration's protected hour is not modelled). Resolves when the group is Expired — or as soon as it ends
+   * otherwise or is deleted.
+   */
+  async expire(id: string): Promise<void> {
     const g = this.groups.get(id);
-    if (!g) return;
-    this.event(g, 'Warning', 'SpotToBeReleased', 'Spot ECI will be released in 3 minutes');
+    if (!g || TERMINAL.has(g.status)) return;
+    if (g.meta.spotStrategy !== 'NoSpot') {
+      this.event(g, 'Warning', 'SpotToBeReleased', `Spot ECI will be released in ${inWords(this.delays.spotNoticeMs)}`);
+      const noticed = await sleep(this.delays.spotNoticeMs, true, { signal: g.abort.signal }).catch(() => false);
+      if (!noticed || TERMINAL.has(g.status) || this.groups.get(id) !== g) return;
+    }
     this.setStatus(g, 'Expired');
-    void this.runtime.delete(id, 0).catch(() => undefined);
+    g.abort.abort(); // a lifecycle still under way stops here
+    await this.runtime.delete(id, 0).catch(() => undefined);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -250,6 +280,13 @@ export class GroupStore {
     }
     this.groups.clear();
   }
+}
+
+/** The OOMKilling event's message: what the kernel's memory cgroup reports, naming the container and its limit. */
+function oomMessage(g: EmulatedGroup, container: string): string {
+  const gib = [...g.spec.initContainers, ...g.spec.containers].find((c) => c.name === container)?.memoryGiB;
+  const limit = gib ? ` (memory limit ${Math.round(gib * 1024)} MiB)` : '';
+  return `Memory cgroup out of memory: killed the process of container ${container}${limit}`;
 }
 
 export function groupStatus(rs: RuntimeGroupStatus): GroupStatus {
@@ -312,6 +349,8 @@ export function describeGroup(g: EmulatedGroup): Record<string, unknown> {
     Cpu: g.meta.cpu ?? g.spec.containers.reduce((n, c) => n + (c.cpu ?? 0), 0),
     Memory: g.meta.memory ?? g.spec.containers.reduce((n, c) => n + (c.memoryGiB ?? 0), 0),
     ...(g.meta.instanceType ? { InstanceType: g.meta.instanceType } : {}),
+    SpotStrategy: g.meta.spotStrategy,
+    ...(g.meta.spotPriceLimit !== undefined ? { SpotPriceLimit: g.meta.spotPriceLimit } : {}),
     ...(g.runtime?.ip && g.status !== 'Scheduling' ? { IntranetIp: g.runtime.ip } : {}),
     CreationTime: iso(g.creationTime),
     ...(g.status === 'Succeeded' && g.finishedTime ? { SucceededTime: iso(g.finishedTime) } : {}),

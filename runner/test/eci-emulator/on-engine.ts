@@ -1,12 +1,18 @@
 /**
  * The ECI emulator with its container groups running as real pods on the local engine (BackendRuntime over the
  * docker backend), plus the flags and environment that point a virtual node (`--backend eci`) at it. Used by the
- * integration suite and the benchmarks.
+ * integration suite and the benchmarks. NFSVolume exports are directories of the emulator's state dir
+ * (engineNfsExports), so groups that mount the same server:path share its files as they would on a NAS.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../src/observability/logger.js';
 import { DockerBackend } from '../../src/virtual-node/backends/docker/docker-backend.js';
-import { BackendRuntime } from './backend-runtime.js';
+import type { EngineClient } from '../../src/virtual-node/backends/docker/engine-client.js';
+import { LABEL, volumeName } from '../../src/virtual-node/backends/docker/labels.js';
+import { BackendRuntime, type NfsExports } from './backend-runtime.js';
 import type { Delays } from './groups.js';
 import { EciEmulator, type EciEmulatorOptions } from './server.js';
 
@@ -18,22 +24,69 @@ export interface EmulatorOnEngine {
   nodeEnv: Record<string, string>;
 }
 
+/** The directory that stands in for the export `server:path` under `root`: one per export, whatever the group. */
+export function exportDir(root: string, nfs: { server: string; path: string }): string {
+  const key = createHash('sha256').update(`${nfs.server}:${nfs.path}`).digest('hex').slice(0, 16);
+  return join(root, `${nfs.server.replace(/[^A-Za-z0-9.-]/g, '_')}-${key}`);
+}
+
+/**
+ * NFS exports on the engine, for the docker backend: before a pod is created, the engine volume the backend will
+ * mount for the pod's NFS volume (`volumeName`) is created as a bind of the export's directory, labelled as the
+ * backend labels its own. The backend's own create then gets that volume back (the engine answers a create of an
+ * existing name with the existing volume), and its delete of the pod's volumes drops the bind, not the files.
+ */
+export function engineNfsExports(opts: {
+  engine: Pick<EngineClient, 'json'>;
+  /** The docker backend's node name (its volume label). */
+  nodeName: string;
+  /** Where the exports' directories live. */
+  dir: string;
+  /** Remove `dir` when the runtime closes (a temporary state dir). */
+  removeOnClose?: boolean;
+}): NfsExports {
+  return {
+    async attach(ref, volume, nfs) {
+      const device = exportDir(opts.dir, nfs);
+      await mkdir(device, { recursive: true });
+      await chmod(device, 0o777); // an export any uid in the group may write, as the emptyDirs are
+      await opts.engine.json('POST', '/volumes/create', {
+        body: {
+          Name: volumeName(ref, volume),
+          Driver: 'local',
+          DriverOpts: { type: 'none', o: 'bind', device },
+          Labels: { [LABEL.node]: opts.nodeName, [LABEL.uid]: ref.uid, [LABEL.volume]: volume },
+        },
+      });
+    },
+    async close() {
+      if (opts.removeOnClose) await rm(opts.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startEmulatorOnEngine(opts: {
   dockerHost: string;
   infraImage: string;
   delays?: Partial<Delays>;
   cluster?: string;
   rateLimits?: EciEmulatorOptions['rateLimits'];
+  /** The emulator's state (NFS exports); default: a temporary directory removed when the emulator stops. */
+  stateDir?: string;
 }): Promise<EmulatorOnEngine> {
   const key = { id: `LTAI${randomBytes(8).toString('hex')}`, secret: randomBytes(15).toString('base64url') };
+  const nodeName = `eci-emulator-${randomBytes(3).toString('hex')}`;
+  const backend = new DockerBackend({
+    host: opts.dockerHost,
+    nodeName,
+    infraImage: opts.infraImage,
+    log: createLogger({ component: 'eci-emulator' }, { level: 'error' }),
+  });
+  const nfsDir = opts.stateDir ? join(opts.stateDir, 'nfs') : await mkdtemp(join(tmpdir(), 'eci-emulator-nfs-'));
   const emu = new EciEmulator({
     runtime: new BackendRuntime({
-      backend: new DockerBackend({
-        host: opts.dockerHost,
-        nodeName: `eci-emulator-${randomBytes(3).toString('hex')}`,
-        infraImage: opts.infraImage,
-        log: createLogger({ component: 'eci-emulator' }, { level: 'error' }),
-      }),
+      backend,
+      nfs: engineNfsExports({ engine: backend.engine, nodeName, dir: nfsDir, removeOnClose: !opts.stateDir }),
     }),
     accessKeys: { [key.id]: key.secret },
     ...(opts.delays ? { delays: opts.delays } : {}),

@@ -55,12 +55,15 @@ export interface VolumeFile {
 
 export interface PreparedVolume {
   name: string;
-  kind: 'emptyDir' | 'files';
+  /** 'nfs' only reaches backends that declare `nfsVolumes` (the node refuses such pods for the others). */
+  kind: 'emptyDir' | 'files' | 'nfs';
   /** For kind 'files': the whole content of the volume. */
   files?: VolumeFile[];
   /** For emptyDir with medium Memory. */
   medium?: 'Memory';
   sizeLimitBytes?: number;
+  /** For kind 'nfs': the export to mount (`path` is absolute). */
+  nfs?: { server: string; path: string; readOnly: boolean };
 }
 
 export interface RegistryAuth {
@@ -108,6 +111,12 @@ export interface BackendEvent {
   container?: string;
 }
 
+export interface CachedImage {
+  /** References as the pods name them (the repository's `imageCache.images`). */
+  names: string[];
+  sizeBytes?: number;
+}
+
 export interface Capacity {
   cpu: string;
   memory: string;
@@ -117,6 +126,11 @@ export interface Capacity {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * The backend mounts `nfs` volumes (PreparedVolume kind 'nfs'). Without it the node fails pods with NFS volumes
+   * before calling the backend, with the reason as the pod's message.
+   */
+  readonly nfsVolumes?: boolean;
   /**
    * Creates and starts every container of the pod: init containers one after another (each must exit 0), then the
    * app containers. Must be idempotent per `ref.uid` (a retry after a node restart must not duplicate containers).
@@ -137,6 +151,11 @@ export interface Backend {
   /** Attaches to the container's main process; resolves with its exit code when it ends (or -1 when detached). */
   attach(ref: PodRef, container: string, io: ExecIo, signal: AbortSignal): Promise<number>;
   capacity(): Promise<Capacity>;
+  /**
+   * The images this backend holds ready for pods — pre-pulled into the engine, or in a Ready ECI image cache — for the
+   * Node's `status.images`, where the controller reads the image cache's state. Cheap (in memory).
+   */
+  cachedImages?(): CachedImage[];
   /** Push notifications: `listener` is called (without blocking) whenever a pod's state may have changed. */
   onChange(listener: (ref: PodRef) => void): void;
   /** Lifecycle events the node copies into Kubernetes Events (Pulling, Pulled, Created, Started, Failed...). */

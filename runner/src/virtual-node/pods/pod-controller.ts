@@ -186,6 +186,8 @@ export class PodController {
           nodeName: config.nodeName,
           hostIP: config.address,
           ...(config.apiServerForPods ? { apiServer: config.apiServerForPods } : {}),
+          nfsVolumes: backend.nfsVolumes === true,
+          backendName: backend.name,
         });
         await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
         if (t.abort.signal.aborted) return;

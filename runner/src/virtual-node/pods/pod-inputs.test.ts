@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { InvalidInput } from '../../errors.js';
 import type { PodInputSource } from './input-source.js';
 import { expandVars, PodConfigError, preparePod } from './pod-inputs.js';
 import { parseQuantity } from './quantity.js';
@@ -132,6 +133,35 @@ describe('preparePod', () => {
     await expect(preparePod(p, source({}, {}), ctx)).rejects.toThrow(
       /hostPath volumes are not supported on a virtual node/,
     );
+  });
+
+  it('passes nfs volumes to a backend that mounts them and refuses them for the others', async () => {
+    const p = pod({
+      containers: [{ name: 'main', volumeMounts: [{ name: 'share', mountPath: '/share' }] }],
+      volumes: [
+        { name: 'work', emptyDir: {} },
+        { name: 'share', nfs: { server: 'nas-1.cn-hangzhou.nas.aliyuncs.com', path: '/ci/cache', readOnly: true } },
+      ],
+    });
+    const eci = { ...ctx, nfsVolumes: true, backendName: 'eci' };
+    expect((await preparePod(p, source({}, {}), eci)).volumes).toEqual([
+      { name: 'work', kind: 'emptyDir' },
+      {
+        name: 'share',
+        kind: 'nfs',
+        nfs: { server: 'nas-1.cn-hangzhou.nas.aliyuncs.com', path: '/ci/cache', readOnly: true },
+      },
+    ]);
+    // The docker backend (no nfsVolumes): refused before it is called, with the reason for the pod's message.
+    const docker = preparePod(p, source({}, {}), { ...ctx, backendName: 'docker' });
+    await expect(docker).rejects.toBeInstanceOf(InvalidInput);
+    await expect(docker).rejects.toThrow(
+      'volume share: nfs volumes are not supported on a virtual node with the docker backend (use emptyDir, configMap, secret, downwardAPI or projected)',
+    );
+    const bad = (nfs: { server: string; path: string }) =>
+      preparePod(pod({ containers: [{ name: 'main' }], volumes: [{ name: 'n', nfs }] }), source({}, {}), eci);
+    await expect(bad({ server: 'nas', path: 'relative/dir' })).rejects.toThrow(/nfs.path must be an absolute path/);
+    await expect(bad({ server: ' ', path: '/x' })).rejects.toThrow(/nfs.server is required/);
   });
 });
 

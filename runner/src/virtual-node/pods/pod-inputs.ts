@@ -27,6 +27,10 @@ export interface ResolveContext {
   podIP?: string;
   /** Injected as KUBERNETES_SERVICE_HOST/PORT into every container, as kubelets do for the `kubernetes` Service. */
   apiServer?: { host: string; port: number };
+  /** The backend mounts NFS volumes (Backend.nfsVolumes); otherwise pods with `nfs` volumes are refused here. */
+  nfsVolumes?: boolean;
+  /** The backend's name, for that refusal's message. */
+  backendName?: string;
 }
 
 export function podRef(pod: V1Pod): PodRef {
@@ -206,8 +210,23 @@ async function secretData(source: PodInputSource, ns: string, name: string, opti
   return data;
 }
 
+/** An `nfs` volume, checked as the API server does (server and path required, path absolute). */
+function nfsVolume(v: V1Volume, ctx: ResolveContext): PreparedVolume {
+  if (!ctx.nfsVolumes) {
+    const backend = ctx.backendName ? ` with the ${ctx.backendName} backend` : '';
+    throw new InvalidInput(
+      `volume ${v.name}: nfs volumes are not supported on a virtual node${backend} (use emptyDir, configMap, secret, downwardAPI or projected)`,
+    );
+  }
+  const { server, path, readOnly } = v.nfs!;
+  if (!server?.trim()) throw new InvalidInput(`volume ${v.name}: nfs.server is required`);
+  if (!path?.startsWith('/')) throw new InvalidInput(`volume ${v.name}: nfs.path must be an absolute path`);
+  return { name: v.name, kind: 'nfs', nfs: { server: server.trim(), path, readOnly: readOnly ?? false } };
+}
+
 async function volume(pod: V1Pod, v: V1Volume, source: PodInputSource, ctx: ResolveContext): Promise<PreparedVolume> {
   const ns = pod.metadata!.namespace!;
+  if (v.nfs) return nfsVolume(v, ctx);
   if (v.emptyDir) {
     return {
       name: v.name,

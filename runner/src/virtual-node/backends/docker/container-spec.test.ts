@@ -84,6 +84,15 @@ describe('planPod', () => {
         opts,
       ),
     ).toThrow(/no matching volume/);
+    // NFS: the node refuses it before (DockerBackend has no nfsVolumes); planPod never mounts an empty volume instead.
+    expect(() =>
+      planPod(
+        prepared({ containers: [{ name: 'a', image: 'x:1' }] }, [
+          { name: 'share', kind: 'nfs', nfs: { server: 'nas', path: '/ci', readOnly: false } },
+        ]),
+        opts,
+      ),
+    ).toThrow(/volume share: nfs volumes are not supported on a virtual node with the docker backend/);
   });
 
   it('maps restartPolicy Always to an engine restart policy for app containers only', () => {

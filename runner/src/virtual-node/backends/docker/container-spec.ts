@@ -108,7 +108,14 @@ export function planPod(prepared: PreparedPod, opts: { nodeName: string; infraIm
   refuse(pod);
   const base = podLabels(opts.nodeName, ref);
   const volumeKinds = new Map(prepared.volumes.map((v) => [v.name, v]));
-  const volumes = prepared.volumes.map((v) => ({ name: volumeName(ref, v.name), volume: v.name, kind: v.kind }));
+  const volumes = prepared.volumes.map((v) => {
+    // The node refuses these already (DockerBackend has no `nfsVolumes`); never mount an empty volume instead.
+    if (v.kind === 'nfs')
+      throw new InvalidInput(
+        `volume ${v.name}: nfs volumes are not supported on a virtual node with the docker backend`,
+      );
+    return { name: volumeName(ref, v.name), volume: v.name, kind: v.kind };
+  });
   const infraName = containerName(ref, undefined);
 
   const infra: PlannedContainer = {

@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidInput, Unauthorized } from '../../../errors.js';
 import { createLogger } from '../../../observability/logger.js';
-import { clientFor, NODE, preparedPod, running, startEmulator, until } from '../../../../test/eci-emulator/fixtures.js';
+import {
+  clientFor,
+  FAST_DELAYS,
+  NODE,
+  preparedPod,
+  running,
+  startEmulator,
+  until,
+} from '../../../../test/eci-emulator/fixtures.js';
+import type { FakeRuntimeOptions } from '../../../../test/eci-emulator/fake-runtime.js';
 import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
 import type { BackendEvent, PodRef } from '../backend.js';
 import { EciBackend } from './eci-backend.js';
@@ -14,8 +23,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(emuOpts: Parameters<typeof startEmulator>[0] = {}, secret?: string) {
-  const { emu, runtime } = await startEmulator(emuOpts, { timeScale: 1 });
+async function setup(
+  emuOpts: Parameters<typeof startEmulator>[0] = {},
+  secret?: string,
+  runtimeOpts: FakeRuntimeOptions = {},
+) {
+  const { emu, runtime } = await startEmulator(emuOpts, { timeScale: 1, ...runtimeOpts });
   cleanups.push(() => emu.stop());
   const backend = newBackend(emu, secret);
   const changes: PodRef[] = [];
@@ -253,17 +266,84 @@ describe('EciBackend against the emulator', () => {
     expect(emu.groups.size).toBe(0);
   });
 
-  it('reports a reclaimed spot group as Failed with its event', async () => {
-    const { backend, emu, events } = await setup();
+  it('copies the spot reclaim warning while the group still runs, then fails the pod as SpotReclaimed', async () => {
+    const { backend, emu, events } = await setup({ delays: { ...FAST_DELAYS, spotNoticeMs: 1_000 } });
     const pod = preparedPod([{ command: ['sleep', '30'] }]);
+    pod.pod.metadata!.annotations = { 'k8s.aliyun.com/eci-spot-strategy': 'SpotAsPriceGo' };
     await backend.createPod(pod, signal());
     await until(async () => (await backend.getPodStatus(pod.ref))?.phase === 'Running');
-    emu.groups.expire([...emu.groups.groups.keys()][0]!);
+    const [group] = emu.groups.all();
+    expect(group!.meta.spotStrategy).toBe('SpotAsPriceGo');
+    const released = emu.groups.expire(group!.id);
+    const warning = await until(() => events.find((e) => e.reason === 'SpotToBeReleased'));
+    expect(warning).toMatchObject({ type: 'Warning', message: 'Spot ECI will be released in 1 second' });
+    expect((await backend.getPodStatus(pod.ref))?.phase).toBe('Running'); // warned ahead: the job still runs
+    await released;
     const status = await until(async () => {
       const s = await backend.getPodStatus(pod.ref);
       return s?.phase === 'Failed' ? s : undefined;
     });
     expect(status.reason).toBe('SpotReclaimed');
-    await until(() => events.find((e) => e.reason === 'SpotToBeReleased' && e.type === 'Warning'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.filter((e) => e.reason === 'SpotToBeReleased')).toHaveLength(1);
+  });
+
+  it('reports an OOM kill as OOMKilled (137) and copies the OOMKilling event once, for its container', async () => {
+    const { backend, emu, runtime, events } = await setup();
+    const pod = preparedPod([{ command: ['sleep', '30'], resources: { limits: { memory: '32Mi' } } }]);
+    await backend.createPod(pod, signal());
+    await until(async () => (await backend.getPodStatus(pod.ref))?.phase === 'Running');
+    const [group] = emu.groups.all();
+    expect(group!.spec.containers[0]!.memoryGiB).toBe(0.031);
+    runtime.terminate(group!.id, 'c0', 137, 'OOMKilled'); // what the engine reports when the cgroup OOM-kills it
+    const done = await until(async () => {
+      const s = await backend.getPodStatus(pod.ref);
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    expect(done.containers[0]).toMatchObject({ state: 'terminated', exitCode: 137, reason: 'OOMKilled' });
+    const oom = await until(() => events.find((e) => e.reason === 'OOMKilling'));
+    expect(oom).toMatchObject({ ref: pod.ref, type: 'Warning', container: 'c0' });
+    expect(oom.message).toBe('Memory cgroup out of memory: killed the process of container c0 (memory limit 32 MiB)');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.filter((e) => e.reason === 'OOMKilling')).toHaveLength(1);
+  });
+
+  it('fails a pod whose image cannot be pulled and copies the pull events as ECI names them', async () => {
+    const { backend, events } = await setup({}, undefined, { badImages: ['reg.example.com/missing:1'] });
+    const pod = preparedPod([{ image: 'reg.example.com/missing:1' }]);
+    await backend.createPod(pod, signal());
+    const failed = await until(async () => {
+      const s = await backend.getPodStatus(pod.ref);
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    expect(failed).toMatchObject({ reason: 'ErrImagePull', message: expect.stringMatching(/manifest unknown/) });
+    await until(() => events.some((e) => e.message === 'Error: ErrImagePull'));
+    expect(events.filter((e) => e.ref.uid === pod.ref.uid).map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Normal', 'Scheduled', expect.stringMatching(/^Successfully assigned/)],
+      ['Normal', 'Pulling', 'Pulling image "reg.example.com/missing:1"'],
+      [
+        'Warning',
+        'Failed',
+        'Failed to pull image "reg.example.com/missing:1": manifest for reg.example.com/missing:1 not found: manifest unknown',
+      ],
+      ['Warning', 'Failed', 'Error: ErrImagePull'],
+    ]);
+  });
+
+  it('mounts nfs volumes as NFSVolume volumes of the group', async () => {
+    const { backend, emu } = await setup();
+    expect(backend.nfsVolumes).toBe(true);
+    const pod = preparedPod([{ command: ['sleep', '1'], volumeMounts: [{ name: 'share', mountPath: '/share' }] }], {
+      volumes: [{ name: 'share', nfs: { server: 'nas-1.example.com', path: '/ci/cache', readOnly: true } }],
+    });
+    pod.volumes = [
+      { name: 'share', kind: 'nfs', nfs: { server: 'nas-1.example.com', path: '/ci/cache', readOnly: true } },
+    ];
+    await backend.createPod(pod, signal());
+    const [group] = emu.groups.all();
+    expect(group!.spec.volumes).toEqual([
+      { name: 'share', type: 'NFSVolume', nfs: { server: 'nas-1.example.com', path: '/ci/cache', readOnly: true } },
+    ]);
+    expect(group!.spec.containers[0]!.volumeMounts).toEqual([{ name: 'share', mountPath: '/share', readOnly: false }]);
   });
 });

@@ -19,6 +19,7 @@ import {
   type Backend,
   type BackendEvent,
   type BackendPodStatus,
+  type CachedImage,
   type Capacity,
   type ExecIo,
   type LogOptions,
@@ -56,6 +57,8 @@ const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export class EciBackend implements Backend {
   readonly name = 'eci';
+  /** `nfs` volumes become NFSVolume volumes of the group (NAS, or any NFS server the vSwitch reaches). */
+  readonly nfsVolumes = true;
   private readonly listeners = new BackendListeners();
   private readonly poller: StatusPoller;
   private readonly log: Logger;
@@ -281,6 +284,11 @@ export class EciBackend implements Backend {
       pods: c.pods ?? '1000',
       ...(c.ephemeralStorage ? { ephemeralStorage: c.ephemeralStorage } : {}),
     };
+  }
+
+  /** The images of the node's Ready ECI image caches (the Node's `status.images`). */
+  cachedImages(): CachedImage[] {
+    return (this.imageCaches?.readyImages() ?? []).flatMap((c) => c.images.map((image) => ({ names: [image] })));
   }
 
   /** Runs the status poller (and the image cache upkeep) until `signal` aborts. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PreparedPod } from '../backend.js';
 import { flattenParams } from './eci-client.js';
-import { createContainerGroupRequest, imageCacheParams, refusals } from './pod-mapping.js';
+import { createContainerGroupRequest, imageCacheParams, refusals, spotParams } from './pod-mapping.js';
 
 const node = {
   clusterName: 'c1',
@@ -43,6 +43,7 @@ function prepared(pod: Partial<V1Pod['spec']> = {}, annotations: Record<string, 
     volumes: [
       { name: 'work', kind: 'emptyDir' },
       { name: 'cfg', kind: 'files', files: [{ path: 'k', content: Buffer.from('v'), mode: 0o644 }] },
+      { name: 'share', kind: 'nfs', nfs: { server: 'nas.example.com', path: '/ci', readOnly: true } },
     ],
     registryAuths: [{ registry: 'reg.example.com', username: 'u', password: 'p' }],
   };
@@ -75,7 +76,11 @@ describe('pod → container group', () => {
       'Volume.1.Type': 'EmptyDirVolume',
       'Volume.2.Type': 'ConfigFileVolume',
       'Volume.2.ConfigFileVolume.ConfigFileToPath.1.Content': Buffer.from('v').toString('base64'),
+      'Volume.3.Name': 'share',
+      'Volume.3.Type': 'NFSVolume',
       'Volume.3.NFSVolume.Server': 'nas.example.com',
+      'Volume.3.NFSVolume.Path': '/ci',
+      'Volume.3.NFSVolume.ReadOnly': 'true',
       'ImageRegistryCredential.1.Server': 'reg.example.com',
       'Tag.5.Key': 'eci-virtual.dev/uid',
       'Tag.5.Value': 'u-7',
@@ -119,5 +124,40 @@ describe('pod → container group', () => {
     const req = createContainerGroupRequest(prepared({}, images), node, 'imc-ready');
     expect(req).toMatchObject({ ImageSnapshotId: 'imc-ready' });
     expect(req.AutoMatchImageCache).toBeUndefined();
+  });
+
+  it('maps the spot annotations to SpotStrategy/SpotPriceLimit/SpotDuration and refuses bad ones up front', () => {
+    expect(spotParams({})).toEqual({});
+    expect(spotParams({ 'k8s.aliyun.com/eci-spot-strategy': 'SpotAsPriceGo' })).toEqual({
+      SpotStrategy: 'SpotAsPriceGo',
+    });
+    const limited = {
+      'k8s.aliyun.com/eci-spot-strategy': 'SpotWithPriceLimit',
+      'k8s.aliyun.com/eci-spot-price-limit': '0.25',
+      'k8s.aliyun.com/eci-spot-duration': '0',
+    };
+    expect(flattenParams(createContainerGroupRequest(prepared({}, limited), node))).toMatchObject({
+      SpotStrategy: 'SpotWithPriceLimit',
+      SpotPriceLimit: '0.25',
+      SpotDuration: '0',
+    });
+    expect(createContainerGroupRequest(prepared(), node).SpotStrategy).toBeUndefined();
+    expect(refusals(prepared({}, { 'k8s.aliyun.com/eci-spot-strategy': 'Cheap' }))).toEqual([
+      'annotation k8s.aliyun.com/eci-spot-strategy: "Cheap" is not one of NoSpot, SpotAsPriceGo, SpotWithPriceLimit',
+    ]);
+    expect(() =>
+      createContainerGroupRequest(prepared({}, { 'k8s.aliyun.com/eci-spot-strategy': 'SpotWithPriceLimit' }), node),
+    ).toThrow(/SpotWithPriceLimit needs k8s.aliyun.com\/eci-spot-price-limit/);
+    expect(
+      refusals(
+        prepared(
+          {},
+          { ...limited, 'k8s.aliyun.com/eci-spot-price-limit': 'free', 'k8s.aliyun.com/eci-spot-duration': '2' },
+        ),
+      ),
+    ).toEqual([
+      'annotation k8s.aliyun.com/eci-spot-price-limit: "free" is not a positive hourly price',
+      'annotation k8s.aliyun.com/eci-spot-duration: "2" must be 0 or 1 (protected hours)',
+    ]);
   });
 });

@@ -25,6 +25,9 @@ export const ANNOTATIONS = {
   autoImageCache: 'k8s.aliyun.com/eci-auto-imc',
   imageCacheId: 'k8s.aliyun.com/eci-imc-id',
   perfectMatch: 'k8s.aliyun.com/imc-perfect-match',
+  spotStrategy: 'k8s.aliyun.com/eci-spot-strategy',
+  spotPriceLimit: 'k8s.aliyun.com/eci-spot-price-limit',
+  spotDuration: 'k8s.aliyun.com/eci-spot-duration',
 } as const;
 
 export const TAG = {
@@ -43,6 +46,7 @@ export function refusals(prepared: PreparedPod): string[] {
   const problems: string[] = [];
   if (spec.hostNetwork) problems.push('spec.hostNetwork is not available on ECI');
   if (spec.hostPID || spec.hostIPC) problems.push('spec.hostPID/hostIPC are not available on ECI');
+  problems.push(...spotProblems(prepared.pod.metadata?.annotations ?? {}));
   for (const v of spec.volumes ?? []) {
     if (v.hostPath) problems.push(`volume "${v.name}": hostPath is not available on ECI (use emptyDir or NFS)`);
     if (v.persistentVolumeClaim)
@@ -86,6 +90,12 @@ function container(prepared: PreparedPod, c: V1Container): Record<string, ParamV
 }
 
 function volume(v: PreparedVolume): Record<string, ParamValue> {
+  if (v.kind === 'nfs')
+    return {
+      Name: v.name,
+      Type: 'NFSVolume',
+      NFSVolume: { Server: v.nfs!.server, Path: v.nfs!.path, ReadOnly: v.nfs!.readOnly },
+    };
   if (v.kind === 'emptyDir')
     return {
       Name: v.name,
@@ -131,6 +141,43 @@ export function imageCacheParams(
   return auto ? { AutoMatchImageCache: true } : {};
 }
 
+const SPOT_STRATEGIES = ['NoSpot', 'SpotAsPriceGo', 'SpotWithPriceLimit'];
+
+/** What is wrong with the pod's spot annotations, if anything. */
+function spotProblems(annotations: Record<string, string>): string[] {
+  const strategy = annotations[ANNOTATIONS.spotStrategy];
+  if (strategy === undefined) return [];
+  const problems: string[] = [];
+  if (!SPOT_STRATEGIES.includes(strategy))
+    problems.push(`annotation ${ANNOTATIONS.spotStrategy}: "${strategy}" is not one of ${SPOT_STRATEGIES.join(', ')}`);
+  const limit = annotations[ANNOTATIONS.spotPriceLimit];
+  if (limit !== undefined && !(Number(limit) > 0))
+    problems.push(`annotation ${ANNOTATIONS.spotPriceLimit}: "${limit}" is not a positive hourly price`);
+  if (strategy === 'SpotWithPriceLimit' && limit === undefined)
+    problems.push(`annotation ${ANNOTATIONS.spotStrategy}: SpotWithPriceLimit needs ${ANNOTATIONS.spotPriceLimit}`);
+  const duration = annotations[ANNOTATIONS.spotDuration];
+  if (duration !== undefined && duration !== '0' && duration !== '1')
+    problems.push(`annotation ${ANNOTATIONS.spotDuration}: "${duration}" must be 0 or 1 (protected hours)`);
+  return problems;
+}
+
+/**
+ * Preemptible (spot) groups from the ACK annotations `eci-spot-strategy` (SpotAsPriceGo, or SpotWithPriceLimit with
+ * `eci-spot-price-limit`) and `eci-spot-duration` (protected hours, 0 or 1). ECI announces a reclaim with a
+ * SpotToBeReleased event minutes ahead (copied to the pod's Events); the group then ends Expired.
+ */
+export function spotParams(annotations: Record<string, string>): Record<string, ParamValue> {
+  const strategy = annotations[ANNOTATIONS.spotStrategy];
+  if (!strategy) return {};
+  if (strategy === 'NoSpot') return { SpotStrategy: strategy };
+  const duration = annotations[ANNOTATIONS.spotDuration];
+  return {
+    SpotStrategy: strategy,
+    ...(strategy === 'SpotWithPriceLimit' ? { SpotPriceLimit: Number(annotations[ANNOTATIONS.spotPriceLimit]) } : {}),
+    ...(duration !== undefined ? { SpotDuration: Number(duration) } : {}),
+  };
+}
+
 export function createContainerGroupRequest(
   prepared: PreparedPod,
   node: EciNodeSettings,
@@ -141,13 +188,6 @@ export function createContainerGroupRequest(
   const pod = prepared.pod;
   const spec = pod.spec!;
   const a = pod.metadata?.annotations ?? {};
-  const nfs = (spec.volumes ?? [])
-    .filter((v) => v.nfs)
-    .map((v) => ({
-      Name: v.name,
-      Type: 'NFSVolume',
-      NFSVolume: { Server: v.nfs!.server, Path: v.nfs!.path, ReadOnly: v.nfs!.readOnly ?? false },
-    }));
   return {
     ContainerGroupName: containerGroupName(prepared.ref.namespace, prepared.ref.name),
     SecurityGroupId: node.securityGroupId,
@@ -158,12 +198,13 @@ export function createContainerGroupRequest(
     Cpu: a[ANNOTATIONS.cpu] ? Number(a[ANNOTATIONS.cpu]) : undefined,
     Memory: a[ANNOTATIONS.memory] ? gib(a[ANNOTATIONS.memory]) : undefined,
     ...imageCacheParams(a, readyCacheId),
+    ...spotParams(a),
     TerminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     ActiveDeadlineSeconds: spec.activeDeadlineSeconds,
     HostAliase: (spec.hostAliases ?? []).map((h) => ({ Ip: h.ip, Hostname: h.hostnames })),
     Container: spec.containers.map((c) => container(prepared, c)),
     InitContainer: (spec.initContainers ?? []).map((c) => container(prepared, c)),
-    Volume: [...prepared.volumes.map(volume), ...nfs],
+    Volume: prepared.volumes.map(volume),
     ImageRegistryCredential: prepared.registryAuths
       .filter((r) => r.username && r.password)
       .map((r) => ({ Server: r.registry, UserName: r.username, Password: r.password })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { containerState, podStatus } from './status-mapping.js';
+import { containerNamed, containerState, podStatus } from './status-mapping.js';
 
 describe('ECI status → pod status', () => {
   it('maps group phases, IPs and container states', () => {
@@ -62,5 +62,41 @@ describe('ECI status → pod status', () => {
     });
     expect(podStatus({ ContainerGroupId: 'x', Status: 'Scheduling' }).phase).toBe('Pending');
     expect(podStatus({ ContainerGroupId: 'x', Status: 'Succeeded' }).phase).toBe('Succeeded');
+  });
+
+  it("takes an OOM kill from the group's events when the container state only says Error", () => {
+    const ended = (name: string, exitCode: number) => ({
+      Name: name,
+      Image: 'i',
+      CurrentState: { State: 'Terminated', ExitCode: exitCode, Reason: 'Error' },
+    });
+    const group = (message: string) =>
+      podStatus({
+        ContainerGroupId: 'eci-3',
+        Status: 'Failed',
+        Containers: [ended('job', 137), ended('job-sidecar', 137), ended('other', 1)],
+        Events: [{ Type: 'Warning', Reason: 'OOMKilling', Message: message }],
+      }).containers.map((c) => [c.name, c.reason, c.exitCode]);
+    expect(group('Memory cgroup out of memory: killed the process of container job (memory limit 32 MiB)')).toEqual([
+      ['job', 'OOMKilled', 137],
+      ['job-sidecar', 'Error', 137],
+      ['other', 'Error', 1],
+    ]);
+    // ECI's newer "Out of memory" names no container: every container that ended with 137 was killed by it.
+    expect(group('Out of memory')).toEqual([
+      ['job', 'OOMKilled', 137],
+      ['job-sidecar', 'OOMKilled', 137],
+      ['other', 'Error', 1],
+    ]);
+  });
+
+  it('finds the container an event message names', () => {
+    const names = ['c0', 'c0-sidecar', 'job'];
+    expect(containerNamed('Started container c0', names)).toBe('c0');
+    expect(containerNamed('Started container c0-sidecar', names)).toBe('c0-sidecar');
+    expect(containerNamed('Error: failed to start container "job": no such file', names)).toBe('job');
+    expect(containerNamed('killed the process of container job (memory limit 32 MiB)', names)).toBe('job');
+    expect(containerNamed('Pulling image "c0:1"', names)).toBeUndefined();
+    expect(containerNamed(undefined, names)).toBeUndefined();
   });
 });

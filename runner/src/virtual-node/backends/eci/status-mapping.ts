@@ -43,18 +43,37 @@ export interface EciContainerGroup {
   InitContainers?: EciContainer[];
   Events?: EciEvent[];
   Tags?: { Key: string; Value: string }[];
+  Volumes?: { Name: string; Type: string }[];
+  /** NoSpot, SpotAsPriceGo or SpotWithPriceLimit: a spot group may be reclaimed (SpotToBeReleased, then Expired). */
+  SpotStrategy?: string;
 }
 
 const date = (s?: string) => (s ? new Date(s) : undefined);
 
-export function containerState(c: EciContainer): ContainerRuntimeState {
+/** The first of `names` that `message` names as `container NAME` or `container "NAME"`. */
+export function containerNamed(message: string | undefined, names: string[]): string | undefined {
+  if (!message) return undefined;
+  const escape = (n: string) => n.replace(/[^a-z0-9-]/gi, '\\$&');
+  return names.find((n) => new RegExp(`container "?${escape(n)}"?(?=[\\s:,;.)]|$)`).test(message));
+}
+
+/** The group's OOM kills: "OOMKilling" (the kernel's memory cgroup), "OOMKilled" in newer ECI event lists. */
+const isOomEvent = (e: EciEvent) => /^OOMKill/i.test(e.Reason ?? '');
+
+/**
+ * `oomEvent`: an OOM event of the group names this container (or names none). A container that ended with 137 (or
+ * without an exit code) was then ended by the OOM killer, even when its own state only says Error.
+ */
+export function containerState(c: EciContainer, oomEvent = false): ContainerRuntimeState {
   const s = c.CurrentState ?? {};
   const base = { name: c.Name, image: c.Image, restartCount: c.RestartCount ?? 0 };
   switch (s.State) {
     case 'Running':
       return { ...base, state: 'running', ...(date(s.StartTime) ? { startedAt: date(s.StartTime)! } : {}) };
     case 'Terminated': {
-      const oom = /OOM/i.test(`${s.Reason ?? ''} ${s.DetailStatus ?? ''}`);
+      const oom =
+        /OOM/i.test(`${s.Reason ?? ''} ${s.DetailStatus ?? ''}`) ||
+        (oomEvent && (s.ExitCode === undefined || s.ExitCode === 137));
       return {
         ...base,
         state: 'terminated',
@@ -78,9 +97,22 @@ export function containerState(c: EciContainer): ContainerRuntimeState {
 /** Container reasons that mean the image will not come: the pod fails now (as on the docker backend) rather than wait. */
 const IMAGE_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
 
+/** The containers the group's OOM events are about (every container when an event names none). */
+function oomContainers(g: EciContainerGroup): Set<string> {
+  const names = [...(g.InitContainers ?? []), ...(g.Containers ?? [])].map((c) => c.Name);
+  const found = new Set<string>();
+  for (const e of (g.Events ?? []).filter(isOomEvent)) {
+    const named = containerNamed(e.Message, names);
+    for (const n of named ? [named] : names) found.add(n);
+  }
+  return found;
+}
+
 export function podStatus(g: EciContainerGroup): BackendPodStatus {
-  const containers = (g.Containers ?? []).map(containerState);
-  const initContainers = (g.InitContainers ?? []).map(containerState);
+  const oom = oomContainers(g);
+  const state = (c: EciContainer) => containerState(c, oom.has(c.Name));
+  const containers = (g.Containers ?? []).map(state);
+  const initContainers = (g.InitContainers ?? []).map(state);
   const noImage =
     g.Status === 'Pending' || g.Status === 'Scheduling'
       ? [...initContainers, ...containers].find((c) => c.state === 'waiting' && IMAGE_FAILURES.has(c.reason ?? ''))

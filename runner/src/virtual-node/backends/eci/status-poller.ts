@@ -14,7 +14,7 @@ import type { Logger } from '../../../observability/logger.js';
 import type { BackendEvent, PodRef } from '../backend.js';
 import type { EciClient } from './eci-client.js';
 import type { Tag } from './group-tags.js';
-import { podStatus, type EciContainerGroup, type EciEvent } from './status-mapping.js';
+import { containerNamed, podStatus, type EciContainerGroup, type EciEvent } from './status-mapping.js';
 
 /** DescribeContainerGroups accepts ≤ 20 ids and returns ≤ 20 groups per call. */
 export const IDS_PER_CALL = 20;
@@ -93,7 +93,7 @@ export class StatusPoller {
       const key = eventKey(e);
       if (t.seenEvents.has(key)) continue;
       t.seenEvents.add(key);
-      const container = containers.find((n) => new RegExp(`container "?${n}"?(\\s|$)`).test(e.Message ?? ''));
+      const container = containerNamed(e.Message, containers);
       this.opts.onEvent({
         ref: t.ref,
         type: e.Type === 'Warning' ? 'Warning' : 'Normal',
