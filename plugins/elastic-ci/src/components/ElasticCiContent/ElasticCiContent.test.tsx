@@ -7,8 +7,10 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
 import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
 import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi.js';
+import { ElasticCiClient } from '../../api/ElasticCiClient.js';
 import type { JobsResponse, SettingsResponse } from '../../api/types.js';
 import { EntityElasticCiContent } from '../../plugin.js';
+import { ImageCachePanel } from '../ImageCachePanel/index.js';
 import { ElasticCiContent } from './ElasticCiContent.js';
 
 const entity = (annotations: Record<string, string> = { 'github.com/project-slug': 'acme/widgets' }): Entity => ({
@@ -267,5 +269,125 @@ describe('ElasticCiContent', () => {
     await waitFor(() => expect(screen.getByTestId('refresh-state').textContent).toContain('proxy timeout'));
     expect(screen.getByTestId('job-row-301')).toBeTruthy();
     await waitFor(() => expect(api.getJobs).toHaveBeenCalledTimes(3));
+  });
+
+  it('shows "Invalid annotation" with the value for a github.com/project-slug that is not owner/name', async () => {
+    const api = mockApi(async () => jobsResponse());
+    await renderTab(api, { entity: entity({ 'github.com/project-slug': ' no-slash ' }) });
+    expect(await screen.findByText('Invalid annotation')).toBeTruthy();
+    const wrapper = screen.getByTestId('elastic-ci-missing-annotation');
+    expect(within(wrapper).getByTestId('elastic-ci-annotation-value').textContent).toBe('no-slash');
+    expect(wrapper.textContent).toContain(
+      'The github.com/project-slug annotation of this entity is no-slash, which is not a GitHub repository as owner/name',
+    );
+    expect(screen.queryByText(/Missing Annotation/i)).toBeNull();
+    expect(api.getJobs).not.toHaveBeenCalled();
+    expect(api.getSettings).not.toHaveBeenCalled();
+  });
+
+  it('says the controller could not be reached when the request fails on the network', async () => {
+    const fetch = jest.fn(async (_input: RequestInfo | URL, _init?: RequestInit): Promise<Response> => {
+      throw new TypeError('Failed to fetch');
+    });
+    const client = new ElasticCiClient({
+      discoveryApi: { getBaseUrl: async () => 'http://backstage.test/api/proxy' },
+      fetchApi: { fetch: fetch as unknown as typeof globalThis.fetch },
+    });
+    await renderTab(client);
+    const error = await screen.findByTestId('elastic-ci-error');
+    expect(
+      within(error).getAllByText(
+        /^Could not reach the eci-virtual controller at http:\/\/backstage\.test\/api\/proxy\/eci-virtual\/v1\/jobs\?repo=acme%2Fwidgets/,
+      ).length,
+    ).toBeGreaterThan(0);
+    expect(within(error).getAllByText(/Failed to fetch/).length).toBeGreaterThan(0);
+    expect(screen.queryByTestId('elastic-ci-content')).toBeNull();
+  });
+
+  it('shows the start-latency chart empty when no job has reached running', async () => {
+    const queued = jobs.find((job) => job.id === '103')!;
+    const unparsable = makeJob({
+      id: '104',
+      status: 'running',
+      conclusion: undefined,
+      timestamps: { queuedAt: 'not a time' },
+      latency: { queuedToRunningMs: 1500 },
+    });
+    await renderTab(mockApi(async () => jobsResponse([queued, unparsable])));
+    expect(await screen.findByTestId('job-row-103')).toBeTruthy();
+    expect(screen.getByText('No job has reached running yet.')).toBeTruthy();
+    expect(screen.getByText('Start latency over time')).toBeTruthy();
+    expect(screen.queryByTestId('latency-chart')).toBeNull();
+  });
+
+  it('shows progress in the image-cache panel while the settings load, the jobs already there', async () => {
+    const api = mockApi(
+      async () => jobsResponse(),
+      () => new Promise<SettingsResponse>(() => {}),
+    );
+    await renderTab(api);
+    expect(await screen.findByTestId('job-row-101')).toBeTruthy();
+    const panel = screen.getByTestId('image-cache-panel');
+    expect(within(panel).getByText('Image cache and placement')).toBeTruthy();
+    expect(await within(panel).findByTestId('progress')).toBeTruthy();
+    expect(within(panel).queryByTestId('settings-pull-policy')).toBeNull();
+    expect(api.getSettings).toHaveBeenCalledWith('acme/widgets', expect.anything());
+  });
+
+  it('shows the settings error in the image-cache panel and keeps the jobs', async () => {
+    const api = mockApi(
+      async () => jobsResponse(),
+      async () => {
+        throw new Error('settings store unavailable');
+      },
+    );
+    await renderTab(api);
+    const panel = await screen.findByTestId('image-cache-panel');
+    expect(await within(panel).findByText('Error: Could not load the settings')).toBeTruthy();
+    expect(within(panel).getAllByText(/settings store unavailable/).length).toBeGreaterThan(0);
+    expect(within(panel).queryByTestId('progress')).toBeNull();
+    expect(within(panel).queryByTestId('settings-pull-policy')).toBeNull();
+    expect(screen.getByTestId('job-row-101')).toBeTruthy();
+    expect(screen.queryByTestId('elastic-ci-error')).toBeNull();
+  });
+
+  it('says so when no image is cached for the repository', async () => {
+    const empty: SettingsResponse = {
+      ...settingsResponse,
+      imageCache: { ...settingsResponse.imageCache, images: [] },
+    };
+    await renderTab(
+      mockApi(
+        async () => jobsResponse(),
+        async () => empty,
+      ),
+    );
+    const panel = await screen.findByTestId('image-cache-panel');
+    expect(await within(panel).findByText('No images are cached for this repository.')).toBeTruthy();
+    expect(within(panel).queryByTestId('image-cache-table')).toBeNull();
+    expect(within(panel).queryAllByTestId('image-cache-entry')).toHaveLength(0);
+    expect(within(panel).getByTestId('settings-pull-policy').textContent).toBe('IfNotPresent');
+  });
+});
+
+describe('ImageCachePanel', () => {
+  const withKaniko = (kaniko: SettingsResponse['imageCache']['kaniko']): SettingsResponse => ({
+    ...settingsResponse,
+    imageCache: { ...settingsResponse.imageCache, pullPolicy: 'Always', kaniko },
+  });
+
+  it('shows the kaniko layer cache as disabled', async () => {
+    await renderInTestApp(
+      <ImageCachePanel loading={false} settings={withKaniko({ enabled: false, cacheRepo: 'registry.internal/x' })} />,
+    );
+    expect(screen.getByTestId('settings-kaniko').textContent).toBe('disabled');
+    expect(screen.getByTestId('settings-pull-policy').textContent).toBe('Always');
+    expect(screen.queryByText(/registry\.internal\/x/)).toBeNull();
+    expect(screen.getAllByTestId('image-cache-entry')).toHaveLength(2);
+  });
+
+  it('shows an enabled kaniko cache without a repository or TTL as such', async () => {
+    await renderInTestApp(<ImageCachePanel loading={false} settings={withKaniko({ enabled: true })} />);
+    expect(screen.getByTestId('settings-kaniko').textContent).toBe('no cache repository');
   });
 });

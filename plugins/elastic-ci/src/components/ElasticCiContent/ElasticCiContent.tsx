@@ -34,9 +34,24 @@ export function ElasticCiContent(props: ElasticCiContentProps) {
   const { entity } = useEntity();
   const repo = getProjectSlug(entity);
   if (!repo) {
+    const value = entity.metadata.annotations?.[GITHUB_PROJECT_SLUG_ANNOTATION]?.trim();
     return (
       <div data-testid="elastic-ci-missing-annotation">
-        <MissingAnnotationEmptyState annotation={GITHUB_PROJECT_SLUG_ANNOTATION} />
+        {value ? (
+          <EmptyState
+            missing="field"
+            title="Invalid annotation"
+            description={
+              <>
+                The <code>{GITHUB_PROJECT_SLUG_ANNOTATION}</code> annotation of this entity is{' '}
+                <code data-testid="elastic-ci-annotation-value">{value}</code>, which is not a GitHub repository as{' '}
+                <code>owner/name</code> (for example <code>acme/widgets</code>).
+              </>
+            }
+          />
+        ) : (
+          <MissingAnnotationEmptyState annotation={GITHUB_PROJECT_SLUG_ANNOTATION} />
+        )}
       </div>
     );
   }

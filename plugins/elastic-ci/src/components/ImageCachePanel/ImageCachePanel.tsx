@@ -103,8 +103,10 @@ export function ImageCachePanel(props: { loading: boolean; settings?: SettingsRe
     );
   }
   return (
-    <InfoCard title="Image cache and placement" subheader="Effective settings for this repository">
-      {content}
-    </InfoCard>
+    <div data-testid="image-cache-panel">
+      <InfoCard title="Image cache and placement" subheader="Effective settings for this repository">
+        {content}
+      </InfoCard>
+    </div>
   );
 }

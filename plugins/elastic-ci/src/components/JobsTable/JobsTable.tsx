@@ -165,7 +165,7 @@ function makeColumns(): TableColumn<JobRow>[] {
       filtering: false,
       searchable: false,
       customSort: byOptionalNumber('estimatedCostUsd'),
-      render: (row) => formatUsd(row.estimatedCostUsd),
+      render: (row) => <span data-testid="job-cost">{formatUsd(row.estimatedCostUsd)}</span>,
     },
     {
       title: 'Queued',
