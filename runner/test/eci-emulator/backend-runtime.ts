@@ -124,6 +124,16 @@ const noop = () => undefined;
 
 const STATE = { waiting: 'Waiting', running: 'Running', terminated: 'Terminated' } as const;
 
+/**
+ * Whether the engine's container died of the kernel's OOM killer. Podman 4.3 with runc on cgroup v1 (these machines)
+ * reports `OOMKilled: false` even then — only exit 137 — so a container with a memory limit that ended by SIGKILL
+ * while its group was not being deleted (deleted groups have no status here) counts as OOM-killed, as ECI reports it.
+ */
+function oomKilled(c: { state: string; reason?: string; exitCode?: number; name: string }, limited: Set<string>) {
+  if (c.state !== 'terminated') return false;
+  return /OOM/i.test(c.reason ?? '') || (c.exitCode === 137 && limited.has(c.name));
+}
+
 export class BackendRuntime implements GroupRuntime {
   private readonly pods = new Map<string, PreparedPod>();
   private readonly abort = new AbortController();
@@ -188,12 +198,17 @@ export class BackendRuntime implements GroupRuntime {
     if (!prepared) return undefined;
     const s = await this.opts.backend.getPodStatus(prepared.ref);
     if (!s) return undefined;
+    const limited = new Set(
+      [...(prepared.pod.spec?.initContainers ?? []), ...(prepared.pod.spec?.containers ?? [])]
+        .filter((c) => c.resources?.limits?.memory)
+        .map((c) => c.name),
+    );
     const map = (c: (typeof s.containers)[number]): RuntimeContainerStatus => ({
       name: c.name,
       state: STATE[c.state],
       restartCount: c.restartCount,
       ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
-      ...(c.reason ? { reason: c.reason } : {}),
+      ...(oomKilled(c, limited) ? { reason: 'OOMKilled' } : c.reason ? { reason: c.reason } : {}),
       ...(c.message ? { message: c.message } : {}),
       ...(c.startedAt ? { startTime: c.startedAt } : {}),
       ...(c.finishedAt ? { finishTime: c.finishedAt } : {}),

@@ -170,7 +170,11 @@ describeVirtualNode({
       await create(mounted('nfs-writer', 'echo from-writer > /share/file', false));
       expect((await phase('nfs-writer', ['Succeeded', 'Failed'])).status?.phase).toBe('Succeeded');
       await create(
-        mounted('nfs-reader', 'cat /share/file; if echo x > /share/other 2>/dev/null; then echo writable; fi', true),
+        mounted(
+          'nfs-reader',
+          'cat /share/file; if { echo x > /share/other; } 2>/dev/null; then echo writable; fi',
+          true,
+        ),
       );
       expect((await phase('nfs-reader', ['Succeeded', 'Failed'])).status?.phase).toBe('Succeeded');
       const logs = await kubectl(['-n', ns(), 'logs', 'nfs-reader']);
