@@ -56,6 +56,8 @@ export interface SeenTab {
   latencies: string[];
   /** Summary cards by test id (summary-jobs7d, summary-latency, summary-virtual-share, summary-cost). */
   summary: Record<string, string>;
+  /** The line under each summary card's figure (e.g. "p95 1.80 s"), by the card's test id. */
+  summaryDetails: Record<string, string>;
   /** The text of the error panel, when state is "error". */
   errorText?: string;
   /** With `openJob`: the job drawer's pod timeline, one text per entry. */
@@ -193,8 +195,10 @@ async function readTab(
       },
     }));
     const summary: Record<string, string> = {};
+    const summaryDetails: Record<string, string> = {};
     for (const card of document.querySelectorAll('[data-testid^="summary-"]')) {
       summary[card.getAttribute('data-testid')!] = card.textContent?.trim() ?? '';
+      summaryDetails[card.getAttribute('data-testid')!] = card.nextElementSibling?.textContent?.trim() ?? '';
     }
     const errorPanel = document.querySelector('[data-testid="elastic-ci-error"]');
     const imageCache = {
@@ -212,6 +216,7 @@ async function readTab(
       badges: [...document.querySelectorAll('[data-testid="placement-badge"]')].map((b) => b.textContent?.trim() ?? ''),
       latencies: rows.map((row) => row.latency.total ?? ''),
       summary,
+      summaryDetails,
       errorText: errorPanel ? (errorPanel as HTMLElement).innerText.trim() : undefined,
     };
   });
