@@ -53,7 +53,10 @@ describe('imageCacheUse', () => {
     expect(imageCacheUse([present('127.0.0.1:5000/other:1')], images)).toEqual({ used: false });
     expect(
       imageCacheUse(
-        [je('Pulling', 't', `Pulling image "${images[0]}"`), je('Pulled', 't', `Successfully pulled image "${images[0]}"`)],
+        [
+          je('Pulling', 't', `Pulling image "${images[0]}"`),
+          je('Pulled', 't', `Successfully pulled image "${images[0]}"`),
+        ],
         images,
       ),
     ).toEqual({ used: false });
