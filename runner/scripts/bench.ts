@@ -2,7 +2,7 @@
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
  * baselines measured in the same run). `yarn bench node|exec|job|controller|controller-eci|kaniko` runs one part; default all.
  */
-import { describeError } from '../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { controllerBench } from './bench/controller-bench.js';
 import { execBench } from './bench/exec-bench.js';
 import { jobBench } from './bench/job-bench.js';

@@ -1,7 +1,7 @@
 /**
  * `yarn cluster up|down|status|wipe` — the local Kubernetes control plane used by the demo and the integration tests.
  */
-import { describeError } from '../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { clusterStatus, ensureCluster, kubeconfigPath, KUBE_VERSION, stopCluster, wipeCluster } from './lib/cluster.js';
 import { localDir } from './lib/paths.js';
 

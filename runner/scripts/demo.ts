@@ -4,7 +4,7 @@
  * with `eci-virtual run`: one pod per matrix leg on the virtual node, steps exec'd into it.
  * `yarn demo down` stops everything it started.
  */
-import { describeError } from '../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { join } from 'node:path';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster, stopCluster } from './lib/cluster.js';

@@ -3,7 +3,7 @@
  * test images) behind the `docker` virtual-node backend. Progress goes to stderr; `up` prints only eval-able
  * `export` lines on stdout, so `eval "$(yarn engine up)"` points the shell at the engine.
  */
-import { describeError } from '../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { engineStatus, ensureEngine, readEngineEnv, stopEngine } from './lib/engine.js';
 import { checkEngine } from './lib/engine-check.js';
 import { layout } from './lib/engine-layout.js';

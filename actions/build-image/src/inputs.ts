@@ -4,12 +4,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { InvalidInput } from '../../../runner/src/errors.js';
-import {
-  resolveDockerfile,
-  validateImageReference,
-  type KanikoBuildOptions,
-} from '../../../runner/src/jobpod/kaniko/kaniko-args.js';
+import { InvalidInput } from '@eci-virtual/contract';
+import { resolveDockerfile, validateImageReference, type KanikoBuildOptions } from './kaniko/kaniko-args.js';
 
 /** Raw inputs as strings (what `core.getInput` returns; '' when not given). */
 export interface RawInputs {

@@ -7,12 +7,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
-import { describeError } from '../../../runner/src/errors.js';
-import { kanikoArgs } from '../../../runner/src/jobpod/kaniko/kaniko-args.js';
-import { KanikoOutputParser, type KanikoReport } from '../../../runner/src/jobpod/kaniko/kaniko-output.js';
-import { KANIKO_CONTAINER, PATHS } from '../../../runner/src/jobpod/pod-builder.js';
-import { runSpooled } from '../../../runner/src/jobpod/spool/spool-client.js';
-import { shellQuote } from '../../../runner/src/jobpod/shell-env.js';
+import { CONTAINER, describeError, PATHS, shellQuote } from '@eci-virtual/contract';
+import { kanikoArgs } from './kaniko/kaniko-args.js';
+import { KanikoOutputParser, type KanikoReport } from './kaniko/kaniko-output.js';
+import { runSpooled } from './spool-client.js';
 import { planBuild, repositoryOf, type RawInputs } from './inputs.js';
 import { humanBytes, imageSize } from './registry-size.js';
 
@@ -58,7 +56,7 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const digestFile = join(outDir, 'digest');
   const argv = kanikoArgs({ ...plan.options, ...(plan.options.noPush ? {} : { digestFile }) });
-  const spoolDir = process.env.ECI_VIRTUAL_KANIKO_SPOOL ?? join(PATHS.spool, KANIKO_CONTAINER);
+  const spoolDir = process.env.ECI_VIRTUAL_KANIKO_SPOOL ?? join(PATHS.spool, CONTAINER.kaniko);
 
   const abort = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => abort.abort());

@@ -4,8 +4,7 @@
  * `.github/eci-virtual.yml` at the job's commit (the controller, or `eci-virtual run`); a step can only report it.
  */
 import * as core from '@actions/core';
-import { describeError } from '../../../runner/src/errors.js';
-import { POD_FACTS_ENV } from '../../../runner/src/jobpod/pod-facts.js';
+import { describeError, POD_FACTS_ENV } from '@eci-virtual/contract';
 import { parseFacts, placementOutputs, placementRows } from './report.js';
 
 async function main(): Promise<void> {

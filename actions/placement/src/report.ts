@@ -1,6 +1,6 @@
 /** $ECI_VIRTUAL_POD_FACTS → the rows of the placement summary and the action's outputs. Pure. */
-import { InvalidInput } from '../../../runner/src/errors.js';
-import type { PodFacts } from '../../../runner/src/jobpod/pod-facts.js';
+import { InvalidInput } from '@eci-virtual/contract';
+import type { PodFacts } from '@eci-virtual/contract';
 
 export function parseFacts(raw: string | undefined): PodFacts {
   if (!raw)

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jobsResponse, settingsResponse } from '../src/__fixtures__/jobs.js';
-import type { JobsResponse, SettingsResponse } from '../src/api/types.js';
+import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 export interface FixtureServerOptions {
   /** Required bearer token; requests without it get 401. */

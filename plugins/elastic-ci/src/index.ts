@@ -14,4 +14,4 @@ export {
   type ElasticCiClientOptions,
 } from './api/ElasticCiClient.js';
 export type { ElasticCiContentProps } from './components/ElasticCiContent/index.js';
-export type * from './api/types.js';
+export type * from '@eci-virtual/contract/portal';

@@ -4,6 +4,7 @@
  * running. Jobs are container-less (the runner stand-in only), so the figures are about the controller and the node.
  */
 import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { LABEL } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { ControllerStack } from '../../test/harness/controller-stack.js';
 import type { ClusterInfo } from '../lib/cluster.js';
@@ -60,7 +61,7 @@ export async function controllerBench(
     `/api/v1/namespaces/${t.ns}/pods`,
     {},
     (_type: string, pod: V1Pod) => {
-      const id = pod.metadata?.labels?.['eci-virtual.dev/job-id'];
+      const id = pod.metadata?.labels?.[LABEL.jobId];
       if (!id) return;
       if (!added.has(id)) added.set(id, performance.now());
       // A job without steps can finish between two watch events: any phase past Pending counts as having run.

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ENGINE_LABEL, virtualNodeToleration } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
 import { EngineClient } from '../../src/virtual-node/backends/docker/engine-client.js';
@@ -12,7 +13,7 @@ import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
 import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { startBenchNode } from './bench-node.js';
-import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
+import { waitForRunning } from '../../src/local-run/pod-waiter.js';
 import { ms, percentile, report } from './stats.js';
 
 const run = promisify(execFile);
@@ -39,7 +40,7 @@ export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30)
         metadata: { name: 'target' },
         spec: {
           nodeSelector: { 'kubernetes.io/hostname': nodeName },
-          tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }],
+          tolerations: [virtualNodeToleration()],
           automountServiceAccountToken: false,
           containers: [
             { name: 'main', image: engine.images.busybox, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
@@ -50,7 +51,7 @@ export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30)
     await waitForRunning(kube, ns, 'target', { timeoutMs: 60_000 });
     const engineClient = new EngineClient(engine.dockerHost);
     const containers = await engineClient.json<{ Id: string }[]>('GET', '/containers/json', {
-      query: { filters: JSON.stringify({ label: [`eci-virtual.dev/node=${nodeName}`, 'eci-virtual.dev/role=app'] }) },
+      query: { filters: JSON.stringify({ label: [`${ENGINE_LABEL.node}=${nodeName}`, `${ENGINE_LABEL.role}=app`] }) },
     });
     const id = containers[0]!.Id;
     const sink = { stdout: () => undefined, stderr: () => undefined };

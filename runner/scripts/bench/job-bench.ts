@@ -5,10 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { expressionEngine } from '../../src/jobpod/from-workflow.js';
-import { JobRunner } from '../../src/jobpod/job-runner.js';
-import type { JobSpec } from '../../src/jobpod/job-spec.js';
-import type { JobReporter } from '../../src/jobpod/reporter.js';
+import { expressionEngine } from '../../src/local-run/from-workflow.js';
+import { JobRunner } from '../../src/local-run/job-runner.js';
+import type { JobSpec } from '../../src/local-run/job-spec.js';
+import type { JobReporter } from '../../src/local-run/reporter.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
 import { createLogger } from '../../src/observability/logger.js';

@@ -6,6 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
+import { ENGINE_LABEL, virtualNodeToleration } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
@@ -19,7 +20,7 @@ const pod = (name: string, node: string, image: string, command: string[]): V1Po
     restartPolicy: 'Never',
     terminationGracePeriodSeconds: 0,
     nodeSelector: { 'kubernetes.io/hostname': node },
-    tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }],
+    tolerations: [virtualNodeToleration()],
     automountServiceAccountToken: false,
     containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command }],
   },
@@ -36,7 +37,7 @@ function engineDies(engine: EngineEnv, nodeName: string, onDie: (pod: string, at
   const req = http.get({
     socketPath: engine.dockerHost.replace('unix://', ''),
     // Podman 4.3 does not combine an `event` filter with several label filters: filter by node, the rest in code.
-    path: `/v1.41/events?filters=${encodeURIComponent(JSON.stringify({ type: ['container'], label: [`eci-virtual.dev/node=${nodeName}`] }))}`,
+    path: `/v1.41/events?filters=${encodeURIComponent(JSON.stringify({ type: ['container'], label: [`${ENGINE_LABEL.node}=${nodeName}`] }))}`,
   });
   req.on('response', (res) => {
     let buf = '';
@@ -51,8 +52,8 @@ function engineDies(engine: EngineEnv, nodeName: string, onDie: (pod: string, at
         };
         buf = buf.slice(nl + 1);
         const attrs = e.Actor?.Attributes ?? {};
-        const name = attrs['eci-virtual.dev/pod-name'];
-        if (e.Action === 'die' && attrs['eci-virtual.dev/role'] === 'app' && name && e.timeNano)
+        const name = attrs[ENGINE_LABEL.name];
+        if (e.Action === 'die' && attrs[ENGINE_LABEL.role] === 'app' && name && e.timeNano)
           onDie(name, e.timeNano / 1e6);
       }
     });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MissingTool } from '../../src/errors.js';
+import { MissingTool } from '@eci-virtual/contract';
 import { run } from '../lib/run.js';
 import { DEFAULT_PATH, type ImageRecipe } from './recipe.js';
 

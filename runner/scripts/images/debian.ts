@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeError, Forbidden, Internal } from '../../src/errors.js';
+import { describeError, Forbidden, Internal } from '@eci-virtual/contract';
 import { debianMirror } from '../lib/debian-mirror.js';
 import { unmountAll } from '../lib/mounts.js';
 import { run } from '../lib/run.js';

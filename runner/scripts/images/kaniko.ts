@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MissingTool } from '../../src/errors.js';
+import { MissingTool } from '@eci-virtual/contract';
 import { ensureKanikoExecutor, GO_TOOLS } from '../lib/go-tools.js';
 import { run } from '../lib/run.js';
 import type { ImageRecipe } from './recipe.js';

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Internal, InvalidInput } from '../../src/errors.js';
+import { Internal, InvalidInput } from '@eci-virtual/contract';
 import { localDir } from './paths.js';
 import { run } from './run.js';
 import { requireTools } from './tools.js';

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { MissingTool } from '../../src/errors.js';
+import { MissingTool } from '@eci-virtual/contract';
 import { cacheDir, localDir, scriptsDir } from './paths.js';
 import { ensurePki, type Pki } from './pki.js';
 import { probe } from './probe.js';

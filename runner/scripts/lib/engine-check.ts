@@ -3,7 +3,7 @@
  * the `docker` backend relies on — run + logs, a second container joining the first one's network namespace
  * (`NetworkMode: container:<id>`) and sharing a named volume, and exec with its true exit code.
  */
-import { Internal } from '../../src/errors.js';
+import { Internal } from '@eci-virtual/contract';
 import { layout } from './engine-layout.js';
 import { API } from './podman-service.js';
 import { request, type HttpAnswer } from './unix-http.js';

@@ -10,7 +10,7 @@
  * (push to the local registry, pull).
  */
 import { join } from 'node:path';
-import { InvalidInput } from '../../src/errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { cacheDir, localDir, podHostAddress } from './paths.js';
 
 export const engineDir = join(localDir, 'engine');

@@ -2,7 +2,7 @@
  * Pre-pulls the test images into the engine through its Docker-compatible API, so the first test or job does not pay
  * for the pull (and `up` proves the service reaches the insecure local registry with our registries.conf).
  */
-import { Unavailable } from '../../src/errors.js';
+import { Unavailable } from '@eci-virtual/contract';
 import type { CachedImage } from './image-cache.js';
 import { layout } from './engine-layout.js';
 import { API } from './podman-service.js';

@@ -5,7 +5,7 @@
  * both use these functions; `.local/engine/env.json` tells other processes where everything is.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { describeError } from '../../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { IMAGE_NAMES, RECIPES, type ImageName } from '../images/index.js';
 import { writeEngineConfig } from './engine-config.js';
 import { dockerHost, layout, podmanEnv, podRegistryAddress, registryAddress } from './engine-layout.js';

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MissingTool } from '../../src/errors.js';
+import { MissingTool } from '@eci-virtual/contract';
 import { withLock } from './lock.js';
 import { cacheDir } from './paths.js';
 import { run } from './run.js';

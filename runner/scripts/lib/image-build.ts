@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Internal } from '../../src/errors.js';
+import { Internal } from '@eci-virtual/contract';
 import { RECIPE_LABEL, type ImageRecipe } from '../images/recipe.js';
 import { run } from './run.js';
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Internal } from '../../src/errors.js';
+import { Internal } from '@eci-virtual/contract';
 import type { ImageRecipe } from '../images/recipe.js';
 import { layout, registryAddress } from './engine-layout.js';
 import { ociDigest, packageRootfs } from './image-build.js';

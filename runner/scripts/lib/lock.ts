@@ -6,7 +6,7 @@
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Timeout } from '../../src/errors.js';
+import { Timeout } from '@eci-virtual/contract';
 
 function ownerAlive(path: string): boolean {
   let pid: number;

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { $ } from 'zx';
-import { Internal } from '../../src/errors.js';
+import { Internal } from '@eci-virtual/contract';
 
 /** Mount points at or below `dir`, deepest first (the order to unmount them in). */
 export function mountsUnder(dir: string): string[] {

@@ -1,6 +1,7 @@
 /** A virtual node process plus a namespace of its own: the unit integration suites and benchmarks work in. */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../../src/kube/client.js';
 import { deleteNamespaceAndWait } from './namespaces.js';
 import { freePort, NodeProcess } from './node-process.js';
@@ -26,7 +27,7 @@ export async function startNodeWithNamespace(opts: {
   const suffix = randomBytes(3).toString('hex');
   const nodeName = `evk-${opts.prefix}-${suffix}`;
   const ns = `${opts.prefix}-${suffix}`;
-  await kube.core.createNamespace({ body: { metadata: { name: ns, labels: { 'eci-virtual.dev/test': 'true' } } } });
+  await kube.core.createNamespace({ body: { metadata: { name: ns, labels: { [LABEL.test]: 'true' } } } });
   // Pods are refused until the controller manager has created the namespace's default ServiceAccount.
   for (let i = 0; i < 150; i++) {
     if (

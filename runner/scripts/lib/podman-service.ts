@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { $ } from 'zx';
-import { InvalidInput } from '../../src/errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { engineDir, layout, podmanLocalEnv } from './engine-layout.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 import { findTool, requireTools } from './tools.js';

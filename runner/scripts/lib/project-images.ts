@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { InvalidInput, MissingTool } from '../../src/errors.js';
+import { InvalidInput, MissingTool } from '@eci-virtual/contract';
 import { buildBundle } from './bundle.js';
 import { localDir, repoRoot } from './paths.js';
 import { run } from './run.js';

@@ -12,7 +12,7 @@
  * Dockerfiles keep the host's references in FROM. A running registry picks the new address up at the next
  * `yarn engine up`, which restarts it because its config file changed.
  */
-import { Conflict } from '../../src/errors.js';
+import { Conflict } from '@eci-virtual/contract';
 import { layout, registryAddress, registryPort } from './engine-layout.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 import { findTool, requireTools } from './tools.js';

@@ -3,7 +3,7 @@
  * instead of zx's multi-line ProcessOutput with an internal stack.
  */
 import { $ } from 'zx';
-import { Internal } from '../../src/errors.js';
+import { Internal } from '@eci-virtual/contract';
 
 export async function run(
   tool: string,

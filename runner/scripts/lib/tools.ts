@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { MissingTool } from '../../src/errors.js';
+import { MissingTool } from '@eci-virtual/contract';
 
 /** Tool → Debian bookworm package. Keep in sync with install-deps.sh. */
 export const TOOL_PACKAGES = {

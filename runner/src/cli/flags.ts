@@ -1,6 +1,6 @@
 /** Flag parsing shared by the CLI commands: node's parseArgs plus typed errors for bad values. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
   try {

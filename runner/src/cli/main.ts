@@ -1,5 +1,5 @@
 /** The `eci-virtual` command: thin dispatch to the commands; errors print as one actionable line. */
-import { describeError, EciVirtualError } from '../errors.js';
+import { describeError, EciVirtualError } from '@eci-virtual/contract';
 import { controllerCommand, controllerUsage } from './controller-command.js';
 import { nodeCommand, nodeUsage } from './node-command.js';
 import { runCommand, runUsage } from './run-command.js';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { Backend } from '../virtual-node/backends/backend.js';
@@ -37,7 +37,7 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
-                               the pods' eci-virtual.dev/cache-images sets (default 7)
+                               the pods' cache-images annotation sets (default 7)
   --eci-image-cache-refresh DURATION   for --backend eci: rebuild a set's image cache once it is this old, e.g.
                                12h (default 24h; shorter than the retention)
   --no-eci-image-cache         for --backend eci: create no image caches (pods still use automatic matching)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseRepoSettings } from '../controller/settings/repo-settings.js';
-import { CACHE_IMAGES_ANNOTATION } from '../jobpod/image-cache-annotation.js';
-import type { JobSpec } from '../jobpod/job-spec.js';
+import { CACHE_IMAGES_ANNOTATION } from '@eci-virtual/contract';
+import type { JobSpec } from '../local-run/job-spec.js';
 import { jobPlacement } from './run-command.js';
 
 const job: JobSpec = { id: 'build', name: 'build', workflow: 'ci', services: [], env: {}, defaults: {}, steps: [] };

@@ -3,13 +3,13 @@
  * virtual node, with live progress. Exit code: 0 when every job succeeded, 1 on failure, 130 when cancelled.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, posix, relative, resolve } from 'node:path';
-import { InvalidInput } from '../errors.js';
+import { join, relative, resolve } from 'node:path';
+import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
 import { createLogger } from '../observability/logger.js';
-import { JobRunner, type JobRunOptions } from '../jobpod/job-runner.js';
-import type { JobSpec } from '../jobpod/job-spec.js';
+import { JobRunner, type JobRunOptions } from '../local-run/job-runner.js';
+import type { JobSpec } from '../local-run/job-spec.js';
 import {
   parseRepoSettings,
   placementAnnotations,
@@ -17,8 +17,8 @@ import {
   SETTINGS_PATH,
   type RepoSettings,
 } from '../controller/settings/repo-settings.js';
-import type { JobResult } from '../jobpod/reporter.js';
-import { loadWorkflowJobs } from '../jobpod/from-workflow.js';
+import type { JobResult } from '../local-run/reporter.js';
+import { loadWorkflowJobs } from '../local-run/from-workflow.js';
 import { intFlag, parseFlags } from './flags.js';
 import { HumanRenderer, JsonRenderer } from './run-renderer.js';
 
@@ -86,10 +86,7 @@ export function jobPlacement(
   placementFlag: 'virtual' | 'any',
   kanikoImage: string | undefined,
 ): Pick<JobRunOptions, 'placement' | 'kaniko' | 'resources' | 'annotations' | 'imagePullPolicy'> {
-  const usesBuildImage = job.steps.some(
-    (s) => s.scope?.actionPath && posix.basename(s.scope.actionPath) === 'build-image',
-  );
-  const wantsKaniko = usesBuildImage || settings?.imageCache.kaniko.enabled === true;
+  const wantsKaniko = job.buildsImages === true || settings?.imageCache.kaniko.enabled === true;
   if (wantsKaniko && !kanikoImage)
     throw new InvalidInput(`job ${job.id} builds images but no kaniko image is set`, {
       hint: 'pass --kaniko-image or set ECI_VIRTUAL_KANIKO_IMAGE (yarn engine up builds eci-virtual/kaniko)',

@@ -2,8 +2,8 @@
  * Renders a job run for people (live step progress, indented output, ::group:: folding markers, highlighted
  * ::error::/::warning:: annotations, a summary table) or as JSON lines (`--json`) for machines.
  */
-import type { JobReporter, JobResult, StepResult } from '../jobpod/reporter.js';
-import type { WorkflowCommand } from '../jobpod/output/workflow-commands.js';
+import type { JobReporter, JobResult, StepResult } from '../local-run/reporter.js';
+import type { WorkflowCommand } from '../local-run/output/workflow-commands.js';
 
 const color = (code: number, enabled: boolean) => (s: string) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : s);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { GitHubAuth, RunnerScope } from './github/github-client.js';
 import { REPO_PATTERN } from './github/workflow-job.js';
 

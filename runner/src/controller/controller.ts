@@ -4,6 +4,7 @@
  * a restarted controller re-lists pods and queued jobs and carries on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ANNOTATION, COMPONENT, CONTAINER, isVirtualNodeLabels, LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { ControllerConfig } from './config.js';
@@ -13,7 +14,6 @@ import { collectGarbage } from './jobs/garbage-collector.js';
 import { cleanupJob } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
-import { LABELS, RUNNER_CONTAINER } from './jobs/naming.js';
 import { imageCacheUse, readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -109,7 +109,7 @@ export class Controller {
   }
 
   private async reapIdle(jobId: string): Promise<void> {
-    const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABELS.runnerId]);
+    const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABEL.runnerId]);
     if (!Number.isFinite(runnerId)) return;
     try {
       await this.deps.github.deleteRunner(this.deps.config.runnerScope, runnerId);
@@ -129,11 +129,11 @@ export class Controller {
   }
 
   private podOf(jobId: string) {
-    return this.tracker.pods().find((p) => p.metadata?.labels?.[LABELS.jobId] === jobId);
+    return this.tracker.pods().find((p) => p.metadata?.labels?.[LABEL.jobId] === jobId);
   }
 
   private runningIn = (repo: string): number =>
-    this.tracker.pods().filter((p) => p.metadata?.annotations?.['eci-virtual.dev/repository'] === repo).length;
+    this.tracker.pods().filter((p) => p.metadata?.annotations?.[ANNOTATION.repository] === repo).length;
 
   private pump(): void {
     if (!this.ready) return;
@@ -196,7 +196,7 @@ export class Controller {
     if (m.runningAt && !seen.runningAt) {
       // Kubernetes timestamps have second precision; the moment we observe it is the better figure for latencies.
       seen.runningAt = new Date().toISOString();
-      const queuedAt = Date.parse(m.pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
+      const queuedAt = Date.parse(m.pod.metadata?.annotations?.[ANNOTATION.queuedAt] ?? '');
       if (Number.isFinite(queuedAt))
         this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
       void this.records
@@ -220,7 +220,7 @@ export class Controller {
                 at: m.finished!.at,
                 type: m.finished!.exitCode === 0 ? 'Normal' : 'Warning',
                 reason: 'RunnerExited',
-                message: `${RUNNER_CONTAINER} exited with ${m.finished!.exitCode}`,
+                message: `${CONTAINER.runner} exited with ${m.finished!.exitCode}`,
               },
             ],
           }),
@@ -241,7 +241,7 @@ export class Controller {
     const known = this.nodeTypes.get(name);
     if (known) return known;
     const node = await this.deps.kube.core.readNode({ name }).catch(() => undefined);
-    const type = node?.metadata?.labels?.type === 'virtual-kubelet' ? 'virtual' : 'regular';
+    const type = isVirtualNodeLabels(node?.metadata?.labels) ? 'virtual' : 'regular';
     this.nodeTypes.set(name, type);
     return type;
   }
@@ -275,7 +275,7 @@ export class Controller {
     this.cleaning.add(jobId);
     try {
       const pod = this.podOf(jobId);
-      const runnerId = Number(pod?.metadata?.labels?.[LABELS.runnerId]);
+      const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);
       // Last chance to read the pod's events: they are garbage once the pod is deleted.
       if (pod) await this.recordPodEvents(jobId);
       await cleanupJob(
@@ -304,7 +304,7 @@ export class Controller {
       const listed = await this.deps.kube.core
         .listNamespacedPod({
           namespace: this.deps.config.namespace,
-          labelSelector: `${LABELS.component}=runner-job`,
+          labelSelector: `${LABEL.component}=${COMPONENT.runnerJob}`,
           limit: 1,
         })
         .catch(() => undefined);

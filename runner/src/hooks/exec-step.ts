@@ -1,7 +1,7 @@
 /** Runs one hook step in a container of the job pod through the durable step transport; returns the exit code. */
 import { randomUUID } from 'node:crypto';
-import { runStep } from '../jobpod/step-transport/step-runner.js';
-import { PATHS } from '../jobpod/pod-builder.js';
+import { PATHS } from '@eci-virtual/contract';
+import { runStep } from '../step-transport/step-runner.js';
 import type { HookContext } from './hook-context.js';
 
 export async function execStep(ctx: HookContext, container: string, wrapper: string): Promise<number> {

@@ -1,7 +1,7 @@
 /** What every hook command needs: the API clients (in-cluster identity of the job), the exec transport, its pod. */
 import { loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
 import { KubeExec, type ExecTransport } from '../kube/exec.js';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export interface HookContext {
   kube: KubeClients;

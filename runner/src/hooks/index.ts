@@ -3,7 +3,7 @@
  * stdin, one command, exit 0 on success; a step's own exit code is passed through; any other failure prints one
  * clear line on stderr and exits 1.
  */
-import { describeError } from '../errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { hookContext } from './hook-context.js';
 import { prepareJob } from './prepare-job.js';
 import {

@@ -4,9 +4,8 @@
  * container, and telling the runner whether the job image is Alpine (it then uses its musl node).
  */
 import { writeFileSync } from 'node:fs';
-import { NotFound } from '../errors.js';
-import { JOB_CONTAINER } from '../jobpod/pod-builder.js';
-import { factsFromPod, timingsFromPod } from '../jobpod/pod-facts.js';
+import { CONTAINER, isServiceContainer, NotFound } from '@eci-virtual/contract';
+import { factsFromPod, timingsFromPod } from '../pod-assembly/pod-facts.js';
 import type { HookContext } from './hook-context.js';
 import type { ContainerArgs, HookState, PrepareJobArgs } from './protocol.js';
 
@@ -35,7 +34,7 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
   };
   let isAlpine = false;
   if (args.container?.image) {
-    const job = containers.find((c) => c.name === JOB_CONTAINER);
+    const job = containers.find((c) => c.name === CONTAINER.job);
     if (!job || !sameImage(job.image, args.container.image))
       throw new NotFound(
         `the job container image ${args.container.image} is not in pod ${ctx.pod.name} (it has ${job?.image ?? 'no job container'})`,
@@ -43,9 +42,9 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
           hint: 'the controller resolves `container:` from the workflow at head_sha; images built from expressions it cannot evaluate are not supported yet',
         },
       );
-    state.jobContainer = JOB_CONTAINER;
+    state.jobContainer = CONTAINER.job;
     let out = '';
-    const code = await ctx.exec.exec(ctx.pod, JOB_CONTAINER, ['/bin/sh', '-c', LINK_SCRIPT], {
+    const code = await ctx.exec.exec(ctx.pod, CONTAINER.job, ['/bin/sh', '-c', LINK_SCRIPT], {
       stdout: (c) => (out += c.toString()),
       stderr: (c) => ctx.out(c),
     });
@@ -54,7 +53,7 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
   }
   const used = new Set<string>();
   const services = (args.services ?? []).map((svc: ContainerArgs, i) => {
-    const c = containers.find((x) => x.name.startsWith('svc-') && !used.has(x.name) && sameImage(x.image, svc.image));
+    const c = containers.find((x) => isServiceContainer(x.name) && !used.has(x.name) && sameImage(x.image, svc.image));
     if (!c) throw new NotFound(`service #${i + 1} (${svc.image ?? 'no image'}) is not in pod ${ctx.pod.name}`);
     used.add(c.name);
     state.services.push(c.name);

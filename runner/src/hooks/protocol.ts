@@ -3,7 +3,7 @@
  * reading ONE JSON object from stdin — `{command, responseFile, args, state}` — and exiting 0 on success.
  * `prepare_job` answers by writing `{state, context, isAlpine}` to `responseFile`; `state` comes back in every later call.
  */
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export type HookCommand = 'prepare_job' | 'cleanup_job' | 'run_script_step' | 'run_container_step';
 export const HOOK_COMMANDS: HookCommand[] = ['prepare_job', 'cleanup_job', 'run_script_step', 'run_container_step'];

@@ -3,11 +3,10 @@
  * container per `docker://` image of the workflow; the step runs there, sharing the workspace. Dockerfile-built
  * actions cannot be pre-created (no daemon on a virtual node) and fail with a clear message.
  */
-import { InvalidInput, NotFound } from '../errors.js';
+import { InvalidInput, isStepContainer, NotFound, shellQuote } from '@eci-virtual/contract';
 import { execStep } from './exec-step.js';
 import type { HookContext } from './hook-context.js';
 import { stringRecord, type ContainerArgs, type HookState, type Mount } from './protocol.js';
-import { shellQuote } from '../jobpod/shell-env.js';
 import { stepWrapper } from './step-wrapper.js';
 
 export async function runContainerStep(ctx: HookContext, _state: HookState, args: ContainerArgs): Promise<number> {
@@ -20,7 +19,7 @@ export async function runContainerStep(ctx: HookContext, _state: HookState, args
     );
   if (!args.image) throw new InvalidInput('run_container_step: args.image is required');
   const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
-  const c = pod.spec?.containers.find((x) => x.name.startsWith('step-') && x.image === args.image);
+  const c = pod.spec?.containers.find((x) => isStepContainer(x.name) && x.image === args.image);
   if (!c)
     throw new NotFound(`no step container with image ${args.image} in pod ${ctx.pod.name}`, {
       hint: 'the controller pre-creates containers for the docker:// images it finds in the workflow',

@@ -1,6 +1,5 @@
 /** run_script_step: the runner wrote the script to the shared workspace; run its entry point in the job container. */
-import { InvalidInput } from '../errors.js';
-import { POD_FACTS_ENV } from '../jobpod/pod-facts.js';
+import { InvalidInput, POD_FACTS_ENV } from '@eci-virtual/contract';
 import { execStep } from './exec-step.js';
 import type { HookContext } from './hook-context.js';
 import type { HookState, ScriptStepArgs } from './protocol.js';

@@ -3,7 +3,8 @@
  * value is safe), PATH additions, then `exec` of the runner's entry point — the runner already wrote the script to
  * the shared workspace, so the exec command line stays short (ECI caps exec arguments).
  */
-import { renderEnv, shellQuote } from '../jobpod/shell-env.js';
+import { shellQuote } from '@eci-virtual/contract';
+import { renderEnv } from '../pod-assembly/shell-env.js';
 
 export function stepWrapper(step: {
   entryPoint: string;

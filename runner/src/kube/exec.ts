@@ -5,7 +5,7 @@
  */
 import { Exec, type V1Status } from '@kubernetes/client-node';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { Unavailable } from '../errors.js';
+import { Unavailable } from '@eci-virtual/contract';
 import type { KubeClients } from './client.js';
 
 export interface ExecIo {

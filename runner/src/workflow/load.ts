@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { Workflow, WorkflowJob, WorkflowStep } from './model.js';
 
 export class WorkflowError extends InvalidInput {

@@ -2,7 +2,7 @@
  * strategy.matrix expansion in GitHub's order: the cartesian product of the keys, minus `exclude` (partial matches),
  * then `include` entries extend every combination they do not contradict, or become new combinations.
  */
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export type Combination = Record<string, unknown>;
 const MAX = 256;

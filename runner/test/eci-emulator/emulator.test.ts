@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
-import { Throttled, Unauthorized, Unavailable } from '../../src/errors.js';
+import { ECI_TAG, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
 import { flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
 import { eciRateLimits, TokenBucket, type CallLimiter } from '../../src/virtual-node/backends/eci/rate-limiter.js';
@@ -402,7 +402,7 @@ describe('ECI emulator: exec and image caches', () => {
       ImageCacheName: 'set-a',
       RetentionDays: 3,
       ClientToken: 'tok-1',
-      Tag: [{ Key: 'eci-virtual.dev/cluster', Value: 'c1' }],
+      Tag: [{ Key: ECI_TAG.cluster, Value: 'c1' }],
       ImageRegistryCredential: [{ Server: 'reg.example.com', UserName: 'u', Password: 'p' }],
     });
     expect(first.ContainerGroupId).toMatch(/^eci-/);
@@ -416,9 +416,9 @@ describe('ECI emulator: exec and image caches', () => {
           params,
         )
         .then((r) => r.ImageCaches);
-    expect(
-      (await describe({ Tag: [{ Key: 'eci-virtual.dev/cluster', Value: 'c1' }] })).map((c) => c.ImageCacheId),
-    ).toEqual([first.ImageCacheId]);
+    expect((await describe({ Tag: [{ Key: ECI_TAG.cluster, Value: 'c1' }] })).map((c) => c.ImageCacheId)).toEqual([
+      first.ImageCacheId,
+    ]);
     expect(await describe({ MatchImage: ['node:20', 'busybox'] })).toHaveLength(1);
     expect((await describe({ ImageCacheName: 'set-a' }))[0]!.ExpireDateTime).toBeDefined();
     await until(async () => (await describe({ ImageCacheId: first.ImageCacheId }))[0]!.Status === 'Ready');

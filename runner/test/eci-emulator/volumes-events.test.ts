@@ -8,6 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ENGINE_LABEL } from '@eci-virtual/contract';
 import type { ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
 import type { Backend, PodRef, PreparedPod } from '../../src/virtual-node/backends/backend.js';
@@ -104,9 +105,9 @@ describe('ECI emulator: NFS volumes', () => {
           Driver: 'local',
           DriverOpts: { type: 'none', o: 'bind', device },
           Labels: {
-            'eci-virtual.dev/node': 'emu-node',
-            'eci-virtual.dev/pod-uid': a.uid,
-            'eci-virtual.dev/volume': 'share',
+            [ENGINE_LABEL.node]: 'emu-node',
+            [ENGINE_LABEL.uid]: a.uid,
+            [ENGINE_LABEL.volume]: 'share',
           },
         },
       },

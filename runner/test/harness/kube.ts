@@ -1,6 +1,7 @@
 /** Helpers for integration tests: clients for the test cluster, throw-away namespaces, polling with a deadline. */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LABEL } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
 import { readTestEnv } from './env.js';
 
@@ -10,7 +11,7 @@ export function testClients(): KubeClients {
 
 export async function createTestNamespace(kube: KubeClients, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kube.core.createNamespace({ body: { metadata: { name, labels: { 'eci-virtual.dev/test': 'true' } } } });
+  await kube.core.createNamespace({ body: { metadata: { name, labels: { [LABEL.test]: 'true' } } } });
   // Pods are refused until the controller manager has created the namespace's default ServiceAccount.
   await eventually(`ServiceAccount ${name}/default`, async () =>
     (await kube.core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).catch(() => undefined))

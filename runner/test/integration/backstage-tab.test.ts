@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/paths.js';
-import type { JobsResponse } from '../../src/controller/portal-api/types.js';
+import type { JobsResponse } from '@eci-virtual/contract';
 import { renderTabScreenshot, serveDevPage } from '../../../plugins/elastic-ci/dev/browser.js';
 import { bundleDevPage } from '../../../plugins/elastic-ci/dev/bundle.mjs';
 import { formatMs, formatUsd } from '../../../plugins/elastic-ci/src/format.js';

@@ -13,7 +13,8 @@ import { ControllerStack } from '../harness/controller-stack.js';
 import { readTestEnv } from '../harness/env.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import type { EmuJob } from '../github-emulator/state.js';
-import type { JobsResponse } from '../../src/controller/portal-api/types.js';
+import type { JobsResponse } from '@eci-virtual/contract';
+import { LABEL } from '@eci-virtual/contract';
 import { until } from '../harness/until.js';
 
 jest.setTimeout(300_000);
@@ -83,11 +84,11 @@ describe('controller', () => {
     const ns = t!.ns;
     await until(async () => {
       const [pods, secrets, sas, roles, bindings] = await Promise.all([
-        kube.core.listNamespacedPod({ namespace: ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` }),
-        kube.core.listNamespacedSecret({ namespace: ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` }),
-        kube.core.listNamespacedServiceAccount({ namespace: ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` }),
-        kube.rbac.listNamespacedRole({ namespace: ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` }),
-        kube.rbac.listNamespacedRoleBinding({ namespace: ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` }),
+        kube.core.listNamespacedPod({ namespace: ns, labelSelector: `${LABEL.jobId}=${job.id}` }),
+        kube.core.listNamespacedSecret({ namespace: ns, labelSelector: `${LABEL.jobId}=${job.id}` }),
+        kube.core.listNamespacedServiceAccount({ namespace: ns, labelSelector: `${LABEL.jobId}=${job.id}` }),
+        kube.rbac.listNamespacedRole({ namespace: ns, labelSelector: `${LABEL.jobId}=${job.id}` }),
+        kube.rbac.listNamespacedRoleBinding({ namespace: ns, labelSelector: `${LABEL.jobId}=${job.id}` }),
       ]);
       expect([pods, secrets, sas, roles, bindings].map((l) => l.items.length)).toEqual([0, 0, 0, 0, 0]);
     }, 60_000);
@@ -157,7 +158,7 @@ describe('controller', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const pods = await kube.core.listNamespacedPod({
       namespace: t!.ns,
-      labelSelector: 'eci-virtual.dev/job-id=987654',
+      labelSelector: `${LABEL.jobId}=987654`,
     });
     expect(pods.items).toHaveLength(0);
     expect((await stack!.portal(`/v1/jobs?repo=${REPO}`, 'wrong')).status).toBe(401);

@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildJobPod, JOB_CONTAINER, PATHS } from '../../src/jobpod/pod-builder.js';
-import { stepWrapper } from '../../src/jobpod/step-script.js';
-import { runStep, type StepTarget } from '../../src/jobpod/step-transport/step-runner.js';
-import { waitForRunning } from '../../src/jobpod/pod-waiter.js';
+import { CONTAINER, PATHS } from '@eci-virtual/contract';
+import { buildJobPod } from '../../src/pod-assembly/pod-builder.js';
+import { stepWrapper } from '../../src/step-transport/step-script.js';
+import { runStep, type StepTarget } from '../../src/step-transport/step-runner.js';
+import { waitForRunning } from '../../src/local-run/pod-waiter.js';
 import type { KubeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
 import { NodeProcess } from '../../scripts/lib/node-process.js';
@@ -28,7 +29,7 @@ describe('step transport (one exec per step, durable logs)', () => {
   let n = 0;
   const target = (): StepTarget => ({
     pod: { namespace: ns, name: podName },
-    container: JOB_CONTAINER,
+    container: CONTAINER.job,
     dir: `${PATHS.steps}/${n++}`,
   });
   const wrapper = (dir: string, script: string) =>

@@ -7,7 +7,7 @@
  * and OOM kills reported as ECI reports them (OOMKilled, and an OOMKilling event copied to the pod).
  */
 import { expect, it } from '@jest/globals';
-import { CACHE_IMAGES_ANNOTATION } from '../../src/jobpod/image-cache-annotation.js';
+import { CACHE_IMAGES_ANNOTATION } from '@eci-virtual/contract';
 import { TAG } from '../../src/virtual-node/backends/eci/pod-mapping.js';
 import { eventually } from '../harness/kube.js';
 import { kubectl } from '../harness/kubectl.js';

@@ -1,4 +1,4 @@
-import type { JobRecord, JobsResponse, SettingsResponse } from '../api/types.js';
+import type { JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /** Shaped exactly like the controller's answers (runner/src/controller/portal-api/types.ts). */
 export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobRecord {

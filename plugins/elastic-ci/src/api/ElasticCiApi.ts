@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { JobsResponse, SettingsResponse } from './types.js';
+import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * Options for {@link ElasticCiApi.getJobs}.

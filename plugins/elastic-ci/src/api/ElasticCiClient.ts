@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { CustomErrorBase, ResponseError } from '@backstage/errors';
 import type { ElasticCiApi, GetJobsOptions } from './ElasticCiApi.js';
-import type { JobsResponse, SettingsResponse } from './types.js';
+import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * A 2xx answer whose body is not the JSON the portal contract describes (HTML from a misrouted proxy, a truncated

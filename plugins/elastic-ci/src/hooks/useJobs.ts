@@ -1,7 +1,7 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useCallback } from 'react';
 import { elasticCiApiRef } from '../api/ElasticCiApi.js';
-import type { JobRecord, JobsResponse, SettingsResponse } from '../api/types.js';
+import type { JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 import { usePolled, type PolledState } from './usePolled.js';
 
 const ACTIVE: ReadonlySet<JobRecord['status']> = new Set(['queued', 'pending', 'running']);

@@ -8,7 +8,7 @@ import Bottleneck from 'bottleneck';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { Conflict, Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '../../errors.js';
+import { Conflict, Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import { parseWorkflowJob, type WorkflowJob } from './workflow-job.js';
 

@@ -2,7 +2,7 @@
  * The slice of GitHub's `workflow_job` object (webhook payload and REST `GET .../actions/jobs/{id}`) the controller
  * uses, validated once at the edge so the rest of the code can trust it.
  */
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export type WorkflowJobStatus = 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending';
 

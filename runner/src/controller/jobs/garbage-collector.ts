@@ -3,12 +3,13 @@
  * finished while nobody watched, runners registered by us that no pod backs any more, and expired job records.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { JobRecords } from '../records/job-records.js';
-import { allJobsSelector, LABELS } from './naming.js';
+import { allJobsSelector } from './naming.js';
 import { milestones } from './pod-tracker.js';
 
 export interface GcDeps {
@@ -33,13 +34,13 @@ export async function collectGarbage(
   const podJobs = new Set(
     deps
       .pods()
-      .map((p) => p.metadata?.labels?.[LABELS.jobId])
+      .map((p) => p.metadata?.labels?.[LABEL.jobId])
       .filter((x): x is string => !!x),
   );
   const orphans = new Set<string>();
   const consider = (items: { metadata?: { labels?: Record<string, string>; creationTimestamp?: Date } }[]) => {
     for (const o of items) {
-      const id = o.metadata?.labels?.[LABELS.jobId];
+      const id = o.metadata?.labels?.[LABEL.jobId];
       const created = o.metadata?.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : now;
       if (id && !podJobs.has(id) && !deps.isBusy(id) && now - created > GRACE_MS) orphans.add(id);
     }
@@ -57,9 +58,7 @@ export async function collectGarbage(
 
   // A runner is ours to remove only when nothing of its job is left: the JIT Secret is created before the pod and
   // deleted with it, so a launch in flight (pod not yet seen by the informer) keeps its runner.
-  const inFlight = new Set(
-    secrets.items.map((x) => x.metadata?.labels?.[LABELS.jobId]).filter((x): x is string => !!x),
-  );
+  const inFlight = new Set(secrets.items.map((x) => x.metadata?.labels?.[LABEL.jobId]).filter((x): x is string => !!x));
   let runnersRemoved = 0;
   const runners = await deps.github.listRunners(deps.config.runnerScope).catch(() => []);
   for (const r of runners) {

@@ -5,17 +5,18 @@
  */
 import type { V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import { JIT_SECRET_KEY, jitSecretName, jobResourceName, LABELS, labelValue, RUNNER_COMPONENT } from './naming.js';
+import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
+import { JIT_SECRET_KEY, jitSecretName, jobResourceName } from './naming.js';
 
 const meta = (job: WorkflowJob, namespace: string, name: string) => ({
   name,
   namespace,
   labels: {
-    [LABELS.managedBy]: 'eci-virtual',
-    [LABELS.component]: RUNNER_COMPONENT,
-    [LABELS.jobId]: String(job.id),
-    [LABELS.runId]: String(job.runId),
-    [LABELS.repo]: labelValue(job.repo.replace('/', '.')),
+    [LABEL.managedBy]: MANAGED_BY,
+    [LABEL.component]: COMPONENT.runnerJob,
+    [LABEL.jobId]: String(job.id),
+    [LABEL.runId]: String(job.runId),
+    [LABEL.repo]: repositoryLabel(job.repo),
   },
 });
 

@@ -4,7 +4,7 @@
  * → the job pod. A crash at any point is repaired by the next attempt (poll or redelivery).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { Conflict } from '../../errors.js';
+import { ANNOTATION, Conflict } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
@@ -73,7 +73,7 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
       if (apiStatus(err) === 404) return undefined;
       throw err;
     });
-  const known = existing?.metadata?.annotations?.['eci-virtual.dev/runner-id'];
+  const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
   if (known) return Number(known);
   const req = {
     name: runnerName(job.id),
@@ -93,7 +93,7 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
     jit = await deps.github.generateJitConfig(config.runnerScope, req);
   }
   const secret = jitSecret(job, config.namespace, jit.encodedJitConfig);
-  secret.metadata!.annotations = { 'eci-virtual.dev/runner-id': String(jit.runnerId) };
+  secret.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
   await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
   return jit.runnerId;
 }

@@ -1,21 +1,19 @@
 /**
  * What a queued job needs up front, read from its workflow file at `head_sha`: the `container:` image, `services:`
  * images and `docker://` step images, matrix-expanded, so the ONE job pod can hold every container from the start.
- * A job we cannot resolve (file missing, unsupported expression) still gets a runner pod; its hooks then fall back to
- * a second pod for the job container (see hooks/prepare-job.ts).
+ * The images come from workflow/pod-needs.ts (shared with `eci-virtual run`). A job we cannot resolve (file missing,
+ * an image from a secret or a step output) still gets a runner pod without those containers; `unresolved` says why,
+ * in the job record and a pod event, and the hooks then report the missing container by name.
  */
 import { interpolate } from '../../workflow/expr/evaluate.js';
 import { parseWorkflow } from '../../workflow/load.js';
 import { displayName, expandMatrix } from '../../workflow/matrix.js';
 import type { WorkflowJob as WorkflowFileJob } from '../../workflow/model.js';
+import { podNeeds, type PodNeeds } from '../../workflow/pod-needs.js';
 
-export interface JobPlan {
+export interface JobPlan extends Omit<PodNeeds, 'buildsImages'> {
   /** The workflow job key (`jobs.<id>`), when the job was found in the file. */
   jobKey?: string;
-  container?: { image: string; env: Record<string, string> };
-  services: { name: string; image: string; env: Record<string, string> }[];
-  stepImages: string[];
-  /** A step uses a `build-image` action (ours, local or remote): the pod needs the kaniko container. */
   buildsImages?: boolean;
   /** Why the plan is partial, for the job record and a pod event. */
   unresolved?: string;
@@ -62,30 +60,19 @@ function tryInterpolate(text: string, contexts: Record<string, unknown>): string
 
 function resolveImages(job: WorkflowFileJob, contexts: Record<string, unknown>): JobPlan {
   const problems: string[] = [];
-  const image = (raw: string, where: string): string | undefined => {
+  const needs = podNeeds(job, (raw, where) => {
     const v = EXPR.test(raw) ? tryInterpolate(raw, contexts) : raw;
     if (!v || EXPR.test(v)) {
       problems.push(`${where} image "${raw}" cannot be resolved before the job starts`);
       return undefined;
     }
     return v.trim();
+  });
+  const { buildsImages, ...images } = needs;
+  return {
+    jobKey: job.id,
+    ...images,
+    ...(buildsImages ? { buildsImages } : {}),
+    ...(problems.length ? { unresolved: problems.join('; ') } : {}),
   };
-  const plan: JobPlan = { jobKey: job.id, services: [], stepImages: [] };
-  if (job.container) {
-    const img = image(job.container.image, 'container');
-    if (img) plan.container = { image: img, env: job.container.env };
-  }
-  for (const [name, svc] of Object.entries(job.services)) {
-    const img = image(svc.image, `services.${name}`);
-    if (img) plan.services.push({ name, image: img, env: svc.env });
-  }
-  for (const step of job.steps) {
-    if (step.uses && /(^|\/)build-image(@[^/]*)?$/.test(step.uses)) plan.buildsImages = true;
-    if (step.uses?.startsWith('docker://')) {
-      const img = image(step.uses.slice('docker://'.length), `step at line ${step.line}`);
-      if (img && !plan.stepImages.includes(img)) plan.stepImages.push(img);
-    }
-  }
-  if (problems.length) plan.unresolved = problems.join('; ');
-  return plan;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { JobEvent } from '../portal-api/types.js';
+import type { JobEvent } from '@eci-virtual/contract';
 import { imageCacheUse, mergeEvents, toJobEvents } from './pod-events.js';
 
 const ev = (reason: string, at: string, message = '', type = 'Normal'): CoreV1Event => ({

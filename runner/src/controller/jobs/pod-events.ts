@@ -6,7 +6,7 @@
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.js';
-import type { JobEvent } from '../portal-api/types.js';
+import type { JobEvent } from '@eci-virtual/contract';
 
 /** At most this many events are read per pod (a crash-looping pod could have thousands). */
 const MAX_EVENTS = 100;

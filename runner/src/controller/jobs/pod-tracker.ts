@@ -7,7 +7,8 @@
 import { makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
-import { allJobsSelector, LABELS, RUNNER_CONTAINER } from './naming.js';
+import { CONTAINER, LABEL } from '@eci-virtual/contract';
+import { allJobsSelector } from './naming.js';
 
 export interface PodMilestones {
   jobId: string;
@@ -20,7 +21,7 @@ export interface PodMilestones {
 }
 
 export function milestones(pod: V1Pod): PodMilestones {
-  const jobId = pod.metadata?.labels?.[LABELS.jobId] ?? '';
+  const jobId = pod.metadata?.labels?.[LABEL.jobId] ?? '';
   const statuses = pod.status?.containerStatuses ?? [];
   const containers = pod.spec?.containers ?? [];
   const allRunning =
@@ -29,7 +30,7 @@ export function milestones(pod: V1Pod): PodMilestones {
     .map((s) => s.state?.running?.startedAt)
     .filter((d): d is Date => !!d)
     .map((d) => new Date(d).getTime());
-  const runner = statuses.find((s) => s.name === RUNNER_CONTAINER)?.state?.terminated;
+  const runner = statuses.find((s) => s.name === CONTAINER.runner)?.state?.terminated;
   const phase = pod.status?.phase;
   const out: PodMilestones = { jobId, pod, ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}) };
   if (allRunning && started.length) out.runningAt = new Date(Math.max(...started)).toISOString();

@@ -1,29 +1,33 @@
 /**
- * The ONE pod of a GitHub job: the official runner (JIT config from a Secret, our hooks copied in by an init
- * container), the workflow's job container, services and `docker://` step containers, all idle until the runner's
- * hooks exec steps into them, sharing one emptyDir workspace (runner `_work` = `/__w` in the job containers).
+ * The ONE pod of a GitHub job, composed from the job-pod parts (pod-assembly/pod-parts.ts): the official runner (JIT
+ * config from a Secret, our hooks copied in by an init container), the workflow's job container, services and
+ * `docker://` step containers, all idle until the runner's hooks run steps in them, sharing one emptyDir workspace
+ * (runner `_work` = `/__w` in the job containers). Jobs without `container:` run their steps in the runner container.
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { buildJobPod, IDLE_COMMAND, JOB_CONTAINER, type KanikoSlot } from '../../jobpod/pod-builder.js';
+import { ANNOTATION, COMPONENT, CONTAINER, LABEL, PATHS, stepContainerName } from '@eci-virtual/contract';
+import {
+  envList,
+  JOB_POD_SPEC_BASE,
+  jobContainer,
+  jobPodMetadata,
+  kanikoPart,
+  scheduling,
+  serviceContainers,
+  serviceHostAliases,
+  stepContainers,
+  workspaceVolumes,
+  type KanikoSlot,
+} from '../../pod-assembly/pod-parts.js';
 import type { ControllerConfig } from '../config.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobPlan } from './job-plan.js';
-import {
-  ANNOTATIONS,
-  HOOKS_INIT_CONTAINER,
-  JIT_SECRET_KEY,
-  jitSecretName,
-  jobResourceName,
-  LABELS,
-  labelValue,
-  RUNNER_COMPONENT,
-  RUNNER_CONTAINER,
-  runnerName,
-} from './naming.js';
+import { JIT_SECRET_KEY, jitSecretName, jobResourceName, runnerName } from './naming.js';
 
 export const HOOKS_DIR = '/home/runner/eci-hooks';
 export const SA_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-export const stepContainerName = (i: number): string => `step-${i}`;
+/** Where the runner image keeps its externals (node for JavaScript actions). */
+const RUNNER_EXTERNALS = '/home/runner/externals';
 
 export interface RunnerPodInput {
   job: WorkflowJob;
@@ -42,33 +46,10 @@ export interface RunnerPodInput {
   kaniko?: KanikoSlot;
 }
 
-export function buildRunnerPod(input: RunnerPodInput): V1Pod {
-  const { job, plan, config, placement } = input;
-  const name = jobResourceName(job.id);
-  const base = buildJobPod({
-    name,
-    namespace: config.namespace,
-    repository: job.repo,
-    workflow: job.workflowName,
-    jobName: job.name,
-    runId: String(job.runId),
-    jobId: String(job.id),
-    jobImage: plan.container?.image ?? 'unused',
-    services: plan.services.map((s) => ({ name: s.name, image: s.image, env: s.env })),
-    stepContainers: plan.stepImages.map((image, i) => ({ name: stepContainerName(i), image })),
-    sharedEnv: [],
-    placement: placement.nodeType === 'virtual' ? 'virtual' : 'any',
-    imagePullPolicy: config.runner.imagePullPolicy,
-    ...(input.kaniko ? { kaniko: input.kaniko } : {}),
-  });
-  const spec = base.spec!;
-  // Jobs without `container:` run their steps in the runner container itself.
-  if (!plan.container) spec.containers = spec.containers.filter((c) => c.name !== JOB_CONTAINER);
-  for (const c of spec.containers)
-    c.env = [...(c.env ?? []), ...(c.name === JOB_CONTAINER ? envList(plan.container?.env) : [])];
-
-  const runner: V1Container = {
-    name: RUNNER_CONTAINER,
+function runnerContainer(input: RunnerPodInput): V1Container {
+  const { job, config, placement } = input;
+  return {
+    name: CONTAINER.runner,
     image: config.runner.image,
     imagePullPolicy: config.runner.imagePullPolicy,
     command: config.runner.command,
@@ -97,83 +78,90 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
     ],
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
   };
-  const init: V1Container = {
-    name: HOOKS_INIT_CONTAINER,
-    image: config.runner.hooksImage,
-    imagePullPolicy: config.runner.imagePullPolicy,
-    command: ['/bin/sh', '-c', 'cp -R /eci-hooks/. /target/'],
-    volumeMounts: [{ name: 'eci-hooks', mountPath: '/target' }],
-  };
-  const externals: V1Container[] =
-    config.runner.copyExternals && plan.container
-      ? [
-          {
-            name: 'runner-externals',
-            image: config.runner.image,
-            imagePullPolicy: config.runner.imagePullPolicy,
-            command: ['/bin/sh', '-c', 'cp -R /home/runner/externals/. /target/'],
-            volumeMounts: [{ name: 'externals', mountPath: '/target' }],
-          },
-        ]
-      : [];
-  const volumes: V1Volume[] = [
-    ...(spec.volumes ?? []),
-    { name: 'eci-hooks', emptyDir: {} },
-    ...(externals.length ? [{ name: 'externals', emptyDir: {} }] : []),
-    {
-      name: 'runner-token',
-      projected: {
-        sources: [
-          { serviceAccountToken: { path: 'token', expirationSeconds: 86_400 } },
-          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
-        ],
-      },
-    },
-  ];
-  if (externals.length)
-    for (const c of spec.containers)
-      if (c.name === JOB_CONTAINER)
-        c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'externals', mountPath: '/__e', readOnly: true }];
-  // Step containers idle like the job container; service containers keep their image's command.
-  for (const c of spec.containers) if (c.name.startsWith('step-')) c.command = IDLE_COMMAND;
+}
 
-  const nodeSelector = {
-    ...(spec.nodeSelector ?? {}),
-    ...config.placement.nodeSelector,
-    ...placement.nodeSelector,
-  };
+/** Init containers: our hooks into the runner container; the runner's externals for a job container's JS actions. */
+function initContainers(config: ControllerConfig, withExternals: boolean): V1Container[] {
+  const copy = (name: string, image: string, from: string, volume: string): V1Container => ({
+    name,
+    image,
+    imagePullPolicy: config.runner.imagePullPolicy,
+    command: ['/bin/sh', '-c', `cp -R ${from}/. /target/`],
+    volumeMounts: [{ name: volume, mountPath: '/target' }],
+  });
+  return [
+    copy(CONTAINER.hooksInit, config.runner.hooksImage, '/eci-hooks', 'eci-hooks'),
+    ...(withExternals ? [copy(CONTAINER.externalsInit, config.runner.image, RUNNER_EXTERNALS, 'externals')] : []),
+  ];
+}
+
+/** The runner's own API identity: a short-lived token of the job's ServiceAccount, only in the runner container. */
+const runnerTokenVolume: V1Volume = {
+  name: 'runner-token',
+  projected: {
+    sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 86_400 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+    ],
+  },
+};
+
+export function buildRunnerPod(input: RunnerPodInput): V1Pod {
+  const { job, plan, config, placement } = input;
+  const pullPolicy = config.runner.imagePullPolicy;
+  const externals = config.runner.copyExternals && plan.container !== undefined;
+  const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
+  const externalsMount = externals ? [{ name: 'externals', mountPath: PATHS.externals, readOnly: true }] : [];
   return {
-    ...base,
-    metadata: {
-      ...base.metadata,
-      labels: {
-        ...base.metadata!.labels,
-        [LABELS.component]: RUNNER_COMPONENT,
-        [LABELS.runnerId]: String(input.runnerId),
-        [LABELS.repo]: labelValue(job.repo.replace('/', '.')),
-      },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: jobPodMetadata({
+      name: jobResourceName(job.id),
+      namespace: config.namespace,
+      component: COMPONENT.runnerJob,
+      repository: job.repo,
+      workflow: job.workflowName,
+      jobName: job.name,
+      runId: String(job.runId),
+      jobId: String(job.id),
+      labels: { [LABEL.runnerId]: String(input.runnerId) },
       annotations: {
-        ...base.metadata!.annotations,
         ...placement.annotations,
-        [ANNOTATIONS.queuedAt]: job.createdAt,
-        [ANNOTATIONS.runnerName]: runnerName(job.id),
-        [ANNOTATIONS.htmlUrl]: job.htmlUrl,
-        ...(plan.unresolved ? { [ANNOTATIONS.planProblem]: plan.unresolved.slice(0, 1000) } : {}),
+        [ANNOTATION.queuedAt]: job.createdAt,
+        [ANNOTATION.runnerName]: runnerName(job.id),
+        [ANNOTATION.htmlUrl]: job.htmlUrl,
+        ...(plan.unresolved ? { [ANNOTATION.planProblem]: plan.unresolved.slice(0, 1000) } : {}),
       },
-    },
+    }),
     spec: {
-      ...spec,
-      serviceAccountName: name,
-      automountServiceAccountToken: false,
-      initContainers: [init, ...externals],
-      containers: [runner, ...spec.containers],
-      volumes,
-      ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
-      ...(placement.nodeType === 'regular' ? { tolerations: [] } : {}),
+      ...JOB_POD_SPEC_BASE,
+      serviceAccountName: jobResourceName(job.id),
+      ...serviceHostAliases(plan.services),
+      ...scheduling({
+        placement: placement.nodeType,
+        nodeSelector: { ...config.placement.nodeSelector, ...placement.nodeSelector },
+      }),
+      initContainers: initContainers(config, externals),
+      containers: [
+        runnerContainer(input),
+        ...(plan.container
+          ? [jobContainer({ image: plan.container.image, pullPolicy, env: plan.container.env, mounts: externalsMount })]
+          : []),
+        ...serviceContainers(plan.services, pullPolicy),
+        ...stepContainers(
+          plan.stepImages.map((image, i) => ({ name: stepContainerName(i), image })),
+          pullPolicy,
+        ),
+        ...(kaniko ? [kaniko.container] : []),
+      ],
+      volumes: [
+        ...workspaceVolumes(),
+        ...(kaniko?.volumes ?? []),
+        { name: 'eci-hooks', emptyDir: {} },
+        ...(externals ? [{ name: 'externals', emptyDir: {} }] : []),
+        runnerTokenVolume,
+      ],
     },
   };
 }
-
-const envList = (env: Record<string, string> | undefined) =>
-  Object.entries(env ?? {}).map(([name, value]) => ({ name, value }));

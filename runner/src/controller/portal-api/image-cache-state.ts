@@ -6,7 +6,8 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.js';
-import type { ImageCacheEntry } from './types.js';
+import type { ImageCacheEntry } from '@eci-virtual/contract';
+import { VIRTUAL_NODE_SELECTOR } from '@eci-virtual/contract';
 
 export function imageCacheEntries(images: readonly string[], nodes: readonly V1Node[] | undefined): ImageCacheEntry[] {
   if (!nodes) return images.map((image) => ({ image, state: 'unknown' }));
@@ -23,6 +24,6 @@ export function imageCacheEntries(images: readonly string[], nodes: readonly V1N
 
 /** The cluster's virtual nodes, or undefined when they cannot be listed. */
 export async function listVirtualNodes(kube: KubeClients): Promise<V1Node[] | undefined> {
-  const res = await kube.core.listNode({ labelSelector: 'type=virtual-kubelet' }).catch(() => undefined);
+  const res = await kube.core.listNode({ labelSelector: VIRTUAL_NODE_SELECTOR }).catch(() => undefined);
   return res?.items;
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { KubeClients } from '../../kube/client.js';
 import { imageCacheEntries, listVirtualNodes } from './image-cache-state.js';
 import { summarize, toJobRecord } from './job-view.js';
-import type { JobsResponse, SettingsResponse } from './types.js';
+import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 export interface PortalResponse {
   status: number;

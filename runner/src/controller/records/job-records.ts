@@ -7,11 +7,12 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobEvent, JobRecord } from '../portal-api/types.js';
-import { LABELS, labelValue } from '../jobs/naming.js';
+import type { JobEvent, JobRecord } from '@eci-virtual/contract';
+import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
+import { ANNOTATION } from '@eci-virtual/contract';
 import { mergeEvents } from '../jobs/pod-events.js';
 
-export const RECORD_COMPONENT = 'job-record';
+export const RECORD_COMPONENT = COMPONENT.jobRecord;
 const DATA_KEY = 'record.json';
 
 /**
@@ -110,7 +111,7 @@ export class JobRecords {
   async list(repo: string): Promise<StoredJob[]> {
     const res = await this.kube.core.listNamespacedConfigMap({
       namespace: this.namespace,
-      labelSelector: `${LABELS.component}=${RECORD_COMPONENT},${LABELS.repo}=${labelValue(repo.replace('/', '.'))}`,
+      labelSelector: `${LABEL.component}=${RECORD_COMPONENT},${LABEL.repo}=${repositoryLabel(repo)}`,
     });
     return res.items
       .map((cm) => JSON.parse(cm.data?.[DATA_KEY] ?? 'null') as StoredJob | null)
@@ -121,11 +122,11 @@ export class JobRecords {
   async prune(now = Date.now()): Promise<number> {
     const res = await this.kube.core.listNamespacedConfigMap({
       namespace: this.namespace,
-      labelSelector: `${LABELS.component}=${RECORD_COMPONENT}`,
+      labelSelector: `${LABEL.component}=${RECORD_COMPONENT}`,
     });
     let n = 0;
     for (const cm of res.items) {
-      const expires = Date.parse(cm.metadata?.annotations?.['eci-virtual.dev/expires-at'] ?? '');
+      const expires = Date.parse(cm.metadata?.annotations?.[ANNOTATION.expiresAt] ?? '');
       if (Number.isFinite(expires) && expires < now) {
         await this.kube.core
           .deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: this.namespace })
@@ -144,13 +145,13 @@ export class JobRecords {
         name: recordName(record.id),
         namespace: this.namespace,
         labels: {
-          [LABELS.managedBy]: 'eci-virtual',
-          [LABELS.component]: RECORD_COMPONENT,
-          [LABELS.jobId]: record.id,
-          [LABELS.repo]: labelValue(record.repo.replace('/', '.')),
+          [LABEL.managedBy]: MANAGED_BY,
+          [LABEL.component]: RECORD_COMPONENT,
+          [LABEL.jobId]: record.id,
+          [LABEL.repo]: repositoryLabel(record.repo),
         },
         annotations: {
-          'eci-virtual.dev/expires-at': new Date(Date.parse(record.queuedAt) + this.ttlDays * 86_400_000).toISOString(),
+          [ANNOTATION.expiresAt]: new Date(Date.parse(record.queuedAt) + this.ttlDays * 86_400_000).toISOString(),
         },
       },
       data: { [DATA_KEY]: JSON.stringify(record) },

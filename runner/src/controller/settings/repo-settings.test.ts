@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CACHE_IMAGES_ANNOTATION, cacheImagesOf, formatCacheImages } from '../../jobpod/image-cache-annotation.js';
+import { ANNOTATION, CACHE_IMAGES_ANNOTATION, cacheImagesOf, formatCacheImages } from '@eci-virtual/contract';
 import { defaultRepoSettings, parseRepoSettings, placementAnnotations, placementFor } from './repo-settings.js';
 
 const defaults = { nodeType: 'virtual' as const, cpu: '1', memory: '2Gi', nodeSelector: { pool: 'ci' } };
@@ -37,7 +37,7 @@ imageCache:
     expect(placementAnnotations(placementFor(s, 'x', defaults), s.imageCache)).toEqual({
       'k8s.aliyun.com/eci-use-specs': 'ecs.c6.large',
       'k8s.aliyun.com/eci-auto-imc': 'true',
-      'eci-virtual.dev/cache-images': 'node:20,postgres:16',
+      [ANNOTATION.cacheImages]: 'node:20,postgres:16',
     });
     const none = { ...s.imageCache, images: [] };
     expect(placementAnnotations(placementFor(s, 'x', defaults), none)).toEqual({

@@ -16,13 +16,8 @@
  *     kaniko: { enabled: true, cacheRepo: registry.example.com/cache, cacheTtl: 168h }   # enabled: with a cacheRepo
  */
 import { parse } from 'yaml';
-import { InvalidInput } from '../../errors.js';
-import {
-  CACHE_IMAGES_ANNOTATION,
-  formatCacheImages,
-  MAX_CACHE_IMAGES,
-  normalizeImageSet,
-} from '../../jobpod/image-cache-annotation.js';
+import { InvalidInput } from '@eci-virtual/contract';
+import { CACHE_IMAGES_ANNOTATION, formatCacheImages, MAX_CACHE_IMAGES, normalizeImageSet } from '@eci-virtual/contract';
 import type { PlacementDefaults } from '../config.js';
 
 export const SETTINGS_PATH = '.github/eci-virtual.yml';

@@ -1,5 +1,5 @@
 /** Wraps a Backend so every call is timed and every failure counted, without the backends knowing about metrics. */
-import { EciVirtualError } from '../../errors.js';
+import { EciVirtualError } from '@eci-virtual/contract';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Backend } from './backend.js';
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Forbidden, Unauthorized } from '../../errors.js';
+import { Forbidden, Unauthorized } from '@eci-virtual/contract';
 import type { KubeClients } from '../../kube/client.js';
 
 export interface Caller {

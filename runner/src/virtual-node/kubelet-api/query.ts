@@ -1,5 +1,5 @@
 /** Query parsing for the kubelet API, with clear 400s for bad values. */
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { LogOptions } from '../backends/backend.js';
 
 const bool = (v: string | null) => v === 'true' || v === '1';

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { describeError, EciVirtualError, NotFound } from '../../errors.js';
+import { describeError, EciVirtualError, NotFound } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import type { Backend, PodRef } from '../backends/backend.js';
 import type { PodController } from '../pods/pod-controller.js';

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { describeError, InvalidInput, NotFound, Unavailable } from '../../errors.js';
+import { describeError, InvalidInput, NotFound, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import type { Backend } from '../backends/backend.js';
 import type { PodController } from '../pods/pod-controller.js';

@@ -1,18 +1,25 @@
 /** The Node object a virtual node registers, built from config and backend capacity (pure). */
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
+import {
+  ANNOTATION,
+  HOSTNAME_LABEL,
+  ROLE_LABEL,
+  VIRTUAL_NODE_LABEL,
+  VIRTUAL_NODE_TAINT_KEY,
+} from '@eci-virtual/contract';
 import type { CachedImage, Capacity } from '../backends/backend.js';
 import type { VirtualNodeConfig } from '../config.js';
 
 /** The kubelet's default `nodeStatusMaxImages`. */
 const MAX_NODE_IMAGES = 50;
 
-export const TAINT_KEY = 'virtual-kubelet.io/provider';
+export const TAINT_KEY = VIRTUAL_NODE_TAINT_KEY;
 
 export function nodeLabels(config: VirtualNodeConfig): Record<string, string> {
   return {
-    type: 'virtual-kubelet',
-    'kubernetes.io/role': 'agent',
-    'kubernetes.io/hostname': config.nodeName,
+    [VIRTUAL_NODE_LABEL.key]: VIRTUAL_NODE_LABEL.value,
+    [ROLE_LABEL.key]: ROLE_LABEL.value,
+    [HOSTNAME_LABEL]: config.nodeName,
     'kubernetes.io/os': 'linux',
     'kubernetes.io/arch': process.arch === 'arm64' ? 'arm64' : 'amd64',
     'node.kubernetes.io/exclude-from-external-load-balancers': 'true',
@@ -56,7 +63,7 @@ export function buildNode(config: VirtualNodeConfig, capacity: Capacity, backend
     metadata: {
       name: config.nodeName,
       labels: nodeLabels(config),
-      annotations: { 'eci-virtual.dev/backend': backendName, 'node.alpha.kubernetes.io/ttl': '0' },
+      annotations: { [ANNOTATION.nodeBackend]: backendName, 'node.alpha.kubernetes.io/ttl': '0' },
     },
     spec: { taints: [{ key: TAINT_KEY, value: config.provider, effect: 'NoSchedule' }] },
   };

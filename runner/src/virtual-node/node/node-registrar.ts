@@ -4,7 +4,7 @@
  * shutdown marks it NotReady or deletes it.
  */
 import type { V1Node, V1OwnerReference } from '@kubernetes/client-node';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import { mergePatch } from '../../kube/patch.js';

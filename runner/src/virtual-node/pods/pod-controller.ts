@@ -6,7 +6,7 @@
 import { ListWatch, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, EciVirtualError, InvalidInput } from '../../errors.js';
+import { describeError, EciVirtualError, InvalidInput } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import { mergePatch } from '../../kube/patch.js';
 import type { Logger } from '../../observability/logger.js';

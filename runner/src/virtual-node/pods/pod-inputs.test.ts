@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { PodInputSource } from './input-source.js';
 import { expandVars, PodConfigError, preparePod } from './pod-inputs.js';
 import { parseQuantity } from './quantity.js';

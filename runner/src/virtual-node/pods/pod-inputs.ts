@@ -12,7 +12,7 @@ import type {
   V1ResourceFieldSelector,
   V1Volume,
 } from '@kubernetes/client-node';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { PodRef, PreparedPod, PreparedVolume, RegistryAuth, VolumeFile } from '../backends/backend.js';
 import type { PodInputSource } from './input-source.js';
 import { parseQuantity } from './quantity.js';

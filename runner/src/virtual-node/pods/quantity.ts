@@ -1,5 +1,5 @@
 /** Kubernetes resource quantities ("500m", "2Gi", "1e3") as plain numbers (cpu in cores, memory in bytes). */
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 const SUFFIX: Record<string, number> = {
   n: 1e-9,

@@ -1,4 +1,4 @@
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 /** A bad expression, pointing at the column (1-based) where it went wrong. */
 export class ExpressionError extends InvalidInput {

@@ -8,7 +8,7 @@ import { Route, Routes } from 'react-router-dom';
 import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
 import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi.js';
 import { ElasticCiClient } from '../../api/ElasticCiClient.js';
-import type { JobsResponse, SettingsResponse } from '../../api/types.js';
+import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 import { EntityElasticCiContent } from '../../plugin.js';
 import { ImageCachePanel } from '../ImageCachePanel/index.js';
 import { ElasticCiContent } from './ElasticCiContent.js';

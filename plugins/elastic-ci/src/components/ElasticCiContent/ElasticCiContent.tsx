@@ -5,7 +5,7 @@ import { EmptyState, MissingAnnotationEmptyState, Progress } from '@backstage/co
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { useState } from 'react';
 import { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug } from '../../annotations.js';
-import type { JobRecord } from '../../api/types.js';
+import type { JobRecord } from '@eci-virtual/contract';
 import { formatTime } from '../../format.js';
 import { hasActiveJobs, useJobs, useSettings } from '../../hooks/useJobs.js';
 import { ErrorView } from '../ErrorView/index.js';

@@ -8,7 +8,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { InfoCard, Progress } from '@backstage/core-components';
 import type { ReactNode } from 'react';
-import type { ImageCacheEntry, SettingsResponse } from '../../api/types.js';
+import type { ImageCacheEntry, SettingsResponse } from '@eci-virtual/contract';
 import { formatBytes, formatTime } from '../../format.js';
 import { ErrorView } from '../ErrorView/index.js';
 

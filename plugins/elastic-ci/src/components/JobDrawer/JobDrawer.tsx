@@ -8,7 +8,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import { Link } from '@backstage/core-components';
 import type { ReactNode } from 'react';
-import type { JobRecord } from '../../api/types.js';
+import type { JobRecord } from '@eci-virtual/contract';
 import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
 import { LatencyBreakdown, StatusCell } from '../JobsTable/index.js';
 import { PlacementBadge } from '../PlacementBadge/index.js';

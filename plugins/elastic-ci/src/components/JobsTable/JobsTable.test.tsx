@@ -3,7 +3,7 @@ import { renderInTestApp } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { useState } from 'react';
 import { makeJob } from '../../__fixtures__/jobs.js';
-import type { JobRecord } from '../../api/types.js';
+import type { JobRecord } from '@eci-virtual/contract';
 import { JobsTable } from './JobsTable.js';
 
 /** Row ids in display order. */

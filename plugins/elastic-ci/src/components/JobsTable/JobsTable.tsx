@@ -11,7 +11,7 @@ import {
   type TableColumn,
 } from '@backstage/core-components';
 import { useMemo } from 'react';
-import type { JobRecord, JobStatus } from '../../api/types.js';
+import type { JobRecord, JobStatus } from '@eci-virtual/contract';
 import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
 import { PlacementBadge } from '../PlacementBadge/index.js';
 

@@ -1,7 +1,7 @@
 import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
 import { InfoCard } from '@backstage/core-components';
-import type { JobRecord } from '../../api/types.js';
+import type { JobRecord } from '@eci-virtual/contract';
 import { formatMs, formatTime } from '../../format.js';
 
 const WIDTH = 960;

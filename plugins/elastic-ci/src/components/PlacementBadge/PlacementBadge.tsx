@@ -1,5 +1,5 @@
 import Chip from '@material-ui/core/Chip';
-import type { JobRecord } from '../../api/types.js';
+import type { JobRecord } from '@eci-virtual/contract';
 
 /** "virtual" / "regular" chip plus the node name; "—" before the pod has a node. */
 export function PlacementBadge({ node }: { node: JobRecord['node'] }) {

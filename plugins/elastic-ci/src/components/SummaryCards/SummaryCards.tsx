@@ -2,7 +2,7 @@ import Grid from '@material-ui/core/Grid';
 import Paper from '@material-ui/core/Paper';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { JobsSummary } from '../../api/types.js';
+import type { JobsSummary } from '@eci-virtual/contract';
 import { formatMs, formatShare, formatUsd } from '../../format.js';
 
 const useStyles = makeStyles((theme) => ({

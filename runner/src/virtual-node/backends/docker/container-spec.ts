@@ -4,7 +4,7 @@
  * named volumes shared by the containers that mount them. Anything the engine cannot honour is refused up front.
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { InvalidInput } from '../../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { parseQuantity } from '../../pods/quantity.js';
 import { expandVars } from '../../pods/pod-inputs.js';
 import type { PreparedPod } from '../backend.js';

@@ -7,8 +7,8 @@
 import { BackendListeners } from '../backend-listeners.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { Conflict, describeError, isErrorCode, NotFound } from '../../../errors.js';
-import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
+import { Conflict, describeError, isErrorCode, NotFound } from '@eci-virtual/contract';
+import { cacheImagesOf } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type {
   Backend,
@@ -40,7 +40,7 @@ export interface DockerBackendOptions {
   infraImage: string;
   capacity?: Partial<Capacity>;
   log: Logger;
-  /** Minimum time between two pre-pulls of an image a pod lists in `eci-virtual.dev/cache-images` (default 10 min). */
+  /** Minimum time between two pre-pulls of an image a pod lists in cache-images set (`ANNOTATION.cacheImages`) (default 10 min). */
   prepullIntervalMs?: number;
 }
 

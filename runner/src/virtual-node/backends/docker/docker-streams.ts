@@ -4,7 +4,7 @@
  */
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInput } from '../../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { ExecIo, LogOptions } from '../backend.js';
 import type { EngineClient } from './engine-client.js';
 import type { ContainerInspect } from './inspect-status.js';

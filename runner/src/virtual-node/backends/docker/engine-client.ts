@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Conflict, EciVirtualError, InvalidInput, NotFound, Unavailable, Internal } from '../../../errors.js';
+import { Conflict, EciVirtualError, InvalidInput, NotFound, Unavailable, Internal } from '@eci-virtual/contract';
 
 export const API_VERSION = 'v1.41';
 

@@ -1,11 +1,11 @@
 /**
- * Pre-pulls the images a pod lists in `eci-virtual.dev/cache-images` (the repository's `imageCache.images`) into the
+ * Pre-pulls the images a pod lists in cache-images set (`ANNOTATION.cacheImages`) (the repository's `imageCache.images`) into the
  * engine, in the background: the job's own containers (`services:`, `container:` and step images) then start from
  * local layers. Each image is pulled at most once per interval (a pull also refreshes moving tags such as
  * `node:20`), one image at a time so pre-pulls never crowd out the pulls pods wait for. Never blocks pod creation;
  * failures are logged.
  */
-import { describeError } from '../../../errors.js';
+import { describeError } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type { RegistryAuth } from '../backend.js';
 

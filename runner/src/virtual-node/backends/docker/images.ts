@@ -2,7 +2,7 @@
  * Image pulls honouring imagePullPolicy and pull secrets, with the kubelet's events (Pulling, Pulled, Failed). A pull
  * error is reported as InvalidInput with reason ErrImagePull so the pod fails fast with the engine's message.
  */
-import { InvalidInput, isErrorCode } from '../../../errors.js';
+import { InvalidInput, isErrorCode } from '@eci-virtual/contract';
 import type { RegistryAuth } from '../backend.js';
 import type { EngineClient } from './engine-client.js';
 import { ndjson } from './ndjson.js';

@@ -1,17 +1,9 @@
 /** How docker-backend resources are named and labelled, so a restarted node can find what belongs to which pod. */
+import { ENGINE_LABEL } from '@eci-virtual/contract';
 import type { PodRef } from '../backend.js';
 
-export const LABEL = {
-  node: 'eci-virtual.dev/node',
-  namespace: 'eci-virtual.dev/pod-namespace',
-  name: 'eci-virtual.dev/pod-name',
-  uid: 'eci-virtual.dev/pod-uid',
-  container: 'eci-virtual.dev/container',
-  role: 'eci-virtual.dev/role',
-  volume: 'eci-virtual.dev/volume',
-  /** Position of an init or app container in the pod spec, so status keeps spec order after a node restart. */
-  index: 'eci-virtual.dev/index',
-} as const;
+/** The engine labels (contract `ENGINE_LABEL`): which node, pod and container an engine object belongs to. */
+export const LABEL = ENGINE_LABEL;
 
 export type Role = 'infra' | 'init' | 'app';
 

@@ -5,7 +5,7 @@
  * call so a sidecar can rotate it. Values never reach logs.
  */
 import { readFileSync } from 'node:fs';
-import { InvalidInput } from '../../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { ecsRoleCredentials } from './ecs-role-credentials.js';
 import type { Credentials } from './signer.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough, type Readable } from 'node:stream';
-import { InvalidInput, Unauthorized } from '../../../errors.js';
+import { ECI_TAG, InvalidInput, Unauthorized } from '@eci-virtual/contract';
 import { createLogger } from '../../../observability/logger.js';
 import {
   clientFor,
@@ -82,9 +82,9 @@ describe('EciBackend against the emulator', () => {
     const tags = [...emu.groups.groups.values()][0]!.meta.tags;
     expect(tags).toEqual(
       expect.arrayContaining([
-        { Key: 'eci-virtual.dev/cluster', Value: 'c1' },
-        { Key: 'eci-virtual.dev/node', Value: 'eci-virtual' },
-        { Key: 'eci-virtual.dev/uid', Value: pod.ref.uid },
+        { Key: ECI_TAG.cluster, Value: 'c1' },
+        { Key: ECI_TAG.node, Value: 'eci-virtual' },
+        { Key: ECI_TAG.uid, Value: pod.ref.uid },
       ]),
     );
   });

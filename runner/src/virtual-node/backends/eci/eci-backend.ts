@@ -11,8 +11,8 @@
  */
 import { BackendListeners } from '../backend-listeners.js';
 import type { Readable } from 'node:stream';
-import { describeError, InvalidInput, isErrorCode, NotFound } from '../../../errors.js';
-import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
+import { describeError, InvalidInput, isErrorCode, NotFound } from '@eci-virtual/contract';
+import { cacheImagesOf } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import {
   podKey,
@@ -49,7 +49,7 @@ export interface EciBackendOptions {
   resyncMs?: number;
   /** Log poll interval when following (default 1 s). */
   logPollIntervalMs?: number;
-  /** Image caches for the pods' `eci-virtual.dev/cache-images` sets; absent: off (pods only auto-match). */
+  /** Image caches for the pods' cache-images set (`ANNOTATION.cacheImages`) sets; absent: off (pods only auto-match). */
   imageCache?: ImageCacheSettings;
 }
 

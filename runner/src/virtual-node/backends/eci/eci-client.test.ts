@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ACCESS_KEY, clientFor, NODE, startEmulator } from '../../../../test/eci-emulator/fixtures.js';
 import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
-import { InvalidInput, Throttled } from '../../../errors.js';
+import { InvalidInput, Throttled } from '@eci-virtual/contract';
 import { EciClient, endpointFor, flattenParams, type ParamValue } from './eci-client.js';
 import { mapEciError, QuotaExceeded } from './eci-errors.js';
 import { parseAuthorization } from './signer.js';

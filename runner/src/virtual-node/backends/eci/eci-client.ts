@@ -5,7 +5,7 @@
  * `eci.<region>.aliyuncs.com`, VPC endpoints `eci-vpc.<region>.aliyuncs.com`, or any endpoint (the emulator).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cancelled, Unavailable } from '../../../errors.js';
+import { Cancelled, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import { isRetryable, mapEciError, type EciErrorBody } from './eci-errors.js';
 import { eciRateLimits, type EciRateLimits } from './rate-limiter.js';

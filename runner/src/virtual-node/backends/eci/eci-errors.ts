@@ -10,7 +10,7 @@ import {
   Throttled,
   Unauthorized,
   Unavailable,
-} from '../../../errors.js';
+} from '@eci-virtual/contract';
 
 /** The account or region is out of a resource (container groups, vCPUs, IPs): the pod fails with this reason. */
 export class QuotaExceeded extends EciVirtualError {

@@ -5,7 +5,7 @@
  * `ALIBABA_CLOUD_IMDSV1_DISABLED` is true, a plain GET. The STS triple is cached until 3 minutes before it expires;
  * concurrent callers share one refresh.
  */
-import { InvalidInput, Unavailable } from '../../../errors.js';
+import { InvalidInput, Unavailable } from '@eci-virtual/contract';
 import type { Credentials } from './signer.js';
 
 export const ECS_METADATA_ENDPOINT = 'http://100.100.100.200';

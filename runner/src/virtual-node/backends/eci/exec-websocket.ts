@@ -4,7 +4,7 @@
  * backpressure (pauses the socket while stdout/stderr are full) and `signal` (closes the socket).
  */
 import { WebSocket } from 'ws';
-import { Cancelled, Unavailable } from '../../../errors.js';
+import { Cancelled, Unavailable } from '@eci-virtual/contract';
 import type { ExecIo } from '../backend.js';
 import {
   CHANNEL,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CACHE_IMAGES_ANNOTATION, formatCacheImages } from '../../../jobpod/image-cache-annotation.js';
+import { CACHE_IMAGES_ANNOTATION, ECI_TAG, formatCacheImages } from '@eci-virtual/contract';
 import { createLogger } from '../../../observability/logger.js';
 import {
   clientFor,
@@ -107,7 +107,7 @@ describe('ECI image caches through the backend', () => {
       VSwitchId: NODE.vSwitchId,
       SecurityGroupId: NODE.securityGroupId,
       RetentionDays: '7',
-      'Tag.1.Key': 'eci-virtual.dev/cluster',
+      'Tag.1.Key': ECI_TAG.cluster,
       'Tag.1.Value': NODE.clusterName,
     });
     expect(create.ClientToken).toMatch(/^eci-virtual-[0-9a-f]{12}-/);
@@ -147,7 +147,7 @@ describe('ECI image caches through the backend', () => {
 describe('ImageCacheManager', () => {
   it('finds the set’s existing cache of this cluster instead of creating one', async () => {
     const emu = await emulator(20);
-    const tags = (cluster: string) => [{ Key: 'eci-virtual.dev/cluster', Value: cluster }];
+    const tags = (cluster: string) => [{ Key: ECI_TAG.cluster, Value: cluster }];
     const base = { name: imageCacheName(IMAGES), images: [...IMAGES].sort(), sizeGiB: 20, credentialServers: [] };
     emu.imageCaches.create({ ...base, tags: tags('other-cluster') });
     const ours = emu.imageCaches.create({ ...base, tags: tags(NODE.clusterName) });

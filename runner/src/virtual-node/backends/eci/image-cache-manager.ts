@@ -1,5 +1,5 @@
 /**
- * Keeps one ECI image cache per image set (the `eci-virtual.dev/cache-images` annotation of job pods, from the
+ * Keeps one ECI image cache per image set (the cache-images set (`ANNOTATION.cacheImages`) annotation of job pods, from the
  * repository's `imageCache.images`). A set's cache is named `eci-virtual-<hash of the set>` and tagged with the
  * node's cluster, so every node of the cluster (and this node after a restart) finds it again by name.
  *
@@ -17,8 +17,8 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, isErrorCode } from '../../../errors.js';
-import { MAX_CACHE_IMAGES, normalizeImageSet } from '../../../jobpod/image-cache-annotation.js';
+import { describeError, isErrorCode } from '@eci-virtual/contract';
+import { MAX_CACHE_IMAGES, normalizeImageSet } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type { RegistryAuth } from '../backend.js';
 import type { EciClient } from './eci-client.js';

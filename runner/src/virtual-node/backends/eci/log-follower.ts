@@ -15,7 +15,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidInput } from '../../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type { LogOptions } from '../backend.js';
 import type { ParamValue } from './eci-client.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION, ECI_TAG } from '@eci-virtual/contract';
 import type { PreparedPod } from '../backend.js';
 import { flattenParams } from './eci-client.js';
 import { createContainerGroupRequest, imageCacheParams, refusals, spotParams } from './pod-mapping.js';
@@ -82,7 +83,7 @@ describe('pod → container group', () => {
       'Volume.3.NFSVolume.Path': '/ci',
       'Volume.3.NFSVolume.ReadOnly': 'true',
       'ImageRegistryCredential.1.Server': 'reg.example.com',
-      'Tag.5.Key': 'eci-virtual.dev/uid',
+      'Tag.5.Key': ECI_TAG.uid,
       'Tag.5.Value': 'u-7',
       ClientToken: 'u-7',
     });
@@ -111,7 +112,7 @@ describe('pod → container group', () => {
   });
 
   it("picks the image cache: explicit eci-imc-id, then the node's Ready cache, else automatic matching", () => {
-    const images = { 'eci-virtual.dev/cache-images': 'node:20' };
+    const images = { [ANNOTATION.cacheImages]: 'node:20' };
     expect(imageCacheParams(images, undefined)).toEqual({ AutoMatchImageCache: true });
     expect(imageCacheParams(images, 'imc-ready')).toEqual({ ImageSnapshotId: 'imc-ready' });
     expect(imageCacheParams({ ...images, 'k8s.aliyun.com/eci-imc-id': 'imc-mine' }, 'imc-ready')).toEqual({

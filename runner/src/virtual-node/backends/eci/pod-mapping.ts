@@ -3,8 +3,8 @@
  * refused here first, with a message that names the pod's field, instead of a cryptic API error later.
  */
 import type { V1Container } from '@kubernetes/client-node';
-import { InvalidInput } from '../../../errors.js';
-import { cacheImagesOf } from '../../../jobpod/image-cache-annotation.js';
+import { ECI_TAG, InvalidInput } from '@eci-virtual/contract';
+import { cacheImagesOf } from '@eci-virtual/contract';
 import { parseQuantity } from '../../pods/quantity.js';
 import type { PreparedPod, PreparedVolume } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
@@ -30,13 +30,8 @@ export const ANNOTATIONS = {
   spotDuration: 'k8s.aliyun.com/eci-spot-duration',
 } as const;
 
-export const TAG = {
-  cluster: 'eci-virtual.dev/cluster',
-  node: 'eci-virtual.dev/node',
-  namespace: 'eci-virtual.dev/namespace',
-  name: 'eci-virtual.dev/name',
-  uid: 'eci-virtual.dev/uid',
-} as const;
+/** Our tags on container groups and image caches (contract `ECI_TAG`). */
+export const TAG = ECI_TAG;
 
 /** Ports the ECI agent uses inside every container group. */
 const RESERVED_PORTS = new Set([10250, 10255]);

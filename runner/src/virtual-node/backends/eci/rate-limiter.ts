@@ -12,7 +12,7 @@
  * only against the shared window. So however many log followers run, exec — the job's steps — always has at least
  * the remaining 100 calls a minute, and can use the whole 500 when nobody follows logs.
  */
-import { Cancelled } from '../../../errors.js';
+import { Cancelled } from '@eci-virtual/contract';
 
 /** Monotonic milliseconds (a wall-clock step must not stall or unleash the limits). */
 const monotonic = () => performance.now();

@@ -9,7 +9,7 @@
  * existed when a group was adopted after a restart are not replayed).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError } from '../../../errors.js';
+import { describeError } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type { BackendEvent, PodRef } from '../backend.js';
 import type { EciClient } from './eci-client.js';

@@ -5,7 +5,17 @@
  * timeout-minutes and cancellation, masks secrets, and always cleans up the pod and its Secret (unless kept).
  */
 import { randomBytes } from 'node:crypto';
-import { Cancelled, describeError, InvalidInput, isErrorCode, Unavailable } from '../errors.js';
+import {
+  Cancelled,
+  CONTAINER,
+  describeError,
+  InvalidInput,
+  isErrorCode,
+  PATHS,
+  POD_FACTS_ENV,
+  stepContainerName,
+  Unavailable,
+} from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 import type { ExecTransport } from '../kube/exec.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,13 +25,14 @@ import { LineSplitter } from './output/line-splitter.js';
 import { Masker } from './output/masker.js';
 import { CommandParser } from './output/workflow-commands.js';
 import { EXTRACT_SCRIPT, workingTreeArchive } from './checkout.js';
-import { buildJobPod, JOB_CONTAINER, PATHS, type KanikoSlot } from './pod-builder.js';
-import { podFacts, POD_FACTS_ENV } from './pod-facts.js';
+import { buildJobPod } from '../pod-assembly/pod-builder.js';
+import type { KanikoSlot } from '../pod-assembly/pod-parts.js';
+import { podFacts } from '../pod-assembly/pod-facts.js';
 import { waitForRunning } from './pod-waiter.js';
 import type { JobReporter, JobResult, StepConclusion, StepResult } from './reporter.js';
-import { renderEnv } from './shell-env.js';
-import { stepWrapper } from './step-script.js';
-import { killStep, runStep, type StepTarget } from './step-transport/step-runner.js';
+import { renderEnv } from '../pod-assembly/shell-env.js';
+import { stepWrapper } from '../step-transport/step-script.js';
+import { killStep, runStep, type StepTarget } from '../step-transport/step-runner.js';
 
 export interface JobRunOptions {
   kube: KubeClients;
@@ -264,7 +275,7 @@ export class JobRunner {
 
       const target = (i: number): StepTarget => ({
         pod: { namespace, name: podName },
-        container: job.steps[i]?.container ? stepContainerName(i) : JOB_CONTAINER,
+        container: job.steps[i]?.container ? stepContainerName(i) : CONTAINER.job,
         dir: `${PATHS.steps}/${i}`,
       });
       for (let i = 0; i < job.steps.length; i++) {
@@ -470,7 +481,7 @@ export class JobRunner {
       const errors: Buffer[] = [];
       const code = await this.o.transport.exec(
         target.pod,
-        JOB_CONTAINER,
+        CONTAINER.job,
         ['/bin/sh', '-c', EXTRACT_SCRIPT, 'eci-checkout', dest],
         {
           stdin: archive.tar,
@@ -595,8 +606,6 @@ export class JobRunner {
     return result;
   }
 }
-
-export const stepContainerName = (index: number) => `step-${index}`;
 
 /**
  * `uses: docker://image` steps run in their own container of the pod (its image is known up front). The container

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { open, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cancelled, Unavailable } from '../../errors.js';
+import { Cancelled, Unavailable } from '@eci-virtual/contract';
 
 export interface SpoolRequest {
   spoolDir: string;

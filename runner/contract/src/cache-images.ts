@@ -4,7 +4,9 @@
  * image set; the `docker` backend pre-pulls the images into the engine. One module so both sides agree on the name
  * and on the value's form: image references, comma separated, sorted, without duplicates.
  */
-export const CACHE_IMAGES_ANNOTATION = 'eci-virtual.dev/cache-images';
+import { ANNOTATION } from './keys.js';
+
+export const CACHE_IMAGES_ANNOTATION = ANNOTATION.cacheImages;
 
 /** What one ECI image cache holds (CreateImageCache `Image.N`, N ≤ 20). */
 export const MAX_CACHE_IMAGES = 20;

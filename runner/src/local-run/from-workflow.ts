@@ -4,12 +4,13 @@
  * eci-virtual cannot run reported before any pod is created.
  */
 import { posix } from 'node:path';
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import { condition, evaluate, interpolate } from '../workflow/expr/evaluate.js';
 import { loadCompositeAction } from '../workflow/composite.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayName, expandMatrix } from '../workflow/matrix.js';
 import type { WorkflowJob, WorkflowStep } from '../workflow/model.js';
+import { podNeeds } from '../workflow/pod-needs.js';
 import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
 
 export interface LoadedJobs {
@@ -123,6 +124,8 @@ export function loadWorkflowJobs(
   const out: LoadedJobs['jobs'] = [];
   for (const job of jobs) {
     const jobSteps = steps(job, wf.file, opts.workspaceRoot);
+    // Images stay as written: the job runner evaluates them with the job's contexts when it builds the pod.
+    const needs = podNeeds(job, (raw) => raw);
     const baseContexts = { github: {}, inputs: {}, vars: {}, needs: {}, env: {} };
     const matrix = job.matrix === undefined ? undefined : resolveMatrix(job.matrix, baseContexts);
     const legs = expandMatrix(matrix).filter((c) =>
@@ -140,8 +143,9 @@ export function loadWorkflowJobs(
             ? interpolate(job.name, { contexts: ctx, status: 'success' })
             : displayName(job.id, job.matrix === undefined ? {} : combo),
           workflow: wf.name,
-          ...(job.container ? { image: job.container.image, containerEnv: job.container.env } : {}),
-          services: Object.entries(job.services).map(([name, s]) => ({ name, image: s.image, env: s.env })),
+          ...(needs.container ? { image: needs.container.image, containerEnv: needs.container.env } : {}),
+          services: needs.services,
+          buildsImages: needs.buildsImages,
           env: { ...wf.env, ...job.env },
           defaults: { ...wf.defaults, ...job.defaults },
           steps: jobSteps,

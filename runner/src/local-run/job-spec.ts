@@ -54,6 +54,8 @@ export interface JobSpec {
   image?: string;
   containerEnv?: Record<string, string>;
   services: ServiceSpecInput[];
+  /** A step uses a `build-image` action (workflow/pod-needs.ts): the pod gets the kaniko container. */
+  buildsImages?: boolean;
   /** workflow env then job env (later wins), unevaluated. */
   env: Record<string, string>;
   defaults: { shell?: string; workingDirectory?: string };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildJobPod, ENV_ANNOTATION, type JobPodInput } from './pod-builder.js';
+import { ANNOTATION, LABEL } from '@eci-virtual/contract';
+import { buildJobPod, type JobPodInput } from './pod-builder.js';
 
 const input = (envCount: number): JobPodInput => ({
   name: 'job-abc',
@@ -26,7 +27,7 @@ describe('buildJobPod', () => {
     const specSize = (p: ReturnType<typeof buildJobPod>) => Buffer.byteLength(JSON.stringify(p.spec));
     expect(specSize(large)).toBe(specSize(small));
     expect(specSize(large)).toBeLessThan(16 * 1024);
-    expect(large.metadata?.annotations?.[ENV_ANNOTATION]).toContain("export VAR_999='value-999-");
+    expect(large.metadata?.annotations?.[ANNOTATION.env]).toContain("export VAR_999='value-999-");
   });
 
   it('places the job on the virtual node with services on localhost and secrets only in the job container', () => {
@@ -38,7 +39,7 @@ describe('buildJobPod', () => {
     const [job, svc] = pod.spec!.containers;
     expect(job?.volumeMounts?.map((m) => m.mountPath)).toEqual(['/__w', '/github', '/__eci/env', '/__eci/secrets']);
     expect(svc?.volumeMounts).toBeUndefined();
-    expect(pod.metadata?.labels?.['eci-virtual.dev/repo']).toBe('octo_repo');
+    expect(pod.metadata?.labels?.[LABEL.repo]).toBe('octo.repo');
     expect(JSON.stringify(pod)).not.toContain('s3cret');
   });
 

@@ -4,9 +4,9 @@
  * the exit code always comes from the step's durable result file.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cancelled, describeError, Unavailable } from '../../errors.js';
-import type { ExecTransport } from '../../kube/exec.js';
-import type { Logger } from '../../observability/logger.js';
+import { Cancelled, describeError, Unavailable } from '@eci-virtual/contract';
+import type { ExecTransport } from '../kube/exec.js';
+import type { Logger } from '../observability/logger.js';
 import { KILLER, LAUNCHER } from './launcher.js';
 import { TrailerParser, type StepOutcome } from './protocol.js';
 

@@ -5,9 +5,8 @@
  * never interpreted by the wrapper itself.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidInput } from '../errors.js';
-import { PATHS } from './pod-builder.js';
-import { renderEnv, shellQuote } from './shell-env.js';
+import { InvalidInput, PATHS, shellQuote } from '@eci-virtual/contract';
+import { renderEnv } from '../pod-assembly/shell-env.js';
 
 export interface StepScriptInput {
   /** The step's directory on the workspace (also given to the launcher). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 import {
   kanikoArgs,
   localRegistryAccess,

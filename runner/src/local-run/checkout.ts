@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidInput, Unavailable } from '../errors.js';
+import { InvalidInput, Unavailable } from '@eci-virtual/contract';
 
 /** Uploads stop here: a workspace this big belongs in an image or a cache, not in every job's stdin. */
 export const MAX_CHECKOUT_BYTES = 256 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { shellQuote } from '@eci-virtual/contract';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
-import { renderEnv, shellQuote } from './shell-env.js';
+import { renderEnv } from '../pod-assembly/shell-env.js';
 
 describe('file commands', () => {
   it('parses name=value lines and heredocs, later values winning', () => {

@@ -2,13 +2,9 @@
  * Environment as POSIX shell source (`export K='v'` lines) — the format of the shared env file every step sources,
  * so variables reach steps without growing the pod spec. Single-quoting makes any value safe, newlines included.
  */
-import { InvalidInput } from '../errors.js';
+import { InvalidInput, shellQuote } from '@eci-virtual/contract';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 export function renderEnv(env: Iterable<[string, string]>): string {
   let out = '';

@@ -2,7 +2,7 @@
  * GitHub's file commands: a step appends to the files named by GITHUB_ENV / GITHUB_OUTPUT (`name=value` lines or
  * `name<<DELIMITER` heredocs) and GITHUB_PATH (one directory per line). Parsed here exactly as the runner does.
  */
-import { InvalidInput } from '../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export function parseKeyValueFile(text: string, what: string): Map<string, string> {
   const out = new Map<string, string>();

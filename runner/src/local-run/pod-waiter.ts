@@ -1,6 +1,6 @@
 /** Waits (by watch) until a job pod runs, failing fast with the node's reason when it cannot start. */
 import type { V1Pod } from '@kubernetes/client-node';
-import { Cancelled, InvalidInput, Timeout } from '../errors.js';
+import { Cancelled, InvalidInput, Timeout } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 
 export interface PodTimings {

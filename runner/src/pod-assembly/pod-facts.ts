@@ -1,31 +1,12 @@
 /**
- * What steps may want to know about the pod they run in — where it was placed, with what resources and image-cache
+ * Builds the pod facts (contract pod-facts.ts) — what steps may want to know about the pod they run in — where it was placed, with what resources and image-cache
  * settings, and how fast it started — as one JSON value in $ECI_VIRTUAL_POD_FACTS. The engine knows all of it once
  * the pod runs, so it costs no API access from inside the pod (steps usually have none) and no extra exec: the
  * variable travels in each step's wrapper. `actions/placement` turns it into the job summary.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION, CONTAINER, isVirtualNodeLabels, type PodFacts } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
-import { JOB_CONTAINER, KANIKO_CONTAINER } from './pod-builder.js';
-
-export const POD_FACTS_ENV = 'ECI_VIRTUAL_POD_FACTS';
-const VIRTUAL_NODE_LABEL = ['type', 'virtual-kubelet'] as const;
-
-export interface PodFacts {
-  pod: string;
-  namespace: string;
-  node?: string;
-  nodeType: 'virtual' | 'regular' | 'unknown';
-  cpu?: string;
-  memory?: string;
-  /** `k8s.aliyun.com/eci-use-specs`, when asked for. */
-  eciSpecs?: string;
-  imageCache: { auto: boolean; id?: string; pullPolicy?: string };
-  images: string[];
-  kaniko: boolean;
-  /** Milliseconds from the engine's start of the job. */
-  timings: { podCreatedMs?: number; scheduledMs?: number; runningMs?: number };
-}
 
 export function factsFromPod(
   pod: V1Pod,
@@ -34,7 +15,7 @@ export function factsFromPod(
 ): PodFacts {
   const a = pod.metadata?.annotations ?? {};
   const containers = pod.spec?.containers ?? [];
-  const job = containers.find((c) => c.name === JOB_CONTAINER) ?? containers[0];
+  const job = containers.find((c) => c.name === CONTAINER.job) ?? containers[0];
   const res = job?.resources?.limits ?? job?.resources?.requests ?? {};
   const eciSpecs = a['k8s.aliyun.com/eci-use-specs'];
   const imcId = a['k8s.aliyun.com/eci-imc-id'];
@@ -44,10 +25,10 @@ export function factsFromPod(
     ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
     // Without the node's labels (job identities may not read nodes), a pod pinned to virtual nodes is still known.
     nodeType: nodeLabels
-      ? nodeLabels[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
+      ? isVirtualNodeLabels(nodeLabels)
         ? 'virtual'
         : 'regular'
-      : pod.spec?.nodeSelector?.[VIRTUAL_NODE_LABEL[0]] === VIRTUAL_NODE_LABEL[1]
+      : isVirtualNodeLabels(pod.spec?.nodeSelector)
         ? 'virtual'
         : 'unknown',
     ...(res.cpu !== undefined ? { cpu: String(res.cpu) } : {}),
@@ -59,7 +40,7 @@ export function factsFromPod(
       ...(job?.imagePullPolicy ? { pullPolicy: job.imagePullPolicy } : {}),
     },
     images: [...new Set(containers.map((c) => c.image ?? '').filter(Boolean))],
-    kaniko: containers.some((c) => c.name === KANIKO_CONTAINER),
+    kaniko: containers.some((c) => c.name === CONTAINER.kaniko),
     timings,
   };
 }
@@ -78,11 +59,11 @@ export async function podFacts(kube: KubeClients, pod: V1Pod, timings: PodFacts[
 
 /**
  * Start timings read from the pod itself, for code that did not watch it start (the container hooks): ms from the
- * job being queued (the controller's `eci-virtual.dev/queued-at` annotation) to the pod's creation and readiness.
+ * job being queued (the controller's `ANNOTATION.queuedAt`) to the pod's creation and readiness.
  * Kubernetes timestamps have one-second precision, so these are coarser than the engine's own figures.
  */
 export function timingsFromPod(pod: V1Pod): PodFacts['timings'] {
-  const queued = Date.parse(pod.metadata?.annotations?.['eci-virtual.dev/queued-at'] ?? '');
+  const queued = Date.parse(pod.metadata?.annotations?.[ANNOTATION.queuedAt] ?? '');
   if (!Number.isFinite(queued)) return {};
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : NaN;
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime;

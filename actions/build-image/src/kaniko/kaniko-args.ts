@@ -25,7 +25,7 @@
  * (executor binary included), so the container's second build finds no executor.
  */
 import { posix } from 'node:path';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput } from '@eci-virtual/contract';
 
 export const KANIKO_EXECUTOR = '/kaniko/executor';
 /** Paths of the kaniko image that every build must leave alone (see the module comment). */

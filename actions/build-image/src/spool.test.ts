@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Cancelled, Unavailable } from '../../errors.js';
-import { spoolAgentCommand } from './spool-agent.js';
+import { Cancelled, Unavailable } from '@eci-virtual/contract';
+import { spoolAgentCommand } from '@eci-virtual/contract';
 import { agentAlive, runSpooled } from './spool-client.js';
 
 let agent: ChildProcess | undefined;

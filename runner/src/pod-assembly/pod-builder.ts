@@ -1,0 +1,109 @@
+/**
+ * Builds the ONE pod an `eci-virtual run` job runs in, from the parts in pod-parts.ts: the job container (idle until
+ * steps run in it), the `services:` containers, `docker://` step containers, an optional kaniko container, and
+ * emptyDir volumes for the workspace. Every image is known up front, so the pod is never updated (virtual nodes
+ * refuse in-place updates).
+ *
+ * Env compaction: variables shared by all steps live in one pod annotation, exposed to the job container as a
+ * downward-API file that each step sources. The pod spec therefore does not grow with the number of variables or
+ * steps (a seed deployment hit HTTP 414 with ~100 variables × 10 steps in the spec). Secrets never go in
+ * annotations: they are a Secret mounted as a file only into the job container.
+ */
+import type { V1Pod, V1Volume } from '@kubernetes/client-node';
+import { ANNOTATION, COMPONENT, PATHS } from '@eci-virtual/contract';
+import {
+  checkPodName,
+  checkServiceNames,
+  JOB_POD_SPEC_BASE,
+  jobContainer,
+  jobPodMetadata,
+  kanikoPart,
+  scheduling,
+  serviceContainers,
+  serviceHostAliases,
+  stepContainers,
+  workspaceVolumes,
+  type KanikoSlot,
+  type PullPolicy,
+  type Resources,
+  type ServiceSpec,
+} from './pod-parts.js';
+import { renderEnv } from './shell-env.js';
+
+export interface JobPodInput {
+  name: string;
+  namespace: string;
+  repository?: string;
+  workflow?: string;
+  jobName?: string;
+  runId: string;
+  jobId: string;
+  jobImage: string;
+  services?: ServiceSpec[];
+  /** Env shared by every step: workflow/job/container env, github context variables. */
+  sharedEnv: [string, string][];
+  /** Secret holding `env` (shell source of secret variables), mounted only into the job container. */
+  secretName?: string;
+  resources?: Resources;
+  placement: 'virtual' | 'any';
+  /** Pin the pod to one node (by hostname label). */
+  nodeName?: string;
+  /** Containers for `uses: docker://image` steps. */
+  stepContainers?: { name: string; image: string }[];
+  /** Add the kaniko container (image builds). */
+  kaniko?: KanikoSlot;
+  imagePullPolicy?: PullPolicy;
+  activeDeadlineSeconds?: number;
+  /** Extra pod annotations (placement: ECI spec, image cache). */
+  annotations?: Record<string, string>;
+}
+
+export function buildJobPod(input: JobPodInput): V1Pod {
+  checkPodName(input.name);
+  const services = input.services ?? [];
+  checkServiceNames(services);
+  const pullPolicy = input.imagePullPolicy ?? 'IfNotPresent';
+  const envMounts = [
+    { name: 'eci-env', mountPath: PATHS.envDir, readOnly: true },
+    ...(input.secretName ? [{ name: 'eci-secrets', mountPath: PATHS.secretsDir, readOnly: true }] : []),
+  ];
+  const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
+  const volumes: V1Volume[] = [
+    ...workspaceVolumes(),
+    {
+      name: 'eci-env',
+      downwardAPI: { items: [{ path: 'env', fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION.env}']` } }] },
+    },
+    ...(input.secretName
+      ? [{ name: 'eci-secrets', secret: { secretName: input.secretName, defaultMode: 0o400 } }]
+      : []),
+    ...(kaniko?.volumes ?? []),
+  ];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: jobPodMetadata({
+      ...input,
+      component: COMPONENT.job,
+      annotations: { [ANNOTATION.env]: renderEnv(input.sharedEnv), ...input.annotations },
+    }),
+    spec: {
+      ...JOB_POD_SPEC_BASE,
+      ...(input.activeDeadlineSeconds ? { activeDeadlineSeconds: input.activeDeadlineSeconds } : {}),
+      ...serviceHostAliases(services),
+      ...scheduling({ placement: input.placement, ...(input.nodeName ? { nodeName: input.nodeName } : {}) }),
+      containers: [
+        jobContainer({
+          image: input.jobImage,
+          pullPolicy,
+          mounts: envMounts,
+          ...(input.resources ? { resources: input.resources } : {}),
+        }),
+        ...serviceContainers(services, pullPolicy),
+        ...stepContainers(input.stepContainers ?? [], pullPolicy, envMounts),
+        ...(kaniko ? [kaniko.container] : []),
+      ],
+      volumes,
+    },
+  };
+}

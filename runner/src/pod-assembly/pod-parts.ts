@@ -1,0 +1,233 @@
+/**
+ * The parts every job pod is composed of — workspace volumes, the job container, `services:` containers, `docker://`
+ * step containers, the kaniko container, metadata and scheduling — as small pure functions. `eci-virtual run`
+ * (pod-builder.ts) and the controller (controller/jobs/runner-pod.ts) compose the pod they need from these parts;
+ * neither builds a pod and then patches it.
+ */
+import type { V1Container, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import {
+  ANNOTATION,
+  CONTAINER,
+  HOSTNAME_LABEL,
+  InvalidInput,
+  KANIKO_SHELL,
+  LABEL,
+  labelValue,
+  MANAGED_BY,
+  PATHS,
+  repositoryLabel,
+  serviceContainerName,
+  spoolAgentCommand,
+  VIRTUAL_NODE_LABEL,
+  virtualNodeToleration,
+} from '@eci-virtual/contract';
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** A command that keeps a container alive until SIGTERM, needing only /bin/sh. */
+export const IDLE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+export interface ServiceSpec {
+  /** The `services:` key; becomes the container name `svc-<name>` and a host alias for 127.0.0.1. */
+  name: string;
+  image: string;
+  env?: Record<string, string>;
+  entrypoint?: string[];
+  args?: string[];
+}
+
+export interface KanikoSlot {
+  image: string;
+  /** A Secret with a `config.json` key in Docker's format, mounted only into the kaniko container. */
+  registrySecret?: string;
+}
+
+export interface Resources {
+  cpu?: string;
+  memory?: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Room for the `svc-` prefix within a container name's 63 characters. */
+const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/;
+
+export function checkPodName(name: string): void {
+  if (!DNS_LABEL.test(name)) throw new InvalidInput(`pod name "${name}" is not a valid DNS label`);
+}
+
+export function checkServiceNames(services: readonly ServiceSpec[]): void {
+  const seen = new Set<string>();
+  for (const s of services) {
+    if (!SERVICE_NAME.test(s.name)) throw new InvalidInput(`service name "${s.name}" must be a lowercase DNS label`);
+    if (seen.has(s.name)) throw new InvalidInput(`service "${s.name}" is defined twice`);
+    seen.add(s.name);
+  }
+}
+
+export const envList = (env: Record<string, string> | undefined) =>
+  Object.entries(env ?? {}).map(([name, value]) => ({ name, value }));
+
+/** Requests = limits (a virtual node sizes the container group from them). Undefined when neither is set. */
+export function resourceRequirements(r: Resources | undefined): V1Container['resources'] {
+  if (!r?.cpu && !r?.memory) return undefined;
+  const values = { ...(r.cpu ? { cpu: r.cpu } : {}), ...(r.memory ? { memory: r.memory } : {}) };
+  return { requests: values, limits: values };
+}
+
+/** The workspace emptyDir and `/github`, as every step-running container mounts them. */
+export const WORKSPACE_MOUNTS: V1VolumeMount[] = [
+  { name: 'work', mountPath: PATHS.workspace },
+  { name: 'github', mountPath: PATHS.github },
+];
+
+export const workspaceVolumes = (): V1Volume[] => [
+  { name: 'work', emptyDir: {} },
+  { name: 'github', emptyDir: {} },
+];
+
+/** The job container: idle until steps run in it, working in the workspace. */
+export function jobContainer(o: {
+  image: string;
+  pullPolicy: PullPolicy;
+  env?: Record<string, string>;
+  resources?: Resources;
+  /** Mounts besides the workspace (env file, secrets, externals). */
+  mounts?: V1VolumeMount[];
+}): V1Container {
+  const resources = resourceRequirements(o.resources);
+  return {
+    name: CONTAINER.job,
+    image: o.image,
+    imagePullPolicy: o.pullPolicy,
+    command: IDLE_COMMAND,
+    workingDir: PATHS.workspace,
+    ...(o.env && Object.keys(o.env).length ? { env: envList(o.env) } : {}),
+    volumeMounts: [...WORKSPACE_MOUNTS, ...(o.mounts ?? [])],
+    ...(resources ? { resources } : {}),
+  };
+}
+
+/** `services:` containers keep their image's own command; they share the pod's localhost. */
+export function serviceContainers(services: readonly ServiceSpec[], pullPolicy: PullPolicy): V1Container[] {
+  return services.map((s) => ({
+    name: serviceContainerName(s.name),
+    image: s.image,
+    imagePullPolicy: pullPolicy,
+    ...(s.entrypoint?.length ? { command: s.entrypoint } : {}),
+    ...(s.args?.length ? { args: s.args } : {}),
+    env: envList(s.env),
+  }));
+}
+
+/** Containers for `uses: docker://image` steps: idle like the job container, sharing the workspace. */
+export function stepContainers(
+  steps: readonly { name: string; image: string }[],
+  pullPolicy: PullPolicy,
+  mounts: V1VolumeMount[] = [],
+): V1Container[] {
+  return steps.map((c) => ({
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: pullPolicy,
+    command: IDLE_COMMAND,
+    workingDir: PATHS.workspace,
+    volumeMounts: [...WORKSPACE_MOUNTS, ...mounts],
+  }));
+}
+
+/**
+ * The kaniko container runs the spool agent, so steps in the job container hand builds to it over the workspace
+ * (contract spool-agent.ts). Returns the container and the volume its registry credentials need, if any.
+ */
+export function kanikoPart(slot: KanikoSlot, pullPolicy: PullPolicy): { container: V1Container; volumes: V1Volume[] } {
+  const container: V1Container = {
+    name: CONTAINER.kaniko,
+    image: slot.image,
+    imagePullPolicy: pullPolicy,
+    command: spoolAgentCommand(KANIKO_SHELL, `${PATHS.spool}/${CONTAINER.kaniko}`),
+    // A mount survives the executor's --cleanup (which empties everything else but /kaniko and /busybox), so
+    // builds keep a working directory that exists.
+    workingDir: PATHS.workspace,
+    volumeMounts: [
+      ...WORKSPACE_MOUNTS,
+      ...(slot.registrySecret ? [{ name: 'kaniko-registry', mountPath: '/kaniko/.docker', readOnly: true }] : []),
+    ],
+  };
+  const volumes: V1Volume[] = slot.registrySecret
+    ? [
+        {
+          name: 'kaniko-registry',
+          secret: {
+            secretName: slot.registrySecret,
+            items: [{ key: 'config.json', path: 'config.json' }],
+            defaultMode: 0o400,
+          },
+        },
+      ]
+    : [];
+  return { container, volumes };
+}
+
+/** Labels and annotations of a job pod (either engine). */
+export function jobPodMetadata(o: {
+  name: string;
+  namespace: string;
+  component: string;
+  runId: string;
+  jobId: string;
+  repository?: string;
+  workflow?: string;
+  jobName?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}) {
+  return {
+    name: o.name,
+    namespace: o.namespace,
+    labels: {
+      [LABEL.managedBy]: MANAGED_BY,
+      [LABEL.component]: o.component,
+      [LABEL.runId]: labelValue(o.runId),
+      [LABEL.jobId]: labelValue(o.jobId),
+      ...(o.repository ? { [LABEL.repo]: repositoryLabel(o.repository) } : {}),
+      ...o.labels,
+    },
+    annotations: {
+      ...(o.repository ? { [ANNOTATION.repository]: o.repository } : {}),
+      ...(o.workflow ? { [ANNOTATION.workflow]: o.workflow } : {}),
+      ...(o.jobName ? { [ANNOTATION.job]: o.jobName } : {}),
+      ...o.annotations,
+    },
+  };
+}
+
+/**
+ * Where the pod may run: `virtual` selects and tolerates virtual nodes; `regular` keeps it off them (no toleration);
+ * `any` tolerates them without selecting. `nodeName` pins one node; `nodeSelector` adds the operator's labels.
+ */
+export function scheduling(o: {
+  placement: 'virtual' | 'regular' | 'any';
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+}): Pick<V1PodSpec, 'nodeSelector' | 'tolerations'> {
+  const nodeSelector = {
+    ...(o.placement === 'virtual' ? { [VIRTUAL_NODE_LABEL.key]: VIRTUAL_NODE_LABEL.value } : {}),
+    ...(o.nodeName ? { [HOSTNAME_LABEL]: o.nodeName } : {}),
+    ...o.nodeSelector,
+  };
+  const tolerations: V1Toleration[] = o.placement === 'regular' ? [] : [virtualNodeToleration()];
+  return { ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}), tolerations };
+}
+
+/** Service names resolve to the pod's localhost, as on GitHub's service network. */
+export function serviceHostAliases(services: readonly ServiceSpec[]): Pick<V1PodSpec, 'hostAliases'> {
+  return services.length ? { hostAliases: [{ ip: '127.0.0.1', hostnames: services.map((s) => s.name) }] } : {};
+}
+
+/** What every job pod's spec has: never restarted, short grace, no API token unless a part adds its own. */
+export const JOB_POD_SPEC_BASE = {
+  restartPolicy: 'Never',
+  terminationGracePeriodSeconds: 5,
+  automountServiceAccountToken: false,
+  enableServiceLinks: false,
+} as const satisfies Partial<V1PodSpec>;
