@@ -26,6 +26,7 @@ export default {
       testMatch: [
         '<rootDir>/runner/src/**/*.test.ts',
         '<rootDir>/runner/contract/src/**/*.test.ts',
+        '<rootDir>/runner/scripts/lint/**/*.test.ts',
         '<rootDir>/actions/*/src/**/*.test.ts',
         // The ECI emulator is test code with its own unit tests (no cluster or engine needed).
         '<rootDir>/runner/test/eci-emulator/**/*.test.ts',

@@ -2,7 +2,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-export const strategicMergePatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 /**
  * RFC 3339 with exactly six fractional digits, as Kubernetes MicroTime fields (Lease renewTime, Event eventTime)

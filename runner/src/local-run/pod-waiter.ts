@@ -3,12 +3,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { Cancelled, InvalidInput, Timeout } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 
-export interface PodTimings {
-  created: number;
-  scheduled?: number;
-  running?: number;
-}
-
 function startFailure(pod: V1Pod): string | undefined {
   if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') {
     const waiting = pod.status.containerStatuses?.find((c) => c.state?.waiting?.message || c.state?.terminated);

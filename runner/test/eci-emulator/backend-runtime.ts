@@ -114,6 +114,7 @@ export function preparedPodFor(group: RuntimeGroup, namespace: string): Prepared
       username: r.userName,
       password: r.password,
     })),
+    cacheImages: [],
   };
 }
 

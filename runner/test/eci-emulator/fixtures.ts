@@ -60,6 +60,7 @@ export function preparedPod(containers: Partial<V1Container>[], spec: Partial<V1
     env: Object.fromEntries(full.map((c) => [c.name, [['CI', 'true']]])),
     volumes: [],
     registryAuths: [],
+    cacheImages: [],
   };
 }
 

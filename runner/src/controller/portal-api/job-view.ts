@@ -1,5 +1,5 @@
 /** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
-import { parseQuantity } from '../../virtual-node/pods/quantity.js';
+import { parseQuantity } from '../../kube/quantity.js';
 import type { StoredJob } from '../records/job-records.js';
 import type { JobRecord, JobsSummary } from '@eci-virtual/contract';
 

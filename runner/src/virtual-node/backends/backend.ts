@@ -82,6 +82,11 @@ export interface PreparedPod {
   env: Record<string, [string, string][]>;
   volumes: PreparedVolume[];
   registryAuths: RegistryAuth[];
+  /**
+   * Images to keep cached for this pod's image set (ECI image cache, or pre-pulled on the docker backend), resolved
+   * once from the pod by the node (contract cache-images.ts); backends never read CI annotations themselves.
+   */
+  cacheImages: string[];
 }
 
 export interface LogOptions {

@@ -3,7 +3,7 @@ import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { InvalidInput } from '@eci-virtual/contract';
 import type { PodInputSource } from './input-source.js';
 import { expandVars, PodConfigError, preparePod } from './pod-inputs.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../kube/quantity.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

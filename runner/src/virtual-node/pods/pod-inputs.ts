@@ -12,10 +12,10 @@ import type {
   V1ResourceFieldSelector,
   V1Volume,
 } from '@kubernetes/client-node';
-import { InvalidInput } from '@eci-virtual/contract';
+import { cacheImagesOf, InvalidInput } from '@eci-virtual/contract';
 import type { PodRef, PreparedPod, PreparedVolume, RegistryAuth, VolumeFile } from '../backends/backend.js';
 import type { PodInputSource } from './input-source.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../kube/quantity.js';
 
 export class PodConfigError extends InvalidInput {
   readonly reason = 'CreateContainerConfigError';
@@ -332,5 +332,12 @@ export async function preparePod(pod: V1Pod, source: PodInputSource, ctx: Resolv
   }
   const volumes: PreparedVolume[] = [];
   for (const v of pod.spec?.volumes ?? []) volumes.push(await volume(pod, v, source, ctx));
-  return { ref, pod, env, volumes, registryAuths: await registryAuths(pod, source) };
+  return {
+    ref,
+    pod,
+    env,
+    volumes,
+    registryAuths: await registryAuths(pod, source),
+    cacheImages: cacheImagesOf(pod.metadata?.annotations),
+  };
 }

@@ -13,6 +13,7 @@ const prepared = (
   env,
   volumes,
   registryAuths: [],
+  cacheImages: [],
 });
 const opts = { nodeName: 'vn', infraImage: 'reg/busybox:latest' };
 

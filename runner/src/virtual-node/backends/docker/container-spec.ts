@@ -5,7 +5,7 @@
  */
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { InvalidInput } from '@eci-virtual/contract';
-import { parseQuantity } from '../../pods/quantity.js';
+import { parseQuantity } from '../../../kube/quantity.js';
 import { expandVars } from '../../pods/pod-inputs.js';
 import type { PreparedPod } from '../backend.js';
 import { containerName, LABEL, podLabels, volumeName, type Role } from './labels.js';

@@ -8,7 +8,6 @@ import { BackendListeners } from '../backend-listeners.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { Conflict, describeError, isErrorCode, NotFound } from '@eci-virtual/contract';
-import { cacheImagesOf } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type {
   Backend,
@@ -112,7 +111,7 @@ export class DockerBackend implements Backend {
     const existing = await this.containersOf(ref.uid);
     if (existing.some((c) => c.Labels?.[LABEL.role] === 'infra')) return; // already created (retry after restart)
     // The repository's image cache list, warmed in the background for this and later jobs; never waited for.
-    this.prepuller.prepull(cacheImagesOf(prepared.pod.metadata?.annotations), prepared.registryAuths);
+    this.prepuller.prepull(prepared.cacheImages, prepared.registryAuths);
 
     for (const c of [plan.infra, ...plan.init, ...plan.app]) {
       await ensureImage(

@@ -24,8 +24,6 @@ export interface EngineRequest {
   longLived?: boolean;
 }
 
-export class EngineError extends EciVirtualError {}
-
 function mapError(status: number, message: string, what: string): EciVirtualError {
   const msg = `${what}: ${message || `HTTP ${status}`}`;
   if (status === 404) return new NotFound(msg);

@@ -12,7 +12,6 @@
 import { BackendListeners } from '../backend-listeners.js';
 import type { Readable } from 'node:stream';
 import { describeError, InvalidInput, isErrorCode, NotFound } from '@eci-virtual/contract';
-import { cacheImagesOf } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import {
   podKey,
@@ -107,7 +106,7 @@ export class EciBackend implements Backend {
     let request = createContainerGroupRequest(prepared, this.opts.node); // InvalidInput before any call
     if (this.poller.get(ref.uid) && !this.poller.get(ref.uid)!.gone) return; // already ours (adopted or retried)
     // From memory, never waiting: a Ready cache of the pod's image set, or auto-match while it is being prepared.
-    const images = cacheImagesOf(prepared.pod.metadata?.annotations);
+    const images = prepared.cacheImages;
     const readyCache = images.length ? this.imageCaches?.readyCacheFor(images, prepared.registryAuths) : undefined;
     if (readyCache) request = createContainerGroupRequest(prepared, this.opts.node, readyCache);
     let groupId: string;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CACHE_IMAGES_ANNOTATION, ECI_TAG, formatCacheImages } from '@eci-virtual/contract';
+import { CACHE_IMAGES_ANNOTATION, cacheImagesOf, ECI_TAG, formatCacheImages } from '@eci-virtual/contract';
 import { createLogger } from '../../../observability/logger.js';
 import {
   clientFor,
@@ -73,6 +73,8 @@ function cachePod(images = IMAGES, extra: Record<string, string> = {}): Prepared
     [CACHE_IMAGES_ANNOTATION]: formatCacheImages(images),
     ...extra,
   };
+  // What the node's pod-inputs resolves from the annotation before the backend sees the pod.
+  pod.cacheImages = cacheImagesOf(pod.pod.metadata!.annotations);
   return pod;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION, ECI_TAG } from '@eci-virtual/contract';
+import { ANNOTATION, cacheImagesOf, ECI_TAG } from '@eci-virtual/contract';
 import type { PreparedPod } from '../backend.js';
 import { flattenParams } from './eci-client.js';
 import { createContainerGroupRequest, imageCacheParams, refusals, spotParams } from './pod-mapping.js';
@@ -47,6 +47,7 @@ function prepared(pod: Partial<V1Pod['spec']> = {}, annotations: Record<string, 
       { name: 'share', kind: 'nfs', nfs: { server: 'nas.example.com', path: '/ci', readOnly: true } },
     ],
     registryAuths: [{ registry: 'reg.example.com', username: 'u', password: 'p' }],
+    cacheImages: cacheImagesOf(annotations),
   };
 }
 
@@ -113,15 +114,15 @@ describe('pod → container group', () => {
 
   it("picks the image cache: explicit eci-imc-id, then the node's Ready cache, else automatic matching", () => {
     const images = { [ANNOTATION.cacheImages]: 'node:20' };
-    expect(imageCacheParams(images, undefined)).toEqual({ AutoMatchImageCache: true });
-    expect(imageCacheParams(images, 'imc-ready')).toEqual({ ImageSnapshotId: 'imc-ready' });
-    expect(imageCacheParams({ ...images, 'k8s.aliyun.com/eci-imc-id': 'imc-mine' }, 'imc-ready')).toEqual({
+    expect(imageCacheParams(images, cacheImagesOf(images), undefined)).toEqual({ AutoMatchImageCache: true });
+    expect(imageCacheParams(images, cacheImagesOf(images), 'imc-ready')).toEqual({ ImageSnapshotId: 'imc-ready' });
+    expect(imageCacheParams({ ...images, 'k8s.aliyun.com/eci-imc-id': 'imc-mine' }, ['node:20'], 'imc-ready')).toEqual({
       ImageSnapshotId: 'imc-mine',
     });
-    expect(imageCacheParams({ 'k8s.aliyun.com/eci-auto-imc': 'true' }, undefined)).toEqual({
+    expect(imageCacheParams({ 'k8s.aliyun.com/eci-auto-imc': 'true' }, [], undefined)).toEqual({
       AutoMatchImageCache: true,
     });
-    expect(imageCacheParams({}, undefined)).toEqual({});
+    expect(imageCacheParams({}, [], undefined)).toEqual({});
     const req = createContainerGroupRequest(prepared({}, images), node, 'imc-ready');
     expect(req).toMatchObject({ ImageSnapshotId: 'imc-ready' });
     expect(req.AutoMatchImageCache).toBeUndefined();

@@ -4,8 +4,7 @@
  */
 import type { V1Container } from '@kubernetes/client-node';
 import { ECI_TAG, InvalidInput } from '@eci-virtual/contract';
-import { cacheImagesOf } from '@eci-virtual/contract';
-import { parseQuantity } from '../../pods/quantity.js';
+import { parseQuantity } from '../../../kube/quantity.js';
 import type { PreparedPod, PreparedVolume } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
 
@@ -128,11 +127,12 @@ export function containerGroupName(namespace: string, name: string): string {
  */
 export function imageCacheParams(
   annotations: Record<string, string>,
+  cacheImages: readonly string[],
   readyCacheId: string | undefined,
 ): Record<string, ParamValue> {
   const snapshot = annotations[ANNOTATIONS.imageCacheId] || readyCacheId;
   if (snapshot) return { ImageSnapshotId: snapshot };
-  const auto = annotations[ANNOTATIONS.autoImageCache] === 'true' || cacheImagesOf(annotations).length > 0;
+  const auto = annotations[ANNOTATIONS.autoImageCache] === 'true' || cacheImages.length > 0;
   return auto ? { AutoMatchImageCache: true } : {};
 }
 
@@ -192,7 +192,7 @@ export function createContainerGroupRequest(
     InstanceType: a[ANNOTATIONS.useSpecs],
     Cpu: a[ANNOTATIONS.cpu] ? Number(a[ANNOTATIONS.cpu]) : undefined,
     Memory: a[ANNOTATIONS.memory] ? gib(a[ANNOTATIONS.memory]) : undefined,
-    ...imageCacheParams(a, readyCacheId),
+    ...imageCacheParams(a, prepared.cacheImages, readyCacheId),
     ...spotParams(a),
     TerminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     ActiveDeadlineSeconds: spec.activeDeadlineSeconds,
