@@ -1,7 +1,7 @@
 /**
  * `actions/build-image`: builds an image with kaniko in the job pod's kaniko container and pushes it. Runs in the
  * job container (Node ≥ 18); the build itself is handed to the kaniko container over the shared workspace
- * (runner/src/jobpod/spool), streamed to the step log as it happens, and summarised in the job summary.
+ * (spool-client.ts; the agent side is the contract's spool-agent.ts), streamed to the step log as it happens, and summarised in the job summary.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@
  * in its config (engine-config.ts) instead of 127.0.0.1: the smallest change that makes it reachable from pods (a
  * bind to 10.88.0.1 alone would fail until the engine's first container creates the bridge). Both names are marked
  * insecure in registries.conf; kaniko gets `--insecure-registry=10.88.0.1:<port>` and
- * `--registry-map=127.0.0.1:<port>=10.88.0.1:<port>` (jobpod/kaniko/kaniko-args.ts localRegistryAccess), so
+ * `--registry-map=127.0.0.1:<port>=10.88.0.1:<port>` (actions/build-image/src/kaniko/kaniko-args.ts localRegistryAccess), so
  * Dockerfiles keep the host's references in FROM. A running registry picks the new address up at the next
  * `yarn engine up`, which restarts it because its config file changed.
  */

@@ -48,7 +48,7 @@ export interface HookState {
   /** Container running `container:` steps, when the job has one. */
   jobContainer?: string;
   services: string[];
-  /** $ECI_VIRTUAL_POD_FACTS for every script step (jobpod/pod-facts.ts), computed once by prepare_job. */
+  /** $ECI_VIRTUAL_POD_FACTS for every script step (pod-assembly/pod-facts.ts), computed once by prepare_job. */
   facts?: string;
 }
 

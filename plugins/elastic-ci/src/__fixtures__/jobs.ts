@@ -1,6 +1,6 @@
 import type { JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
-/** Shaped exactly like the controller's answers (runner/src/controller/portal-api/types.ts). */
+/** Shaped exactly like the controller's answers (the contract's portal types, runner/contract/src/portal.ts). */
 export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobRecord {
   return {
     runId: '9001',
