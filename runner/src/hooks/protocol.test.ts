@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseHookInput, parseScriptStepArgs, parseState } from './protocol.js';
+import { parseHookInput, parsePrependPath, parseScriptStepArgs, parseState } from './protocol.js';
 import { mountLinks } from './run-container-step.js';
 import { stepWrapper } from './step-wrapper.js';
 
@@ -42,8 +42,32 @@ describe('hook protocol', () => {
   });
 });
 
+describe('prependPath', () => {
+  it('keeps the runner order: an array newest first (v2.294.0+), or one joined string from older runners', () => {
+    const args = (prependPath: unknown) =>
+      parseScriptStepArgs({ entryPoint: 'sh', entryPointArgs: [], workingDirectory: '/w', prependPath }).prependPath;
+    expect(args(['/newest/bin', '/older/bin'])).toEqual(['/newest/bin', '/older/bin']);
+    expect(args('/newest/bin:/older/bin')).toEqual(['/newest/bin', '/older/bin']);
+    expect(args(undefined)).toEqual([]);
+    expect(args('')).toEqual([]);
+    expect(() => args([1, 2])).toThrow(/prependPath must be a list of strings/);
+    expect(() => args({ a: 1 })).toThrow(/prependPath/);
+  });
+
+  it('lets the tool a later step added win on PATH', () => {
+    // Step 1 added /opt/tool-1/bin, step 2 /opt/tool-2/bin: the runner sends them reversed (newest first).
+    const w = stepWrapper({
+      entryPoint: 'sh',
+      entryPointArgs: [],
+      env: {},
+      prependPath: parsePrependPath(['/opt/tool-2/bin', '/opt/tool-1/bin']),
+    });
+    expect(w).toContain(`export PATH='/opt/tool-2/bin:/opt/tool-1/bin':"$PATH"`);
+  });
+});
+
 describe('step wrapper', () => {
-  it('sets directory, env and PATH, then execs the entry point', () => {
+  it('sets directory, env and PATH (newest first, as the runner sends it), then execs the entry point', () => {
     const w = stepWrapper({
       entryPoint: 'bash',
       entryPointArgs: ['-e', '/__w/_temp/a b.sh'],
@@ -57,7 +81,7 @@ describe('step wrapper', () => {
         "mkdir -p '/__w/r/r'",
         "cd '/__w/r/r'",
         "export A='it'\\''s'",
-        'export PATH=\'/two:/one\':"$PATH"',
+        'export PATH=\'/one:/two\':"$PATH"',
         'set +e',
         "exec 'bash' '-e' '/__w/_temp/a b.sh'",
         '',

@@ -38,6 +38,7 @@ export interface ScriptStepArgs {
   entryPoint: string;
   entryPointArgs: string[];
   environmentVariables?: Record<string, string>;
+  /** Newest first, as the runner sends it (see parsePrependPath). */
   prependPath?: string[];
   workingDirectory: string;
 }
@@ -99,9 +100,23 @@ export function parseScriptStepArgs(args: unknown): ScriptStepArgs {
     entryPoint: a.entryPoint,
     entryPointArgs: (a.entryPointArgs as string[] | undefined) ?? [],
     environmentVariables: stringRecord(a.environmentVariables, 'run_script_step: args.environmentVariables'),
-    prependPath: (a.prependPath as string[] | undefined) ?? [],
+    prependPath: parsePrependPath(a.prependPath),
     workingDirectory: a.workingDirectory,
   };
+}
+
+/**
+ * `prependPath` as runners send it: since v2.294.0 an array already newest first (HookInput.cs
+ * `IEnumerable<string> PrependPath`, set from `Global.PrependPath.Reverse()`); up to v2.293.0 one string joined with
+ * the path separator, in the same order. Either way the result is newest first; anything else is refused.
+ */
+export function parsePrependPath(v: unknown): string[] {
+  if (v === undefined || v === null || v === '') return [];
+  if (typeof v === 'string') return v.split(':').filter(Boolean);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return (v as string[]).filter(Boolean);
+  throw new InvalidInput(
+    'run_script_step: args.prependPath must be a list of strings (or, from old runners, one string)',
+  );
 }
 
 export function parseState(state: unknown): HookState {

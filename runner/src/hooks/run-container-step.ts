@@ -5,6 +5,7 @@
  */
 import { InvalidInput, isStepContainer, NotFound, shellQuote } from '@eci-virtual/contract';
 import { execStep } from './exec-step.js';
+import { runnerArgv } from './runner-arguments.js';
 import type { HookContext } from './hook-context.js';
 import { stringRecord, type ContainerArgs, type HookState, type Mount } from './protocol.js';
 import { stepWrapper } from './step-wrapper.js';
@@ -25,7 +26,7 @@ export async function runContainerStep(ctx: HookContext, _state: HookState, args
       hint: 'the controller pre-creates containers for the docker:// images it finds in the workflow',
     });
   const entry = args.entryPoint ? [args.entryPoint] : [];
-  const [first, ...rest] = [...entry, ...(args.entryPointArgs ?? [])];
+  const [first, ...rest] = [...entry, ...runnerArgv(args.entryPointArgs ?? [])];
   if (!first)
     throw new InvalidInput(`run_container_step: no entry point for ${args.image} (set entrypoint/args in the step)`);
   return execStep(

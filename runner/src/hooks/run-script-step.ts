@@ -3,6 +3,7 @@ import { InvalidInput, POD_FACTS_ENV } from '@eci-virtual/contract';
 import { execStep } from './exec-step.js';
 import type { HookContext } from './hook-context.js';
 import type { HookState, ScriptStepArgs } from './protocol.js';
+import { runnerArgv } from './runner-arguments.js';
 import { stepWrapper } from './step-wrapper.js';
 
 export async function runScriptStep(ctx: HookContext, state: HookState, args: ScriptStepArgs): Promise<number> {
@@ -13,7 +14,7 @@ export async function runScriptStep(ctx: HookContext, state: HookState, args: Sc
     state.jobContainer,
     stepWrapper({
       entryPoint: args.entryPoint,
-      entryPointArgs: args.entryPointArgs,
+      entryPointArgs: runnerArgv(args.entryPointArgs),
       env: { ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}), ...(args.environmentVariables ?? {}) },
       prependPath: args.prependPath ?? [],
       workingDirectory: args.workingDirectory,

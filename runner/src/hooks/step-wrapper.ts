@@ -20,8 +20,9 @@ export function stepWrapper(step: {
     lines.push(`mkdir -p ${shellQuote(step.workingDirectory)}`, `cd ${shellQuote(step.workingDirectory)}`);
   const env = Object.entries(step.env).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
   if (env.length) lines.push(renderEnv(env).trimEnd());
-  if (step.prependPath.length)
-    lines.push(`export PATH=${shellQuote([...step.prependPath].reverse().join(':'))}:"$PATH"`);
+  // The runner sends prependPath newest first (ContainerHookManager.cs: Global.PrependPath.Reverse()): the entry a
+  // later step added must win, so the list is joined as given.
+  if (step.prependPath.length) lines.push(`export PATH=${shellQuote(step.prependPath.join(':'))}:"$PATH"`);
   lines.push('set +e', `exec ${[step.entryPoint, ...step.entryPointArgs].map(shellQuote).join(' ')}`);
   return lines.join('\n') + '\n';
 }
