@@ -1,5 +1,5 @@
 /**
- * The requesting side of the spool (spool-agent.ts): runs a script in a neighbouring container of the job pod through
+ * The requesting side of the spool (the agent side is @eci-virtual/contract spool-agent.ts): runs a script in a neighbouring container of the job pod through
  * the shared workspace and follows its output by byte offset until its durable exit code appears.
  *
  *   const { exitCode } = await runSpooled({ spoolDir: '/__w/_temp/_eci/spool/kaniko', script, onOutput, signal });

@@ -1,6 +1,7 @@
 /**
- * Builds the pod facts (contract pod-facts.ts) — what steps may want to know about the pod they run in — where it was placed, with what resources and image-cache
- * settings, and how fast it started — as one JSON value in $ECI_VIRTUAL_POD_FACTS. The engine knows all of it once
+ * Builds the pod facts (their shape is the contract's pod-facts.ts): what steps may want to know about the pod they
+ * run in — where it was placed, with what resources and image-cache settings, and how fast it started — as one JSON
+ * value in $ECI_VIRTUAL_POD_FACTS. The engine knows all of it once
  * the pod runs, so it costs no API access from inside the pod (steps usually have none) and no extra exec: the
  * variable travels in each step's wrapper. `actions/placement` turns it into the job summary.
  */
