@@ -1,0 +1,3 @@
+module eci-virtual/agent
+
+go 1.26

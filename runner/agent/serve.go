@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"eci-virtual/agent/internal/api"
+	"eci-virtual/agent/internal/auth"
+	"eci-virtual/agent/internal/mainproc"
+	"eci-virtual/agent/internal/proc"
+	"eci-virtual/agent/internal/reaper"
+	"eci-virtual/agent/internal/steps"
+)
+
+// forwarded are the signals passed on to the main process, as an init would (tini forwards these too). Without a
+// main process, SIGTERM and SIGINT shut the agent down and the others are ignored.
+var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1,
+	syscall.SIGUSR2}
+
+// runServe is the container entrypoint: serve the API on the socket, run the main process if there is one, and
+// exit with its exit code (0 after SIGTERM when there is none).
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	socket := fs.String("socket", "", "unix socket to serve on (its directory is created; a stale socket is replaced)")
+	tokenFile := fs.String("token-file", "", "the pod's token, created by `eci-agent install`")
+	stateDir := fs.String("state-dir", "", "directory for step logs and results (on the shared emptyDir)")
+	name := fs.String("name", "", "container name for log lines (default: the socket's file name without .sock)")
+	hold := fs.Bool("hold", false, "wait for POST /v1/main before starting argv (the default without argv)")
+	maxSteps := fs.Int("max-steps", 16, "steps that may run at once")
+	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
+	grace := fs.Duration("shutdown-grace", 3*time.Second, "on shutdown, time between SIGTERM and SIGKILL of running steps")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *socket == "" || *tokenFile == "" || *stateDir == "" {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	argv := fs.Args()
+	if *name == "" {
+		*name = strings.TrimSuffix(filepath.Base(*socket), ".sock")
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("container", *name)
+
+	token, err := auth.ReadFile(*tokenFile)
+	if err != nil {
+		log.Error("cannot read the token", "path", *tokenFile, "err", err)
+		return 1
+	}
+	basePath := os.Getenv("PATH")
+	if basePath == "" {
+		basePath = proc.DefaultPath
+	}
+	// Signals first: a SIGCHLD or SIGTERM arriving before the handlers exist would be lost (PID 1 has no defaults).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, forwarded...)
+	r := reaper.New(log)
+	r.Start()
+
+	manager, err := steps.NewManager(*stateDir, basePath, *maxSteps, r, log)
+	if err != nil {
+		log.Error("cannot create the state directory", "dir", *stateDir, "err", err)
+		return 1
+	}
+	main := mainproc.New(argv, basePath, r, log)
+	ln, err := listen(*socket)
+	if err != nil {
+		log.Error("cannot listen", "socket", *socket, "err", err)
+		return 1
+	}
+	handler := (&api.Server{Steps: manager, Main: main, Token: token, MaxBody: *maxBody, Log: log}).Handler()
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("serving", "socket", *socket, "stateDir", *stateDir, "hold", *hold || len(argv) == 0, "pid", os.Getpid())
+
+	if !*hold && len(argv) > 0 {
+		// Not held: the image's entrypoint runs at once, with the container's own environment.
+		if _, _, err := main.Start(proc.Command{Argv: argv, Env: environ()}); err != nil {
+			log.Error("cannot start the main process", "err", err)
+			code := 1
+			var startErr *proc.StartError
+			if errors.As(err, &startErr) {
+				code = startErr.ExitCode
+			}
+			return shutdown(log, srv, manager, *socket, *grace, code)
+		}
+	}
+	for {
+		select {
+		case sig := <-sigs:
+			if main.Signal(sig.(syscall.Signal)) {
+				log.Info("forwarded a signal to the main process", "signal", proc.SignalName(sig.(syscall.Signal)))
+				continue
+			}
+			if sig == syscall.SIGTERM || sig == syscall.SIGINT {
+				log.Info("stopping", "signal", proc.SignalName(sig.(syscall.Signal)))
+				return shutdown(log, srv, manager, *socket, *grace, 0)
+			}
+		case exit := <-main.Exited():
+			return shutdown(log, srv, manager, *socket, *grace, exit.ExitCode)
+		case err := <-served:
+			log.Error("the server stopped", "err", err)
+			return shutdown(log, srv, manager, *socket, *grace, 1)
+		}
+	}
+}
+
+// shutdown stops running steps (SIGTERM, SIGKILL after grace), lets followers receive the end of their output,
+// then closes the server and removes the socket.
+func shutdown(log *slog.Logger, srv *http.Server, m *steps.Manager, socket string, grace time.Duration, code int) int {
+	m.Shutdown(grace)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
+	}
+	_ = os.Remove(socket)
+	log.Info("stopped", "exitCode", code)
+	return code
+}
+
+// listen creates the socket's directory (group-writable: agents of one pod may run as different users of the
+// pod's fsGroup), replaces a stale socket, and refuses to take over one that another agent still serves.
+func listen(path string) (net.Listener, error) {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o775); err != nil {
+			return nil, err
+		}
+		_ = os.Chmod(dir, 0o775)
+	}
+	if st, err := os.Lstat(path); err == nil {
+		if st.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("another process serves %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	// Anyone in the pod's group may connect; the token decides what they may do.
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// environ is the agent's own environment as a map, for a main process started from the command line.
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	return env
+}

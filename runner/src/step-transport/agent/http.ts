@@ -1,0 +1,197 @@
+/**
+ * HTTP/1.1 to one agent over its unix socket: JSON calls and the raw output stream, on a keep-alive pool, with every
+ * failure mapped into the shared error vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's
+ * own answers keep the code it sent. Nothing here retries except a request that found its pooled socket closed.
+ */
+import http from 'node:http';
+import {
+  AlreadyExists,
+  Cancelled,
+  Conflict,
+  EciVirtualError,
+  Forbidden,
+  Internal,
+  InvalidInput,
+  MissingTool,
+  NotFound,
+  Throttled,
+  Timeout,
+  Unauthorized,
+  Unavailable,
+  type ErrorCode,
+} from '../../errors.js';
+import type { AgentErrorBody } from './protocol.js';
+
+export interface AgentHttpOptions {
+  /** The agent's unix socket. */
+  socketPath: string;
+  /** The pod's token (the agent's --token-file). */
+  token: string;
+  /** Per JSON call (default 30 s); output streams have no timeout. */
+  timeoutMs?: number;
+  /** Connections kept to the agent (default 16: a few followers plus calls). */
+  maxSockets?: number;
+}
+
+const ERRORS: Record<ErrorCode, new (message: string, options?: { cause?: unknown }) => EciVirtualError> = {
+  NotFound,
+  AlreadyExists,
+  Conflict,
+  InvalidInput,
+  Unauthorized,
+  Forbidden,
+  Throttled,
+  Unavailable,
+  Timeout,
+  Cancelled,
+  MissingTool,
+  Internal,
+};
+
+/** The error an agent answer stands for: the code it sent, else one derived from the status. */
+export function agentError(status: number, body: string): EciVirtualError {
+  let code: ErrorCode | undefined;
+  let message = body.trim() || `HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(body) as Partial<AgentErrorBody>;
+    if (parsed.error && parsed.error.code in ERRORS) {
+      code = parsed.error.code;
+      message = parsed.error.message;
+    }
+  } catch {
+    // not JSON: keep the status-derived code
+  }
+  code ??=
+    status === 401
+      ? 'Unauthorized'
+      : status === 404
+        ? 'NotFound'
+        : status === 409
+          ? 'Conflict'
+          : status === 429
+            ? 'Throttled'
+            : status === 503
+              ? 'Unavailable'
+              : status >= 400 && status < 500
+                ? 'InvalidInput'
+                : 'Internal';
+  return new ERRORS[code](`agent: ${message}`);
+}
+
+/** A failure below HTTP (no socket, connection reset, cut body) or an abort, in the shared vocabulary. */
+function connectionError(err: unknown, socketPath: string, signal?: AbortSignal): EciVirtualError {
+  if (err instanceof EciVirtualError) return err;
+  if (signal?.aborted) return new Cancelled('agent request cancelled', { cause: err });
+  const code = (err as NodeJS.ErrnoException).code;
+  return new Unavailable(`agent at ${socketPath} unreachable: ${code ?? (err as Error).message}`, { cause: err });
+}
+
+export class AgentHttp {
+  private readonly agent: http.Agent;
+  private readonly auth: string;
+
+  constructor(private readonly opts: AgentHttpOptions) {
+    // noDelay matters only if this ever runs over TCP (a port-forward); on a unix socket there is no Nagle.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, noDelay: true });
+    this.auth = `Bearer ${opts.token}`;
+  }
+
+  /** One JSON call; resolves with the parsed answer of a 2xx, rejects with the mapped error otherwise. */
+  async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { status, text } = await this.once(method, path, payload, signal);
+        if (status >= 200 && status < 300) return JSON.parse(text) as T;
+        throw agentError(status, text);
+      } catch (err) {
+        // A keep-alive socket the agent closed while idle fails on first use; every call is idempotent, so retry once.
+        const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
+        if (attempt === 0 && e.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) continue;
+        throw connectionError(err, this.opts.socketPath, signal);
+      }
+    }
+  }
+
+  private once(
+    method: string,
+    path: string,
+    payload: Buffer | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.opts.socketPath,
+          agent: this.agent,
+          method,
+          path,
+          headers: {
+            Authorization: this.auth,
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+          },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(this.opts.timeoutMs ?? 30_000, () =>
+        req.destroy(new Timeout(`agent ${method} ${path} took over ${this.opts.timeoutMs ?? 30_000} ms`)),
+      );
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
+      req.end(payload);
+    });
+  }
+
+  /**
+   * Streams a response body to onChunk. Resolves when the body ended completely; rejects `Unavailable` when the
+   * connection dropped first (the caller resumes by offset), or with the agent's error for a non-2xx answer.
+   */
+  stream(path: string, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown) => reject(connectionError(err, this.opts.socketPath, signal));
+      const req = http.request(
+        {
+          socketPath: this.opts.socketPath,
+          agent: this.agent,
+          method: 'GET',
+          path,
+          headers: { Authorization: this.auth },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
+            res.on('error', fail);
+            return;
+          }
+          res.on('data', (c: Buffer) => {
+            try {
+              onChunk(c);
+            } catch (err) {
+              req.destroy();
+              reject(err);
+            }
+          });
+          res.on('error', fail);
+          // `complete` is false when the connection closed before the terminating chunk: a drop, not an end.
+          res.on('close', () => (res.complete ? resolve() : fail(new Error('output stream cut'))));
+        },
+      );
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  /** Closes pooled connections; calls in flight fail. */
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,5 @@
+/** The client side of the in-pod step agent (runner/agent): protocol types, the client, a local launcher. */
+export { AgentClient, type AgentClientOptions } from './client.js';
+export { agentError } from './http.js';
+export { startLocalAgent, type LocalAgent, type LocalAgentOptions } from './local-agent.js';
+export * from './protocol.js';
