@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { describeError } from '../../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { startLocalAgent } from '../../src/step-transport/agent/local-agent.js';
 import { ensureAgent } from '../lib/agent-build.js';
 import { percentile } from './stats.js';

@@ -3,7 +3,7 @@
  *   npx tsx runner/scripts/build/agent.ts [path|check]
  * `check` runs `go vet` and `go test` in runner/agent first.
  */
-import { describeError } from '../../src/errors.js';
+import { describeError } from '@eci-virtual/contract';
 import { checkAgentSources, ensureAgent } from '../lib/agent-build.js';
 
 try {

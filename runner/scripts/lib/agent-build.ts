@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { Internal, MissingTool } from '../../src/errors.js';
+import { Internal, MissingTool } from '@eci-virtual/contract';
 import { withLock } from './lock.js';
 import { cacheDir, repoRoot } from './paths.js';
 

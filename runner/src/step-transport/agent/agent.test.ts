@@ -20,7 +20,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkAgentSources, ensureAgent } from '../../../scripts/lib/agent-build.js';
-import { isErrorCode } from '../../errors.js';
+import { isErrorCode } from '@eci-virtual/contract';
 import { AgentClient } from './client.js';
 import { startLocalAgent, type LocalAgent } from './local-agent.js';
 import type { StepRequest } from './protocol.js';

@@ -9,7 +9,7 @@
  *   const { exitCode } = await agent.followOutput(id, 0, (chunk) => process.stdout.write(chunk), signal);
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cancelled, EciVirtualError, Internal, InvalidInput, Unavailable, describeError } from '../../errors.js';
+import { Cancelled, EciVirtualError, Internal, InvalidInput, Unavailable, describeError } from '@eci-virtual/contract';
 import { AgentHttp, type AgentHttpOptions } from './http.js';
 import {
   AGENT_ROUTES,

@@ -19,7 +19,7 @@ import {
   Unauthorized,
   Unavailable,
   type ErrorCode,
-} from '../../errors.js';
+} from '@eci-virtual/contract';
 import type { AgentErrorBody } from './protocol.js';
 
 export interface AgentHttpOptions {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Timeout, Unavailable } from '../../errors.js';
+import { Timeout, Unavailable } from '@eci-virtual/contract';
 import { AgentClient, type AgentClientOptions } from './client.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@
  * The wire contract of the in-pod step agent (runner/agent, Go): endpoints, request and answer shapes, error bodies
  * and the files it keeps on the shared emptyDir. Pure types and constants; the Go side is the other half.
  */
-import type { ErrorCode } from '../../errors.js';
+import type { ErrorCode } from '@eci-virtual/contract';
 
 /** The endpoints, all under the agent's unix socket. Everything but `health` needs `Authorization: Bearer <token>`. */
 export const AGENT_ROUTES = {
