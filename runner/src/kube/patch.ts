@@ -2,6 +2,8 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Server-side apply: creates or updates an object whole in one request (needs a fieldManager). */
+export const serverSideApply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
 /**
  * RFC 3339 with exactly six fractional digits, as Kubernetes MicroTime fields (Lease renewTime, Event eventTime)

@@ -4,12 +4,13 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiStatus, type KubeClients } from '../../kube/client.js';
-import { mergePatch, microTime } from '../../kube/patch.js';
+import type { KubeClients } from '../../kube/client.js';
+import { microTime, serverSideApply } from '../../kube/patch.js';
 import type { Logger } from '../../observability/logger.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
+const FIELD_MANAGER = 'eci-virtual-node';
 
 export class NodeLease {
   constructor(
@@ -20,36 +21,37 @@ export class NodeLease {
     private readonly log: Logger,
   ) {}
 
-  /** Renews once; creates the lease when missing. */
+  /**
+   * Renews once, creating the lease when missing. One server-side apply of the whole object: a lease is never seen
+   * without `renewTime` (a create followed by a patch left a window in which readers found it empty).
+   */
   async renew(now = new Date()): Promise<void> {
-    const patch = {
-      spec: { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
-    };
-    try {
-      await this.kube.coordination.patchNamespacedLease(
-        { name: this.nodeName, namespace: LEASE_NAMESPACE, body: patch },
-        mergePatch,
-      );
-    } catch (err) {
-      if (apiStatus(err) !== 404) throw err;
-      const owner = this.node();
-      await this.kube.coordination.createNamespacedLease({
+    const owner = this.node()?.metadata?.uid;
+    await this.kube.coordination.patchNamespacedLease(
+      {
+        name: this.nodeName,
         namespace: LEASE_NAMESPACE,
+        fieldManager: FIELD_MANAGER,
+        force: true,
         body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
           metadata: {
             name: this.nodeName,
-            ownerReferences: owner?.metadata?.uid
-              ? [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: owner.metadata.uid }]
-              : [],
+            namespace: LEASE_NAMESPACE,
+            ...(owner
+              ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: owner }] }
+              : {}),
           },
-          spec: { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS },
+          spec: {
+            holderIdentity: this.nodeName,
+            leaseDurationSeconds: LEASE_DURATION_SECONDS,
+            renewTime: microTime(now),
+          },
         },
-      });
-      await this.kube.coordination.patchNamespacedLease(
-        { name: this.nodeName, namespace: LEASE_NAMESPACE, body: patch },
-        mergePatch,
-      );
-    }
+      },
+      serverSideApply,
+    );
   }
 
   /** Renews until `signal` aborts; failures are logged and retried sooner (a missed lease marks the node NotReady). */
