@@ -11,14 +11,8 @@ import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { initialRecord, type JobRecords } from '../records/job-records.js';
-import {
-  defaultRepoSettings,
-  parseRepoSettings,
-  placementAnnotations,
-  placementFor,
-  SETTINGS_PATH,
-  type RepoSettings,
-} from '../settings/repo-settings.js';
+import { placementAnnotations, placementFor, type RepoSettings } from '../settings/repo-settings.js';
+import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
 import { planJob, type JobPlan } from './job-plan.js';
 import { jitSecretName, runnerName } from './naming.js';
@@ -35,22 +29,6 @@ export interface LaunchDeps {
 const ignoreExists = (err: unknown) => {
   if (apiStatus(err) !== 409) throw err;
 };
-
-export async function readRepoSettings(
-  github: GitHubClient,
-  repo: string,
-  sha: string,
-  log: Logger,
-): Promise<RepoSettings> {
-  const text = await github.getFileText(repo, SETTINGS_PATH, sha);
-  if (text === undefined) return defaultRepoSettings();
-  try {
-    return parseRepoSettings(text, `${SETTINGS_PATH}@${sha.slice(0, 12)}`);
-  } catch (err) {
-    log.warn('repository settings are invalid; using defaults', { repo, err: (err as Error).message });
-    return defaultRepoSettings(`controller defaults (${SETTINGS_PATH} invalid: ${(err as Error).message})`);
-  }
-}
 
 async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan; settings: RepoSettings }> {
   const [workflowPath, settings] = await Promise.all([
