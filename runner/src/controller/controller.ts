@@ -17,7 +17,8 @@ import { FairJobQueue } from './jobs/job-queue.js';
 import { imageCacheUse, readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import type { ControllerMetrics } from './metrics.js';
-import { initialRecord, JobRecords, type StoredJob } from './records/job-records.js';
+import { initialRecord, JobRecords } from './records/job-records.js';
+import type { StoredJob } from './records/stored-job.js';
 
 export interface ControllerDeps {
   config: ControllerConfig;

@@ -4,26 +4,14 @@
  * duration, cost) are derived on read from the stored timestamps, see portal-api/job-view.ts.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import { ANNOTATION, COMPONENT, LABEL, MANAGED_BY, repositoryLabel, type JobEvent } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobEvent, JobRecord } from '@eci-virtual/contract';
-import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
-import { ANNOTATION } from '@eci-virtual/contract';
-import { mergeEvents } from '../jobs/pod-events.js';
+import { mergeEvents, type JobRecordReader, type StoredJob } from './stored-job.js';
 
-export const RECORD_COMPONENT = COMPONENT.jobRecord;
+const RECORD_COMPONENT = COMPONENT.jobRecord;
 const DATA_KEY = 'record.json';
-
-/**
- * What is stored per job: the API record without the figures derived on read, and with its milestones flat.
- */
-export type StoredJob = Omit<JobRecord, 'timestamps' | 'latency' | 'durationSeconds' | 'estimatedCostUsd'> & {
-  queuedAt: string;
-  podCreatedAt?: string;
-  runningAt?: string;
-  finishedAt?: string;
-};
 
 /** The record of a job as first seen (queued); later facts are merged into it. */
 export function initialRecord(job: WorkflowJob, resources: { cpu: string; memory: string }): StoredJob {
@@ -45,9 +33,9 @@ export function initialRecord(job: WorkflowJob, resources: { cpu: string; memory
   };
 }
 
-export const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
+const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
 
-export class JobRecords {
+export class JobRecords implements JobRecordReader {
   constructor(
     private readonly kube: KubeClients,
     private readonly namespace: string,
