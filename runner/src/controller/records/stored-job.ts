@@ -18,6 +18,8 @@ export interface StoredJob {
   status: JobStatus;
   /** GitHub's conclusion, once a `completed` event settled the job. */
   conclusion?: string;
+  /** Who said the job finished: its runner's exit code (provisional) or GitHub's `completed` (final). */
+  finishedBy?: 'runner' | 'github';
   labels: string[];
   pod?: { namespace: string; name: string };
   node?: { name: string; type: NodeType };
@@ -39,6 +41,22 @@ export interface JobRecordReader {
   get(id: string): Promise<StoredJob | undefined>;
   /** The records of one repository, in no particular order. */
   list(repo: string): Promise<StoredJob[]>;
+}
+
+/** Computes a job's next record from its current one (undefined: none yet); returns undefined to write nothing. */
+export type RecordChange = (current: StoredJob | undefined) => StoredJob | undefined;
+
+/** Reading and writing records. Only lifecycle/job-lifecycle.ts holds one; everyone else gets a JobRecordReader. */
+export interface JobRecordStore extends JobRecordReader {
+  /**
+   * Reads the job's record, hands it to `change` and writes what `change` returns — nothing when it returns
+   * undefined or the record as it was — with the read's resourceVersion as precondition. On a conflict it reads again
+   * and calls `change` again, so `change` must be pure. Throws `Conflict` after repeated conflicts and whatever the
+   * API server answered otherwise: retrying is the caller's decision.
+   */
+  update(id: string, change: RecordChange): Promise<void>;
+  /** Deletes the records whose TTL ran out; returns how many. */
+  prune(now?: number): Promise<number>;
 }
 
 const eventKey = (e: JobEvent) => `${e.at}\u0000${e.reason}\u0000${e.message}`;
