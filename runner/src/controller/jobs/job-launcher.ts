@@ -111,7 +111,9 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<Lau
   ]);
   const t1 = performance.now();
   if (p.unresolved)
-    log.warn('job images not fully resolved up front; hooks will fall back to a second pod', { problem: p.unresolved });
+    log.warn('job images not fully resolved up front; the hooks will name the missing containers', {
+      problem: p.unresolved,
+    });
   const placement = placementFor(settings, p.jobKey, config.placement);
   const pod = buildRunnerPod({
     job,

@@ -1,4 +1,4 @@
-/** `GET /v1/jobs` and `GET /v1/settings` (see types.ts), token-protected, read-only. */
+/** `GET /v1/jobs` and `GET /v1/settings` (wire types: portal.ts of @eci-virtual/contract), token-protected, read-only. */
 import { timingSafeEqual } from 'node:crypto';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
