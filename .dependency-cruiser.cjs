@@ -68,6 +68,20 @@ module.exports = {
       from: { path: '^runner/src/controller' },
       to: { path: '^runner/src/(local-run|cli|hooks|virtual-node)/' },
     },
+    {
+      name: 'records-are-storage-only',
+      severity: 'error',
+      comment: 'Job records are written by the lifecycle and read by the portal; they know neither.',
+      from: { path: '^runner/src/controller/records' },
+      to: { path: '^runner/src/controller/(jobs|lifecycle|portal-api|intake)/' },
+    },
+    {
+      name: 'portal-is-read-only',
+      severity: 'error',
+      comment: 'The portal API reads records and settings; it never calls the write side (launcher, lifecycle).',
+      from: { path: '^runner/src/controller/portal-api' },
+      to: { path: '^runner/src/controller/(jobs|lifecycle|intake)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

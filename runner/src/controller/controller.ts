@@ -4,7 +4,7 @@
  * a restarted controller re-lists pods and queued jobs and carries on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANNOTATION, COMPONENT, CONTAINER, isVirtualNodeLabels, LABEL } from '@eci-virtual/contract';
+import { ANNOTATION, COMPONENT, isVirtualNodeLabels, LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { ControllerConfig } from './config.js';
@@ -14,10 +14,12 @@ import { collectGarbage } from './jobs/garbage-collector.js';
 import { cleanupJob } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
-import { imageCacheUse, readPodEvents } from './jobs/pod-events.js';
+import { readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
+import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
-import { initialRecord, JobRecords, type StoredJob } from './records/job-records.js';
+import { JobRecords } from './records/job-records.js';
+import type { JobRecordReader } from './records/stored-job.js';
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -28,7 +30,11 @@ export interface ControllerDeps {
 }
 
 export class Controller {
-  readonly records: JobRecords;
+  /** Read-only: every record write goes through `lifecycle`. */
+  readonly records: JobRecordReader;
+  private readonly lifecycle: JobLifecycle;
+  /** Aborted when `run`'s signal is: stops the lifecycle's pending write retries. */
+  private readonly stopping = new AbortController();
   private readonly queue = new FairJobQueue();
   private readonly launching = new Set<number>();
   private readonly cleaning = new Set<string>();
@@ -39,7 +45,9 @@ export class Controller {
   private ready = false;
 
   constructor(private readonly deps: ControllerDeps) {
-    this.records = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+    const store = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+    this.records = store;
+    this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
   }
 
@@ -52,18 +60,13 @@ export class Controller {
     if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
     if (this.launching.has(job.id) || this.queue.has(job.id) || this.podOf(String(job.id))) return 'known';
     this.received.set(job.id, performance.now());
-    const initial = initialRecord(job, {
-      cpu: this.deps.config.placement.cpu,
-      memory: this.deps.config.placement.memory,
-    });
     this.queue.push(job);
     this.deps.metrics.queueDepth.set(this.queue.size);
     this.deps.metrics.jobsTotal.inc({ event: `queued_${source}` });
     this.pump();
     // The record is written after the pod is requested: the pod is what the job waits for.
-    await this.records
-      .upsert(String(job.id), {}, initial)
-      .catch((err) => this.deps.log.warn('could not write job record', { job: job.id, err: (err as Error).message }));
+    const { cpu, memory } = this.deps.config.placement;
+    await this.lifecycle.queued(job, { cpu, memory });
     return 'queued';
   }
 
@@ -71,41 +74,16 @@ export class Controller {
   async onCompleted(job: WorkflowJob): Promise<void> {
     this.queue.remove(job.id);
     const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
-    const status = job.conclusion === 'success' ? 'succeeded' : job.conclusion === 'cancelled' ? 'cancelled' : 'failed';
     // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
-    // runner of another job's pod ran it, that pod is where it ran: its placement and start times are copied over
-    // (the pod's own job is then run by some other runner and gets its record from its own completion).
-    await this.records.upsert(String(job.id), {
-      status,
-      ...(job.conclusion ? { conclusion: job.conclusion } : {}),
-      finishedAt: job.completedAt ?? new Date().toISOString(),
-      ...(viaRunner && viaRunner !== String(job.id) ? await this.placementOfHost(viaRunner, job.createdAt) : {}),
-    });
+    // runner of another job's pod ran it, that pod is where it ran (the pod's own job is then run by some other
+    // runner and gets its record from its own completion).
+    await this.lifecycle.completed(job, viaRunner && viaRunner !== String(job.id) ? viaRunner : undefined);
     if (viaRunner) await this.cleanup(viaRunner);
     if (viaRunner === String(job.id)) return;
     // The job ended without our runner of its pod (cancelled while queued, or another runner took it): that pod's
     // runner would idle forever. Remove the runner first — GitHub refuses while it runs a job — then the pod.
     if (this.podOf(String(job.id))) await this.reapIdle(String(job.id));
     else await this.cleanup(String(job.id));
-  }
-
-  /** Where a job ran when the runner of `hostJobId`'s pod took it; start times no earlier than it was queued. */
-  private async placementOfHost(hostJobId: string, queuedAt: string): Promise<Partial<StoredJob>> {
-    const host = await this.records.get(hostJobId).catch(() => undefined);
-    if (!host) return {};
-    const notBefore = (t: string | undefined) => (t && Date.parse(t) < Date.parse(queuedAt) ? queuedAt : t);
-    const podCreatedAt = notBefore(host.podCreatedAt);
-    const runningAt = notBefore(host.runningAt);
-    return {
-      ...(host.pod ? { pod: host.pod } : {}),
-      ...(host.node ? { node: host.node } : {}),
-      resources: host.resources,
-      images: host.images,
-      imageCache: host.imageCache,
-      ...(host.eciSpecs ? { eciSpecs: host.eciSpecs } : {}),
-      ...(podCreatedAt ? { podCreatedAt } : {}),
-      ...(runningAt ? { runningAt } : {}),
-    };
   }
 
   private async reapIdle(jobId: string): Promise<void> {
@@ -143,11 +121,14 @@ export class Controller {
       if (!job) break;
       metrics.queueDepth.set(this.queue.size);
       this.launching.add(job.id);
-      void launchJob({ ...this.deps, records: this.records }, job)
-        .then((pod) => {
+      void launchJob(this.deps, job)
+        .then((launched) => {
+          if (!launched) return;
           const t0 = this.received.get(job.id);
-          if (pod && t0 !== undefined) metrics.webhookToPodSeconds.observe((performance.now() - t0) / 1000);
-          if (pod) metrics.jobsTotal.inc({ event: 'pod_created' });
+          if (t0 !== undefined) metrics.webhookToPodSeconds.observe((performance.now() - t0) / 1000);
+          metrics.jobsTotal.inc({ event: 'pod_created' });
+          // The pod is what the job waits for; its record follows without holding up the next launch.
+          void this.lifecycle.podCreated(job, launched);
         })
         .catch(async (err) => {
           log.error('launching job failed; it stays queued on GitHub and the poller retries', {
@@ -156,18 +137,7 @@ export class Controller {
             err: (err as Error).message,
           });
           metrics.jobsTotal.inc({ event: 'launch_failed' });
-          await this.records
-            .upsert(String(job.id), {
-              addEvents: [
-                {
-                  at: new Date().toISOString(),
-                  type: 'Warning',
-                  reason: 'LaunchFailed',
-                  message: (err as Error).message,
-                },
-              ],
-            })
-            .catch(() => undefined);
+          await this.lifecycle.launchFailed(String(job.id), (err as Error).message);
         })
         .finally(() => {
           this.launching.delete(job.id);
@@ -189,9 +159,8 @@ export class Controller {
     this.recorded.set(m.jobId, seen);
     if (m.nodeName && seen.node !== m.nodeName) {
       seen.node = m.nodeName;
-      void this.nodeType(m.nodeName).then((type) =>
-        this.records.upsert(m.jobId, { node: { name: m.nodeName!, type } }).catch(() => undefined),
-      );
+      const name = m.nodeName;
+      void this.nodeType(name).then((type) => this.lifecycle.scheduled(m.jobId, { name, type }));
     }
     if (m.runningAt && !seen.runningAt) {
       // Kubernetes timestamps have second precision; the moment we observe it is the better figure for latencies.
@@ -199,34 +168,12 @@ export class Controller {
       const queuedAt = Date.parse(m.pod.metadata?.annotations?.[ANNOTATION.queuedAt] ?? '');
       if (Number.isFinite(queuedAt))
         this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
-      void this.records
-        .upsert(m.jobId, { status: 'running', runningAt: seen.runningAt })
-        .then(() => this.recordPodEvents(m.jobId))
-        .catch(() => undefined);
+      void this.lifecycle.running(m.jobId, seen.runningAt).then(() => this.recordPodEvents(m.jobId));
     }
     if (m.finished && !seen.finished) {
       seen.finished = true;
       this.deps.log.info('runner finished', { job: m.jobId, pod: m.pod.metadata?.name, exitCode: m.finished.exitCode });
-      void this.records
-        .get(m.jobId)
-        .then((r) =>
-          this.records.upsert(m.jobId, {
-            finishedAt: r?.finishedAt ?? m.finished!.at,
-            ...(r && (r.status === 'running' || r.status === 'pending' || r.status === 'queued')
-              ? { status: m.finished!.exitCode === 0 ? 'succeeded' : 'failed' }
-              : {}),
-            addEvents: [
-              {
-                at: m.finished!.at,
-                type: m.finished!.exitCode === 0 ? 'Normal' : 'Warning',
-                reason: 'RunnerExited',
-                message: `${CONTAINER.runner} exited with ${m.finished!.exitCode}`,
-              },
-            ],
-          }),
-        )
-        .catch(() => undefined)
-        .finally(() => void this.cleanup(m.jobId));
+      void this.lifecycle.runnerExited(m.jobId, m.finished).then(() => this.cleanup(m.jobId));
     }
   }
 
@@ -246,28 +193,22 @@ export class Controller {
     return type;
   }
 
-  /** Copies the job pod's Kubernetes Events into its record, and what they say about image-cache use. */
+  /** Copies the job pod's Kubernetes Events into its record (the lifecycle reads image-cache use from them). */
   private async recordPodEvents(jobId: string): Promise<void> {
     const pod = this.podOf(jobId);
     if (!pod?.metadata?.name) return;
-    try {
-      const [events, record] = await Promise.all([
-        readPodEvents(this.deps.kube, this.deps.config.namespace, { name: pod.metadata.name, uid: pod.metadata.uid }),
-        this.records.get(jobId),
-      ]);
-      if (!record || !events.length) return;
-      const cache = imageCacheUse(events, record.imageCache.images);
-      await this.records.upsert(jobId, {
-        addEvents: events,
-        ...(cache ? { imageCache: { ...record.imageCache, ...cache } } : {}),
-      });
-    } catch (err) {
-      this.deps.log.debug('could not copy pod events into the job record', {
+    const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, {
+      name: pod.metadata.name,
+      uid: pod.metadata.uid,
+    }).catch((err: unknown) => {
+      this.deps.log.debug('could not read the pod events for the job record', {
         job: jobId,
-        pod: pod.metadata.name,
+        pod: pod.metadata?.name,
         err: (err as Error).message,
       });
-    }
+      return [];
+    });
+    if (events.length) await this.lifecycle.eventsCopied(jobId, events);
   }
 
   async cleanup(jobId: string): Promise<void> {
@@ -298,6 +239,8 @@ export class Controller {
 
   /** Runs until `signal` aborts: pod tracking, polling for queued jobs, garbage collection. */
   async run(signal: AbortSignal, loops: { poll: (signal: AbortSignal) => Promise<void> }): Promise<void> {
+    if (signal.aborted) this.stopping.abort();
+    else signal.addEventListener('abort', () => this.stopping.abort(), { once: true });
     const tracking = this.tracker.run(signal);
     // Wait for the informer's initial list so existing pods count against the limit before launching anything.
     for (let i = 0; i < 100 && !signal.aborted && !this.tracker.pods().length; i++) {
@@ -317,7 +260,7 @@ export class Controller {
       while (!signal.aborted) {
         await collectGarbage({
           ...this.deps,
-          records: this.records,
+          pruneRecords: (now) => this.lifecycle.pruneExpired(now),
           pods: () => this.tracker.pods(),
           cleanup: (id) => this.cleanup(id),
           isBusy: (id) => this.launching.has(Number(id)),

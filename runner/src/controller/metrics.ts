@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   githubCalls: Counter<'route' | 'status'>;
   githubRateLimitRemaining: Gauge<never>;
   webhooks: Counter<'event' | 'outcome'>;
+  recordWriteFailures: Counter<'change'>;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -63,6 +64,12 @@ export function createControllerMetrics(): ControllerMetrics {
       name: 'eci_virtual_controller_webhooks_total',
       help: 'Webhook deliveries by event and outcome',
       labelNames: ['event', 'outcome'],
+      registers,
+    }),
+    recordWriteFailures: new Counter({
+      name: 'eci_virtual_controller_job_record_write_failures_total',
+      help: 'Job record writes given up after their retries, by the lifecycle change they carried',
+      labelNames: ['change'],
       registers,
     }),
   };

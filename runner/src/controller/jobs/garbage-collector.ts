@@ -8,7 +8,6 @@ import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
-import type { JobRecords } from '../records/job-records.js';
 import { allJobsSelector } from './naming.js';
 import { milestones } from './pod-tracker.js';
 
@@ -16,8 +15,9 @@ export interface GcDeps {
   kube: KubeClients;
   github: GitHubClient;
   config: ControllerConfig;
-  records: JobRecords;
   log: Logger;
+  /** Deletes the job records whose TTL ran out; returns how many. */
+  pruneRecords: (now: number) => Promise<number>;
   pods: () => readonly V1Pod[];
   cleanup: (jobId: string) => Promise<void>;
   isBusy: (jobId: string) => boolean;
@@ -68,7 +68,7 @@ export async function collectGarbage(
       runnersRemoved++;
     }
   }
-  const recordsPruned = await deps.records.prune(now);
+  const recordsPruned = await deps.pruneRecords(now);
   if (orphans.size || runnersRemoved || recordsPruned)
     deps.log.info('garbage collected', { jobs: [...orphans], runnersRemoved, recordsPruned });
   return { cleaned: [...orphans], runnersRemoved, recordsPruned };

@@ -6,7 +6,6 @@ import { createLogger } from '../../observability/logger.js';
 import { parseControllerConfig } from '../config.js';
 import { GitHubClient } from '../github/github-client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobRecords } from '../records/job-records.js';
 import { ensureJitSecret } from './job-launcher.js';
 
 describe('JIT runner registration', () => {
@@ -35,7 +34,7 @@ describe('JIT runner registration', () => {
       { GITHUB_TOKEN: 't0k', ECI_VIRTUAL_WEBHOOK_SECRET: 'w' },
     );
     const github = new GitHubClient({ apiUrl: emulator.url, auth: config.auth, log, retries: 0 });
-    return { kube, github, config, log, records: {} as JobRecords };
+    return { kube, github, config, log };
   }
   const job = { id: 4242, runId: 1, repo: 'o/r' } as WorkflowJob;
 

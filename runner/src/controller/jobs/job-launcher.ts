@@ -10,15 +10,8 @@ import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import { initialRecord, type JobRecords } from '../records/job-records.js';
-import {
-  defaultRepoSettings,
-  parseRepoSettings,
-  placementAnnotations,
-  placementFor,
-  SETTINGS_PATH,
-  type RepoSettings,
-} from '../settings/repo-settings.js';
+import { placementAnnotations, placementFor, type RepoSettings } from '../settings/repo-settings.js';
+import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
 import { planJob, type JobPlan } from './job-plan.js';
 import { jitSecretName, runnerName } from './naming.js';
@@ -28,29 +21,12 @@ export interface LaunchDeps {
   kube: KubeClients;
   github: GitHubClient;
   config: ControllerConfig;
-  records: JobRecords;
   log: Logger;
 }
 
 const ignoreExists = (err: unknown) => {
   if (apiStatus(err) !== 409) throw err;
 };
-
-export async function readRepoSettings(
-  github: GitHubClient,
-  repo: string,
-  sha: string,
-  log: Logger,
-): Promise<RepoSettings> {
-  const text = await github.getFileText(repo, SETTINGS_PATH, sha);
-  if (text === undefined) return defaultRepoSettings();
-  try {
-    return parseRepoSettings(text, `${SETTINGS_PATH}@${sha.slice(0, 12)}`);
-  } catch (err) {
-    log.warn('repository settings are invalid; using defaults', { repo, err: (err as Error).message });
-    return defaultRepoSettings(`controller defaults (${SETTINGS_PATH} invalid: ${(err as Error).message})`);
-  }
-}
 
 async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan; settings: RepoSettings }> {
   const [workflowPath, settings] = await Promise.all([
@@ -98,8 +74,28 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
   return jit.runnerId;
 }
 
-/** Returns the pod (created now or found), or undefined when it already existed. */
-export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1Pod | undefined> {
+/** What a launch created, for the job's record (lifecycle/job-lifecycle.ts `podCreated`). */
+export interface LaunchedPod {
+  namespace: string;
+  name: string;
+  /** When the API server accepted the pod. */
+  createdAt: string;
+  resources: { cpu: string; memory: string };
+  /** The ECI specs asked for, if any. */
+  eciSpecs?: string[];
+  /** The distinct images of the pod's containers. */
+  images: string[];
+  /** The repository's `imageCache.images`; whether a cache served the pod is read later from its events. */
+  cachedImages: string[];
+  /** Why the plan is partial (`JobPlan.unresolved`), if it is. */
+  planProblem?: string;
+}
+
+/**
+ * Returns what it created, or undefined when the pod already existed. Writes no job record: the caller hands the
+ * result to the job lifecycle, without holding up the next launch.
+ */
+export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<LaunchedPod | undefined> {
   const { kube, config } = deps;
   const ns = config.namespace;
   const log = deps.log.child({ job: job.id, repo: job.repo });
@@ -115,7 +111,9 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
   ]);
   const t1 = performance.now();
   if (p.unresolved)
-    log.warn('job images not fully resolved up front; hooks will fall back to a second pod', { problem: p.unresolved });
+    log.warn('job images not fully resolved up front; the hooks will name the missing containers', {
+      problem: p.unresolved,
+    });
   const placement = placementFor(settings, p.jobKey, config.placement);
   const pod = buildRunnerPod({
     job,
@@ -134,49 +132,27 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<V1P
     runnerId,
     ...(settings.imageCache.kaniko.enabled || p.buildsImages ? { kaniko: config.kaniko } : {}),
   });
-  let podCreatedAt = '';
-  let created: V1Pod | undefined;
+  let created: V1Pod;
   try {
     created = await kube.core.createNamespacedPod({ namespace: ns, body: pod });
-    podCreatedAt = new Date().toISOString();
   } catch (err) {
     if (apiStatus(err) === 409) return undefined;
     throw err;
   }
-  const images = created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n);
-  // The pod is what the job waits for; its record follows without holding up the launch.
-  void deps.records
-    .upsert(
-      String(job.id),
-      {
-        status: 'pending',
-        pod: { namespace: ns, name: created.metadata!.name! },
-        podCreatedAt,
-        resources: { cpu: placement.cpu, memory: placement.memory },
-        ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
-        images,
-        // Whether a cache really served the images is known from the pod's events (see pod-events.ts).
-        imageCache: { used: false, images: settings.imageCache.images },
-        ...(p.unresolved
-          ? {
-              addEvents: [
-                {
-                  at: new Date().toISOString(),
-                  type: 'Warning' as const,
-                  reason: 'PlanIncomplete',
-                  message: p.unresolved,
-                },
-              ],
-            }
-          : {}),
-      },
-      initialRecord(job, { cpu: placement.cpu, memory: placement.memory }),
-    )
-    .catch((err: unknown) => log.warn('could not update the job record', { err: (err as Error).message }));
+  const createdAt = new Date().toISOString();
   log.info('job pod created', {
     pod: created.metadata!.name,
     runnerId,
     ms: { prepare: Math.round(t1 - t0), pod: Math.round(performance.now() - t1) },
   });
-  return created;
+  return {
+    namespace: ns,
+    name: created.metadata!.name!,
+    createdAt,
+    resources: { cpu: placement.cpu, memory: placement.memory },
+    ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
+    images: created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n),
+    cachedImages: settings.imageCache.images,
+    ...(p.unresolved ? { planProblem: p.unresolved } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { JobEvent } from '@eci-virtual/contract';
-import { imageCacheUse, mergeEvents, toJobEvents } from './pod-events.js';
+import { imageCacheUse, toJobEvents } from './pod-events.js';
 
 const ev = (reason: string, at: string, message = '', type = 'Normal'): CoreV1Event => ({
   metadata: { name: `p.${reason}`, creationTimestamp: new Date('2026-01-01T00:00:59Z') },
@@ -64,16 +64,5 @@ describe('imageCacheUse', () => {
 
   it('says nothing when the events say nothing about images', () => {
     expect(imageCacheUse([je('Scheduled', 't')], images)).toBeUndefined();
-  });
-});
-
-describe('mergeEvents', () => {
-  it('adds only new events, sorted, stable for same-instant events, keeping the newest `max`', () => {
-    const a = je('Created', '2026-01-01T00:00:02.000Z');
-    const b = je('Started', '2026-01-01T00:00:02.000Z');
-    const c = je('RunnerExited', '2026-01-01T00:00:09.000Z');
-    const s = je('Scheduled', '2026-01-01T00:00:01.000Z');
-    expect(mergeEvents([a, c], [s, a, b, { ...a }])).toEqual([s, a, b, c]);
-    expect(mergeEvents([a, c], [s, b], 2)).toEqual([b, c]);
   });
 });

@@ -66,18 +66,3 @@ export function imageCacheUse(
   );
   return { used: present };
 }
-
-const eventKey = (e: JobEvent) => `${e.at}\u0000${e.reason}\u0000${e.message}`;
-
-/** `existing` plus the events of `added` not already in it, oldest first, the newest `max` kept. */
-export function mergeEvents(existing: readonly JobEvent[], added: readonly JobEvent[], max = 50): JobEvent[] {
-  const seen = new Set(existing.map(eventKey));
-  const merged = [...existing];
-  for (const e of added) {
-    if (seen.has(eventKey(e))) continue;
-    seen.add(eventKey(e));
-    merged.push(e);
-  }
-  // Array.prototype.sort is stable: same-instant events keep the order they were written in.
-  return merged.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-max);
-}

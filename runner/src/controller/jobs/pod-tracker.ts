@@ -1,7 +1,7 @@
 /**
- * Follows the job pods (an informer on our label): keeps the running count for the concurrency limit, writes pod
- * milestones into job records (pod created → node → all containers running → runner exited), and reports when a
- * runner is done so the job can be cleaned up. State comes from Kubernetes, so a restarted controller picks up
+ * Follows the job pods (an informer on our label): keeps the running count for the concurrency limit and reports each
+ * pod's milestones (node → all containers running → runner exited) to the controller, which hands them to the job
+ * lifecycle and cleans up when a runner is done. State comes from Kubernetes, so a restarted controller picks up
  * exactly where the old one stopped.
  */
 import { makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';

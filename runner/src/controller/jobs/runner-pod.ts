@@ -24,8 +24,8 @@ import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobPlan } from './job-plan.js';
 import { JIT_SECRET_KEY, jitSecretName, jobResourceName, runnerName } from './naming.js';
 
-export const HOOKS_DIR = '/home/runner/eci-hooks';
-export const SA_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const HOOKS_DIR = '/home/runner/eci-hooks';
+const SA_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** Where the runner image keeps its externals (node for JavaScript actions). */
 const RUNNER_EXTERNALS = '/home/runner/externals';
 

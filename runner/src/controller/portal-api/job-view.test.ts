@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { StoredJob } from '../records/job-records.js';
+import type { StoredJob } from '../records/stored-job.js';
 import { percentile, summarize, toJobRecord } from './job-view.js';
 
 const prices = { vcpuSecondUsd: 0.00001, gibSecondUsd: 0.000001 };

@@ -1,6 +1,6 @@
 /** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
 import { parseQuantity } from '../../kube/quantity.js';
-import type { StoredJob } from '../records/job-records.js';
+import type { StoredJob } from '../records/stored-job.js';
 import type { JobRecord, JobsSummary } from '@eci-virtual/contract';
 
 export interface Prices {

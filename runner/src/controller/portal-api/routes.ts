@@ -1,11 +1,11 @@
-/** `GET /v1/jobs` and `GET /v1/settings` (see types.ts), token-protected, read-only. */
+/** `GET /v1/jobs` and `GET /v1/settings` (wire types: portal.ts of @eci-virtual/contract), token-protected, read-only. */
 import { timingSafeEqual } from 'node:crypto';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import { REPO_PATTERN } from '../github/workflow-job.js';
-import { readRepoSettings } from '../jobs/job-launcher.js';
-import type { JobRecords } from '../records/job-records.js';
+import type { JobRecordReader } from '../records/stored-job.js';
 import { placementFor } from '../settings/repo-settings.js';
+import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import type { Logger } from '../../observability/logger.js';
 import type { KubeClients } from '../../kube/client.js';
 import { imageCacheEntries, listVirtualNodes } from './image-cache-state.js';
@@ -33,7 +33,7 @@ export class PortalApi {
   constructor(
     private readonly deps: {
       config: ControllerConfig;
-      records: JobRecords;
+      records: JobRecordReader;
       github: GitHubClient;
       log: Logger;
       /** To read the virtual nodes' cached images; without it image states are `unknown`. */

@@ -4,50 +4,19 @@
  * duration, cost) are derived on read from the stored timestamps, see portal-api/job-view.ts.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import { ANNOTATION, COMPONENT, Conflict, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
-import type { WorkflowJob } from '../github/workflow-job.js';
-import type { JobEvent, JobRecord } from '@eci-virtual/contract';
-import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
-import { ANNOTATION } from '@eci-virtual/contract';
-import { mergeEvents } from '../jobs/pod-events.js';
+import type { JobRecordStore, RecordChange, StoredJob } from './stored-job.js';
 
-export const RECORD_COMPONENT = COMPONENT.jobRecord;
+const RECORD_COMPONENT = COMPONENT.jobRecord;
 const DATA_KEY = 'record.json';
+/** Optimistic writes that lose to a concurrent writer this often in a row give up with Conflict. */
+const MAX_CONFLICTS = 5;
 
-/**
- * What is stored per job: the API record without the figures derived on read, and with its milestones flat.
- */
-export type StoredJob = Omit<JobRecord, 'timestamps' | 'latency' | 'durationSeconds' | 'estimatedCostUsd'> & {
-  queuedAt: string;
-  podCreatedAt?: string;
-  runningAt?: string;
-  finishedAt?: string;
-};
+const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
 
-/** The record of a job as first seen (queued); later facts are merged into it. */
-export function initialRecord(job: WorkflowJob, resources: { cpu: string; memory: string }): StoredJob {
-  return {
-    id: String(job.id),
-    runId: String(job.runId),
-    runAttempt: job.runAttempt,
-    repo: job.repo,
-    workflow: job.workflowName,
-    job: job.name,
-    htmlUrl: job.htmlUrl,
-    status: 'queued',
-    labels: job.labels,
-    resources,
-    images: [],
-    imageCache: { used: false, images: [] },
-    queuedAt: job.createdAt,
-    events: [],
-  };
-}
-
-export const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
-
-export class JobRecords {
+export class JobRecords implements JobRecordStore {
   constructor(
     private readonly kube: KubeClients,
     private readonly namespace: string,
@@ -55,47 +24,33 @@ export class JobRecords {
     private readonly log: Logger,
   ) {}
 
-  /** Creates the record, or merges `patch` into an existing one (later facts win; events merge without duplicates). */
-  async upsert(id: string, patch: Partial<StoredJob> & { addEvents?: JobEvent[] }, initial?: StoredJob): Promise<void> {
+  async update(id: string, change: RecordChange): Promise<void> {
     const name = recordName(id);
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const existing = await this.kube.core
         .readNamespacedConfigMap({ name, namespace: this.namespace })
         .catch((err) => {
           if (apiStatus(err) === 404) return undefined;
           throw err;
         });
-      const { addEvents, ...fields } = patch;
-      if (!existing) {
-        if (!initial) return; // nothing known yet about this job: a later call with `initial` creates it
-        const record: StoredJob = { ...initial, ...fields, events: mergeEvents(initial.events, addEvents ?? []) };
-        try {
-          await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body: this.toConfigMap(record) });
-          return;
-        } catch (err) {
-          if (apiStatus(err) === 409) continue;
-          throw err;
-        }
-      }
-      const current = JSON.parse(existing.data?.[DATA_KEY] ?? '{}') as StoredJob;
-      const events = mergeEvents(current.events ?? [], addEvents ?? []);
-      const record: StoredJob = { ...current, ...stripUndefined(fields), events };
+      const stored = existing?.data?.[DATA_KEY];
+      const next = change(stored ? (JSON.parse(stored) as StoredJob) : undefined);
+      if (!next || JSON.stringify(next) === stored) return;
+      const body = this.toConfigMap(next);
       try {
-        await this.kube.core.replaceNamespacedConfigMap({
-          name,
-          namespace: this.namespace,
-          body: {
-            ...this.toConfigMap(record),
-            metadata: { ...this.toConfigMap(record).metadata, resourceVersion: existing.metadata!.resourceVersion! },
-          },
-        });
+        if (!existing) await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body });
+        else
+          await this.kube.core.replaceNamespacedConfigMap({
+            name,
+            namespace: this.namespace,
+            body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata!.resourceVersion! } },
+          });
         return;
       } catch (err) {
-        if (apiStatus(err) === 409) continue;
-        throw err;
+        if (apiStatus(err) !== 409) throw err;
       }
     }
-    this.log.warn('job record update lost after repeated conflicts', { job: id });
+    throw new Conflict(`job record ${name}: still conflicting after ${MAX_CONFLICTS} attempts`);
   }
 
   async get(id: string): Promise<StoredJob | undefined> {
@@ -118,7 +73,7 @@ export class JobRecords {
       .filter((r): r is StoredJob => r !== null && r.repo === repo);
   }
 
-  /** Deletes records older than the TTL; returns how many. */
+  /** Deletes records older than the TTL; returns how many. A failed delete is logged and retried next time. */
   async prune(now = Date.now()): Promise<number> {
     const res = await this.kube.core.listNamespacedConfigMap({
       namespace: this.namespace,
@@ -127,11 +82,17 @@ export class JobRecords {
     let n = 0;
     for (const cm of res.items) {
       const expires = Date.parse(cm.metadata?.annotations?.[ANNOTATION.expiresAt] ?? '');
-      if (Number.isFinite(expires) && expires < now) {
-        await this.kube.core
-          .deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: this.namespace })
-          .catch(() => undefined);
+      if (!Number.isFinite(expires) || expires >= now) continue;
+      try {
+        await this.kube.core.deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: this.namespace });
         n++;
+      } catch (err) {
+        if (apiStatus(err) === 404) continue; // deleted meanwhile: nothing left to do
+        this.log.warn('could not delete an expired job record', {
+          job: cm.metadata?.labels?.[LABEL.jobId],
+          record: cm.metadata?.name,
+          err: (err as Error).message,
+        });
       }
     }
     return n;
@@ -158,6 +119,3 @@ export class JobRecords {
     };
   }
 }
-
-const stripUndefined = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -1,0 +1,75 @@
+/**
+ * What is kept per job: the facts and milestones the controller learnt, nothing derived. Owned by records; the
+ * portal API maps a StoredJob to the wire type (`JobRecord` of @eci-virtual/contract) in portal-api/job-view.ts,
+ * deriving latencies, duration and cost on read. Written only by lifecycle/job-lifecycle.ts.
+ */
+import type { JobEvent, JobStatus, NodeType } from '@eci-virtual/contract';
+
+export interface StoredJob {
+  /** GitHub workflow job id (string to stay exact). */
+  id: string;
+  runId: string;
+  runAttempt: number;
+  repo: string;
+  workflow: string;
+  job: string;
+  htmlUrl: string;
+  /** The job's lifecycle phase (lifecycle/phases.ts), shown by the portal as its status. */
+  status: JobStatus;
+  /** GitHub's conclusion, once a `completed` event settled the job. */
+  conclusion?: string;
+  /** Who said the job finished: its runner's exit code (provisional) or GitHub's `completed` (final). */
+  finishedBy?: 'runner' | 'github';
+  labels: string[];
+  pod?: { namespace: string; name: string };
+  node?: { name: string; type: NodeType };
+  resources: { cpu: string; memory: string };
+  eciSpecs?: string[];
+  images: string[];
+  imageCache: { used: boolean; id?: string; images: string[] };
+  /** GitHub's `created_at` of the job. */
+  queuedAt: string;
+  podCreatedAt?: string;
+  runningAt?: string;
+  finishedAt?: string;
+  /** The job's timeline (pod events, runner exit, launch problems), oldest first. */
+  events: JobEvent[];
+}
+
+/** Reading records: what the portal API and the controller's reads need. */
+export interface JobRecordReader {
+  get(id: string): Promise<StoredJob | undefined>;
+  /** The records of one repository, in no particular order. */
+  list(repo: string): Promise<StoredJob[]>;
+}
+
+/** Computes a job's next record from its current one (undefined: none yet); returns undefined to write nothing. */
+export type RecordChange = (current: StoredJob | undefined) => StoredJob | undefined;
+
+/** Reading and writing records. Only lifecycle/job-lifecycle.ts holds one; everyone else gets a JobRecordReader. */
+export interface JobRecordStore extends JobRecordReader {
+  /**
+   * Reads the job's record, hands it to `change` and writes what `change` returns — nothing when it returns
+   * undefined or the record as it was — with the read's resourceVersion as precondition. On a conflict it reads again
+   * and calls `change` again, so `change` must be pure. Throws `Conflict` after repeated conflicts and whatever the
+   * API server answered otherwise: retrying is the caller's decision.
+   */
+  update(id: string, change: RecordChange): Promise<void>;
+  /** Deletes the records whose TTL ran out; returns how many. */
+  prune(now?: number): Promise<number>;
+}
+
+const eventKey = (e: JobEvent) => `${e.at}\u0000${e.reason}\u0000${e.message}`;
+
+/** `existing` plus the events of `added` not already in it, oldest first, the newest `max` kept. */
+export function mergeEvents(existing: readonly JobEvent[], added: readonly JobEvent[], max = 50): JobEvent[] {
+  const seen = new Set(existing.map(eventKey));
+  const merged = [...existing];
+  for (const e of added) {
+    if (seen.has(eventKey(e))) continue;
+    seen.add(eventKey(e));
+    merged.push(e);
+  }
+  // Array.prototype.sort is stable: same-instant events keep the order they were written in.
+  return merged.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-max);
+}
