@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotFound } from '../../src/errors.js';
@@ -8,8 +8,12 @@ import { aptSources, debianMirror } from './debian-mirror.js';
 // Mirror addresses from the documentation ranges: the repository names no real package host.
 const MIRROR = 'http://mirror.example.test/debian';
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function etcApt(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'apt-sources-'));
+  dirs.push(dir);
   mkdirSync(join(dir, 'sources.list.d'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
