@@ -26,8 +26,11 @@ export default {
       testMatch: [
         '<rootDir>/runner/src/**/*.test.ts',
         '<rootDir>/runner/contract/src/**/*.test.ts',
-        '<rootDir>/runner/scripts/lint/**/*.test.ts',
         '<rootDir>/actions/*/src/**/*.test.ts',
+        // The committed action bundles are the build of their sources.
+        '<rootDir>/actions/*.test.ts',
+        // The local scripts' pure parts (apt sources, ...).
+        '<rootDir>/runner/scripts/**/*.test.ts',
         // The ECI emulator is test code with its own unit tests (no cluster or engine needed).
         '<rootDir>/runner/test/eci-emulator/**/*.test.ts',
         '<rootDir>/runner/test/harness/**/*.test.ts',

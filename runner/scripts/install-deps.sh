@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages the project's tests need: the local container engine (`yarn engine`), the
-# test-image builders and the control plane's PKI tooling. Idempotent and quick when everything is present: it asks
+# test-image builders, the control plane's PKI tooling and the browser of the Backstage tab's end-to-end test. Idempotent and quick when everything is present: it asks
 # dpkg first and only runs apt-get for what is missing. Go 1.26+ (for the Kubernetes build) is not a bookworm package;
 # it is only checked.
 set -euo pipefail
@@ -15,6 +15,10 @@ PACKAGES=(
   debootstrap debian-archive-keyring busybox-static
   # control plane PKI (runner/scripts/lib/pki.ts) and general tooling the scripts call
   openssl ca-certificates curl git tar
+  # the Backstage tab's browser test (runner/test/integration/backstage-tab.test.ts) drives /usr/bin/chromium through
+  # playwright-core, which cannot download a browser of its own; fonts-liberation is what chromium recommends for
+  # text (recommends are not installed here), so the tab's screenshot renders with the same fonts everywhere
+  chromium fonts-liberation
 )
 
 if ! command -v dpkg-query >/dev/null; then

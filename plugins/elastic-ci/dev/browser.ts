@@ -5,7 +5,6 @@
 //   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=o/r`,
 //                                            screenshotPath: '.local/tab.png' });
 //   await page.close();
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -15,22 +14,17 @@ import { chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Installs Debian's chromium when it is missing (root, apt). Returns its path. */
+/**
+ * The browser's path, or an error saying how to install it. Debian's chromium comes with the project's other test
+ * packages from runner/scripts/install-deps.sh (the integration tests' global setup runs it).
+ */
 export function ensureChromium(executablePath = CHROMIUM_PATH): string {
   if (existsSync(executablePath)) return executablePath;
-  if (executablePath !== CHROMIUM_PATH) throw new Error(`no browser at ${executablePath}`);
-  for (const args of [
-    ['update', '-qq'],
-    ['install', '-y', '-qq', 'chromium'],
-  ]) {
-    const run = spawnSync('apt-get', args, {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${run.status ?? run.signal})`);
-  }
-  if (!existsSync(executablePath)) throw new Error(`apt-get installed chromium but ${executablePath} is missing`);
-  return executablePath;
+  throw new Error(
+    executablePath === CHROMIUM_PATH
+      ? `no browser at ${executablePath}: run \`bash runner/scripts/install-deps.sh\` (installs Debian's chromium)`
+      : `no browser at ${executablePath}`,
+  );
 }
 
 export type TabState = 'data' | 'empty' | 'error' | 'missing-annotation';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
-import { bundleActions, writeKanikoWorkspace } from '../lib/kaniko-workspace.js';
+import { writeKanikoWorkspace } from '../lib/kaniko-workspace.js';
 import { bundlePath } from '../lib/node-process.js';
 import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { buildProjectImages } from '../lib/project-images.js';
@@ -48,7 +48,6 @@ function runWorkflow(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promi
 }
 
 export async function kanikoBench(cluster: ClusterInfo, engine: EngineEnv, runs = 3): Promise<void> {
-  bundleActions();
   const jobImage = (
     await buildProjectImages({ registry: engine.registry, baseImage: engine.images.busybox, log: () => undefined })
   ).app;

@@ -1,18 +1,18 @@
 /**
  * The Debian mirror this machine's apt already uses, so debootstrap downloads from wherever the machine can reach
- * (a corporate mirror, a snapshot, a proxy) rather than a hard-coded deb.debian.org. Reads both the one-line format
- * (sources.list, *.list) and deb822 (*.sources). ECI_VIRTUAL_DEBIAN_MIRROR overrides.
+ * (a corporate mirror, a snapshot, a proxy). There is no built-in mirror: the repository names no package host, so a
+ * machine whose apt knows no mirror for the suite gets an error saying how to configure one. Reads both the one-line
+ * format (sources.list, *.list) and deb822 (*.sources). ECI_VIRTUAL_DEBIAN_MIRROR overrides.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NotFound } from '@eci-virtual/contract';
 
 export interface AptSource {
   uris: string[];
   suites: string[];
   components: string[];
 }
-
-const FALLBACK = 'http://deb.debian.org/debian';
 
 function parseOneLine(text: string): AptSource[] {
   const sources: AptSource[] = [];
@@ -57,10 +57,26 @@ export function aptSources(etcApt = '/etc/apt'): AptSource[] {
   return sources;
 }
 
-/** The URI of the first apt source that carries `suite` itself (not -updates/-security) with `main`. */
-export function debianMirror(suite: string, sources: AptSource[] = aptSources()): string {
-  const override = process.env.ECI_VIRTUAL_DEBIAN_MIRROR;
-  if (override) return override;
+/**
+ * The URI of the first apt source that carries `suite` itself (not -updates/-security) with `main`; throws NotFound
+ * (with what to configure) when there is none.
+ */
+export function debianMirror(
+  suite: string,
+  sources: AptSource[] = aptSources(),
+  override = process.env.ECI_VIRTUAL_DEBIAN_MIRROR,
+): string {
+  if (override) return override.replace(/\/+$/, '');
   const match = sources.find((s) => s.suites.includes(suite) && s.components.includes('main') && s.uris.length > 0);
-  return match?.uris[0]?.replace(/\/+$/, '') ?? FALLBACK;
+  const uri = match?.uris[0]?.replace(/\/+$/, '');
+  if (uri) return uri;
+  throw new NotFound(
+    `no Debian mirror for ${suite} in this machine's apt sources (/etc/apt/sources.list, ` +
+      `/etc/apt/sources.list.d/*.list and *.sources): the debian test image is built from the mirror apt uses`,
+    {
+      hint:
+        `add a source for "${suite}" with the "main" component to apt (e.g. the line "deb <mirror URL> ${suite} main" ` +
+        `in /etc/apt/sources.list), or set ECI_VIRTUAL_DEBIAN_MIRROR=<mirror URL>`,
+    },
+  );
 }

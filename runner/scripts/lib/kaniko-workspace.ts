@@ -1,6 +1,7 @@
 /**
  * A throw-away repository that builds an image with ./actions/build-image under `eci-virtual run` (used by the
- * kaniko e2e test and `yarn bench kaniko`): the two actions (action.yml + bundled dist), a two-stage Dockerfile with
+ * kaniko e2e test and `yarn bench kaniko`): the two actions (action.yml + a bundle built from the current sources into
+ * the workspace, never over the committed dist/index.cjs), a two-stage Dockerfile with
  * a COPY from the workspace and a RUN, `.github/eci-virtual.yml` (placement, image cache, kaniko cache) and a
  * workflow whose `build` job checks out, reports placement and builds, and whose `use` job runs the image.
  */
@@ -19,11 +20,12 @@ export interface KanikoWorkspace {
   hostImage: string;
 }
 
-export function bundleActions(): void {
-  for (const action of ['build-image', 'placement']) {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'actions', 'bundle.mjs'), action], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`bundling actions/${action} failed: ${r.stderr}`);
-  }
+/** Builds `action` from its current sources into `outfile` (actions/bundle.mjs, the committed bundles' build). */
+function bundleAction(action: string, outfile: string): void {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'actions', 'bundle.mjs'), action, '--outfile', outfile], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`bundling actions/${action} failed: ${r.stderr}`);
 }
 
 export function writeKanikoWorkspace(opts: {
@@ -37,9 +39,11 @@ export function writeKanikoWorkspace(opts: {
 }): KanikoWorkspace {
   const { registry, podRegistry: pod, baseImage: base, repo, tag, cacheRepo } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'eci-kaniko-ws-'));
-  for (const action of ['build-image', 'placement'])
-    for (const part of ['action.yml', 'dist'])
-      cpSync(join(repoRoot, 'actions', action, part), join(dir, 'actions', action, part), { recursive: true });
+  for (const action of ['build-image', 'placement']) {
+    mkdirSync(join(dir, 'actions', action), { recursive: true });
+    cpSync(join(repoRoot, 'actions', action, 'action.yml'), join(dir, 'actions', action, 'action.yml'));
+    bundleAction(action, join(dir, 'actions', action, 'dist', 'index.cjs'));
+  }
   mkdirSync(join(dir, 'app'));
   mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
   writeFileSync(join(dir, 'app', 'hello.txt'), 'hello from the workspace\n');

@@ -19,6 +19,10 @@ export const podmanProcess: ManagedProcess = {
   logFile: layout.podmanLog,
   // The socket path is unique per checkout, so it identifies our service among any other podman processes.
   marker: layout.socket,
+  // conmon (2.1, cgroup v1) records a container's OOM kill by creating an empty file named "oom" in its working
+  // directory, which it inherits from this service: started from the checkout, every OOM test left `oom` (or
+  // `runner/oom` under `yarn engine`) in the working tree. The engine's own directory is gitignored.
+  cwd: engineDir,
 };
 
 /** sun_path is 108 bytes on Linux; a deep checkout would otherwise fail with an obscure bind error. */

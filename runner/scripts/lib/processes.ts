@@ -13,6 +13,11 @@ export interface ManagedProcess {
   logFile: string;
   /** A string that must appear in /proc/<pid>/cmdline for the pid to count as ours. */
   marker: string;
+  /**
+   * The directory it runs in, where whatever it (or a child) writes to a relative path lands; default the caller's,
+   * which is the checkout (or runner/ under `yarn workspace`) — give one under .local for processes that do that.
+   */
+  cwd?: string;
 }
 
 export function readPid(proc: ManagedProcess): number | undefined {
@@ -56,7 +61,13 @@ export function startDetached(
   mkdirSync(dirname(proc.pidFile), { recursive: true });
   mkdirSync(dirname(proc.logFile), { recursive: true });
   const out = openSync(proc.logFile, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env });
+  if (proc.cwd) mkdirSync(proc.cwd, { recursive: true });
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env,
+    ...(proc.cwd ? { cwd: proc.cwd } : {}),
+  });
   if (child.pid === undefined) throw new Error(`could not start ${proc.name} (${command})`);
   child.unref();
   writeFileSync(proc.pidFile, String(child.pid));

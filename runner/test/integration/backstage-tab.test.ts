@@ -3,9 +3,12 @@
  * controller on the test cluster's virtual node (GitHub emulator → webhook → job pod → hooks → completed), then the
  * plugin's dev page (bundled with esbuild, served on 127.0.0.1 with a stand-in for the Backstage proxy that adds the
  * portal token) is opened in Debian's Chromium via playwright-core. The test compares what the tab shows with the
- * controller's own /v1/jobs answer and saves the screenshot the plugin README uses.
+ * controller's own /v1/jobs answer and saves its screenshots under .local/test-logs (ignored: a test run leaves the
+ * working tree as it was). With ECI_VIRTUAL_README_SCREENSHOT=1 (`yarn screenshot`) it then, once every check has
+ * passed, copies the tab's picture over the one the plugin README shows (plugins/elastic-ci/docs/elastic-ci-tab.png).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/paths.js';
 import type { JobsResponse } from '@eci-virtual/contract';
@@ -41,7 +44,8 @@ imageCache:
   images: [IMAGE]
   pullPolicy: IfNotPresent
 `;
-export const SCREENSHOT = join(repoRoot, 'plugins/elastic-ci/docs/elastic-ci-tab.png');
+const SCREENSHOT = join(repoRoot, '.local/test-logs/elastic-ci-tab.png');
+const README_SCREENSHOT = join(repoRoot, 'plugins/elastic-ci/docs/elastic-ci-tab.png');
 const DRAWER_SCREENSHOT = join(repoRoot, '.local/test-logs/elastic-ci-drawer.png');
 
 describe('Backstage tab against the real controller', () => {
@@ -158,6 +162,10 @@ describe('Backstage tab against the real controller', () => {
       process.stderr.write(
         `[portal] tab rendered ${seen.rows.length} jobs; latencies ${seen.latencies.join(', ')}; screenshot ${SCREENSHOT}\n`,
       );
+      if (process.env.ECI_VIRTUAL_README_SCREENSHOT === '1') {
+        copyFileSync(SCREENSHOT, README_SCREENSHOT);
+        process.stderr.write(`[portal] README picture refreshed: ${README_SCREENSHOT}\n`);
+      }
     } finally {
       await page.close();
     }

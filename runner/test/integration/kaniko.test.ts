@@ -9,11 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { bundlePath } from '../../scripts/lib/node-process.js';
-import {
-  bundleActions,
-  registryDigest as registryDigestOf,
-  writeKanikoWorkspace,
-} from '../../scripts/lib/kaniko-workspace.js';
+import { registryDigest as registryDigestOf, writeKanikoWorkspace } from '../../scripts/lib/kaniko-workspace.js';
 import { buildProjectImages } from '../../scripts/lib/project-images.js';
 import { readTestEnv } from '../harness/env.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
@@ -76,7 +72,6 @@ describe('kaniko builds through actions/build-image', () => {
   const lines = (events: Event[]) => events.filter((e) => e.event === 'step.output').map((e) => String(e.line));
 
   beforeAll(async () => {
-    bundleActions();
     jobImage = (
       await buildProjectImages({
         registry: env.engine.registry,
