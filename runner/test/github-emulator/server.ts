@@ -893,7 +893,14 @@ export class GitHubEmulator {
     if (this.holdAssignments) return [204, undefined];
     const job = this.state.assignable(runner);
     if (!job) return [204, undefined];
+    void this.assign(runner, job);
+    return [200, job.message];
+  }
+
+  /** A runner takes the job: it goes `in_progress` (runner and group set) and GitHub sends `in_progress`. */
+  private assign(runner: EmuRunner, job: EmuJob): Promise<Delivery> {
     runner.busy = true;
+    runner.status = 'online';
     runner.jobId = job.id;
     const now = new Date().toISOString();
     Object.assign(job, {
@@ -905,8 +912,30 @@ export class GitHubEmulator {
       runner_group_name: runner.runnerGroupId === 1 ? 'Default' : `group-${runner.runnerGroupId}`,
     });
     this.state.runOf(job).updated_at = now;
-    void this.sendJobWebhook(job, 'in_progress');
-    return [200, job.message];
+    return this.sendJobWebhook(job, 'in_progress');
+  }
+
+  /**
+   * Starts a queued job on a new repository runner named `runnerName` (as if a JIT runner of that name took it),
+   * for tests that need a running job without a runner process.
+   */
+  async startJob(jobId: number, runnerName = `eci-virtual-${jobId}`): Promise<EmuRunner> {
+    const job = this.mustJob(jobId);
+    if (job.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
+    const runner: EmuRunner = {
+      id: this.state.id(),
+      name: runnerName,
+      repo: this.state.repoOf(job),
+      org: undefined,
+      labels: ['self-hosted', 'Linux', 'X64', ...job.labels],
+      runnerGroupId: 1,
+      status: 'online',
+      busy: false,
+      token: randomUUID(),
+    };
+    this.state.runners.set(runner.id, runner);
+    await this.assign(runner, job);
+    return runner;
   }
 
   private stepResult(req: IncomingMessage, jobId: number, body: unknown): Reply {
