@@ -7,7 +7,7 @@
  * webhooks (JSON or form-encoded), plus a test-only "broker" the runner stand-in takes its job from (the real runner
  * talks to GitHub's Actions service instead).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isoSeconds, mintInstallationToken, verifyAppJwt, withinGrant } from './app-auth.js';
 import {
@@ -328,6 +328,11 @@ export class GitHubEmulator {
     for (const b of this.budgets.values()) Object.assign(b, { used: b.limit, resetAt });
   }
 
+  /** Requests counted against the primary rate limit so far, across all tokens (current windows). */
+  rateLimitUsed(): number {
+    return [...this.budgets.values()].reduce((n, b) => n + b.used, 0);
+  }
+
   /** Registers a GitHub App (its public key) and one installation; webhooks then come from the App's hook. */
   registerApp(input: RegisterAppInput): void {
     this.state.apps.set(input.appId, {
@@ -520,7 +525,18 @@ export class GitHubEmulator {
       if (limited) return this.reply(req, res, url, who, limited[0], limited[1], limited[2]);
     }
     if (!route || !m) return this.reply(req, res, url, who, 404, errorObject(404, 'Not Found', DOCS));
-    const [status, out, headers] = await route.handler(m, req, body, url, who);
+    const [status, out, headers = {}] = await route.handler(m, req, body, url, who);
+    // Conditional requests ("Best practices for using the REST API": use conditional requests): a GET answers an
+    // ETag; the same If-None-Match gets 304 without a body, which does not count against the primary rate limit.
+    if (req.method === 'GET' && status === 200 && route.auth === 'token') {
+      const etag = `W/"${createHash('sha256').update(JSON.stringify(out)).digest('hex')}"`;
+      if (req.headers['if-none-match'] === etag) {
+        const b = this.budgetOf(who);
+        if (b) b.used = Math.max(0, b.used - 1);
+        return this.reply(req, res, url, who, 304, undefined, { etag });
+      }
+      return this.reply(req, res, url, who, status, out, { ...headers, etag });
+    }
     return this.reply(req, res, url, who, status, out, headers);
   }
 
@@ -676,7 +692,7 @@ export class GitHubEmulator {
       'x-github-request-id': randomUUID().toUpperCase().slice(0, 23),
       ...headers,
     });
-    res.end(status === 204 ? undefined : JSON.stringify(body));
+    res.end(status === 204 || status === 304 ? undefined : JSON.stringify(body));
   }
 
   private accessToken(installationId: number, body: unknown, who: Principal): Reply {

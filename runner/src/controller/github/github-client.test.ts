@@ -191,6 +191,27 @@ describe('GitHub client against the emulator', () => {
       await emulator.cancel(held.id, { webhook: false });
     });
 
+    it('asks again conditionally: an unchanged round is all 304s and costs no rate limit', async () => {
+      const a = await queue({ name: 'a', runJobs: 2 });
+      await emulator.startJob(a.id);
+      const b = await queue({ name: 'b', runId: a.run_id });
+      const gh = client();
+      const first = emulator.requests.length;
+      expect((await gh.listQueuedJobs(REPO)).map((j) => j.id)).toEqual([b.id]);
+      const firstRound = emulator.requests.slice(first);
+      const used = emulator.rateLimitUsed();
+      const second = emulator.requests.length;
+      expect((await gh.listQueuedJobs(REPO)).map((j) => j.id)).toEqual([b.id]);
+      const secondRound = emulator.requests.slice(second);
+      expect(secondRound.map((r) => r.path)).toEqual(firstRound.map((r) => r.path));
+      expect(secondRound.every((r) => r.status === 304)).toBe(true);
+      expect(emulator.rateLimitUsed()).toBe(used);
+      // A change is seen at once: the job starts, the jobs page changes, its ETag no longer matches.
+      await emulator.startJob(b.id);
+      expect(await gh.listQueuedJobs(REPO)).toEqual([]);
+      for (const j of [a, b]) await emulator.finishJob(j.id, 'cancelled', { webhook: false });
+    });
+
     it('pages through more than 100 queued runs', async () => {
       const jobs = [];
       for (let i = 0; i < 105; i++) jobs.push(await queue({ name: `m${i}` }));

@@ -167,6 +167,8 @@ export class GitHubClient {
   readonly octokit: InstanceType<typeof RetryingOctokit>;
   private readonly files = new Map<string, string | undefined>();
   private readonly runPaths = new Map<string, string>();
+  /** Pages of lists polled every round, by request, with their ETag (see listPages). */
+  private readonly pages = new Map<string, { etag: string; items: unknown[]; next: boolean }>();
   /** Epoch seconds until which the primary rate limit is known to be exhausted: calls fail without a request. */
   private limitedUntil = 0;
 
@@ -332,29 +334,62 @@ export class GitHubClient {
     try {
       const runIds = new Set<number>();
       for (const status of ['queued', 'in_progress'] as const) {
-        const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, {
-          owner,
-          repo: name,
-          status,
-          exclude_pull_requests: true,
-          per_page: 100,
-        });
+        const runs = await this.listPages<{ id: number }>(
+          'GET /repos/{owner}/{repo}/actions/runs',
+          { owner, repo: name, status, exclude_pull_requests: true },
+          'workflow_runs',
+        );
         for (const run of runs) runIds.add(run.id);
       }
       const jobs: WorkflowJob[] = [];
       for (const runId of runIds) {
-        const runJobs = await this.octokit.paginate(this.octokit.rest.actions.listJobsForWorkflowRun, {
-          owner,
-          repo: name,
-          run_id: runId,
-          filter: 'latest',
-          per_page: 100,
-        });
+        const runJobs = await this.listPages<{ status: string }>(
+          'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+          { owner, repo: name, run_id: runId, filter: 'latest' },
+          'jobs',
+        );
         for (const j of runJobs) if (j.status === 'queued') jobs.push(parseWorkflowJob(j, repo));
       }
       return jobs;
     } catch (err) {
       throw mapError(err, `list queued jobs of ${repo}`);
+    }
+  }
+
+  /**
+   * Every item of a paginated list (100 a page, following `Link: rel="next"`), each page asked conditionally: an
+   * unchanged page answers 304 from its ETag, which GitHub does not count against the primary rate limit
+   * ("Best practices for using the REST API": use conditional requests), so polling quiet runs is nearly free.
+   */
+  private async listPages<T>(route: string, params: Record<string, unknown>, key: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; ; page++) {
+      const cacheKey = `${route} ${JSON.stringify(params)} ${page}`;
+      const known = this.pages.get(cacheKey);
+      let items: T[];
+      let next: boolean;
+      try {
+        const res = await this.octokit.request(route, {
+          ...params,
+          per_page: 100,
+          page,
+          ...(known ? { headers: { 'if-none-match': known.etag } } : {}),
+        });
+        items = ((res.data as Record<string, unknown>)[key] as T[] | undefined) ?? [];
+        next = /rel="next"/.test(String(res.headers.link ?? ''));
+        const etag = res.headers.etag;
+        this.pages.delete(cacheKey);
+        if (etag) {
+          this.pages.set(cacheKey, { etag, items, next });
+          if (this.pages.size > 2000) this.pages.delete(this.pages.keys().next().value!);
+        }
+      } catch (err) {
+        if ((err as { status?: number }).status !== 304 || !known) throw err;
+        ({ next } = known);
+        items = known.items as T[];
+      }
+      out.push(...items);
+      if (!next) return out;
     }
   }
 
