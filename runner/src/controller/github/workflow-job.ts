@@ -40,8 +40,9 @@ const optStr = (v: unknown): string | null => (typeof v === 'string' && v ? v : 
 export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
   if (typeof raw !== 'object' || raw === null) throw new InvalidInput('workflow_job must be an object');
   const j = raw as Record<string, unknown>;
-  // GitHub's webhook description lets `labels` hold nulls (`webhook-workflow-job-completed`: items string or null);
-  // a null names no label, so it is dropped rather than refusing the delivery.
+  // GitHub's webhook description types `labels` items as string or null in `webhook-workflow-job-completed` (the
+  // second `allOf` branch; the first says string): a null names no label, so it is dropped rather than refusing
+  // the delivery.
   const labels = j.labels;
   if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string' && l !== null))
     throw new InvalidInput('workflow_job.labels must be an array of strings');
