@@ -33,6 +33,8 @@ export default {
         '<rootDir>/runner/scripts/**/*.test.ts',
         // The ECI emulator is test code with its own unit tests (no cluster or engine needed).
         '<rootDir>/runner/test/eci-emulator/**/*.test.ts',
+        // So is the GitHub emulator (its answers checked against GitHub's published schemas).
+        '<rootDir>/runner/test/github-emulator/**/*.test.ts',
         '<rootDir>/runner/test/harness/**/*.test.ts',
       ],
     },

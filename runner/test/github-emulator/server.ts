@@ -1,23 +1,83 @@
 /**
- * A local GitHub for tests, written from GitHub's REST API reference: the endpoints the controller calls (JIT runner
- * config, self-hosted runners, workflow runs and jobs, repository contents), authentication, rate-limit headers and
- * injected failures (5xx, primary and secondary rate limits), signed `workflow_job` webhooks, plus a test-only
- * "broker" the runner stand-in takes its job from (the real runner talks to GitHub's Actions service instead).
+ * A local GitHub for tests, written from GitHub's REST reference and its published OpenAPI descriptions (every
+ * answer is checked against them in `schemas.test.ts`): the endpoints the controller calls (JIT runner config,
+ * self-hosted runners, workflow runs and jobs, repository contents), GitHub App authentication (App JWT →
+ * installation token, see app-auth.ts), personal access tokens, installation permissions and repository access,
+ * the primary rate limit and injected failures (5xx, primary and secondary rate limits), signed `workflow_job`
+ * webhooks (JSON or form-encoded), plus a test-only "broker" the runner stand-in takes its job from (the real runner
+ * talks to GitHub's Actions service instead).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { EmulatorState, type EmuJob, type EmuRunner, type JobMessage } from './state.js';
-import { WebhookSender } from './webhooks.js';
+import { isoSeconds, mintInstallationToken, verifyAppJwt, withinGrant } from './app-auth.js';
+import {
+  contentFileObject,
+  errorObject,
+  organizationObject,
+  repositoryObject,
+  runnerObject,
+  userObject,
+  workflowJobObject,
+  workflowRunObject,
+  type Urls,
+} from './shapes.js';
+import {
+  EmulatorState,
+  type EmuInstallation,
+  type EmuJob,
+  type EmuRun,
+  type EmuRunner,
+  type JobConclusion,
+  type JobMessage,
+  type Permissions,
+} from './state.js';
+import { WebhookSender, type Delivery, type WebhookContentType } from './webhooks.js';
 
-export type Fault = { kind: 'status'; status: number } | { kind: 'rateLimit' } | { kind: 'secondaryRateLimit' };
+/**
+ * Injected failures. Rate limits answer as "Rate limits for the REST API" says GitHub does
+ * (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit):
+ * primary: 403 or 429, `x-ratelimit-remaining: 0`, `x-ratelimit-reset` in epoch seconds (up to an hour away);
+ * secondary: 403 or 429 with a message naming the secondary rate limit and, usually, `retry-after` seconds.
+ */
+export type Fault =
+  | { kind: 'status'; status: number }
+  | { kind: 'rateLimit'; status?: 403 | 429; resetInSeconds?: number }
+  | { kind: 'secondaryRateLimit'; status?: 403 | 429; retryAfterSeconds?: number | null };
 
 export interface EmulatorOptions {
-  token: string;
+  /** A personal access token the API accepts; without it only App installation tokens authenticate. */
+  token?: string;
   webhookSecret: string;
   /** Address written into JIT configs for runners (pods reach the host through the engine's bridge gateway). */
   runnerHost: string;
   host?: string;
   port?: number;
+  /**
+   * Primary rate limit per token and hour. GitHub: 5,000 for a personal access token and for an installation
+   * (growing with repositories and users up to 12,500; 15,000 on Enterprise Cloud). Default 15,000 so long
+   * benchmarks fit; tests that want the limit lower it.
+   */
+  rateLimitPerHour?: number;
+  /** Status of an exhausted primary rate limit (GitHub answers 403 or 429). */
+  rateLimitStatus?: 403 | 429;
+}
+
+export interface RegisterAppInput {
+  appId: number;
+  /** GitHub recommends the client ID as `iss`; the application id is accepted too. */
+  clientId?: string;
+  slug?: string;
+  /** PEM of the App's public key (the test keeps the private key). */
+  publicKey: string;
+  installation: {
+    id: number;
+    /** The user or organization the App is installed on. */
+    account: string;
+    accountType?: 'User' | 'Organization';
+    permissions?: Permissions;
+    repositorySelection?: 'all' | 'selected';
+    repositories?: string[];
+  };
 }
 
 export interface QueueJobInput {
@@ -28,27 +88,75 @@ export interface QueueJobInput {
   labels: string[];
   message: Omit<JobMessage, 'jobId' | 'repo'>;
   headSha?: string;
-  /** Send the `queued` webhook (default true); false simulates a lost delivery. */
+  /** Send the first webhook (default true); false simulates a lost delivery. */
   webhook?: boolean;
   files?: Record<string, string>;
+  /** Add the job to this existing run (a `needs:` job, created when its dependencies finish). */
+  runId?: number;
+  /** Jobs the new run will have in all (default 1); the run stays open until that many have completed. */
+  runJobs?: number;
+  /**
+   * The job targets an environment whose protection rules need approval: it starts `waiting` and GitHub sends
+   * `workflow_job.waiting` (https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/reviewing-deployments);
+   * `approve()` queues it.
+   */
+  environmentApproval?: boolean;
 }
 
+type Reply = [number, unknown] | [number, unknown, Record<string, string>];
 type Handler = (
   m: RegExpExecArray,
   req: IncomingMessage,
   body: unknown,
   url: URL,
-) =>
-  | Promise<[number, unknown] | [number, unknown, Record<string, string>]>
-  | [number, unknown]
-  | [number, unknown, Record<string, string>];
+  who: Principal,
+) => Promise<Reply> | Reply;
 
-const API_DOCS = 'https://docs.github.com/rest';
+/** Who a request authenticated as. */
+type Principal =
+  | { kind: 'pat' }
+  | { kind: 'installation'; installation: EmuInstallation; permissions: Permissions }
+  | { kind: 'app'; appId: number }
+  | { kind: 'none' };
+
+interface Route {
+  method: string;
+  re: RegExp;
+  handler: Handler;
+  /** `jwt`: App endpoints; `token`: a PAT or an installation token; `runner`: the test-only broker. */
+  auth: 'jwt' | 'token' | 'runner';
+  /** Permission an installation token needs, e.g. `actions=read` (each endpoint's docs list it). */
+  permission?: (m: RegExpExecArray) => string;
+  /** The account (`owner/repo` or `org`) a request addresses, checked against the installation's access. */
+  resource?: (m: RegExpExecArray) => { repo?: string; org?: string };
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const RATE_DOCS = 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api';
+const WEB = 'https://github.com';
+const LEVEL = { read: 1, write: 2, admin: 3 } as const;
+/** `status` filter values of "List workflow runs for a repository" (the OpenAPI `workflow-run-status` parameter). */
+const RUN_STATUS_FILTERS = new Set([
+  'completed',
+  'action_required',
+  'cancelled',
+  'failure',
+  'neutral',
+  'skipped',
+  'stale',
+  'success',
+  'timed_out',
+  'in_progress',
+  'queued',
+  'requested',
+  'waiting',
+  'pending',
+]);
 
 export class GitHubEmulator {
   readonly state = new EmulatorState();
   readonly webhooks: WebhookSender;
-  readonly requests: { method: string; path: string; status: number }[] = [];
+  readonly requests: { method: string; path: string; status: number; auth: Principal['kind'] }[] = [];
   /** Names of runners registered through generate-jitconfig, in order (successful registrations only). */
   readonly registeredRunners: string[] = [];
   webhookUrl: string | undefined;
@@ -56,69 +164,139 @@ export class GitHubEmulator {
   holdAssignments = false;
   private readonly faults: { pattern: RegExp; fault: Fault }[] = [];
   private server: Server | undefined;
-  private remaining = 5000;
-  private readonly routes: [string, RegExp, Handler][] = [];
+  /** Primary rate-limit windows per principal (`pat`, `installation:<id>`). */
+  private readonly budgets = new Map<string, { used: number; resetAt: number; limit: number }>();
+  private readonly routes: Route[] = [];
+  /** The App whose webhook delivers events (set by registerApp); otherwise deliveries come from a repository hook. */
+  private app: { id: number; installationId: number } | undefined;
+  /** Until when (epoch seconds) every primary budget is exhausted, after exhaustRateLimit(). */
+  private exhaustedUntil = 0;
   port = 0;
 
   constructor(private readonly opts: EmulatorOptions) {
     this.webhooks = new WebhookSender(() => this.webhookUrl, opts.webhookSecret);
     const repo = '/repos/([^/]+)/([^/]+)';
     const org = '/orgs/([^/]+)';
-    this.route('POST', `${repo}/actions/runners/generate-jitconfig`, (m, _r, b) =>
-      this.jit(b, `${m[1]}/${m[2]}`, undefined),
+    const repoOf = (m: RegExpExecArray) => ({ repo: `${m[1]}/${m[2]}` });
+    const orgOf = (m: RegExpExecArray) => ({ org: m[1]! });
+    // Permissions per endpoint, from each endpoint's "Fine-grained access tokens" section of the REST reference.
+    const actionsRead = () => 'actions=read';
+    const admin = (level: 'read' | 'write') => () => `administration=${level}`;
+    const orgRunners = (level: 'read' | 'write') => () => `organization_self_hosted_runners=${level}`;
+
+    this.route('POST', '/app/installations/(\\d+)/access_tokens', 'jwt', (m, _r, b, _u, who) =>
+      this.accessToken(Number(m[1]), b, who),
     );
-    this.route('POST', `${org}/actions/runners/generate-jitconfig`, (m, _r, b) => this.jit(b, undefined, m[1]));
-    this.route('GET', `${repo}/actions/runners`, (m, _r, _b, u) =>
-      this.listRunners((r) => r.repo === `${m[1]}/${m[2]}`, u),
+    this.route(
+      'POST',
+      `${repo}/actions/runners/generate-jitconfig`,
+      'token',
+      (m, _r, b) => this.jit(b, `${m[1]}/${m[2]}`, undefined),
+      { permission: admin('write'), resource: repoOf },
     );
-    this.route('GET', `${org}/actions/runners`, (m, _r, _b, u) => this.listRunners((r) => r.org === m[1], u));
-    this.route('DELETE', `${repo}/actions/runners/(\\d+)`, (m) => this.deleteRunner(Number(m[3])));
-    this.route('DELETE', `${org}/actions/runners/(\\d+)`, (m) => this.deleteRunner(Number(m[2])));
-    this.route('GET', `${repo}/actions/runs`, (m, _r, _b, u) => this.listRuns(`${m[1]}/${m[2]}`, u));
-    this.route('GET', `${repo}/actions/runs/(\\d+)`, (m) => {
-      const run = this.state.runs.get(Number(m[3]));
-      return run && run.repo === `${m[1]}/${m[2]}` ? [200, this.runJson(run.id)] : notFound();
+    this.route(
+      'POST',
+      `${org}/actions/runners/generate-jitconfig`,
+      'token',
+      (m, _r, b) => this.jit(b, undefined, m[1]),
+      {
+        permission: orgRunners('write'),
+        resource: orgOf,
+      },
+    );
+    this.route(
+      'GET',
+      `${repo}/actions/runners`,
+      'token',
+      (m, _r, _b, u) => this.listRunners((r) => r.repo === `${m[1]}/${m[2]}`, u),
+      { permission: admin('read'), resource: repoOf },
+    );
+    this.route('GET', `${org}/actions/runners`, 'token', (m, _r, _b, u) => this.listRunners((r) => r.org === m[1], u), {
+      permission: orgRunners('read'),
+      resource: orgOf,
     });
-    this.route('GET', `${repo}/actions/runs/(\\d+)/jobs`, (m, _r, _b, u) => {
-      const jobs = [...this.state.jobs.values()].filter((j) => j.run_id === Number(m[3])).map((j) => this.jobJson(j));
-      return [200, { total_count: jobs.length, jobs: page(jobs, u) }, links(jobs.length, u)];
+    this.route('DELETE', `${repo}/actions/runners/(\\d+)`, 'token', (m) => this.deleteRunner(Number(m[3])), {
+      permission: admin('write'),
+      resource: repoOf,
     });
-    this.route('GET', `${repo}/actions/jobs/(\\d+)`, (m) => {
-      const j = this.state.jobs.get(Number(m[3]));
-      return j && this.state.repoOf(j) === `${m[1]}/${m[2]}` ? [200, this.jobJson(j)] : notFound();
+    this.route('DELETE', `${org}/actions/runners/(\\d+)`, 'token', (m) => this.deleteRunner(Number(m[2])), {
+      permission: orgRunners('write'),
+      resource: orgOf,
     });
-    this.route('GET', `${repo}/contents/(.+)`, (m, _r, _b, u) => {
-      const path = decodeURIComponent(m[3]!);
-      const text = this.state.getFile(`${m[1]}/${m[2]}`, u.searchParams.get('ref') ?? 'HEAD', path);
-      if (text === undefined) return notFound();
-      const b64 = Buffer.from(text)
-        .toString('base64')
-        .replace(/(.{60})/g, '$1\n');
-      return [
-        200,
-        {
-          type: 'file',
-          encoding: 'base64',
-          size: Buffer.byteLength(text),
-          name: path.split('/').pop(),
-          path,
-          content: b64,
-          sha: 'f'.repeat(40),
-        },
-      ];
+    this.route('GET', `${repo}/actions/runs`, 'token', (m, _r, _b, u) => this.listRuns(`${m[1]}/${m[2]}`, u), {
+      permission: actionsRead,
+      resource: repoOf,
     });
+    this.route(
+      'GET',
+      `${repo}/actions/runs/(\\d+)`,
+      'token',
+      (m) => {
+        const run = this.state.runs.get(Number(m[3]));
+        return run && sameName(run.repo, `${m[1]}/${m[2]}`) ? [200, this.runJson(run)] : notFound();
+      },
+      { permission: actionsRead, resource: repoOf },
+    );
+    this.route(
+      'GET',
+      `${repo}/actions/runs/(\\d+)/jobs`,
+      'token',
+      (m, _r, _b, u) => {
+        const run = this.state.runs.get(Number(m[3]));
+        if (!run || !sameName(run.repo, `${m[1]}/${m[2]}`)) return notFound();
+        const filter = u.searchParams.get('filter') ?? 'latest';
+        if (filter !== 'latest' && filter !== 'all') return validationFailed('filter', filter);
+        const jobs = this.state.jobsOf(run).map((j) => this.jobJson(j));
+        return [200, { total_count: jobs.length, jobs: page(jobs, u) }, links(jobs.length, u)];
+      },
+      { permission: actionsRead, resource: repoOf },
+    );
+    this.route(
+      'GET',
+      `${repo}/actions/jobs/(\\d+)`,
+      'token',
+      (m) => {
+        const j = this.state.jobs.get(Number(m[3]));
+        return j && sameName(this.state.repoOf(j), `${m[1]}/${m[2]}`) ? [200, this.jobJson(j)] : notFound();
+      },
+      { permission: actionsRead, resource: repoOf },
+    );
+    this.route(
+      'GET',
+      `${repo}/contents/(.+)`,
+      'token',
+      (m, _r, _b, u) => {
+        const full = `${m[1]}/${m[2]}`;
+        const path = decodeURIComponent(m[3]!);
+        const ref = u.searchParams.get('ref') ?? 'HEAD';
+        const text = this.state.getFile(full, ref, path);
+        if (text === undefined) return notFound();
+        return [200, contentFileObject(this.state.repo(full), path, ref, text, this.urls)];
+      },
+      { permission: () => 'contents=read', resource: repoOf },
+    );
     // Runner broker (test-only).
-    this.route('POST', '/_runner/acquire', (_m, req) => this.acquire(req));
-    this.route('POST', '/_runner/jobs/(\\d+)/steps', (m, req, b) => this.stepResult(req, Number(m[1]), b));
-    this.route('POST', '/_runner/jobs/(\\d+)/complete', (m, req, b) => this.complete(req, Number(m[1]), b));
+    this.route('POST', '/_runner/acquire', 'runner', (_m, req) => this.acquire(req));
+    this.route('POST', '/_runner/jobs/(\\d+)/steps', 'runner', (m, req, b) => this.stepResult(req, Number(m[1]), b));
+    this.route('POST', '/_runner/jobs/(\\d+)/complete', 'runner', (m, req, b) => this.complete(req, Number(m[1]), b));
   }
 
-  private route(method: string, pattern: string, handler: Handler): void {
-    this.routes.push([method, new RegExp(`^${pattern}$`), handler]);
+  private route(
+    method: string,
+    pattern: string,
+    auth: Route['auth'],
+    handler: Handler,
+    extra: Pick<Route, 'permission' | 'resource'> = {},
+  ): void {
+    this.routes.push({ method, re: new RegExp(`^${pattern}$`), handler, auth, ...extra });
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  private get urls(): Urls {
+    return { api: this.url, web: WEB };
   }
 
   async start(): Promise<void> {
@@ -140,21 +318,78 @@ export class GitHubEmulator {
     for (let i = 0; i < count; i++) this.faults.push({ pattern, fault });
   }
 
-  /** Creates a queued run + job (and its workflow file at the commit) and sends the `queued` webhook. */
+  /**
+   * Uses up the primary rate limit of every token (present and future) until `resetInSeconds` from now, as when
+   * another process shares the installation's budget.
+   */
+  exhaustRateLimit(resetInSeconds = 3000): void {
+    const resetAt = Math.floor(Date.now() / 1000) + resetInSeconds;
+    this.exhaustedUntil = resetAt;
+    for (const b of this.budgets.values()) Object.assign(b, { used: b.limit, resetAt });
+  }
+
+  /** Requests counted against the primary rate limit so far, across all tokens (current windows). */
+  rateLimitUsed(): number {
+    return [...this.budgets.values()].reduce((n, b) => n + b.used, 0);
+  }
+
+  /** Registers a GitHub App (its public key) and one installation; webhooks then come from the App's hook. */
+  registerApp(input: RegisterAppInput): void {
+    this.state.apps.set(input.appId, {
+      id: input.appId,
+      clientId: input.clientId ?? `Iv23li${input.appId.toString(36).padStart(14, '0')}`,
+      slug: input.slug ?? 'eci-virtual-test',
+      publicKey: input.publicKey,
+    });
+    const i = input.installation;
+    this.state.account(i.account, i.accountType ?? 'User');
+    this.state.installations.set(i.id, {
+      id: i.id,
+      appId: input.appId,
+      account: i.account,
+      permissions: i.permissions ?? {
+        actions: 'read',
+        administration: 'write',
+        contents: 'read',
+        metadata: 'read',
+        organization_self_hosted_runners: 'write',
+      },
+      repositorySelection: i.repositorySelection ?? 'all',
+      repositories: i.repositories ?? [],
+    });
+    this.app = { id: input.appId, installationId: i.id };
+  }
+
+  /** Marks `login` as an organization (webhooks then carry `organization`). */
+  addOrganization(login: string): void {
+    const a = this.state.account(login, 'Organization');
+    a.type = 'Organization';
+  }
+
+  /** Creates a run + job (and its workflow file at the commit) and sends the `queued` (or `waiting`) webhook. */
   async queueJob(input: QueueJobInput): Promise<EmuJob> {
-    const sha = input.headSha ?? randomUUID().replace(/-/g, '').padEnd(40, '0').slice(0, 40);
+    const existing = input.runId !== undefined ? this.state.runs.get(input.runId) : undefined;
+    if (input.runId !== undefined && !existing) throw new Error(`no run ${input.runId}`);
+    const sha = existing?.head_sha ?? input.headSha ?? randomUUID().replace(/-/g, '').padEnd(40, '0').slice(0, 40);
     this.state.putFile(input.repo, sha, input.workflowPath, input.workflowText);
     for (const [p, t] of Object.entries(input.files ?? {})) this.state.putFile(input.repo, sha, p, t);
     const now = new Date().toISOString();
-    const run = {
+    this.state.repo(input.repo);
+    const run: EmuRun = existing ?? {
       id: this.state.id(),
       repo: input.repo,
       path: input.workflowPath,
       head_sha: sha,
+      head_branch: 'main',
       name: 'CI',
-      status: 'queued' as const,
+      event: 'push',
+      run_number: this.state.nextRunNumber(),
+      workflow_id: 9_000_000 + (hash(input.workflowPath) % 1_000_000),
       created_at: now,
+      updated_at: now,
+      planned_jobs: input.runJobs ?? 1,
     };
+    run.updated_at = now;
     this.state.runs.set(run.id, run);
     const id = this.state.id();
     const job: EmuJob = {
@@ -163,46 +398,97 @@ export class GitHubEmulator {
       run_attempt: 1,
       workflow_name: run.name,
       head_sha: sha,
+      head_branch: run.head_branch,
       name: input.name,
       labels: input.labels,
-      status: 'queued',
+      status: input.environmentApproval ? 'waiting' : 'queued',
       conclusion: null,
       created_at: now,
-      started_at: null,
+      started_at: now,
       completed_at: null,
       runner_id: null,
       runner_name: null,
-      html_url: `https://github.com/${input.repo}/actions/runs/${run.id}/job/${id}`,
+      runner_group_id: null,
+      runner_group_name: null,
+      html_url: `${WEB}/${input.repo}/actions/runs/${run.id}/job/${id}`,
       message: { ...input.message, jobId: id, repo: input.repo },
       results: [],
     };
     this.state.jobs.set(id, job);
-    if (input.webhook !== false) await this.sendJobWebhook(job, 'queued');
+    if (input.webhook !== false) await this.sendJobWebhook(job, job.status === 'waiting' ? 'waiting' : 'queued');
     return job;
+  }
+
+  /** A reviewer approves the deployment: the waiting job is queued and GitHub sends `workflow_job.queued`. */
+  async approve(jobId: number, opts: { webhook?: boolean } = {}): Promise<void> {
+    const job = this.mustJob(jobId);
+    if (job.status !== 'waiting') throw new Error(`job ${jobId} is not waiting`);
+    Object.assign(job, { status: 'queued', started_at: new Date().toISOString() });
+    if (opts.webhook !== false) await this.sendJobWebhook(job, 'queued');
+  }
+
+  /** Cancels a job not yet finished ("Cancel workflow"), queued, waiting or running, and sends `completed`. */
+  async cancel(jobId: number, opts: { webhook?: boolean } = {}): Promise<void> {
+    await this.finishJob(jobId, 'cancelled', opts);
   }
 
   /** Cancels a queued job (as "Cancel workflow" does) and sends its `completed` webhook. */
   async cancelQueued(jobId: number): Promise<void> {
-    const job = this.state.jobs.get(jobId);
-    if (!job || job.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
-    Object.assign(job, { status: 'completed', conclusion: 'cancelled', completed_at: new Date().toISOString() });
-    this.state.runOf(job).status = 'completed';
-    await this.sendJobWebhook(job, 'completed');
+    if (this.state.jobs.get(jobId)?.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
+    await this.cancel(jobId);
   }
 
-  sendJobWebhook(job: EmuJob, action: 'queued' | 'in_progress' | 'completed', opts: { forgeSignature?: boolean } = {}) {
-    const repo = this.state.repoOf(job);
-    const [owner, name] = repo.split('/');
-    return this.webhooks.send(
-      'workflow_job',
-      {
-        action,
-        workflow_job: this.jobJson(job),
-        repository: { id: 1, name, full_name: repo, owner: { login: owner } },
-        sender: { login: 'octocat' },
-      },
-      opts,
-    );
+  /**
+   * Ends a job with `conclusion` as GitHub would: `cancelled` (cancel), `timed_out` (timeout-minutes reached while
+   * running), `skipped` (an `if:` false), `neutral`, `failure`… A runner running it is released and, being
+   * ephemeral, removed.
+   */
+  async finishJob(jobId: number, conclusion: JobConclusion, opts: { webhook?: boolean } = {}): Promise<void> {
+    const job = this.mustJob(jobId);
+    if (job.status === 'completed') throw new Error(`job ${jobId} is already completed`);
+    const now = new Date().toISOString();
+    Object.assign(job, { status: 'completed', conclusion, completed_at: now });
+    if (job.runner_id !== null) this.state.runners.delete(job.runner_id);
+    this.state.runOf(job).updated_at = now;
+    if (opts.webhook !== false) await this.sendJobWebhook(job, 'completed');
+  }
+
+  /** The `workflow_job` webhook for the job's current state (action as given). */
+  sendJobWebhook(
+    job: EmuJob,
+    action: 'queued' | 'waiting' | 'in_progress' | 'completed',
+    opts: { forgeSignature?: boolean; contentType?: WebhookContentType } = {},
+  ): Promise<Delivery> {
+    return this.webhooks.send('workflow_job', this.jobWebhookPayload(job, action), {
+      ...opts,
+      hookTarget: this.app
+        ? { type: 'integration', id: this.app.id }
+        : { type: 'repository', id: this.state.repo(this.state.repoOf(job)).id },
+    });
+  }
+
+  /** The payload GitHub sends for `workflow_job` (schemas `webhook-workflow-job-<action>`). */
+  jobWebhookPayload(job: EmuJob, action: 'queued' | 'waiting' | 'in_progress' | 'completed') {
+    const repo = this.state.repo(this.state.repoOf(job));
+    const inst = this.app ? this.state.installations.get(this.app.installationId) : undefined;
+    return {
+      action,
+      workflow_job: this.jobJson(job),
+      repository: repositoryObject(repo, this.urls),
+      ...(repo.owner.type === 'Organization' ? { organization: organizationObject(repo.owner, this.urls) } : {}),
+      sender: userObject(this.actorOf(), this.urls),
+      ...(inst ? { installation: { id: inst.id, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${inst.id}` } } : {}),
+    };
+  }
+
+  private actorOf() {
+    return this.state.account('octocat');
+  }
+
+  private mustJob(id: number): EmuJob {
+    const job = this.state.jobs.get(id);
+    if (!job) throw new Error(`no job ${id}`);
+    return job;
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -210,79 +496,236 @@ export class GitHubEmulator {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body: unknown;
+    const none: Principal = { kind: 'none' };
     try {
       body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
     } catch {
-      return this.reply(req, res, url, 400, { message: 'Problems parsing JSON', documentation_url: API_DOCS });
+      return this.reply(req, res, url, none, 400, errorObject(400, 'Problems parsing JSON', DOCS));
     }
-    const isApi = /^\/(repos|orgs)\//.test(url.pathname);
-    if (isApi) {
-      const auth = req.headers.authorization ?? '';
-      if (auth !== `token ${this.opts.token}` && auth !== `Bearer ${this.opts.token}`)
-        return this.reply(req, res, url, 401, { message: 'Bad credentials', documentation_url: API_DOCS });
+    const matched = this.routes
+      .map((r) => ({ r, m: r.method === req.method ? r.re.exec(url.pathname) : null }))
+      .find((x) => x.m);
+    const route = matched?.r;
+    const m = matched?.m ?? undefined;
+    let who: Principal = none;
+    if (route?.auth !== 'runner') {
+      const auth = this.authenticate(req, url, route);
+      if ('error' in auth) return this.reply(req, res, url, none, 401, errorObject(401, auth.error, DOCS));
+      who = auth.who;
+      if (route && m && who.kind === 'installation') {
+        const denied = this.checkAccess(who, route, m);
+        if (denied) return this.reply(req, res, url, who, denied[0], denied[1], denied[2]);
+      }
       const i = this.faults.findIndex((f) => f.pattern.test(url.pathname));
       if (i >= 0) {
         const { fault } = this.faults.splice(i, 1)[0]!;
-        if (fault.kind === 'status') return this.reply(req, res, url, fault.status, { message: 'Server Error' });
-        if (fault.kind === 'rateLimit')
-          return this.reply(
-            req,
-            res,
-            url,
-            403,
-            { message: 'API rate limit exceeded for installation.', documentation_url: API_DOCS },
-            {
-              'x-ratelimit-remaining': '0',
-              'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1),
-            },
-          );
-        return this.reply(
-          req,
-          res,
-          url,
-          403,
-          {
-            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-            documentation_url: API_DOCS,
-          },
-          { 'retry-after': '1' },
-        );
+        return this.replyFault(req, res, url, who, fault);
       }
-      this.remaining = Math.max(1, this.remaining - 1);
+      const limited = this.spend(who);
+      if (limited) return this.reply(req, res, url, who, limited[0], limited[1], limited[2]);
     }
-    for (const [method, re, handler] of this.routes) {
-      const m = re.exec(url.pathname);
-      if (!m || method !== req.method) continue;
-      const [status, out, headers] = await handler(m, req, body, url);
-      return this.reply(req, res, url, status, out, headers);
+    if (!route || !m) return this.reply(req, res, url, who, 404, errorObject(404, 'Not Found', DOCS));
+    const [status, out, headers = {}] = await route.handler(m, req, body, url, who);
+    // Conditional requests ("Best practices for using the REST API": use conditional requests): a GET answers an
+    // ETag; the same If-None-Match gets 304 without a body, which does not count against the primary rate limit.
+    if (req.method === 'GET' && status === 200 && route.auth === 'token') {
+      const etag = `W/"${createHash('sha256').update(JSON.stringify(out)).digest('hex')}"`;
+      if (req.headers['if-none-match'] === etag) {
+        const b = this.budgetOf(who);
+        if (b) b.used = Math.max(0, b.used - 1);
+        return this.reply(req, res, url, who, 304, undefined, { etag });
+      }
+      return this.reply(req, res, url, who, status, out, { ...headers, etag });
     }
-    this.reply(req, res, url, 404, { message: 'Not Found', documentation_url: API_DOCS });
+    return this.reply(req, res, url, who, status, out, headers);
+  }
+
+  /**
+   * `Authorization: token X` / `Bearer X` (scheme case-insensitive, RFC 9110). App endpoints take only an App JWT;
+   * everything else a personal access token or an unexpired installation token ("Bad credentials" otherwise).
+   */
+  private authenticate(
+    req: IncomingMessage,
+    url: URL,
+    route: Route | undefined,
+  ): { who: Principal } | { error: string } {
+    const m = /^(token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const cred = m?.[2];
+    const wantsJwt = route ? route.auth === 'jwt' : url.pathname === '/app' || url.pathname.startsWith('/app/');
+    if (wantsJwt) {
+      if (!cred) return { error: 'A JSON web token could not be decoded' };
+      const r = verifyAppJwt(this.state, cred);
+      return r.ok ? { who: { kind: 'app', appId: r.app.id } } : { error: r.message };
+    }
+    if (!cred) return { error: 'Requires authentication' };
+    if (this.opts.token && cred === this.opts.token) return { who: { kind: 'pat' } };
+    const t = this.state.tokens.get(cred);
+    if (!t || t.expiresAt <= Date.now()) return { error: 'Bad credentials' };
+    const installation = this.state.installations.get(t.installationId)!;
+    return { who: { kind: 'installation', installation, permissions: t.permissions } };
+  }
+
+  /**
+   * An installation token reaches only the repositories of its installation (others answer 404, as GitHub hides
+   * what a token cannot see) and only with the permissions it holds (403 "Resource not accessible by integration",
+   * with `x-accepted-github-permissions` naming what the endpoint needs).
+   */
+  private checkAccess(
+    who: Extract<Principal, { kind: 'installation' }>,
+    route: Route,
+    m: RegExpExecArray,
+  ): [number, unknown, Record<string, string>?] | undefined {
+    const inst = who.installation;
+    const target = route.resource?.(m);
+    const account = target?.repo?.split('/')[0] ?? target?.org;
+    if (account !== undefined) {
+      const inAccount = sameName(account, inst.account);
+      const selected =
+        inst.repositorySelection === 'all' || !target?.repo || inst.repositories.some((r) => sameName(r, target.repo!));
+      if (!inAccount || !selected) return [404, errorObject(404, 'Not Found', DOCS)];
+    }
+    const needed = route.permission?.(m);
+    if (needed) {
+      const [name, level] = needed.split('=') as [string, 'read' | 'write'];
+      const has = who.permissions[name];
+      if (!has || LEVEL[has] < LEVEL[level])
+        return [
+          403,
+          errorObject(403, 'Resource not accessible by integration', DOCS),
+          { 'x-accepted-github-permissions': needed },
+        ];
+    }
+    return undefined;
+  }
+
+  private budgetOf(who: Principal): { used: number; resetAt: number; limit: number } | undefined {
+    const key = who.kind === 'installation' ? `installation:${who.installation.id}` : who.kind;
+    if (who.kind === 'none' || who.kind === 'app') return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    let b = this.budgets.get(key);
+    if (!b || b.resetAt <= now) {
+      const limit = this.opts.rateLimitPerHour ?? 15_000;
+      b =
+        this.exhaustedUntil > now
+          ? { used: limit, resetAt: this.exhaustedUntil, limit }
+          : { used: 0, resetAt: now + 3600, limit };
+      this.budgets.set(key, b);
+    }
+    return b;
+  }
+
+  /** Counts a request against the primary rate limit; when none is left, GitHub's answer for that. */
+  private spend(who: Principal): [number, unknown, Record<string, string>] | undefined {
+    const b = this.budgetOf(who);
+    if (!b) return undefined;
+    if (b.used >= b.limit) {
+      const status = this.opts.rateLimitStatus ?? 403;
+      return [status, errorObject(status, `API rate limit exceeded for ${whom(who)}.`, RATE_DOCS), {}];
+    }
+    b.used++;
+    return undefined;
+  }
+
+  private replyFault(req: IncomingMessage, res: ServerResponse, url: URL, who: Principal, fault: Fault): void {
+    if (fault.kind === 'status')
+      return this.reply(req, res, url, who, fault.status, errorObject(fault.status, 'Server Error', DOCS));
+    const status = fault.status ?? 403;
+    if (fault.kind === 'rateLimit') {
+      const reset = Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 1);
+      const b = this.budgetOf(who);
+      return this.reply(
+        req,
+        res,
+        url,
+        who,
+        status,
+        errorObject(status, `API rate limit exceeded for ${whom(who)}.`, RATE_DOCS),
+        {
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-used': String(b?.limit ?? 5000),
+          'x-ratelimit-reset': String(reset),
+        },
+      );
+    }
+    const after = fault.retryAfterSeconds === undefined ? 1 : fault.retryAfterSeconds;
+    return this.reply(
+      req,
+      res,
+      url,
+      who,
+      status,
+      errorObject(
+        status,
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
+        `${RATE_DOCS}#about-secondary-rate-limits`,
+      ),
+      after === null ? {} : { 'retry-after': String(after) },
+    );
   }
 
   private reply(
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
+    who: Principal,
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
   ): void {
-    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status });
+    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status, auth: who.kind });
     if (headers.link)
       headers = { ...headers, link: headers.link.replaceAll(HOST_PLACEHOLDER, req.headers.host ?? '127.0.0.1') };
+    const b = this.budgetOf(who);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
-      'x-ratelimit-limit': '5000',
-      'x-ratelimit-remaining': String(this.remaining),
-      'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600),
-      'x-ratelimit-resource': 'core',
+      ...(b
+        ? {
+            'x-ratelimit-limit': String(b.limit),
+            'x-ratelimit-remaining': String(Math.max(0, b.limit - b.used)),
+            'x-ratelimit-used': String(b.used),
+            'x-ratelimit-reset': String(b.resetAt),
+            'x-ratelimit-resource': 'core',
+          }
+        : {}),
       'x-github-api-version-selected': '2022-11-28',
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-request-id': randomUUID().toUpperCase().slice(0, 23),
       ...headers,
     });
-    res.end(status === 204 ? undefined : JSON.stringify(body));
+    res.end(status === 204 || status === 304 ? undefined : JSON.stringify(body));
   }
 
-  private jit(body: unknown, repo: string | undefined, org: string | undefined): [number, unknown] {
+  private accessToken(installationId: number, body: unknown, who: Principal): Reply {
+    const inst = this.state.installations.get(installationId);
+    if (!inst || who.kind !== 'app' || inst.appId !== who.appId) return notFound();
+    const b = (body ?? {}) as { permissions?: unknown };
+    let permissions = inst.permissions;
+    if (b.permissions !== undefined) {
+      const asked = b.permissions as Permissions;
+      if (typeof asked !== 'object' || asked === null || !withinGrant(asked, inst.permissions))
+        return [
+          422,
+          {
+            message: 'The permissions requested are not granted to this installation.',
+            documentation_url: `${DOCS}/apps/apps#create-an-installation-access-token-for-an-app`,
+            status: '422',
+          },
+        ];
+      permissions = asked;
+    }
+    const t = mintInstallationToken(this.state, inst, permissions);
+    return [
+      201,
+      {
+        token: t.token,
+        expires_at: isoSeconds(t.expiresAt),
+        permissions,
+        repository_selection: inst.repositorySelection,
+      },
+    ];
+  }
+
+  private jit(body: unknown, repo: string | undefined, org: string | undefined): Reply {
     const b = (body ?? {}) as { name?: unknown; runner_group_id?: unknown; labels?: unknown; work_folder?: unknown };
     if (
       typeof b.name !== 'string' ||
@@ -296,21 +739,20 @@ export class GitHubEmulator {
         422,
         {
           message: 'Validation Failed',
-          errors: [{ resource: 'Runner', code: 'invalid', field: 'name/runner_group_id/labels' }],
-          documentation_url: API_DOCS,
+          errors: ['name, runner_group_id and labels (1 to 100) are required'],
+          documentation_url: `${DOCS}/actions/self-hosted-runners#create-configuration-for-a-just-in-time-runner-for-a-repository`,
+          status: '422',
         },
       ];
     if ([...this.state.runners.values()].some((r) => r.name === b.name && r.repo === repo && r.org === org))
-      return [
-        409,
-        { message: `Already exists - A runner with the name ${b.name} already exists.`, documentation_url: API_DOCS },
-      ];
+      return [409, errorObject(409, `Already exists - A runner with the name ${b.name} already exists.`, DOCS)];
     const runner: EmuRunner = {
       id: this.state.id(),
       name: b.name,
       repo,
       org,
-      labels: ['self-hosted', ...(b.labels as string[])],
+      labels: ['self-hosted', 'Linux', 'X64', ...(b.labels as string[])],
+      runnerGroupId: b.runner_group_id,
       status: 'offline',
       busy: false,
       token: randomUUID(),
@@ -329,59 +771,129 @@ export class GitHubEmulator {
   }
 
   private runnerJson(r: EmuRunner) {
-    return {
+    return runnerObject({
       id: r.id,
       name: r.name,
-      os: 'Linux',
       status: r.status,
       busy: r.busy,
-      ephemeral: true,
-      labels: r.labels.map((name, i) => ({ id: i + 1, name, type: i === 0 ? 'read-only' : 'custom' })),
-    };
+      labels: r.labels,
+      runnerGroupId: r.runnerGroupId,
+    });
   }
 
-  private listRunners(filter: (r: EmuRunner) => boolean, url: URL): [number, unknown, Record<string, string>] {
+  private listRunners(filter: (r: EmuRunner) => boolean, url: URL): Reply {
     const runners = [...this.state.runners.values()].filter(filter).map((r) => this.runnerJson(r));
     return [200, { total_count: runners.length, runners: page(runners, url) }, links(runners.length, url)];
   }
 
-  private deleteRunner(id: number): [number, unknown] {
+  private deleteRunner(id: number): Reply {
     const r = this.state.runners.get(id);
     if (!r) return notFound();
     if (r.busy)
       return [
         422,
-        { message: 'Bad request - Runner "' + r.name + '" is still running a job"', documentation_url: API_DOCS },
+        {
+          message: `Bad request - Runner "${r.name}" is still running a job"`,
+          documentation_url: `${DOCS}/actions/self-hosted-runners#delete-a-self-hosted-runner-from-a-repository`,
+          status: '422',
+        },
       ];
     this.state.runners.delete(id);
     return [204, undefined];
   }
 
-  private listRuns(repo: string, url: URL): [number, unknown, Record<string, string>] {
+  /**
+   * "List workflow runs for a repository": newest first; `status` matches a run's status or its conclusion; with
+   * a filter (status, actor, branch, event, created, head_sha, check_suite_id) at most 1,000 results are returned
+   * in all, whatever the pages say.
+   */
+  private listRuns(repo: string, url: URL): Reply {
     const status = url.searchParams.get('status');
-    const runs = [...this.state.runs.values()]
-      .filter((r) => r.repo === repo && (!status || r.status === status))
-      .map((r) => this.runJson(r.id));
-    return [200, { total_count: runs.length, workflow_runs: page(runs, url) }, links(runs.length, url)];
+    if (status !== null && !RUN_STATUS_FILTERS.has(status)) return validationFailed('status', status);
+    let runs = [...this.state.runs.values()]
+      .filter((r) => sameName(r.repo, repo))
+      .filter((r) => !status || this.state.runStatus(r) === status || this.state.runConclusion(r) === status)
+      .sort((a, b) => b.id - a.id)
+      .map((r) => this.runJson(r));
+    const total = runs.length;
+    if (status) runs = runs.slice(0, 1000);
+    return [200, { total_count: total, workflow_runs: page(runs, url) }, links(runs.length, url)];
   }
 
-  private runJson(id: number) {
-    const r = this.state.runs.get(id)!;
-    return {
-      id: r.id,
-      name: r.name,
-      path: r.path,
-      head_sha: r.head_sha,
-      status: r.status,
-      run_attempt: 1,
-      created_at: r.created_at,
-      repository: { full_name: r.repo },
-    };
+  private runJson(r: EmuRun) {
+    const jobs = this.state.jobsOf(r);
+    const started = jobs.map((j) => j.started_at).sort()[0] ?? r.created_at;
+    return workflowRunObject(
+      {
+        id: r.id,
+        runNumber: r.run_number,
+        runAttempt: 1,
+        workflowId: r.workflow_id,
+        name: r.name,
+        path: r.path,
+        headSha: r.head_sha,
+        headBranch: r.head_branch,
+        event: r.event,
+        status: this.state.runStatus(r),
+        conclusion: this.state.runConclusion(r),
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        startedAt: started,
+        actor: this.actorOf(),
+      },
+      this.state.repo(r.repo),
+      this.urls,
+    );
   }
 
+  /** The job as REST and webhooks show it: steps so far ("Set up job" first), runner and group once assigned. */
   jobJson(j: EmuJob) {
-    const { message: _m, results: _r, ...rest } = j;
-    return { ...rest, workflow_name: j.workflow_name, steps: [] };
+    const started = j.status === 'in_progress' || (j.status === 'completed' && j.runner_id !== null);
+    const setUp = {
+      name: 'Set up job',
+      status: 'completed' as const,
+      conclusion: 'success',
+      number: 1,
+      started_at: j.started_at,
+      completed_at: j.started_at,
+    };
+    const steps = started
+      ? [
+          setUp,
+          ...j.results.map((r, i) => ({
+            name: r.name,
+            status: 'completed' as const,
+            conclusion: r.exitCode === 0 ? 'success' : 'failure',
+            number: i + 2,
+            started_at: j.started_at,
+            completed_at: j.completed_at ?? j.started_at,
+          })),
+        ]
+      : [];
+    return workflowJobObject(
+      {
+        id: j.id,
+        runId: j.run_id,
+        runAttempt: j.run_attempt,
+        workflowName: j.workflow_name,
+        headSha: j.head_sha,
+        headBranch: j.head_branch,
+        name: j.name,
+        labels: j.labels,
+        status: j.status,
+        conclusion: j.conclusion,
+        createdAt: j.created_at,
+        startedAt: j.started_at,
+        completedAt: j.completed_at,
+        runnerId: j.runner_id,
+        runnerName: j.runner_name,
+        runnerGroupId: j.runner_group_id,
+        runnerGroupName: j.runner_group_name,
+        steps,
+      },
+      this.state.repo(this.state.repoOf(j)),
+      this.urls,
+    );
   }
 
   private runnerFor(req: IncomingMessage): EmuRunner | undefined {
@@ -389,7 +901,7 @@ export class GitHubEmulator {
     return [...this.state.runners.values()].find((r) => r.token === token);
   }
 
-  private async acquire(req: IncomingMessage): Promise<[number, unknown]> {
+  private async acquire(req: IncomingMessage): Promise<Reply> {
     const runner = this.runnerFor(req);
     if (!runner) return [401, { message: 'unknown runner' }];
     runner.status = 'online';
@@ -397,20 +909,52 @@ export class GitHubEmulator {
     if (this.holdAssignments) return [204, undefined];
     const job = this.state.assignable(runner);
     if (!job) return [204, undefined];
-    runner.busy = true;
-    runner.jobId = job.id;
-    Object.assign(job, {
-      status: 'in_progress',
-      started_at: new Date().toISOString(),
-      runner_id: runner.id,
-      runner_name: runner.name,
-    });
-    this.state.runOf(job).status = 'in_progress';
-    void this.sendJobWebhook(job, 'in_progress');
+    void this.assign(runner, job);
     return [200, job.message];
   }
 
-  private stepResult(req: IncomingMessage, jobId: number, body: unknown): [number, unknown] {
+  /** A runner takes the job: it goes `in_progress` (runner and group set) and GitHub sends `in_progress`. */
+  private assign(runner: EmuRunner, job: EmuJob): Promise<Delivery> {
+    runner.busy = true;
+    runner.status = 'online';
+    runner.jobId = job.id;
+    const now = new Date().toISOString();
+    Object.assign(job, {
+      status: 'in_progress',
+      started_at: now,
+      runner_id: runner.id,
+      runner_name: runner.name,
+      runner_group_id: runner.runnerGroupId,
+      runner_group_name: runner.runnerGroupId === 1 ? 'Default' : `group-${runner.runnerGroupId}`,
+    });
+    this.state.runOf(job).updated_at = now;
+    return this.sendJobWebhook(job, 'in_progress');
+  }
+
+  /**
+   * Starts a queued job on a new repository runner named `runnerName` (as if a JIT runner of that name took it),
+   * for tests that need a running job without a runner process.
+   */
+  async startJob(jobId: number, runnerName = `eci-virtual-${jobId}`): Promise<EmuRunner> {
+    const job = this.mustJob(jobId);
+    if (job.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
+    const runner: EmuRunner = {
+      id: this.state.id(),
+      name: runnerName,
+      repo: this.state.repoOf(job),
+      org: undefined,
+      labels: ['self-hosted', 'Linux', 'X64', ...job.labels],
+      runnerGroupId: 1,
+      status: 'online',
+      busy: false,
+      token: randomUUID(),
+    };
+    this.state.runners.set(runner.id, runner);
+    await this.assign(runner, job);
+    return runner;
+  }
+
+  private stepResult(req: IncomingMessage, jobId: number, body: unknown): Reply {
     const runner = this.runnerFor(req);
     const job = this.state.jobs.get(jobId);
     if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
@@ -418,24 +962,40 @@ export class GitHubEmulator {
     return [201, {}];
   }
 
-  private async complete(req: IncomingMessage, jobId: number, body: unknown): Promise<[number, unknown]> {
+  private async complete(req: IncomingMessage, jobId: number, body: unknown): Promise<Reply> {
     const runner = this.runnerFor(req);
     const job = this.state.jobs.get(jobId);
     if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
-    Object.assign(job, {
-      status: 'completed',
-      conclusion: (body as { conclusion?: string })?.conclusion ?? 'success',
-      completed_at: new Date().toISOString(),
-    });
-    this.state.runOf(job).status = 'completed';
-    // Ephemeral runners are removed by GitHub once their job is done.
-    this.state.runners.delete(runner.id);
-    await this.sendJobWebhook(job, 'completed');
+    const conclusion = ((body as { conclusion?: string })?.conclusion ?? 'success') as JobConclusion;
+    // Ephemeral runners are removed by GitHub once their job is done (finishJob does it).
+    await this.finishJob(jobId, conclusion);
     return [200, {}];
   }
 }
 
-const notFound = (): [number, unknown] => [404, { message: 'Not Found', documentation_url: API_DOCS }];
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Whose primary limit ran out, as GitHub's message names it. */
+const whom = (who: Principal) => (who.kind === 'installation' ? `installation ID ${who.installation.id}` : 'user ID 1');
+
+const notFound = (): Reply => [404, errorObject(404, 'Not Found', DOCS)];
+
+/** 422 for a query value the endpoint does not know (schema `validation-error`). */
+const validationFailed = (field: string, value: string): Reply => [
+  422,
+  {
+    message: 'Validation Failed',
+    errors: [{ resource: 'Search', field, code: 'invalid', value }],
+    documentation_url: DOCS,
+    status: '422',
+  },
+];
+
+function hash(s: string): number {
+  let h = 7;
+  for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h;
+}
 
 function page<T>(items: T[], url: URL): T[] {
   const per = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30);

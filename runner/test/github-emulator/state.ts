@@ -1,8 +1,12 @@
 /**
- * The GitHub emulator's world: repositories with files at commits, workflow runs and jobs, self-hosted runners and
- * the queue runners take jobs from. Shapes follow GitHub's REST reference (workflow runs, workflow jobs, self-hosted
- * runners, repository contents).
+ * The GitHub emulator's world: accounts and repositories, files at commits, workflow runs and their jobs,
+ * self-hosted runners and the queue runners take jobs from, GitHub App installations and their tokens. Statuses
+ * follow GitHub's REST reference (https://docs.github.com/rest/actions/workflow-runs,
+ * https://docs.github.com/rest/actions/workflow-jobs): a job is `waiting` while a deployment protection rule holds
+ * it, `queued` until a runner takes it, then `in_progress` and `completed`; a run's status follows its jobs.
  */
+import type { Account, Repo } from './shapes.js';
+
 export interface StandInStep {
   kind: 'script' | 'container';
   name: string;
@@ -25,21 +29,31 @@ export interface JobMessage {
   steps: StandInStep[];
 }
 
+export type JobStatus = 'waiting' | 'queued' | 'in_progress' | 'completed';
+
+/** Job conclusions a `workflow_job.completed` webhook can carry (schema `webhook-workflow-job-completed`). */
+export type JobConclusion =
+  'success' | 'failure' | 'cancelled' | 'skipped' | 'timed_out' | 'neutral' | 'action_required';
+
 export interface EmuJob {
   id: number;
   run_id: number;
   run_attempt: number;
   workflow_name: string;
   head_sha: string;
+  head_branch: string;
   name: string;
   labels: string[];
-  status: 'queued' | 'in_progress' | 'completed';
-  conclusion: string | null;
+  status: JobStatus;
+  conclusion: JobConclusion | null;
   created_at: string;
-  started_at: string | null;
+  /** Set when the job is queued and again when a runner starts it. */
+  started_at: string;
   completed_at: string | null;
   runner_id: number | null;
   runner_name: string | null;
+  runner_group_id: number | null;
+  runner_group_name: string | null;
   html_url: string;
   message: JobMessage;
   /** Step results reported by the runner. */
@@ -51,9 +65,15 @@ export interface EmuRun {
   repo: string;
   path: string;
   head_sha: string;
+  head_branch: string;
   name: string;
-  status: 'queued' | 'in_progress' | 'completed';
+  event: string;
+  run_number: number;
+  workflow_id: number;
   created_at: string;
+  updated_at: string;
+  /** Jobs the workflow will have; later jobs (`needs:`) are added to the run as their dependencies finish. */
+  planned_jobs: number;
 }
 
 export interface EmuRunner {
@@ -62,10 +82,39 @@ export interface EmuRunner {
   repo: string | undefined;
   org: string | undefined;
   labels: string[];
+  runnerGroupId: number;
   status: 'online' | 'offline';
   busy: boolean;
   token: string;
   jobId?: number;
+}
+
+export interface EmuApp {
+  id: number;
+  clientId: string;
+  slug: string;
+  /** PEM (SPKI or PKCS#1) of the key pair whose private half signs the App's JWTs. */
+  publicKey: string;
+}
+
+/** Permissions as GitHub names them in `app-permissions` (https://docs.github.com/rest/apps/apps). */
+export type Permissions = Record<string, 'read' | 'write' | 'admin'>;
+
+export interface EmuInstallation {
+  id: number;
+  appId: number;
+  account: string;
+  permissions: Permissions;
+  repositorySelection: 'all' | 'selected';
+  /** `owner/name` of the repositories when the selection is `selected`. */
+  repositories: string[];
+}
+
+export interface EmuToken {
+  token: string;
+  installationId: number;
+  expiresAt: number;
+  permissions: Permissions;
 }
 
 export class EmulatorState {
@@ -73,10 +122,49 @@ export class EmulatorState {
   readonly runs = new Map<number, EmuRun>();
   readonly jobs = new Map<number, EmuJob>();
   readonly runners = new Map<number, EmuRunner>();
+  readonly accounts = new Map<string, Account>();
+  readonly repos = new Map<string, Repo>();
+  readonly apps = new Map<number, EmuApp>();
+  readonly installations = new Map<number, EmuInstallation>();
+  readonly tokens = new Map<string, EmuToken>();
   private nextId = 1000;
+  private runNumber = 0;
 
   id(): number {
     return ++this.nextId;
+  }
+
+  nextRunNumber(): number {
+    return ++this.runNumber;
+  }
+
+  /** The account `login`; an unknown login becomes a user (or an organization when `type` says so). */
+  account(login: string, type: Account['type'] = 'User'): Account {
+    const key = login.toLowerCase();
+    let a = this.accounts.get(key);
+    if (!a) {
+      a = { login, id: this.id(), type };
+      this.accounts.set(key, a);
+    }
+    return a;
+  }
+
+  repo(fullName: string): Repo {
+    const key = fullName.toLowerCase();
+    let r = this.repos.get(key);
+    if (!r) {
+      const [owner, name] = fullName.split('/') as [string, string];
+      r = {
+        id: this.id(),
+        owner: this.account(owner),
+        name,
+        createdAt: new Date().toISOString(),
+        private: true,
+        defaultBranch: 'main',
+      };
+      this.repos.set(key, r);
+    }
+    return r;
   }
 
   putFile(repo: string, sha: string, path: string, text: string): void {
@@ -96,12 +184,37 @@ export class EmulatorState {
     return this.runOf(job).repo;
   }
 
+  jobsOf(run: EmuRun): EmuJob[] {
+    return [...this.jobs.values()].filter((j) => j.run_id === run.id).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * A run's status from its jobs: `in_progress` once any job has started and until all planned jobs are done,
+   * `waiting` while a job waits for approval and none runs, otherwise `queued`.
+   */
+  runStatus(run: EmuRun): 'queued' | 'waiting' | 'in_progress' | 'completed' {
+    const jobs = this.jobsOf(run);
+    const done = jobs.filter((j) => j.status === 'completed').length;
+    if (jobs.length >= run.planned_jobs && done === jobs.length) return 'completed';
+    if (jobs.some((j) => j.status === 'in_progress') || done > 0) return 'in_progress';
+    if (jobs.some((j) => j.status === 'waiting')) return 'waiting';
+    return 'queued';
+  }
+
+  /** The run's conclusion once completed: the first of failure, timed_out, cancelled among its jobs, or success. */
+  runConclusion(run: EmuRun): string | null {
+    if (this.runStatus(run) !== 'completed') return null;
+    const got = new Set(this.jobsOf(run).map((j) => j.conclusion));
+    return (['failure', 'timed_out', 'cancelled', 'action_required'] as const).find((c) => got.has(c)) ?? 'success';
+  }
+
   /** The oldest queued job whose labels the runner has (GitHub's assignment, simplified to FIFO). */
   assignable(runner: EmuRunner): EmuJob | undefined {
     const mine = new Set(runner.labels.map((l) => l.toLowerCase()));
     return [...this.jobs.values()]
-      .filter((j) => j.status === 'queued' && j.labels.every((l) => mine.has(l.toLowerCase()) || l === 'self-hosted'))
+      .filter((j) => j.status === 'queued' && j.labels.every((l) => mine.has(l.toLowerCase())))
       .filter((j) => !runner.repo || this.repoOf(j) === runner.repo)
+      .filter((j) => !runner.org || this.repoOf(j).toLowerCase().startsWith(`${runner.org.toLowerCase()}/`))
       .sort((a, b) => a.id - b.id)[0];
   }
 }

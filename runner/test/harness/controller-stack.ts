@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { bundlePath, freePort } from '../../scripts/lib/node-process.js';
 import { localDir, podHostAddress } from '../../scripts/lib/paths.js';
+import { createAppKeyPair, type AppKeyPair } from '../github-emulator/app-key.js';
 import { GitHubEmulator } from '../github-emulator/server.js';
 import { readTestEnv } from './env.js';
 import { ensureTestHooksImage } from './hooks-image.js';
@@ -16,6 +17,8 @@ import { ensureTestHooksImage } from './hooks-image.js';
 export const GITHUB_TOKEN = 'ghp_emulatorToken0123456789';
 export const WEBHOOK_SECRET = 'whsec-test-5f1a';
 export const PORTAL_TOKEN = 'portal-token-9c2e';
+export const APP_ID = 123456;
+export const INSTALLATION_ID = 7890123;
 
 export interface ControllerStackOptions {
   repo: string;
@@ -27,20 +30,40 @@ export interface ControllerStackOptions {
   /** Defaults come from the integration test env file; benchmarks pass their own. */
   kubeconfig?: string;
   runnerImage?: string;
+  /**
+   * How the controller authenticates: `token` (a PAT, the default) or `app` — a GitHub App installed on the
+   * repository's owner: the controller gets the App id, installation id and private key (env
+   * GITHUB_APP_PRIVATE_KEY) and logs in through @octokit/auth-app; the emulator knows only the public key and
+   * accepts no PAT at all.
+   */
+  githubAuth?: 'token' | 'app';
 }
 
 export class ControllerStack {
-  readonly emulator = new GitHubEmulator({
-    token: GITHUB_TOKEN,
-    webhookSecret: WEBHOOK_SECRET,
-    runnerHost: podHostAddress,
-  });
+  readonly emulator: GitHubEmulator;
+  /** The App's key pair in `app` mode. */
+  readonly appKeys: AppKeyPair | undefined;
   private child: ChildProcess | undefined;
   port = 0;
   configFile = '';
   logFile = '';
 
-  constructor(readonly opts: ControllerStackOptions) {}
+  constructor(readonly opts: ControllerStackOptions) {
+    const app = opts.githubAuth === 'app';
+    this.emulator = new GitHubEmulator({
+      ...(app ? {} : { token: GITHUB_TOKEN }),
+      webhookSecret: WEBHOOK_SECRET,
+      runnerHost: podHostAddress,
+    });
+    if (app) {
+      this.appKeys = createAppKeyPair();
+      this.emulator.registerApp({
+        appId: APP_ID,
+        publicKey: this.appKeys.publicKey,
+        installation: { id: INSTALLATION_ID, account: opts.repo.split('/')[0]! },
+      });
+    }
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -58,7 +81,10 @@ export class ControllerStack {
     writeFileSync(
       this.configFile,
       stringify({
-        github: { apiUrl: this.emulator.url },
+        github: {
+          apiUrl: this.emulator.url,
+          ...(this.appKeys ? { appId: APP_ID, installationId: INSTALLATION_ID } : {}),
+        },
         scope: { repositories: [this.opts.repo] },
         labels: ['eci-virtual'],
         namespace: this.opts.namespace,
@@ -90,7 +116,7 @@ export class ControllerStack {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env,
-          GITHUB_TOKEN,
+          ...(this.appKeys ? { GITHUB_APP_PRIVATE_KEY: this.appKeys.privateKey } : { GITHUB_TOKEN }),
           ECI_VIRTUAL_WEBHOOK_SECRET: WEBHOOK_SECRET,
           ECI_VIRTUAL_PORTAL_TOKEN: PORTAL_TOKEN,
           ECI_VIRTUAL_LOG_LEVEL: 'debug',

@@ -1,7 +1,14 @@
 /**
  * Everything the controller asks GitHub, through @octokit/rest with the retry plugin (5xx, network errors) and the
- * throttling plugin (primary and secondary rate limits: waits for the reset/Retry-After instead of failing). Works
- * against github.com and GHES (`apiUrl`). Auth is a GitHub App installation (preferred) or a token.
+ * throttling plugin (primary and secondary rate limits). Works against github.com and GHES (`apiUrl`). Auth is a
+ * GitHub App installation (preferred) or a token.
+ *
+ * Rate limits ("Rate limits for the REST API", https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api):
+ * an exhausted primary limit answers 403 or 429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` (epoch
+ * seconds, up to an hour away); a secondary limit answers 403 or 429 naming it, usually with `retry-after`. A wait
+ * of at most `maxRateLimitWaitSeconds` is taken in place; a longer one fails at once with `Throttled` naming when
+ * the limit resets (the poller and the launcher try again on their next round), and until then calls fail locally
+ * without reaching GitHub, which may ban an integration that keeps calling while limited.
  */
 import { createAppAuth } from '@octokit/auth-app';
 import Bottleneck from 'bottleneck';
@@ -29,6 +36,8 @@ export interface GitHubClientOptions {
   maxConcurrentWrites?: number;
   /** Upper bound on how long a rate-limited call may wait before failing (default 120 s). */
   maxRateLimitWaitSeconds?: number;
+  /** Clock, for tests. */
+  now?: () => number;
 }
 
 export interface JitConfig {
@@ -82,17 +91,75 @@ function countingFetch(onResponse: NonNullable<GitHubClientOptions['onResponse']
 
 const [ownerOf, nameOf] = [(repo: string) => repo.split('/')[0]!, (repo: string) => repo.split('/')[1]!];
 
-function mapError(err: unknown, what: string): Error {
+/** What a 403/429 says about rate limits: the primary limit's reset (epoch s) or a secondary limit's wait. */
+export interface RateLimitInfo {
+  kind: 'primary' | 'secondary';
+  /** Epoch seconds when the primary limit resets. */
+  resetAt?: number;
+  /** Seconds a secondary limit asks to wait (`retry-after`), when given. */
+  retryAfter?: number;
+}
+
+/**
+ * Reads a failed response as GitHub's rate-limit docs describe it: primary when `x-ratelimit-remaining` is 0,
+ * secondary when the message names a secondary rate limit or `retry-after` is set; any other 429 is a limit too.
+ */
+export function rateLimitOf(err: unknown): RateLimitInfo | undefined {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+  if (e.status !== 403 && e.status !== 429) return undefined;
+  const h = e.response?.headers ?? {};
+  const retryAfter = h['retry-after'] !== undefined ? Number(h['retry-after']) : undefined;
+  const secondary = /secondary rate limit/i.test(e.message ?? '') || (retryAfter !== undefined && retryAfter >= 0);
+  if ((h['x-ratelimit-remaining'] === '0' || /API rate limit exceeded/i.test(e.message ?? '')) && !secondary) {
+    const reset = Number(h['x-ratelimit-reset']);
+    return { kind: 'primary', ...(Number.isFinite(reset) && reset > 0 ? { resetAt: reset } : {}) };
+  }
+  if (secondary || e.status === 429)
+    return { kind: 'secondary', ...(retryAfter !== undefined && Number.isFinite(retryAfter) ? { retryAfter } : {}) };
+  return undefined;
+}
+
+function inWords(seconds: number): string {
+  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
+  return `${Math.round(seconds / 60)} min`;
+}
+
+const isoSeconds = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+const THROTTLED_HINT = 'the poller and the job launcher try again on their next round';
+
+function throttledError(what: string, limit: RateLimitInfo, nowMs: number, cause?: unknown): Throttled {
+  const hint = THROTTLED_HINT;
+  if (limit.kind === 'primary' && limit.resetAt !== undefined) {
+    const at = isoSeconds(limit.resetAt);
+    return new Throttled(
+      `${what}: GitHub API rate limit exhausted; it resets at ${at} (in ${inWords(limit.resetAt - nowMs / 1000)})`,
+      { hint, cause },
+    );
+  }
+  if (limit.kind === 'primary') return new Throttled(`${what}: GitHub API rate limit exhausted`, { hint, cause });
+  const wait = limit.retryAfter !== undefined ? `retry after ${inWords(limit.retryAfter)}` : 'wait at least a minute';
+  return new Throttled(`${what}: GitHub secondary rate limit hit; ${wait}`, { hint, cause });
+}
+
+function mapError(err: unknown, what: string, nowMs = Date.now()): Error {
+  if (err instanceof Throttled) return new Throttled(`${what}: ${err.message}`, { hint: THROTTLED_HINT, cause: err });
   const status = (err as { status?: number }).status;
   const message = `${what}: ${(err as Error).message ?? String(err)}`;
+  const limit = rateLimitOf(err);
+  if (limit) return throttledError(what, limit, nowMs, err);
   if (status === 401) return new Unauthorized(message, { hint: 'check the GitHub App key/installation or token' });
-  if (status === 403)
+  if (status === 403) {
+    const needs = (err as { response?: { headers?: Record<string, string | undefined> } }).response?.headers?.[
+      'x-accepted-github-permissions'
+    ];
     return new Forbidden(message, {
-      hint: 'the token/App lacks a permission (administration:write for runners, actions:read, contents:read)',
+      hint: needs
+        ? `the token/App lacks a permission: this call needs ${needs}`
+        : 'the token/App lacks a permission (administration:write for runners, actions:read, contents:read)',
     });
+  }
   if (status === 404) return new NotFound(message);
   if (status === 409) return new Conflict(message);
-  if (status === 429) return new Throttled(message);
   return new Unavailable(message, { cause: err });
 }
 
@@ -100,10 +167,15 @@ export class GitHubClient {
   readonly octokit: InstanceType<typeof RetryingOctokit>;
   private readonly files = new Map<string, string | undefined>();
   private readonly runPaths = new Map<string, string>();
+  /** Pages of lists polled every round, by request, with their ETag (see listPages). */
+  private readonly pages = new Map<string, { etag: string; items: unknown[]; next: boolean }>();
+  /** Epoch seconds until which the primary rate limit is known to be exhausted: calls fail without a request. */
+  private limitedUntil = 0;
 
   constructor(private readonly opts: GitHubClientOptions) {
     const log = opts.log;
     const maxWait = opts.maxRateLimitWaitSeconds ?? 120;
+    const now = opts.now ?? Date.now;
     this.octokit = new RetryingOctokit({
       baseUrl: opts.apiUrl.replace(/\/$/, ''),
       userAgent: 'eci-virtual-controller',
@@ -120,7 +192,8 @@ export class GitHubClient {
       // Every attempt (retries included) passes through this fetch, so metrics see each 5xx and rate limit.
       ...(opts.onResponse ? { request: { fetch: countingFetch(opts.onResponse) } } : {}),
       // Per-request `request.retries` would make the plugin retry every failure (404s included): set it here only.
-      retry: { retries: opts.retries ?? 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+      // 429 is a rate limit, the throttling plugin's business: retrying it blindly would call GitHub while limited.
+      retry: { retries: opts.retries ?? 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
       throttle: {
         // The default spaces every POST/DELETE 1 s apart (GitHub's advice for content-creating calls); runner
         // registration is not that, and a burst of 100 queued jobs must not take 100 s. Secondary rate limits
@@ -133,7 +206,8 @@ export class GitHubClient {
           retryCount: number,
         ) => {
           log.warn('GitHub rate limit hit', { route: `${options.method} ${options.url}`, retryAfter, retryCount });
-          return retryCount < 3 && retryAfter <= maxWait;
+          // Once the limit has reset there is a whole budget again: one wait is enough, and only a short one.
+          return retryCount < 1 && retryAfter <= maxWait;
         },
         onSecondaryRateLimit: (
           retryAfter: number,
@@ -146,7 +220,7 @@ export class GitHubClient {
             retryAfter,
             retryCount,
           });
-          return retryCount < 3 && retryAfter <= maxWait;
+          return retryCount < 2 && retryAfter <= maxWait;
         },
       },
       log: {
@@ -155,6 +229,24 @@ export class GitHubClient {
         warn: (m: string) => log.debug(m),
         error: (m: string) => log.debug(m),
       },
+    });
+    // Outermost hooks (registered after the plugins): a primary limit that outlasted the plugins' wait blocks every
+    // call until its reset, without a request.
+    this.octokit.hook.before('request', () => {
+      const left = this.limitedUntil - now() / 1000;
+      if (left > 0)
+        throw new Throttled(
+          `GitHub API rate limit exhausted until ${isoSeconds(this.limitedUntil)} (in ${inWords(left)}); not calling GitHub before then`,
+          { hint: THROTTLED_HINT },
+        );
+    });
+    this.octokit.hook.error('request', (err) => {
+      const limit = rateLimitOf(err);
+      if (limit?.kind === 'primary' && limit.resetAt !== undefined && limit.resetAt * 1000 > now()) {
+        this.limitedUntil = Math.max(this.limitedUntil, limit.resetAt);
+        log.warn('GitHub API rate limit exhausted; calls fail until it resets', { resetAt: isoSeconds(limit.resetAt) });
+      }
+      throw err;
     });
   }
 
@@ -228,31 +320,76 @@ export class GitHubClient {
     }
   }
 
-  /** Queued jobs of one repository: queued runs, then their jobs still queued. */
+  /**
+   * Queued jobs of one repository: the jobs still `queued` in its `queued` and `in_progress` runs. A run turns
+   * `in_progress` as soon as one of its jobs starts, so a later job of it (a `needs:` job, a matrix leg waiting for
+   * a runner) is queued inside an in_progress run; listing only queued runs would never find it when its webhook
+   * was lost. One paginated list per status ("List workflow runs for a repository" takes one `status`), then one
+   * list of jobs per run (`filter=latest`: the current attempt). Jobs `waiting` for an environment's approval are
+   * not queued and are left alone.
+   */
   async listQueuedJobs(repo: string): Promise<WorkflowJob[]> {
     const owner = ownerOf(repo);
     const name = nameOf(repo);
     try {
-      const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRunsForRepo, {
-        owner,
-        repo: name,
-        status: 'queued',
-        per_page: 100,
-      });
+      const runIds = new Set<number>();
+      for (const status of ['queued', 'in_progress'] as const) {
+        const runs = await this.listPages<{ id: number }>(
+          'GET /repos/{owner}/{repo}/actions/runs',
+          { owner, repo: name, status, exclude_pull_requests: true },
+          'workflow_runs',
+        );
+        for (const run of runs) runIds.add(run.id);
+      }
       const jobs: WorkflowJob[] = [];
-      for (const run of runs) {
-        const runJobs = await this.octokit.paginate(this.octokit.rest.actions.listJobsForWorkflowRun, {
-          owner,
-          repo: name,
-          run_id: run.id,
-          filter: 'latest',
-          per_page: 100,
-        });
+      for (const runId of runIds) {
+        const runJobs = await this.listPages<{ status: string }>(
+          'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+          { owner, repo: name, run_id: runId, filter: 'latest' },
+          'jobs',
+        );
         for (const j of runJobs) if (j.status === 'queued') jobs.push(parseWorkflowJob(j, repo));
       }
       return jobs;
     } catch (err) {
       throw mapError(err, `list queued jobs of ${repo}`);
+    }
+  }
+
+  /**
+   * Every item of a paginated list (100 a page, following `Link: rel="next"`), each page asked conditionally: an
+   * unchanged page answers 304 from its ETag, which GitHub does not count against the primary rate limit
+   * ("Best practices for using the REST API": use conditional requests), so polling quiet runs is nearly free.
+   */
+  private async listPages<T>(route: string, params: Record<string, unknown>, key: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; ; page++) {
+      const cacheKey = `${route} ${JSON.stringify(params)} ${page}`;
+      const known = this.pages.get(cacheKey);
+      let items: T[];
+      let next: boolean;
+      try {
+        const res = await this.octokit.request(route, {
+          ...params,
+          per_page: 100,
+          page,
+          ...(known ? { headers: { 'if-none-match': known.etag } } : {}),
+        });
+        items = ((res.data as Record<string, unknown>)[key] as T[] | undefined) ?? [];
+        next = /rel="next"/.test(String(res.headers.link ?? ''));
+        const etag = res.headers.etag;
+        this.pages.delete(cacheKey);
+        if (etag) {
+          this.pages.set(cacheKey, { etag, items, next });
+          if (this.pages.size > 2000) this.pages.delete(this.pages.keys().next().value!);
+        }
+      } catch (err) {
+        if ((err as { status?: number }).status !== 304 || !known) throw err;
+        ({ next } = known);
+        items = known.items as T[];
+      }
+      out.push(...items);
+      if (!next) return out;
     }
   }
 

@@ -29,6 +29,11 @@ describe('workflow_job parsing', () => {
     });
   });
 
+  it('drops null labels (GitHub’s webhook schema allows them) but refuses other non-strings', () => {
+    expect(parseWorkflowJob({ ...raw, labels: [null, 'eci-virtual', null] }, 'o/r').labels).toEqual(['eci-virtual']);
+    expect(() => parseWorkflowJob({ ...raw, labels: ['eci-virtual', 3] }, 'o/r')).toThrow(/labels/);
+  });
+
   it('rejects malformed objects with the field name', () => {
     expect(() => parseWorkflowJob({ ...raw, id: 'x' }, 'o/r')).toThrow(/workflow_job.id/);
     expect(() => parseWorkflowJob({ ...raw, labels: 'eci' }, 'o/r')).toThrow(InvalidInput);

@@ -40,8 +40,11 @@ const optStr = (v: unknown): string | null => (typeof v === 'string' && v ? v : 
 export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
   if (typeof raw !== 'object' || raw === null) throw new InvalidInput('workflow_job must be an object');
   const j = raw as Record<string, unknown>;
+  // GitHub's webhook description types `labels` items as string or null in `webhook-workflow-job-completed` (the
+  // second `allOf` branch; the first says string): a null names no label, so it is dropped rather than refusing
+  // the delivery.
   const labels = j.labels;
-  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))
+  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string' && l !== null))
     throw new InvalidInput('workflow_job.labels must be an array of strings');
   return {
     id: num(j.id, 'id'),
@@ -51,7 +54,7 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
     name: str(j.name, 'name'),
     workflowName: optStr(j.workflow_name) ?? '',
     headSha: str(j.head_sha, 'head_sha'),
-    labels: labels as string[],
+    labels: labels.filter((l): l is string => typeof l === 'string'),
     status: str(j.status, 'status') as WorkflowJobStatus,
     conclusion: optStr(j.conclusion),
     createdAt: optStr(j.created_at) ?? new Date().toISOString(),

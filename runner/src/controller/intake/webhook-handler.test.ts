@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { GitHubEmulator, type QueueJobInput } from '../../../test/github-emulator/server.js';
+import type { Delivery } from '../../../test/github-emulator/webhooks.js';
 import { createLogger } from '../../observability/logger.js';
 import { signWebhookBody } from '../github/webhook-signature.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
@@ -25,7 +27,7 @@ function setup() {
       body,
     );
   };
-  return { queued, completed, deliver };
+  return { queued, completed, deliver, handle: handler.handle.bind(handler) };
 }
 
 const payload = (action: string) => ({
@@ -64,6 +66,119 @@ describe('webhook handler', () => {
     expect(s.deliver({ zen: 'hi' }, { event: 'ping' })).toMatchObject({
       status: 202,
       body: { result: 'event ping ignored' },
+    });
+    expect(s.queued).toHaveLength(0);
+  });
+});
+
+/**
+ * Deliveries exactly as the GitHub emulator makes them (headers and raw body, schema-checked in
+ * runner/test/github-emulator/schemas.test.ts): the emulator has no webhook URL, so it only records them.
+ */
+describe('webhook handler with GitHub-shaped deliveries', () => {
+  function withEmulator() {
+    const s = setup();
+    const emulator = new GitHubEmulator({ webhookSecret: 'sec', runnerHost: '127.0.0.1' });
+    const deliver = (d: Delivery) => s.handle(d.headers, Buffer.from(d.rawBody));
+    const last = () => emulator.webhooks.deliveries.at(-1)!;
+    const queue = (extra: Partial<QueueJobInput> = {}) =>
+      emulator.queueJob({
+        repo: 'octo-org/hello',
+        workflowPath: '.github/workflows/ci.yml',
+        workflowText: 'jobs: {}',
+        name: 'build',
+        labels: ['self-hosted', 'eci-virtual'],
+        message: { steps: [] },
+        ...extra,
+      });
+    return { ...s, emulator, deliver, last, queue };
+  }
+
+  it('accepts form-encoded deliveries signed over the raw form body', async () => {
+    const s = withEmulator();
+    s.emulator.webhooks.contentType = 'form';
+    const job = await s.queue();
+    const d = s.last();
+    expect(d.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(s.deliver(d).status).toBe(202);
+    expect(s.queued.map((j) => j.id)).toEqual([job.id]);
+    // The signature is over the form body: the same JSON sent as JSON with that signature is refused.
+    expect(
+      s.handle({ ...d.headers, 'content-type': 'application/json', 'x-github-delivery': 'x' }, Buffer.from(d.body))
+        .status,
+    ).toBe(401);
+    const noPayload = Buffer.from('other=1');
+    expect(
+      s.handle(
+        {
+          ...d.headers,
+          'x-github-delivery': 'y',
+          'x-hub-signature-256': signWebhookBody('sec', noPayload),
+        },
+        noPayload,
+      ).status,
+    ).toBe(400);
+  });
+
+  it('starts no runner for a job waiting for deployment approval, whichever action says so', async () => {
+    const s = withEmulator();
+    const job = await s.queue({ environmentApproval: true });
+    expect(s.last().action).toBe('waiting');
+    expect(s.deliver(s.last())).toMatchObject({ status: 202, body: { result: 'job waiting; not launched' } });
+    // `queued` whose job is still `waiting` (allowed by the queued payload's schema).
+    await s.emulator.sendJobWebhook(job, 'queued');
+    expect(JSON.parse(s.last().body)).toMatchObject({ action: 'queued', workflow_job: { status: 'waiting' } });
+    expect(s.deliver(s.last()).status).toBe(202);
+    expect(s.queued).toHaveLength(0);
+    await s.emulator.approve(job.id);
+    expect(s.deliver(s.last()).status).toBe(202);
+    expect(s.queued.map((j) => [j.id, j.status])).toEqual([[job.id, 'queued']]);
+  });
+
+  it('ignores null labels instead of refusing the delivery', async () => {
+    const s = withEmulator();
+    const job = await s.queue();
+    const payload = s.emulator.jobWebhookPayload(job, 'queued');
+    const labels: (string | null)[] = [null, 'self-hosted', null, 'eci-virtual'];
+    const body = Buffer.from(JSON.stringify({ ...payload, workflow_job: { ...payload.workflow_job, labels } }));
+    const r = s.handle(
+      {
+        'x-github-event': 'workflow_job',
+        'x-github-delivery': 'n1',
+        'x-hub-signature-256': signWebhookBody('sec', body),
+      },
+      body,
+    );
+    expect(r.status).toBe(202);
+    expect(s.queued.map((j) => j.labels)).toEqual([['self-hosted', 'eci-virtual']]);
+  });
+
+  it('hands on a job cancelled after it started, and every other way a job ends', async () => {
+    const s = withEmulator();
+    const running = await s.queue();
+    await s.emulator.startJob(running.id);
+    expect(s.deliver(s.last()).status).toBe(202); // in_progress: nothing to do
+    await s.emulator.cancel(running.id);
+    expect(s.deliver(s.last()).status).toBe(202);
+    for (const c of ['skipped', 'timed_out', 'neutral'] as const) {
+      const j = await s.queue();
+      if (c === 'timed_out') {
+        await s.emulator.startJob(j.id);
+        s.deliver(s.last());
+      }
+      await s.emulator.finishJob(j.id, c);
+      expect(s.deliver(s.last()).status).toBe(202);
+    }
+    expect(s.completed.map((j) => [j.conclusion, j.runnerName !== null])).toEqual([
+      ['cancelled', true],
+      ['skipped', false],
+      ['timed_out', true],
+      ['neutral', false],
+    ]);
+    expect(s.completed[0]).toMatchObject({
+      id: running.id,
+      runnerName: `eci-virtual-${running.id}`,
+      status: 'completed',
     });
     expect(s.queued).toHaveLength(0);
   });
