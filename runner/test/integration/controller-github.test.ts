@@ -6,6 +6,7 @@
  * although its run is already in progress.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../../src/kube/client.js';
 import { ControllerStack, INSTALLATION_ID } from '../harness/controller-stack.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
@@ -56,7 +57,7 @@ describe('controller against a schema-true GitHub, as a GitHub App', () => {
   });
   const status = (job: EmuJob) => stack!.emulator.state.jobs.get(job.id)!.status;
   const pods = async (job: EmuJob) =>
-    (await kube.core.listNamespacedPod({ namespace: t!.ns, labelSelector: `eci-virtual.dev/job-id=${job.id}` })).items;
+    (await kube.core.listNamespacedPod({ namespace: t!.ns, labelSelector: `${LABEL.jobId}=${job.id}` })).items;
 
   it('logs in with the App (installation token on every call), takes form-encoded webhooks, and finds a needs: job whose webhook was lost', async () => {
     const emulator = stack!.emulator;

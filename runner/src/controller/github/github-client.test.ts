@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createAppKeyPair } from '../../../test/github-emulator/app-key.js';
 import { GitHubEmulator, type QueueJobInput } from '../../../test/github-emulator/server.js';
-import { Forbidden, Throttled } from '../../errors.js';
+import { Forbidden, Throttled } from '@eci-virtual/contract';
 import { createLogger } from '../../observability/logger.js';
 import { GitHubClient, rateLimitOf } from './github-client.js';
 
