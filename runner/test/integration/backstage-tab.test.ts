@@ -28,11 +28,11 @@ const WORKFLOW = `name: CI
 on: push
 jobs:
   build:
-    runs-on: [self-hosted, eci-virtual]
+    runs-on: [self-hosted, eci-virtual, eci-bind-portal-build]
     container: { image: IMAGE }
     steps: [{ run: make }]
   lint:
-    runs-on: [self-hosted, eci-virtual]
+    runs-on: [self-hosted, eci-virtual, eci-bind-portal-lint]
     container: { image: IMAGE }
     steps: [{ run: make lint }]
 `;
@@ -69,7 +69,8 @@ describe('Backstage tab against the real controller', () => {
           workflowText: WORKFLOW.replaceAll('IMAGE', images.busybox!),
           files: { '.github/eci-virtual.yml': SETTINGS.replace('IMAGE', images.busybox!) },
           name,
-          labels: ['self-hosted', 'eci-virtual'],
+          // Exact binding (each job its own runner): the record of each job must show ITS pod's placement.
+          labels: ['self-hosted', 'eci-virtual', `eci-bind-portal-${name}`],
           message: { container: { image: images.busybox! }, steps: [{ kind: 'script', name: 'run', run }] },
         }),
       );

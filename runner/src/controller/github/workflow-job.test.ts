@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidInput } from '@eci-virtual/contract';
-import { parseWorkflowJob, servesLabels } from './workflow-job.js';
+import { parseWorkflowJob, runnerLabels, servesLabels } from './workflow-job.js';
 
 const raw = {
   id: 42,
@@ -51,6 +51,18 @@ describe('label matching', () => {
     expect(servesLabels(['ubuntu-latest'], ['eci-virtual'])).toBe(false);
     expect(servesLabels(['self-hosted'], ['eci-virtual'])).toBe(false);
     expect(servesLabels([], ['eci-virtual'])).toBe(false);
+  });
+  it('serves binding labels and registers a bound job runner with exactly its labels', () => {
+    const bound = ['self-hosted', 'eci-virtual', 'eci-bind-99-build-0'];
+    expect(servesLabels(bound, ['eci-virtual'])).toBe(true);
+    expect(servesLabels(['eci-bind-99-build-0'], ['eci-virtual'])).toBe(false); // none of ours
+    expect(runnerLabels(bound, ['eci-virtual', 'linux'])).toEqual(bound);
+    expect(runnerLabels(['self-hosted', 'eci-virtual'], ['eci-virtual', 'linux'])).toEqual(['eci-virtual', 'linux']);
+    // GitHub's rule (a runner takes a job only if it has all the job's labels): another bound job cannot take it.
+    const takes = (runner: string[], job: string[]) => job.every((l) => runner.includes(l));
+    const other = ['self-hosted', 'eci-virtual', 'eci-bind-99-lint-0'];
+    expect(takes(runnerLabels(bound, ['eci-virtual']), other)).toBe(false);
+    expect(takes(runnerLabels(other, ['eci-virtual']), other)).toBe(true);
   });
 });
 

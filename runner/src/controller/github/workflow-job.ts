@@ -66,13 +66,31 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
 }
 
 /**
+ * Exact binding: a job whose `runs-on` holds a label with this prefix (unique per job, e.g.
+ * `eci-bind-${{ github.run_id }}-${{ github.job }}-${{ strategy.job-index }}`) gets a runner registered with exactly
+ * its labels. GitHub gives a job only to a runner that has all of the job's labels, so no other job with its own
+ * binding label can take that runner, and the job cannot land in a pod built for another job.
+ */
+export const BIND_LABEL_PREFIX = 'eci-bind-';
+
+const isBindLabel = (label: string) => label.toLowerCase().startsWith(BIND_LABEL_PREFIX);
+
+/**
  * True when the job names one of our labels and nothing we lack (GitHub assigns a runner only if it has all of them;
- * `self-hosted` is implied for ours).
+ * `self-hosted` is implied for ours, and binding labels are ours to register).
  */
 export function servesLabels(jobLabels: string[], ours: string[]): boolean {
   const mine = new Set(ours.map((l) => l.toLowerCase()));
   const wanted = jobLabels.map((l) => l.toLowerCase());
-  return wanted.some((l) => mine.has(l)) && wanted.every((l) => mine.has(l) || l === 'self-hosted');
+  return wanted.some((l) => mine.has(l)) && wanted.every((l) => mine.has(l) || l === 'self-hosted' || isBindLabel(l));
+}
+
+/**
+ * The labels to register a job's JIT runner with: exactly the job's labels when it carries a binding label (see
+ * BIND_LABEL_PREFIX), else the controller's configured labels (runners are then interchangeable between jobs).
+ */
+export function runnerLabels(jobLabels: string[], ours: string[]): string[] {
+  return jobLabels.some(isBindLabel) ? [...new Set(jobLabels)] : ours;
 }
 
 export const REPO_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;

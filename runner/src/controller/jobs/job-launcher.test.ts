@@ -36,7 +36,7 @@ describe('JIT runner registration', () => {
     const github = new GitHubClient({ apiUrl: emulator.url, auth: config.auth, log, retries: 0 });
     return { kube, github, config, log };
   }
-  const job = { id: 4242, runId: 1, repo: 'o/r' } as WorkflowJob;
+  const job = { id: 4242, runId: 1, repo: 'o/r', labels: ['self-hosted', 'eci-virtual'] } as WorkflowJob;
 
   it('registers once, stores the JIT config in a Secret and reuses it', async () => {
     const secrets = new Map<string, V1Secret>();

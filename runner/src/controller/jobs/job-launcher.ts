@@ -9,7 +9,7 @@ import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
-import type { WorkflowJob } from '../github/workflow-job.js';
+import { runnerLabels, type WorkflowJob } from '../github/workflow-job.js';
 import { placementAnnotations, placementFor, type RepoSettings } from '../settings/repo-settings.js';
 import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
@@ -53,7 +53,7 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
   if (known) return Number(known);
   const req = {
     name: runnerName(job.id),
-    labels: config.labels,
+    labels: runnerLabels(job.labels, config.labels),
     runnerGroupId: config.runnerGroupId,
     workFolder: '_work',
   };
