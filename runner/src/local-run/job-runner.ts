@@ -19,11 +19,21 @@ import {
 import type { KubeClients } from '../kube/client.js';
 import type { ExecTransport } from '../kube/exec.js';
 import type { Logger } from '../observability/logger.js';
-import { parseKeyValueFile, parsePathFile } from './file-commands.js';
-import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
+import {
+  conclude,
+  continuesOnError,
+  jobResult,
+  jobStatusAfter,
+  skippedJob,
+  skippedStep,
+  stepGate,
+  stepResult,
+  type StepEnd,
+} from './conclusions.js';
+import { JobContexts } from './job-contexts.js';
+import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
 import { LineSplitter } from './output/line-splitter.js';
-import { Masker } from './output/masker.js';
-import { CommandParser } from './output/workflow-commands.js';
+import { JobOutput } from './output/job-output.js';
 import { EXTRACT_SCRIPT, workingTreeArchive } from './checkout.js';
 import { buildJobPod } from '../pod-assembly/pod-builder.js';
 import type { KanikoSlot } from '../pod-assembly/pod-parts.js';
@@ -71,86 +81,12 @@ const DEFAULT_JOB_TIMEOUT_MINUTES = 360;
 export class JobRunner {
   /** The pod's placement and start timings, given to every step as $ECI_VIRTUAL_POD_FACTS (pod-facts.ts). */
   private facts: string | undefined;
-  private readonly masker = new Masker();
-  private readonly commands = new CommandParser();
-  private readonly steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
-  /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
-  private readonly scoped = new Map<
-    string,
-    Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }>
-  >();
-  private readonly scopeInputs = new Map<string, Record<string, string>>();
-  private readonly env = new Map<string, string>();
-  private path: string[] = [];
-  private status: JobStatus = 'success';
+  private readonly contexts: JobContexts;
+  private readonly output: JobOutput;
 
   constructor(private readonly o: JobRunOptions) {
-    for (const v of Object.values(o.secrets ?? {})) this.masker.add(v);
-  }
-
-  private contexts(extra: Contexts = {}, scope?: StepSpec['scope']): Contexts {
-    const repoName = this.o.repository.split('/').pop() ?? 'repo';
-    return {
-      github: {
-        workflow: this.o.job.workflow,
-        job: this.o.job.id,
-        run_id: this.o.runId ?? '1',
-        run_number: '1',
-        run_attempt: '1',
-        repository: this.o.repository,
-        repository_owner: this.o.repository.split('/')[0],
-        sha: this.o.sha ?? '',
-        ref: this.o.ref ?? '',
-        event_name: 'workflow_dispatch',
-        actor: 'eci-virtual',
-        server_url: 'https://github.com',
-        workspace: `${PATHS.workspace}/${repoName}/${repoName}`,
-        ...(scope?.actionPath ? { action_path: `${PATHS.workspace}/${repoName}/${repoName}/${scope.actionPath}` } : {}),
-      },
-      env: Object.fromEntries(this.env),
-      matrix: this.o.job.matrix ?? {},
-      steps: scope ? (this.scoped.get(scope.id) ?? {}) : this.steps,
-      job: { status: this.status },
-      runner: {
-        os: 'Linux',
-        arch: 'X64',
-        name: 'eci-virtual',
-        temp: PATHS.temp,
-        tool_cache: '/__t',
-        environment: 'self-hosted',
-      },
-      secrets: this.o.secrets ?? {},
-      inputs: scope ? this.inputsOf(scope) : {},
-      needs: {},
-      strategy: this.o.job.strategy ?? {},
-      vars: {},
-      ...extra,
-    };
-  }
-
-  /** Variables every step sees, from the runner and the workflow/job `env:` (evaluated once, at job start). */
-  private baseEnv(): [string, string][] {
-    const ctx = this.contexts() as { github: Record<string, string> };
-    const g = ctx.github;
-    const base: [string, string][] = [
-      ['CI', 'true'],
-      ['GITHUB_ACTIONS', 'true'],
-      ['GITHUB_WORKFLOW', g.workflow ?? ''],
-      ['GITHUB_JOB', this.o.job.id],
-      ['GITHUB_RUN_ID', g.run_id ?? '1'],
-      ['GITHUB_RUN_NUMBER', '1'],
-      ['GITHUB_REPOSITORY', this.o.repository],
-      ['GITHUB_SHA', g.sha ?? ''],
-      ['GITHUB_REF', g.ref ?? ''],
-      ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
-      ['GITHUB_EVENT_NAME', 'workflow_dispatch'],
-      ['RUNNER_OS', 'Linux'],
-      ['RUNNER_ARCH', 'X64'],
-      ['RUNNER_NAME', 'eci-virtual'],
-      ['RUNNER_TEMP', PATHS.temp],
-      ['HOME', `${PATHS.github}/home`],
-    ];
-    return base;
+    this.contexts = new JobContexts(o, o.expressions);
+    this.output = new JobOutput(o.reporter, o.secrets);
   }
 
   async run(): Promise<JobResult> {
@@ -165,7 +101,7 @@ export class JobRunner {
     const results: StepResult[] = [];
     const abort = new AbortController();
     const onCancel = () => {
-      this.status = 'cancelled';
+      this.contexts.status = 'cancelled';
       abort.abort();
     };
     this.o.signal?.addEventListener('abort', onCancel, { once: true });
@@ -183,28 +119,19 @@ export class JobRunner {
     const secretName = `${podName}-secrets`;
     let hasSecrets = false;
     reporter.jobStarted({ id: job.id, name: job.name, pod: podName });
-    if (job.if && !this.o.expressions.condition(job.if, this.contexts(), 'success')) {
+    if (job.if && !this.o.expressions.condition(job.if, this.contexts.get(), 'success')) {
       clearTimeout(jobTimer);
       this.o.signal?.removeEventListener('abort', onCancel);
-      const skipped: JobResult = {
-        job: job.id,
-        name: job.name,
-        conclusion: 'skipped',
-        pod: podName,
-        steps: [],
-        timings: { totalMs: 0 },
-      };
+      const skipped = skippedJob(job, podName);
       reporter.jobFinished(skipped);
       return skipped;
     }
     try {
-      for (const [k, v] of this.baseEnv()) this.env.set(k, v);
-      for (const [k, v] of Object.entries({ ...job.env, ...job.containerEnv, ...this.o.env }))
-        this.env.set(k, this.o.expressions.interpolate(v, this.contexts()));
+      this.contexts.startEnv(this.o.env);
       // Values that carry a secret never go into the pod's annotation; they travel in the Secret instead.
       const secretValues = Object.values(this.o.secrets ?? {}).filter(Boolean);
-      const shared = [...this.env].filter(([, v]) => !secretValues.some((s) => v.includes(s)));
-      const secretEnv = [...this.env].filter(([, v]) => secretValues.some((s) => v.includes(s)));
+      const shared = this.contexts.envEntries().filter(([, v]) => !secretValues.some((s) => v.includes(s)));
+      const secretEnv = this.contexts.envEntries().filter(([, v]) => secretValues.some((s) => v.includes(s)));
       hasSecrets = secretEnv.length > 0;
       const pod = buildJobPod({
         name: podName,
@@ -214,12 +141,12 @@ export class JobRunner {
         jobName: job.name,
         runId: this.o.runId ?? String(started),
         jobId: job.id,
-        jobImage: this.o.expressions.interpolate(job.image ?? this.o.defaultImage, this.contexts()),
+        jobImage: this.o.expressions.interpolate(job.image ?? this.o.defaultImage, this.contexts.get()),
         services: job.services.map((s) => ({
           name: s.name,
-          image: this.o.expressions.interpolate(s.image, this.contexts()),
+          image: this.o.expressions.interpolate(s.image, this.contexts.get()),
           env: Object.fromEntries(
-            Object.entries(s.env ?? {}).map(([k, v]) => [k, this.o.expressions.interpolate(v, this.contexts())]),
+            Object.entries(s.env ?? {}).map(([k, v]) => [k, this.o.expressions.interpolate(v, this.contexts.get())]),
           ),
         })),
         sharedEnv: shared,
@@ -228,7 +155,7 @@ export class JobRunner {
             ? [
                 {
                   name: stepContainerName(i),
-                  image: this.o.expressions.interpolate(st.container.image, this.contexts()),
+                  image: this.o.expressions.interpolate(st.container.image, this.contexts.get()),
                 },
               ]
             : [],
@@ -281,7 +208,7 @@ export class JobRunner {
       for (let i = 0; i < job.steps.length; i++) {
         const step = job.steps[i]!;
         if (step.compositeEnd) {
-          this.endComposite(step.compositeEnd);
+          this.contexts.endComposite(step.compositeEnd);
           continue;
         }
         const result = await this.runOneStep(
@@ -292,12 +219,12 @@ export class JobRunner {
           () => (timings.firstStepMs ??= Date.now() - started),
         );
         results.push(result);
-        if (result.conclusion === 'failure' && this.status === 'success') this.status = 'failure';
+        this.contexts.status = jobStatusAfter(this.contexts.status, result.conclusion);
       }
     } catch (err) {
       error = describeError(err);
       if (!(err instanceof Cancelled)) {
-        this.status = 'failure';
+        this.contexts.status = 'failure';
         jlog.warn('job failed', { err: error });
       }
     } finally {
@@ -313,16 +240,10 @@ export class JobRunner {
       }
     }
     timings.totalMs = Date.now() - started;
-    const result: JobResult = {
-      job: job.id,
-      name: job.name,
-      conclusion: this.status,
-      pod: podName,
-      ...(node ? { node } : {}),
-      steps: results,
-      timings,
-      ...(error ? { error: this.masker.mask(error) } : {}),
-    };
+    const result = jobResult(
+      { job, pod: podName, node, status: this.contexts.status, steps: results, timings, error },
+      (text) => this.output.mask(text),
+    );
     reporter.jobFinished(result);
     return result;
   }
@@ -336,67 +257,54 @@ export class JobRunner {
   ): Promise<StepResult> {
     const { expressions, reporter } = this.o;
     const started = Date.now();
-    const ctx = this.contexts({}, step.scope);
-    const name = this.masker.mask(expressions.interpolate(step.name, this.contexts()));
-    const skipped = (why?: string): StepResult => {
-      const r: StepResult = {
-        index,
-        name,
-        outcome: 'skipped',
-        conclusion: 'skipped',
-        durationMs: 0,
-        outputs: {},
-        execs: 0,
-        ...(why ? { error: why } : {}),
-      };
-      if (step.id) this.stepsFor(step)[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
-      reporter.stepFinished(r);
-      return r;
-    };
-    let run: boolean;
-    try {
-      run = expressions.condition(step.if, ctx, this.status);
-    } catch (err) {
-      reporter.stepStarted(index, name);
-      return this.finish(index, step, name, started, 'failure', undefined, {}, describeError(err), 0);
+    const ctx = this.contexts.get({}, step.scope);
+    const name = this.output.mask(expressions.interpolate(step.name, this.contexts.get()));
+    const gate = stepGate(expressions, step.if, ctx, this.contexts.status);
+    if (gate === 'skip') {
+      this.contexts.recordStep(step, { outputs: {}, outcome: 'skipped', conclusion: 'skipped' });
+      const result = skippedStep(index, name);
+      reporter.stepFinished(result);
+      return result;
     }
-    if (!run) return skipped();
     reporter.stepStarted(index, name);
+    const failed = (error: string, execs: number) =>
+      this.finish({ index, step, name, started, outcome: 'failure', outputs: {}, error, execs });
+    if (gate !== 'run') return failed(gate.failed, 0);
     markFirst();
     if (step.checkout) return this.checkoutStep(index, step, name, started, target);
     let script: string;
     let env: [string, string][];
     let workingDirectory: string;
     try {
-      const stepCtx = this.contexts({}, step.scope);
+      const stepCtx = this.contexts.get({}, step.scope);
       const stepEnv = Object.entries(step.env ?? {}).map(
         ([k, v]) => [k, expressions.interpolate(v, stepCtx)] as [string, string],
       );
       const actionPath = (stepCtx as { github: { action_path?: string } }).github.action_path;
       env = [
-        ...this.addedEnv(),
+        ...this.contexts.addedEnv(),
         ...(this.facts ? [[POD_FACTS_ENV, this.facts] as [string, string]] : []),
         ...(actionPath ? [['GITHUB_ACTION_PATH', actionPath] as [string, string]] : []),
         ...stepEnv,
       ];
-      const withEnv = this.contexts(
-        { env: { ...Object.fromEntries(this.env), ...Object.fromEntries(stepEnv) } },
+      const withEnv = this.contexts.get(
+        { env: { ...Object.fromEntries(this.contexts.envEntries()), ...Object.fromEntries(stepEnv) } },
         step.scope,
       );
       script = step.container
         ? dockerStepScript(step.container, (t) => expressions.interpolate(t, withEnv))
         : expressions.interpolate(step.run ?? '', withEnv);
-      const ws = (this.contexts() as { github: { workspace: string } }).github.workspace;
+      const ws = this.contexts.workspace();
       const wd = step.workingDirectory ?? this.o.job.defaults.workingDirectory;
       workingDirectory = wd ? (wd.startsWith('/') ? wd : `${ws}/${expressions.interpolate(wd, withEnv)}`) : ws;
     } catch (err) {
-      return this.finish(index, step, name, started, 'failure', undefined, {}, describeError(err), 0);
+      return failed(describeError(err), 0);
     }
     const stepAbort = new AbortController();
     const onJobAbort = () => stepAbort.abort();
     jobSignal.addEventListener('abort', onJobAbort, { once: true });
     const timeout = step.timeoutMinutes ? setTimeout(() => stepAbort.abort(), step.timeoutMinutes * 60_000) : undefined;
-    const lines = new LineSplitter((line) => this.line(index, line));
+    const lines = new LineSplitter((line) => this.output.line(index, line));
     try {
       const out = await runStep(this.o.transport, target, {
         wrapper: stepWrapper({
@@ -405,45 +313,44 @@ export class JobRunner {
           shell: step.shell ?? this.o.job.defaults.shell,
           env,
           workingDirectory,
-          path: this.path,
+          path: this.contexts.pathEntries(),
         }),
         onOutput: (chunk) => lines.push(chunk),
         signal: stepAbort.signal,
         log: this.o.log,
       });
       lines.flush();
-      const outputs = this.applyFiles(out.files);
+      const outputs = this.contexts.applyFiles(out.files);
       const outcome: StepConclusion = out.exitCode === 0 ? 'success' : 'failure';
-      return this.finish(
+      return this.finish({
         index,
         step,
         name,
         started,
         outcome,
-        out.exitCode,
+        exitCode: out.exitCode,
         outputs,
-        outcome === 'failure' ? `exit code ${out.exitCode}` : undefined,
-        out.execs,
-        out.files.summary,
-      );
+        ...(outcome === 'failure' ? { error: `exit code ${out.exitCode}` } : {}),
+        execs: out.execs,
+        ...(out.files.summary !== undefined ? { summary: out.files.summary } : {}),
+      });
     } catch (err) {
       lines.flush();
       if (stepAbort.signal.aborted) {
         await killStep(this.o.transport, target, 3_000);
         const timedOut = !jobSignal.aborted;
-        return this.finish(
+        return this.finish({
           index,
           step,
           name,
           started,
-          timedOut ? 'failure' : 'cancelled',
-          undefined,
-          {},
-          timedOut ? `timed out after ${step.timeoutMinutes} minutes` : 'cancelled',
-          1,
-        );
+          outcome: timedOut ? 'failure' : 'cancelled',
+          outputs: {},
+          error: timedOut ? `timed out after ${step.timeoutMinutes} minutes` : 'cancelled',
+          execs: 1,
+        });
       }
-      return this.finish(index, step, name, started, 'failure', undefined, {}, describeError(err), 1);
+      return failed(describeError(err), 1);
     } finally {
       if (timeout) clearTimeout(timeout);
       jobSignal.removeEventListener('abort', onJobAbort);
@@ -459,21 +366,17 @@ export class JobRunner {
     target: StepTarget,
   ): Promise<StepResult> {
     const root = this.o.checkoutRoot;
+    const end = { index, step, name, started, outputs: {} };
     if (!root)
-      return this.finish(
-        index,
-        step,
-        name,
-        started,
-        'failure',
-        undefined,
-        {},
-        'actions/checkout: no local working tree to upload',
-        0,
-      );
+      return this.finish({
+        ...end,
+        outcome: 'failure',
+        error: 'actions/checkout: no local working tree to upload',
+        execs: 0,
+      });
     try {
-      const ws = (this.contexts() as { github: { workspace: string } }).github.workspace;
-      const sub = step.checkout?.path ? this.o.expressions.interpolate(step.checkout.path, this.contexts()) : '';
+      const ws = this.contexts.workspace();
+      const sub = step.checkout?.path ? this.o.expressions.interpolate(step.checkout.path, this.contexts.get()) : '';
       if (sub.split('/').includes('..') || sub.startsWith('/'))
         throw new InvalidInput(`actions/checkout: path "${sub}" must stay inside the workspace`);
       const dest = sub ? `${ws}/${sub}` : ws;
@@ -494,115 +397,26 @@ export class JobRunner {
           `extracting the working tree failed (exit ${code}): ${Buffer.concat(errors).toString().trim()}`,
         );
       const files = archive.files >= 0 ? `${archive.files} files` : 'the directory';
-      this.line(
+      this.output.line(
         index,
         `checked out ${files} (${(archive.tar.length / 1048576).toFixed(1)} MiB) from ${root} into ${dest}`,
       );
-      return this.finish(index, step, name, started, 'success', 0, {}, undefined, 1);
+      return this.finish({ ...end, outcome: 'success', exitCode: 0, execs: 1 });
     } catch (err) {
-      return this.finish(index, step, name, started, 'failure', undefined, {}, describeError(err), 1);
+      return this.finish({ ...end, outcome: 'failure', error: describeError(err), execs: 1 });
     }
   }
 
-  /** A composite action's inputs, evaluated once with the caller's contexts when its first step runs. */
-  private inputsOf(scope: NonNullable<StepSpec['scope']>): Record<string, string> {
-    let inputs = this.scopeInputs.get(scope.id);
-    if (!inputs) {
-      const outer = this.contexts();
-      inputs = Object.fromEntries(
-        Object.entries(scope.inputs).map(([k, v]) => [k, this.o.expressions.interpolate(v, outer)]),
-      );
-      this.scopeInputs.set(scope.id, inputs);
-    }
-    return inputs;
-  }
-
-  /** After a composite action's steps: its outputs become `steps.<caller id>.outputs`. */
-  private endComposite(end: NonNullable<StepSpec['compositeEnd']>): void {
-    const inner = this.scoped.get(end.scope) ?? {};
-    const ctx = this.contexts({}, { id: end.scope, inputs: {} });
-    const outputs = Object.fromEntries(
-      Object.entries(end.outputs).map(([k, v]) => [k, this.o.expressions.interpolate(v, ctx)]),
+  /** Concludes a step: continue-on-error, its `steps.<id>` entry, its masked result to the reporter. */
+  private finish(end: StepEnd): StepResult {
+    const { expressions, reporter } = this.o;
+    const continueOnError = continuesOnError(end.step, (text) =>
+      expressions.interpolate(text, this.contexts.get({}, end.step.scope)),
     );
-    const results = Object.values(inner);
-    const failed = results.some((r) => r.conclusion === 'failure');
-    if (end.callerId) {
-      const outcome = failed ? 'failure' : results.length ? 'success' : 'skipped';
-      this.steps[end.callerId] = { outputs, outcome, conclusion: outcome };
-    }
-  }
-
-  /** Variables added by earlier steps through GITHUB_ENV (not part of the pod's shared env file). */
-  private addedEnv(): [string, string][] {
-    return [...this.added];
-  }
-  private readonly added = new Map<string, string>();
-
-  private stepsFor(
-    step: StepSpec,
-  ): Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> {
-    if (!step.scope) return this.steps;
-    let map = this.scoped.get(step.scope.id);
-    if (!map) this.scoped.set(step.scope.id, (map = {}));
-    return map;
-  }
-
-  private applyFiles(files: Partial<Record<'env' | 'output' | 'path' | 'summary', string>>): Record<string, string> {
-    if (files.env) {
-      for (const [k, v] of parseKeyValueFile(files.env, 'GITHUB_ENV')) {
-        this.env.set(k, v);
-        this.added.set(k, v);
-      }
-    }
-    if (files.path) this.path = [...parsePathFile(files.path).reverse(), ...this.path];
-    return files.output ? Object.fromEntries(parseKeyValueFile(files.output, 'GITHUB_OUTPUT')) : {};
-  }
-
-  private line(index: number, raw: string): void {
-    const command = this.commands.parse(raw);
-    if (command?.name === 'add-mask') {
-      this.masker.add(command.message);
-      return;
-    }
-    this.o.reporter.stepLine(
-      index,
-      this.masker.mask(raw),
-      command ? { ...command, message: this.masker.mask(command.message) } : undefined,
-    );
-  }
-
-  private finish(
-    index: number,
-    step: StepSpec,
-    name: string,
-    started: number,
-    outcome: StepConclusion,
-    exitCode: number | undefined,
-    outputs: Record<string, string>,
-    error: string | undefined,
-    execs: number,
-    summary?: string,
-  ): StepResult {
-    // continue-on-error is a value, not an if: — no implicit success() (which would be false right after a failure).
-    const continueOnError =
-      typeof step.continueOnError === 'string'
-        ? /^true$/i.test(this.o.expressions.interpolate(step.continueOnError, this.contexts({}, step.scope)).trim())
-        : step.continueOnError === true;
-    const conclusion: StepConclusion = outcome === 'failure' && continueOnError ? 'success' : outcome;
-    if (step.id) this.stepsFor(step)[step.id] = { outputs, outcome, conclusion };
-    const result: StepResult = {
-      index,
-      name,
-      outcome,
-      conclusion,
-      ...(exitCode !== undefined ? { exitCode } : {}),
-      durationMs: Date.now() - started,
-      outputs,
-      ...(summary ? { summary: this.masker.mask(summary) } : {}),
-      ...(error ? { error: this.masker.mask(error) } : {}),
-      execs,
-    };
-    this.o.reporter.stepFinished(result);
+    const conclusion = conclude(end.outcome, continueOnError);
+    this.contexts.recordStep(end.step, { outputs: end.outputs, outcome: end.outcome, conclusion });
+    const result = stepResult(end, conclusion, Date.now(), (text) => this.output.mask(text));
+    reporter.stepFinished(result);
     return result;
   }
 }
