@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidInput, Unavailable } from '@eci-virtual/contract';
+import { CONTAINER, InvalidInput, Unavailable } from '@eci-virtual/contract';
+import type { ExecTransport } from '../kube/exec.js';
 
 /** Uploads stop here: a workspace this big belongs in an image or a cache, not in every job's stdin. */
 export const MAX_CHECKOUT_BYTES = 256 * 1024 * 1024;
@@ -50,4 +51,33 @@ export function workingTreeArchive(root: string, maxBytes = MAX_CHECKOUT_BYTES):
   if (r.stdout.length > maxBytes)
     throw new InvalidInput(`the working tree ${root} is larger than ${maxBytes >> 20} MiB; check out less`);
   return { tar: r.stdout, files: files?.length ?? -1 };
+}
+
+/** Where `with.path` (already evaluated) puts the tree: below the workspace, never outside it. */
+export function checkoutDestination(workspace: string, path: string): string {
+  if (path.split('/').includes('..') || path.startsWith('/'))
+    throw new InvalidInput(`actions/checkout: path "${path}" must stay inside the workspace`);
+  return path ? `${workspace}/${path}` : workspace;
+}
+
+/** Uploads the working tree at `root` into `dest` in the job container; returns the line the step log shows. */
+export async function uploadWorkingTree(
+  transport: ExecTransport,
+  pod: { namespace: string; name: string },
+  root: string,
+  dest: string,
+): Promise<string> {
+  const archive = workingTreeArchive(root);
+  const errors: Buffer[] = [];
+  const code = await transport.exec(pod, CONTAINER.job, ['/bin/sh', '-c', EXTRACT_SCRIPT, 'eci-checkout', dest], {
+    stdin: archive.tar,
+    stdout: () => undefined,
+    stderr: (c) => errors.push(c),
+  });
+  if (code !== 0)
+    throw new Unavailable(
+      `extracting the working tree failed (exit ${code}): ${Buffer.concat(errors).toString().trim()}`,
+    );
+  const files = archive.files >= 0 ? `${archive.files} files` : 'the directory';
+  return `checked out ${files} (${(archive.tar.length / 1048576).toFixed(1)} MiB) from ${root} into ${dest}`;
 }

@@ -1,0 +1,202 @@
+/**
+ * The expression contexts of one job (`github`, `env`, `matrix`, `strategy`, `steps`, `job`, `runner`, `secrets`,
+ * `inputs`, `needs`, `vars`) and everything that changes them while the job runs: the job's env at start, step
+ * outcomes and outputs, GITHUB_ENV / GITHUB_PATH file commands, and the scopes of local composite actions (their own
+ * `steps` and `inputs`; their outputs land on the caller's step id). No I/O: the step loop feeds it what the pod
+ * reported, and every `${{ }}` and `if:` of the job is evaluated against `get()`.
+ *
+ * Kept apart from the runner so the rules of how a job's state evolves can be read, and tested, without a cluster.
+ */
+import { PATHS } from '@eci-virtual/contract';
+import { parseKeyValueFile, parsePathFile } from './file-commands.js';
+import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
+
+/** One entry of the `steps` context. */
+export interface StepRecord {
+  outputs: Record<string, string>;
+  outcome: string;
+  conclusion: string;
+}
+
+export type StepScope = NonNullable<StepSpec['scope']>;
+
+/** The files a step wrote through GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH and GITHUB_STEP_SUMMARY. */
+export type StepFiles = Partial<Record<'env' | 'output' | 'path' | 'summary', string>>;
+
+/** What the contexts are made of that does not change while the job runs. */
+export interface JobIdentity {
+  job: JobSpec;
+  repository: string;
+  runId?: string;
+  sha?: string;
+  ref?: string;
+  secrets?: Record<string, string>;
+}
+
+export class JobContexts {
+  /** `job.status`, and the status `success()` / `failure()` / `cancelled()` test. */
+  status: JobStatus = 'success';
+  private readonly env = new Map<string, string>();
+  /** Variables added by steps through GITHUB_ENV (not part of the pod's shared env file). */
+  private readonly added = new Map<string, string>();
+  private path: string[] = [];
+  private readonly steps: Record<string, StepRecord> = {};
+  /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
+  private readonly scoped = new Map<string, Record<string, StepRecord>>();
+  private readonly scopeInputs = new Map<string, Record<string, string>>();
+
+  constructor(
+    private readonly id: JobIdentity,
+    private readonly expressions: ExpressionEngine,
+  ) {}
+
+  /** The contexts of the job, or of a composite action's steps when `scope` is set; `extra` replaces whole ones. */
+  get(extra: Contexts = {}, scope?: StepScope): Contexts {
+    const { job, repository } = this.id;
+    const ws = this.workspace();
+    return {
+      github: {
+        workflow: job.workflow,
+        job: job.id,
+        run_id: this.id.runId ?? '1',
+        run_number: '1',
+        run_attempt: '1',
+        repository,
+        repository_owner: repository.split('/')[0],
+        sha: this.id.sha ?? '',
+        ref: this.id.ref ?? '',
+        event_name: 'workflow_dispatch',
+        actor: 'eci-virtual',
+        server_url: 'https://github.com',
+        workspace: ws,
+        ...(scope?.actionPath ? { action_path: `${ws}/${scope.actionPath}` } : {}),
+      },
+      env: Object.fromEntries(this.env),
+      matrix: job.matrix ?? {},
+      steps: scope ? (this.scoped.get(scope.id) ?? {}) : this.steps,
+      job: { status: this.status },
+      runner: {
+        os: 'Linux',
+        arch: 'X64',
+        name: 'eci-virtual',
+        temp: PATHS.temp,
+        tool_cache: '/__t',
+        environment: 'self-hosted',
+      },
+      secrets: this.id.secrets ?? {},
+      inputs: scope ? this.inputsOf(scope) : {},
+      needs: {},
+      strategy: job.strategy ?? {},
+      vars: {},
+      ...extra,
+    };
+  }
+
+  /** `github.workspace`: the checkout directory, `<workspace>/<repo>/<repo>` as on GitHub's runners. */
+  workspace(): string {
+    const repoName = this.id.repository.split('/').pop() ?? 'repo';
+    return `${PATHS.workspace}/${repoName}/${repoName}`;
+  }
+
+  /**
+   * Sets the env every step starts from: the runner's variables, then workflow/job env, the job container's env and
+   * `extra` (the command line's `--env`), each evaluated once, in order, so a later one may use an earlier one.
+   */
+  startEnv(extra: Record<string, string> = {}): void {
+    for (const [k, v] of this.baseEnv()) this.env.set(k, v);
+    const { job } = this.id;
+    for (const [k, v] of Object.entries({ ...job.env, ...job.containerEnv, ...extra }))
+      this.env.set(k, this.expressions.interpolate(v, this.get()));
+  }
+
+  /** The whole env (job env plus GITHUB_ENV additions), as the `env` context holds it. */
+  envEntries(): [string, string][] {
+    return [...this.env];
+  }
+
+  /** Variables added by earlier steps through GITHUB_ENV: they travel in each later step's wrapper. */
+  addedEnv(): [string, string][] {
+    return [...this.added];
+  }
+
+  /** Directories added through GITHUB_PATH, the latest first. */
+  pathEntries(): string[] {
+    return this.path;
+  }
+
+  /** Records a step under its `id` in the `steps` context it belongs to (the job's or its composite action's). */
+  recordStep(step: StepSpec, record: StepRecord): void {
+    if (step.id) this.stepsFor(step)[step.id] = record;
+  }
+
+  /** Applies a finished step's GITHUB_ENV and GITHUB_PATH; returns its GITHUB_OUTPUT. Throws InvalidInput on junk. */
+  applyFiles(files: StepFiles): Record<string, string> {
+    if (files.env) {
+      for (const [k, v] of parseKeyValueFile(files.env, 'GITHUB_ENV')) {
+        this.env.set(k, v);
+        this.added.set(k, v);
+      }
+    }
+    if (files.path) this.path = [...parsePathFile(files.path).reverse(), ...this.path];
+    return files.output ? Object.fromEntries(parseKeyValueFile(files.output, 'GITHUB_OUTPUT')) : {};
+  }
+
+  /** After a composite action's steps: its outputs become `steps.<caller id>.outputs`. */
+  endComposite(end: NonNullable<StepSpec['compositeEnd']>): void {
+    const inner = this.scoped.get(end.scope) ?? {};
+    const ctx = this.get({}, { id: end.scope, inputs: {} });
+    const outputs = Object.fromEntries(
+      Object.entries(end.outputs).map(([k, v]) => [k, this.expressions.interpolate(v, ctx)]),
+    );
+    const results = Object.values(inner);
+    const failed = results.some((r) => r.conclusion === 'failure');
+    if (end.callerId) {
+      const outcome = failed ? 'failure' : results.length ? 'success' : 'skipped';
+      this.steps[end.callerId] = { outputs, outcome, conclusion: outcome };
+    }
+  }
+
+  /** Variables every step sees, from the runner (GitHub's names and values). */
+  private baseEnv(): [string, string][] {
+    const g = (this.get() as { github: Record<string, string> }).github;
+    const { job, repository } = this.id;
+    return [
+      ['CI', 'true'],
+      ['GITHUB_ACTIONS', 'true'],
+      ['GITHUB_WORKFLOW', g.workflow ?? ''],
+      ['GITHUB_JOB', job.id],
+      ['GITHUB_RUN_ID', g.run_id ?? '1'],
+      ['GITHUB_RUN_NUMBER', '1'],
+      ['GITHUB_REPOSITORY', repository],
+      ['GITHUB_SHA', g.sha ?? ''],
+      ['GITHUB_REF', g.ref ?? ''],
+      ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
+      ['GITHUB_EVENT_NAME', 'workflow_dispatch'],
+      ['RUNNER_OS', 'Linux'],
+      ['RUNNER_ARCH', 'X64'],
+      ['RUNNER_NAME', 'eci-virtual'],
+      ['RUNNER_TEMP', PATHS.temp],
+      ['HOME', `${PATHS.github}/home`],
+    ];
+  }
+
+  /** A composite action's inputs, evaluated once with the caller's contexts when its first step runs. */
+  private inputsOf(scope: StepScope): Record<string, string> {
+    let inputs = this.scopeInputs.get(scope.id);
+    if (!inputs) {
+      const outer = this.get();
+      inputs = Object.fromEntries(
+        Object.entries(scope.inputs).map(([k, v]) => [k, this.expressions.interpolate(v, outer)]),
+      );
+      this.scopeInputs.set(scope.id, inputs);
+    }
+    return inputs;
+  }
+
+  private stepsFor(step: StepSpec): Record<string, StepRecord> {
+    if (!step.scope) return this.steps;
+    let map = this.scoped.get(step.scope.id);
+    if (!map) this.scoped.set(step.scope.id, (map = {}));
+    return map;
+  }
+}
