@@ -77,7 +77,9 @@ export class Controller {
     // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
     // runner of another job's pod ran it, that pod is where it ran (the pod's own job is then run by some other
     // runner and gets its record from its own completion).
-    await this.lifecycle.completed(job, viaRunner && viaRunner !== String(job.id) ? viaRunner : undefined);
+    const swappedInto = viaRunner && viaRunner !== String(job.id) ? viaRunner : undefined;
+    if (swappedInto) this.deps.metrics.runnerSwaps.inc();
+    await this.lifecycle.completed(job, swappedInto);
     if (viaRunner) await this.cleanup(viaRunner);
     if (viaRunner === String(job.id)) return;
     // The job ended without our runner of its pod (cancelled while queued, or another runner took it): that pod's

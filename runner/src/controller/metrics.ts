@@ -12,6 +12,7 @@ export interface ControllerMetrics {
   githubRateLimitRemaining: Gauge<never>;
   webhooks: Counter<'event' | 'outcome'>;
   recordWriteFailures: Counter<'change'>;
+  runnerSwaps: Counter;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -70,6 +71,11 @@ export function createControllerMetrics(): ControllerMetrics {
       name: 'eci_virtual_controller_job_record_write_failures_total',
       help: 'Job record writes given up after their retries, by the lifecycle change they carried',
       labelNames: ['change'],
+      registers,
+    }),
+    runnerSwaps: new Counter({
+      name: 'eci_virtual_runner_swaps_total',
+      help: "Jobs run by the runner of another job's pod (GitHub hands a queued job to any idle runner with its labels)",
       registers,
     }),
   };

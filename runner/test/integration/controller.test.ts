@@ -218,6 +218,7 @@ describe('controller', () => {
     expect(metrics).toMatch(
       /eci_virtual_controller_github_calls_total\{route="POST \/repos\/:owner\/:repo\/actions\/runners\/generate-jitconfig",status="502"\} 2/,
     );
+    expect(metrics).toMatch(/^eci_virtual_runner_swaps_total \d+$/m);
   });
 
   it('gives each job an identity that can exec into its own pod only', async () => {
