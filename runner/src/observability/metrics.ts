@@ -1,6 +1,6 @@
 /**
- * Prometheus metrics. Each process (virtual node, controller) owns one registry; modules register what they measure
- * through the small factories here so names and labels stay consistent.
+ * The virtual node's Prometheus metrics, in one registry per process: backend call latency and errors, pod status
+ * lag and pods by phase. (The controller's metrics are in controller/metrics.ts.)
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
