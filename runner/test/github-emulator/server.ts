@@ -111,6 +111,7 @@ export class GitHubEmulator {
     this.route('POST', '/_runner/acquire', (_m, req) => this.acquire(req));
     this.route('POST', '/_runner/jobs/(\\d+)/steps', (m, req, b) => this.stepResult(req, Number(m[1]), b));
     this.route('POST', '/_runner/jobs/(\\d+)/complete', (m, req, b) => this.complete(req, Number(m[1]), b));
+    this.route('POST', '/_runner/jobs/(\\d+)/cancel-requested', (m, req) => this.cancelRequested(req, Number(m[1])));
   }
 
   private route(method: string, pattern: string, handler: Handler): void {
@@ -188,6 +189,13 @@ export class GitHubEmulator {
     Object.assign(job, { status: 'completed', conclusion: 'cancelled', completed_at: new Date().toISOString() });
     this.state.runOf(job).status = 'completed';
     await this.sendJobWebhook(job, 'completed');
+  }
+
+  /** Cancels a running job: its runner learns it from the broker (as from a JobCancelMessage) and stops the job. */
+  cancelRunning(jobId: number): void {
+    const job = this.state.jobs.get(jobId);
+    if (!job || job.status !== 'in_progress') throw new Error(`job ${jobId} is not running`);
+    job.cancelRequested = true;
   }
 
   sendJobWebhook(job: EmuJob, action: 'queued' | 'in_progress' | 'completed', opts: { forgeSignature?: boolean } = {}) {
@@ -416,6 +424,13 @@ export class GitHubEmulator {
     if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
     job.results.push(body as EmuJob['results'][number]);
     return [201, {}];
+  }
+
+  private cancelRequested(req: IncomingMessage, jobId: number): [number, unknown] {
+    const runner = this.runnerFor(req);
+    const job = this.state.jobs.get(jobId);
+    if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
+    return [200, { cancelled: job.cancelRequested === true }];
   }
 
   private async complete(req: IncomingMessage, jobId: number, body: unknown): Promise<[number, unknown]> {
