@@ -17,16 +17,17 @@ export async function execFallbackStep(
   step: HookStep,
   out: (chunk: Buffer) => void,
 ): Promise<number> {
+  const exec = await ctx.exec();
   const target = { pod: ctx.pod, container, dir: `${PATHS.steps}/${randomUUID()}` };
   const abort = new AbortController();
   const stop = () => abort.abort();
   ctx.signals.on('SIGINT', stop);
   ctx.signals.on('SIGTERM', stop);
   try {
-    const run = await runStep(ctx.exec, target, { wrapper: stepWrapper(step), onOutput: out, signal: abort.signal });
+    const run = await runStep(exec, target, { wrapper: stepWrapper(step), onOutput: out, signal: abort.signal });
     return run.exitCode;
   } catch (err) {
-    if (abort.signal.aborted) await killStep(ctx.exec, target);
+    if (abort.signal.aborted) await killStep(exec, target);
     throw err;
   } finally {
     ctx.signals.off('SIGINT', stop);
@@ -63,7 +64,9 @@ if [ -e /etc/alpine-release ]; then echo alpine; else echo glibc; fi`;
 /** Runs LINK_SCRIPT in `container`; returns whether the image is Alpine. */
 export async function execLinkStep(ctx: HookContext, container: string): Promise<boolean> {
   let stdout = '';
-  const code = await ctx.exec.exec(ctx.pod, container, ['/bin/sh', '-c', LINK_SCRIPT], {
+  const code = await (
+    await ctx.exec()
+  ).exec(ctx.pod, container, ['/bin/sh', '-c', LINK_SCRIPT], {
     stdout: (c) => (stdout += c.toString()),
     stderr: (c) => ctx.out(c),
   });

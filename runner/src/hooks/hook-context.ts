@@ -2,23 +2,27 @@
  * What every hook command needs: the API clients (in-cluster identity of the job), its pod, the step agents of the
  * pod's containers (reached on the shared workspace under the runner's work folder), the Kubernetes exec transport
  * (only for pods without agents), where output goes and where cancel signals come from.
+ *
+ * The API clients are loaded on first use: @kubernetes/client-node is most of a hook process's start-up (~100 ms of
+ * module loading here), and a script step through an agent makes no API call at all.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT, agentSocketPath, InvalidInput, UNIX_SOCKET_PATH_MAX, Unavailable } from '@eci-virtual/contract';
-import { loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
-import { KubeExec, type ExecTransport } from '../kube/exec.js';
+import type { KubeClients } from '../kube/client.js';
+import type { ExecTransport } from '../kube/exec.js';
 import { AgentClient } from '../step-transport/agent/client.js';
 
 /** Where SIGINT/SIGTERM arrive from: the hook process, or a test's emitter. */
 export type SignalSource = Pick<NodeJS.EventEmitter, 'on' | 'off'>;
 
 export interface HookContext {
-  kube: KubeClients;
+  /** The API clients, loaded on first call. */
+  kube: () => Promise<KubeClients>;
   /** Kubernetes exec, for pods whose containers serve no agent (made by an older controller). */
-  exec: ExecTransport;
+  exec: () => Promise<ExecTransport>;
   pod: { namespace: string; name: string };
   /** The runner's work folder: the shared workspace, `/__w` in job containers. */
   workDir: string;
@@ -36,12 +40,13 @@ export function hookContext(env: NodeJS.ProcessEnv = process.env): HookContext {
     throw new InvalidInput('ECI_VIRTUAL_POD_NAME/ECI_VIRTUAL_POD_NAMESPACE are not set', {
       hint: 'these hooks run only in runner pods created by the eci-virtual controller',
     });
-  const kube = makeClients(loadKubeConfig());
+  let kube: Promise<KubeClients> | undefined;
+  const loadKube = () => (kube ??= import('../kube/client.js').then((m) => m.makeClients(m.loadKubeConfig())));
   const workDir = env.ECI_VIRTUAL_RUNNER_WORKDIR ?? '/home/runner/_work';
   let token: string | undefined;
   return {
-    kube,
-    exec: new KubeExec(kube),
+    kube: loadKube,
+    exec: async () => new (await import('../kube/exec.js')).KubeExec(await loadKube()),
     pod: { namespace, name },
     workDir,
     agent: (container) => {

@@ -43,7 +43,7 @@ const sameImage = (a: string | undefined, b: string | undefined) =>
     a.replace(/^docker\.io\/(library\/)?/, '') === b.replace(/^docker\.io\/(library\/)?/, ''));
 
 export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, responseFile: string): Promise<void> {
-  const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
+  const pod = await (await ctx.kube()).core.readNamespacedPod(ctx.pod);
   const containers = pod.spec?.containers ?? [];
   const agents = containers.filter(servesAgent).map((c) => c.name);
   const state: HookState = {
@@ -137,7 +137,10 @@ export async function waitForAgents(
     }),
   );
   if (!waiting.size) return;
-  const pod = await ctx.kube.core.readNamespacedPod(ctx.pod).catch(() => undefined);
+  const pod = await ctx
+    .kube()
+    .then((k) => k.core.readNamespacedPod(ctx.pod))
+    .catch(() => undefined);
   const names = [...waiting];
   throw new Timeout(
     `the step agent of container${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} did not answer within ${timeoutMs / 1000} s ` +

@@ -20,7 +20,7 @@ export async function runContainerStep(ctx: HookContext, _state: HookState, args
       },
     );
   if (!args.image) throw new InvalidInput('run_container_step: args.image is required');
-  const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
+  const pod = await (await ctx.kube()).core.readNamespacedPod(ctx.pod);
   const c = pod.spec?.containers.find((x) => isStepContainer(x.name) && x.image === args.image);
   if (!c)
     throw new NotFound(`no step container with image ${args.image} in pod ${ctx.pod.name}`, {
