@@ -14,7 +14,7 @@ import { AgentClient } from '../step-transport/agent/client.js';
 import { startLocalAgent, type LocalAgent } from '../step-transport/agent/local-agent.js';
 import type { HookContext } from './hook-context.js';
 import { reachableSocket } from './hook-context.js';
-import { runHookStep } from './hook-step.js';
+import { ensureWorkspaceDir, runHookStep } from './hook-step.js';
 import { waitForAgents } from './prepare-job.js';
 import { parseScriptStepArgs, type HookState } from './protocol.js';
 import { scriptStep } from './run-script-step.js';
@@ -112,6 +112,19 @@ describe('run_script_step through the agent', () => {
     );
     expect(r.out).toBe(`arg<-command>\narg<. '${script}'>\nran the script\n`);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('workspace directories', () => {
+  it('creates /__w paths under the work folder, and nothing outside it', () => {
+    const work = join(tmp, 'wd');
+    ensureWorkspaceDir(work, '/__w/repo/repo');
+    expect(existsSync(join(work, 'repo', 'repo'))).toBe(true);
+    ensureWorkspaceDir(work, '/__w/../escaped');
+    ensureWorkspaceDir(work, '/__wx/other');
+    ensureWorkspaceDir(work, '/opt/elsewhere');
+    expect(existsSync(join(tmp, 'escaped'))).toBe(false);
+    expect(existsSync(join(work, 'x'))).toBe(false);
   });
 });
 

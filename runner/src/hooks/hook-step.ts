@@ -34,8 +34,10 @@ export async function runHookStep(
  */
 export function ensureWorkspaceDir(workDir: string, dir: string): void {
   if (dir !== PATHS.workspace && !dir.startsWith(`${PATHS.workspace}/`)) return;
+  const local = join(workDir, dir.slice(PATHS.workspace.length));
+  if (local !== workDir && !local.startsWith(`${workDir}/`)) return; // `..` out of the workspace
   try {
-    mkdirSync(join(workDir, dir.slice(PATHS.workspace.length)), { recursive: true });
+    mkdirSync(local, { recursive: true });
   } catch {
     // the agent names the directory if the step cannot use it
   }
