@@ -7,8 +7,8 @@
 //
 // and every container then runs it as its entrypoint, serving HTTP on a unix socket on the same emptyDir:
 //
-//	/__eci/agent/eci-agent serve --socket /__w/_temp/_eci/agents/job.sock --token-file /__eci/agent/token \
-//	    --state-dir /__w/_temp/_eci/agents/job [--hold] [-- argv...]
+//	/__eci/agent/eci-agent serve --socket /__w/_eci/agents/job.sock --token-file /__eci/agent/token \
+//	    --state-dir /__w/_eci/agents/job [--hold] [-- argv...]
 //
 // The runner container drives steps through that socket (runner/src/step-transport/agent/). The binary is static
 // (CGO_ENABLED=0) and needs nothing from the image it runs in: no shell, no libc, no Node.js.
@@ -24,6 +24,7 @@ import (
 const usage = `usage:
   eci-agent install <dir>
   eci-agent serve --socket <path> --token-file <path> --state-dir <dir> [--name <container>] [--hold] [-- argv...]
+  eci-agent probe
   eci-agent version
 `
 
@@ -37,6 +38,8 @@ func main() {
 		os.Exit(runInstall(os.Args[2:]))
 	case "serve":
 		os.Exit(runServe(os.Args[2:]))
+	case "probe":
+		os.Exit(runProbe(os.Args[2:]))
 	case "version":
 		fmt.Println(version())
 	default:

@@ -58,22 +58,27 @@ func runServe(args []string) int {
 		log.Error("cannot read the token", "path", *tokenFile, "err", err)
 		return 1
 	}
-	basePath := os.Getenv("PATH")
-	if basePath == "" {
-		basePath = proc.DefaultPath
-	}
+	base := proc.NewBase(os.Environ())
 	// Signals first: a SIGCHLD or SIGTERM arriving before the handlers exist would be lost (PID 1 has no defaults).
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, forwarded...)
 	r := reaper.New(log)
 	r.Start()
 
-	manager, err := steps.NewManager(*stateDir, basePath, *maxSteps, r, log)
+	// The parents of the state dir and the socket are shared by the agents of the pod (sharedDirMode); the state
+	// dir itself is this agent's (steps' files are read through the API).
+	for _, dir := range []string{filepath.Dir(*stateDir), filepath.Dir(*socket)} {
+		if err := mkdirShared(dir); err != nil {
+			log.Error("cannot create a shared directory", "dir", dir, "err", err)
+			return 1
+		}
+	}
+	manager, err := steps.NewManager(*stateDir, base, *maxSteps, r, log)
 	if err != nil {
 		log.Error("cannot create the state directory", "dir", *stateDir, "err", err)
 		return 1
 	}
-	main := mainproc.New(argv, basePath, r, log)
+	main := mainproc.New(argv, base, r, log)
 	ln, err := listen(*socket)
 	if err != nil {
 		log.Error("cannot listen", "socket", *socket, "err", err)
@@ -137,15 +142,21 @@ func shutdown(log *slog.Logger, srv *http.Server, m *steps.Manager, socket strin
 	return code
 }
 
-// listen creates the socket's directory (group-writable: agents of one pod may run as different users of the
-// pod's fsGroup), replaces a stale socket, and refuses to take over one that another agent still serves.
+// SocketMode lets every user of the pod connect: the containers of one pod run as whatever users their images
+// name (the runner as a non-root user, a job image as root or as its own user), and a pod has no group they are
+// all sure to share. Reaching the socket at all needs the pod's emptyDir; driving the agent needs the token.
+const SocketMode = 0o666
+
+// sharedDirMode is that of the directories the agent creates for sockets and state: writable by every user of
+// the pod, sticky like /tmp (1777) so that no agent can remove or replace another one's socket. Go spells the
+// sticky bit os.ModeSticky; 0o1000 in a FileMode would be dropped.
+const sharedDirMode = os.ModeSticky | 0o777
+
+// listen creates the socket's directory (see sharedDirMode), replaces a stale socket, and refuses to take over one
+// that another agent still serves.
 func listen(path string) (net.Listener, error) {
-	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o775); err != nil {
-			return nil, err
-		}
-		_ = os.Chmod(dir, 0o775)
+	if err := mkdirShared(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	if st, err := os.Lstat(path); err == nil {
 		if st.Mode()&os.ModeSocket == 0 {
@@ -163,12 +174,31 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Anyone in the pod's group may connect; the token decides what they may do.
-	if err := os.Chmod(path, 0o660); err != nil {
+	// Any user of the pod may connect; the token decides what they may do.
+	if err := os.Chmod(path, SocketMode); err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return ln, nil
+}
+
+// mkdirShared creates dir and its missing parents with sharedDirMode (set explicitly: the umask would narrow it);
+// directories that exist already are left as they are.
+func mkdirShared(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirShared(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, sharedDirMode); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return os.Chmod(dir, sharedDirMode)
 }
 
 // environ is the agent's own environment as a map, for a main process started from the command line.

@@ -1,6 +1,7 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|job|controller|controller-eci|kaniko` runs one part; default all.
+ * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko` runs one part;
+ * default all.
  */
 import { describeError } from '@eci-virtual/contract';
 import { controllerBench } from './bench/controller-bench.js';
@@ -8,6 +9,7 @@ import { execBench } from './bench/exec-bench.js';
 import { jobBench } from './bench/job-bench.js';
 import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
+import { stepsBench } from './bench/steps-bench.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
 import { ensureEngine } from './lib/engine.js';
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   console.log(`eci-virtual benchmarks — Kubernetes ${cluster.version}, engine ${engine.dockerHost}\n`);
   if (want('node')) await nodeBench(cluster, engine, { pods: Number(process.env.BENCH_PODS ?? 200) });
   if (want('exec')) await execBench(cluster, engine);
+  if (want('steps')) await stepsBench(cluster, engine);
   if (want('job')) await jobBench(cluster, engine);
   if (want('controller')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100));
   if (want('controller-eci')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100), 'eci');

@@ -8,6 +8,7 @@
  *
  * Pure: no I/O, no dependencies (the plugin bundles it for the browser).
  */
+export * from './agent.js';
 export * from './cache-images.js';
 export * from './errors.js';
 export * from './keys.js';

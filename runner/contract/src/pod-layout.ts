@@ -14,6 +14,8 @@ export const CONTAINER = {
   runner: 'runner',
   /** Init container copying our container hooks into the runner container. */
   hooksInit: 'eci-hooks',
+  /** Init container installing the step agent and the pod's token (agent.ts). */
+  agentInit: 'eci-agent',
   /** Init container copying the runner's externals (node for JavaScript actions) to `/__e`. */
   externalsInit: 'runner-externals',
 } as const;

@@ -3,9 +3,10 @@ import { busybox } from './busybox.js';
 import { debian } from './debian.js';
 import { httpService } from './http-service.js';
 import { kaniko } from './kaniko.js';
+import { noShell } from './no-shell.js';
 import type { ImageRecipe } from './recipe.js';
 
-export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko'] as const;
+export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
-export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian, httpService, kaniko };
+export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian, httpService, kaniko, noShell };

@@ -1,12 +1,13 @@
 /**
- * Builds the project's own images (eci-virtual: controller + virtual node; hooks) daemonlessly with buildah and
- * pushes them, tagged with the chart's appVersion. The context is assembled here: the esbuild bundles, this
- * machine's Node.js binary with the shared libraries `ldd` reports, and the CA bundle.
+ * Builds the project's own images (eci-virtual: controller + virtual node; hooks + step agent) daemonlessly with
+ * buildah and pushes them, tagged with the chart's appVersion. The context is assembled here: the esbuild bundles,
+ * the static step agent, this machine's Node.js binary with the shared libraries `ldd` reports, and the CA bundle.
  */
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInput, MissingTool } from '@eci-virtual/contract';
+import { ensureAgent } from './agent-build.js';
 import { buildBundle } from './bundle.js';
 import { localDir, repoRoot } from './paths.js';
 import { run } from './run.js';
@@ -70,6 +71,7 @@ export async function buildProjectImages(opts: {
     ],
     join(ctx, 'hooks'),
   );
+  stage([[await ensureAgent(opts.log), '/eci-agent']], join(ctx, 'agent'));
   const refs = {
     app: `${opts.registry}/eci-virtual/eci-virtual:${version}`,
     hooks: `${opts.registry}/eci-virtual/eci-virtual-hooks:${version}`,

@@ -1,20 +1,38 @@
 /**
  * prepare_job: the job and service containers already exist in this pod (the controller read the workflow up front),
- * so preparing is finding them — matched by image — linking the runner's `/github/*` folders inside the job
- * container, and telling the runner whether the job image is Alpine (it then uses its musl node).
+ * so preparing is finding them — matched by image —, waiting until the step agent of every container that serves
+ * one answers, linking the runner's `/github/*` folders inside the job container and telling the runner whether the
+ * job image is Alpine (it then uses its musl node). The link step is an agent step like any other: the links are
+ * the agent's `symlinks`, and `eci-agent probe` answers the Alpine question — no shell in the image needed.
  */
 import { writeFileSync } from 'node:fs';
-import { CONTAINER, isServiceContainer, NotFound } from '@eci-virtual/contract';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  AGENT,
+  agentSocketPath,
+  CONTAINER,
+  Internal,
+  isServiceContainer,
+  NotFound,
+  PATHS,
+  servesAgent,
+  Timeout,
+} from '@eci-virtual/contract';
 import { factsFromPod, timingsFromPod } from '../pod-assembly/pod-facts.js';
+import { execLinkStep } from './exec-fallback.js';
 import type { HookContext } from './hook-context.js';
+import { runHookStep } from './hook-step.js';
 import type { ContainerArgs, HookState, PrepareJobArgs } from './protocol.js';
 
-/** One exec: the runner's system mounts `_temp/_github_home` → /github/home etc. become links on the workspace. */
-export const LINK_SCRIPT = String.raw`set -e
-mkdir -p /__w/_temp/_github_home /__w/_temp/_github_workflow /github
-ln -sfn /__w/_temp/_github_home /github/home
-ln -sfn /__w/_temp/_github_workflow /github/workflow
-if [ -e /etc/alpine-release ]; then echo alpine; else echo glibc; fi`;
+/** How long prepare_job waits for the agents (their containers start with the pod, usually long before). */
+export const AGENT_READY_TIMEOUT_MS = 60_000;
+
+/** The runner's system mounts `_temp/_github_home` → /github/home etc., as links onto the workspace. */
+export const GITHUB_LINKS = [
+  { path: `${PATHS.github}/home`, target: `${PATHS.temp}/_github_home` },
+  { path: `${PATHS.github}/workflow`, target: `${PATHS.temp}/_github_workflow` },
+];
 
 const sameImage = (a: string | undefined, b: string | undefined) =>
   !!a &&
@@ -25,13 +43,16 @@ const sameImage = (a: string | undefined, b: string | undefined) =>
     a.replace(/^docker\.io\/(library\/)?/, '') === b.replace(/^docker\.io\/(library\/)?/, ''));
 
 export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, responseFile: string): Promise<void> {
-  const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
+  const pod = await (await ctx.kube()).core.readNamespacedPod(ctx.pod);
   const containers = pod.spec?.containers ?? [];
+  const agents = containers.filter(servesAgent).map((c) => c.name);
   const state: HookState = {
     pod: ctx.pod,
     services: [],
     facts: JSON.stringify(factsFromPod(pod, undefined, timingsFromPod(pod))),
+    agents,
   };
+  await waitForAgents(ctx, agents);
   let isAlpine = false;
   if (args.container?.image) {
     const job = containers.find((c) => c.name === CONTAINER.job);
@@ -43,13 +64,7 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
         },
       );
     state.jobContainer = CONTAINER.job;
-    let out = '';
-    const code = await ctx.exec.exec(ctx.pod, CONTAINER.job, ['/bin/sh', '-c', LINK_SCRIPT], {
-      stdout: (c) => (out += c.toString()),
-      stderr: (c) => ctx.out(c),
-    });
-    if (code !== 0) throw new NotFound(`preparing the job container failed with exit code ${code}`);
-    isAlpine = out.trim() === 'alpine';
+    isAlpine = agents.includes(CONTAINER.job) ? await agentLinkStep(ctx) : await execLinkStep(ctx, CONTAINER.job);
   }
   const used = new Set<string>();
   const services = (args.services ?? []).map((svc: ContainerArgs, i) => {
@@ -76,4 +91,69 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
     isAlpine,
   };
   writeFileSync(responseFile, JSON.stringify(response), { flag: 'a' });
+}
+
+/** The job container's links and Alpine check as one agent step; returns whether the image is Alpine. */
+async function agentLinkStep(ctx: HookContext): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  const code = await runHookStep(
+    ctx,
+    { container: CONTAINER.job, agent: true },
+    { argv: [AGENT.binary, 'probe'], env: {}, prependPath: [], symlinks: GITHUB_LINKS },
+    (c) => chunks.push(c),
+  );
+  const out = Buffer.concat(chunks).toString('utf8');
+  if (code !== 0) throw new Internal(`preparing the job container failed with exit code ${code}: ${out.trim()}`);
+  try {
+    return (JSON.parse(out) as { alpine?: unknown }).alpine === true;
+  } catch {
+    throw new Internal(`the job container's agent answered the probe with ${JSON.stringify(out.slice(0, 200))}`);
+  }
+}
+
+/**
+ * Waits until the agent of every listed container answers /v1/healthz, at most AGENT_READY_TIMEOUT_MS; the error
+ * names the containers that never answered and what Kubernetes says about them.
+ */
+export async function waitForAgents(
+  ctx: HookContext,
+  containers: readonly string[],
+  timeoutMs = AGENT_READY_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const waiting = new Set(containers);
+  await Promise.all(
+    containers.map(async (name) => {
+      const client = ctx.agent(name);
+      try {
+        for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+          if (await client.health()) return void waiting.delete(name);
+          if (Date.now() >= deadline) return;
+          await sleep(delay);
+        }
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  if (!waiting.size) return;
+  const pod = await ctx
+    .kube()
+    .then((k) => k.core.readNamespacedPod(ctx.pod))
+    .catch(() => undefined);
+  const names = [...waiting];
+  throw new Timeout(
+    `the step agent of container${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')} did not answer within ${timeoutMs / 1000} s ` +
+      `(${names.map((n) => `${agentSocketPath(ctx.workDir, n)}: ${containerState(pod, n)}`).join('; ')})`,
+    { hint: 'the container must be running its entrypoint `eci-agent serve`; see `kubectl describe pod` and its logs' },
+  );
+}
+
+function containerState(pod: V1Pod | undefined, name: string): string {
+  const st = pod?.status?.containerStatuses?.find((c) => c.name === name)?.state;
+  if (st?.running) return 'running';
+  if (st?.waiting) return `waiting (${[st.waiting.reason, st.waiting.message].filter(Boolean).join(': ')})`;
+  if (st?.terminated)
+    return `terminated (exit code ${st.terminated.exitCode}${st.terminated.reason ? `, ${st.terminated.reason}` : ''})`;
+  return 'no status';
 }

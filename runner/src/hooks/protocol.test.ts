@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseHookInput, parsePrependPath, parseScriptStepArgs, parseState } from './protocol.js';
+import { parseHookInput, parseScriptStepArgs, parseState } from './protocol.js';
+import { stepWrapper } from './exec-fallback.js';
 import { mountLinks } from './run-container-step.js';
-import { stepWrapper } from './step-wrapper.js';
 
 describe('hook protocol', () => {
   it('parses the runner input', () => {
@@ -39,6 +39,13 @@ describe('hook protocol', () => {
       jobContainer: 'job',
       services: [],
     });
+    // What prepare_job computed once comes back in every later call.
+    expect(parseState({ pod: { namespace: 'n', name: 'p' }, facts: '{}', agents: ['job', 'step-0'] })).toEqual({
+      pod: { namespace: 'n', name: 'p' },
+      services: [],
+      facts: '{}',
+      agents: ['job', 'step-0'],
+    });
   });
 });
 
@@ -53,31 +60,22 @@ describe('prependPath', () => {
     expect(() => args([1, 2])).toThrow(/prependPath must be a list of strings/);
     expect(() => args({ a: 1 })).toThrow(/prependPath/);
   });
-
-  it('lets the tool a later step added win on PATH', () => {
-    // Step 1 added /opt/tool-1/bin, step 2 /opt/tool-2/bin: the runner sends them reversed (newest first).
-    const w = stepWrapper({
-      entryPoint: 'sh',
-      entryPointArgs: [],
-      env: {},
-      prependPath: parsePrependPath(['/opt/tool-2/bin', '/opt/tool-1/bin']),
-    });
-    expect(w).toContain(`export PATH='/opt/tool-2/bin:/opt/tool-1/bin':"$PATH"`);
-  });
 });
 
-describe('step wrapper', () => {
-  it('sets directory, env and PATH (newest first, as the runner sends it), then execs the entry point', () => {
+describe('exec fallback wrapper (pods without an agent)', () => {
+  it('links, sets directory, env and PATH (newest first, as the runner sends it), then execs the argv', () => {
     const w = stepWrapper({
-      entryPoint: 'bash',
-      entryPointArgs: ['-e', '/__w/_temp/a b.sh'],
+      argv: ['bash', '-e', '/__w/_temp/a b.sh'],
       env: { A: "it's", 'BAD-NAME': 'x' },
       prependPath: ['/one', '/two'],
-      workingDirectory: '/__w/r/r',
+      workingDir: '/__w/r/r',
+      symlinks: [{ path: '/github/workspace', target: '/__w/r/r' }],
     });
     expect(w).toBe(
       [
         'set -e',
+        `mkdir -p "$(dirname '/github/workspace')" '/__w/r/r'`,
+        "ln -sfn '/__w/r/r' '/github/workspace'",
         "mkdir -p '/__w/r/r'",
         "cd '/__w/r/r'",
         "export A='it'\\''s'",
@@ -88,7 +86,9 @@ describe('step wrapper', () => {
       ].join('\n'),
     );
   });
+});
 
+describe('run_container_step mounts', () => {
   it('turns runner bind mounts under its work folder into links onto the workspace', () => {
     expect(
       mountLinks(
@@ -99,6 +99,6 @@ describe('step wrapper', () => {
         ],
         '/home/runner/_work',
       ),
-    ).toEqual([`mkdir -p "$(dirname '/github/workspace')" '/__w/r/r'`, "ln -sfn '/__w/r/r' '/github/workspace'"]);
+    ).toEqual([{ path: '/github/workspace', target: '/__w/r/r' }]);
   });
 });

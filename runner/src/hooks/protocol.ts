@@ -51,6 +51,8 @@ export interface HookState {
   services: string[];
   /** $ECI_VIRTUAL_POD_FACTS for every script step (pod-assembly/pod-facts.ts), computed once by prepare_job. */
   facts?: string;
+  /** Containers that serve the step agent (none in pods of an older controller: steps then use Kubernetes exec). */
+  agents?: string[];
 }
 
 export interface HookInput {
@@ -123,7 +125,13 @@ export function parseState(state: unknown): HookState {
   const s = state as Partial<HookState> | undefined;
   if (!s || typeof s !== 'object' || !s.pod?.name || !s.pod.namespace)
     throw new InvalidInput('hook state is missing (prepare_job must run first and its response be passed back)');
-  return { pod: s.pod, ...(s.jobContainer ? { jobContainer: s.jobContainer } : {}), services: s.services ?? [] };
+  return {
+    pod: s.pod,
+    ...(s.jobContainer ? { jobContainer: s.jobContainer } : {}),
+    services: s.services ?? [],
+    ...(typeof s.facts === 'string' ? { facts: s.facts } : {}),
+    ...(Array.isArray(s.agents) ? { agents: s.agents.filter((a) => typeof a === 'string') } : {}),
+  };
 }
 
 export function stringRecord(v: unknown, what: string): Record<string, string> {

@@ -1,14 +1,15 @@
 /**
  * run_container_step (`uses: docker://image` and Docker actions): the controller pre-created an idle `step-N`
- * container per `docker://` image of the workflow; the step runs there, sharing the workspace. Dockerfile-built
- * actions cannot be pre-created (no daemon on a virtual node) and fail with a clear message.
+ * container per `docker://` image of the workflow, served by the step agent; the step runs there, sharing the
+ * workspace. The runner's bind mounts become symlinks onto the workspace, created by the agent — the image needs no
+ * shell. Dockerfile-built actions cannot be pre-created (no daemon on a virtual node) and fail with a clear message.
  */
-import { InvalidInput, isStepContainer, NotFound, shellQuote } from '@eci-virtual/contract';
-import { execStep } from './exec-step.js';
-import { runnerArgv } from './runner-arguments.js';
+import { InvalidInput, isStepContainer, NotFound, servesAgent } from '@eci-virtual/contract';
+import type { Symlink } from '../step-transport/agent/protocol.js';
 import type { HookContext } from './hook-context.js';
+import { runHookStep } from './hook-step.js';
 import { stringRecord, type ContainerArgs, type HookState, type Mount } from './protocol.js';
-import { stepWrapper } from './step-wrapper.js';
+import { runnerArgv } from './runner-arguments.js';
 
 export async function runContainerStep(ctx: HookContext, _state: HookState, args: ContainerArgs): Promise<number> {
   if (args.dockerfile)
@@ -19,48 +20,40 @@ export async function runContainerStep(ctx: HookContext, _state: HookState, args
       },
     );
   if (!args.image) throw new InvalidInput('run_container_step: args.image is required');
-  const pod = await ctx.kube.core.readNamespacedPod(ctx.pod);
+  const pod = await (await ctx.kube()).core.readNamespacedPod(ctx.pod);
   const c = pod.spec?.containers.find((x) => isStepContainer(x.name) && x.image === args.image);
   if (!c)
     throw new NotFound(`no step container with image ${args.image} in pod ${ctx.pod.name}`, {
       hint: 'the controller pre-creates containers for the docker:// images it finds in the workflow',
     });
-  const entry = args.entryPoint ? [args.entryPoint] : [];
-  const [first, ...rest] = [...entry, ...runnerArgv(args.entryPointArgs ?? [])];
-  if (!first)
+  const argv = [...(args.entryPoint ? [args.entryPoint] : []), ...runnerArgv(args.entryPointArgs ?? [])];
+  if (!argv.length)
     throw new InvalidInput(`run_container_step: no entry point for ${args.image} (set entrypoint/args in the step)`);
-  return execStep(
+  return runHookStep(
     ctx,
-    c.name,
-    stepWrapper({
-      entryPoint: first,
-      entryPointArgs: rest,
+    { container: c.name, agent: servesAgent(c) },
+    {
+      argv,
       env: stringRecord(args.environmentVariables, 'run_container_step: args.environmentVariables'),
       prependPath: [],
-      workingDirectory: args.workingDirectory ?? '/__w',
-      prelude: mountLinks([...(args.systemMountVolumes ?? []), ...(args.userMountVolumes ?? [])]),
-    }),
+      workingDir: args.workingDirectory ?? '/__w',
+      symlinks: mountLinks([...(args.systemMountVolumes ?? []), ...(args.userMountVolumes ?? [])], ctx.workDir),
+    },
   );
 }
 
 /**
  * The runner asks for bind mounts of folders under its work directory (e.g. `_work/repo/repo` → /github/workspace).
- * In our pod that directory IS the shared emptyDir at /__w, so each mount becomes a symlink to the same data.
+ * In our pod that directory IS the shared emptyDir at /__w, so each mount becomes a symlink to the same data; mounts
+ * onto /__w itself are already there, and other sources (the runner's externals) are not on the workspace.
  */
-export function mountLinks(
-  mounts: Mount[],
-  workDir = process.env.ECI_VIRTUAL_RUNNER_WORKDIR ?? '/home/runner/_work',
-): string[] {
-  const lines: string[] = [];
+export function mountLinks(mounts: Mount[], workDir: string): Symlink[] {
+  const links: Symlink[] = [];
   for (const m of mounts) {
     const src = m.sourceVolumePath;
     if (!src || !(src === workDir || src.startsWith(`${workDir}/`))) continue;
     if (m.targetVolumePath === '/__w' || m.targetVolumePath.startsWith('/__w/')) continue;
-    const target = shellQuote(m.targetVolumePath);
-    lines.push(
-      `mkdir -p "$(dirname ${target})" ${shellQuote(`/__w${src.slice(workDir.length)}`)}`,
-      `ln -sfn ${shellQuote(`/__w${src.slice(workDir.length)}`)} ${target}`,
-    );
+    links.push({ path: m.targetVolumePath, target: `/__w${src.slice(workDir.length)}` });
   }
-  return lines;
+  return links;
 }

@@ -1,23 +1,26 @@
-/** run_script_step: the runner wrote the script to the shared workspace; run its entry point in the job container. */
+/**
+ * run_script_step: the runner wrote the script to the shared workspace; run its entry point in the job container —
+ * argv as the runner's own process start would split it (runner-arguments.ts), the runner's env plus
+ * $ECI_VIRTUAL_POD_FACTS, prependPath (newest first) in front of the container's PATH, in the working directory.
+ */
 import { InvalidInput, POD_FACTS_ENV } from '@eci-virtual/contract';
-import { execStep } from './exec-step.js';
 import type { HookContext } from './hook-context.js';
+import { runHookStep, type HookStep } from './hook-step.js';
 import type { HookState, ScriptStepArgs } from './protocol.js';
 import { runnerArgv } from './runner-arguments.js';
-import { stepWrapper } from './step-wrapper.js';
+
+export function scriptStep(state: HookState, args: ScriptStepArgs): HookStep {
+  return {
+    argv: [args.entryPoint, ...runnerArgv(args.entryPointArgs)],
+    env: { ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}), ...(args.environmentVariables ?? {}) },
+    prependPath: args.prependPath ?? [],
+    workingDir: args.workingDirectory,
+  };
+}
 
 export async function runScriptStep(ctx: HookContext, state: HookState, args: ScriptStepArgs): Promise<number> {
   if (!state.jobContainer)
     throw new InvalidInput('run_script_step without a job container (the runner runs such steps itself)');
-  return execStep(
-    ctx,
-    state.jobContainer,
-    stepWrapper({
-      entryPoint: args.entryPoint,
-      entryPointArgs: runnerArgv(args.entryPointArgs),
-      env: { ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}), ...(args.environmentVariables ?? {}) },
-      prependPath: args.prependPath ?? [],
-      workingDirectory: args.workingDirectory,
-    }),
-  );
+  const agent = state.agents?.includes(state.jobContainer) ?? false;
+  return runHookStep(ctx, { container: state.jobContainer, agent }, scriptStep(state, args));
 }

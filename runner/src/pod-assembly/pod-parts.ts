@@ -6,6 +6,9 @@
  */
 import type { V1Container, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
+  AGENT,
+  agentInstallCommand,
+  agentServeCommand,
   ANNOTATION,
   CONTAINER,
   HOSTNAME_LABEL,
@@ -85,6 +88,33 @@ export const workspaceVolumes = (): V1Volume[] => [
   { name: 'github', emptyDir: {} },
 ];
 
+/** The step agent's install directory, read-only in every container that serves or drives an agent. */
+export const AGENT_MOUNT: V1VolumeMount = { name: AGENT.volume, mountPath: AGENT.dir, readOnly: true };
+
+export const agentVolume = (): V1Volume => ({ name: AGENT.volume, emptyDir: {} });
+
+/**
+ * The init container that installs the step agent and the pod's token onto the agent volume, from the hooks image
+ * (which carries the binary): `eci-agent install`, no shell needed.
+ */
+export function agentInstallContainer(image: string, pullPolicy: PullPolicy): V1Container {
+  return {
+    name: CONTAINER.agentInit,
+    image,
+    imagePullPolicy: pullPolicy,
+    command: agentInstallCommand(),
+    volumeMounts: [{ name: AGENT.volume, mountPath: AGENT.dir }],
+  };
+}
+
+/**
+ * How a step-running container idles: served by the step agent (steps arrive on its socket; any image, no shell) or,
+ * without one, by a shell loop (steps arrive by Kubernetes exec: `eci-virtual run`).
+ */
+function idle(name: string, agent: boolean | undefined): Pick<V1Container, 'command'> & { mounts: V1VolumeMount[] } {
+  return agent ? { command: agentServeCommand(name), mounts: [AGENT_MOUNT] } : { command: IDLE_COMMAND, mounts: [] };
+}
+
 /** The job container: idle until steps run in it, working in the workspace. */
 export function jobContainer(o: {
   image: string;
@@ -93,16 +123,19 @@ export function jobContainer(o: {
   resources?: Resources;
   /** Mounts besides the workspace (env file, secrets, externals). */
   mounts?: V1VolumeMount[];
+  /** Serve the step agent (the pod then needs agentVolume() and agentInstallContainer()). */
+  agent?: boolean;
 }): V1Container {
   const resources = resourceRequirements(o.resources);
+  const { command, mounts } = idle(CONTAINER.job, o.agent);
   return {
     name: CONTAINER.job,
     image: o.image,
     imagePullPolicy: o.pullPolicy,
-    command: IDLE_COMMAND,
+    command,
     workingDir: PATHS.workspace,
     ...(o.env && Object.keys(o.env).length ? { env: envList(o.env) } : {}),
-    volumeMounts: [...WORKSPACE_MOUNTS, ...(o.mounts ?? [])],
+    volumeMounts: [...WORKSPACE_MOUNTS, ...mounts, ...(o.mounts ?? [])],
     ...(resources ? { resources } : {}),
   };
 }
@@ -124,15 +157,19 @@ export function stepContainers(
   steps: readonly { name: string; image: string }[],
   pullPolicy: PullPolicy,
   mounts: V1VolumeMount[] = [],
+  opts: { agent?: boolean } = {},
 ): V1Container[] {
-  return steps.map((c) => ({
-    name: c.name,
-    image: c.image,
-    imagePullPolicy: pullPolicy,
-    command: IDLE_COMMAND,
-    workingDir: PATHS.workspace,
-    volumeMounts: [...WORKSPACE_MOUNTS, ...mounts],
-  }));
+  return steps.map((c) => {
+    const served = idle(c.name, opts.agent);
+    return {
+      name: c.name,
+      image: c.image,
+      imagePullPolicy: pullPolicy,
+      command: served.command,
+      workingDir: PATHS.workspace,
+      volumeMounts: [...WORKSPACE_MOUNTS, ...served.mounts, ...mounts],
+    };
+  });
 }
 
 /**

@@ -279,6 +279,9 @@ export class GitHubEmulator {
     this.route('POST', '/_runner/acquire', 'runner', (_m, req) => this.acquire(req));
     this.route('POST', '/_runner/jobs/(\\d+)/steps', 'runner', (m, req, b) => this.stepResult(req, Number(m[1]), b));
     this.route('POST', '/_runner/jobs/(\\d+)/complete', 'runner', (m, req, b) => this.complete(req, Number(m[1]), b));
+    this.route('POST', '/_runner/jobs/(\\d+)/cancel-requested', 'runner', (m, req) =>
+      this.cancelRequested(req, Number(m[1])),
+    );
   }
 
   private route(
@@ -436,6 +439,13 @@ export class GitHubEmulator {
   async cancelQueued(jobId: number): Promise<void> {
     if (this.state.jobs.get(jobId)?.status !== 'queued') throw new Error(`job ${jobId} is not queued`);
     await this.cancel(jobId);
+  }
+
+  /** Cancels a running job: its runner learns it from the broker (as from a JobCancelMessage) and stops the job. */
+  cancelRunning(jobId: number): void {
+    const job = this.state.jobs.get(jobId);
+    if (!job || job.status !== 'in_progress') throw new Error(`job ${jobId} is not running`);
+    job.cancelRequested = true;
   }
 
   /**
@@ -960,6 +970,13 @@ export class GitHubEmulator {
     if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
     job.results.push(body as EmuJob['results'][number]);
     return [201, {}];
+  }
+
+  private cancelRequested(req: IncomingMessage, jobId: number): Reply {
+    const runner = this.runnerFor(req);
+    const job = this.state.jobs.get(jobId);
+    if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
+    return [200, { cancelled: job.cancelRequested === true }];
   }
 
   private async complete(req: IncomingMessage, jobId: number, body: unknown): Promise<Reply> {

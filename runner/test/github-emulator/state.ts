@@ -12,12 +12,24 @@ export interface StandInStep {
   name: string;
   /** script steps */
   run?: string;
-  shell?: 'sh' | 'bash';
+  /** The entry point (the shell); default `sh`. */
+  shell?: string;
+  /** The shell's argument template, `{0}` = the script file (default `-e {0}`), e.g. pwsh's `-command ". '{0}'"`. */
+  template?: string;
+  /** The script file's extension (default `sh`). */
+  ext?: string;
+  /** As the runner sends it: an array newest first (v2.294.0+), or one joined string (older runners). */
+  prependPath?: string[] | string;
   env?: Record<string, string>;
+  /** `timeout-minutes` (fractions allowed here, to keep tests short). */
+  timeoutMinutes?: number;
+  /** Runs even after a failure or a cancel, like `if: always()`. */
+  always?: boolean;
   /** container steps (`uses: docker://image`) */
   image?: string;
   entrypoint?: string;
-  args?: string[];
+  /** `with.args` as written in the workflow: the runner splits it on single spaces (HookInput.cs). */
+  args?: string;
 }
 
 /** What the emulated broker hands a runner: enough for the stand-in to drive the hooks like the real runner. */
@@ -58,6 +70,8 @@ export interface EmuJob {
   message: JobMessage;
   /** Step results reported by the runner. */
   results: { name: string; exitCode: number; log: string }[];
+  /** "Cancel workflow" was pressed while the job ran: the runner learns it from the broker and cancels. */
+  cancelRequested?: boolean;
 }
 
 export interface EmuRun {

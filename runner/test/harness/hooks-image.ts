@@ -1,10 +1,14 @@
 /**
- * The test variant of the hooks image: our real hooks bundle plus the runner stand-in (test-only), built from the
- * current source on every run (cached by content hash) and pushed to the local registry.
+ * The test variant of the hooks image: our real hooks bundle and step agent plus the runner stand-in (test-only),
+ * built from the current source on every run (cached by content hash), pushed to the local registry and pulled into
+ * the engine: job pods use it `IfNotPresent` under a fixed tag, so an engine still holding an older build would
+ * otherwise keep running old hooks.
  */
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { hooksRecipe } from '../../scripts/images/hooks.js';
+import { ensureAgent } from '../../scripts/lib/agent-build.js';
+import { ensurePulled } from '../../scripts/lib/engine-pull.js';
 import { ensureBuilt, ensurePushed } from '../../scripts/lib/image-cache.js';
 import { repoRoot } from '../../scripts/lib/paths.js';
 
@@ -25,8 +29,10 @@ export async function ensureTestHooksImage(log: (msg: string) => void = () => un
     repository: 'eci-virtual/hooks-test',
     tag: 'latest',
     files: ['index.js', 'package.json', 'runner-stand-in.js'].map((f) => join(dist, 'hooks', f)),
+    agent: await ensureAgent(log),
   });
   const image = await ensureBuilt(recipe, log);
   await ensurePushed(image, log);
+  await ensurePulled(image, log);
   return image.reference;
 }

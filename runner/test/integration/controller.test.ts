@@ -62,10 +62,7 @@ describe('controller', () => {
             name: 'node',
             image: images().debian!,
             entrypoint: 'node',
-            args: [
-              '-e',
-              "console.log('node', process.version, process.env.GITHUB_WORKSPACE, require('fs').existsSync('/github/workspace/.'))",
-            ],
+            args: `-e "console.log('node', process.version, process.env.GITHUB_WORKSPACE, require('fs').existsSync('/github/workspace/.'))"`,
           },
           {
             kind: 'script',
@@ -111,6 +108,7 @@ describe('controller', () => {
     await until(async () => expect(stack!.emulator.state.jobs.get(job.id)!.status).toBe('completed'), 120_000);
     const done = stack!.emulator.state.jobs.get(job.id)!;
     const logs = done.results.map((r) => `${r.name}=${r.exitCode}\n${r.log}`).join('\n');
+    if (done.conclusion !== 'success') process.stderr.write(`[controller] job ${job.id} failed:\n${logs}\n`);
     expect(done.conclusion).toBe('success');
     expect(done.results.map((r) => [r.name, r.exitCode])).toEqual([
       ['Initialize containers', 0],

@@ -5,11 +5,23 @@
  * broker, call `prepare_job`, write each script to `_work/_temp/<guid>.sh` and call `run_script_step` with
  * `-e /__w/_temp/<guid>.sh`, call `run_container_step` for `docker://` steps, then `cleanup_job`, report the result
  * and exit. Each hook call is a new `node <hooks>/index.js` process with one JSON object on stdin.
+ *
+ * Step inputs as the runner shapes them: the shell template's argument string split on single spaces
+ * (ContainerHookManager.cs RunScriptStepAsync `entryPointArgs.Split(' ')`), so pwsh's `-command ". '{0}'"` arrives
+ * in pieces; `prependPath` as an array newest first, or as one string like runners up to v2.293.0 sent it.
+ *
+ * Cancel and `timeout-minutes` as the runner does them: a job cancel (the runner's JobCancelMessage; here polled
+ * from the emulated broker) or a step's timeout stops the running hook process the way ProcessInvoker stops any
+ * process — SIGINT, SIGTERM 7.5 s later, a kill 2.5 s after that (actions/runner src/Runner.Sdk/ProcessInvoker.cs
+ * CancelAndKillProcessTree, `_sigintTimeout`/`_sigtermTimeout`; hooks run through ScriptHandler with
+ * `killProcessOnCancel: false`, src/Runner.Worker/Handlers/ScriptHandler.cs). After a failure or a cancel only
+ * `always` steps run (`if: always()`), then `cleanup_job`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobMessage, StandInStep } from '../github-emulator/state.js';
 
 const WORK = process.env.RUNNER_WORK ?? '/home/runner/_work';
@@ -46,9 +58,56 @@ async function broker(jit: Jit, path: string, body?: unknown): Promise<Response>
   }
 }
 
-function callHook(input: Record<string, unknown>): Promise<{ code: number; output: string }> {
+interface HookResult {
+  code: number;
+  output: string;
+  /** Why the stand-in stopped the hook, if it did. */
+  stopped?: 'timeout' | 'cancelled';
+}
+
+interface StopWhen {
+  timeoutMs?: number;
+  /** Polled while the hook runs. */
+  cancelled?: () => Promise<boolean>;
+}
+
+/** ProcessInvoker.cs: SIGINT, wait 7.5 s for the exit; SIGTERM, wait 2.5 s; then kill. */
+async function stopLikeTheRunner(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  const gone = (ms: number) => Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+  for (const [signal, waitMs] of [
+    ['SIGINT', 7_500],
+    ['SIGTERM', 2_500],
+  ] as const) {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    log(`sending ${signal} to the hook process ${child.pid}`);
+    child.kill(signal);
+    if (await gone(waitMs)) return;
+  }
+  log(`killing the hook process ${child.pid}`);
+  child.kill('SIGKILL');
+}
+
+function callHook(input: Record<string, unknown>, stop: StopWhen = {}): Promise<HookResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HOOKS], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    let stopped: HookResult['stopped'];
+    const halt = (why: NonNullable<HookResult['stopped']>) => {
+      if (stopped) return;
+      stopped = why;
+      void stopLikeTheRunner(child, exited);
+    };
+    const timer = stop.timeoutMs === undefined ? undefined : setTimeout(() => halt('timeout'), stop.timeoutMs);
+    const poll = stop.cancelled
+      ? setInterval(
+          () =>
+            void stop.cancelled!().then(
+              (c) => c && halt('cancelled'),
+              () => undefined,
+            ),
+          250,
+        )
+      : undefined;
     let output = '';
     child.stdout.on('data', (c: Buffer) => {
       output += c.toString();
@@ -59,7 +118,11 @@ function callHook(input: Record<string, unknown>): Promise<{ code: number; outpu
       process.stderr.write(c);
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve({ code: code ?? 1, output, ...(stopped ? { stopped } : {}) });
+    });
     child.stdin.end(JSON.stringify(input));
   });
 }
@@ -181,18 +244,39 @@ async function main(): Promise<number> {
       log: JSON.stringify(response),
     });
   }
+  const cancelRequested = async () => {
+    const res = await broker(jit, `/_runner/jobs/${job.jobId}/cancel-requested`);
+    return res.ok && ((await res.json()) as { cancelled?: boolean }).cancelled === true;
+  };
   for (const step of job.steps) {
-    const result =
-      conclusion === 'success'
-        ? await runStep(step, job, state, temp, workspaceHost, containerWorkspace, githubEnv, systemMountVolumes)
-        : undefined;
-    if (!result) continue;
+    if (conclusion === 'success' && (await cancelRequested())) conclusion = 'cancelled';
+    if (conclusion !== 'success' && !step.always) continue;
+    const stop: StopWhen = {
+      ...(step.timeoutMinutes !== undefined ? { timeoutMs: step.timeoutMinutes * 60_000 } : {}),
+      ...(conclusion === 'success' ? { cancelled: cancelRequested } : {}),
+    };
+    const result = await runStep(
+      step,
+      job,
+      state,
+      temp,
+      workspaceHost,
+      containerWorkspace,
+      githubEnv,
+      systemMountVolumes,
+      stop,
+    );
+    let stepLog = result.output;
+    if (result.stopped === 'timeout')
+      stepLog += `##[error]The action '${step.name}' has timed out after ${step.timeoutMinutes} minutes.\n`;
+    if (result.stopped === 'cancelled') stepLog += '##[error]The operation was canceled.\n';
     await broker(jit, `/_runner/jobs/${job.jobId}/steps`, {
       name: step.name,
       exitCode: result.code,
-      log: result.output,
+      log: stepLog,
     });
-    if (result.code !== 0) conclusion = 'failure';
+    if (result.stopped === 'cancelled') conclusion = 'cancelled';
+    else if ((result.code !== 0 || result.stopped) && conclusion === 'success') conclusion = 'failure';
   }
   if (usesContainers) await callHook({ command: 'cleanup_job', responseFile: null, args: {}, state });
   const done = await broker(jit, `/_runner/jobs/${job.jobId}/complete`, { conclusion });
@@ -209,53 +293,65 @@ async function runStep(
   containerWorkspace: string,
   githubEnv: Record<string, string>,
   systemMountVolumes: unknown[],
-): Promise<{ code: number; output: string }> {
+  stop: StopWhen,
+): Promise<HookResult> {
   const env = { ...githubEnv, ...(step.env ?? {}) };
   if (step.kind === 'script') {
-    const file = `${randomUUID()}.sh`;
+    const file = `${randomUUID()}.${step.ext ?? 'sh'}`;
     writeFileSync(join(temp, file), step.run ?? '');
     if (!job.container)
       return runLocal(step.shell ?? 'sh', join(temp, file), { ...env, GITHUB_WORKSPACE: workspaceHost }, workspaceHost);
-    return callHook({
-      command: 'run_script_step',
+    const args = (step.template ?? '-e {0}').replace('{0}', `/__w/_temp/${file}`);
+    return callHook(
+      {
+        command: 'run_script_step',
+        responseFile: null,
+        args: {
+          entryPoint: step.shell ?? 'sh',
+          entryPointArgs: args.split(' ').map((a) => a.trim()),
+          environmentVariables: env,
+          prependPath: step.prependPath ?? [],
+          workingDirectory: containerWorkspace,
+        },
+        state,
+      },
+      stop,
+    );
+  }
+  return callHook(
+    {
+      command: 'run_container_step',
       responseFile: null,
       args: {
-        entryPoint: step.shell ?? 'sh',
-        entryPointArgs: ['-e', `/__w/_temp/${file}`],
-        environmentVariables: env,
+        image: step.image,
+        dockerfile: null,
+        // HookInput.cs: ContainerEntryPointArgs.Split(' ').Select(Trim).Where(not empty).
+        entryPointArgs: (step.args ?? '')
+          .split(' ')
+          .map((a) => a.trim())
+          .filter(Boolean),
+        entryPoint: step.entrypoint ?? '',
+        workingDirectory: '/github/workspace',
+        createOptions: '',
+        environmentVariables: { ...env, GITHUB_WORKSPACE: '/github/workspace' },
         prependPath: [],
-        workingDirectory: containerWorkspace,
+        userMountVolumes: [],
+        systemMountVolumes: [
+          ...systemMountVolumes,
+          { sourceVolumePath: workspaceHost, targetVolumePath: '/github/workspace', readOnly: false },
+          {
+            sourceVolumePath: '/home/runner/_work/_temp/_runner_file_commands',
+            targetVolumePath: '/github/file_commands',
+            readOnly: false,
+          },
+        ],
+        registry: null,
+        portMappings: [],
       },
       state,
-    });
-  }
-  return callHook({
-    command: 'run_container_step',
-    responseFile: null,
-    args: {
-      image: step.image,
-      dockerfile: null,
-      entryPointArgs: step.args ?? [],
-      entryPoint: step.entrypoint ?? '',
-      workingDirectory: '/github/workspace',
-      createOptions: '',
-      environmentVariables: { ...env, GITHUB_WORKSPACE: '/github/workspace' },
-      prependPath: [],
-      userMountVolumes: [],
-      systemMountVolumes: [
-        ...systemMountVolumes,
-        { sourceVolumePath: workspaceHost, targetVolumePath: '/github/workspace', readOnly: false },
-        {
-          sourceVolumePath: '/home/runner/_work/_temp/_runner_file_commands',
-          targetVolumePath: '/github/file_commands',
-          readOnly: false,
-        },
-      ],
-      registry: null,
-      portMappings: [],
     },
-    state,
-  });
+    stop,
+  );
 }
 
 main().then(

@@ -1,8 +1,9 @@
 // Package api is the agent's HTTP/1.1 interface on its unix socket. Every route except /v1/healthz needs the pod's
 // token (package auth).
 //
-//	POST /v1/main                      {argv?, env, workingDir?}       start the held main process
-//	POST /v1/steps                     {id, argv, env, workingDir?, prependPath?}  start a step (201; 200 for an identical retry)
+//	POST /v1/main                      {argv?, env, ...}                start the held main process
+//	POST /v1/steps                     {id, argv, env, inheritEnv?, workingDir?, prependPath?, symlinks?}
+//	                                                                   start a step (201; 200 for an identical retry)
 //	GET  /v1/steps/{id}                                                {id, state, exitCode?, signal?, cancelled?, bytes, pid?, dir}
 //	GET  /v1/steps/{id}/output?offset=N                                the log from byte N, live until the step exited
 //	POST /v1/steps/{id}/cancel         {graceSeconds?}                 SIGTERM to the group, SIGKILL after the grace (default 5 s)

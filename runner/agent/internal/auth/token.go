@@ -1,7 +1,7 @@
 // Package auth holds the per-pod token that every request to an agent must present.
 //
-// `eci-agent install` creates it once per pod on the shared emptyDir (32 random bytes, hex, mode 0440 so the pod's
-// fsGroup can read it whatever uid a container runs as); the runner container and every agent read the same file.
+// `eci-agent install` creates it once per pod on its own emptyDir (32 random bytes, hex, mode 0444: see
+// TokenMode); the runner container and every agent read the same file.
 // A process in another pod can reach neither the socket nor the token. The token is never logged.
 package auth
 
@@ -20,8 +20,11 @@ import (
 // TokenBytes is the token's entropy; the file holds it hex-encoded.
 const TokenBytes = 32
 
-// TokenMode lets the owner and the pod's fsGroup read the token, nobody write it.
-const TokenMode = 0o440
+// TokenMode lets every user of the pod read the token and nobody write it. The containers of a job pod run as
+// whatever users their images name, with no group they are sure to share; the token lives on its own emptyDir
+// (never on the workspace, which jobs upload as artifacts and caches), mounted read-only, and its job is to keep
+// anything that is not in the pod from driving an agent (see the agent README).
+const TokenMode = 0o444
 
 // CreateFile writes a new random token to path unless a token is already there; it reports whether it created one.
 // The token appears atomically (written to a temporary file, then hard-linked into place, which fails rather than

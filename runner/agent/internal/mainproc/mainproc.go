@@ -34,7 +34,7 @@ type Status struct {
 // Main is the container's main process, started at most once. Methods may be called concurrently.
 type Main struct {
 	defaultArgv []string
-	basePath    string
+	base        proc.Base
 	reaper      *reaper.Reaper
 	log         *slog.Logger
 
@@ -46,8 +46,8 @@ type Main struct {
 }
 
 // New prepares a main process. defaultArgv (the argv after `--`) runs when a request gives none.
-func New(defaultArgv []string, basePath string, r *reaper.Reaper, log *slog.Logger) *Main {
-	return &Main{defaultArgv: defaultArgv, basePath: basePath, reaper: r, log: log, done: make(chan proc.Exit, 1)}
+func New(defaultArgv []string, base proc.Base, r *reaper.Reaper, log *slog.Logger) *Main {
+	return &Main{defaultArgv: defaultArgv, base: base, reaper: r, log: log, done: make(chan proc.Exit, 1)}
 }
 
 // Start starts the main process with the agent's stdin, stdout and stderr (so `kubectl logs` shows the service).
@@ -68,7 +68,7 @@ func (m *Main) Start(c proc.Command) (Status, bool, error) {
 		}
 		return m.statusLocked(), false, nil
 	}
-	started, err := proc.Start(m.reaper, &c, m.basePath, [3]*os.File{os.Stdin, os.Stdout, os.Stderr})
+	started, err := proc.Start(m.reaper, &c, m.base, [3]*os.File{os.Stdin, os.Stdout, os.Stderr})
 	var startErr *proc.StartError
 	if errors.As(err, &startErr) {
 		return Status{}, false, fmt.Errorf("%w: %w", ErrInvalid, startErr)

@@ -1,11 +1,13 @@
-// Package proc describes a command to run (argv, env, working directory, PATH additions) and turns it into a
-// process: argv[0] looked up on the command's own PATH, env exactly as given, no shell anywhere.
+// Package proc describes a command to run (argv, env, working directory, PATH additions, symlinks to create first)
+// and turns it into a process: argv[0] looked up on the command's own PATH, env as given (on top of the
+// container's own when asked), no shell anywhere.
 package proc
 
 import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -19,13 +21,51 @@ type Command struct {
 	// Argv is passed to execve as given: no shell, no re-quoting. Argv[0] is looked up on the command's PATH
 	// unless it contains a slash.
 	Argv []string `json:"argv"`
-	// Env is the process's whole environment, plus PATH (see Environ). Nothing of the agent's is inherited.
+	// Env is the process's environment, plus PATH (see Environ). Nothing of the agent's is inherited unless
+	// InheritEnv is set.
 	Env map[string]string `json:"env"`
+	// InheritEnv starts the environment from the container's own (Base.Env: the image's ENV and the pod spec's env,
+	// as the agent received them), with Env on top — what `docker exec -e` gives. The runner's step env is meant
+	// to be added to the job container's, not to replace it.
+	InheritEnv bool `json:"inheritEnv,omitempty"`
 	// WorkingDir must exist; empty means the agent's own working directory.
 	WorkingDir string `json:"workingDir,omitempty"`
 	// PrependPath entries go in front of PATH in the order given: the first entry wins.
 	PrependPath []string `json:"prependPath,omitempty"`
+	// Symlinks are created, in order, before the process starts (and before WorkingDir is checked, so it may be
+	// one of them): parent directories are made, an existing symlink or empty directory at Path is replaced.
+	// This is how a runner's bind mounts (`_work/repo/repo` → /github/workspace) become links onto the shared
+	// workspace in images that have no shell to run `ln`.
+	Symlinks []Symlink `json:"symlinks,omitempty"`
 }
+
+// Symlink asks for Path to be a symbolic link to Target.
+type Symlink struct {
+	Path   string `json:"path"`
+	Target string `json:"target"`
+}
+
+// Base is what the container itself gives every command: its own environment and, from it, its PATH.
+type Base struct {
+	Env map[string]string
+}
+
+// NewBase reads an environment in os.Environ form; a missing or empty PATH becomes DefaultPath.
+func NewBase(environ []string) Base {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	if env["PATH"] == "" {
+		env["PATH"] = DefaultPath
+	}
+	return Base{Env: env}
+}
+
+// Path is the container's own PATH.
+func (b Base) Path() string { return b.Env["PATH"] }
 
 // Validate reports what execve could not take.
 func (c *Command) Validate() error {
@@ -53,15 +93,23 @@ func (c *Command) Validate() error {
 	if strings.IndexByte(c.WorkingDir, 0) >= 0 {
 		return fmt.Errorf("workingDir contains a NUL byte")
 	}
+	for i, l := range c.Symlinks {
+		if !filepath.IsAbs(l.Path) || filepath.Clean(l.Path) != l.Path || l.Path == "/" || strings.IndexByte(l.Path, 0) >= 0 {
+			return fmt.Errorf("symlinks[%d].path must be a clean absolute path other than /", i)
+		}
+		if l.Target == "" || strings.IndexByte(l.Target, 0) >= 0 {
+			return fmt.Errorf("symlinks[%d].target is empty or contains a NUL byte", i)
+		}
+	}
 	return nil
 }
 
-// Path is the command's PATH: PrependPath in order, then Env's PATH, or basePath (the agent's own PATH, i.e. the
-// image's) when Env has none.
-func (c *Command) Path(basePath string) string {
+// Path is the command's PATH: PrependPath in order, then Env's PATH, or the container's own (the image's) when
+// Env has none.
+func (c *Command) Path(b Base) string {
 	base, ok := c.Env["PATH"]
 	if !ok {
-		base = basePath
+		base = b.Path()
 	}
 	parts := append([]string{}, c.PrependPath...)
 	if base != "" {
@@ -70,16 +118,27 @@ func (c *Command) Path(basePath string) string {
 	return strings.Join(parts, ":")
 }
 
-// Environ is the process environment: Env sorted by name, with PATH replaced by Path(basePath).
-func (c *Command) Environ(basePath string) []string {
-	env := make([]string, 0, len(c.Env)+1)
-	for k, v := range c.Env {
+// Environ is the process environment, sorted by name: Env (on top of the container's own with InheritEnv), with
+// PATH replaced by Path(b).
+func (c *Command) Environ(b Base) []string {
+	merged := c.Env
+	if c.InheritEnv {
+		merged = make(map[string]string, len(b.Env)+len(c.Env))
+		for k, v := range b.Env {
+			merged[k] = v
+		}
+		for k, v := range c.Env {
+			merged[k] = v
+		}
+	}
+	env := make([]string, 0, len(merged)+1)
+	for k, v := range merged {
 		if k != "PATH" {
 			env = append(env, k+"="+v)
 		}
 	}
 	sort.Strings(env)
-	if p := c.Path(basePath); p != "" {
+	if p := c.Path(b); p != "" {
 		env = append(env, "PATH="+p)
 	}
 	return env

@@ -24,16 +24,21 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Message }
 
-// Start runs c in a new process group (pgid = pid) with the given stdio files. Startup failures the command's
+// Start creates c's symlinks, then runs c in a new process group (pgid = pid) with the given stdio files. Startup failures the command's
 // author can fix are *StartError; anything else is the agent's own failure.
-func Start(r *reaper.Reaper, c *Command, basePath string, stdio [3]*os.File) (Started, error) {
+func Start(r *reaper.Reaper, c *Command, base Base, stdio [3]*os.File) (Started, error) {
+	for _, l := range c.Symlinks {
+		if err := MakeSymlink(l); err != nil {
+			return Started{}, &StartError{1, fmt.Sprintf("eci-agent: cannot link %s to %s: %v", l.Path, l.Target, err)}
+		}
+	}
 	if c.WorkingDir != "" {
 		if st, err := os.Stat(c.WorkingDir); err != nil || !st.IsDir() {
 			return Started{}, &StartError{1, fmt.Sprintf("eci-agent: working directory %s does not exist", c.WorkingDir)}
 		}
 	}
 	name := c.Argv[0]
-	path, err := LookPath(name, c.Path(basePath), c.WorkingDir)
+	path, err := LookPath(name, c.Path(base), c.WorkingDir)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return Started{}, &StartError{127, fmt.Sprintf("eci-agent: %s: not found", name)}
@@ -42,7 +47,7 @@ func Start(r *reaper.Reaper, c *Command, basePath string, stdio [3]*os.File) (St
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   c.WorkingDir,
-		Env:   c.Environ(basePath),
+		Env:   c.Environ(base),
 		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}

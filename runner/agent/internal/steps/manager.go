@@ -49,11 +49,11 @@ type Request struct {
 
 // Manager owns the steps of this agent. Methods may be called concurrently.
 type Manager struct {
-	root     string // <state-dir>/steps
-	basePath string
-	max      int
-	reaper   *reaper.Reaper
-	log      *slog.Logger
+	root   string // <state-dir>/steps
+	base   proc.Base
+	max    int
+	reaper *reaper.Reaper
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	steps   map[string]*Step
@@ -61,14 +61,14 @@ type Manager struct {
 	closing bool
 }
 
-// NewManager keeps step directories under stateDir/steps. basePath is the PATH of steps whose env has none;
-// maxRunning bounds the steps running at once.
-func NewManager(stateDir, basePath string, maxRunning int, r *reaper.Reaper, log *slog.Logger) (*Manager, error) {
+// NewManager keeps step directories under stateDir/steps. base is the container's own environment (the PATH of
+// steps whose env has none, the env of steps that inherit it); maxRunning bounds the steps running at once.
+func NewManager(stateDir string, base proc.Base, maxRunning int, r *reaper.Reaper, log *slog.Logger) (*Manager, error) {
 	root := filepath.Join(stateDir, "steps")
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return nil, err
 	}
-	return &Manager{root: root, basePath: basePath, max: maxRunning, reaper: r, log: log, steps: map[string]*Step{}}, nil
+	return &Manager{root: root, base: base, max: maxRunning, reaper: r, log: log, steps: map[string]*Step{}}, nil
 }
 
 // Start starts a step; it reports false (and the existing step) for a retry identical to an earlier request, and
@@ -144,7 +144,7 @@ func (m *Manager) launch(s *Step, c *proc.Command) error {
 		w.Close()
 		return err
 	}
-	started, err := proc.Start(m.reaper, c, m.basePath, [3]*os.File{stdin, w, w})
+	started, err := proc.Start(m.reaper, c, m.base, [3]*os.File{stdin, w, w})
 	stdin.Close()
 	w.Close() // the step holds the only write ends now: EOF means it and its children closed them
 	var startErr *proc.StartError

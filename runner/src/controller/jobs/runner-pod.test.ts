@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { AGENT, agentSocketPath, CONTAINER, servesAgent, UNIX_SOCKET_PATH_MAX } from '@eci-virtual/contract';
 import { parseControllerConfig } from '../config.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { buildRunnerPod } from './runner-pod.js';
@@ -47,7 +48,7 @@ describe('runner pod', () => {
       ['svc-db', 'postgres:16'],
       ['step-0', 'alpine:3'],
     ]);
-    expect(spec.initContainers!.map((c) => c.name)).toEqual(['eci-hooks', 'runner-externals']);
+    expect(spec.initContainers!.map((c) => c.name)).toEqual(['eci-agent', 'eci-hooks', 'runner-externals']);
     expect(spec.serviceAccountName).toBe('eci-job-42');
     expect(spec.automountServiceAccountToken).toBe(false);
     expect(spec.restartPolicy).toBe('Never');
@@ -68,6 +69,49 @@ describe('runner pod', () => {
     expect(spec.containers[1]!.env).toContainEqual({ name: 'A', value: '1' });
   });
 
+  it('runs the step agent in the job and docker:// step containers, installed without a shell', () => {
+    const pod = buildRunnerPod({
+      job,
+      plan: {
+        jobKey: 'test',
+        container: { image: 'node:20', env: {} },
+        services: [{ name: 'db', image: 'postgres:16', env: {} }],
+        stepImages: ['distroless:1'],
+      },
+      config,
+      placement,
+      runnerId: 9,
+    });
+    const spec = pod.spec!;
+    const install = spec.initContainers!.find((c) => c.name === CONTAINER.agentInit)!;
+    expect([install.image, install.command]).toEqual(['hooks:1', [AGENT.imageBinary, 'install', AGENT.dir]]);
+    expect(install.volumeMounts).toEqual([{ name: AGENT.volume, mountPath: AGENT.dir }]);
+    expect(spec.volumes).toContainEqual({ name: AGENT.volume, emptyDir: {} });
+    const byName = (n: string) => spec.containers.find((c) => c.name === n)!;
+    for (const name of ['job', 'step-0']) {
+      const c = byName(name);
+      expect(servesAgent(c)).toBe(true);
+      expect(c.command).toEqual([
+        AGENT.binary,
+        'serve',
+        '--socket',
+        `/__w/_eci/agents/${name}.sock`,
+        '--token-file',
+        AGENT.token,
+        '--state-dir',
+        `/__w/_eci/agents/${name}`,
+      ]);
+      expect(c.volumeMounts).toContainEqual({ name: AGENT.volume, mountPath: AGENT.dir, readOnly: true });
+    }
+    // Services keep their image's own command; the runner drives the agents and reads the token.
+    expect(byName('svc-db').command).toBeUndefined();
+    expect(servesAgent(byName('svc-db'))).toBe(false);
+    expect(byName('runner').volumeMounts).toContainEqual({ name: AGENT.volume, mountPath: AGENT.dir, readOnly: true });
+    // Every socket path, as the runner sees it under its work folder, fits a unix socket address.
+    for (const name of ['job', 'step-0'])
+      expect(agentSocketPath(config.runner.workDir, name).length).toBeLessThanOrEqual(UNIX_SOCKET_PATH_MAX);
+  });
+
   it('runs container-less jobs in the runner container alone', () => {
     const pod = buildRunnerPod({
       job,
@@ -78,6 +122,7 @@ describe('runner pod', () => {
     });
     expect(pod.spec!.containers.map((c) => c.name)).toEqual(['runner']);
     expect(pod.spec!.initContainers!.map((c) => c.name)).toEqual(['eci-hooks']);
+    expect(pod.spec!.volumes!.map((v) => v.name)).not.toContain(AGENT.volume);
     expect(pod.spec!.tolerations).toEqual([]);
   });
 });

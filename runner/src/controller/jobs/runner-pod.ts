@@ -1,12 +1,17 @@
 /**
  * The ONE pod of a GitHub job, composed from the job-pod parts (pod-assembly/pod-parts.ts): the official runner (JIT
  * config from a Secret, our hooks copied in by an init container), the workflow's job container, services and
- * `docker://` step containers, all idle until the runner's hooks run steps in them, sharing one emptyDir workspace
- * (runner `_work` = `/__w` in the job containers). Jobs without `container:` run their steps in the runner container.
+ * `docker://` step containers, sharing one emptyDir workspace (runner `_work` = `/__w` in the job containers). The job
+ * and step containers run the step agent (installed by another init container from the hooks image), idle until the
+ * runner's hooks hand them steps over its socket on the workspace — no Kubernetes exec per step. Services keep their
+ * image's own command. Jobs without `container:` run their steps in the runner container.
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { ANNOTATION, COMPONENT, CONTAINER, LABEL, PATHS, stepContainerName } from '@eci-virtual/contract';
 import {
+  AGENT_MOUNT,
+  agentInstallContainer,
+  agentVolume,
   envList,
   JOB_POD_SPEC_BASE,
   jobContainer,
@@ -46,7 +51,7 @@ export interface RunnerPodInput {
   kaniko?: KanikoSlot;
 }
 
-function runnerContainer(input: RunnerPodInput): V1Container {
+function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
   const { job, config, placement } = input;
   return {
     name: CONTAINER.runner,
@@ -74,14 +79,18 @@ function runnerContainer(input: RunnerPodInput): V1Container {
     volumeMounts: [
       { name: 'work', mountPath: config.runner.workDir },
       { name: 'eci-hooks', mountPath: HOOKS_DIR, readOnly: true },
+      ...(agents ? [AGENT_MOUNT] : []),
       { name: 'runner-token', mountPath: SA_TOKEN_DIR, readOnly: true },
     ],
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
   };
 }
 
-/** Init containers: our hooks into the runner container; the runner's externals for a job container's JS actions. */
-function initContainers(config: ControllerConfig, withExternals: boolean): V1Container[] {
+/**
+ * Init containers: the step agent onto its volume; our hooks into the runner container; the runner's externals for a
+ * job container's JS actions.
+ */
+function initContainers(config: ControllerConfig, withExternals: boolean, agents: boolean): V1Container[] {
   const copy = (name: string, image: string, from: string, volume: string): V1Container => ({
     name,
     image,
@@ -90,6 +99,7 @@ function initContainers(config: ControllerConfig, withExternals: boolean): V1Con
     volumeMounts: [{ name: volume, mountPath: '/target' }],
   });
   return [
+    ...(agents ? [agentInstallContainer(config.runner.hooksImage, config.runner.imagePullPolicy)] : []),
     copy(CONTAINER.hooksInit, config.runner.hooksImage, '/eci-hooks', 'eci-hooks'),
     ...(withExternals ? [copy(CONTAINER.externalsInit, config.runner.image, RUNNER_EXTERNALS, 'externals')] : []),
   ];
@@ -113,6 +123,8 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
   const externals = config.runner.copyExternals && plan.container !== undefined;
   const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
   const externalsMount = externals ? [{ name: 'externals', mountPath: PATHS.externals, readOnly: true }] : [];
+  // Only containers that run steps serve an agent: a container-less job needs neither the agent nor its init container.
+  const agents = plan.container !== undefined || plan.stepImages.length > 0;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -142,16 +154,26 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
         placement: placement.nodeType,
         nodeSelector: { ...config.placement.nodeSelector, ...placement.nodeSelector },
       }),
-      initContainers: initContainers(config, externals),
+      initContainers: initContainers(config, externals, agents),
       containers: [
-        runnerContainer(input),
+        runnerContainer(input, agents),
         ...(plan.container
-          ? [jobContainer({ image: plan.container.image, pullPolicy, env: plan.container.env, mounts: externalsMount })]
+          ? [
+              jobContainer({
+                image: plan.container.image,
+                pullPolicy,
+                env: plan.container.env,
+                mounts: externalsMount,
+                agent: true,
+              }),
+            ]
           : []),
         ...serviceContainers(plan.services, pullPolicy),
         ...stepContainers(
           plan.stepImages.map((image, i) => ({ name: stepContainerName(i), image })),
           pullPolicy,
+          [],
+          { agent: true },
         ),
         ...(kaniko ? [kaniko.container] : []),
       ],
@@ -159,6 +181,7 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
         ...workspaceVolumes(),
         ...(kaniko?.volumes ?? []),
         { name: 'eci-hooks', emptyDir: {} },
+        ...(agents ? [agentVolume()] : []),
         ...(externals ? [{ name: 'externals', emptyDir: {} }] : []),
         runnerTokenVolume,
       ],

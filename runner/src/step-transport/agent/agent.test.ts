@@ -13,11 +13,12 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkAgentSources, ensureAgent } from '../../../scripts/lib/agent-build.js';
 import { isErrorCode } from '@eci-virtual/contract';
@@ -90,6 +91,51 @@ describe('steps', () => {
     expect(result.exitCode).toBe(0);
     const entries = out.split('\0').filter(Boolean).sort();
     expect(entries).toEqual(['A=x y', 'EMPTY=', `MULTI=${env.MULTI}`, `PATH=${AGENT_PATH}`]);
+  });
+
+  it("starts from the container's own environment with inheritEnv, the step's env on top", async () => {
+    const { out } = await runStep({ argv: ['env', '-0'], env: { A: '1', AGENT_ONLY: 'step' }, inheritEnv: true });
+    const entries = out.split('\0').filter(Boolean).sort();
+    expect(entries).toEqual(['A=1', 'AGENT_ONLY=step', `PATH=${AGENT_PATH}`]);
+    const inherited = await runStep({ argv: ['env', '-0'], env: {}, inheritEnv: true, prependPath: ['/p'] });
+    expect(inherited.out.split('\0').filter(Boolean).sort()).toEqual(['AGENT_ONLY=leak', `PATH=/p:${AGENT_PATH}`]);
+  });
+
+  it('creates symlinks before the step starts, so the working directory may be one; never over a file', async () => {
+    const target = join(tmp, 'ws');
+    mkdirSync(target);
+    const link = join(tmp, 'gh', 'deeper', 'workspace');
+    const symlinks = [{ path: link, target }];
+    const first = await runStep({ argv: ['pwd'], env: {}, workingDir: link, symlinks });
+    expect([first.result.exitCode, first.out]).toEqual([0, `${target}\n`]);
+    // Pointed elsewhere by a later step: the existing link is replaced.
+    const other = join(tmp, 'ws2');
+    mkdirSync(other);
+    const again = await runStep({
+      argv: ['pwd'],
+      env: {},
+      workingDir: link,
+      symlinks: [{ path: link, target: other }],
+    });
+    expect(again.out).toBe(`${other}\n`);
+    writeFileSync(join(tmp, 'a-file'), 'keep');
+    const refused = await runStep({ argv: ['true'], env: {}, symlinks: [{ path: join(tmp, 'a-file'), target }] });
+    expect(refused.result.exitCode).toBe(1);
+    expect(refused.out).toContain(`cannot link ${join(tmp, 'a-file')}`);
+    expect(readFileSync(join(tmp, 'a-file'), 'utf8')).toBe('keep');
+    await expect(
+      client.startStep({ id: nextId(), argv: ['true'], env: {}, symlinks: [{ path: 'relative', target }] }),
+    ).rejects.toMatchObject({ code: 'InvalidInput' });
+  });
+
+  it('probes its container without a shell: Alpine or not, and its user', async () => {
+    const { out, result } = await runStep({ argv: [join(tmp, 'a', 'install', 'eci-agent'), 'probe'], env: {} });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(out)).toEqual({
+      alpine: existsSync('/etc/alpine-release'),
+      uid: process.getuid?.(),
+      gid: process.getgid?.(),
+    });
   });
 
   it('puts prependPath in front of PATH in the order given: the first entry wins', async () => {
@@ -234,6 +280,36 @@ describe('cancel', () => {
     // Reported exited only once the TERM-ignoring child was killed after the grace.
     expect(Date.now() - cancelled).toBeGreaterThanOrEqual(450);
     expect(() => process.kill(child, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+});
+
+describe('users', () => {
+  it('opens its socket to every user of the pod (0666, in a sticky 1777 directory) and the token read-only (0444)', () => {
+    const mode = (p: string) => statSync(p).mode & 0o7777;
+    expect(mode(agent.socketPath)).toBe(0o666);
+    expect(mode(dirname(agent.socketPath))).toBe(0o1777);
+    expect(mode(dirname(agent.stateDir))).toBe(0o1777);
+    expect(mode(agent.tokenFile)).toBe(0o444);
+  });
+
+  const root = process.getuid?.() === 0;
+  (root ? it : it.skip)('lets a process of another, non-root user drive an agent run by root', () => {
+    chmodSync(tmp, 0o755); // mkdtemp's 0700 would keep the other user out before the agent's own modes matter
+    const script = `
+      const http = require('node:http');
+      const token = require('node:fs').readFileSync(process.argv[2], 'utf8').trim();
+      const body = JSON.stringify({ id: 'as-nobody', argv: ['true'], env: {} });
+      const req = http.request({ socketPath: process.argv[1], method: 'POST', path: '/v1/steps',
+        headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' } },
+        (res) => { res.resume(); res.on('end', () => process.stdout.write(String(res.statusCode) + ' ' + process.getuid())); });
+      req.on('error', (e) => { process.stdout.write('error ' + e.code); });
+      req.end(body);`;
+    const out = execFileSync(process.execPath, ['-e', script, agent.socketPath, agent.tokenFile], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+    });
+    expect(out).toBe('201 65534');
   });
 });
 

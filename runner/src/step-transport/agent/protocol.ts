@@ -21,8 +21,13 @@ export const STEP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export interface AgentCommand {
   /** argv[0] is looked up on the command's PATH unless it contains a slash. */
   argv: string[];
-  /** The whole environment (plus PATH): nothing of the agent's own is inherited. */
+  /** The environment (plus PATH): nothing of the agent's own is inherited unless `inheritEnv` is set. */
   env: Record<string, string>;
+  /**
+   * Start from the container's own environment (the image's ENV and the pod spec's env, as the agent got them) and
+   * put `env` on top, as `docker exec -e` does. Default false: exactly `env`.
+   */
+  inheritEnv?: boolean;
   /** Must exist; omitted = the container's working directory. */
   workingDir?: string;
   /**
@@ -30,6 +35,18 @@ export interface AgentCommand {
    * container's own (the image's ENV PATH).
    */
   prependPath?: string[];
+  /**
+   * Created in order before the process starts (and before `workingDir` is checked): parent directories are made,
+   * an existing symlink or empty directory at `path` is replaced; a file or non-empty directory fails the step
+   * (exit code 1, the reason in its log). For images without a shell to run `ln`.
+   */
+  symlinks?: Symlink[];
+}
+
+/** `path` (absolute, clean) becomes a symbolic link to `target`. */
+export interface Symlink {
+  path: string;
+  target: string;
 }
 
 export interface StepRequest extends AgentCommand {

@@ -1,0 +1,54 @@
+/**
+ * The in-pod step agent (runner/agent) as the pod builder, the hooks image and the hooks agree on it: where the init
+ * container installs it, the command the step-running containers serve it with, and where each agent's socket and
+ * state live on the shared workspace (seen as `/__w` in job containers and as its work folder by the runner).
+ */
+import { PATHS } from './pod-layout.js';
+
+export const AGENT = {
+  /** The emptyDir the init container installs the agent and the pod's token into. */
+  volume: 'eci-agent',
+  /** Where that emptyDir is mounted (read-only) in the runner, job and `docker://` step containers. */
+  dir: '/__eci/agent',
+  binary: '/__eci/agent/eci-agent',
+  token: '/__eci/agent/token',
+  /** Where the hooks image keeps the binary the init container installs from. */
+  imageBinary: '/usr/local/bin/eci-agent',
+  /**
+   * Sockets and state dirs, relative to the workspace root. Not under `_temp`: the runner empties `_temp` at the
+   * start of every job (actions/runner TempDirectoryManager.InitializeTempDirectory), which would unlink the sockets.
+   */
+  agentsDir: '_eci/agents',
+} as const;
+
+/** sun_path holds 108 bytes including the terminating NUL. */
+export const UNIX_SOCKET_PATH_MAX = 107;
+
+/** The agent socket of `container`, under a workspace root (`/__w` in job containers, the runner's `_work`). */
+export const agentSocketPath = (workspace: string, container: string): string =>
+  `${workspace}/${AGENT.agentsDir}/${container}.sock`;
+
+/** The agent's state dir (step logs and results) of `container`, under a workspace root. */
+export const agentStateDir = (workspace: string, container: string): string =>
+  `${workspace}/${AGENT.agentsDir}/${container}`;
+
+/** The command of a container whose steps run through its agent: idle (no main process) until asked. */
+export function agentServeCommand(container: string): string[] {
+  return [
+    AGENT.binary,
+    'serve',
+    '--socket',
+    agentSocketPath(PATHS.workspace, container),
+    '--token-file',
+    AGENT.token,
+    '--state-dir',
+    agentStateDir(PATHS.workspace, container),
+  ];
+}
+
+/** The init container's command (no shell needed): copy the binary onto the volume and create the pod's token. */
+export const agentInstallCommand = (): string[] => [AGENT.imageBinary, 'install', AGENT.dir];
+
+/** Whether a container of a pod spec serves an agent (pods made by an older controller have none). */
+export const servesAgent = (c: { command?: readonly string[] }): boolean =>
+  c.command?.[0] === AGENT.binary && c.command[1] === 'serve';
