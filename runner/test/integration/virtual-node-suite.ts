@@ -197,6 +197,66 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(logs.stdout).toBe('served\nfrom-server\nfast\ns3cret\nteam="ci"\ns3cret\n');
     });
 
+    it('keeps a pod with a missing mandatory ConfigMap/Secret Pending with an event and starts it once they exist', async () => {
+      const warnings = async (name: string) =>
+        (
+          await kube.core.listNamespacedEvent({
+            namespace: ns,
+            fieldSelector: `involvedObject.name=${name},type=Warning`,
+          })
+        ).items.map((e) => e.reason);
+      await create(
+        pod(
+          'waits',
+          [
+            {
+              name: 'main',
+              command: ['sh', '-c', 'echo "$FROM_SECRET"; cat /cfg/mode'],
+              env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'late-sec', key: 'token' } } }],
+              volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }],
+            },
+          ],
+          { volumes: [{ name: 'cfg', configMap: { name: 'late-cfg' } }] },
+        ),
+      );
+      await create(
+        pod('optional', [
+          {
+            name: 'main',
+            command: ['sh', '-c', 'echo "[$MAYBE]"'],
+            env: [{ name: 'MAYBE', valueFrom: { configMapKeyRef: { name: 'never-cfg', key: 'k', optional: true } } }],
+          },
+        ]),
+      );
+      await eventually('MandatorySecretNotFound event', async () =>
+        (await warnings('waits')).includes('MandatorySecretNotFound') ? true : undefined,
+      );
+      const waiting = await read('waits');
+      expect(waiting.status?.phase).toBe('Pending');
+      expect(waiting.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CreateContainerConfigError');
+      // An optional reference that is missing does not hold the pod back; it is reported, as virtual-kubelet does.
+      const optional = await phase('optional', ['Succeeded', 'Failed']);
+      expect(optional.status?.phase).toBe('Succeeded');
+      expect(await warnings('optional')).toContain('OptionalConfigMapNotFound');
+      expect((await kubectl(['-n', ns, 'logs', 'optional'])).stdout).toBe('[]\n');
+
+      await kube.core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: 'late-sec' }, stringData: { token: 'arrived' } },
+      });
+      await eventually('MandatoryConfigMapNotFound event', async () =>
+        (await warnings('waits')).includes('MandatoryConfigMapNotFound') ? true : undefined,
+      );
+      expect((await read('waits')).status?.phase).toBe('Pending');
+      await kube.core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: 'late-cfg' }, data: { mode: 'late' } },
+      });
+      const done = await phase('waits', ['Succeeded', 'Failed'], 60_000);
+      expect(done.status?.phase).toBe('Succeeded');
+      expect((await kubectl(['-n', ns, 'logs', 'waits'])).stdout).toBe('arrived\nlate');
+    });
+
     it('fails fast with the real reason for a missing image and for a bad command', async () => {
       await create(pod('noimage', [{ name: 'main', image: `${env.engine.registry}/eci-virtual/does-not-exist:1` }]));
       await create(pod('badcmd', [{ name: 'main', command: ['/no/such/binary'] }]));
