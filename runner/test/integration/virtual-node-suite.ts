@@ -329,6 +329,60 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(await objectsOf('doomed')).toBe(0);
     });
 
+    it("serves its pods' cpu/memory through the API server: /stats/summary and /metrics/resource", async () => {
+      // The default --address is a non-loopback one: the API server refuses to proxy to loopback addresses.
+      const n = await kube.core.readNode({ name: nodeName });
+      const internal = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+      expect(internal).toBeDefined();
+      expect(internal).not.toMatch(/^127\./);
+      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', 'yes > /dev/null'] }]));
+      await phase('busy', ['Running']);
+      const raw = async (path: string) => {
+        const res = await kubectl(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy${path}`]);
+        if (res.code !== 0) throw new Error(`kubectl get --raw ${path}: ${res.stderr}`);
+        return res.stdout;
+      };
+      interface Figures {
+        cpu?: { usageCoreNanoSeconds?: number };
+        memory?: { workingSetBytes?: number };
+      }
+      const summary = await eventually(
+        'busy pod figures in /stats/summary',
+        async () => {
+          const doc = JSON.parse(await raw('/stats/summary')) as {
+            node: Figures & { nodeName: string };
+            pods: (Figures & {
+              podRef: { name: string; namespace: string };
+              containers: (Figures & { name: string })[];
+            })[];
+          };
+          const busy = doc.pods.find((p) => p.podRef.name === 'busy' && p.podRef.namespace === ns);
+          return (busy?.cpu?.usageCoreNanoSeconds ?? 0) > 0 ? { doc, busy: busy! } : undefined;
+        },
+        90_000,
+      );
+      expect(summary.doc.node.nodeName).toBe(nodeName);
+      expect(summary.doc.node.cpu?.usageCoreNanoSeconds).toBeGreaterThanOrEqual(
+        summary.busy.cpu!.usageCoreNanoSeconds!,
+      );
+      expect(summary.busy.memory?.workingSetBytes).toBeGreaterThan(0);
+      expect(summary.busy.containers[0]).toMatchObject({ name: 'main' });
+      const metrics = await raw('/metrics/resource');
+      const sample = new RegExp(
+        `^container_cpu_usage_seconds_total\\{container="main",namespace="${ns}",pod="busy"\\} ([0-9.e+-]+) \\d+$`,
+        'm',
+      ).exec(metrics);
+      expect(Number(sample?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(
+        new RegExp(`^container_memory_working_set_bytes\\{container="main",namespace="${ns}",pod="busy"\\} [1-9]`, 'm'),
+      );
+      expect(metrics).toMatch(/^node_cpu_usage_seconds_total [0-9.e+-]+ \d+$/m);
+      expect(metrics).toMatch(/^node_memory_working_set_bytes [1-9]/m);
+      expect(metrics).toMatch(new RegExp(`^pod_cpu_usage_seconds_total\\{namespace="${ns}",pod="busy"\\} `, 'm'));
+      expect(metrics).toMatch(/^scrape_error 0$/m);
+      await kube.core.deleteNamespacedPod({ namespace: ns, name: 'busy', gracePeriodSeconds: 0 });
+    });
+
     it('adopts running pods after the node process is killed and keeps their status updating', async () => {
       await create(pod('survivor', [{ name: 'main', command: ['sh', '-c', 'sleep 6; exit 7'] }]));
       await phase('survivor', ['Running']);
