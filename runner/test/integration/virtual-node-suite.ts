@@ -211,7 +211,7 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
           [
             {
               name: 'main',
-              command: ['sh', '-c', 'echo "$FROM_SECRET"; cat /cfg/mode'],
+              command: ['sh', '-c', 'echo "$FROM_SECRET"; cat /cfg/mode; echo'],
               env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'late-sec', key: 'token' } } }],
               volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }],
             },
@@ -254,7 +254,7 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       });
       const done = await phase('waits', ['Succeeded', 'Failed'], 60_000);
       expect(done.status?.phase).toBe('Succeeded');
-      expect((await kubectl(['-n', ns, 'logs', 'waits'])).stdout).toBe('arrived\nlate');
+      expect((await kubectl(['-n', ns, 'logs', 'waits'])).stdout).toBe('arrived\nlate\n');
     });
 
     it('fails fast with the real reason for a missing image and for a bad command', async () => {
