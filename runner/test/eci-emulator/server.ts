@@ -162,13 +162,7 @@ export class EciEmulator {
           'InvalidAction.NotFound',
           `Specified api is not found, please check your url and method.`,
         );
-      action = this.verifier.verify(
-        req.method,
-        url.pathname,
-        Object.fromEntries(url.searchParams),
-        req.headers,
-        body,
-      ).action;
+      action = this.verifier.verify(req.method, url.pathname, [...url.searchParams], req.headers, body).action;
       const handler = this.handlers[action];
       if (!handler) throw new ApiError(404, 'InvalidAction.NotFound', `Specified api "${action}" is not found.`);
       this.limits.check(action);
