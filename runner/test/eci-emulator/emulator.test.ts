@@ -234,6 +234,24 @@ describe('ECI emulator: container groups', () => {
   });
 });
 
+describe('ECI emulator: ScheduleFailed', () => {
+  it('fails the next group at scheduling with a Warning event when asked to', async () => {
+    const { client, emu } = await start();
+    emu.injectScheduleFailure('NoStock', 'no stock in zone k');
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group());
+    await until(() => emu.groups.get(id)?.status === 'ScheduleFailed');
+    expect(emu.groups.get(id)?.events).toEqual([
+      expect.objectContaining({ Type: 'Warning', Reason: 'NoStock', Message: 'no stock in zone k' }),
+    ]);
+    expect(emu.count('CreateContainerGroup', 200)).toBe(1);
+    const next = await client.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ ContainerGroupName: 'n' }),
+    );
+    await until(() => emu.groups.get(next.ContainerGroupId)?.status === 'Running');
+  });
+});
+
 describe('ECI emulator: limits and faults', () => {
   it('throttles per action and injects faults', async () => {
     const { emu } = await start({ rateLimits: { CreateContainerGroup: { burst: 2, perSecond: 0.001 } } });

@@ -138,6 +138,11 @@ export class EciEmulator {
     this.limits.inject(fault);
   }
 
+  /** The next container group created fails scheduling (Status ScheduleFailed, a Warning event with `reason`). */
+  injectScheduleFailure(reason = 'NoStock', message = 'the zone has no stock of the requested instance type'): void {
+    this.groups.scheduleFailures.push({ reason, message });
+  }
+
   /** How many calls of `action` were answered (optionally: with this HTTP status). */
   count(action: string, status?: number): number {
     return this.calls.filter((c) => c.action === action && (status === undefined || c.status === status)).length;

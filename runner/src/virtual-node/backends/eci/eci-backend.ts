@@ -35,7 +35,7 @@ import { nodeTags, refFromTags } from './group-tags.js';
 import { followLogs, readLogs, type LogSource } from './log-follower.js';
 import { ImageCacheManager, type ImageCacheSettings } from './image-cache-manager.js';
 import { createContainerGroupRequest, TAG, type EciNodeSettings } from './pod-mapping.js';
-import { podStatus, type EciContainerGroup } from './status-mapping.js';
+import { podStatus, TERMINAL_GROUP_STATES, type EciContainerGroup } from './status-mapping.js';
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
 
 export interface EciBackendOptions {
@@ -53,8 +53,6 @@ export interface EciBackendOptions {
   /** Image caches for the pods' cache-images set (`ANNOTATION.cacheImages`) sets; absent: off (pods only auto-match). */
   imageCache?: ImageCacheSettings;
 }
-
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export class EciBackend implements Backend {
   readonly name = 'eci';
@@ -263,7 +261,7 @@ export class EciBackend implements Backend {
       finished: () => {
         if (t.gone) return true;
         if (!t.group) return false;
-        if (TERMINAL.has(t.group.Status)) return true;
+        if (TERMINAL_GROUP_STATES.has(t.group.Status)) return true;
         const c = [...(t.group.InitContainers ?? []), ...(t.group.Containers ?? [])].find((x) => x.Name === container);
         return c?.CurrentState?.State === 'Terminated';
       },
