@@ -77,6 +77,17 @@ describeVirtualNode({
       expect(groupsOf(ns(), 'throttled')).toHaveLength(1);
     });
 
+    it('spends exactly one ExecContainerCommand per `kubectl exec`', async () => {
+      await create(pod('one-exec', [{ name: 'main', command: ['sleep', '120'] }]));
+      await phase('one-exec', ['Running']);
+      const before = emu.count('ExecContainerCommand');
+      const refusedBefore = emu.count('ExecContainerCommand', 400);
+      const res = await kubectl(['-n', ns(), 'exec', 'one-exec', '--', 'echo', 'once']);
+      expect([res.code, res.stdout]).toEqual([0, 'once\n']);
+      expect(emu.count('ExecContainerCommand') - before).toBe(1);
+      expect(emu.count('ExecContainerCommand', 400)).toBe(refusedBefore); // not throttled or refused
+    });
+
     it('ends the pod of a ScheduleFailed group with the reason within 10 s', async () => {
       emu.injectScheduleFailure('NoStock', 'the zone has no stock of ecs.c6.large');
       const created = Date.now();
