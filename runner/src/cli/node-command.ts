@@ -20,8 +20,11 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --backend docker|eci         where pods run (default docker)
   --node-name NAME             Node object name (default eci-virtual)
   --kubeconfig PATH            default: $KUBECONFIG, in-cluster, ~/.kube/config
-  --address IP|auto            address the API server uses to reach this node (default 127.0.0.1; auto: this
-                               host's first non-loopback IPv4, e.g. the pod IP when the node runs in a pod)
+  --address IP|auto            address the API server uses to reach this node's kubelet API, which listens on
+                               all interfaces (default auto: this host's first non-loopback IPv4, e.g. the pod IP
+                               when the node runs in a pod; the API server refuses to proxy to loopback, so
+                               127.0.0.1 breaks 'kubectl get --raw /api/v1/nodes/N/proxy/...'; the default falls
+                               back to 127.0.0.1, with a warning, on a host without one)
   --port N                     kubelet API port (default 10250; 0 picks a free port)
   --metrics-port N             plain-HTTP /metrics port (default off)
   --docker-host URL            engine for --backend docker (default $DOCKER_HOST or unix:///run/podman/podman.sock)
@@ -56,7 +59,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     backend: { type: 'string', default: 'docker' },
     'node-name': { type: 'string', default: 'eci-virtual' },
     kubeconfig: { type: 'string' },
-    address: { type: 'string', default: '127.0.0.1' },
+    address: { type: 'string', default: 'auto' },
     port: { type: 'string' },
     'metrics-port': { type: 'string' },
     'docker-host': { type: 'string' },
@@ -120,7 +123,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   }
   const config = defaultNodeConfig({
     nodeName,
-    address: resolveAddress(values.address),
+    address: nodeAddress(values.address, argv, log),
     kubeletPort: intFlag(values.port, 'port', 10250),
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
@@ -266,6 +269,23 @@ export function imageCacheFromFlags(
       { hint: 'lower --eci-image-cache-refresh or raise --eci-image-cache-retention-days' },
     );
   return { retentionDays, refreshMs };
+}
+
+/**
+ * `--address`, defaulting to `auto`. Only an explicit `--address auto` fails on a host without a non-loopback IPv4
+ * address; the default then falls back to 127.0.0.1 (enough for pods, logs and exec on a laptop) and says what breaks.
+ */
+function nodeAddress(value: string, argv: string[], log: Logger): string {
+  const explicit = argv.some((a) => a === '--address' || a.startsWith('--address='));
+  try {
+    return resolveAddress(value);
+  } catch (err) {
+    if (explicit) throw err;
+    log.warn('no non-loopback IPv4 address: the node advertises 127.0.0.1, so the API server will not proxy to it', {
+      hint: 'pass --address with an address the API server can reach',
+    });
+    return '127.0.0.1';
+  }
 }
 
 /** `auto` → the first non-loopback IPv4 address of this host (inside a pod: the pod IP). */

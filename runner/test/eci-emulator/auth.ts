@@ -1,12 +1,12 @@
 /**
  * Verifies a V3 (ACS3-HMAC-SHA256) signed request the way the service does: recompute the signature with the
- * caller's secret from the same canonical request, and check version, date skew, nonce reuse and the payload hash.
- * Uses the project's signer for the canonical form — the emulator is a test of everything around it, and the signer
- * has its own tests against the published examples.
+ * caller's secret from the canonical request, and check version, date skew, nonce reuse, the payload hash and that
+ * every header the published rules require is signed. The canonical form is the emulator's own (signature-v3.ts,
+ * written from Alibaba's page), never the product's signer, so a signer bug fails here instead of agreeing with itself.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { parseAuthorization, sha256Hex, signature } from '../../src/virtual-node/backends/eci/signer.js';
+import { expectedSignature, hexSha256, mustBeSigned, parseAuthorizationHeader } from './signature-v3.js';
 import { ApiError } from './api-error.js';
 
 export const API_VERSION = '2018-08-08';
@@ -25,7 +25,7 @@ export class RequestVerifier {
   constructor(private readonly opts: AuthOptions) {}
 
   /** Throws ApiError when the request would be refused; returns the action and the caller's AccessKeyId. */
-  verify(method: string, path: string, query: Record<string, string>, headers: IncomingHttpHeaders, body: Buffer) {
+  verify(method: string, path: string, query: [string, string][], headers: IncomingHttpHeaders, body: Buffer) {
     const h = (name: string) => {
       const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
@@ -35,7 +35,7 @@ export class RequestVerifier {
     const version = h('x-acs-version');
     if (version !== API_VERSION)
       throw new ApiError(400, 'InvalidVersion', `Specified parameter Version "${version ?? ''}" is not valid.`);
-    const auth = parseAuthorization(h('authorization'));
+    const auth = parseAuthorizationHeader(h('authorization'));
     if (!auth)
       throw new ApiError(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
     const secret = this.opts.accessKeys[auth.accessKeyId];
@@ -50,22 +50,27 @@ export class RequestVerifier {
     if (this.nonces.has(nonce))
       throw new ApiError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
     const contentHash = h('x-acs-content-sha256');
-    if (contentHash !== sha256Hex(body))
+    if (contentHash !== hexSha256(body))
       throw new ApiError(400, 'IncompleteSignature', 'x-acs-content-sha256 does not match the request body.');
     const token = h('x-acs-security-token');
     if (token !== undefined && !(this.opts.securityTokens ?? []).includes(token))
       throw new ApiError(400, 'InvalidSecurityToken.Malformed', 'Specified SecurityToken is malformed or expired.');
-    for (const required of ['host', 'x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce'])
-      if (!auth.signedHeaders.includes(required))
-        throw new ApiError(400, 'IncompleteSignature', `SignedHeaders must include ${required}.`);
+    // "All common request headers except Authorization, if present, must be signed" (V3 signature page).
+    const present = Object.keys(headers).filter((n) => mustBeSigned(n) && n.toLowerCase() !== 'authorization');
+    for (const required of ['host', ...present])
+      if (!auth.signedHeaders.includes(required.toLowerCase()))
+        throw new ApiError(400, 'IncompleteSignature', `SignedHeaders must include ${required.toLowerCase()}.`);
     const signed: Record<string, string> = {};
     for (const name of auth.signedHeaders) {
       const v = h(name);
       if (v === undefined) throw new ApiError(400, 'IncompleteSignature', `Signed header ${name} is missing.`);
-      if (name !== 'host') signed[name] = v;
+      signed[name] = v;
     }
-    const expected = signature({ method, host: h('host') ?? '', path, query, headers: signed, body }, secret).signature;
-    if (!timingSafeEqual(Buffer.from(expected), Buffer.from(auth.signature)))
+    const expected = expectedSignature({ method, path, query, headers: signed, body }, auth.signedHeaders, secret);
+    if (
+      expected.length !== auth.signature.length ||
+      !timingSafeEqual(Buffer.from(expected), Buffer.from(auth.signature))
+    )
       throw new ApiError(
         400,
         'SignatureDoesNotMatch',

@@ -15,6 +15,7 @@ import type {
   GroupRuntime,
   LogLine,
   RuntimeContainer,
+  RuntimeContainerUsage,
   RuntimeContainerStatus,
   RuntimeExecIo,
   RuntimeGroup,
@@ -192,6 +193,13 @@ export class BackendRuntime implements GroupRuntime {
       await starting.done;
     }
     await this.opts.backend.deletePod(prepared.ref, gracePeriodSeconds);
+  }
+
+  async usage(groupId: string): Promise<RuntimeContainerUsage[] | undefined> {
+    const prepared = this.pods.get(groupId);
+    if (!prepared || !this.opts.backend.podUsage) return undefined;
+    const [pod] = await this.opts.backend.podUsage([prepared.ref]);
+    return pod?.containers;
   }
 
   async status(groupId: string): Promise<RuntimeGroupStatus | undefined> {

@@ -234,9 +234,31 @@ describe('ECI emulator: container groups', () => {
   });
 });
 
+describe('ECI emulator: ScheduleFailed', () => {
+  it('fails the next group at scheduling with a Warning event when asked to', async () => {
+    const { client, emu } = await start();
+    emu.injectScheduleFailure('NoStock', 'no stock in zone k');
+    const { ContainerGroupId: id } = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', group());
+    await until(() => emu.groups.get(id)?.status === 'ScheduleFailed');
+    expect(emu.groups.get(id)?.events).toEqual([
+      expect.objectContaining({ Type: 'Warning', Reason: 'NoStock', Message: 'no stock in zone k' }),
+    ]);
+    expect(emu.count('CreateContainerGroup', 200)).toBe(1);
+    // Only the next group: the one after it is scheduled as usual.
+    const next = await client.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ ContainerGroupName: 'n' }),
+    );
+    await until(
+      () => ['Pending', 'Running', 'Succeeded'].includes(emu.groups.get(next.ContainerGroupId)?.status ?? ''),
+      5_000,
+    );
+  });
+});
+
 describe('ECI emulator: limits and faults', () => {
   it('throttles per action and injects faults', async () => {
-    const { emu } = await start({ rateLimits: { lifecycle: { burst: 2, perSecond: 0.001 } } });
+    const { emu } = await start({ rateLimits: { CreateContainerGroup: { burst: 2, perSecond: 0.001 } } });
     const once = clientFor(emu, ACCESS_KEY.secret, 1);
     await once.call('CreateContainerGroup', group({ ContainerGroupName: 'a' }));
     await once.call('CreateContainerGroup', group({ ContainerGroupName: 'b' }));
@@ -244,7 +266,8 @@ describe('ECI emulator: limits and faults', () => {
       Throttled,
     );
     expect(emu.calls.at(-1)).toMatchObject({ status: 400, code: 'Throttling.User' });
-    await once.call('DescribeContainerGroups', {}); // other actions are not limited by default
+    await once.call('DeleteContainerGroup', { ContainerGroupId: emu.groups.all()[0]!.id }); // its own bucket
+    await once.call('DescribeContainerGroups', {}); // another action, another limit
     emu.injectFault({ action: 'DescribeContainerGroups', code: 'ServiceUnavailable', status: 503, times: 2 });
     await expect(once.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unavailable);
     await clientFor(emu).call('DescribeContainerGroups', {}); // retried through the second fault
@@ -269,18 +292,19 @@ describe('ECI emulator: the exec/log quota is a per-minute window', () => {
     return { sent, throttled };
   }
 
-  it('allows 500 in any 60 s, shared by exec and logs, and throttles a client that bursts past it', () => {
+  it('allows 500 calls of each in any 60 s (exec and logs counted apart) and throttles a client that bursts past it', () => {
     const clock = { t: 0 };
     const limits = new Limits({}, () => clock.t);
-    for (let i = 0; i < 250; i++) limits.check('ExecContainerCommand');
-    for (let i = 0; i < 250; i++) limits.check('DescribeContainerLog');
+    for (let i = 0; i < 500; i++) limits.check('ExecContainerCommand');
+    expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
+    for (let i = 0; i < 500; i++) limits.check('DescribeContainerLog'); // a quota of its own
     expect(() => limits.check('DescribeContainerLog')).toThrow(/flow control/);
     clock.t = 30_000; // a 500/min token bucket would have 250 again here
     expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
     clock.t = 60_000;
     for (let i = 0; i < 500; i++) limits.check('ExecContainerCommand');
     expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
-    limits.check('DescribeContainerGroups'); // other actions: not limited by default
+    limits.check('DescribeContainerGroupStatus'); // not on the published list: not limited
 
     // The client's old limiter (a bucket of 500 refilled 500/min) is throttled; the sliding window is not.
     const old = { t: 0 };
@@ -295,6 +319,29 @@ describe('ECI emulator: the exec/log quota is a per-minute window', () => {
     const paced = eciRateLimits(() => now.t);
     const windowed = drive(paced.exec, new Limits({}, () => now.t), now, 'ExecContainerCommand');
     expect(windowed).toEqual({ sent: 1500, throttled: 0 });
+  });
+
+  it('holds the published per-minute quotas of the other actions and the create/delete token buckets', () => {
+    const clock = { t: 0 };
+    const limits = new Limits({}, () => clock.t);
+    const admitted = (action: string, tries: number) => {
+      let ok = 0;
+      for (let i = 0; i < tries; i++)
+        try {
+          limits.check(action);
+          ok++;
+        } catch {
+          /* throttled */
+        }
+      return ok;
+    };
+    expect(admitted('DescribeContainerGroups', 2100)).toBe(2000);
+    expect(admitted('DescribeContainerGroupMetric', 2100)).toBe(2000);
+    expect(admitted('CreateImageCache', 300)).toBe(200);
+    expect(admitted('CreateContainerGroup', 150)).toBe(100);
+    expect(admitted('DeleteContainerGroup', 150)).toBe(100);
+    clock.t = 1_000; // 20 more tokens a second
+    expect(admitted('CreateContainerGroup', 50)).toBe(20);
   });
 
   it('answers one page of logs: the newest Tail lines (default 500, at most 2000) within 1 MB', () => {

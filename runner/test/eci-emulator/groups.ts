@@ -37,8 +37,25 @@ export const REALISTIC_DELAYS: Delays = {
   spotNoticeMs: 300_000,
 };
 
-export type GroupStatus = 'Scheduling' | 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Expired';
-const TERMINAL = new Set<GroupStatus>(['Succeeded', 'Failed', 'Expired']);
+/** The published group states (DescribeContainerGroups › Status); the emulator enters the first seven itself. */
+export type GroupStatus =
+  | 'Scheduling'
+  | 'Pending'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Expired'
+  | 'ScheduleFailed'
+  | 'Restarting'
+  | 'Updating'
+  | 'Terminating';
+const TERMINAL = new Set<GroupStatus>(['Succeeded', 'Failed', 'Expired', 'ScheduleFailed']);
+
+/** Why ECI could not place a group (its Warning event): e.g. the zone has no stock of the requested instance type. */
+export interface ScheduleFailure {
+  reason: string;
+  message: string;
+}
 
 export interface GroupEvent {
   Count: number;
@@ -78,6 +95,8 @@ const PULL_FAILURE = /ImagePull|ImageNeverPull|InvalidImageName/;
 export class GroupStore {
   readonly groups = new Map<string, EmulatedGroup>();
   private seq = 0;
+  /** Test hook: the next groups created fail scheduling with these, in order. */
+  readonly scheduleFailures: ScheduleFailure[] = [];
 
   constructor(
     private readonly runtime: GroupRuntime,
@@ -145,7 +164,14 @@ export class GroupStore {
 
   private async lifecycle(g: EmulatedGroup, imageCacheId: string | undefined): Promise<void> {
     const signal = g.abort.signal;
+    const failure = this.scheduleFailures.shift();
     await sleep(this.delays.scheduleMs, undefined, { signal });
+    if (failure) {
+      // ECI gives up on the group for good: it never runs, and stays listed as ScheduleFailed until deleted.
+      this.event(g, 'Warning', failure.reason, failure.message);
+      this.setStatus(g, 'ScheduleFailed');
+      return;
+    }
     this.setStatus(g, 'Pending');
     this.event(g, 'Normal', 'Scheduled', `Successfully assigned ${g.id} to zone ${g.meta.zoneId}`);
     const images = [...new Set([...g.spec.initContainers, ...g.spec.containers].map((c) => c.image))];

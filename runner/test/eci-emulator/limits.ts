@@ -1,10 +1,19 @@
 /**
- * The emulator's per-action rate limits (the published ECI quotas by default) and fault injection: "the next N
- * calls of action X fail with code Y / HTTP status Z". Create/delete are a token bucket (burst 100, then 20/s);
- * exec and log calls share a sliding window (at most 500 in any 60 s, as a per-minute quota is counted), so a
- * client that bursts 500 and then keeps going at 500/min is throttled here as it would be by ECI.
+ * The emulator's per-action rate limits and fault injection ("the next N calls of action X fail with code Y / HTTP
+ * status Z"). The limits are the published ones, implemented here on their own (not with the product's limiter, which
+ * they exist to test). Source for every number below: Elastic Container Instance › Limits, section "API rate limits"
+ * (https://www.alibabacloud.com/help/en/eci/product-overview/limits):
+ *  - CreateContainerGroup and DeleteContainerGroup "use a token bucket algorithm: bucket capacity (burst) = 100,
+ *    refill rate (rate) = 20/s" — one bucket per operation;
+ *  - "the other API operations are limited to a maximum number of calls per minute": DescribeContainerGroups 2000,
+ *    DescribeContainerGroupMetric 2000, DescribeContainerGroupPrice 1000, ExportContainerGroupTemplate 1000,
+ *    ExecContainerCommand 500, DescribeContainerLog 500, RestartContainerGroup 500, UpdateContainerGroup 500,
+ *    DescribeMultiContainerGroupMetric 500, CreateImageCache 200. A per-minute quota is enforced as a sliding window
+ *    (at most N accepted calls in any 60 s), the strictest reading: a client that bursts N and keeps going at N/min
+ *    is throttled here, as a fixed or rolling minute on the service could do.
+ * Operations the page does not list (DescribeContainerGroupStatus, DescribeImageCaches, DeleteImageCache) are not
+ * limited.
  */
-import { SlidingWindow, TokenBucket, type CallLimiter } from '../../src/virtual-node/backends/eci/rate-limiter.js';
 import { ApiError, throttled } from './api-error.js';
 
 /** A token bucket: `burst` at once, then `perSecond`. */
@@ -21,30 +30,66 @@ export interface WindowConfig {
 
 export type LimitConfig = BucketConfig | WindowConfig;
 
-export interface RateLimitConfig {
-  /** CreateContainerGroup + DeleteContainerGroup; default burst 100, then 20/s. */
-  lifecycle?: LimitConfig | null;
-  /** ExecContainerCommand + DescribeContainerLog together; default at most 500 in any 60 s. */
-  streams?: LimitConfig | null;
-  /** Everything else; default unlimited. */
-  other?: LimitConfig | null;
+/** Action → its limit (null: unlimited). Overrides the published defaults action by action. */
+export type RateLimitConfig = Record<string, LimitConfig | null>;
+
+const perMinute = (limit: number): WindowConfig => ({ limit, windowMs: 60_000 });
+
+export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, LimitConfig>> = {
+  CreateContainerGroup: { burst: 100, perSecond: 20 },
+  DeleteContainerGroup: { burst: 100, perSecond: 20 },
+  DescribeContainerGroups: perMinute(2000),
+  DescribeContainerGroupMetric: perMinute(2000),
+  DescribeContainerGroupPrice: perMinute(1000),
+  ExportContainerGroupTemplate: perMinute(1000),
+  ExecContainerCommand: perMinute(500),
+  DescribeContainerLog: perMinute(500),
+  RestartContainerGroup: perMinute(500),
+  UpdateContainerGroup: perMinute(500),
+  DescribeMultiContainerGroupMetric: perMinute(500),
+  CreateImageCache: perMinute(200),
+};
+
+interface Gate {
+  /** Admits the call (and counts it) or returns false. */
+  admit(now: number): boolean;
 }
 
-export const DEFAULT_RATE_LIMITS: Required<RateLimitConfig> = {
-  lifecycle: { burst: 100, perSecond: 20 },
-  streams: { limit: 500, windowMs: 60_000 },
-  other: null,
-};
+class Bucket implements Gate {
+  private tokens: number;
+  private at: number | undefined;
 
-const GROUP: Record<string, keyof RateLimitConfig> = {
-  CreateContainerGroup: 'lifecycle',
-  DeleteContainerGroup: 'lifecycle',
-  ExecContainerCommand: 'streams',
-  DescribeContainerLog: 'streams',
-};
+  constructor(private readonly c: BucketConfig) {
+    this.tokens = c.burst;
+  }
 
-function limiter(c: LimitConfig, now?: () => number): CallLimiter {
-  return 'limit' in c ? new SlidingWindow(c.limit, c.windowMs, now) : new TokenBucket(c.burst, c.perSecond, now);
+  admit(now: number): boolean {
+    if (this.at !== undefined)
+      this.tokens = Math.min(this.c.burst, this.tokens + ((now - this.at) / 1000) * this.c.perSecond);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+class Window implements Gate {
+  /** Times of the admitted calls still inside the window, oldest first. */
+  private readonly admitted: number[] = [];
+  private head = 0;
+
+  constructor(private readonly c: WindowConfig) {}
+
+  admit(now: number): boolean {
+    while (this.head < this.admitted.length && this.admitted[this.head]! <= now - this.c.windowMs) this.head++;
+    if (this.head > 1024) {
+      this.admitted.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.admitted.length - this.head >= this.c.limit) return false;
+    this.admitted.push(now);
+    return true;
+  }
 }
 
 export interface Fault {
@@ -57,14 +102,16 @@ export interface Fault {
 }
 
 export class Limits {
-  private readonly buckets = new Map<keyof RateLimitConfig, CallLimiter>();
+  private readonly gates = new Map<string, Gate>();
   private readonly faults: (Fault & { left: number })[] = [];
+  private readonly now: () => number;
 
   /** `now`: the clock the limits run on (tests pass a fake one). */
-  constructor(config: RateLimitConfig = {}, now?: () => number) {
-    const merged: RateLimitConfig = { ...DEFAULT_RATE_LIMITS, ...config };
-    for (const [k, v] of Object.entries(merged) as [keyof RateLimitConfig, LimitConfig | null][])
-      if (v) this.buckets.set(k, limiter(v, now));
+  constructor(config: RateLimitConfig = {}, now: () => number = Date.now) {
+    this.now = now;
+    const merged: RateLimitConfig = { ...PUBLISHED_RATE_LIMITS, ...config };
+    for (const [action, c] of Object.entries(merged))
+      if (c) this.gates.set(action, 'limit' in c ? new Window(c) : new Bucket(c));
   }
 
   inject(fault: Fault): void {
@@ -78,7 +125,7 @@ export class Limits {
       fault.left--;
       throw new ApiError(fault.status ?? 400, fault.code, fault.message ?? `injected fault ${fault.code}`);
     }
-    const bucket = this.buckets.get(GROUP[action] ?? 'other');
-    if (bucket && bucket.tryTake() > 0) throw throttled();
+    const gate = this.gates.get(action);
+    if (gate && !gate.admit(this.now())) throw throttled();
   }
 }

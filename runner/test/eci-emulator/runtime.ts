@@ -88,4 +88,13 @@ export interface GroupRuntime {
   /** Resolves with the exit code; rejects when the group or container is unknown or not running. */
   exec(groupId: string, container: string, command: string[], io: RuntimeExecIo, signal: AbortSignal): Promise<number>;
   close?(): Promise<void>;
+  /** The group's running containers' usage now; undefined when the runtime cannot tell. */
+  usage?(groupId: string): Promise<RuntimeContainerUsage[] | undefined>;
+}
+
+export interface RuntimeContainerUsage {
+  name: string;
+  cpuUsageCoreNanoSeconds: number;
+  memoryWorkingSetBytes: number;
+  memoryUsageBytes?: number;
 }

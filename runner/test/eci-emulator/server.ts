@@ -22,7 +22,7 @@ import { describeCache, ImageCacheStore } from './image-caches.js';
 import { Limits, type Fault, type RateLimitConfig } from './limits.js';
 import { formatLogs } from './logs.js';
 import { Params, unflatten } from './params.js';
-import type { GroupRuntime } from './runtime.js';
+import type { GroupRuntime, RuntimeContainerUsage } from './runtime.js';
 
 export interface EciEmulatorOptions {
   runtime: GroupRuntime;
@@ -92,6 +92,7 @@ export class EciEmulator {
       DescribeContainerGroupStatus: (p) => this.describeStatus(p),
       DeleteContainerGroup: (p) => this.deleteGroup(p),
       DescribeContainerLog: (p) => this.containerLog(p),
+      DescribeContainerGroupMetric: (p) => this.groupMetric(p),
       ExecContainerCommand: (p) => this.execCommand(p),
       CreateImageCache: (p) => this.createImageCache(p),
       DescribeImageCaches: (p) => this.describeImageCaches(p),
@@ -137,6 +138,11 @@ export class EciEmulator {
     this.limits.inject(fault);
   }
 
+  /** The next container group created fails scheduling (Status ScheduleFailed, a Warning event with `reason`). */
+  injectScheduleFailure(reason = 'NoStock', message = 'the zone has no stock of the requested instance type'): void {
+    this.groups.scheduleFailures.push({ reason, message });
+  }
+
   /** How many calls of `action` were answered (optionally: with this HTTP status). */
   count(action: string, status?: number): number {
     return this.calls.filter((c) => c.action === action && (status === undefined || c.status === status)).length;
@@ -161,13 +167,7 @@ export class EciEmulator {
           'InvalidAction.NotFound',
           `Specified api is not found, please check your url and method.`,
         );
-      action = this.verifier.verify(
-        req.method,
-        url.pathname,
-        Object.fromEntries(url.searchParams),
-        req.headers,
-        body,
-      ).action;
+      action = this.verifier.verify(req.method, url.pathname, [...url.searchParams], req.headers, body).action;
       const handler = this.handlers[action];
       if (!handler) throw new ApiError(404, 'InvalidAction.NotFound', `Specified api "${action}" is not found.`);
       this.limits.check(action);
@@ -190,6 +190,37 @@ export class EciEmulator {
       'content-length': Buffer.byteLength(text),
     });
     res.end(text);
+  }
+
+  /**
+   * DescribeContainerGroupMetric (API reference "DescribeContainerGroupMetric"): `Records[]` of samples, each with a
+   * `Timestamp`, group-level `CPU`/`Memory` and per-container `Containers[]`. ECI keeps a series (one sample a
+   * minute); the emulator answers the one sample it takes now, or no records when the runtime cannot measure.
+   */
+  private async groupMetric(p: Params): Promise<Record<string, unknown>> {
+    const g = this.group(p);
+    const usage = await this.opts.runtime.usage?.(g.id).catch(() => undefined);
+    if (!usage?.length) return { ContainerGroupId: g.id, Records: [] };
+    const sum = (f: (c: RuntimeContainerUsage) => number) => usage.reduce((a, c) => a + f(c), 0);
+    const memory = (workingSet: number, usageBytes: number) => ({ WorkingSet: workingSet, UsageBytes: usageBytes });
+    return {
+      ContainerGroupId: g.id,
+      Records: [
+        {
+          Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          CPU: { UsageCoreNanoSeconds: sum((c) => c.cpuUsageCoreNanoSeconds) },
+          Memory: memory(
+            sum((c) => c.memoryWorkingSetBytes),
+            sum((c) => c.memoryUsageBytes ?? c.memoryWorkingSetBytes),
+          ),
+          Containers: usage.map((c) => ({
+            Name: c.name,
+            CPU: { UsageCoreNanoSeconds: c.cpuUsageCoreNanoSeconds },
+            Memory: memory(c.memoryWorkingSetBytes, c.memoryUsageBytes ?? c.memoryWorkingSetBytes),
+          })),
+        },
+      ],
+    };
   }
 
   private group(p: Params): EmulatedGroup {

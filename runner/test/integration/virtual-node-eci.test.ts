@@ -77,6 +77,40 @@ describeVirtualNode({
       expect(groupsOf(ns(), 'throttled')).toHaveLength(1);
     });
 
+    it('spends exactly one ExecContainerCommand per `kubectl exec`', async () => {
+      await create(pod('one-exec', [{ name: 'main', command: ['sleep', '120'] }]));
+      await phase('one-exec', ['Running']);
+      const before = emu.count('ExecContainerCommand');
+      const refusedBefore = emu.count('ExecContainerCommand', 400);
+      const res = await kubectl(['-n', ns(), 'exec', 'one-exec', '--', 'echo', 'once']);
+      expect([res.code, res.stdout]).toEqual([0, 'once\n']);
+      expect(emu.count('ExecContainerCommand') - before).toBe(1);
+      expect(emu.count('ExecContainerCommand', 400)).toBe(refusedBefore); // not throttled or refused
+    });
+
+    it('ends the pod of a ScheduleFailed group with the reason within 10 s', async () => {
+      emu.injectScheduleFailure('NoStock', 'the zone has no stock of ecs.c6.large');
+      const created = Date.now();
+      await create(pod('unschedulable', [{ name: 'main', command: ['sh', '-c', 'echo never'] }]));
+      const failed = await phase('unschedulable', ['Failed', 'Succeeded', 'Running'], 10_000);
+      expect(Date.now() - created).toBeLessThan(10_000);
+      expect(failed.status?.phase).toBe('Failed');
+      expect(failed.status?.reason).toBe('ScheduleFailed');
+      expect(failed.status?.message).toContain('NoStock: the zone has no stock of ecs.c6.large');
+      const events = await eventually('the NoStock event on the pod', async () => {
+        const res = await kubectl([
+          '-n',
+          ns(),
+          'get',
+          'events',
+          '--field-selector',
+          'involvedObject.name=unschedulable',
+        ]);
+        return res.stdout.includes('NoStock') ? res.stdout : undefined;
+      });
+      expect(events).toContain('no stock');
+    });
+
     it('fails a pod with the quota reason when the account has no container groups left', async () => {
       emu.injectFault({ action: 'CreateContainerGroup', code: 'QuotaExceed.ContainerGroupQuotaExceed', status: 403 });
       await create(pod('over-quota', [{ name: 'main', command: ['true'] }]));

@@ -197,6 +197,66 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(logs.stdout).toBe('served\nfrom-server\nfast\ns3cret\nteam="ci"\ns3cret\n');
     });
 
+    it('keeps a pod with a missing mandatory ConfigMap/Secret Pending with an event and starts it once they exist', async () => {
+      const warnings = async (name: string) =>
+        (
+          await kube.core.listNamespacedEvent({
+            namespace: ns,
+            fieldSelector: `involvedObject.name=${name},type=Warning`,
+          })
+        ).items.map((e) => e.reason);
+      await create(
+        pod(
+          'waits',
+          [
+            {
+              name: 'main',
+              command: ['sh', '-c', 'echo "$FROM_SECRET"; cat /cfg/mode; echo'],
+              env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'late-sec', key: 'token' } } }],
+              volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }],
+            },
+          ],
+          { volumes: [{ name: 'cfg', configMap: { name: 'late-cfg' } }] },
+        ),
+      );
+      await create(
+        pod('optional', [
+          {
+            name: 'main',
+            command: ['sh', '-c', 'echo "[$MAYBE]"'],
+            env: [{ name: 'MAYBE', valueFrom: { configMapKeyRef: { name: 'never-cfg', key: 'k', optional: true } } }],
+          },
+        ]),
+      );
+      await eventually('MandatorySecretNotFound event', async () =>
+        (await warnings('waits')).includes('MandatorySecretNotFound') ? true : undefined,
+      );
+      const waiting = await read('waits');
+      expect(waiting.status?.phase).toBe('Pending');
+      expect(waiting.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CreateContainerConfigError');
+      // An optional reference that is missing does not hold the pod back; it is reported, as virtual-kubelet does.
+      const optional = await phase('optional', ['Succeeded', 'Failed']);
+      expect(optional.status?.phase).toBe('Succeeded');
+      expect(await warnings('optional')).toContain('OptionalConfigMapNotFound');
+      expect((await kubectl(['-n', ns, 'logs', 'optional'])).stdout).toBe('[]\n');
+
+      await kube.core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: 'late-sec' }, stringData: { token: 'arrived' } },
+      });
+      await eventually('MandatoryConfigMapNotFound event', async () =>
+        (await warnings('waits')).includes('MandatoryConfigMapNotFound') ? true : undefined,
+      );
+      expect((await read('waits')).status?.phase).toBe('Pending');
+      await kube.core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: 'late-cfg' }, data: { mode: 'late' } },
+      });
+      const done = await phase('waits', ['Succeeded', 'Failed'], 60_000);
+      expect(done.status?.phase).toBe('Succeeded');
+      expect((await kubectl(['-n', ns, 'logs', 'waits'])).stdout).toBe('arrived\nlate\n');
+    });
+
     it('fails fast with the real reason for a missing image and for a bad command', async () => {
       await create(pod('noimage', [{ name: 'main', image: `${env.engine.registry}/eci-virtual/does-not-exist:1` }]));
       await create(pod('badcmd', [{ name: 'main', command: ['/no/such/binary'] }]));
@@ -267,6 +327,60 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       const res = await kubectl(['-n', ns, 'delete', 'pod', 'doomed', '--wait=true', '--timeout=60s']);
       expect(res.code).toBe(0);
       expect(await objectsOf('doomed')).toBe(0);
+    });
+
+    it("serves its pods' cpu/memory through the API server: /stats/summary and /metrics/resource", async () => {
+      // The default --address is a non-loopback one: the API server refuses to proxy to loopback addresses.
+      const n = await kube.core.readNode({ name: nodeName });
+      const internal = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+      expect(internal).toBeDefined();
+      expect(internal).not.toMatch(/^127\./);
+      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', 'yes > /dev/null'] }]));
+      await phase('busy', ['Running']);
+      const raw = async (path: string) => {
+        const res = await kubectl(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy${path}`]);
+        if (res.code !== 0) throw new Error(`kubectl get --raw ${path}: ${res.stderr}`);
+        return res.stdout;
+      };
+      interface Figures {
+        cpu?: { usageCoreNanoSeconds?: number };
+        memory?: { workingSetBytes?: number };
+      }
+      const summary = await eventually(
+        'busy pod figures in /stats/summary',
+        async () => {
+          const doc = JSON.parse(await raw('/stats/summary')) as {
+            node: Figures & { nodeName: string };
+            pods: (Figures & {
+              podRef: { name: string; namespace: string };
+              containers: (Figures & { name: string })[];
+            })[];
+          };
+          const busy = doc.pods.find((p) => p.podRef.name === 'busy' && p.podRef.namespace === ns);
+          return (busy?.cpu?.usageCoreNanoSeconds ?? 0) > 0 ? { doc, busy: busy! } : undefined;
+        },
+        90_000,
+      );
+      expect(summary.doc.node.nodeName).toBe(nodeName);
+      expect(summary.doc.node.cpu?.usageCoreNanoSeconds).toBeGreaterThanOrEqual(
+        summary.busy.cpu!.usageCoreNanoSeconds!,
+      );
+      expect(summary.busy.memory?.workingSetBytes).toBeGreaterThan(0);
+      expect(summary.busy.containers[0]).toMatchObject({ name: 'main' });
+      const metrics = await raw('/metrics/resource');
+      const sample = new RegExp(
+        `^container_cpu_usage_seconds_total\\{container="main",namespace="${ns}",pod="busy"\\} ([0-9.e+-]+) \\d+$`,
+        'm',
+      ).exec(metrics);
+      expect(Number(sample?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(
+        new RegExp(`^container_memory_working_set_bytes\\{container="main",namespace="${ns}",pod="busy"\\} [1-9]`, 'm'),
+      );
+      expect(metrics).toMatch(/^node_cpu_usage_seconds_total [0-9.e+-]+ \d+$/m);
+      expect(metrics).toMatch(/^node_memory_working_set_bytes [1-9]/m);
+      expect(metrics).toMatch(new RegExp(`^pod_cpu_usage_seconds_total\\{namespace="${ns}",pod="busy"\\} `, 'm'));
+      expect(metrics).toMatch(/^scrape_error 0$/m);
+      await kube.core.deleteNamespacedPod({ namespace: ns, name: 'busy', gracePeriodSeconds: 0 });
     });
 
     it('adopts running pods after the node process is killed and keeps their status updating', async () => {

@@ -122,6 +122,24 @@ export interface CachedImage {
   sizeBytes?: number;
 }
 
+/** One container's resource usage at one moment (the figures the kubelet's /stats/summary and /metrics/resource give). */
+export interface ContainerUsage {
+  name: string;
+  /** Cumulative CPU time since the container started, in core-nanoseconds. */
+  cpuUsageCoreNanoSeconds: number;
+  /** Memory the container cannot give back without paging (usage less inactive file cache), in bytes. */
+  memoryWorkingSetBytes: number;
+  memoryUsageBytes?: number;
+  startTime?: Date;
+}
+
+export interface PodUsage {
+  ref: PodRef;
+  /** When the backend took the sample. */
+  time: Date;
+  containers: ContainerUsage[];
+}
+
 export interface Capacity {
   cpu: string;
   memory: string;
@@ -156,6 +174,14 @@ export interface Backend {
   /** Attaches to the container's main process; resolves with its exit code when it ends (or -1 when detached). */
   attach(ref: PodRef, container: string, io: ExecIo, signal: AbortSignal): Promise<number>;
   capacity(): Promise<Capacity>;
+  /**
+   * Resource usage of the given running pods, for /stats/summary and /metrics/resource. Pods the backend has no
+   * figures for are left out; throws only when no figures can be had at all (the API then reports a scrape error).
+   * A backend without it is reported with zero usage and `usageUnsupported` as the reason.
+   */
+  podUsage?(refs: PodRef[]): Promise<PodUsage[]>;
+  /** Why this backend reports no usage (set when `podUsage` is absent or can return nothing real). */
+  readonly usageUnsupported?: string;
   /**
    * The images this backend holds ready for pods — pre-pulled into the engine, or in a Ready ECI image cache — for the
    * Node's `status.images`, where the controller reads the image cache's state. Cheap (in memory).

@@ -15,6 +15,7 @@ import type { PodController } from '../pods/pod-controller.js';
 import { subresourceFor, verbFor, type Authorizer } from './auth.js';
 import { logOptions } from './query.js';
 import type { ServingCert } from './serving-cert.js';
+import { CpuRates, resourceMetrics, summary, takeSnapshot } from './stats.js';
 
 /** Handles an upgraded exec/attach request; owns the socket from then on. */
 export type StreamHandler = (
@@ -58,6 +59,7 @@ export function httpStatus(err: unknown): number {
 export class KubeletApi {
   private server: https.Server | undefined;
   private readonly startedAt = new Date();
+  private readonly rates = new CpuRates();
 
   constructor(private readonly opts: KubeletApiOptions) {}
 
@@ -116,8 +118,11 @@ export class KubeletApi {
         case 'containerLogs':
           return await this.logs(segments.slice(1), url.searchParams, req, res);
         case 'stats':
-          return json(res, 200, this.summary());
+          if (segments[1] !== 'summary') return text(res, 404, `no handler for ${path}`);
+          return json(res, 200, await this.summary());
         case 'metrics':
+          if (segments[1] === 'resource')
+            return text(res, 200, resourceMetrics(await this.snapshot()), 'text/plain; version=0.0.4; charset=utf-8');
           return text(res, 200, await this.opts.metrics.metrics(), this.opts.metrics.contentType);
         case 'exec':
         case 'attach':
@@ -182,19 +187,13 @@ export class KubeletApi {
     res.end();
   }
 
-  private summary(): unknown {
-    const now = new Date().toISOString();
-    return {
-      node: { nodeName: this.opts.nodeName, startTime: this.startedAt.toISOString(), systemContainers: [] },
-      pods: this.opts.pods.pods().map((p) => ({
-        podRef: { name: p.metadata?.name, namespace: p.metadata?.namespace, uid: p.metadata?.uid },
-        startTime: p.status?.startTime,
-        containers: (p.status?.containerStatuses ?? []).map((c) => ({
-          name: c.name,
-          startTime: c.state?.running?.startedAt ?? now,
-        })),
-      })),
-    };
+  private snapshot() {
+    return takeSnapshot(this.opts.backend, this.opts.pods.pods());
+  }
+
+  private async summary(): Promise<unknown> {
+    const snap = await this.snapshot();
+    return summary(snap, { name: this.opts.nodeName, startTime: this.startedAt }, this.opts.pods.pods(), this.rates);
   }
 }
 

@@ -15,7 +15,7 @@ import { podKey, type Backend, type BackendPodStatus, type PodRef } from '../bac
 import type { VirtualNodeConfig } from '../config.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { PodInputSource } from './input-source.js';
-import { podRef, preparePod } from './pod-inputs.js';
+import { MissingPodInput, podRef, preparePod } from './pod-inputs.js';
 import { buildPodStatus, waitingContainers } from './pod-status.js';
 
 type Stage = 'new' | 'creating' | 'running' | 'failed' | 'deleting';
@@ -34,6 +34,11 @@ interface Tracked {
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 const MAX_CREATE_ATTEMPTS = 5;
+/**
+ * A pod waiting for a mandatory ConfigMap/Secret is tried again after 1, 2, 4, 8 s, then every 10 s, for as long as
+ * it exists: the kubelet waits indefinitely too, and 10 s keeps a forgotten pod to one API read per reference.
+ */
+const MISSING_INPUT_RETRY_MS = { first: 1_000, max: 10_000 };
 
 export interface PodControllerDeps {
   kube: KubeClients;
@@ -180,6 +185,15 @@ export class PodController {
     t.stage = 'creating';
     const plog = log.child({ pod: podKey(t.ref), uid: t.ref.uid, node: config.nodeName });
     await this.post(t, buildPodStatus(t.pod, waitingContainers(t.pod), config.address)).catch(() => undefined);
+    // Events are written once per distinct problem, not once per retry.
+    const reported = new Set<string>();
+    const report = (type: 'Normal' | 'Warning', reason: string, message: string) => {
+      const key = `${reason}\0${message}`;
+      if (reported.has(key)) return;
+      reported.add(key);
+      events.record(t.ref, { type, reason, message });
+    };
+    let waits = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const prepared = await preparePod(t.pod, inputs, {
@@ -188,6 +202,7 @@ export class PodController {
           ...(config.apiServerForPods ? { apiServer: config.apiServerForPods } : {}),
           nfsVolumes: backend.nfsVolumes === true,
           backendName: backend.name,
+          notice: (n) => report('Warning', n.reason, n.message),
         });
         await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
         if (t.abort.signal.aborted) return;
@@ -197,6 +212,18 @@ export class PodController {
         return;
       } catch (err) {
         if (t.abort.signal.aborted) return;
+        if (err instanceof MissingPodInput) {
+          // As the kubelet: Pending with CreateContainerConfigError until the object exists, then start.
+          attempt = 0;
+          report('Warning', err.reason, err.message);
+          const waiting = waitingContainers(t.pod, err.waitingReason, err.message);
+          await this.post(t, buildPodStatus(t.pod, waiting, config.address)).catch(() => undefined);
+          const delay = Math.min(MISSING_INPUT_RETRY_MS.first * 2 ** waits++, MISSING_INPUT_RETRY_MS.max);
+          if (waits === 1) plog.info('pod waits for a missing input', { reason: err.reason, err: err.message });
+          await sleep(delay, undefined, { signal: t.abort.signal }).catch(() => undefined);
+          if (t.abort.signal.aborted) return;
+          continue;
+        }
         const permanent = err instanceof InvalidInput || attempt >= MAX_CREATE_ATTEMPTS;
         plog.warn('pod creation failed', { attempt, permanent, err: describeError(err) });
         if (permanent) {

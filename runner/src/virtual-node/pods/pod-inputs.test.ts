@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { InvalidInput } from '@eci-virtual/contract';
 import type { PodInputSource } from './input-source.js';
-import { expandVars, PodConfigError, preparePod } from './pod-inputs.js';
+import { expandVars, MissingPodInput, preparePod, type InputNotice } from './pod-inputs.js';
 import { parseQuantity } from '../../kube/quantity.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -67,20 +67,79 @@ describe('preparePod', () => {
     ]);
   });
 
-  it('fails with CreateContainerConfigError for a missing key unless optional', async () => {
+  it('throws MissingPodInput (virtual-kubelet reasons) for a missing mandatory key or object', async () => {
     const p = pod({
       containers: [{ name: 'main', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'nope' } } }] }],
     });
-    await expect(preparePod(p, source({}, { creds: { password: 'x' } }), ctx)).rejects.toThrow(PodConfigError);
-    await expect(preparePod(p, source({}, { creds: { password: 'x' } }), ctx)).rejects.toThrow(
-      /couldn't find key nope in Secret ci\/creds/,
+    const err = await preparePod(p, source({}, { creds: { password: 'x' } }), ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingPodInput);
+    expect(err).toMatchObject({ reason: 'MandatorySecretKeyNotFound', waitingReason: 'CreateContainerConfigError' });
+    expect((err as Error).message).toMatch(/couldn't find key nope in Secret ci\/creds/);
+    const reasons = async (spec: V1Pod['spec']) =>
+      (
+        (await preparePod(pod(spec), source({ there: { a: '1' } }, {}), ctx).catch(
+          (e: unknown) => e,
+        )) as MissingPodInput
+      ).reason;
+    expect(await reasons({ containers: [{ name: 'm', envFrom: [{ configMapRef: { name: 'gone' } }] }] })).toBe(
+      'MandatoryConfigMapNotFound',
     );
-    const optional = pod({
+    expect(await reasons({ containers: [{ name: 'm', envFrom: [{ secretRef: { name: 'gone' } }] }] })).toBe(
+      'MandatorySecretNotFound',
+    );
+    expect(
+      await reasons({
+        containers: [{ name: 'm', env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'there', key: 'b' } } }] }],
+      }),
+    ).toBe('MandatoryConfigMapKeyNotFound');
+    expect(await reasons({ containers: [{ name: 'm' }], volumes: [{ name: 'v', configMap: { name: 'gone' } }] })).toBe(
+      'MandatoryConfigMapNotFound',
+    );
+    expect(
+      await reasons({
+        containers: [{ name: 'm' }],
+        volumes: [{ name: 'v', projected: { sources: [{ secret: { name: 'gone' } }] } }],
+      }),
+    ).toBe('MandatorySecretNotFound');
+    expect(
+      await reasons({
+        containers: [{ name: 'm' }],
+        volumes: [{ name: 'v', configMap: { name: 'there', items: [{ key: 'zz', path: 'zz' }] } }],
+      }),
+    ).toBe('MandatoryConfigMapKeyNotFound');
+  });
+
+  it('skips missing optional references and reports them as Optional…NotFound notices', async () => {
+    const notices: InputNotice[] = [];
+    const p = pod({
       containers: [
-        { name: 'main', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'gone', key: 'k', optional: true } } }] },
+        {
+          name: 'main',
+          envFrom: [{ secretRef: { name: 'gone', optional: true } }],
+          env: [
+            { name: 'X', valueFrom: { secretKeyRef: { name: 'gone', key: 'k', optional: true } } },
+            { name: 'Y', valueFrom: { configMapKeyRef: { name: 'there', key: 'nope', optional: true } } },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'v', configMap: { name: 'gone', optional: true } },
+        { name: 'w', secret: { secretName: 'gone', optional: true } },
       ],
     });
-    expect((await preparePod(optional, source({}, {}), ctx)).env.main).toEqual([]);
+    const prepared = await preparePod(p, source({ there: { a: '1' } }, {}), { ...ctx, notice: (n) => notices.push(n) });
+    expect(prepared.env.main).toEqual([]);
+    expect(prepared.volumes).toEqual([
+      { name: 'v', kind: 'files', files: [] },
+      { name: 'w', kind: 'files', files: [] },
+    ]);
+    expect(notices.map((n) => n.reason)).toEqual([
+      'OptionalSecretNotFound',
+      'OptionalSecretNotFound',
+      'OptionalConfigMapKeyNotFound',
+      'OptionalConfigMapNotFound',
+      'OptionalSecretNotFound',
+    ]);
   });
 
   it('materialises configMap items, secrets, downward API and projected service-account tokens as files', async () => {

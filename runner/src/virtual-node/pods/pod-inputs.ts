@@ -1,7 +1,10 @@
 /**
  * Resolves everything a pod refers to in the API — env `valueFrom`/`envFrom`, ConfigMap/Secret/downward-API/projected
  * volume contents, service-account tokens, image pull secrets — into a PreparedPod, so backends get plain values.
- * Missing references fail with InvalidInput and the reason the kubelet would give (CreateContainerConfigError).
+ * A missing mandatory ConfigMap/Secret (or key) throws MissingPodInput, which the pod loop treats as the kubelet
+ * does: the pod stays Pending (CreateContainerConfigError) and is tried again until the object appears. A missing
+ * optional one is skipped and reported through `ResolveContext.notice`. The event reasons are virtual-kubelet's
+ * (`MandatoryConfigMapNotFound`, `OptionalSecretKeyNotFound`, …), so tooling that watches for them keeps working.
  */
 import type {
   V1Container,
@@ -12,13 +15,43 @@ import type {
   V1ResourceFieldSelector,
   V1Volume,
 } from '@kubernetes/client-node';
-import { cacheImagesOf, InvalidInput } from '@eci-virtual/contract';
+import { cacheImagesOf, InvalidInput, NotFound } from '@eci-virtual/contract';
 import type { PodRef, PreparedPod, PreparedVolume, RegistryAuth, VolumeFile } from '../backends/backend.js';
 import type { PodInputSource } from './input-source.js';
 import { parseQuantity } from '../../kube/quantity.js';
 
 export class PodConfigError extends InvalidInput {
   readonly reason = 'CreateContainerConfigError';
+}
+
+/** Which kind of reference went missing, as it appears in the event reason. */
+type InputKind = 'ConfigMap' | 'Secret';
+
+/** `Mandatory|Optional` + `ConfigMap|Secret` + `NotFound|KeyNotFound`: virtual-kubelet's event reasons. */
+export function missingInputReason(optional: boolean, kind: InputKind, key: boolean): string {
+  return `${optional ? 'Optional' : 'Mandatory'}${kind}${key ? 'KeyNotFound' : 'NotFound'}`;
+}
+
+/**
+ * A mandatory ConfigMap/Secret or one of its keys does not exist (yet). Not a permanent failure: the kubelet keeps the
+ * pod Pending with CreateContainerConfigError and starts it once the object is there.
+ */
+export class MissingPodInput extends NotFound {
+  /** The container status' waiting reason while the pod waits for the input. */
+  readonly waitingReason = 'CreateContainerConfigError';
+  constructor(
+    /** The Kubernetes event reason, e.g. MandatorySecretNotFound. */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Something the kubelet reports as an event without stopping the pod (a missing optional reference). */
+export interface InputNotice {
+  reason: string;
+  message: string;
 }
 
 export interface ResolveContext {
@@ -31,6 +64,15 @@ export interface ResolveContext {
   nfsVolumes?: boolean;
   /** The backend's name, for that refusal's message. */
   backendName?: string;
+  /** Told about skipped optional references (virtual-kubelet's Optional…NotFound events). */
+  notice?: (n: InputNotice) => void;
+}
+
+/** Throws MissingPodInput for a mandatory reference, reports a notice for an optional one. */
+function missing(ctx: ResolveContext, optional: boolean | undefined, kind: InputKind, key: boolean, message: string) {
+  const reason = missingInputReason(optional === true, kind, key);
+  if (!optional) throw new MissingPodInput(reason, message);
+  ctx.notice?.({ reason, message: `skipping optional reference: ${message}` });
 }
 
 export function podRef(pod: V1Pod): PodRef {
@@ -114,13 +156,13 @@ async function containerEnv(
     const prefix = from.prefix ?? '';
     if (from.configMapRef) {
       const cm = await source.configMap(ns, from.configMapRef.name!);
-      if (!cm && !from.configMapRef.optional)
-        throw new PodConfigError(`configmap "${from.configMapRef.name}" not found`);
+      if (!cm)
+        missing(ctx, from.configMapRef.optional, 'ConfigMap', false, `configmap "${from.configMapRef.name}" not found`);
       for (const [k, v] of Object.entries(cm?.data ?? {})) vars.set(prefix + k, v);
     }
     if (from.secretRef) {
       const secret = await source.secret(ns, from.secretRef.name!);
-      if (!secret && !from.secretRef.optional) throw new PodConfigError(`secret "${from.secretRef.name}" not found`);
+      if (!secret) missing(ctx, from.secretRef.optional, 'Secret', false, `secret "${from.secretRef.name}" not found`);
       for (const [k, v] of Object.entries(secret?.data ?? {})) vars.set(prefix + k, decode(v).toString('utf8'));
     }
   }
@@ -134,19 +176,21 @@ async function containerEnv(
       const ref = vf.configMapKeyRef;
       const cm = await source.configMap(ns, ref.name!);
       value = cm?.data?.[ref.key];
-      if (value === undefined && !ref.optional) {
-        throw new PodConfigError(
-          cm ? `couldn't find key ${ref.key} in ConfigMap ${ns}/${ref.name}` : `configmap "${ref.name}" not found`,
-        );
+      if (value === undefined) {
+        const message = cm
+          ? `couldn't find key ${ref.key} in ConfigMap ${ns}/${ref.name} (env ${env.name})`
+          : `configmap "${ref.name}" not found (env ${env.name})`;
+        missing(ctx, ref.optional, 'ConfigMap', cm !== undefined, message);
       }
     } else if (vf.secretKeyRef) {
       const ref = vf.secretKeyRef;
       const secret = await source.secret(ns, ref.name!);
       const raw = secret?.data?.[ref.key];
-      if (raw === undefined && !ref.optional) {
-        throw new PodConfigError(
-          secret ? `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}` : `secret "${ref.name}" not found`,
-        );
+      if (raw === undefined) {
+        const message = secret
+          ? `couldn't find key ${ref.key} in Secret ${ns}/${ref.name} (env ${env.name})`
+          : `secret "${ref.name}" not found (env ${env.name})`;
+        missing(ctx, ref.optional, 'Secret', secret !== undefined, message);
       }
       value = raw === undefined ? undefined : decode(raw).toString('utf8');
     }
@@ -158,20 +202,34 @@ async function containerEnv(
   return [...vars.entries()];
 }
 
+/** One ConfigMap/Secret a volume projects, for the messages about it. */
+interface VolumeSource {
+  kind: InputKind;
+  name: string;
+  optional: boolean | undefined;
+}
+
 function keyFiles(
-  data: Record<string, Buffer>,
+  data: Record<string, Buffer> | undefined,
   items: V1KeyToPath[] | undefined,
   defaultMode: number,
-  what: string,
+  src: VolumeSource,
+  ctx: ResolveContext,
 ): VolumeFile[] {
+  if (!data) return []; // a missing optional source projects nothing
   if (!items?.length) {
     return Object.entries(data).map(([key, content]) => ({ path: key, content, mode: defaultMode }));
   }
-  return items.map((item) => {
+  const files: VolumeFile[] = [];
+  for (const item of items) {
     const content = data[item.key];
-    if (content === undefined) throw new PodConfigError(`${what} has no key ${item.key}`);
-    return { path: item.path, content, mode: item.mode ?? defaultMode };
-  });
+    if (content === undefined) {
+      missing(ctx, src.optional, src.kind, true, `${src.kind.toLowerCase()} "${src.name}" has no key ${item.key}`);
+      continue;
+    }
+    files.push({ path: item.path, content, mode: item.mode ?? defaultMode });
+  }
+  return files;
 }
 
 function downwardFiles(
@@ -193,20 +251,37 @@ function downwardFiles(
   });
 }
 
-async function configMapData(source: PodInputSource, ns: string, name: string, optional: boolean | undefined) {
-  const cm = await source.configMap(ns, name);
-  if (!cm && !optional) throw new PodConfigError(`configmap "${name}" not found`);
+/** The ConfigMap's data and binaryData as bytes; undefined when it is missing (and optional). */
+async function configMapData(
+  source: PodInputSource,
+  ns: string,
+  src: VolumeSource,
+  ctx: ResolveContext,
+): Promise<Record<string, Buffer> | undefined> {
+  const cm = await source.configMap(ns, src.name);
+  if (!cm) {
+    missing(ctx, src.optional, 'ConfigMap', false, `configmap "${src.name}" not found`);
+    return undefined;
+  }
   const data: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(cm?.data ?? {})) data[k] = Buffer.from(v);
-  for (const [k, v] of Object.entries(cm?.binaryData ?? {})) data[k] = decode(v);
+  for (const [k, v] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(v);
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) data[k] = decode(v);
   return data;
 }
 
-async function secretData(source: PodInputSource, ns: string, name: string, optional: boolean | undefined) {
-  const secret = await source.secret(ns, name);
-  if (!secret && !optional) throw new PodConfigError(`secret "${name}" not found`);
+async function secretData(
+  source: PodInputSource,
+  ns: string,
+  src: VolumeSource,
+  ctx: ResolveContext,
+): Promise<Record<string, Buffer> | undefined> {
+  const secret = await source.secret(ns, src.name);
+  if (!secret) {
+    missing(ctx, src.optional, 'Secret', false, `secret "${src.name}" not found`);
+    return undefined;
+  }
   const data: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries(secret?.data ?? {})) data[k] = decode(v);
+  for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = decode(v);
   return data;
 }
 
@@ -236,19 +311,21 @@ async function volume(pod: V1Pod, v: V1Volume, source: PodInputSource, ctx: Reso
     };
   }
   if (v.configMap) {
-    const data = await configMapData(source, ns, v.configMap.name!, v.configMap.optional);
+    const src: VolumeSource = { kind: 'ConfigMap', name: v.configMap.name!, optional: v.configMap.optional };
+    const data = await configMapData(source, ns, src, ctx);
     return {
       name: v.name,
       kind: 'files',
-      files: keyFiles(data, v.configMap.items, v.configMap.defaultMode ?? 0o644, `configmap ${v.configMap.name}`),
+      files: keyFiles(data, v.configMap.items, v.configMap.defaultMode ?? 0o644, src, ctx),
     };
   }
   if (v.secret) {
-    const data = await secretData(source, ns, v.secret.secretName!, v.secret.optional);
+    const src: VolumeSource = { kind: 'Secret', name: v.secret.secretName!, optional: v.secret.optional };
+    const data = await secretData(source, ns, src, ctx);
     return {
       name: v.name,
       kind: 'files',
-      files: keyFiles(data, v.secret.items, v.secret.defaultMode ?? 0o644, `secret ${v.secret.secretName}`),
+      files: keyFiles(data, v.secret.items, v.secret.defaultMode ?? 0o644, src, ctx),
     };
   }
   if (v.downwardAPI) {
@@ -263,11 +340,11 @@ async function volume(pod: V1Pod, v: V1Volume, source: PodInputSource, ctx: Reso
     const files: VolumeFile[] = [];
     for (const s of v.projected.sources ?? []) {
       if (s.configMap) {
-        const data = await configMapData(source, ns, s.configMap.name!, s.configMap.optional);
-        files.push(...keyFiles(data, s.configMap.items, mode, `configmap ${s.configMap.name}`));
+        const src: VolumeSource = { kind: 'ConfigMap', name: s.configMap.name!, optional: s.configMap.optional };
+        files.push(...keyFiles(await configMapData(source, ns, src, ctx), s.configMap.items, mode, src, ctx));
       } else if (s.secret) {
-        const data = await secretData(source, ns, s.secret.name!, s.secret.optional);
-        files.push(...keyFiles(data, s.secret.items, mode, `secret ${s.secret.name}`));
+        const src: VolumeSource = { kind: 'Secret', name: s.secret.name!, optional: s.secret.optional };
+        files.push(...keyFiles(await secretData(source, ns, src, ctx), s.secret.items, mode, src, ctx));
       } else if (s.downwardAPI) {
         files.push(...downwardFiles(pod, s.downwardAPI.items ?? [], mode, ctx));
       } else if (s.serviceAccountToken) {

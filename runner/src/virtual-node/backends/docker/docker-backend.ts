@@ -19,6 +19,7 @@ import type {
   ExecIo,
   LogOptions,
   PodRef,
+  PodUsage,
   PreparedPod,
 } from '../backend.js';
 import { planPod, FILES_ROOT, type PlannedContainer } from './container-spec.js';
@@ -30,6 +31,7 @@ import { LABEL, refFromLabels } from './labels.js';
 import { attachContainer, execInContainer, containerLogStream } from './docker-streams.js';
 import { ndjson } from './ndjson.js';
 import { tarFiles } from './volume-files.js';
+import { usageFromStats, type EngineStats } from './usage.js';
 
 export interface DockerBackendOptions {
   /** DOCKER_HOST-style address: unix:///run/podman/podman.sock or tcp://host:2375. */
@@ -335,6 +337,29 @@ export class DockerBackend implements Backend {
 
   async attach(ref: PodRef, container: string, io: ExecIo, signal: AbortSignal): Promise<number> {
     return attachContainer(this.engine, await this.containerId(ref, container), io, signal);
+  }
+
+  /** One stats sample per running app container (the infra container's few KB are left out, as cAdvisor's pause). */
+  async podUsage(refs: PodRef[]): Promise<PodUsage[]> {
+    const pods = await Promise.all(
+      refs.map(async (ref): Promise<PodUsage | undefined> => {
+        const app = (await this.containersOf(ref.uid)).filter(
+          (c) => c.Labels?.[LABEL.role] === 'app' && c.State === 'running',
+        );
+        if (!app.length) return undefined;
+        const containers = await Promise.all(
+          app.map(async (c) => {
+            const stats = await this.engine
+              .json<EngineStats>('GET', `/containers/${c.Id}/stats`, { query: { stream: false, 'one-shot': true } })
+              .catch(() => undefined);
+            return stats ? usageFromStats(c.Labels?.[LABEL.container] ?? '', stats) : undefined;
+          }),
+        );
+        const found = containers.filter((c) => c !== undefined);
+        return found.length ? { ref, time: new Date(), containers: found } : undefined;
+      }),
+    );
+    return pods.filter((p) => p !== undefined);
   }
 
   async capacity(): Promise<Capacity> {

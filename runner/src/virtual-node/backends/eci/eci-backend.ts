@@ -23,8 +23,10 @@ import {
   type ExecIo,
   type LogOptions,
   type PodRef,
+  type PodUsage,
   type PreparedPod,
 } from '../backend.js';
+import { usageFromMetric, type DescribeContainerGroupMetricResponse } from './group-metric.js';
 import type { EciClient, ParamValue } from './eci-client.js';
 import { PodQuotaExceeded, QuotaExceeded } from './eci-errors.js';
 import { bridgeExec } from './exec-websocket.js';
@@ -33,7 +35,7 @@ import { nodeTags, refFromTags } from './group-tags.js';
 import { followLogs, readLogs, type LogSource } from './log-follower.js';
 import { ImageCacheManager, type ImageCacheSettings } from './image-cache-manager.js';
 import { createContainerGroupRequest, TAG, type EciNodeSettings } from './pod-mapping.js';
-import { podStatus, type EciContainerGroup } from './status-mapping.js';
+import { podStatus, TERMINAL_GROUP_STATES, type EciContainerGroup } from './status-mapping.js';
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
 
 export interface EciBackendOptions {
@@ -51,8 +53,6 @@ export interface EciBackendOptions {
   /** Image caches for the pods' cache-images set (`ANNOTATION.cacheImages`) sets; absent: off (pods only auto-match). */
   imageCache?: ImageCacheSettings;
 }
-
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export class EciBackend implements Backend {
   readonly name = 'eci';
@@ -138,6 +138,37 @@ export class EciBackend implements Backend {
     this.poller.kick();
     this.changed(ref);
   }
+
+  /**
+   * Usage from DescribeContainerGroupMetric, one call per running group (the API takes one group id). ECI samples
+   * about once a minute, so a group's answer is kept for 30 s: a metrics-server scraping every 15 s costs at most
+   * one call per group per 30 s, out of the describe quota.
+   */
+  async podUsage(refs: PodRef[]): Promise<PodUsage[]> {
+    const now = Date.now();
+    const out = await Promise.all(
+      refs.map(async (ref) => {
+        const cached = this.usageCache.get(ref.uid);
+        if (cached && now - cached.at < 30_000) return cached.usage;
+        const t = await this.tracked(ref).catch(() => undefined);
+        if (!t) return undefined;
+        const res = await this.call<DescribeContainerGroupMetricResponse>('DescribeContainerGroupMetric', {
+          ContainerGroupId: t.groupId,
+        }).catch((err: unknown) => {
+          this.log.debug('DescribeContainerGroupMetric failed', { pod: podKey(ref), err: describeError(err) });
+          return undefined;
+        });
+        const usage = res ? usageFromMetric(ref, res) : undefined;
+        this.usageCache.set(ref.uid, { at: now, usage });
+        return usage;
+      }),
+    );
+    const live = new Set(refs.map((r) => r.uid));
+    for (const uid of this.usageCache.keys()) if (!live.has(uid)) this.usageCache.delete(uid);
+    return out.filter((u) => u !== undefined);
+  }
+
+  private readonly usageCache = new Map<string, { at: number; usage: PodUsage | undefined }>();
 
   /** The tracked group of a pod, looking it up by its uid tag when this process has not seen it yet. */
   private async tracked(ref: PodRef): Promise<TrackedGroup | undefined> {
@@ -230,7 +261,7 @@ export class EciBackend implements Backend {
       finished: () => {
         if (t.gone) return true;
         if (!t.group) return false;
-        if (TERMINAL.has(t.group.Status)) return true;
+        if (TERMINAL_GROUP_STATES.has(t.group.Status)) return true;
         const c = [...(t.group.InitContainers ?? []), ...(t.group.Containers ?? [])].find((x) => x.Name === container);
         return c?.CurrentState?.State === 'Terminated';
       },

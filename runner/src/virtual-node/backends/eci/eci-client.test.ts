@@ -132,7 +132,7 @@ describe('ECI client against the emulator', () => {
 
   it('backs off and retries when the emulator throttles, losing and duplicating no create', async () => {
     // The emulator is stricter than the published limits the client paces itself by: burst 4, then 50/s.
-    ({ emu } = await startEmulator({ rateLimits: { lifecycle: { burst: 4, perSecond: 50 } } }));
+    ({ emu } = await startEmulator({ rateLimits: { CreateContainerGroup: { burst: 4, perSecond: 50 } } }));
     const client = new EciClient({
       region: NODE.region,
       endpoint: emu.endpoint,

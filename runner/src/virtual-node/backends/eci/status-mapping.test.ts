@@ -1,7 +1,62 @@
 import { describe, expect, it } from '@jest/globals';
-import { containerNamed, containerState, podStatus } from './status-mapping.js';
+import { containerNamed, containerState, groupPhase, podStatus, TERMINAL_GROUP_STATES } from './status-mapping.js';
 
 describe('ECI status → pod status', () => {
+  it('maps every published group state to a pod phase', () => {
+    const table: [string, boolean, string | undefined][] = [
+      ['Scheduling', false, 'Pending'],
+      ['Pending', false, 'Pending'],
+      ['ScheduleFailed', false, 'Failed'],
+      ['Running', true, 'Running'],
+      ['Restarting', false, 'Running'],
+      ['Updating', true, 'Running'],
+      ['Updating', false, 'Pending'],
+      ['Terminating', true, undefined],
+      ['Succeeded', false, 'Succeeded'],
+      ['Failed', false, 'Failed'],
+      ['Expired', false, 'Failed'],
+      ['SomethingNew', false, 'Pending'],
+    ];
+    for (const [status, running, phase] of table)
+      expect([status, running, groupPhase(status, running)]).toEqual([status, running, phase]);
+    expect([...TERMINAL_GROUP_STATES].sort()).toEqual(['Expired', 'Failed', 'ScheduleFailed', 'Succeeded']);
+  });
+
+  it('ends a ScheduleFailed group with the reason from its last Warning event', () => {
+    const s = podStatus({
+      ContainerGroupId: 'eci-9',
+      Status: 'ScheduleFailed',
+      Events: [
+        { Type: 'Normal', Reason: 'Scheduling', Message: 'scheduling', LastTimestamp: '2026-12-04T10:00:00Z' },
+        {
+          Type: 'Warning',
+          Reason: 'NoStock',
+          Message: 'the zone has no stock of ecs.c6.large',
+          LastTimestamp: '2026-12-04T10:00:01Z',
+        },
+      ],
+      Containers: [{ Name: 'main', Image: 'x', CurrentState: { State: 'Waiting' } }],
+    });
+    expect(s).toMatchObject({
+      phase: 'Failed',
+      reason: 'ScheduleFailed',
+      message: 'ECI could not schedule the container group: NoStock: the zone has no stock of ecs.c6.large',
+    });
+    expect(podStatus({ ContainerGroupId: 'x', Status: 'ScheduleFailed' }).message).toBe(
+      'ECI could not schedule the container group',
+    );
+  });
+
+  it('leaves a Terminating group to its container states', () => {
+    const s = podStatus({
+      ContainerGroupId: 'eci-t',
+      Status: 'Terminating',
+      Containers: [{ Name: 'main', Image: 'x', CurrentState: { State: 'Running' } }],
+    });
+    expect(s.phase).toBeUndefined();
+    expect(s.containers[0]?.state).toBe('running');
+  });
+
   it('maps group phases, IPs and container states', () => {
     const s = podStatus({
       ContainerGroupId: 'eci-1',

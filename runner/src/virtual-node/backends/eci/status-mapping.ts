@@ -1,6 +1,16 @@
 /**
- * DescribeContainerGroups answers → BackendPodStatus. ECI group states: Scheduling, Pending, Restarting, Running,
- * Succeeded, Failed, Expired (spot reclaimed / expired); container states: Waiting, Running, Terminated.
+ * DescribeContainerGroups answers → BackendPodStatus. The published group states (API reference,
+ * DescribeContainerGroups › ContainerGroups.Status) and the pod phase each becomes:
+ *   Scheduling, Pending                → Pending (being placed / pulling and starting)
+ *   ScheduleFailed                     → Failed: ECI could not create the group (no stock, no instance type, …) and
+ *                                        will not try again; the reason is the group's last Warning event
+ *   Running, Restarting                → Running (a restart keeps the pod's phase, as on a kubelet)
+ *   Updating                           → Running while a container runs, else Pending (an update never ends a group)
+ *   Terminating                        → from the container states (a pod being stopped keeps its phase until its
+ *                                        containers have ended)
+ *   Succeeded / Failed                 → Succeeded / Failed
+ *   Expired                            → Failed (spot reclaimed or past its deadline)
+ * Container states: Waiting, Running, Terminated.
  */
 import type { BackendPodStatus, ContainerRuntimeState } from '../backend.js';
 
@@ -108,6 +118,39 @@ function oomContainers(g: EciContainerGroup): Set<string> {
   return found;
 }
 
+/** Group states after which nothing runs again: the status poller stops following them. */
+export const TERMINAL_GROUP_STATES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Expired', 'ScheduleFailed']);
+
+/** The pod phase of a group state (see the table above); undefined: derive it from the container states. */
+export function groupPhase(status: string, anyContainerRunning: boolean): BackendPodStatus['phase'] {
+  switch (status) {
+    case 'Scheduling':
+    case 'Pending':
+      return 'Pending';
+    case 'Running':
+    case 'Restarting':
+      return 'Running';
+    case 'Updating':
+      return anyContainerRunning ? 'Running' : 'Pending';
+    case 'Terminating':
+      return undefined;
+    case 'Succeeded':
+      return 'Succeeded';
+    case 'Failed':
+    case 'Expired':
+    case 'ScheduleFailed':
+      return 'Failed';
+    default:
+      return 'Pending'; // a state this node does not know yet: wait rather than end the pod
+  }
+}
+
+/** The newest Warning event of the group (by LastTimestamp, else list order). */
+function lastWarning(g: EciContainerGroup): EciEvent | undefined {
+  const warnings = (g.Events ?? []).filter((e) => e.Type === 'Warning');
+  return warnings.sort((a, b) => (a.LastTimestamp ?? '').localeCompare(b.LastTimestamp ?? '')).at(-1);
+}
+
 export function podStatus(g: EciContainerGroup): BackendPodStatus {
   const oom = oomContainers(g);
   const state = (c: EciContainer) => containerState(c, oom.has(c.Name));
@@ -117,19 +160,21 @@ export function podStatus(g: EciContainerGroup): BackendPodStatus {
     g.Status === 'Pending' || g.Status === 'Scheduling'
       ? [...initContainers, ...containers].find((c) => c.state === 'waiting' && IMAGE_FAILURES.has(c.reason ?? ''))
       : undefined;
-  const phase: BackendPodStatus['phase'] = noImage
-    ? 'Failed'
-    : g.Status === 'Running' || g.Status === 'Restarting'
-      ? 'Running'
-      : g.Status === 'Succeeded'
-        ? 'Succeeded'
-        : g.Status === 'Failed' || g.Status === 'Expired'
-          ? 'Failed'
-          : 'Pending';
+  const anyRunning = [...initContainers, ...containers].some((c) => c.state === 'running');
+  const phase: BackendPodStatus['phase'] = noImage ? 'Failed' : groupPhase(g.Status, anyRunning);
+  const scheduleFailure = g.Status === 'ScheduleFailed' ? lastWarning(g) : undefined;
   return {
-    phase,
+    ...(phase ? { phase } : {}),
     ...(g.Status === 'Expired'
       ? { reason: 'SpotReclaimed', message: 'the ECI container group was reclaimed (spot) or expired' }
+      : {}),
+    ...(g.Status === 'ScheduleFailed'
+      ? {
+          reason: 'ScheduleFailed',
+          message: scheduleFailure
+            ? `ECI could not schedule the container group: ${scheduleFailure.Reason ?? ''}${scheduleFailure.Reason && scheduleFailure.Message ? ': ' : ''}${scheduleFailure.Message ?? ''}`
+            : 'ECI could not schedule the container group',
+        }
       : {}),
     ...(noImage
       ? { reason: noImage.reason!, message: `container ${noImage.name}: ${noImage.message ?? noImage.reason}` }

@@ -14,11 +14,16 @@ import type { Logger } from '../../../observability/logger.js';
 import type { BackendEvent, PodRef } from '../backend.js';
 import type { EciClient } from './eci-client.js';
 import type { Tag } from './group-tags.js';
-import { containerNamed, podStatus, type EciContainerGroup, type EciEvent } from './status-mapping.js';
+import {
+  containerNamed,
+  podStatus,
+  TERMINAL_GROUP_STATES,
+  type EciContainerGroup,
+  type EciEvent,
+} from './status-mapping.js';
 
 /** DescribeContainerGroups accepts ≤ 20 ids and returns ≤ 20 groups per call. */
 export const IDS_PER_CALL = 20;
-const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export interface TrackedGroup {
   ref: PodRef;
@@ -147,7 +152,7 @@ export class StatusPoller {
     let targets: TrackedGroup[];
     if (full) targets = all;
     else {
-      const active = all.filter((t) => !t.group || !TERMINAL.has(t.group.Status));
+      const active = all.filter((t) => !t.group || !TERMINAL_GROUP_STATES.has(t.group.Status));
       const running = active.filter((t) => t.group?.Status === 'Running');
       targets = active.filter((t) => t.group?.Status !== 'Running');
       if (running.length) {
