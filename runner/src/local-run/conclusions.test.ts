@@ -4,7 +4,7 @@ import {
   continuesOnError,
   jobResult,
   jobStatusAfter,
-  skippedJob,
+  jobNotRun,
   skippedStep,
   stepGate,
   stepResult,
@@ -151,13 +151,14 @@ describe('results', () => {
       steps: [],
       timings: { totalMs: 9 },
     });
-    expect(skippedJob(base.job, 'eci-build-2')).toEqual({
+    expect(jobNotRun(base.job, 'skipped', 'its if: is false')).toEqual({
       job: 'build',
       name: 'build (linux)',
       conclusion: 'skipped',
-      pod: 'eci-build-2',
+      pod: '',
       steps: [],
       timings: { totalMs: 0 },
+      error: 'its if: is false',
     });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { describeError } from '@eci-virtual/contract';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
-import type { JobResult, StepConclusion, StepResult } from './reporter.js';
+import type { JobConclusion, JobResult, StepConclusion, StepResult } from './reporter.js';
 
 /** A step's `if:` decides: run it, skip it, or fail it (the expression could not be evaluated). */
 export type StepGate = 'run' | 'skip' | { failed: string };
@@ -114,7 +114,10 @@ export function jobResult(end: JobEnd, mask: (text: string) => string): JobResul
   };
 }
 
-/** The result of a job whose `if:` was false: no pod was created. */
-export function skippedJob(job: Pick<JobSpec, 'id' | 'name'>, pod: string): JobResult {
-  return { job: job.id, name: job.name, conclusion: 'skipped', pod, steps: [], timings: { totalMs: 0 } };
+/**
+ * The result of a job that did not run, so no pod was created: skipped (its `if:` or its needs), cancelled before it
+ * started (Ctrl-C, fail-fast) or failed before it started (a bad `if:`). `reason` says which.
+ */
+export function jobNotRun(job: Pick<JobSpec, 'id' | 'name'>, conclusion: JobConclusion, reason: string): JobResult {
+  return { job: job.id, name: job.name, conclusion, pod: '', steps: [], timings: { totalMs: 0 }, error: reason };
 }
