@@ -36,7 +36,7 @@ const JOB_KEYS = new Set([
   'concurrency',
   'environment',
 ]);
-const IGNORED_JOB_KEYS = new Set(['permissions', 'concurrency', 'environment']);
+const IGNORED_JOB_KEYS = new Set(['continue-on-error', 'permissions', 'concurrency', 'environment']);
 const STEP_KEYS = new Set([
   'id',
   'name',
