@@ -45,6 +45,7 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --namespace NS           where job pods go (default: default)
   --repository OWNER/NAME  github.repository (default: from the git remote or the directory name)
   --kaniko-image IMAGE     kaniko image for jobs that build images (default $ECI_VIRTUAL_KANIKO_IMAGE)
+  --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
   --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config

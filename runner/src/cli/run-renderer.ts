@@ -37,7 +37,7 @@ export class HumanRunRenderer implements RunRenderer {
 
   forJob(job: { id: string; name: string }, labelled: boolean): JobReporter {
     const code = LABEL_COLORS[this.jobs++ % LABEL_COLORS.length]!;
-    return new HumanRenderer(this.write, this.colors, labelled ? color(code, this.colors)(`[${job.name}] `) : '');
+    return new HumanRenderer(this.write, this.colors, labelled ? `[${job.name}]` : '', code);
   }
 
   warn(message: string): void {
@@ -88,14 +88,20 @@ export class HumanRenderer implements JobReporter {
   private prefix = '';
   private readonly write: (s: string) => void;
 
-  /** `label` starts every line (jobs running side by side); each line is written whole. */
-  constructor(out: (s: string) => void = (s) => process.stdout.write(s), colors = useColors(), label = '') {
+  /** `label` starts every line, painted `labelColor` (jobs running side by side); each line is written whole. */
+  constructor(
+    out: (s: string) => void = (s) => process.stdout.write(s),
+    colors = useColors(),
+    label = '',
+    labelColor = 1,
+  ) {
+    const painted = color(labelColor, colors)(label);
     this.write = label
       ? (s) =>
           out(
             s
               .split('\n')
-              .map((line, i, all) => (i === all.length - 1 ? line : `${label}${line}\n`))
+              .map((line, i, all) => (i === all.length - 1 ? line : `${painted}${line ? ` ${line}` : ''}\n`))
               .join(''),
           )
       : out;

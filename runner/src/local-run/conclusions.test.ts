@@ -5,6 +5,7 @@ import {
   jobResult,
   jobStatusAfter,
   jobNotRun,
+  jobOutputs,
   skippedStep,
   stepGate,
   stepResult,
@@ -160,5 +161,22 @@ describe('results', () => {
       timings: { totalMs: 0 },
       error: 'its if: is false',
     });
+  });
+});
+
+describe('job outputs', () => {
+  it('evaluates each output; drops one that carries a secret or fails, with a warning', () => {
+    const warnings: string[] = [];
+    const outputs = jobOutputs(
+      { val: 'v:${{ x }}', leak: 'token', bad: 'boom', empty: '' },
+      (expr) => {
+        if (expr === 'boom') throw new Error('no such function');
+        return expr.replace('${{ x }}', '42');
+      },
+      (text) => text.replaceAll('token', '***'),
+      (m) => warnings.push(m),
+    );
+    expect(outputs).toEqual({ val: 'v:42', empty: '' });
+    expect(warnings).toEqual(['output leak is dropped: it may contain a secret', 'output bad: no such function']);
   });
 });

@@ -121,3 +121,29 @@ export function jobResult(end: JobEnd, mask: (text: string) => string): JobResul
 export function jobNotRun(job: Pick<JobSpec, 'id' | 'name'>, conclusion: JobConclusion, reason: string): JobResult {
   return { job: job.id, name: job.name, conclusion, pod: '', steps: [], timings: { totalMs: 0 }, error: reason };
 }
+
+/**
+ * `jobs.<id>.outputs` from their expressions (`evaluate` throws on a bad one). As on GitHub, an output that carries a
+ * secret (or a value masked with ::add-mask::) is dropped with a warning rather than passed on masked; so is one whose
+ * expression fails.
+ */
+export function jobOutputs(
+  outputs: Record<string, string>,
+  evaluate: (expr: string) => string,
+  mask: (text: string) => string,
+  warn: (message: string) => void,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, expr] of Object.entries(outputs)) {
+    let value: string;
+    try {
+      value = evaluate(expr);
+    } catch (err) {
+      warn(`output ${name}: ${mask(describeError(err))}`);
+      continue;
+    }
+    if (mask(value) !== value) warn(`output ${name} is dropped: it may contain a secret`);
+    else out[name] = value;
+  }
+  return out;
+}

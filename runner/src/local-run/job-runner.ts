@@ -12,7 +12,7 @@
  */
 import { Cancelled, describeError } from '@eci-virtual/contract';
 import type { ExecTransport } from '../kube/exec.js';
-import { jobResult, type JobEnd } from './conclusions.js';
+import { jobOutputs, jobResult, type JobEnd } from './conclusions.js';
 import { JobCancellation } from './job-cancellation.js';
 import { JobContexts } from './job-contexts.js';
 import { JobPod, jobPodName, type JobPodOptions } from './job-pod-lifecycle.js';
@@ -90,27 +90,15 @@ export class JobRunner {
     return this.report(Object.keys(outputs).length ? { ...result, outputs } : result);
   }
 
-  /**
-   * `jobs.<id>.outputs`, evaluated with the contexts the job ended with. As on GitHub, an output that carries a
-   * secret (or a value masked with ::add-mask::) is dropped with a warning rather than passed on masked.
-   */
+  /** `jobs.<id>.outputs`, evaluated with the contexts the job ended with (rules in conclusions.ts). */
   private outputs(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, expr] of Object.entries(this.o.job.outputs ?? {})) {
-      let value: string;
-      try {
-        value = this.o.expressions.interpolate(expr, this.contexts.get());
-      } catch (err) {
-        this.o.reporter.warn(`output ${name} of ${this.o.job.name}: ${this.output.mask(describeError(err))}`);
-        continue;
-      }
-      if (this.output.mask(value) !== value) {
-        this.o.reporter.warn(`output ${name} of ${this.o.job.name} is dropped: it may contain a secret`);
-        continue;
-      }
-      out[name] = value;
-    }
-    return out;
+    const { job, expressions, reporter } = this.o;
+    return jobOutputs(
+      job.outputs ?? {},
+      (expr) => expressions.interpolate(expr, this.contexts.get()),
+      (text) => this.output.mask(text),
+      (message) => reporter.warn(`${job.name}: ${message}`),
+    );
   }
 
   private report(result: JobResult): JobResult {

@@ -217,7 +217,7 @@ describe('eci-virtual run', () => {
       expect.arrayContaining([
         expect.objectContaining({
           event: 'warning',
-          message: expect.stringMatching(/output leaked of produce is dropped/),
+          message: expect.stringMatching(/^produce: output leaked is dropped: it may contain a secret$/),
         }),
       ]),
     );
