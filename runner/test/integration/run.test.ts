@@ -248,6 +248,16 @@ describe('eci-virtual run', () => {
     expect(r.lines).not.toContain('must not run');
   });
 
+  it('fails a job within 15 s when its image cannot be pulled, naming the container and the pull error', async () => {
+    const started = Date.now();
+    const r = await run('bad-image.yml');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    expect(jobsFinished(r).unpullable?.error).toMatch(
+      /the job container in pod \S+ (ErrImagePull|ImagePullBackOff)\b.*no-such-image/,
+    );
+  });
+
   it('refuses unsupported workflows before creating any pod, with file:line', async () => {
     const remote = await run('unsupported.yml');
     expect(remote.code).toBe(2);
