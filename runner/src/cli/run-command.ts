@@ -1,6 +1,8 @@
 /**
  * `eci-virtual run [workflow] [--job id] ...`: runs a workflow's jobs on the current cluster, each as one pod on a
- * virtual node, with live progress. Exit code: 0 when every job succeeded, 1 on failure, 130 when cancelled.
+ * virtual node, side by side as GitHub schedules them (local-run/scheduler.ts), with live progress.
+ * Exit code: 0 when every job succeeded or was skipped by `if:`, 1 when any failed (or was cancelled by fail-fast),
+ * 130 when the run was cancelled (Ctrl-C).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,12 +21,19 @@ import {
 } from '../controller/settings/repo-settings.js';
 import type { JobResult } from '../local-run/reporter.js';
 import { loadWorkflowJobs } from '../local-run/from-workflow.js';
+import { jobNotRun } from '../local-run/conclusions.js';
+import { JobContexts } from '../local-run/job-contexts.js';
+import { runJobs } from '../local-run/scheduler.js';
 import { intFlag, parseFlags } from './flags.js';
-import { HumanRenderer, JsonRenderer } from './run-renderer.js';
+import { HumanRunRenderer, JsonRunRenderer } from './run-renderer.js';
+
+/** Jobs at once unless --jobs says otherwise: enough for a matrix, few enough for a laptop's cluster. */
+export const DEFAULT_CONCURRENCY = 4;
 
 export const runUsage = `eci-virtual run [workflow.yml] [options]
 
-  --job ID                 run only this job (default: every job, in needs order)
+  --job ID                 run only this job, without its needs (default: every job, as the needs graph allows)
+  --jobs N                 at most N jobs at once (default ${DEFAULT_CONCURRENCY}); strategy.max-parallel also applies
   --matrix k=v             only the matrix combinations with k=v (repeatable)
   --env K=V                extra variable for every step (repeatable)
   --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable)
@@ -36,9 +45,18 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --namespace NS           where job pods go (default: default)
   --repository OWNER/NAME  github.repository (default: from the git remote or the directory name)
   --kaniko-image IMAGE     kaniko image for jobs that build images (default $ECI_VIRTUAL_KANIKO_IMAGE)
+  --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
-  --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config`;
+  --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config
+
+Exit code: 0 when every job succeeded or was skipped by if:, 1 when any job failed, 130 when cancelled (Ctrl-C).`;
+
+/** The run's exit code from its jobs: a fail-fast cancellation is a failure; only Ctrl-C makes 130. */
+export function exitCode(results: JobResult[], interrupted: boolean): number {
+  if (interrupted) return 130;
+  return results.every((r) => r.conclusion === 'success' || r.conclusion === 'skipped') ? 0 : 1;
+}
 
 function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -114,6 +132,7 @@ export function jobPlacement(
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     job: { type: 'string' },
+    jobs: { type: 'string' },
     matrix: { type: 'string', multiple: true },
     env: { type: 'string', multiple: true },
     secret: { type: 'string', multiple: true },
@@ -131,6 +150,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   if (values.placement !== 'virtual' && values.placement !== 'any')
     throw new InvalidInput(`--placement must be virtual or any, got "${values.placement}"`);
+  const placement = values.placement;
   const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
   if (!image)
     throw new InvalidInput('no default job image: pass --image or set ECI_VIRTUAL_DEFAULT_IMAGE', {
@@ -149,8 +169,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     ? parseRepoSettings(readFileSync(settingsFile, 'utf8'), SETTINGS_PATH)
     : undefined;
   const kanikoImage = values['kaniko-image'] ?? process.env.ECI_VIRTUAL_KANIKO_IMAGE;
-  const reporter = values.json ? new JsonRenderer() : new HumanRenderer();
-  for (const w of loaded.warnings) reporter.warn(w);
+  const concurrency = intFlag(values.jobs, 'jobs', DEFAULT_CONCURRENCY);
+  if (concurrency < 1) throw new InvalidInput(`--jobs must be at least 1, got ${concurrency}`);
+  const renderer = values.json ? new JsonRunRenderer() : new HumanRunRenderer();
+  for (const w of loaded.warnings) renderer.warn(w);
   const kube = makeClients(loadKubeConfig(values.kubeconfig));
   const log = createLogger({ component: 'run' }, { level: process.env.ECI_VIRTUAL_LOG_LEVEL ? undefined : 'warn' });
   const abort = new AbortController();
@@ -158,49 +180,55 @@ export async function runCommand(argv: string[]): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    reporter.warn('cancelling (Ctrl-C again to quit without cleaning up)');
+    renderer.warn('cancelling (Ctrl-C again to quit without cleaning up)');
     abort.abort();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const repository = values.repository ?? `local/${relative(resolve(workspaceRoot, '..'), workspaceRoot) || 'repo'}`;
-  const results: JobResult[] = [];
   const transport = new KubeExec(kube);
-  const failedJobs = new Set<string>();
-  for (const job of loaded.jobs) {
-    if (abort.signal.aborted) break;
-    const blockedBy = job.needs.filter((n) => failedJobs.has(n));
-    if (blockedBy.length) {
-      reporter.warn(`skipping ${job.spec.name}: needs ${blockedBy.join(', ')} which did not succeed`);
-      failedJobs.add(job.spec.id);
-      continue;
-    }
-    const result = await new JobRunner({
-      kube,
-      transport,
-      namespace: values.namespace,
-      job: job.spec,
-      expressions: loaded.expressions,
-      reporter,
-      log,
-      defaultImage: image,
-      repository,
-      secrets,
-      env: keyValues(values.env, 'env'),
-      ...jobPlacement(job.spec, settings, values.placement, kanikoImage),
-      checkoutRoot: workspaceRoot,
-      ...(values.node ? { nodeName: values.node } : {}),
-      keepPod: values['keep-pod'],
-      podStartTimeoutMs: intFlag(values['pod-start-timeout'], 'pod-start-timeout', 300) * 1000,
-      signal: abort.signal,
-    }).run();
-    results.push(result);
-    if (result.conclusion !== 'success' && result.conclusion !== 'skipped') failedJobs.add(job.spec.id);
-  }
+  const env = keyValues(values.env, 'env');
+  const labelled = loaded.jobs.length > 1;
+  const { results } = await runJobs({
+    jobs: loaded.jobs,
+    concurrency,
+    signal: abort.signal,
+    condition: (job, needs, status) =>
+      loaded.expressions.condition(
+        job.spec.if,
+        new JobContexts({ job: job.spec, repository, secrets, needs }, loaded.expressions).get(),
+        status,
+      ),
+    notRun: (job, conclusion, reason) => {
+      const result = jobNotRun(job.spec, conclusion, reason);
+      renderer.forJob(job.spec, labelled).jobFinished(result);
+      return result;
+    },
+    run: (job, needs, signal) =>
+      new JobRunner({
+        kube,
+        transport,
+        namespace: values.namespace,
+        job: job.spec,
+        expressions: loaded.expressions,
+        reporter: renderer.forJob(job.spec, labelled),
+        log,
+        defaultImage: image,
+        repository,
+        secrets,
+        env,
+        needs,
+        ...jobPlacement(job.spec, settings, placement, kanikoImage),
+        checkoutRoot: workspaceRoot,
+        ...(values.node ? { nodeName: values.node } : {}),
+        keepPod: values['keep-pod'],
+        podStartTimeoutMs: intFlag(values['pod-start-timeout'], 'pod-start-timeout', 300) * 1000,
+        signal,
+      }).run(),
+  });
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
-  if (abort.signal.aborted) return 130;
-  return results.every((r) => r.conclusion === 'success' || r.conclusion === 'skipped') && failedJobs.size === 0
-    ? 0
-    : 1;
+  const code = exitCode(results, abort.signal.aborted);
+  renderer.finished(results, code);
+  return code;
 }

@@ -1,12 +1,83 @@
 /**
- * Renders a job run for people (live step progress, indented output, ::group:: folding markers, highlighted
- * ::error::/::warning:: annotations, a summary table) or as JSON lines (`--json`) for machines.
+ * Renders a workflow run for people (live step progress, indented output, ::group:: folding markers, highlighted
+ * ::error::/::warning:: annotations, a table per job and one for the run) or as JSON lines (`--json`) for machines.
+ *
+ * Jobs run side by side, so each job gets its own reporter (`forJob`): when several jobs run, every line a job
+ * writes starts with `[job name] ` (in a colour of its own on a terminal) and lines of different jobs interleave
+ * whole; every JSON event of a job carries `job` (its id) and `jobName`.
  */
 import type { JobReporter, JobResult, StepResult } from '../local-run/reporter.js';
 import type { WorkflowCommand } from '../local-run/output/workflow-commands.js';
 
 const color = (code: number, enabled: boolean) => (s: string) => (enabled ? `\x1b[${code}m${s}\x1b[0m` : s);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+/** Job label colours: cyan, magenta, blue, bright green, bright cyan, bright magenta, bright blue, bright yellow. */
+const LABEL_COLORS = [36, 35, 34, 92, 96, 95, 94, 93];
+const useColors = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+/** What `eci-virtual run` reports as a whole; each job reports through its own JobReporter. */
+export interface RunRenderer {
+  /** The reporter of one job (or matrix leg); `labelled` prefixes its lines with its name. */
+  forJob(job: { id: string; name: string }, labelled: boolean): JobReporter;
+  warn(message: string): void;
+  /** The end of the run: every job with its conclusion, and the exit code. */
+  finished(results: JobResult[], exitCode: number): void;
+}
+
+export class HumanRunRenderer implements RunRenderer {
+  private jobs = 0;
+  private readonly top: HumanRenderer;
+
+  constructor(
+    private readonly write: (s: string) => void = (s) => process.stdout.write(s),
+    private readonly colors = useColors(),
+  ) {
+    this.top = new HumanRenderer(write, colors);
+  }
+
+  forJob(job: { id: string; name: string }, labelled: boolean): JobReporter {
+    const code = LABEL_COLORS[this.jobs++ % LABEL_COLORS.length]!;
+    return new HumanRenderer(this.write, this.colors, labelled ? `[${job.name}]` : '', code);
+  }
+
+  warn(message: string): void {
+    this.top.warn(message);
+  }
+
+  finished(results: JobResult[], exitCode: number): void {
+    if (results.length < 2) return;
+    const c = (code: number) => color(code, this.colors);
+    const width = Math.min(44, Math.max(...results.map((r) => r.name.length)));
+    const lines = results.map((r) => {
+      const state =
+        r.conclusion === 'success'
+          ? c(32)('✓ success  ')
+          : r.conclusion === 'failure'
+            ? c(31)('✗ failure  ')
+            : r.conclusion === 'cancelled'
+              ? c(33)('⊘ cancelled')
+              : c(2)('○ skipped  ');
+      const took = r.pod ? c(2)(seconds(r.timings.totalMs).padStart(7)) : ''.padStart(7);
+      const why = r.error ? c(2)(`  ${r.error.split('\n')[0]}`) : '';
+      return `  ${r.name.padEnd(width)}  ${state} ${took}${why}`.trimEnd() + '\n';
+    });
+    this.write(`\n${c(1)('jobs')}\n${lines.join('')}${c(2)(`exit code ${exitCode}`)}\n`);
+  }
+}
+
+export class JsonRunRenderer implements RunRenderer {
+  constructor(private readonly write: (s: string) => void = (s) => process.stdout.write(s)) {}
+  /** Every event carries the job, so JSON needs no label. */
+  forJob(job: { id: string; name: string }, _labelled?: boolean): JobReporter {
+    return new JsonRenderer(this.write, job);
+  }
+  warn(message: string): void {
+    new JsonRenderer(this.write).warn(message);
+  }
+  finished(results: JobResult[], exitCode: number): void {
+    new JsonRenderer(this.write).runFinished(results, exitCode);
+  }
+}
 
 export class HumanRenderer implements JobReporter {
   private readonly red: (s: string) => string;
@@ -15,11 +86,25 @@ export class HumanRenderer implements JobReporter {
   private readonly dim: (s: string) => string;
   private readonly bold: (s: string) => string;
   private prefix = '';
+  private readonly write: (s: string) => void;
 
+  /** `label` starts every line, painted `labelColor` (jobs running side by side); each line is written whole. */
   constructor(
-    private readonly write: (s: string) => void = (s) => process.stdout.write(s),
-    colors = process.stdout.isTTY === true && !process.env.NO_COLOR,
+    out: (s: string) => void = (s) => process.stdout.write(s),
+    colors = useColors(),
+    label = '',
+    labelColor = 1,
   ) {
+    const painted = color(labelColor, colors)(label);
+    this.write = label
+      ? (s) =>
+          out(
+            s
+              .split('\n')
+              .map((line, i, all) => (i === all.length - 1 ? line : `${painted}${line ? ` ${line}` : ''}\n`))
+              .join(''),
+          )
+      : out;
     this.red = color(31, colors);
     this.yellow = color(33, colors);
     this.green = color(32, colors);
@@ -81,6 +166,16 @@ export class HumanRenderer implements JobReporter {
     this.write(`  ${mark} ${this.dim(seconds(r.durationMs))}\n`);
   }
   jobFinished(r: JobResult): void {
+    if (!r.pod) {
+      // Never started: skipped by its if: or its needs, cancelled before it started, or a bad if:.
+      const how =
+        r.conclusion === 'skipped'
+          ? this.dim('○ skipped')
+          : r.conclusion === 'cancelled'
+            ? this.yellow('⊘ cancelled')
+            : this.red('✗ failed');
+      return this.write(`${this.bold(r.name)} ${how}${r.error ? this.dim(`: ${r.error}`) : ''}\n`);
+    }
     const verdict =
       r.conclusion === 'success'
         ? this.green('succeeded')
@@ -91,6 +186,7 @@ export class HumanRenderer implements JobReporter {
       `\n${this.bold(r.name)} ${verdict} in ${seconds(r.timings.totalMs)}${r.node ? this.dim(` on ${r.node}`) : ''}\n`,
     );
     if (r.error) this.write(this.red(`  ${r.error}\n`));
+    for (const [k, v] of Object.entries(r.outputs ?? {})) this.write(this.dim(`  output ${k}=${v}\n`));
     const summaries = r.steps.filter((s) => s.summary?.trim());
     if (summaries.length) {
       this.write(this.bold('  summary\n'));
@@ -125,9 +221,25 @@ export class HumanRenderer implements JobReporter {
 
 /** One JSON object per line: {"event": ..., ...}. */
 export class JsonRenderer implements JobReporter {
-  constructor(private readonly write: (s: string) => void = (s) => process.stdout.write(s)) {}
+  /** `job`: every event carries its id (`job`) and name (`jobName`). */
+  constructor(
+    private readonly write: (s: string) => void = (s) => process.stdout.write(s),
+    private readonly job?: { id: string; name: string },
+  ) {}
   private emit(event: string, data: Record<string, unknown>): void {
-    this.write(JSON.stringify({ event, ts: new Date().toISOString(), ...data }) + '\n');
+    const job = this.job ? { job: this.job.id, jobName: this.job.name } : {};
+    this.write(JSON.stringify({ event, ts: new Date().toISOString(), ...job, ...data }) + '\n');
+  }
+  runFinished(results: JobResult[], code: number): void {
+    this.emit('run.finished', {
+      code,
+      jobs: results.map((r) => ({
+        job: r.job,
+        name: r.name,
+        conclusion: r.conclusion,
+        ...(r.error ? { error: r.error } : {}),
+      })),
+    });
   }
   jobStarted(job: { id: string; name: string; pod: string }): void {
     this.emit('job.started', job);
@@ -148,7 +260,7 @@ export class JsonRenderer implements JobReporter {
     this.emit('step.finished', { ...r });
   }
   jobFinished(r: JobResult): void {
-    this.emit('job.finished', { ...r });
+    this.emit('job.finished', { ...r, jobName: r.name });
   }
   warn(message: string): void {
     this.emit('warning', { message });

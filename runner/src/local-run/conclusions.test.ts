@@ -4,7 +4,8 @@ import {
   continuesOnError,
   jobResult,
   jobStatusAfter,
-  skippedJob,
+  jobNotRun,
+  jobOutputs,
   skippedStep,
   stepGate,
   stepResult,
@@ -151,13 +152,31 @@ describe('results', () => {
       steps: [],
       timings: { totalMs: 9 },
     });
-    expect(skippedJob(base.job, 'eci-build-2')).toEqual({
+    expect(jobNotRun(base.job, 'skipped', 'its if: is false')).toEqual({
       job: 'build',
       name: 'build (linux)',
       conclusion: 'skipped',
-      pod: 'eci-build-2',
+      pod: '',
       steps: [],
       timings: { totalMs: 0 },
+      error: 'its if: is false',
     });
+  });
+});
+
+describe('job outputs', () => {
+  it('evaluates each output; drops one that carries a secret or fails, with a warning', () => {
+    const warnings: string[] = [];
+    const outputs = jobOutputs(
+      { val: 'v:${{ x }}', leak: 'token', bad: 'boom', empty: '' },
+      (expr) => {
+        if (expr === 'boom') throw new Error('no such function');
+        return expr.replace('${{ x }}', '42');
+      },
+      (text) => text.replaceAll('token', '***'),
+      (m) => warnings.push(m),
+    );
+    expect(outputs).toEqual({ val: 'v:42', empty: '' });
+    expect(warnings).toEqual(['output leak is dropped: it may contain a secret', 'output bad: no such function']);
   });
 });

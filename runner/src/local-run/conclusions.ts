@@ -7,7 +7,7 @@
  */
 import { describeError } from '@eci-virtual/contract';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
-import type { JobResult, StepConclusion, StepResult } from './reporter.js';
+import type { JobConclusion, JobResult, StepConclusion, StepResult } from './reporter.js';
 
 /** A step's `if:` decides: run it, skip it, or fail it (the expression could not be evaluated). */
 export type StepGate = 'run' | 'skip' | { failed: string };
@@ -114,7 +114,36 @@ export function jobResult(end: JobEnd, mask: (text: string) => string): JobResul
   };
 }
 
-/** The result of a job whose `if:` was false: no pod was created. */
-export function skippedJob(job: Pick<JobSpec, 'id' | 'name'>, pod: string): JobResult {
-  return { job: job.id, name: job.name, conclusion: 'skipped', pod, steps: [], timings: { totalMs: 0 } };
+/**
+ * The result of a job that did not run, so no pod was created: skipped (its `if:` or its needs), cancelled before it
+ * started (Ctrl-C, fail-fast) or failed before it started (a bad `if:`). `reason` says which.
+ */
+export function jobNotRun(job: Pick<JobSpec, 'id' | 'name'>, conclusion: JobConclusion, reason: string): JobResult {
+  return { job: job.id, name: job.name, conclusion, pod: '', steps: [], timings: { totalMs: 0 }, error: reason };
+}
+
+/**
+ * `jobs.<id>.outputs` from their expressions (`evaluate` throws on a bad one). As on GitHub, an output that carries a
+ * secret (or a value masked with ::add-mask::) is dropped with a warning rather than passed on masked; so is one whose
+ * expression fails.
+ */
+export function jobOutputs(
+  outputs: Record<string, string>,
+  evaluate: (expr: string) => string,
+  mask: (text: string) => string,
+  warn: (message: string) => void,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, expr] of Object.entries(outputs)) {
+    let value: string;
+    try {
+      value = evaluate(expr);
+    } catch (err) {
+      warn(`output ${name}: ${mask(describeError(err))}`);
+      continue;
+    }
+    if (mask(value) !== value) warn(`output ${name} is dropped: it may contain a secret`);
+    else out[name] = value;
+  }
+  return out;
 }

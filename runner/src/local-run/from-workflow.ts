@@ -1,5 +1,5 @@
 /**
- * Turns a workflow file into the job runner's input: jobs in `needs` order, matrix legs expanded, local composite
+ * Turns a workflow file into the scheduler's input: jobs in `needs` order, matrix legs expanded, local composite
  * actions inlined (with their own steps/inputs scope), `docker://` steps mapped to step containers, and everything
  * eci-virtual cannot run reported before any pod is created.
  */
@@ -11,10 +11,11 @@ import { loadWorkflow } from '../workflow/load.js';
 import { displayName, expandMatrix } from '../workflow/matrix.js';
 import type { WorkflowJob, WorkflowStep } from '../workflow/model.js';
 import { podNeeds } from '../workflow/pod-needs.js';
-import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
+import type { ExpressionEngine, StepSpec } from './job-spec.js';
+import type { PlannedJob } from './scheduler.js';
 
 export interface LoadedJobs {
-  jobs: { spec: JobSpec; needs: string[] }[];
+  jobs: PlannedJob[];
   warnings: string[];
   expressions: ExpressionEngine;
 }
@@ -136,7 +137,10 @@ export function loadWorkflowJobs(
     legs.forEach((combo, index) => {
       const ctx = { ...baseContexts, matrix: combo, strategy: { 'job-index': index, 'job-total': legs.length } };
       out.push({
-        needs: job.needs,
+        // --job runs one job alone: its needs are not run, so it does not wait for them.
+        needs: opts.job ? [] : job.needs,
+        failFast: job.failFast,
+        ...(job.maxParallel !== undefined ? { maxParallel: job.maxParallel } : {}),
         spec: {
           id: job.id,
           name: job.name
@@ -153,6 +157,7 @@ export function loadWorkflowJobs(
           matrix: combo,
           strategy: { 'job-index': index, 'job-total': legs.length },
           ...(job.if ? { if: job.if } : {}),
+          ...(Object.keys(job.outputs).length ? { outputs: job.outputs } : {}),
         },
       });
     });

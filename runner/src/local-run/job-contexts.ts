@@ -31,6 +31,8 @@ export interface JobIdentity {
   sha?: string;
   ref?: string;
   secrets?: Record<string, string>;
+  /** `needs.<id>.result` and `needs.<id>.outputs` of the jobs this one needs. */
+  needs?: Record<string, { result: string; outputs: Record<string, string> }>;
 }
 
 export class JobContexts {
@@ -85,7 +87,7 @@ export class JobContexts {
       },
       secrets: this.id.secrets ?? {},
       inputs: scope ? this.inputsOf(scope) : {},
-      needs: {},
+      needs: this.id.needs ?? {},
       strategy: job.strategy ?? {},
       vars: {},
       ...extra,

@@ -1,7 +1,8 @@
 /**
- * Runs one workflow job as ONE pod, start to end: skip it when its `if:` is false; otherwise set up its env, create
- * the pod, wait for it to run, run the steps, and always clean up — under cancellation by the caller's signal or the
- * job's timeout-minutes. `run()` is that story; the parts live next to it:
+ * Runs one workflow job as ONE pod, start to end: set up its env, create the pod, wait for it to run, run the steps,
+ * evaluate the job's `outputs:`, and always clean up — under cancellation by the caller's signal or the job's
+ * timeout-minutes. Whether the job runs at all (its `if:` and its needs) is the scheduler's (scheduler.ts).
+ * `run()` is that story; the parts live next to it:
  *
  * - job-contexts.ts      the expression contexts and how steps change them (outputs, GITHUB_ENV/PATH, composites)
  * - job-pod-lifecycle.ts the pod and its Secret: create, wait for running, pod facts, delete or keep
@@ -11,7 +12,7 @@
  */
 import { Cancelled, describeError } from '@eci-virtual/contract';
 import type { ExecTransport } from '../kube/exec.js';
-import { jobResult, skippedJob, type JobEnd } from './conclusions.js';
+import { jobOutputs, jobResult, type JobEnd } from './conclusions.js';
 import { JobCancellation } from './job-cancellation.js';
 import { JobContexts } from './job-contexts.js';
 import { JobPod, jobPodName, type JobPodOptions } from './job-pod-lifecycle.js';
@@ -28,6 +29,8 @@ export interface JobRunOptions extends JobPodOptions {
   ref?: string;
   /** Local directory `actions/checkout` uploads (eci-virtual run: the current directory). */
   checkoutRoot?: string;
+  /** The `needs` context: results and outputs of the jobs this one needs. */
+  needs?: Record<string, { result: string; outputs: Record<string, string> }>;
 }
 
 export class JobRunner {
@@ -45,8 +48,6 @@ export class JobRunner {
     const timings: JobResult['timings'] = { totalMs: 0 };
     const pod = new JobPod(this.o, jobPodName(job.id), started, timings);
     reporter.jobStarted({ id: job.id, name: job.name, pod: pod.name });
-    if (job.if && !this.o.expressions.condition(job.if, this.contexts.get(), 'success'))
-      return this.report(skippedJob(job, pod.name));
 
     const cancellation = new JobCancellation({
       signal: this.o.signal,
@@ -75,6 +76,7 @@ export class JobRunner {
       await pod.remove();
     }
     timings.totalMs = Date.now() - started;
+    const outputs = this.outputs();
     const end: JobEnd = {
       job,
       pod: pod.name,
@@ -84,7 +86,19 @@ export class JobRunner {
       timings,
       error,
     };
-    return this.report(jobResult(end, (text) => this.output.mask(text)));
+    const result = jobResult(end, (text) => this.output.mask(text));
+    return this.report(Object.keys(outputs).length ? { ...result, outputs } : result);
+  }
+
+  /** `jobs.<id>.outputs`, evaluated with the contexts the job ended with (rules in conclusions.ts). */
+  private outputs(): Record<string, string> {
+    const { job, expressions, reporter } = this.o;
+    return jobOutputs(
+      job.outputs ?? {},
+      (expr) => expressions.interpolate(expr, this.contexts.get()),
+      (text) => this.output.mask(text),
+      (message) => reporter.warn(`${job.name}: ${message}`),
+    );
   }
 
   private report(result: JobResult): JobResult {

@@ -5,12 +5,14 @@
  */
 export type Contexts = Record<string, unknown>;
 export type JobStatus = 'success' | 'failure' | 'cancelled';
+/** What a job's `if:` sees: a need that was skipped makes neither success() nor failure() true. */
+export type ConditionStatus = JobStatus | 'skipped';
 
 export interface ExpressionEngine {
   /** Replaces every `${{ expr }}` in `text`. */
   interpolate(text: string, contexts: Contexts): string;
   /** Evaluates a step/job `if:`; undefined means `success()`. */
-  condition(ifText: string | undefined, contexts: Contexts, status: JobStatus): boolean;
+  condition(ifText: string | undefined, contexts: Contexts, status: ConditionStatus): boolean;
 }
 
 export interface StepSpec {
@@ -63,6 +65,8 @@ export interface JobSpec {
   timeoutMinutes?: number;
   matrix?: Record<string, unknown>;
   strategy?: { 'job-index': number; 'job-total': number };
-  /** Job-level `if:` (evaluated before the pod is created). */
+  /** Job-level `if:` (evaluated by the scheduler when the job's needs are done, before any pod). */
   if?: string;
+  /** `outputs:` name → expression, evaluated with the job's contexts when it ends. */
+  outputs?: Record<string, string>;
 }

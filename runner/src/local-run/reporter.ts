@@ -16,16 +16,20 @@ export interface StepResult {
   execs: number;
 }
 
+export type JobConclusion = 'success' | 'failure' | 'cancelled' | 'skipped';
+
 export interface JobResult {
   job: string;
   name: string;
-  conclusion: 'success' | 'failure' | 'cancelled' | 'skipped';
+  conclusion: JobConclusion;
   pod: string;
   node?: string;
   steps: StepResult[];
   /** Milliseconds from start to pod created, scheduled and running, and to the first step running. */
   timings: { podCreatedMs?: number; scheduledMs?: number; runningMs?: number; firstStepMs?: number; totalMs: number };
   error?: string;
+  /** `jobs.<id>.outputs`, evaluated when the job ended (outputs that carry a secret are dropped). */
+  outputs?: Record<string, string>;
 }
 
 export interface JobReporter {

@@ -68,6 +68,28 @@ describe('parseWorkflow', () => {
     ).toMatch(/ci\.yml:9: duplicate step id "x"/);
   });
 
+  it('reads outputs, strategy.fail-fast (default true) and max-parallel, and refuses bad values', () => {
+    const w = parseWorkflow(
+      wf(`  a:
+    runs-on: x
+    outputs: { val: '\${{ steps.s.outputs.v }}' }
+    strategy: { matrix: { n: [1, 2] }, fail-fast: false, max-parallel: 1 }
+    steps: [{ id: s, run: a }]
+  b:
+    runs-on: x
+    steps: [{ run: b }]
+`),
+      'ci.yml',
+    );
+    expect(w.warnings).toEqual([]);
+    expect(w.jobs[0]).toMatchObject({ outputs: { val: '${{ steps.s.outputs.v }}' }, failFast: false, maxParallel: 1 });
+    expect(w.jobs[1]).toMatchObject({ outputs: {}, failFast: true });
+    expect(w.jobs[1]?.maxParallel).toBeUndefined();
+    expect(() =>
+      parseWorkflow(wf('  a:\n    runs-on: x\n    strategy: { max-parallel: 0 }\n    steps: [{run: a}]\n'), 'ci.yml'),
+    ).toThrow(/ci\.yml:6: strategy.max-parallel must be a whole number/);
+  });
+
   it('warns about job keys it does not act on', () => {
     const w = parseWorkflow(wf('  a:\n    runs-on: x\n    permissions: read-all\n    steps: [{run: a}]\n'), 'ci.yml');
     expect(w.warnings).toEqual(['ci.yml:6: jobs.a.permissions has no effect in eci-virtual run']);

@@ -36,7 +36,7 @@ const JOB_KEYS = new Set([
   'concurrency',
   'environment',
 ]);
-const IGNORED_JOB_KEYS = new Set(['outputs', 'permissions', 'concurrency', 'environment']);
+const IGNORED_JOB_KEYS = new Set(['continue-on-error', 'permissions', 'concurrency', 'environment']);
 const STEP_KEYS = new Set([
   'id',
   'name',
@@ -170,6 +170,12 @@ export function parseWorkflow(text: string, file: string): Workflow {
       };
     });
     const strategy = isObj(j.strategy) ? j.strategy : undefined;
+    const failFast = strategy?.['fail-fast'];
+    if (failFast !== undefined && typeof failFast !== 'boolean')
+      fail('strategy.fail-fast must be true or false', [...p, 'strategy', 'fail-fast']);
+    const maxParallel = strategy?.['max-parallel'];
+    if (maxParallel !== undefined && !(Number.isInteger(maxParallel) && (maxParallel as number) >= 1))
+      fail('strategy.max-parallel must be a whole number ≥ 1', [...p, 'strategy', 'max-parallel']);
     jobs.push({
       id,
       ...(j.name !== undefined ? { name: String(j.name) } : {}),
@@ -182,6 +188,9 @@ export function parseWorkflow(text: string, file: string): Workflow {
       ...(container ? { container } : {}),
       services,
       ...(strategy?.matrix !== undefined ? { matrix: strategy.matrix as Record<string, unknown> } : {}),
+      failFast: failFast !== false,
+      ...(maxParallel !== undefined ? { maxParallel: maxParallel as number } : {}),
+      outputs: strings(j.outputs, [...p, 'outputs']),
       steps,
       line: lineOf(p),
     });

@@ -26,6 +26,11 @@ export interface WorkflowJob {
   container?: { image: string; env: Record<string, string> };
   services: Record<string, { image: string; env: Record<string, string> }>;
   matrix?: Record<string, unknown>;
+  /** `strategy.fail-fast` (GitHub's default: true) and `strategy.max-parallel` (default: no limit). */
+  failFast: boolean;
+  maxParallel?: number;
+  /** `outputs:` — name to expression, evaluated with the job's contexts when it ends. */
+  outputs: Record<string, string>;
   steps: WorkflowStep[];
   line: number;
 }

@@ -187,6 +187,77 @@ describe('eci-virtual run', () => {
     expect((byName.summary as { summary?: string }).summary).toBe('### all good\n');
   });
 
+  const jobsFinished = (r: Run) =>
+    Object.fromEntries(r.events.filter((e) => e.event === 'job.finished').map((e) => [String(e.jobName), e])) as Record<
+      string,
+      Event & { conclusion: string; error?: string; outputs?: Record<string, string> }
+    >;
+
+  it('runs independent jobs side by side: three 5 s jobs in at most 8 s', async () => {
+    const started = Date.now();
+    const r = await run('parallel.yml');
+    const wall = Date.now() - started;
+    process.stderr.write(`three parallel 5 s jobs took ${(wall / 1000).toFixed(1)} s\n`);
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(expect.arrayContaining(['one done', 'two done', 'three done']));
+    const outputs = r.events.filter((e) => e.event === 'step.output');
+    expect(new Set(outputs.map((e) => e.job))).toEqual(new Set(['one', 'two', 'three']));
+    expect(r.events.find((e) => e.event === 'run.finished')).toMatchObject({ code: 0 });
+    expect(wall).toBeLessThanOrEqual(8_000);
+  });
+
+  it('passes job outputs and results along needs; drops an output that carries a secret', async () => {
+    const r = await run('outputs.yml');
+    expect(r.code).toBe(0);
+    expect(r.lines).toContain('got made-by-produce result success leaked=');
+    const jobs = jobsFinished(r);
+    expect(jobs.produce?.outputs).toEqual({ val: 'made-by-produce' });
+    expect(jobs['after-failure']).toMatchObject({ conclusion: 'skipped', pod: '' });
+    expect(r.events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: 'warning',
+          message: expect.stringMatching(/^produce: output leaked is dropped: it may contain a secret$/),
+        }),
+      ]),
+    );
+    expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it('fail-fast: a failing matrix leg cancels its sleeping sibling; always() dependents still run', async () => {
+    const started = Date.now();
+    const r = await run('fail-fast.yml');
+    expect(r.code).toBe(1);
+    const jobs = jobsFinished(r);
+    expect(jobs['legs (fails)']?.conclusion).toBe('failure');
+    expect(jobs['legs (sleeps)']?.conclusion).toBe('cancelled');
+    expect(r.lines).toContain('after legs=failure');
+    expect(r.lines).not.toContain('sleeper finished');
+    expect(Date.now() - started).toBeLessThan(45_000);
+    await eventually('job pods removed', async () => ((await podsLeft()).length === 0 ? true : undefined), 30_000);
+  });
+
+  it('fails a job within 15 s when a service exits, naming the container and its exit code', async () => {
+    const started = Date.now();
+    const r = await run('service-exits.yml');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    const job = jobsFinished(r).broken;
+    expect(job?.conclusion).toBe('failure');
+    expect(job?.error).toMatch(/services\.db \(container svc-db\) in pod \S+ exited with code \d+/);
+    expect(r.lines).not.toContain('must not run');
+  });
+
+  it('fails a job within 15 s when its image cannot be pulled, naming the container and the pull error', async () => {
+    const started = Date.now();
+    const r = await run('bad-image.yml');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    expect(jobsFinished(r).unpullable?.error).toMatch(
+      /the job container in pod \S+ (ErrImagePull|ImagePullBackOff)\b.*no-such-image/,
+    );
+  });
+
   it('refuses unsupported workflows before creating any pod, with file:line', async () => {
     const remote = await run('unsupported.yml');
     expect(remote.code).toBe(2);

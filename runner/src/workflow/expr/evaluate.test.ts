@@ -56,4 +56,10 @@ describe('expressions', () => {
     expect(condition('${{ always() }}', state('cancelled'))).toBe(true);
     expect(condition("${{ success() && matrix.os == 'mac' }}", state())).toBe(false);
   });
+
+  it('a job whose need was skipped: neither success() nor failure(), always() still runs', () => {
+    expect(condition(undefined, state('skipped'))).toBe(false);
+    expect(condition('failure()', state('skipped'))).toBe(false);
+    expect(condition('always()', state('skipped'))).toBe(true);
+  });
 });

@@ -8,10 +8,15 @@ import { ExpressionError } from './errors.js';
 import { parse } from './parser.js';
 
 export type JobStatus = 'success' | 'failure' | 'cancelled';
+/**
+ * What the status functions see. A job's `if:` also knows `skipped`: a need was skipped and none failed, so neither
+ * `success()` nor `failure()` holds (GitHub skips such a job unless its `if:` says otherwise, e.g. `always()`).
+ */
+export type ConditionStatus = JobStatus | 'skipped';
 
 export interface EvalState {
   contexts: Record<string, unknown>;
-  status: JobStatus;
+  status: ConditionStatus;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
