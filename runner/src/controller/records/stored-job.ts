@@ -3,26 +3,19 @@
  * portal API maps a StoredJob to the wire type (`JobRecord` of @eci-virtual/contract) in portal-api/job-view.ts,
  * deriving latencies, duration and cost on read. Written only by lifecycle/job-lifecycle.ts.
  */
-import type { JobEvent, JobStatus, NodeType } from '@eci-virtual/contract';
+import type { JobEvent, JobRecord, JobStatus } from '@eci-virtual/contract';
 
-export interface StoredJob {
-  /** GitHub workflow job id (string to stay exact). */
-  id: string;
-  runId: string;
-  runAttempt: number;
-  repo: string;
-  workflow: string;
-  job: string;
-  htmlUrl: string;
+/** The job's identity and placement, as the portal's wire type names them; the rest is storage-only. */
+type JobIdentity = Pick<
+  JobRecord,
+  'id' | 'runId' | 'runAttempt' | 'repo' | 'workflow' | 'job' | 'htmlUrl' | 'conclusion' | 'labels' | 'pod' | 'node'
+>;
+
+export interface StoredJob extends JobIdentity {
   /** The job's lifecycle phase (lifecycle/phases.ts), shown by the portal as its status. */
   status: JobStatus;
-  /** GitHub's conclusion, once a `completed` event settled the job. */
-  conclusion?: string;
   /** Who said the job finished: its runner's exit code (provisional) or GitHub's `completed` (final). */
   finishedBy?: 'runner' | 'github';
-  labels: string[];
-  pod?: { namespace: string; name: string };
-  node?: { name: string; type: NodeType };
   resources: { cpu: string; memory: string };
   eciSpecs?: string[];
   images: string[];
