@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { MissingTool } from '@eci-virtual/contract';
+import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { cacheDir, localDir, scriptsDir } from './paths.js';
 import { ensurePki, type Pki } from './pki.js';
 import { probe } from './probe.js';
@@ -202,6 +203,14 @@ export async function ensureCluster(log: (msg: string) => void = console.error):
     // Each component depends on the one before it, so wait in order.
     await waitUntil(`${component} to become healthy`, () => healthy(component, pki), { timeoutMs: 90_000, proc });
   }
+  // Healthy is not yet usable: the API server refuses every pod ("error looking up service account") until the
+  // controller manager has created the namespace's default ServiceAccount, a moment after a fresh start.
+  const kube = makeClients(loadKubeConfig(kubeconfigPath));
+  await waitUntil(
+    'the default ServiceAccount of namespace default',
+    async () => Boolean(await kube.core.readNamespacedServiceAccount({ namespace: 'default', name: 'default' })),
+    { timeoutMs: 60_000, proc: managed('kube-controller-manager') },
+  );
   return { kubeconfig: kubeconfigPath, server: server(), version: KUBE_VERSION, kubectl: kubectlPath, pki };
 }
 
