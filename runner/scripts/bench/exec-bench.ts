@@ -14,20 +14,9 @@ import type { EngineEnv } from '../lib/engine.js';
 import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { startBenchNode } from './bench-node.js';
 import { waitForRunning } from '../../src/local-run/pod-waiter.js';
-import { ms, percentile, report } from './stats.js';
+import { ms, percentile, report, sample } from './stats.js';
 
 const run = promisify(execFile);
-
-async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  await fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
 
 export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
@@ -56,12 +45,12 @@ export async function execBench(cluster: ClusterInfo, engine: EngineEnv, n = 30)
     const id = containers[0]!.Id;
     const sink = { stdout: () => undefined, stderr: () => undefined };
     const apiExec = new KubeExec(kube);
-    const kubectl = await time(n, () =>
+    const kubectl = await sample(n, () =>
       run(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, '-n', ns, 'exec', 'target', '--', 'true']),
     );
-    const podman = await time(n, () => run('podman', ['--url', engine.dockerHost, 'exec', id, 'true']));
-    const api = await time(n, () => apiExec.exec({ namespace: ns, name: 'target' }, 'main', ['true'], sink));
-    const raw = await time(n, () =>
+    const podman = await sample(n, () => run('podman', ['--url', engine.dockerHost, 'exec', id, 'true']));
+    const api = await sample(n, () => apiExec.exec({ namespace: ns, name: 'target' }, 'main', ['true'], sink));
+    const raw = await sample(n, () =>
       execInContainer(engineClient, id, ['true'], { tty: false }, new AbortController().signal),
     );
     engineClient.close();

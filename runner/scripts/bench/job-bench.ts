@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import { expressionEngine } from '../../src/local-run/from-workflow.js';
 import { JobRunner } from '../../src/local-run/job-runner.js';
 import type { JobSpec } from '../../src/local-run/job-spec.js';
-import type { JobReporter } from '../../src/local-run/reporter.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -16,19 +15,10 @@ import type { ClusterInfo } from '../lib/cluster.js';
 import type { EngineEnv } from '../lib/engine.js';
 import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { startBenchNode } from './bench-node.js';
+import { quietReporter } from './quiet-reporter.js';
 import { ms, percentile, report } from './stats.js';
 
 const run = promisify(execFile);
-const quiet: JobReporter = {
-  jobStarted: () => undefined,
-  podScheduled: () => undefined,
-  podRunning: () => undefined,
-  stepStarted: () => undefined,
-  stepLine: () => undefined,
-  stepFinished: () => undefined,
-  jobFinished: () => undefined,
-  warn: () => undefined,
-};
 
 const job = (steps: number, id = 'bench'): JobSpec => ({
   id,
@@ -53,7 +43,7 @@ export async function jobBench(cluster: ClusterInfo, engine: EngineEnv): Promise
       namespace: ns,
       job: spec,
       expressions: expressionEngine,
-      reporter: quiet,
+      reporter: quietReporter,
       log,
       defaultImage: engine.images.busybox,
       repository: 'bench/bench',

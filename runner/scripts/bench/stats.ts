@@ -1,4 +1,4 @@
-/** Percentiles and formatting for benchmark output. */
+/** Sampling, percentiles and formatting for benchmark output. */
 export function percentile(values: number[], p: number): number {
   if (!values.length) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -12,4 +12,16 @@ export function report(name: string, value: string, target?: string, ratio?: str
   console.log(
     `${name.padEnd(46)} ${value.padStart(14)}${target ? `   target ${target}` : ''}${ratio ? `   ${ratio}` : ''}`,
   );
+}
+
+/** Runs `fn` `warmup` times unmeasured, then `n` times, returning each run's wall time in ms. */
+export async function sample(n: number, fn: () => Promise<unknown>, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
 }

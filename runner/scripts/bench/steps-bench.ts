@@ -23,7 +23,6 @@ import type { HookContext } from '../../src/hooks/hook-context.js';
 import { expressionEngine } from '../../src/local-run/from-workflow.js';
 import { JobRunner } from '../../src/local-run/job-runner.js';
 import type { JobSpec } from '../../src/local-run/job-spec.js';
-import type { JobReporter } from '../../src/local-run/reporter.js';
 import { waitForRunning } from '../../src/local-run/pod-waiter.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { KubeExec } from '../../src/kube/exec.js';
@@ -46,31 +45,12 @@ import type { EngineEnv } from '../lib/engine.js';
 import { stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 import { repoRoot } from '../lib/paths.js';
 import { startBenchNode } from './bench-node.js';
-import { percentile } from './stats.js';
+import { quietReporter } from './quiet-reporter.js';
+import { percentile, sample } from './stats.js';
 
 const WARMUP = 5;
-
-async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
-
-const quiet: JobReporter = {
-  jobStarted: () => undefined,
-  podScheduled: () => undefined,
-  podRunning: () => undefined,
-  stepStarted: () => undefined,
-  stepLine: () => undefined,
-  stepFinished: () => undefined,
-  jobFinished: () => undefined,
-  warn: () => undefined,
-};
+/** Warmed-up sample: the first steps pay for cold caches (bundle parse, first connection). */
+const sampleWarm = (n: number, fn: () => Promise<unknown>) => sample(n, fn, WARMUP);
 
 export async function stepsBench(cluster: ClusterInfo, engine: EngineEnv, n = 40): Promise<void> {
   const kube = makeClients(loadKubeConfig(cluster.kubeconfig));
@@ -111,7 +91,7 @@ export async function stepsBench(cluster: ClusterInfo, engine: EngineEnv, n = 40
       out: () => undefined,
       signals: process,
     } as unknown as HookContext;
-    const agent = await time(n, async () => {
+    const agent = await sampleWarm(n, async () => {
       const code = await runHookStep(
         ctx,
         { container: CONTAINER.job, agent: true },
@@ -133,14 +113,14 @@ export async function stepsBench(cluster: ClusterInfo, engine: EngineEnv, n = 40
       },
     });
     if (!job) throw new Internal('the job container is not in the engine');
-    const exec = await time(n, () =>
+    const exec = await sampleWarm(n, () =>
       execInContainer(engineClient, job.Id, ['true'], { tty: false }, new AbortController().signal),
     );
     await kube.core.deleteNamespacedPod({ namespace: ns, name: 'agent-steps', gracePeriodSeconds: 0 });
 
     // 3. The hook process's start-up.
     const bundle = join(repoRoot, 'runner', 'dist', 'hooks', 'index.js');
-    const hook = await time(n, () => nodeHook(bundle));
+    const hook = await sampleWarm(n, () => nodeHook(bundle));
 
     // 4. A `true` step under `eci-virtual run`.
     const spec: JobSpec = {
@@ -158,7 +138,7 @@ export async function stepsBench(cluster: ClusterInfo, engine: EngineEnv, n = 40
       namespace: ns,
       job: spec,
       expressions: expressionEngine,
-      reporter: quiet,
+      reporter: quietReporter,
       log: createLogger({}, { level: 'error' }),
       defaultImage: engine.images.busybox,
       repository: 'bench/bench',
