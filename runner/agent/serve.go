@@ -125,10 +125,12 @@ func runServe(args []string) int {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, len(listeners))
+	addresses := []string{}
 	for _, ln := range listeners {
+		addresses = append(addresses, ln.Addr().Network()+":"+ln.Addr().String())
 		go func() { served <- srv.Serve(ln) }()
 	}
-	log.Info("serving", "socket", *socket, "listen", *tcp, "stateDir", *stateDir, "filesRoots", fileService.Roots,
+	log.Info("serving", "on", addresses, "stateDir", *stateDir, "filesRoots", fileService.Roots,
 		"hold", *hold || len(argv) == 0, "pid", os.Getpid())
 
 	if !*hold && len(argv) > 0 {
