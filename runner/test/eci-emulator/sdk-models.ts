@@ -81,10 +81,11 @@ export function conformance(model: ModelClass, json: unknown): Conformance {
 }
 
 /**
- * Where a flattened RPC parameter name (`Container.1.EnvironmentVar.2.Key`, 1-based list indexes as the RPC API
- * takes them) leads in a request model, or why it leads nowhere: `undefined` when the model has it.
+ * What is wrong with one flattened RPC parameter (`Container.1.EnvironmentVar.2.Key=CI`, 1-based list indexes as
+ * the RPC API takes them) for a request model, or `undefined` when the model has that name and the value can be of
+ * its type (a number for `number`, `true`/`false` for `boolean`; strings as they come).
  */
-export function requestParamProblem(model: ModelClass, flatName: string): string | undefined {
+export function requestParamProblem(model: ModelClass, flatName: string, value?: string): string | undefined {
   let type: unknown = model;
   const parts = flatName.split('.');
   for (let i = 0; i < parts.length; i++) {
@@ -97,11 +98,14 @@ export function requestParamProblem(model: ModelClass, flatName: string): string
     }
     if (!isModel(type)) return `${parts.slice(0, i).join('.')} is a ${String(type)}: it has no "${part}"`;
     const prop = Object.entries(type.names()).find(([, wire]) => wire === part)?.[0];
-    if (prop === undefined) return `${type.name} has no parameter "${part}"`;
+    if (prop === undefined) return `${type.name} has no parameter "${part}" (in ${flatName})`;
     type = type.types()[prop];
   }
   const shape = type as { type?: string };
   if (isModel(type) || (shape && typeof shape === 'object' && shape.type === 'array'))
     return `${flatName} is a ${isModel(type) ? 'structure' : 'list'} in the model, sent as a single value`;
+  if (value === undefined) return undefined;
+  if (type === 'number' && !Number.isFinite(Number(value))) return `${flatName}="${value}" is not a number`;
+  if (type === 'boolean' && value !== 'true' && value !== 'false') return `${flatName}="${value}" is not a boolean`;
   return undefined;
 }

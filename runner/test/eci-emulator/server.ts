@@ -194,8 +194,10 @@ export class EciEmulator {
 
   /**
    * DescribeContainerGroupMetric (API reference "DescribeContainerGroupMetric"): `Records[]` of samples, each with a
-   * `Timestamp`, group-level `CPU`/`Memory` and per-container `Containers[]`. ECI keeps a series (one sample a
-   * minute); the emulator answers the one sample it takes now, or no records when the runtime cannot measure.
+   * `Timestamp`, group-level `CPU`/`Memory` and per-container `Containers[]`, named as the SDK's model classes name
+   * them (`@alicloud/eci20180808` DescribeContainerGroupMetricResponseBodyRecords…; sdk-contract.test.ts holds the
+   * answer to them). ECI keeps a series (one sample a minute); the emulator answers the one sample it takes now, or no
+   * records when the runtime cannot measure.
    */
   private async groupMetric(p: Params): Promise<Record<string, unknown>> {
     const g = this.group(p);
