@@ -390,6 +390,33 @@ describe('ECI emulator through the official SDK (@alicloud/eci20180808)', () => 
     ).rejects.toMatchObject({ code: 'InvalidContainerGroup.NotFound', statusCode: 404 });
   });
 
+  it('accepts an SDK request whose query string is longer than 16 KiB', async () => {
+    const { client } = await start();
+    const content = Buffer.from('x'.repeat(48 * 1024)).toString('base64');
+    const res = await client.createContainerGroupWithOptions(
+      new eciSdk.CreateContainerGroupRequest({
+        regionId: REGION,
+        securityGroupId: 'sg-sdk',
+        vSwitchId: 'vsw-sdk',
+        containerGroupName: 'sdk-big',
+        volume: [
+          new eciSdk.CreateContainerGroupRequestVolume({
+            name: 'cfg',
+            type: 'ConfigFileVolume',
+            configFileVolume: new eciSdk.CreateContainerGroupRequestVolumeConfigFileVolume({
+              configFileToPath: [
+                new eciSdk.CreateContainerGroupRequestVolumeConfigFileVolumeConfigFileToPath({ path: 'big', content }),
+              ],
+            }),
+          }),
+        ],
+        container: [new eciSdk.CreateContainerGroupRequestContainer({ name: 'main', image: 'busybox:1.36' })],
+      }),
+      runtime(),
+    );
+    expect(res.body!.containerGroupId).toMatch(/^eci-/);
+  });
+
   it('creates an image cache and describes it until Ready', async () => {
     const { client } = await start();
     const created = await client.createImageCacheWithOptions(

@@ -106,7 +106,10 @@ export class EciEmulator {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    // The official SDK sends every parameter in the query string (sdk-contract.test.ts), so a group with config
+    // files or many variables has a long URL; Node's default 16 KiB header limit answered those with 431. No URL
+    // limit of the service is published; the emulator takes up to 1 MiB.
+    const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => void this.handle(req, res));
     server.on('upgrade', (req, socket, head) => this.exec.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
