@@ -17,4 +17,16 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Alibaba's ECI SDK is a devDependency: the reference the tests hold our ECI client and the emulator to
+    // (sdk-request-names.test.ts, sdk-contract.test.ts), never part of the product.
+    files: ['runner/src/**/*.ts', 'runner/contract/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@alicloud/*'], message: 'The ECI SDK is test-only (a devDependency).' }] },
+      ],
+    },
+  },
 );

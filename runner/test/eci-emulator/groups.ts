@@ -324,10 +324,17 @@ export function groupStatus(rs: RuntimeGroupStatus): GroupStatus {
   return 'Running';
 }
 
+/**
+ * One container as DescribeContainerGroups shows it. Field names are the SDK's response models
+ * (`@alicloud/eci20180808` DescribeContainerGroupsResponseBodyContainerGroupsContainers and
+ * …InitContainers): app containers list their entrypoint as `Commands`, init containers as `Command`; only app
+ * containers have Stdin/StdinOnce/Tty, and only their volume mounts a SubPath.
+ */
 function containerView(
   spec: RuntimeGroup['containers'][number],
   s: RuntimeContainerStatus | undefined,
   started: boolean,
+  kind: 'init' | 'app',
 ) {
   const state: RuntimeContainerStatus = s ?? {
     name: spec.name,
@@ -338,14 +345,21 @@ function containerView(
   return {
     Name: spec.name,
     Image: spec.image,
+    ImagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
     Cpu: spec.cpu ?? 0,
     Memory: spec.memoryGiB ?? 0,
-    Commands: spec.command,
+    [kind === 'app' ? 'Commands' : 'Command']: spec.command,
     Args: spec.args,
     WorkingDir: spec.workingDir ?? '',
     EnvironmentVars: spec.env.map(([Key, Value]) => ({ Key, Value })),
     Ports: spec.ports.map((p) => ({ Port: p.port, Protocol: p.protocol })),
-    VolumeMounts: spec.volumeMounts.map((m) => ({ Name: m.name, MountPath: m.mountPath, ReadOnly: m.readOnly })),
+    VolumeMounts: spec.volumeMounts.map((m) => ({
+      Name: m.name,
+      MountPath: m.mountPath,
+      ReadOnly: m.readOnly,
+      ...(kind === 'app' ? { SubPath: m.subPath ?? '' } : {}),
+    })),
+    ...(kind === 'app' ? { Stdin: spec.stdin, StdinOnce: false, Tty: spec.tty } : {}),
     RestartCount: state.restartCount,
     Ready: state.state === 'Running',
     CurrentState: {
@@ -360,7 +374,101 @@ function containerView(
   };
 }
 
-/** The DescribeContainerGroups shape of one group. */
+/**
+ * A volume as DescribeContainerGroups shows it (SDK model DescribeContainerGroupsResponseBodyContainerGroupsVolumes):
+ * the type's own settings flattened into the volume (`ConfigFileVolumeConfigFileToPaths`, `EmptyDirVolumeMedium`,
+ * `NFSVolumeServer`, …), file contents base64 as they were sent.
+ */
+function volumeView(v: RuntimeGroup['volumes'][number]): Record<string, unknown> {
+  switch (v.type) {
+    case 'ConfigFileVolume':
+      return {
+        Name: v.name,
+        Type: v.type,
+        ConfigFileVolumeConfigFileToPaths: (v.files ?? []).map((f) => ({
+          Path: f.path,
+          Content: f.content.toString('base64'),
+        })),
+      };
+    case 'EmptyDirVolume':
+      return { Name: v.name, Type: v.type, EmptyDirVolumeMedium: v.medium ?? '' };
+    case 'NFSVolume':
+      return {
+        Name: v.name,
+        Type: v.type,
+        NFSVolumeServer: v.nfs?.server ?? '',
+        NFSVolumePath: v.nfs?.path ?? '',
+        NFSVolumeReadOnly: v.nfs?.readOnly ?? false,
+      };
+  }
+}
+
+/**
+ * One group as DescribeContainerGroupStatus shows it, in the SDK model's names
+ * (`@alicloud/eci20180808` DescribeContainerGroupStatusResponseBodyData): the group's `Name`, and a Kubernetes-style
+ * `PodStatus` whose container states are objects keyed by the state (`State.Terminated.ExitCode`), not the
+ * CurrentState form of DescribeContainerGroups. `State.Running` is left empty: the SDK model names its start time
+ * `StartedAtstartedAt` (as generated), which cannot be told apart from a generator slip, so no name is guessed.
+ */
+export function statusView(g: EmulatedGroup): Record<string, unknown> {
+  const phase = isTerminal(g.status)
+    ? g.status === 'Succeeded'
+      ? 'Succeeded'
+      : 'Failed'
+    : g.status === 'Running'
+      ? 'Running'
+      : 'Pending';
+  const firstStart = [...(g.runtime?.initContainers ?? []), ...(g.runtime?.containers ?? [])]
+    .map((c) => c.startTime)
+    .filter((t): t is Date => t !== undefined)
+    .sort((a, b) => a.getTime() - b.getTime())[0];
+  return {
+    ContainerGroupId: g.id,
+    Name: g.meta.name,
+    Status: g.status,
+    PodStatus: {
+      Phase: phase,
+      ...(g.runtime?.ip && g.status !== 'Scheduling' ? { PodIp: g.runtime.ip } : {}),
+      ...(firstStart ? { StartTime: iso(firstStart) } : {}),
+      ContainerStatuses: g.spec.containers.map((spec) => {
+        const s = g.runtime?.containers.find((c) => c.name === spec.name);
+        return {
+          Name: spec.name,
+          Image: spec.image,
+          Ready: s?.state === 'Running',
+          Started: s?.state === 'Running',
+          RestartCount: s?.restartCount ?? 0,
+          State: stateObject(s, g.started),
+        };
+      }),
+    },
+  };
+}
+
+function stateObject(s: RuntimeContainerStatus | undefined, started: boolean): Record<string, unknown> {
+  if (!s) return { Waiting: { Reason: started ? 'PodInitializing' : 'ContainerCreating', Message: '' } };
+  switch (s.state) {
+    case 'Running':
+      return { Running: {} };
+    case 'Terminated':
+      return {
+        Terminated: {
+          ExitCode: s.exitCode ?? 0,
+          Reason: s.reason ?? '',
+          Message: s.message ?? '',
+          ...(s.startTime ? { StartedAt: iso(s.startTime) } : {}),
+          ...(s.finishTime ? { FinishedAt: iso(s.finishTime) } : {}),
+        },
+      };
+    case 'Waiting':
+      return { Waiting: { Reason: s.reason ?? '', Message: s.message ?? '' } };
+  }
+}
+
+/**
+ * The DescribeContainerGroups shape of one group, in the SDK model's names (`@alicloud/eci20180808`
+ * DescribeContainerGroupsResponseBodyContainerGroups; sdk-contract.test.ts holds it to the model).
+ */
 export function describeGroup(g: EmulatedGroup): Record<string, unknown> {
   const find = (list: RuntimeContainerStatus[] | undefined, name: string) => list?.find((c) => c.name === name);
   return {
@@ -382,11 +490,11 @@ export function describeGroup(g: EmulatedGroup): Record<string, unknown> {
     ...(g.status === 'Succeeded' && g.finishedTime ? { SucceededTime: iso(g.finishedTime) } : {}),
     ...(g.status === 'Failed' && g.finishedTime ? { FailedTime: iso(g.finishedTime) } : {}),
     ...(g.status === 'Expired' && g.finishedTime ? { ExpiredTime: iso(g.finishedTime) } : {}),
-    Containers: g.spec.containers.map((c) => containerView(c, find(g.runtime?.containers, c.name), g.started)),
+    Containers: g.spec.containers.map((c) => containerView(c, find(g.runtime?.containers, c.name), g.started, 'app')),
     InitContainers: g.spec.initContainers.map((c) =>
-      containerView(c, find(g.runtime?.initContainers, c.name), g.started),
+      containerView(c, find(g.runtime?.initContainers, c.name), g.started, 'init'),
     ),
-    Volumes: g.spec.volumes.map((v) => ({ Name: v.name, Type: v.type })),
+    Volumes: g.spec.volumes.map(volumeView),
     Events: g.events.map((e) => ({ ...e })),
     Tags: g.meta.tags.map((t) => ({ ...t })),
   };

@@ -126,11 +126,13 @@ export class ImageCacheStore {
   }
 }
 
-export function describeCache(c: ImageCache): Record<string, unknown> {
+/** One cache in the SDK model's names (`@alicloud/eci20180808` DescribeImageCachesResponseBodyImageCaches). */
+export function describeCache(c: ImageCache, regionId: string): Record<string, unknown> {
   const progress = { Preparing: '10%', Creating: '50%', Ready: '100%' } as Record<string, string>;
   return {
     ImageCacheId: c.id,
     ImageCacheName: c.name,
+    RegionId: regionId,
     Status: c.status,
     Images: c.images,
     ImageCacheSize: c.sizeGiB,

@@ -17,7 +17,7 @@ import { ApiError, errorBody, groupNotFound, invalid, missing, quotaExceeded } f
 import { RequestVerifier } from './auth.js';
 import { parseCreate, type CreateLimits } from './create-request.js';
 import { ExecSessions } from './exec-sessions.js';
-import { describeGroup, GroupStore, isTerminal, REALISTIC_DELAYS, type Delays, type EmulatedGroup } from './groups.js';
+import { describeGroup, GroupStore, REALISTIC_DELAYS, statusView, type Delays, type EmulatedGroup } from './groups.js';
 import { describeCache, ImageCacheStore } from './image-caches.js';
 import { Limits, type Fault, type RateLimitConfig } from './limits.js';
 import { formatLogs } from './logs.js';
@@ -106,7 +106,10 @@ export class EciEmulator {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    // The official SDK sends every parameter in the query string (sdk-contract.test.ts), so a group with config
+    // files or many variables has a long URL; Node's default 16 KiB header limit answered those with 431. No URL
+    // limit of the service is published; the emulator takes up to 1 MiB.
+    const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => void this.handle(req, res));
     server.on('upgrade', (req, socket, head) => this.exec.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -194,8 +197,10 @@ export class EciEmulator {
 
   /**
    * DescribeContainerGroupMetric (API reference "DescribeContainerGroupMetric"): `Records[]` of samples, each with a
-   * `Timestamp`, group-level `CPU`/`Memory` and per-container `Containers[]`. ECI keeps a series (one sample a
-   * minute); the emulator answers the one sample it takes now, or no records when the runtime cannot measure.
+   * `Timestamp`, group-level `CPU`/`Memory` and per-container `Containers[]`, named as the SDK's model classes name
+   * them (`@alicloud/eci20180808` DescribeContainerGroupMetricResponseBodyRecords…; sdk-contract.test.ts holds the
+   * answer to them). ECI keeps a series (one sample a minute); the emulator answers the one sample it takes now, or no
+   * records when the runtime cannot measure.
    */
   private async groupMetric(p: Params): Promise<Record<string, unknown>> {
     const g = this.group(p);
@@ -292,35 +297,7 @@ export class EciEmulator {
     const changed =
       since === undefined ? candidates : candidates.filter((g) => Date.now() - g.changedAt <= since * 1000);
     const { items, NextToken, TotalCount } = this.page(p, changed, PAGE.describeStatus);
-    return {
-      NextToken,
-      TotalCount,
-      Data: items.map((g) => {
-        const view = describeGroup(g) as {
-          Containers: { Name: string; Ready: boolean; RestartCount: number; CurrentState: unknown }[];
-        };
-        return {
-          ContainerGroupId: g.id,
-          ContainerGroupName: g.meta.name,
-          Status: g.status,
-          PodStatus: {
-            Phase: isTerminal(g.status)
-              ? g.status === 'Succeeded'
-                ? 'Succeeded'
-                : 'Failed'
-              : g.status === 'Running'
-                ? 'Running'
-                : 'Pending',
-            ContainerStatuses: view.Containers.map((c) => ({
-              Name: c.Name,
-              Ready: c.Ready,
-              RestartCount: c.RestartCount,
-              State: c.CurrentState,
-            })),
-          },
-        };
-      }),
-    };
+    return { NextToken, TotalCount, Data: items.map(statusView) };
   }
 
   private async deleteGroup(p: Params): Promise<Record<string, unknown>> {
@@ -434,7 +411,7 @@ export class EciEmulator {
       .filter((c) => tags.every((t) => c.tags.some((x) => x.Key === t.Key && x.Value === t.Value)))
       .filter((c) => match.every((i) => c.images.includes(i)));
     const { items, NextToken, TotalCount } = this.page(p, all, PAGE.imageCaches);
-    return { NextToken, TotalCount, ImageCaches: items.map(describeCache) };
+    return { NextToken, TotalCount, ImageCaches: items.map((c) => describeCache(c, this.region)) };
   }
 
   private deleteImageCache(p: Params): Record<string, unknown> {

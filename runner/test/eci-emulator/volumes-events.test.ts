@@ -77,7 +77,15 @@ describe('ECI emulator: NFS volumes', () => {
       /InvalidParameter.*ReadOnly/,
     );
     const id = await create(nfsVolume({ Server: '192.168.0.9', Path: '/ci/cache', ReadOnly: true }));
-    expect((await describe(id)).Volumes).toEqual([{ Name: 'share', Type: 'NFSVolume' }]);
+    expect((await describe(id)).Volumes).toEqual([
+      {
+        Name: 'share',
+        Type: 'NFSVolume',
+        NFSVolumeServer: '192.168.0.9',
+        NFSVolumePath: '/ci/cache',
+        NFSVolumeReadOnly: true,
+      },
+    ]);
   });
 
   it('backs each export with one directory on the engine, shared by every pod that mounts it', async () => {

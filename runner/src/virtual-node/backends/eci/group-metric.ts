@@ -3,6 +3,13 @@
  * carries `Records[]`, each with a `Timestamp` and per-container `Containers[].{Name, CPU.UsageCoreNanoSeconds,
  * Memory.WorkingSet, Memory.UsageBytes}` — the same cAdvisor figures the kubelet reports, so they map one to one. The
  * newest record wins.
+ *
+ * Field names and types as in Alibaba's official SDK, `@alicloud/eci20180808` 2.0.3, model classes
+ * DescribeContainerGroupMetricResponseBody (`ContainerGroupId`, `Records`), …BodyRecords (`Timestamp`, `CPU`,
+ * `Memory`, `Containers`, plus `Disk`, `Filesystem`, `Network`, unused here), …BodyRecordsCPU / …RecordsContainersCPU
+ * (`Limit`, `Load`, `UsageCoreNanoSeconds`, `UsageNanoCores`: numbers), …BodyRecordsMemory / …RecordsContainersMemory
+ * (`AvailableBytes`, `Cache`, `Rss`, `UsageBytes`, `WorkingSet`: numbers) and …BodyRecordsContainers (`Name`,
+ * `CPU`, `Memory`). group-metric.test.ts holds the interfaces below to those classes.
  */
 import type { PodRef, PodUsage } from '../backend.js';
 
