@@ -10,6 +10,7 @@
 import { PATHS } from '@eci-virtual/contract';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
+import type { RunEvent } from './run-event.js';
 
 /** One entry of the `steps` context. */
 export interface StepRecord {
@@ -31,6 +32,8 @@ export interface JobIdentity {
   sha?: string;
   ref?: string;
   secrets?: Record<string, string>;
+  /** `github.event_name`, `github.event` and the refs they imply (run-event.ts); default `workflow_dispatch`. */
+  event?: RunEvent;
   /** `needs.<id>.result` and `needs.<id>.outputs` of the jobs this one needs. */
   needs?: Record<string, { result: string; outputs: Record<string, string> }>;
 }
@@ -56,6 +59,8 @@ export class JobContexts {
   get(extra: Contexts = {}, scope?: StepScope): Contexts {
     const { job, repository } = this.id;
     const ws = this.workspace();
+    const ev = this.id.event;
+    const ref = this.id.ref ?? ev?.ref ?? '';
     return {
       github: {
         workflow: job.workflow,
@@ -65,10 +70,15 @@ export class JobContexts {
         run_attempt: '1',
         repository,
         repository_owner: repository.split('/')[0],
-        sha: this.id.sha ?? '',
-        ref: this.id.ref ?? '',
-        event_name: 'workflow_dispatch',
-        actor: 'eci-virtual',
+        sha: this.id.sha ?? ev?.sha ?? '',
+        ref,
+        ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ''),
+        ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+        head_ref: ev?.headRef ?? '',
+        base_ref: ev?.baseRef ?? '',
+        event_name: ev?.name ?? 'workflow_dispatch',
+        event: ev?.payload ?? {},
+        actor: ev?.actor ?? 'eci-virtual',
         server_url: 'https://github.com',
         workspace: ws,
         ...(scope?.actionPath ? { action_path: `${ws}/${scope.actionPath}` } : {}),
@@ -172,8 +182,13 @@ export class JobContexts {
       ['GITHUB_REPOSITORY', repository],
       ['GITHUB_SHA', g.sha ?? ''],
       ['GITHUB_REF', g.ref ?? ''],
+      ['GITHUB_REF_NAME', g.ref_name ?? ''],
+      ['GITHUB_REF_TYPE', g.ref_type ?? ''],
+      ['GITHUB_HEAD_REF', g.head_ref ?? ''],
+      ['GITHUB_BASE_REF', g.base_ref ?? ''],
+      ['GITHUB_ACTOR', g.actor ?? ''],
       ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
-      ['GITHUB_EVENT_NAME', 'workflow_dispatch'],
+      ['GITHUB_EVENT_NAME', g.event_name ?? ''],
       ['RUNNER_OS', 'Linux'],
       ['RUNNER_ARCH', 'X64'],
       ['RUNNER_NAME', 'eci-virtual'],
