@@ -8,9 +8,13 @@
  * Kept apart from the runner so the rules of how a job's state evolves can be read, and tested, without a cluster.
  */
 import { PATHS } from '@eci-virtual/contract';
+import { EXPRESSION_HOST, type ExpressionHost } from '../workflow/expr/evaluate.js';
+import { hashFiles } from '../workflow/expr/hash-files.js';
+import { checkoutDestination, workingTreeFiles } from './checkout.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
 import type { RunEvent } from './run-event.js';
+import { CheckoutTree } from './workspace-files.js';
 
 /** One entry of the `steps` context. */
 export interface StepRecord {
@@ -34,6 +38,8 @@ export interface JobIdentity {
   secrets?: Record<string, string>;
   /** `github.event_name`, `github.event` and the refs they imply (run-event.ts); default `workflow_dispatch`. */
   event?: RunEvent;
+  /** The local working tree `actions/checkout` uploads: what `hashFiles()` hashes (workspace-files.ts). */
+  checkoutRoot?: string;
   /** `needs.<id>.result` and `needs.<id>.outputs` of the jobs this one needs. */
   needs?: Record<string, { result: string; outputs: Record<string, string> }>;
 }
@@ -49,6 +55,16 @@ export class JobContexts {
   /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
   private readonly scoped = new Map<string, Record<string, StepRecord>>();
   private readonly scopeInputs = new Map<string, Record<string, string>>();
+  /** Where successful checkouts put the working tree (pod paths), for hashFiles(). */
+  private readonly checkouts: string[] = [];
+  private treeFiles?: string[];
+  private readonly host: ExpressionHost = {
+    hashFiles: (args, src) => {
+      const root = this.id.checkoutRoot;
+      const files = root && this.checkouts.length ? (this.treeFiles ??= workingTreeFiles(root)) : [];
+      return hashFiles(args, this.workspace(), new CheckoutTree(root ?? '/', files, this.checkouts), src);
+    },
+  };
 
   constructor(
     private readonly id: JobIdentity,
@@ -101,6 +117,7 @@ export class JobContexts {
       strategy: job.strategy ?? {},
       vars: {},
       ...extra,
+      [EXPRESSION_HOST]: this.host,
     };
   }
 
@@ -138,6 +155,10 @@ export class JobContexts {
 
   /** Records a step under its `id` in the `steps` context it belongs to (the job's or its composite action's). */
   recordStep(step: StepSpec, record: StepRecord): void {
+    if (step.checkout && record.outcome === 'success') {
+      const sub = step.checkout.path ? this.expressions.interpolate(step.checkout.path, this.get()) : '';
+      this.checkouts.push(checkoutDestination(this.workspace(), sub));
+    }
     if (step.id) this.stepsFor(step)[step.id] = record;
   }
 
