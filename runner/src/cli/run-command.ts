@@ -5,7 +5,7 @@
  * 130 when the run was cancelled (Ctrl-C).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
@@ -44,6 +44,8 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
                            values (quoted values may span lines), no \${VAR} expansion
   --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable; over --secret-file)
   --secret-file PATH       secrets from a dotenv file (as --env-file)
+  --action-cache DIR       where uses: owner/repo[/path]@ref actions are vendored, as DIR/owner/repo@ref (a
+                           directory inside the working tree: actions run from the checked-out workspace)
   --event NAME             github.event_name (default push)
   --eventpath PATH         github.event: a webhook payload as JSON (default for push: built from the local git
                            HEAD — ref, after, repository, head_commit)
@@ -76,6 +78,17 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
+}
+
+/** `--action-cache DIR` as a path inside the working tree: the actions there reach the pod with checkout. */
+export function actionCacheDir(dir: string, workspaceRoot: string): string {
+  const rel = relative(workspaceRoot, resolve(workspaceRoot, dir));
+  if (!rel || rel.startsWith('..') || isAbsolute(rel))
+    throw new InvalidInput(`--action-cache ${dir} must be a directory inside the working tree ${workspaceRoot}`, {
+      hint: 'actions run from the job workspace, which holds what actions/checkout uploads from the working tree',
+    });
+  if (!existsSync(resolve(workspaceRoot, rel))) throw new InvalidInput(`--action-cache ${dir} does not exist`);
+  return rel.split(sep).join('/');
 }
 
 /** With no argument: the only workflow in .github/workflows, or a clear error listing them. */
@@ -142,6 +155,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     event: { type: 'string' },
     eventpath: { type: 'string' },
     list: { type: 'boolean', default: false },
+    'action-cache': { type: 'string' },
     placement: { type: 'string', default: 'virtual' },
     node: { type: 'string' },
     image: { type: 'string' },
@@ -165,6 +179,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     workspaceRoot,
     ...(values.job ? { job: values.job } : {}),
     matrix: keyValues(values.matrix, 'matrix'),
+    ...(values['action-cache'] ? { actionCache: actionCacheDir(values['action-cache'], workspaceRoot) } : {}),
   });
   const settingsFile = join(workspaceRoot, SETTINGS_PATH);
   const settings = existsSync(settingsFile)

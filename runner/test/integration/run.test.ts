@@ -150,6 +150,13 @@ describe('eci-virtual run', () => {
     expect(r.stdout).not.toContain('file-secret-xyz-42');
   });
 
+  it('runs a local JavaScript action with the node of the job image: INPUT_*, GITHUB_ACTION_PATH, outputs', async () => {
+    const r = await run('js-action.yml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(expect.arrayContaining(['hello push from hello-js', 'output=hello push from hello-js']));
+  });
+
   it('fails the job with the step exit code, skips later steps, still runs always()/failure() steps', async () => {
     const r = await run('failing.yml');
     expect(r.code).toBe(1);
@@ -287,7 +294,7 @@ describe('eci-virtual run', () => {
     const remote = await run('unsupported.yml');
     expect(remote.code).toBe(2);
     expect(remote.stderr).toMatch(
-      /runner\/test\/workflows\/unsupported\.yml:8: uses: actions\/setup-node@v4 — remote actions are not supported/,
+      /runner\/test\/workflows\/unsupported\.yml:8: uses: actions\/setup-node@v4 — eci-virtual run cannot download actions from GitHub/,
     );
     const bad = await run('bad-step.yml');
     expect(bad.code).toBe(2);
