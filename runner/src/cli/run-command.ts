@@ -5,7 +5,7 @@
  * 130 when the run was cancelled (Ctrl-C).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
@@ -24,7 +24,10 @@ import { loadWorkflowJobs } from '../local-run/from-workflow.js';
 import { jobNotRun } from '../local-run/conclusions.js';
 import { JobContexts } from '../local-run/job-contexts.js';
 import { runJobs } from '../local-run/scheduler.js';
+import { readEventFile, readLocalGit, runEvent } from '../local-run/run-event.js';
+import { readDotenvFile } from './dotenv.js';
 import { intFlag, parseFlags } from './flags.js';
+import { listJobs, renderList } from './run-list.js';
 import { HumanRunRenderer, JsonRunRenderer } from './run-renderer.js';
 
 /** Jobs at once unless --jobs says otherwise: enough for a matrix, few enough for a laptop's cluster. */
@@ -35,22 +38,31 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --job ID                 run only this job, without its needs (default: every job, as the needs graph allows)
   --jobs N                 at most N jobs at once (default ${DEFAULT_CONCURRENCY}); strategy.max-parallel also applies
   --matrix k=v             only the matrix combinations with k=v (repeatable)
-  --env K=V                extra variable for every step (repeatable)
-  --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable)
-  --secret-file PATH       secrets from a KEY=VALUE file
+  --list                   print the jobs and matrix legs the run would start, their needs and pods; no cluster
+  --env K=V                extra variable for every step (repeatable; over --env-file)
+  --env-file PATH          variables from a dotenv file: KEY=VALUE lines, # comments, 'literal' and "escaped\n"
+                           values (quoted values may span lines), no \${VAR} expansion
+  --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable; over --secret-file)
+  --secret-file PATH       secrets from a dotenv file (as --env-file)
+  --action-cache DIR       where uses: owner/repo[/path]@ref actions are vendored, as DIR/owner/repo@ref (a
+                           directory inside the working tree: actions run from the checked-out workspace)
+  --event NAME             github.event_name (default push)
+  --eventpath PATH         github.event: a webhook payload as JSON (default for push: built from the local git
+                           HEAD — ref, after, repository, head_commit)
   --placement virtual|any  virtual node only (default) or any node; .github/eci-virtual.yml adds cpu, memory,
                            ECI specs, image cache and kaniko settings per job
   --node NAME              pin jobs to one node
   --image IMAGE            image for jobs without container: (default $ECI_VIRTUAL_DEFAULT_IMAGE)
   --namespace NS           where job pods go (default: default)
-  --repository OWNER/NAME  github.repository (default: from the git remote or the directory name)
+  --repository OWNER/NAME  github.repository (default: from the origin remote, else local/<directory>)
   --kaniko-image IMAGE     kaniko image for jobs that build images (default $ECI_VIRTUAL_KANIKO_IMAGE)
   --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
   --kubeconfig PATH        default: $KUBECONFIG, in-cluster, ~/.kube/config
 
-Exit code: 0 when every job succeeded or was skipped by if:, 1 when any job failed, 130 when cancelled (Ctrl-C).`;
+Exit code: 0 when every job succeeded or was skipped by if: (and for --list), 1 when any job failed, 130 when
+cancelled (Ctrl-C), 2 when the workflow or a flag is refused before any pod is created.`;
 
 /** The run's exit code from its jobs: a fail-fast cancellation is a failure; only Ctrl-C makes 130. */
 export function exitCode(results: JobResult[], interrupted: boolean): number {
@@ -68,13 +80,15 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
   return out;
 }
 
-function secretFile(path: string | undefined): Record<string, string> {
-  if (!path) return {};
-  if (!existsSync(path)) throw new InvalidInput(`--secret-file ${path} does not exist`);
-  const lines = readFileSync(path, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() && !l.trim().startsWith('#'));
-  return keyValues(lines, 'secret-file');
+/** `--action-cache DIR` as a path inside the working tree: the actions there reach the pod with checkout. */
+export function actionCacheDir(dir: string, workspaceRoot: string): string {
+  const rel = relative(workspaceRoot, resolve(workspaceRoot, dir));
+  if (!rel || rel.startsWith('..') || isAbsolute(rel))
+    throw new InvalidInput(`--action-cache ${dir} must be a directory inside the working tree ${workspaceRoot}`, {
+      hint: 'actions run from the job workspace, which holds what actions/checkout uploads from the working tree',
+    });
+  if (!existsSync(resolve(workspaceRoot, rel))) throw new InvalidInput(`--action-cache ${dir} does not exist`);
+  return rel.split(sep).join('/');
 }
 
 /** With no argument: the only workflow in .github/workflows, or a clear error listing them. */
@@ -137,6 +151,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     env: { type: 'string', multiple: true },
     secret: { type: 'string', multiple: true },
     'secret-file': { type: 'string' },
+    'env-file': { type: 'string' },
+    event: { type: 'string' },
+    eventpath: { type: 'string' },
+    list: { type: 'boolean', default: false },
+    'action-cache': { type: 'string' },
     placement: { type: 'string', default: 'virtual' },
     node: { type: 'string' },
     image: { type: 'string' },
@@ -152,23 +171,52 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new InvalidInput(`--placement must be virtual or any, got "${values.placement}"`);
   const placement = values.placement;
   const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
-  if (!image)
-    throw new InvalidInput('no default job image: pass --image or set ECI_VIRTUAL_DEFAULT_IMAGE', {
-      hint: 'jobs without container: run in this image',
-    });
   const file = findWorkflow(positionals[0]);
-  const secrets = { ...secretFile(values['secret-file']), ...keyValues(values.secret, 'secret') };
+  const secrets = { ...readDotenvFile(values['secret-file'], 'secret-file'), ...keyValues(values.secret, 'secret') };
+  const env = { ...readDotenvFile(values['env-file'], 'env-file'), ...keyValues(values.env, 'env') };
   const workspaceRoot = process.cwd();
   const loaded = loadWorkflowJobs(file, {
     workspaceRoot,
     ...(values.job ? { job: values.job } : {}),
     matrix: keyValues(values.matrix, 'matrix'),
+    ...(values['action-cache'] ? { actionCache: actionCacheDir(values['action-cache'], workspaceRoot) } : {}),
   });
   const settingsFile = join(workspaceRoot, SETTINGS_PATH);
   const settings = existsSync(settingsFile)
     ? parseRepoSettings(readFileSync(settingsFile, 'utf8'), SETTINGS_PATH)
     : undefined;
   const kanikoImage = values['kaniko-image'] ?? process.env.ECI_VIRTUAL_KANIKO_IMAGE;
+  const localGit = readLocalGit(workspaceRoot);
+  const repository =
+    values.repository ??
+    localGit.remoteRepository ??
+    `local/${relative(resolve(workspaceRoot, '..'), workspaceRoot) || 'repo'}`;
+  const event = runEvent(
+    {
+      ...(values.event ? { name: values.event } : {}),
+      ...(values.eventpath ? { payload: readEventFile(values.eventpath) } : {}),
+    },
+    localGit,
+    repository,
+  );
+  if (values.list) {
+    const rows = listJobs(loaded.jobs, {
+      expressions: loaded.expressions,
+      repository,
+      defaultImage: image,
+      env,
+      shape: (spec) => jobPlacement(spec, settings, placement, kanikoImage),
+    });
+    process.stdout.write(
+      values.json ? rows.map((r) => JSON.stringify({ event: 'job.listed', ...r })).join('\n') + '\n' : renderList(rows),
+    );
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    return 0;
+  }
+  if (!image)
+    throw new InvalidInput('no default job image: pass --image or set ECI_VIRTUAL_DEFAULT_IMAGE', {
+      hint: 'jobs without container: run in this image',
+    });
   const concurrency = intFlag(values.jobs, 'jobs', DEFAULT_CONCURRENCY);
   if (concurrency < 1) throw new InvalidInput(`--jobs must be at least 1, got ${concurrency}`);
   const renderer = values.json ? new JsonRunRenderer() : new HumanRunRenderer();
@@ -185,9 +233,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  const repository = values.repository ?? `local/${relative(resolve(workspaceRoot, '..'), workspaceRoot) || 'repo'}`;
   const transport = new KubeExec(kube);
-  const env = keyValues(values.env, 'env');
   const labelled = loaded.jobs.length > 1;
   const { results } = await runJobs({
     jobs: loaded.jobs,
@@ -196,7 +242,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     condition: (job, needs, status) =>
       loaded.expressions.condition(
         job.spec.if,
-        new JobContexts({ job: job.spec, repository, secrets, needs }, loaded.expressions).get(),
+        new JobContexts({ job: job.spec, repository, secrets, needs, event }, loaded.expressions).get(),
         status,
       ),
     notRun: (job, conclusion, reason) => {
@@ -217,6 +263,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         repository,
         secrets,
         env,
+        event,
         needs,
         ...jobPlacement(job.spec, settings, placement, kanikoImage),
         checkoutRoot: workspaceRoot,

@@ -5,7 +5,7 @@
  * `node_modules` otherwise. One exec: `tar -x` in the job container, the archive on stdin.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTAINER, InvalidInput, Unavailable } from '@eci-virtual/contract';
 import type { ExecTransport } from '../kube/exec.js';
@@ -32,6 +32,26 @@ function gitFiles(root: string): string[] | undefined {
     .toString('utf8')
     .split('\0')
     .filter((f) => f && existsSync(join(root, f)));
+}
+
+/**
+ * The files `workingTreeArchive` uploads, relative to `root`: git's listing in a repository, else every file but
+ * those below the top-level `.git` and `node_modules` (what `tar --exclude` leaves out).
+ */
+export function workingTreeFiles(root: string): string[] {
+  const listed = gitFiles(root);
+  if (listed) return listed;
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (!rel && (e.name === '.git' || e.name === 'node_modules')) continue;
+      if (e.isDirectory()) walk(path);
+      else out.push(path);
+    }
+  };
+  walk('');
+  return out;
 }
 
 export function workingTreeArchive(root: string, maxBytes = MAX_CHECKOUT_BYTES): WorkingTreeArchive {

@@ -1,12 +1,20 @@
 /**
- * Turns a workflow file into the scheduler's input: jobs in `needs` order, matrix legs expanded, local composite
- * actions inlined (with their own steps/inputs scope), `docker://` steps mapped to step containers, and everything
- * eci-virtual cannot run reported before any pod is created.
+ * Turns a workflow file into the scheduler's input: jobs in `needs` order, matrix legs expanded, local actions
+ * (composite inlined with their own steps/inputs scope, JavaScript as `node <main>`, docker:// ones as step
+ * containers; remote ones from --action-cache, workflow/local-action.ts), `docker://` steps mapped to step
+ * containers, and everything eci-virtual cannot run reported before any pod is created.
  */
 import { posix } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { condition, evaluate, interpolate } from '../workflow/expr/evaluate.js';
-import { loadCompositeAction } from '../workflow/composite.js';
+import {
+  actionDirectory,
+  inputEnvName,
+  loadLocalAction,
+  withInputsInlined,
+  type LocalAction,
+} from '../workflow/local-action.js';
+import { workingTreeFiles } from './checkout.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayName, expandMatrix } from '../workflow/matrix.js';
 import type { WorkflowJob, WorkflowStep } from '../workflow/model.js';
@@ -37,7 +45,69 @@ export function shortRun(run: string): string {
   return line.slice(0, cut);
 }
 
-function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[] {
+interface StepsOptions {
+  workspaceRoot: string;
+  actionCache: string | undefined;
+  warnings: string[];
+  /** The files checkout uploads (relative paths), computed once when first needed. */
+  uploaded: () => Set<string>;
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A JavaScript action: `node <main>` in the job container with the Node.js of its image (the runner would bring its
+ * own in externals; a job pod has none), inputs as INPUT_* and GITHUB_ACTION_PATH, as the runner's handler sets them.
+ */
+function nodeActionStep(
+  base: StepSpec,
+  uses: string,
+  dir: string,
+  action: Extract<LocalAction, { kind: 'node' }>,
+  inputs: Record<string, string>,
+): StepSpec {
+  const missing = `::error::${uses} is a JavaScript action (${action.using}): the job container has no node; set container: to an image with Node.js`;
+  return {
+    ...base,
+    shell: 'sh',
+    run:
+      `command -v node >/dev/null 2>&1 || { echo ${shellQuote(missing)}; exit 127; }\n` +
+      `exec node "$GITHUB_ACTION_PATH"/${shellQuote(posix.normalize(action.main))}`,
+    env: {
+      ...base.env,
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [inputEnvName(k), v])),
+      GITHUB_ACTION_PATH: `\${{ github.workspace }}/${dir}`,
+    },
+  };
+}
+
+/**
+ * A `docker://` action: a step container of the pod running `runs.entrypoint` with `runs.args`, each argument passed
+ * through a variable so no value needs shell quoting; `inputs.*` in args and `runs.env` become the caller's `with:`.
+ */
+function dockerActionStep(
+  base: StepSpec,
+  action: Extract<LocalAction, { kind: 'docker' }>,
+  inputs: Record<string, string>,
+): StepSpec {
+  const args = action.args.map((a, n) => [`ECI_ACTION_ARG_${n}`, withInputsInlined(a, inputs)] as const);
+  return {
+    ...base,
+    container: {
+      image: action.image,
+      entrypoint: shellQuote(action.entrypoint),
+      ...(args.length ? { args: args.map(([k]) => `"$${k}"`).join(' ') } : {}),
+    },
+    env: {
+      ...base.env,
+      ...Object.fromEntries(Object.entries(action.env).map(([k, v]) => [k, withInputsInlined(v, inputs)])),
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [inputEnvName(k), v])),
+      ...Object.fromEntries(args),
+    },
+  };
+}
+
+function steps(job: WorkflowJob, file: string, opts: StepsOptions): StepSpec[] {
   const out: StepSpec[] = [];
   job.steps.forEach((s: WorkflowStep, i) => {
     const where = `${file}:${s.line}`;
@@ -72,49 +142,71 @@ function steps(job: WorkflowJob, file: string, workspaceRoot: string): StepSpec[
       const path = s.with?.path;
       return out.push({ ...base, checkout: path ? { path } : {} });
     }
-    if (uses.startsWith('./')) {
-      const action = loadCompositeAction(workspaceRoot, uses, where);
-      const scope = `${job.id}-${i}`;
-      const inputs: Record<string, string> = {};
-      for (const [k, def] of Object.entries(action.inputs)) {
-        const given = s.with?.[k];
-        if (given === undefined && def.required && def.default === undefined)
-          throw new InvalidInput(`${where}: ${uses} requires input "${k}"`);
-        inputs[k] = given ?? def.default ?? '';
-      }
-      for (const k of Object.keys(s.with ?? {}))
-        if (!(k in action.inputs)) throw new InvalidInput(`${where}: ${uses} has no input "${k}"`);
-      for (const inner of action.steps) {
-        out.push({
-          ...inner,
-          name:
-            action.steps.length === 1
-              ? base.name
-              : `${base.name} › ${inner.name ?? inner.id ?? `step ${action.steps.indexOf(inner) + 1}`}`,
-          scope: { id: scope, inputs, actionPath: posix.normalize(uses) },
-          // The caller's if: applies to every step of the action that has none of its own.
-          ...(base.if && !inner.if ? { if: base.if } : {}),
-        });
-      }
-      out.push({
-        name: base.name,
-        compositeEnd: { scope, outputs: action.outputs, ...(s.id ? { callerId: s.id } : {}) },
-        ...(base.if ? { if: base.if } : {}),
-      });
-      return;
+    const dir = actionDirectory(uses, opts.workspaceRoot, opts.actionCache, where);
+    const action = loadLocalAction(opts.workspaceRoot, dir, uses, where);
+    const inputs: Record<string, string> = {};
+    for (const [k, def] of Object.entries(action.inputs)) {
+      const given = s.with?.[k];
+      if (given === undefined && def.required && def.default === undefined)
+        throw new InvalidInput(`${where}: ${uses} requires input "${k}"`);
+      inputs[k] = given ?? def.default ?? '';
     }
-    throw new InvalidInput(
-      `${where}: uses: ${uses} — remote actions are not supported by eci-virtual run (local ./ composite actions and docker:// images are)`,
-    );
+    for (const k of Object.keys(s.with ?? {}))
+      if (!(k in action.inputs)) throw new InvalidInput(`${where}: ${uses} has no input "${k}"`);
+    if (action.kind !== 'composite' && (action.pre || action.post))
+      opts.warnings.push(
+        `${where}: ${uses}: its pre/post scripts (${[action.pre, action.post].filter(Boolean).join(', ')}) are not run by eci-virtual run`,
+      );
+    if (action.kind === 'node') {
+      if (!opts.uploaded().has(posix.join(dir, posix.normalize(action.main))))
+        throw new InvalidInput(
+          `${where}: ${uses}: ${posix.join(dir, action.main)} is not in the working tree checkout uploads (git-ignored?)`,
+          { hint: 'the action runs from the job workspace: keep it tracked, or at least not ignored, by git' },
+        );
+      return out.push(nodeActionStep(base, uses, dir, action, inputs));
+    }
+    if (action.kind === 'docker') return out.push(dockerActionStep(base, action, inputs));
+    const scope = `${job.id}-${i}`;
+    for (const inner of action.steps) {
+      out.push({
+        ...inner,
+        name:
+          action.steps.length === 1
+            ? base.name
+            : `${base.name} › ${inner.name ?? inner.id ?? `step ${action.steps.indexOf(inner) + 1}`}`,
+        scope: { id: scope, inputs, actionPath: dir },
+        // The caller's if: applies to every step of the action that has none of its own.
+        ...(base.if && !inner.if ? { if: base.if } : {}),
+      });
+    }
+    out.push({
+      name: base.name,
+      compositeEnd: { scope, outputs: action.outputs, ...(s.id ? { callerId: s.id } : {}) },
+      ...(base.if ? { if: base.if } : {}),
+    });
   });
   return out;
 }
 
 export function loadWorkflowJobs(
   file: string,
-  opts: { workspaceRoot: string; job?: string; matrix?: Record<string, string> },
+  opts: {
+    workspaceRoot: string;
+    job?: string;
+    matrix?: Record<string, string>;
+    /** `--action-cache`: where `owner/repo@ref` actions are vendored, relative to the working tree. */
+    actionCache?: string;
+  },
 ): LoadedJobs {
   const wf = loadWorkflow(file, opts.workspaceRoot);
+  const warnings = [...wf.warnings];
+  let uploaded: Set<string> | undefined;
+  const stepsOptions: StepsOptions = {
+    workspaceRoot: opts.workspaceRoot,
+    actionCache: opts.actionCache,
+    warnings,
+    uploaded: () => (uploaded ??= new Set(workingTreeFiles(opts.workspaceRoot))),
+  };
   let jobs = wf.jobs;
   if (opts.job) {
     const wanted = jobs.find((j) => j.id === opts.job);
@@ -124,7 +216,7 @@ export function loadWorkflowJobs(
   }
   const out: LoadedJobs['jobs'] = [];
   for (const job of jobs) {
-    const jobSteps = steps(job, wf.file, opts.workspaceRoot);
+    const jobSteps = steps(job, wf.file, stepsOptions);
     // Images stay as written: the job runner evaluates them with the job's contexts when it builds the pod.
     const needs = podNeeds(job, (raw) => raw);
     const baseContexts = { github: {}, inputs: {}, vars: {}, needs: {}, env: {} };
@@ -162,7 +254,7 @@ export function loadWorkflowJobs(
       });
     });
   }
-  return { jobs: out, warnings: wf.warnings, expressions: expressionEngine };
+  return { jobs: out, warnings, expressions: expressionEngine };
 }
 
 /** `matrix: ${{ fromJSON(...) }}` or axis values given as expressions are evaluated before expansion. */

@@ -110,3 +110,42 @@ describe('JobContexts', () => {
     });
   });
 });
+
+describe('JobContexts: the run event', () => {
+  it('puts the event name, payload and the refs it implies in the github context and the runner env', () => {
+    const c = new JobContexts(
+      {
+        job: job(),
+        repository: 'acme/app',
+        event: {
+          name: 'pull_request',
+          payload: { number: 7, pull_request: { title: 'Fix' } },
+          sha: 'abc',
+          ref: 'refs/pull/7/merge',
+          headRef: 'topic',
+          baseRef: 'main',
+          actor: 'bob',
+        },
+      },
+      expressionEngine,
+    );
+    c.startEnv();
+    const ctx = c.get();
+    expect(expressionEngine.interpolate('${{ github.event.pull_request.title }} ${{ github.event_name }}', ctx)).toBe(
+      'Fix pull_request',
+    );
+    expect(ctx.github).toMatchObject({ sha: 'abc', ref: 'refs/pull/7/merge', head_ref: 'topic', actor: 'bob' });
+    expect(env(c)).toMatchObject({
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_SHA: 'abc',
+      GITHUB_REF: 'refs/pull/7/merge',
+      GITHUB_HEAD_REF: 'topic',
+      GITHUB_BASE_REF: 'main',
+      GITHUB_ACTOR: 'bob',
+    });
+  });
+
+  it('without an event: workflow_dispatch with an empty payload', () => {
+    expect(contextsOf().get().github).toMatchObject({ event_name: 'workflow_dispatch', event: {} });
+  });
+});

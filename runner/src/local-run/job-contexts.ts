@@ -8,8 +8,13 @@
  * Kept apart from the runner so the rules of how a job's state evolves can be read, and tested, without a cluster.
  */
 import { PATHS } from '@eci-virtual/contract';
+import { EXPRESSION_HOST, type ExpressionHost } from '../workflow/expr/evaluate.js';
+import { hashFiles } from '../workflow/expr/hash-files.js';
+import { checkoutDestination, workingTreeFiles } from './checkout.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
+import type { RunEvent } from './run-event.js';
+import { CheckoutTree } from './workspace-files.js';
 
 /** One entry of the `steps` context. */
 export interface StepRecord {
@@ -31,6 +36,10 @@ export interface JobIdentity {
   sha?: string;
   ref?: string;
   secrets?: Record<string, string>;
+  /** `github.event_name`, `github.event` and the refs they imply (run-event.ts); default `workflow_dispatch`. */
+  event?: RunEvent;
+  /** The local working tree `actions/checkout` uploads: what `hashFiles()` hashes (workspace-files.ts). */
+  checkoutRoot?: string;
   /** `needs.<id>.result` and `needs.<id>.outputs` of the jobs this one needs. */
   needs?: Record<string, { result: string; outputs: Record<string, string> }>;
 }
@@ -46,6 +55,16 @@ export class JobContexts {
   /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
   private readonly scoped = new Map<string, Record<string, StepRecord>>();
   private readonly scopeInputs = new Map<string, Record<string, string>>();
+  /** Where successful checkouts put the working tree (pod paths), for hashFiles(). */
+  private readonly checkouts: string[] = [];
+  private treeFiles?: string[];
+  private readonly host: ExpressionHost = {
+    hashFiles: (args, src) => {
+      const root = this.id.checkoutRoot;
+      const files = root && this.checkouts.length ? (this.treeFiles ??= workingTreeFiles(root)) : [];
+      return hashFiles(args, this.workspace(), new CheckoutTree(root ?? '/', files, this.checkouts), src);
+    },
+  };
 
   constructor(
     private readonly id: JobIdentity,
@@ -56,6 +75,8 @@ export class JobContexts {
   get(extra: Contexts = {}, scope?: StepScope): Contexts {
     const { job, repository } = this.id;
     const ws = this.workspace();
+    const ev = this.id.event;
+    const ref = this.id.ref ?? ev?.ref ?? '';
     return {
       github: {
         workflow: job.workflow,
@@ -65,10 +86,15 @@ export class JobContexts {
         run_attempt: '1',
         repository,
         repository_owner: repository.split('/')[0],
-        sha: this.id.sha ?? '',
-        ref: this.id.ref ?? '',
-        event_name: 'workflow_dispatch',
-        actor: 'eci-virtual',
+        sha: this.id.sha ?? ev?.sha ?? '',
+        ref,
+        ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ''),
+        ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+        head_ref: ev?.headRef ?? '',
+        base_ref: ev?.baseRef ?? '',
+        event_name: ev?.name ?? 'workflow_dispatch',
+        event: ev?.payload ?? {},
+        actor: ev?.actor ?? 'eci-virtual',
         server_url: 'https://github.com',
         workspace: ws,
         ...(scope?.actionPath ? { action_path: `${ws}/${scope.actionPath}` } : {}),
@@ -91,6 +117,7 @@ export class JobContexts {
       strategy: job.strategy ?? {},
       vars: {},
       ...extra,
+      [EXPRESSION_HOST]: this.host,
     };
   }
 
@@ -128,6 +155,10 @@ export class JobContexts {
 
   /** Records a step under its `id` in the `steps` context it belongs to (the job's or its composite action's). */
   recordStep(step: StepSpec, record: StepRecord): void {
+    if (step.checkout && record.outcome === 'success') {
+      const sub = step.checkout.path ? this.expressions.interpolate(step.checkout.path, this.get()) : '';
+      this.checkouts.push(checkoutDestination(this.workspace(), sub));
+    }
     if (step.id) this.stepsFor(step)[step.id] = record;
   }
 
@@ -172,8 +203,13 @@ export class JobContexts {
       ['GITHUB_REPOSITORY', repository],
       ['GITHUB_SHA', g.sha ?? ''],
       ['GITHUB_REF', g.ref ?? ''],
+      ['GITHUB_REF_NAME', g.ref_name ?? ''],
+      ['GITHUB_REF_TYPE', g.ref_type ?? ''],
+      ['GITHUB_HEAD_REF', g.head_ref ?? ''],
+      ['GITHUB_BASE_REF', g.base_ref ?? ''],
+      ['GITHUB_ACTOR', g.actor ?? ''],
       ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
-      ['GITHUB_EVENT_NAME', 'workflow_dispatch'],
+      ['GITHUB_EVENT_NAME', g.event_name ?? ''],
       ['RUNNER_OS', 'Linux'],
       ['RUNNER_ARCH', 'X64'],
       ['RUNNER_NAME', 'eci-virtual'],

@@ -18,6 +18,7 @@ import { JobContexts } from './job-contexts.js';
 import { JobPod, jobPodName, type JobPodOptions } from './job-pod-lifecycle.js';
 import { JobOutput } from './output/job-output.js';
 import type { JobResult } from './reporter.js';
+import type { RunEvent } from './run-event.js';
 import { StepLoop } from './step-loop.js';
 
 export interface JobRunOptions extends JobPodOptions {
@@ -27,6 +28,8 @@ export interface JobRunOptions extends JobPodOptions {
   signal?: AbortSignal;
   sha?: string;
   ref?: string;
+  /** `github.event_name` / `github.event` (run-event.ts). */
+  event?: RunEvent;
   /** Local directory `actions/checkout` uploads (eci-virtual run: the current directory). */
   checkoutRoot?: string;
   /** The `needs` context: results and outputs of the jobs this one needs. */

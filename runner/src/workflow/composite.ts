@@ -1,11 +1,13 @@
-/** Local composite actions (`uses: ./path`): action.yml read from the workspace, validated, its steps returned. */
+/** action.yml of a local action read from the workspace, and composite actions' steps (local-action.ts dispatches). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInput } from '@eci-virtual/contract';
 
+export type ActionInputs = Record<string, { required: boolean; default?: string }>;
+
 export interface CompositeAction {
-  inputs: Record<string, { required: boolean; default?: string }>;
+  inputs: ActionInputs;
   outputs: Record<string, string>;
   steps: {
     id?: string;
@@ -19,37 +21,46 @@ export interface CompositeAction {
   }[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export type ActionManifest = Record<string, unknown> & { runs: Record<string, unknown> };
 
-export function loadCompositeAction(workspaceRoot: string, uses: string, where: string): CompositeAction {
-  const dir = join(workspaceRoot, uses);
-  const file = ['action.yml', 'action.yaml'].map((f) => join(dir, f)).find((f) => existsSync(f));
-  if (!file) throw new InvalidInput(`${where}: no action.yml in ${uses}`);
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads `<dir>/action.yml` (or .yaml) below the workspace; `label` names the action in errors. */
+export function readActionManifest(workspaceRoot: string, dir: string, label: string, where: string): ActionManifest {
+  const base = join(workspaceRoot, dir);
+  const file = ['action.yml', 'action.yaml'].map((f) => join(base, f)).find((f) => existsSync(f));
+  if (!file) throw new InvalidInput(`${where}: no action.yml in ${label}`);
   let doc: unknown;
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new InvalidInput(`${uses}/action.yml: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new InvalidInput(`${label}/action.yml: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!isObj(doc) || !isObj(doc.runs)) throw new InvalidInput(`${uses}/action.yml has no runs:`);
-  if (doc.runs.using !== 'composite') {
-    throw new InvalidInput(
-      `${where}: ${uses} is a "${String(doc.runs.using)}" action; eci-virtual run supports local composite actions only`,
-    );
-  }
-  const steps = Array.isArray(doc.runs.steps) ? doc.runs.steps : [];
-  const inputs: CompositeAction['inputs'] = {};
+  if (!isObj(doc) || !isObj(doc.runs)) throw new InvalidInput(`${label}/action.yml has no runs:`);
+  return doc as ActionManifest;
+}
+
+/** The inputs of an action.yml: name → required and default (unevaluated). */
+export function actionInputs(doc: ActionManifest): ActionInputs {
+  const inputs: ActionInputs = {};
   for (const [k, v] of Object.entries(isObj(doc.inputs) ? doc.inputs : {})) {
     inputs[k] = {
       required: isObj(v) && v.required === true,
       ...(isObj(v) && v.default !== undefined ? { default: String(v.default) } : {}),
     };
   }
+  return inputs;
+}
+
+/** A composite action's inputs, outputs and `run:` steps; `uses` names it in errors. */
+export function compositeAction(doc: ActionManifest, uses: string): CompositeAction {
+  const steps = Array.isArray(doc.runs.steps) ? doc.runs.steps : [];
   const outputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(isObj(doc.outputs) ? doc.outputs : {}))
     if (isObj(v) && v.value !== undefined) outputs[k] = String(v.value);
   return {
-    inputs,
+    inputs: actionInputs(doc),
     outputs,
     steps: steps.map((s: unknown, i: number) => {
       if (!isObj(s)) throw new InvalidInput(`${uses}/action.yml: step ${i + 1} must be a mapping`);

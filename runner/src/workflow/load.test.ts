@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCompositeAction } from './composite.js';
+import { loadLocalAction } from './local-action.js';
 import { parseWorkflow, WorkflowError } from './load.js';
 import { displayName, expandMatrix } from './matrix.js';
 
@@ -122,23 +122,52 @@ describe('expandMatrix', () => {
   });
 });
 
-describe('loadCompositeAction', () => {
-  it('reads a composite action and refuses other kinds', () => {
+describe('loadLocalAction', () => {
+  it('reads composite, JavaScript and docker:// actions, and refuses a Dockerfile or an unknown kind', () => {
     const root = mkdtempSync(join(tmpdir(), 'eci-act-'));
-    mkdirSync(join(root, 'a'));
-    writeFileSync(
-      join(root, 'a', 'action.yml'),
+    const action = (dir: string, yaml: string) => {
+      mkdirSync(join(root, dir));
+      writeFileSync(join(root, dir, 'action.yml'), yaml);
+    };
+    action(
+      'a',
       'inputs: { who: { required: true } }\noutputs: { msg: { value: x } }\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n',
     );
-    expect(loadCompositeAction(root, './a', 'ci.yml:3')).toEqual({
+    expect(loadLocalAction(root, 'a', './a', 'ci.yml:3')).toEqual({
+      kind: 'composite',
       inputs: { who: { required: true } },
       outputs: { msg: 'x' },
       steps: [{ run: 'echo hi', shell: 'bash' }],
     });
-    mkdirSync(join(root, 'js'));
-    writeFileSync(join(root, 'js', 'action.yml'), 'runs:\n  using: node20\n  main: index.js\n');
-    expect(() => loadCompositeAction(root, './js', 'ci.yml:3')).toThrow(
-      /"node20" action; eci-virtual run supports local composite actions only/,
+    action(
+      'js',
+      'inputs: { n: { default: "1" } }\nruns:\n  using: node20\n  main: dist/index.js\n  post: dist/post.js\n',
     );
+    expect(loadLocalAction(root, 'js', './js', 'ci.yml:3')).toEqual({
+      kind: 'node',
+      using: 'node20',
+      main: 'dist/index.js',
+      post: 'dist/post.js',
+      inputs: { n: { required: false, default: '1' } },
+    });
+    action(
+      'img',
+      'runs:\n  using: docker\n  image: docker://alpine:3\n  entrypoint: /bin/echo\n  args: [a, 2]\n  env: { K: v }\n',
+    );
+    expect(loadLocalAction(root, 'img', './img', 'ci.yml:3')).toMatchObject({
+      kind: 'docker',
+      image: 'alpine:3',
+      entrypoint: '/bin/echo',
+      args: ['a', '2'],
+      env: { K: 'v' },
+    });
+    action('df', 'runs:\n  using: docker\n  image: Dockerfile\n');
+    expect(() => loadLocalAction(root, 'df', './df', 'ci.yml:3')).toThrow(
+      /is a Dockerfile action \(image: Dockerfile\)/,
+    );
+    action('noep', 'runs:\n  using: docker\n  image: docker://alpine\n');
+    expect(() => loadLocalAction(root, 'noep', './noep', 'ci.yml:3')).toThrow(/needs runs.entrypoint/);
+    action('old', 'runs:\n  using: node8\n  main: i.js\n');
+    expect(() => loadLocalAction(root, 'old', './old', 'ci.yml:3')).toThrow(/'using: node8' is not supported/);
   });
 });

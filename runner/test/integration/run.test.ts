@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClients } from '../../src/kube/client.js';
 import { bundlePath } from '../../scripts/lib/node-process.js';
@@ -123,6 +125,36 @@ describe('eci-virtual run', () => {
     expect(steps(r).find((s) => s.name === 'skipped by if')?.outcome).toBe('skipped');
     expect(await podsLeft()).toEqual([]);
     // The secret never reached the pod spec or annotations: it travelled in a Secret owned by the pod.
+  });
+
+  it('reads --env-file and --secret-file (dotenv), masks the file secrets, and takes --event/--eventpath', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eci-run-files-'));
+    writeFileSync(join(dir, 'vars.env'), 'FROM_FILE=plain # comment\nQUOTED="a \\"b\\""\nMULTI="one\ntwo"\n');
+    writeFileSync(join(dir, 'secrets.env'), "FILE_SECRET='file-secret-xyz-42'\n");
+    writeFileSync(
+      join(dir, 'event.json'),
+      JSON.stringify({ number: 5, pull_request: { head: { ref: 'topic' }, base: { ref: 'main' } } }),
+    );
+    const files = ['--env-file', join(dir, 'vars.env'), '--secret-file', join(dir, 'secrets.env')];
+    const r = await run('event-env.yml', [...files, '--event', 'pull_request', '--eventpath', join(dir, 'event.json')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        'event=pull_request ref=refs/pull/5/merge head=topic',
+        'from-file=plain quoted=a "b"',
+        'multi=one|two|',
+        'secret *** and ***',
+      ]),
+    );
+    expect(r.stdout).not.toContain('file-secret-xyz-42');
+  });
+
+  it('runs a local JavaScript action with the node of the job image: INPUT_*, GITHUB_ACTION_PATH, outputs', async () => {
+    const r = await run('js-action.yml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(expect.arrayContaining(['hello push from hello-js', 'output=hello push from hello-js']));
   });
 
   it('fails the job with the step exit code, skips later steps, still runs always()/failure() steps', async () => {
@@ -262,7 +294,7 @@ describe('eci-virtual run', () => {
     const remote = await run('unsupported.yml');
     expect(remote.code).toBe(2);
     expect(remote.stderr).toMatch(
-      /runner\/test\/workflows\/unsupported\.yml:8: uses: actions\/setup-node@v4 — remote actions are not supported/,
+      /runner\/test\/workflows\/unsupported\.yml:8: uses: actions\/setup-node@v4 — eci-virtual run cannot download actions from GitHub/,
     );
     const bad = await run('bad-step.yml');
     expect(bad.code).toBe(2);

@@ -14,6 +14,18 @@ export type JobStatus = 'success' | 'failure' | 'cancelled';
  */
 export type ConditionStatus = JobStatus | 'skipped';
 
+/**
+ * Functions that need the world outside the expression: the contexts object of a step carries them under this key
+ * (a symbol, so no context name can collide and no `toJSON`/key listing sees it). Without them (a job's `if:`,
+ * `runs-on`, the matrix) the function is not available, as on GitHub.
+ */
+export const EXPRESSION_HOST = Symbol('eci-virtual.expression-host');
+
+export interface ExpressionHost {
+  /** `hashFiles(...patterns)` against the job's workspace (hash-files.ts). */
+  hashFiles?(args: string[], src: string): string;
+}
+
 export interface EvalState {
   contexts: Record<string, unknown>;
   status: ConditionStatus;
@@ -146,8 +158,12 @@ function call(src: string, name: string, args: unknown[], state: EvalState): unk
       } catch {
         throw new ExpressionError(`fromJSON() got invalid JSON "${stringify(args[0]).slice(0, 40)}"`, src, 0);
       }
-    case 'hashfiles':
-      throw new ExpressionError('hashFiles() is not supported by eci-virtual run', src, 0);
+    case 'hashfiles': {
+      const host = (state.contexts as Record<symbol, ExpressionHost | undefined>)[EXPRESSION_HOST];
+      if (!host?.hashFiles) throw new ExpressionError('hashFiles() is only available in steps', src, 0);
+      if (!args.length) throw new ExpressionError('hashFiles() needs at least one pattern', src, 0);
+      return host.hashFiles(args.map(stringify), src);
+    }
     default:
       throw new ExpressionError(`unknown function ${name}()`, src, 0);
   }
