@@ -92,7 +92,7 @@ export class EciEmulator {
       accessKeys: opts.accessKeys,
       ...(opts.securityTokens ? { securityTokens: opts.securityTokens } : {}),
     });
-    this.limits = new Limits(opts.rateLimits);
+    this.limits = new Limits(opts.rateLimits, () => this.clock.now());
     this.exec = new ExecSessions(opts.runtime, opts.execUriTtlMs);
     this.handlers = {
       CreateContainerGroup: (p) => this.create(p),
