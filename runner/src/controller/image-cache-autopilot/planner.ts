@@ -243,8 +243,10 @@ export function plan(input: PlanInput): Decision[] {
   };
 
   for (const b of bins) {
-    const serve = serving.get(b);
-    const pending = preparing.get(b);
+    // A set evicted for a hotter bin earlier in this loop serves nothing any more.
+    const alive = (s: WarmSet | undefined) => (s && !retired.has(s.id) ? s : undefined);
+    const serve = alive(serving.get(b));
+    const pending = alive(preparing.get(b));
     const current = digestLabel(b.images, input.digests);
     const stale = serve && current && serve.labels[LABEL.digests] !== current;
     const weight = round(b.weight);
