@@ -1,9 +1,10 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko` runs one part;
- * default all.
+ * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache` runs
+ * one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time).
  */
 import { describeError } from '@eci-virtual/contract';
+import { cacheBench } from './bench/cache-bench.js';
 import { controllerBench } from './bench/controller-bench.js';
 import { execBench } from './bench/exec-bench.js';
 import { jobBench } from './bench/job-bench.js';
@@ -17,6 +18,8 @@ import { ensureEngine } from './lib/engine.js';
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
   const want = (p: string) => parts.length === 0 || parts.includes(p);
+  if (want('cache')) await cacheBench();
+  if (parts.length && parts.every((p) => p === 'cache')) return;
   await buildBundle();
   const engine = await ensureEngine();
   const cluster = await ensureCluster(() => undefined);

@@ -63,9 +63,24 @@ export interface JobRecord {
   latency: JobLatency;
   /** Pod lifetime (created → finished, or → now while running), seconds. */
   durationSeconds?: number;
-  /** Pod-seconds × configured prices, US$. */
+  /** The fee as ECI bills it (`cost.amount`), US$ at the configured prices. */
   estimatedCostUsd?: number;
+  /** How the fee was computed: the billed specification and seconds (see runner/docs/cost-and-cache.md). */
+  cost?: JobCostBreakdown;
   events: JobEvent[];
+}
+
+export interface JobCostBreakdown {
+  currency: string;
+  /** The specification ECI bills: the request rounded up to an offered vCPU/memory pair. */
+  spec: { cpu: number; memoryGiB: number };
+  /** Whole seconds from the first image pull (or, without pull events, the pod's creation) to the end or now. */
+  billedSeconds: number;
+  startsAt: 'image-pull' | 'pod-created';
+  vcpuSeconds: number;
+  gibSeconds: number;
+  spot: boolean;
+  amount: number;
 }
 
 export interface JobsSummary {

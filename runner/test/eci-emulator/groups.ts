@@ -8,7 +8,7 @@
  * Not modelled: restarts under RestartPolicy Always/OnFailure (a finished container ends the group), updates, and
  * ActiveDeadlineSeconds.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { realClock, type EmulatorClock } from './clock.js';
 import type { GroupMeta } from './create-request.js';
 import type { GroupRuntime, RuntimeContainerStatus, RuntimeGroup, RuntimeGroupStatus } from './runtime.js';
 
@@ -23,6 +23,11 @@ export interface Delays {
   imageCacheMs: number;
   /** A spot group's SpotToBeReleased warning → its release (Expired). */
   spotNoticeMs: number;
+  /**
+   * Optional: the pull time of a group's images when no image cache matched (default `pullMs` for every group), so a
+   * benchmark can make pull time grow with image size.
+   */
+  pullMsFor?: (images: readonly string[]) => number;
 }
 
 /**
@@ -102,6 +107,7 @@ export class GroupStore {
     private readonly runtime: GroupRuntime,
     private readonly delays: Delays,
     private readonly retentionMs: number,
+    private readonly clock: EmulatorClock = realClock,
   ) {}
 
   get size(): number {
@@ -109,15 +115,15 @@ export class GroupStore {
   }
 
   add(meta: GroupMeta, spec: Omit<RuntimeGroup, 'id'>, imageCacheId: string | undefined): EmulatedGroup {
-    const id = `eci-${Date.now().toString(36)}${(this.seq++).toString(36).padStart(4, '0')}`;
+    const id = `eci-${this.clock.now().toString(36)}${(this.seq++).toString(36).padStart(4, '0')}`;
     const g: EmulatedGroup = {
       id,
       meta,
       spec: { ...spec, id },
       status: 'Scheduling',
-      creationTime: new Date(),
+      creationTime: new Date(this.clock.now()),
       events: [],
-      changedAt: Date.now(),
+      changedAt: this.clock.now(),
       started: false,
       abort: new AbortController(),
     };
@@ -137,7 +143,7 @@ export class GroupStore {
   }
 
   event(g: EmulatedGroup, type: GroupEvent['Type'], reason: string, message: string): void {
-    const now = iso(new Date());
+    const now = iso(new Date(this.clock.now()));
     const same = g.events.find((e) => e.Reason === reason && e.Message === message);
     if (same) {
       same.Count++;
@@ -152,20 +158,20 @@ export class GroupStore {
         FirstTimestamp: now,
         LastTimestamp: now,
       });
-    g.changedAt = Date.now();
+    g.changedAt = this.clock.now();
   }
 
   private setStatus(g: EmulatedGroup, status: GroupStatus): void {
     if (g.status === status) return;
     g.status = status;
-    g.changedAt = Date.now();
-    if (TERMINAL.has(status)) g.finishedTime = new Date();
+    g.changedAt = this.clock.now();
+    if (TERMINAL.has(status)) g.finishedTime = new Date(this.clock.now());
   }
 
   private async lifecycle(g: EmulatedGroup, imageCacheId: string | undefined): Promise<void> {
     const signal = g.abort.signal;
     const failure = this.scheduleFailures.shift();
-    await sleep(this.delays.scheduleMs, undefined, { signal });
+    await this.clock.sleep(this.delays.scheduleMs, signal);
     if (failure) {
       // ECI gives up on the group for good: it never runs, and stays listed as ScheduleFailed until deleted.
       this.event(g, 'Warning', failure.reason, failure.message);
@@ -177,9 +183,10 @@ export class GroupStore {
     const images = [...new Set([...g.spec.initContainers, ...g.spec.containers].map((c) => c.image))];
     if (imageCacheId)
       this.event(g, 'Normal', 'SuccessfulHitImageCache', `Successfully hit image cache ${imageCacheId}`);
-    const pullStarted = Date.now();
+    const pullStarted = this.clock.now();
     for (const image of images) this.event(g, 'Normal', 'Pulling', `Pulling image "${image}"`);
-    await sleep(imageCacheId ? this.delays.cachedPullMs : this.delays.pullMs, undefined, { signal });
+    const pullMs = imageCacheId ? this.delays.cachedPullMs : (this.delays.pullMsFor?.(images) ?? this.delays.pullMs);
+    await this.clock.sleep(pullMs, signal);
     // A runtime pulls while it creates and starts (the docker backend does both in createPod), so an image is
     // Pulled — or Failed — only once that is done.
     try {
@@ -196,7 +203,7 @@ export class GroupStore {
       }
       return;
     }
-    const took = `${((Date.now() - pullStarted) / 1000).toFixed(3)}s`;
+    const took = `${((this.clock.now() - pullStarted) / 1000).toFixed(3)}s`;
     for (const image of images) this.event(g, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took}`);
     for (const c of [...g.spec.initContainers, ...g.spec.containers])
       this.event(g, 'Normal', 'Created', `Created container ${c.name}`);
@@ -225,7 +232,7 @@ export class GroupStore {
         ? { name: c.name, state: 'Waiting', reason: 'PodInitializing', restartCount: 0 }
         : { name: c.name, state: 'Waiting', reason, message: err.message, restartCount: 0 };
     g.runtime = { initContainers: g.spec.initContainers.map(waiting), containers: g.spec.containers.map(waiting) };
-    g.changedAt = Date.now();
+    g.changedAt = this.clock.now();
   }
 
   /** Brings a group's status up to date with its runtime (one refresh at a time per group). */
@@ -238,7 +245,7 @@ export class GroupStore {
         const before = JSON.stringify(g.runtime);
         const previous = g.runtime;
         g.runtime = rs;
-        if (JSON.stringify(rs) !== before) g.changedAt = Date.now();
+        if (JSON.stringify(rs) !== before) g.changedAt = this.clock.now();
         for (const c of [...rs.initContainers, ...rs.containers]) {
           const old = [...(previous?.initContainers ?? []), ...(previous?.containers ?? [])].find(
             (x) => x.name === c.name,
@@ -272,7 +279,10 @@ export class GroupStore {
     if (!g || TERMINAL.has(g.status)) return;
     if (g.meta.spotStrategy !== 'NoSpot') {
       this.event(g, 'Warning', 'SpotToBeReleased', `Spot ECI will be released in ${inWords(this.delays.spotNoticeMs)}`);
-      const noticed = await sleep(this.delays.spotNoticeMs, true, { signal: g.abort.signal }).catch(() => false);
+      const noticed = await this.clock.sleep(this.delays.spotNoticeMs, g.abort.signal).then(
+        () => true,
+        () => false,
+      );
       if (!noticed || TERMINAL.has(g.status) || this.groups.get(id) !== g) return;
     }
     this.setStatus(g, 'Expired');
@@ -290,7 +300,7 @@ export class GroupStore {
   }
 
   /** Finished groups are kept for `retentionMs`, then they vanish from the API. */
-  sweep(now = Date.now()): void {
+  sweep(now = this.clock.now()): void {
     for (const g of this.groups.values())
       if (g.finishedTime && now - g.finishedTime.getTime() > this.retentionMs) {
         this.groups.delete(g.id);

@@ -4,6 +4,8 @@
  * images is in `failing` (tests put an image there to see a cache fail). A cache expires `RetentionDays` after its
  * creation (ECI then removes it) and records when a container group last matched it.
  */
+import { realClock, type EmulatorClock } from './clock.js';
+
 export type ImageCacheStatus = 'Preparing' | 'Creating' | 'Ready' | 'Failed' | 'Updating' | 'UpdateFailed';
 
 export interface ImageCacheInput {
@@ -44,7 +46,10 @@ export class ImageCacheStore {
   readonly failing = new Set<string>();
   private seq = 0;
 
-  constructor(private readonly prepareMs: () => number) {}
+  constructor(
+    private readonly prepareMs: () => number,
+    private readonly clock: EmulatorClock = realClock,
+  ) {}
 
   /** A retry with the same ClientToken returns the cache the first call created. */
   create(input: ImageCacheInput): ImageCache {
@@ -52,13 +57,13 @@ export class ImageCacheStore {
       ? [...this.caches.values()].find((c) => c.clientToken === input.clientToken)
       : undefined;
     if (existing) return existing;
-    const suffix = `${Date.now().toString(36)}${(this.seq++).toString(36).padStart(4, '0')}`;
+    const suffix = `${this.clock.now().toString(36)}${(this.seq++).toString(36).padStart(4, '0')}`;
     const c: ImageCache = {
       ...input,
       id: `imc-${suffix}`,
       status: 'Preparing',
-      creationTime: new Date(),
-      readyAt: Date.now() + this.prepareMs(),
+      creationTime: new Date(this.clock.now()),
+      readyAt: this.clock.now() + this.prepareMs(),
       snapshotId: `s-${suffix}`,
       containerGroupId: `eci-imc-${suffix}`,
       events: [],
@@ -69,7 +74,7 @@ export class ImageCacheStore {
 
   /** Advances states on read and drops expired caches. */
   list(): ImageCache[] {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const c of [...this.caches.values()]) {
       if (c.retentionDays !== undefined && now >= c.creationTime.getTime() + c.retentionDays * DAY_MS) {
         this.caches.delete(c.id);
@@ -85,7 +90,7 @@ export class ImageCacheStore {
 
   private finish(c: ImageCache): void {
     const failed = c.images.find((i) => this.failing.has(i));
-    const at = rfc3339(new Date());
+    const at = rfc3339(new Date(this.clock.now()));
     c.status = failed ? 'Failed' : 'Ready';
     c.events.push(
       failed
@@ -117,7 +122,7 @@ export class ImageCacheStore {
     const found = this.list()
       .filter((c) => c.status === 'Ready' && images.every((i) => c.images.includes(i)))
       .sort((a, b) => b.creationTime.getTime() - a.creationTime.getTime())[0];
-    if (found) found.lastMatchedTime = new Date();
+    if (found) found.lastMatchedTime = new Date(this.clock.now());
     return found;
   }
 

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execCommandProblem } from '../../src/virtual-node/backends/eci/exec-framing.js';
+import { realClock, type EmulatorClock } from './clock.js';
 import { ApiError, errorBody, groupNotFound, invalid, missing, quotaExceeded } from './api-error.js';
 import { RequestVerifier } from './auth.js';
 import { parseCreate, type CreateLimits } from './create-request.js';
@@ -22,6 +23,7 @@ import { describeCache, ImageCacheStore } from './image-caches.js';
 import { Limits, type Fault, type RateLimitConfig } from './limits.js';
 import { formatLogs } from './logs.js';
 import { Params, unflatten } from './params.js';
+import { describeContainerGroupPrice, LIST_PRICES, type PriceTable } from './prices.js';
 import type { GroupRuntime, RuntimeContainerUsage } from './runtime.js';
 
 export interface EciEmulatorOptions {
@@ -42,6 +44,10 @@ export interface EciEmulatorOptions {
   limits?: Partial<CreateLimits>;
   /** Lifetime of ExecContainerCommand's WebSocketUri (default 30 s). */
   execUriTtlMs?: number;
+  /** The emulator's time (default the wall clock; clock.ts `SimulatedClock` for replays in simulated time). */
+  clock?: EmulatorClock;
+  /** Unit prices DescribeContainerGroupPrice answers with (default prices.ts `LIST_PRICES`). */
+  prices?: PriceTable;
 }
 
 export interface CallRecord {
@@ -65,6 +71,7 @@ export class EciEmulator {
   readonly region: string;
   private readonly zone: string;
   private readonly delays: Delays;
+  private readonly clock: EmulatorClock;
   private readonly verifier: RequestVerifier;
   private readonly limits: Limits;
   private readonly exec: ExecSessions;
@@ -78,13 +85,14 @@ export class EciEmulator {
     this.region = opts.region ?? 'cn-hangzhou';
     this.zone = opts.zone ?? `${this.region}-k`;
     this.delays = { ...REALISTIC_DELAYS, ...opts.delays };
-    this.groups = new GroupStore(opts.runtime, this.delays, opts.retentionMs ?? 3_600_000);
-    this.imageCaches = new ImageCacheStore(() => this.delays.imageCacheMs);
+    this.clock = opts.clock ?? realClock;
+    this.groups = new GroupStore(opts.runtime, this.delays, opts.retentionMs ?? 3_600_000, this.clock);
+    this.imageCaches = new ImageCacheStore(() => this.delays.imageCacheMs, this.clock);
     this.verifier = new RequestVerifier({
       accessKeys: opts.accessKeys,
       ...(opts.securityTokens ? { securityTokens: opts.securityTokens } : {}),
     });
-    this.limits = new Limits(opts.rateLimits);
+    this.limits = new Limits(opts.rateLimits, () => this.clock.now());
     this.exec = new ExecSessions(opts.runtime, opts.execUriTtlMs);
     this.handlers = {
       CreateContainerGroup: (p) => this.create(p),
@@ -97,6 +105,7 @@ export class EciEmulator {
       CreateImageCache: (p) => this.createImageCache(p),
       DescribeImageCaches: (p) => this.describeImageCaches(p),
       DeleteImageCache: (p) => this.deleteImageCache(p),
+      DescribeContainerGroupPrice: (p) => describeContainerGroupPrice(p, opts.prices ?? LIST_PRICES, this.zone),
     };
   }
 
@@ -181,7 +190,7 @@ export class EciEmulator {
       answer = errorBody(e, requestId, req.headers.host ?? '127.0.0.1');
     }
     this.calls.push({
-      at: Date.now(),
+      at: this.clock.now(),
       action,
       status,
       ...(status !== 200 ? { code: String(answer.Code) } : {}),
@@ -212,7 +221,7 @@ export class EciEmulator {
       ContainerGroupId: g.id,
       Records: [
         {
-          Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          Timestamp: new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
           CPU: { UsageCoreNanoSeconds: sum((c) => c.cpuUsageCoreNanoSeconds) },
           Memory: memory(
             sum((c) => c.memoryWorkingSetBytes),
@@ -295,7 +304,7 @@ export class EciEmulator {
     const candidates = this.select(p);
     await Promise.all(candidates.map((g) => this.groups.refresh(g)));
     const changed =
-      since === undefined ? candidates : candidates.filter((g) => Date.now() - g.changedAt <= since * 1000);
+      since === undefined ? candidates : candidates.filter((g) => this.clock.now() - g.changedAt <= since * 1000);
     const { items, NextToken, TotalCount } = this.page(p, changed, PAGE.describeStatus);
     return { NextToken, TotalCount, Data: items.map(statusView) };
   }

@@ -34,6 +34,29 @@ describe('job view', () => {
     expect(r.estimatedCostUsd).toBeCloseTo(0.0024, 6);
   });
 
+  it('bills from the first image pull, the specification ECI creates, whole seconds', () => {
+    const r = toJobRecord(
+      stored({
+        resources: { cpu: '1500m', memory: '3Gi' },
+        events: [{ at: '2026-11-22T10:00:00.700Z', type: 'Normal', reason: 'Pulling', message: 'Pulling image' }],
+      }),
+      prices,
+    );
+    // 10:00:00.700 → 10:01:40.200 = 99.5 s → 100 s; 1.5 vCPU / 3 GiB is billed as 2 vCPU / 4 GiB:
+    // 100 × (2 × 1e-5 + 4 × 1e-6) = 0.0024
+    expect(r.cost).toEqual({
+      currency: 'USD',
+      spec: { cpu: 2, memoryGiB: 4 },
+      billedSeconds: 100,
+      startsAt: 'image-pull',
+      vcpuSeconds: 200,
+      gibSeconds: 400,
+      spot: false,
+      amount: 0.0024,
+    });
+    expect(r.estimatedCostUsd).toBe(0.0024);
+  });
+
   it('leaves out what is not known yet', () => {
     const r = toJobRecord(
       stored({ podCreatedAt: undefined, runningAt: undefined, finishedAt: undefined, status: 'queued' }),

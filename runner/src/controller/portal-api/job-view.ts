@@ -1,6 +1,6 @@
 /** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
-import { parseQuantity } from '../../kube/quantity.js';
 import type { StoredJob } from '../records/stored-job.js';
+import { storedJobCost } from '../cost/job-cost.js';
 import type { JobRecord, JobsSummary } from '@eci-virtual/contract';
 
 export interface Prices {
@@ -17,12 +17,11 @@ export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): Job
   const queuedToRunningMs = ms(s.queuedAt, s.runningAt);
   const end = s.finishedAt ? Date.parse(s.finishedAt) : now;
   const durationSeconds = s.podCreatedAt ? Math.max(0, (end - Date.parse(s.podCreatedAt)) / 1000) : undefined;
-  const cpu = quantity(s.resources.cpu);
-  const gib = quantity(s.resources.memory) / 2 ** 30;
-  const estimatedCostUsd =
-    durationSeconds === undefined
-      ? undefined
-      : round6(durationSeconds * (cpu * prices.vcpuSecondUsd + gib * prices.gibSecondUsd));
+  const cost = storedJobCost(
+    s,
+    { currency: 'USD', vcpuSecond: prices.vcpuSecondUsd, gibSecond: prices.gibSecondUsd },
+    now,
+  );
   return {
     id: s.id,
     runId: s.runId,
@@ -52,18 +51,24 @@ export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): Job
       ...(queuedToRunningMs !== undefined ? { queuedToRunningMs } : {}),
     },
     ...(durationSeconds !== undefined ? { durationSeconds: Math.round(durationSeconds * 10) / 10 } : {}),
-    ...(estimatedCostUsd !== undefined ? { estimatedCostUsd } : {}),
+    ...(cost
+      ? {
+          estimatedCostUsd: cost.amount,
+          cost: {
+            currency: cost.currency,
+            spec: cost.spec,
+            billedSeconds: cost.billedSeconds,
+            startsAt: cost.window.startsAt,
+            vcpuSeconds: cost.vcpuSeconds,
+            gibSeconds: cost.gibSeconds,
+            spot: cost.spot,
+            amount: cost.amount,
+          },
+        }
+      : {}),
     events: s.events,
   };
 }
-
-const quantity = (q: string): number => {
-  try {
-    return parseQuantity(q);
-  } catch {
-    return 0;
-  }
-};
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 

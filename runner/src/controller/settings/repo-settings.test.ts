@@ -60,6 +60,7 @@ imageCache:
     ['imageCache: { images: ["a b"] }', /image references/],
     ['imageCache: { images: ["a,b"] }', /image references/],
     [`imageCache: { images: [${Array.from({ length: 21 }, (_, i) => `i${i}`).join(', ')}] }`, /at most 20/],
+    ['imageCache: { autopilot: maybe }', /autopilot must be true or false/],
     ['- a list', /must be a mapping/],
     ['placement: [', /not valid YAML/],
   ])('rejects %s', (text, message) => {

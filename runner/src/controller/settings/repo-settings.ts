@@ -14,6 +14,7 @@
  *     images: [node:20, postgres:16]
  *     pullPolicy: IfNotPresent
  *     kaniko: { enabled: true, cacheRepo: registry.example.com/cache, cacheTtl: 168h }   # enabled: with a cacheRepo
+ *     autopilot: false         # the image-cache autopilot learns nothing from this repository (default true)
  */
 import { parse } from 'yaml';
 import { InvalidInput } from '@eci-virtual/contract';
@@ -34,6 +35,8 @@ export interface ImageCacheSettings {
   images: string[];
   pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   kaniko: { enabled: boolean; cacheRepo?: string; cacheTtl?: string };
+  /** `false`: the image-cache autopilot keeps no caches for this repository (absent: it does). */
+  autopilot?: boolean;
 }
 
 export interface RepoSettings {
@@ -126,6 +129,11 @@ export function parseRepoSettings(text: string, source: string): RepoSettings {
         `imageCache.pullPolicy must be Always, IfNotPresent or Never, got "${String(ic.pullPolicy)}"`,
       );
     settings.imageCache.pullPolicy = ic.pullPolicy as ImageCacheSettings['pullPolicy'];
+  }
+  if (ic.autopilot !== undefined) {
+    if (typeof ic.autopilot !== 'boolean')
+      throw new InvalidInput(`imageCache.autopilot must be true or false, got ${JSON.stringify(ic.autopilot)}`);
+    settings.imageCache.autopilot = ic.autopilot;
   }
   const k = (ic.kaniko ?? {}) as Record<string, unknown>;
   if (k.cacheTtl !== undefined && !DURATION.test(String(k.cacheTtl)))
