@@ -46,6 +46,33 @@ export function agentServeCommand(container: string): string[] {
   ];
 }
 
+/**
+ * The command of a `services:` container: the agent holds it until prepare_job sends the runner's evaluated env
+ * (`POST /v1/main`), then runs the image's own ENTRYPOINT (after `--` here) + CMD (the container's `args`, which
+ * Kubernetes appends), so no evaluated value — secrets included — is ever in the pod spec.
+ */
+export function agentHoldCommand(container: string, entrypoint: readonly string[]): string[] {
+  return [...agentServeCommand(container), '--hold', '--', ...entrypoint];
+}
+
+/** Whether a container of a pod spec is held by its agent until prepare_job starts its main process. */
+export function heldByAgent(c: { command?: readonly string[] }): boolean {
+  if (!servesAgent(c)) return false;
+  const command = c.command ?? [];
+  const dash = command.indexOf('--');
+  return (dash < 0 ? command : command.slice(0, dash)).includes('--hold');
+}
+
+/** The image's ENTRYPOINT and CMD a held container runs by default, read back from its pod spec. */
+export function heldDefault(c: { command?: readonly string[]; args?: readonly string[] }): {
+  entrypoint: string[];
+  cmd: string[];
+} {
+  const command = c.command ?? [];
+  const dash = command.indexOf('--');
+  return { entrypoint: dash < 0 ? [] : command.slice(dash + 1), cmd: [...(c.args ?? [])] };
+}
+
 /** The init container's command (no shell needed): copy the binary onto the volume and create the pod's token. */
 export const agentInstallCommand = (): string[] => [AGENT.imageBinary, 'install', AGENT.dir];
 

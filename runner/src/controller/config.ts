@@ -5,7 +5,8 @@
  *   github:   { apiUrl, appId, installationId, privateKeyFile }   env: GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN
  *   webhookSecretFile                                             env: ECI_VIRTUAL_WEBHOOK_SECRET
  *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
- *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen
+ *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen,
+ *   registries: { insecure, credentialsFile, platform }
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -61,6 +62,12 @@ export interface ControllerConfig {
   recordsTtlDays: number;
   /** Max job pods one repository may hold while others wait (fair share); default = maxConcurrentJobs. */
   maxJobsPerRepo: number;
+  /**
+   * How the controller reads service images' configs (registry/client.ts): registries reached over plain http
+   * (loopback ones always are), a Docker `config.json` with pull credentials (a mounted Secret), and the platform
+   * of the nodes (`linux/amd64`; default the controller's own).
+   */
+  registries?: { insecure: string[]; credentialsFile?: string; platform?: string };
 }
 
 type Raw = Record<string, unknown>;
@@ -164,6 +171,11 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
   const listen = obj(root.listen, 'listen');
   const maxConcurrentJobs = posInt(root.maxConcurrentJobs, 'maxConcurrentJobs', 50);
   const eciSpecs = stringList(placement.eciSpecs, 'placement.eciSpecs');
+  const registries = obj(root.registries, 'registries');
+  const platform = optString(registries.platform, 'registries.platform');
+  if (platform && !/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(platform))
+    throw new InvalidInput(`registries.platform must be os/arch[/variant], got "${platform}"`);
+  const credentialsFile = optString(registries.credentialsFile, 'registries.credentialsFile');
   const portalToken = secretFrom(
     env,
     'ECI_VIRTUAL_PORTAL_TOKEN',
@@ -215,6 +227,11 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
       port: posInt(listen.port, 'listen.port', 8080),
     },
     recordsTtlDays: posInt(root.recordsTtlDays, 'recordsTtlDays', 14),
+    registries: {
+      insecure: stringList(registries.insecure, 'registries.insecure') ?? [],
+      ...(credentialsFile ? { credentialsFile } : {}),
+      ...(platform ? { platform } : {}),
+    },
   };
 }
 

@@ -81,6 +81,16 @@ describe('run_script_step through the agent', () => {
     expect(r).toEqual({ code: 3, out: `a b|image-env|{"x":1}|${tmp}\n` });
   });
 
+  it("puts the job container's evaluated env (prepare_job's state) under the step's, as docker create -e would", async () => {
+    const file = join(tmp, 'job-env.sh');
+    writeFileSync(file, 'echo "$FROM_CONTAINER|$BOTH|$FROM_IMAGE"\n');
+    const { ctx, output } = context();
+    const withJobEnv: HookState = { ...state, jobEnv: { FROM_CONTAINER: 'c-value', BOTH: 'container' } };
+    const args = scriptArgs({ entryPoint: 'sh', template: `-e ${file}`, env: { BOTH: 'step' } });
+    expect(await runHookStep(ctx, { container: 'job', agent: true }, scriptStep(withJobEnv, args))).toBe(0);
+    expect(output()).toBe('c-value|step|image-env\n');
+  });
+
   it('puts prependPath in the runner order (newest first) in front of the image PATH, as array or string', async () => {
     const file = join(tmp, 'path.sh');
     writeFileSync(file, 'echo "$PATH"\n');

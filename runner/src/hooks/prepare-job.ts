@@ -1,9 +1,11 @@
 /**
  * prepare_job: the job and service containers already exist in this pod (the controller read the workflow up front),
  * so preparing is finding them — matched by image —, waiting until the step agent of every container that serves
- * one answers, linking the runner's `/github/*` folders inside the job container and telling the runner whether the
- * job image is Alpine (it then uses its musl node). The link step is an agent step like any other: the links are
- * the agent's `symlinks`, and `eci-agent probe` answers the Alpine question — no shell in the image needed.
+ * one answers, starting the services their agents hold with the env the runner evaluated (services.ts), keeping the
+ * job container's evaluated env for its steps (HookState.jobEnv), linking the runner's `/github/*` folders inside
+ * the job container and telling the runner whether the job image is Alpine (it then uses its musl node). The link
+ * step is an agent step like any other: the links are the agent's `symlinks`, and `eci-agent probe` answers the
+ * Alpine question — no shell in the image needed. Env values are never logged or written anywhere but to the agents.
  */
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +14,8 @@ import {
   AGENT,
   agentSocketPath,
   CONTAINER,
+  heldByAgent,
+  heldDefault,
   Internal,
   isServiceContainer,
   NotFound,
@@ -24,6 +28,7 @@ import { execLinkStep } from './exec-fallback.js';
 import type { HookContext } from './hook-context.js';
 import { runHookStep } from './hook-step.js';
 import type { ContainerArgs, HookState, PrepareJobArgs } from './protocol.js';
+import { containerEnv, startServices, type HeldService } from './services.js';
 
 /** How long prepare_job waits for the agents (their containers start with the pod, usually long before). */
 export const AGENT_READY_TIMEOUT_MS = 60_000;
@@ -53,7 +58,7 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
     agents,
   };
   await waitForAgents(ctx, agents);
-  let isAlpine = false;
+  let jobContainer: Promise<boolean> | undefined;
   if (args.container?.image) {
     const job = containers.find((c) => c.name === CONTAINER.job);
     if (!job || !sameImage(job.image, args.container.image))
@@ -64,14 +69,22 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
         },
       );
     state.jobContainer = CONTAINER.job;
-    isAlpine = agents.includes(CONTAINER.job) ? await agentLinkStep(ctx) : await execLinkStep(ctx, CONTAINER.job);
+    state.jobEnv = containerEnv(args.container.environmentVariables ?? {});
+    jobContainer = agents.includes(CONTAINER.job) ? agentLinkStep(ctx) : execLinkStep(ctx, CONTAINER.job);
   }
   const used = new Set<string>();
+  const held: HeldService[] = [];
   const services = (args.services ?? []).map((svc: ContainerArgs, i) => {
     const c = containers.find((x) => isServiceContainer(x.name) && !used.has(x.name) && sameImage(x.image, svc.image));
     if (!c) throw new NotFound(`service #${i + 1} (${svc.image ?? 'no image'}) is not in pod ${ctx.pod.name}`);
     used.add(c.name);
     state.services.push(c.name);
+    if (heldByAgent(c)) held.push({ container: c.name, args: svc, image: heldDefault(c) });
+    else if (Object.keys(svc.environmentVariables ?? {}).length || svc.entryPoint || svc.entryPointArgs?.length)
+      ctx.out(
+        `eci-virtual: service ${svc.image} (container ${c.name}) is not held by an agent (see the job's PlanIncomplete ` +
+          'event): it runs its image command, without the env and command the runner evaluated for it\n',
+      );
     // Services share the pod's network: their ports are reachable on localhost, as GitHub maps them for job containers.
     return {
       image: svc.image,
@@ -80,6 +93,10 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
       ports: Object.fromEntries((svc.portMappings ?? []).map((p) => [p.split(':').pop()!, p.split(':').pop()!])),
     };
   });
+  const [isAlpine] = await Promise.all([
+    jobContainer ?? false,
+    startServices(held, (name) => ctx.agent(name), { describeExit: (name) => describeExit(ctx, name) }),
+  ]);
   const response = {
     state,
     context: {
@@ -91,6 +108,23 @@ export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, respons
     isAlpine,
   };
   writeFileSync(responseFile, JSON.stringify(response), { flag: 'a' });
+}
+
+/** Why a container stopped, from its pod status (which may lag the exit a little) and the end of its log. */
+async function describeExit(ctx: HookContext, container: string): Promise<string | undefined> {
+  const kube = await ctx.kube();
+  let state = 'no status';
+  for (let i = 0; i < 10; i++) {
+    const pod = await kube.core.readNamespacedPod(ctx.pod).catch(() => undefined);
+    state = containerState(pod, container);
+    if (state.startsWith('terminated')) break;
+    await sleep(300);
+  }
+  const log = await kube.core
+    .readNamespacedPodLog({ ...ctx.pod, container, tailLines: 20, limitBytes: 16_384 })
+    .catch(() => '');
+  const tail = String(log).trimEnd();
+  return `${state}${tail ? `; last lines of its log:\n${tail}` : ''}`;
 }
 
 /** The job container's links and Alpine check as one agent step; returns whether the image is Alpine. */

@@ -53,6 +53,15 @@ export interface HookState {
   facts?: string;
   /** Containers that serve the step agent (none in pods of an older controller: steps then use Kubernetes exec). */
   agents?: string[];
+  /**
+   * The job container's env as the runner evaluated it (`container.env`, secrets included, plus what `docker create`
+   * adds), put under every step's env in that container — what `docker create -e` gives on GitHub. Kept here, not in
+   * the pod spec: the runner holds `state` only in memory (actions/runner ContainerHookManager.SaveHookState →
+   * `Global.ContainerHookState`) and hands it to each hook on stdin, next to step env that holds the same secrets;
+   * the one file it touches is prepare_job's response file, which the runner deletes as soon as it has read it,
+   * before any step runs. So no disk copy outlives prepare_job and nothing reaches the pod spec or a log.
+   */
+  jobEnv?: Record<string, string>;
 }
 
 export interface HookInput {
@@ -131,6 +140,7 @@ export function parseState(state: unknown): HookState {
     services: s.services ?? [],
     ...(typeof s.facts === 'string' ? { facts: s.facts } : {}),
     ...(Array.isArray(s.agents) ? { agents: s.agents.filter((a) => typeof a === 'string') } : {}),
+    ...(s.jobEnv && typeof s.jobEnv === 'object' ? { jobEnv: stringRecord(s.jobEnv, 'hook state jobEnv') } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * run_script_step: the runner wrote the script to the shared workspace; run its entry point in the job container —
- * argv as the runner's own process start would split it (runner-arguments.ts), the runner's env plus
+ * argv as the runner's own process start would split it (runner-arguments.ts), the runner's env on top of the job
+ * container's evaluated env (HookState.jobEnv, as `docker exec -e` on a container made with `docker create -e`) plus
  * $ECI_VIRTUAL_POD_FACTS, prependPath (newest first) in front of the container's PATH, in the working directory.
  */
 import { InvalidInput, POD_FACTS_ENV } from '@eci-virtual/contract';
@@ -12,7 +13,11 @@ import { runnerArgv } from './runner-arguments.js';
 export function scriptStep(state: HookState, args: ScriptStepArgs): HookStep {
   return {
     argv: [args.entryPoint, ...runnerArgv(args.entryPointArgs)],
-    env: { ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}), ...(args.environmentVariables ?? {}) },
+    env: {
+      ...state.jobEnv,
+      ...(state.facts ? { [POD_FACTS_ENV]: state.facts } : {}),
+      ...(args.environmentVariables ?? {}),
+    },
     prependPath: args.prependPath ?? [],
     workingDir: args.workingDirectory,
   };

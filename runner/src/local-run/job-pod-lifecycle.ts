@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { describeError, isErrorCode, stepContainerName } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
-import { buildJobPod, type JobPodInput } from '../pod-assembly/pod-builder.js';
+import { buildJobPod, serviceSecretEnv, type JobPodInput } from '../pod-assembly/pod-builder.js';
 import type { KanikoSlot } from '../pod-assembly/pod-parts.js';
 import { podFacts } from '../pod-assembly/pod-facts.js';
 import { renderEnv } from '../pod-assembly/shell-env.js';
@@ -92,8 +92,15 @@ export class JobPod {
   async create(contexts: JobContexts): Promise<void> {
     const { kube, namespace } = this.o;
     const { shared, secret } = splitSecretEnv(contexts.envEntries(), this.o.secrets);
-    this.hasSecrets = secret.length > 0;
-    const pod = buildJobPod(this.input(contexts, shared));
+    const input = this.input(contexts, shared);
+    // Service env values holding a secret become keys of the same Secret (secretKeyRef), never literal in the spec.
+    const services = serviceSecretEnv(input.services ?? [], this.o.secrets, this.secretName);
+    this.hasSecrets = secret.length > 0 || Object.keys(services.data).length > 0;
+    const pod = buildJobPod({
+      ...input,
+      services: services.services,
+      ...(this.hasSecrets ? { secretName: this.secretName } : {}),
+    });
     const created = await kube.core.createNamespacedPod({ namespace, body: pod });
     this.timings.podCreatedMs = Date.now() - this.started;
     if (this.hasSecrets) {
@@ -107,7 +114,7 @@ export class JobPod {
             ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: this.name, uid: created.metadata!.uid! }],
           },
           type: 'Opaque',
-          stringData: { env: renderEnv(secret) },
+          stringData: { env: renderEnv(secret), ...services.data },
         },
       });
     }

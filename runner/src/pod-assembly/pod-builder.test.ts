@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ANNOTATION, LABEL } from '@eci-virtual/contract';
-import { buildJobPod, type JobPodInput } from './pod-builder.js';
+import { buildJobPod, serviceSecretEnv, type JobPodInput } from './pod-builder.js';
+import type { ServiceSpec } from './pod-parts.js';
 
 const input = (envCount: number): JobPodInput => ({
   name: 'job-abc',
@@ -79,5 +80,31 @@ describe('buildJobPod', () => {
         ],
       }),
     ).toThrow(/defined twice/);
+  });
+
+  it("puts a service's secret-bearing env in the job's Secret by reference, never in the spec", () => {
+    const evaluated: ServiceSpec[] = [
+      {
+        name: 'db',
+        image: 'postgres:16',
+        env: { POSTGRES_PASSWORD: 'pw-s3cret', URL: 'pg://u:pw-s3cret@db', MODE: 'fast' },
+      },
+      { name: 'cache', image: 'redis:7', env: { A: '1' } },
+    ];
+    const { services, data } = serviceSecretEnv(evaluated, { PG: 'pw-s3cret' }, 'job-abc-secrets');
+    const pod = buildJobPod({ ...input(0), services });
+    const text = JSON.stringify(pod);
+    expect(text).not.toContain('pw-s3cret');
+    const db = pod.spec!.containers.find((c) => c.name === 'svc-db')!;
+    expect(db.env).toEqual([
+      { name: 'MODE', value: 'fast' },
+      { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'job-abc-secrets', key: 'service.db.0' } } },
+      { name: 'URL', valueFrom: { secretKeyRef: { name: 'job-abc-secrets', key: 'service.db.1' } } },
+    ]);
+    expect(data).toEqual({ 'service.db.0': 'pw-s3cret', 'service.db.1': 'pg://u:pw-s3cret@db' });
+    expect(pod.spec!.containers.find((c) => c.name === 'svc-cache')!.env).toEqual([{ name: 'A', value: '1' }]);
+    // The job container mounts only the job's env file of that Secret, not the services' keys.
+    const secretVolume = pod.spec!.volumes!.find((v) => v.name === 'eci-secrets')!;
+    expect(secretVolume.secret!.items).toEqual([{ key: 'env', path: 'env' }]);
   });
 });

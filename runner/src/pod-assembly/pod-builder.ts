@@ -7,7 +7,9 @@
  * Env compaction: variables shared by all steps live in one pod annotation, exposed to the job container as a
  * downward-API file that each step sources. The pod spec therefore does not grow with the number of variables or
  * steps (a seed deployment hit HTTP 414 with ~100 variables × 10 steps in the spec). Secrets never go in
- * annotations: they are a Secret mounted as a file only into the job container.
+ * annotations: they are a Secret mounted as a file only into the job container. A service's env value that carries a
+ * secret is a key of that same Secret, referenced by `secretKeyRef` (serviceSecretEnv), so `kubectl get pod -o yaml`
+ * never shows it.
  */
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
 import { ANNOTATION, COMPONENT, PATHS } from '@eci-virtual/contract';
@@ -58,6 +60,35 @@ export interface JobPodInput {
   annotations?: Record<string, string>;
 }
 
+/** The Secret key of a service's secret-bearing env var (keys allow only `[-._a-zA-Z0-9]`, env names more). */
+export const serviceSecretKey = (service: string, index: number): string => `service.${service}.${index}`;
+
+/**
+ * Moves every service env value that contains one of `secrets` (evaluated, so a secret may be part of a value) out
+ * of `env` into `secretEnv`, a reference to a key of the job's Secret `secretName`; `data` is what that Secret must
+ * hold for them. Services without such values are returned unchanged.
+ */
+export function serviceSecretEnv(
+  services: readonly ServiceSpec[],
+  secrets: Record<string, string> | undefined,
+  secretName: string,
+): { services: ServiceSpec[]; data: Record<string, string> } {
+  const values = Object.values(secrets ?? {}).filter(Boolean);
+  const data: Record<string, string> = {};
+  const out = services.map((s) => {
+    const plain: Record<string, string> = {};
+    const secretEnv: NonNullable<ServiceSpec['secretEnv']> = [];
+    Object.entries(s.env ?? {}).forEach(([name, value], i) => {
+      if (!values.some((v) => value.includes(v))) return void (plain[name] = value);
+      const key = serviceSecretKey(s.name, i);
+      data[key] = value;
+      secretEnv.push({ name, secret: secretName, key });
+    });
+    return secretEnv.length ? { ...s, env: plain, secretEnv: [...(s.secretEnv ?? []), ...secretEnv] } : s;
+  });
+  return { services: out, data };
+}
+
 export function buildJobPod(input: JobPodInput): V1Pod {
   checkPodName(input.name);
   const services = input.services ?? [];
@@ -75,7 +106,13 @@ export function buildJobPod(input: JobPodInput): V1Pod {
       downwardAPI: { items: [{ path: 'env', fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION.env}']` } }] },
     },
     ...(input.secretName
-      ? [{ name: 'eci-secrets', secret: { secretName: input.secretName, defaultMode: 0o400 } }]
+      ? [
+          {
+            name: 'eci-secrets',
+            // Only the job's env file: the services' keys (serviceSecretEnv) reach their own containers alone.
+            secret: { secretName: input.secretName, defaultMode: 0o400, items: [{ key: 'env', path: 'env' }] },
+          },
+        ]
       : []),
     ...(kaniko?.volumes ?? []),
   ];

@@ -7,6 +7,7 @@
 import type { V1Container, V1PodSpec, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
   AGENT,
+  agentHoldCommand,
   agentInstallCommand,
   agentServeCommand,
   ANNOTATION,
@@ -37,6 +38,18 @@ export interface ServiceSpec {
   env?: Record<string, string>;
   entrypoint?: string[];
   args?: string[];
+  /**
+   * Env whose values come from keys of a Secret (`secretKeyRef`), so `kubectl get pod -o yaml` never shows them:
+   * how `eci-virtual run` passes a service's secret-bearing env without an agent to hand it to.
+   */
+  secretEnv?: { name: string; secret: string; key: string }[];
+  /**
+   * Held by the step agent until prepare_job starts it with the runner's evaluated env (agent `POST /v1/main`):
+   * the image's own ENTRYPOINT and CMD (read from its config by the controller) are what it runs by default. A held
+   * service has no `env`, `entrypoint` or `args` in its spec. The pod then needs agentVolume() and
+   * agentInstallContainer().
+   */
+  held?: { entrypoint: string[]; cmd: string[] };
 }
 
 export interface KanikoSlot {
@@ -140,16 +153,39 @@ export function jobContainer(o: {
   };
 }
 
-/** `services:` containers keep their image's own command; they share the pod's localhost. */
+/**
+ * `services:` containers; they share the pod's localhost. A held service runs its agent (socket and state on the
+ * workspace, which it therefore mounts at /__w) and nothing of the workflow's env; any other keeps its image's own
+ * command (or `entrypoint`/`args`) with the env it is given.
+ */
 export function serviceContainers(services: readonly ServiceSpec[], pullPolicy: PullPolicy): V1Container[] {
-  return services.map((s) => ({
-    name: serviceContainerName(s.name),
-    image: s.image,
-    imagePullPolicy: pullPolicy,
-    ...(s.entrypoint?.length ? { command: s.entrypoint } : {}),
-    ...(s.args?.length ? { args: s.args } : {}),
-    env: envList(s.env),
-  }));
+  return services.map((s): V1Container => {
+    const name = serviceContainerName(s.name);
+    if (s.held)
+      return {
+        name,
+        image: s.image,
+        imagePullPolicy: pullPolicy,
+        command: agentHoldCommand(name, s.held.entrypoint),
+        ...(s.held.cmd.length ? { args: s.held.cmd } : {}),
+        volumeMounts: [{ name: 'work', mountPath: PATHS.workspace }, AGENT_MOUNT],
+      };
+    const env = [
+      ...envList(s.env),
+      ...(s.secretEnv ?? []).map((e) => ({
+        name: e.name,
+        valueFrom: { secretKeyRef: { name: e.secret, key: e.key } },
+      })),
+    ];
+    return {
+      name,
+      image: s.image,
+      imagePullPolicy: pullPolicy,
+      ...(s.entrypoint?.length ? { command: s.entrypoint } : {}),
+      ...(s.args?.length ? { args: s.args } : {}),
+      ...(env.length ? { env } : {}),
+    };
+  });
 }
 
 /** Containers for `uses: docker://image` steps: idle like the job container, sharing the workspace. */

@@ -15,20 +15,27 @@ import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
 import { planJob, type JobPlan } from './job-plan.js';
 import { jitSecretName, runnerName } from './naming.js';
+import { registryFor } from './registry-for.js';
 import { buildRunnerPod } from './runner-pod.js';
+import { resolveServiceCommands, type ImageConfigSource, type ServiceCommands } from './service-commands.js';
 
 export interface LaunchDeps {
   kube: KubeClients;
   github: GitHubClient;
   config: ControllerConfig;
   log: Logger;
+  /** Reads service images' configs; default the client for `config.registries` (registry-for.ts). */
+  registry?: ImageConfigSource;
 }
 
 const ignoreExists = (err: unknown) => {
   if (apiStatus(err) !== 409) throw err;
 };
 
-async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan; settings: RepoSettings }> {
+async function plan(
+  deps: LaunchDeps,
+  job: WorkflowJob,
+): Promise<{ plan: JobPlan; settings: RepoSettings; services: ServiceCommands }> {
   const [workflowPath, settings] = await Promise.all([
     deps.github.getRunWorkflowPath(job.repo, job.runId),
     readRepoSettings(deps.github, job.repo, job.headSha, deps.log),
@@ -38,7 +45,10 @@ async function plan(deps: LaunchDeps, job: WorkflowJob): Promise<{ plan: JobPlan
     text === undefined
       ? { services: [], stepImages: [], unresolved: `${workflowPath} not found at ${job.headSha}` }
       : planJob(text, workflowPath, job.name);
-  return { plan: p, settings };
+  // Service images' own commands, for their agents to hold until prepare_job hands them the evaluated env.
+  const services = await resolveServiceCommands(deps.registry ?? registryFor(deps.config), p.services);
+  if (services.problems.length) p.unresolved = [p.unresolved, ...services.problems].filter(Boolean).join('; ');
+  return { plan: p, settings, services };
 }
 
 export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<number> {
@@ -102,7 +112,7 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<Lau
   // The caller checked its pod cache; a pod that exists anyway ends in a 409 below, which is success.
   const t0 = performance.now();
   // Everything before the pod is independent: plan, runner registration and identity run in parallel.
-  const [{ plan: p, settings }, runnerId] = await Promise.all([
+  const [{ plan: p, settings, services }, runnerId] = await Promise.all([
     plan(deps, job),
     ensureJitSecret(deps, job),
     kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns) }).catch(ignoreExists),
@@ -111,7 +121,7 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<Lau
   ]);
   const t1 = performance.now();
   if (p.unresolved)
-    log.warn('job images not fully resolved up front; the hooks will name the missing containers', {
+    log.warn('job pod not fully resolved up front (missing containers are named by the hooks)', {
       problem: p.unresolved,
     });
   const placement = placementFor(settings, p.jobKey, config.placement);
@@ -130,6 +140,7 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<Lau
     },
     placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
     runnerId,
+    serviceCommands: services.held,
     ...(settings.imageCache.kaniko.enabled || p.buildsImages ? { kaniko: config.kaniko } : {}),
   });
   let created: V1Pod;

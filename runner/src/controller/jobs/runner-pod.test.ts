@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { AGENT, agentSocketPath, CONTAINER, servesAgent, UNIX_SOCKET_PATH_MAX } from '@eci-virtual/contract';
+import {
+  AGENT,
+  agentSocketPath,
+  CONTAINER,
+  heldByAgent,
+  heldDefault,
+  servesAgent,
+  UNIX_SOCKET_PATH_MAX,
+} from '@eci-virtual/contract';
 import { parseControllerConfig } from '../config.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { buildRunnerPod } from './runner-pod.js';
@@ -66,7 +74,84 @@ describe('runner pod', () => {
       .map((c) => c.name);
     expect(tokenMounts).toEqual(['runner']);
     expect(JSON.stringify(pod)).not.toContain('ghp_secret_value');
-    expect(spec.containers[1]!.env).toContainEqual({ name: 'A', value: '1' });
+    // The job container's env is the runner's to evaluate and hand to prepare_job: none of it in the spec.
+    expect(spec.containers[1]!.env).toBeUndefined();
+  });
+
+  it('holds services in their agent with the image command, and no workflow env anywhere in the spec', () => {
+    const pod = buildRunnerPod({
+      job,
+      plan: {
+        jobKey: 'test',
+        container: { image: 'node:20', env: { TOKEN: '${{ secrets.T }}' } },
+        services: [
+          {
+            name: 'db',
+            image: 'postgres:16',
+            env: { POSTGRES_PASSWORD: '${{ secrets.PG }}', MODE: '${{ matrix.mode }}' },
+          },
+        ],
+        stepImages: [],
+      },
+      config,
+      placement,
+      runnerId: 9,
+      serviceCommands: { db: { entrypoint: ['docker-entrypoint.sh'], cmd: ['postgres'] } },
+    });
+    const db = pod.spec!.containers.find((c) => c.name === 'svc-db')!;
+    expect(heldByAgent(db)).toBe(true);
+    expect(db.command).toEqual([
+      AGENT.binary,
+      'serve',
+      '--socket',
+      '/__w/_eci/agents/svc-db.sock',
+      '--token-file',
+      AGENT.token,
+      '--state-dir',
+      '/__w/_eci/agents/svc-db',
+      '--hold',
+      '--',
+      'docker-entrypoint.sh',
+    ]);
+    expect(db.args).toEqual(['postgres']);
+    expect(heldDefault(db)).toEqual({ entrypoint: ['docker-entrypoint.sh'], cmd: ['postgres'] });
+    expect(db.env).toBeUndefined();
+    expect(db.volumeMounts).toEqual([
+      { name: 'work', mountPath: '/__w' },
+      { name: AGENT.volume, mountPath: AGENT.dir, readOnly: true },
+    ]);
+    const text = JSON.stringify(pod);
+    for (const leaked of ['secrets.', 'matrix.', 'POSTGRES_PASSWORD', 'TOKEN']) expect(text).not.toContain(leaked);
+    // A job of services alone still gets the agent installed.
+    const servicesOnly = buildRunnerPod({
+      job,
+      plan: { services: [{ name: 'db', image: 'postgres:16', env: {} }], stepImages: [] },
+      config,
+      placement,
+      runnerId: 9,
+      serviceCommands: { db: { entrypoint: [], cmd: ['postgres'] } },
+    });
+    expect(servicesOnly.spec!.initContainers!.map((c) => c.name)).toContain(CONTAINER.agentInit);
+  });
+
+  it('runs a service whose image config could not be read with its image command and only literal env', () => {
+    const pod = buildRunnerPod({
+      job,
+      plan: {
+        services: [{ name: 'db', image: 'private/db:1', env: { PASSWORD: '${{ secrets.PG }}', MODE: 'fast' } }],
+        stepImages: [],
+        unresolved: 'services.db: cannot read the config of private/db:1 (…)',
+      },
+      config,
+      placement,
+      runnerId: 9,
+      serviceCommands: {},
+    });
+    const db = pod.spec!.containers.find((c) => c.name === 'svc-db')!;
+    expect(servesAgent(db)).toBe(false);
+    expect(db.command).toBeUndefined();
+    expect(db.env).toEqual([{ name: 'MODE', value: 'fast' }]);
+    expect(pod.metadata!.annotations!['eci-virtual.dev/plan-problem']).toContain('services.db');
   });
 
   it('runs the step agent in the job and docker:// step containers, installed without a shell', () => {
@@ -103,7 +188,7 @@ describe('runner pod', () => {
       ]);
       expect(c.volumeMounts).toContainEqual({ name: AGENT.volume, mountPath: AGENT.dir, readOnly: true });
     }
-    // Services keep their image's own command; the runner drives the agents and reads the token.
+    // Services without a known image command keep it; the runner drives the agents and reads the token.
     expect(byName('svc-db').command).toBeUndefined();
     expect(servesAgent(byName('svc-db'))).toBe(false);
     expect(byName('runner').volumeMounts).toContainEqual({ name: AGENT.volume, mountPath: AGENT.dir, readOnly: true });

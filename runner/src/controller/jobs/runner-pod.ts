@@ -3,8 +3,10 @@
  * config from a Secret, our hooks copied in by an init container), the workflow's job container, services and
  * `docker://` step containers, sharing one emptyDir workspace (runner `_work` = `/__w` in the job containers). The job
  * and step containers run the step agent (installed by another init container from the hooks image), idle until the
- * runner's hooks hand them steps over its socket on the workspace — no Kubernetes exec per step. Services keep their
- * image's own command. Jobs without `container:` run their steps in the runner container.
+ * runner's hooks hand them steps over its socket on the workspace — no Kubernetes exec per step. Services are held
+ * by their agent until prepare_job starts their image's ENTRYPOINT+CMD (read from the registry, service-commands.ts)
+ * with the runner's evaluated env; neither they nor the job container carry workflow env in the spec, so no secret
+ * or evaluated value is ever in it. Jobs without `container:` run their steps in the runner container.
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { ANNOTATION, COMPONENT, CONTAINER, LABEL, PATHS, stepContainerName } from '@eci-virtual/contract';
@@ -23,10 +25,12 @@ import {
   stepContainers,
   workspaceVolumes,
   type KanikoSlot,
+  type ServiceSpec,
 } from '../../pod-assembly/pod-parts.js';
 import type { ControllerConfig } from '../config.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { JobPlan } from './job-plan.js';
+import { literalEnv, type ServiceCommands } from './service-commands.js';
 import { JIT_SECRET_KEY, jitSecretName, jobResourceName, runnerName } from './naming.js';
 
 const HOOKS_DIR = '/home/runner/eci-hooks';
@@ -49,6 +53,8 @@ export interface RunnerPodInput {
   runnerId: number;
   /** Add the kaniko container (image builds). */
   kaniko?: KanikoSlot;
+  /** The services' image commands; a service without one is not held (service-commands.ts). */
+  serviceCommands?: ServiceCommands['held'];
 }
 
 function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
@@ -123,8 +129,12 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
   const externals = config.runner.copyExternals && plan.container !== undefined;
   const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
   const externalsMount = externals ? [{ name: 'externals', mountPath: PATHS.externals, readOnly: true }] : [];
-  // Only containers that run steps serve an agent: a container-less job needs neither the agent nor its init container.
-  const agents = plan.container !== undefined || plan.stepImages.length > 0;
+  const services = plan.services.map((svc): ServiceSpec => {
+    const held = input.serviceCommands?.[svc.name];
+    return held ? { name: svc.name, image: svc.image, held } : { ...svc, env: literalEnv(svc.env) };
+  });
+  // Only containers that run steps or held services serve an agent: otherwise neither it nor its init container.
+  const agents = plan.container !== undefined || plan.stepImages.length > 0 || services.some((svc) => svc.held);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -162,13 +172,13 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
               jobContainer({
                 image: plan.container.image,
                 pullPolicy,
-                env: plan.container.env,
+                // No env here: prepare_job keeps the runner's evaluated `container.env` for the steps.
                 mounts: externalsMount,
                 agent: true,
               }),
             ]
           : []),
-        ...serviceContainers(plan.services, pullPolicy),
+        ...serviceContainers(services, pullPolicy),
         ...stepContainers(
           plan.stepImages.map((image, i) => ({ name: stepContainerName(i), image })),
           pullPolicy,

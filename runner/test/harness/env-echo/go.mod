@@ -1,0 +1,3 @@
+module eci-virtual/test/env-echo
+
+go 1.26
