@@ -1,7 +1,8 @@
 /**
- * HTTP/1.1 to one agent over its unix socket: JSON calls and the raw output stream, on a keep-alive pool, with every
- * failure mapped into the shared error vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's
- * own answers keep the code it sent. Nothing here retries except a request that found its pooled socket closed.
+ * HTTP/1.1 to one agent over its unix socket or over streams a connector opens (endpoint.ts): JSON calls and the raw
+ * output stream, on a keep-alive pool, with every failure mapped into the shared error vocabulary (errors.ts) —
+ * connection trouble is `Unavailable`, the agent's own answers keep the code it sent. Nothing here retries except a
+ * request that found its pooled connection closed.
  */
 import http from 'node:http';
 import {
@@ -20,16 +21,18 @@ import {
   Unavailable,
   type ErrorCode,
 } from '@eci-virtual/contract';
+import { endpointAgent, endpointName, type AgentEndpoint } from './endpoint.js';
 import type { AgentErrorBody } from './protocol.js';
 
-export interface AgentHttpOptions {
-  /** The agent's unix socket. */
-  socketPath: string;
+/** Where the agent is (endpoint.ts: its unix socket, or a connector) and how to talk to it. */
+export type AgentHttpOptions = AgentEndpoint & AgentHttpSettings;
+
+export interface AgentHttpSettings {
   /** The pod's token (the agent's --token-file). */
   token: string;
   /** Per JSON call (default 30 s); output streams have no timeout. */
   timeoutMs?: number;
-  /** Connections kept to the agent (default 16: a few followers plus calls). */
+  /** Connections kept to a unix socket (default 16: a few followers plus calls); a connector gets exactly one. */
   maxSockets?: number;
 }
 
@@ -79,21 +82,25 @@ export function agentError(status: number, body: string): EciVirtualError {
 }
 
 /** A failure below HTTP (no socket, connection reset, cut body) or an abort, in the shared vocabulary. */
-function connectionError(err: unknown, socketPath: string, signal?: AbortSignal): EciVirtualError {
+function connectionError(err: unknown, where: string, signal?: AbortSignal): EciVirtualError {
   if (err instanceof EciVirtualError) return err;
   if (signal?.aborted) return new Cancelled('agent request cancelled', { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
-  return new Unavailable(`agent at ${socketPath} unreachable: ${code ?? (err as Error).message}`, { cause: err });
+  return new Unavailable(`agent at ${where} unreachable: ${code ?? (err as Error).message}`, { cause: err });
 }
 
 export class AgentHttp {
   private readonly agent: http.Agent;
   private readonly auth: string;
+  private readonly where: string;
+  /** The socket path for node:http; undefined when the pool's agent opens connections itself. */
+  private readonly socketPath: string | undefined;
 
   constructor(private readonly opts: AgentHttpOptions) {
-    // noDelay matters only if this ever runs over TCP (a port-forward); on a unix socket there is no Nagle.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, noDelay: true });
+    this.agent = endpointAgent(opts, opts.maxSockets ?? 16);
     this.auth = `Bearer ${opts.token}`;
+    this.where = endpointName(opts);
+    this.socketPath = opts.socketPath;
   }
 
   /** One JSON call; resolves with the parsed answer of a 2xx, rejects with the mapped error otherwise. */
@@ -108,7 +115,7 @@ export class AgentHttp {
         // A keep-alive socket the agent closed while idle fails on first use; every call is idempotent, so retry once.
         const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
         if (attempt === 0 && e.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) continue;
-        throw connectionError(err, this.opts.socketPath, signal);
+        throw connectionError(err, this.where, signal);
       }
     }
   }
@@ -122,7 +129,7 @@ export class AgentHttp {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          socketPath: this.opts.socketPath,
+          ...(this.socketPath ? { socketPath: this.socketPath } : {}),
           agent: this.agent,
           method,
           path,
@@ -153,10 +160,10 @@ export class AgentHttp {
    */
   stream(path: string, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const fail = (err: unknown) => reject(connectionError(err, this.opts.socketPath, signal));
+      const fail = (err: unknown) => reject(connectionError(err, this.where, signal));
       const req = http.request(
         {
-          socketPath: this.opts.socketPath,
+          ...(this.socketPath ? { socketPath: this.socketPath } : {}),
           agent: this.agent,
           method: 'GET',
           path,
