@@ -26,6 +26,8 @@ const RECONNECTS = 12;
 
 export class PodAgents {
   private readonly links = new Map<string, Promise<AgentLink | undefined>>();
+  /** Execs of streams that never came up (a container that fell back). */
+  private failedExecs = 0;
 
   constructor(
     private readonly transport: ExecTransport,
@@ -47,7 +49,7 @@ export class PodAgents {
 
   /** Execs spent on the agent streams of every container so far. */
   async execs(): Promise<number> {
-    let n = 0;
+    let n = this.failedExecs;
     for (const link of this.links.values()) n += (await link)?.dial.execs ?? 0;
     return n;
   }
@@ -83,6 +85,7 @@ export class PodAgents {
             err: describeError(err),
           });
           dial.close();
+          this.failedExecs += dial.execs;
           return undefined;
         }
         await new Promise((r) => setTimeout(r, 200 * attempt));

@@ -54,8 +54,10 @@ export async function execStep(o: StepExecOptions): Promise<ExecEnd> {
   o.jobSignal.addEventListener('abort', onJobAbort, { once: true });
   const timeout = o.timeoutMinutes ? setTimeout(() => stepAbort.abort(), o.timeoutMinutes * 60_000) : undefined;
   const lines = new LineSplitter(o.onLine);
+  // Execs of the pod's agent streams, the one that opens for this step's container included.
+  const execsBefore = o.agents ? await o.agents.execs() : 0;
   const link = o.agents ? await o.agents.link(o.target.container) : undefined;
-  const execsBefore = link?.dial.execs ?? 0;
+  const execsSince = async () => (o.agents ? (await o.agents.execs()) - execsBefore : 0);
   try {
     const wrapper = stepWrapper({ dir: o.target.dir, shell: o.shell, path: o.path, ...o.prepared });
     const onOutput = (chunk: Buffer) => lines.push(chunk);
@@ -70,7 +72,7 @@ export async function execStep(o: StepExecOptions): Promise<ExecEnd> {
             graceSeconds: KILL_GRACE_MS / 1000,
             log: o.log,
           })),
-          execs: link.dial.execs - execsBefore,
+          execs: await execsSince(),
         }
       : await runStep(o.transport, o.target, { wrapper, onOutput, signal: stepAbort.signal, log: o.log });
     lines.flush();
@@ -88,7 +90,7 @@ export async function execStep(o: StepExecOptions): Promise<ExecEnd> {
     lines.flush();
     // The agent path cancelled the step through the agent already (its process group, then waited for it).
     if (stepAbort.signal.aborted && !link) await killStep(o.transport, o.target, KILL_GRACE_MS);
-    const execs = link ? link.dial.execs - execsBefore : 1;
+    const execs = link ? await execsSince() : 1;
     if (stepAbort.signal.aborted) {
       const timedOut = !o.jobSignal.aborted;
       return timedOut
