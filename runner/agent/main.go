@@ -10,8 +10,9 @@
 //	/__eci/agent/eci-agent serve --socket /__w/_eci/agents/job.sock --token-file /__eci/agent/token \
 //	    --state-dir /__w/_eci/agents/job [--hold] [-- argv...]
 //
-// The runner container drives steps through that socket (runner/src/step-transport/agent/). The binary is static
-// (CGO_ENABLED=0) and needs nothing from the image it runs in: no shell, no libc, no Node.js.
+// The runner container drives steps through that socket (runner/src/step-transport/agent/); a client outside the
+// pod (`eci-virtual run`) reaches it through one exec running `eci-agent dial`, a stdio bridge to the socket. The
+// binary is static (CGO_ENABLED=0) and needs nothing from the image it runs in: no shell, no libc, no Node.js.
 package main
 
 import (
@@ -25,6 +26,7 @@ const usage = `usage:
   eci-agent install <dir>
   eci-agent serve (--socket <path> | --listen <host:port>)... --token-file <path> --state-dir <dir>
       [--name <container>] [--hold] [--files-root <dir>]... [--max-files-bytes N] [-- argv...]
+  eci-agent dial --socket <path> [--token-file <path>] [--wait 10s] [--drain 5s]
   eci-agent probe
   eci-agent version
 `
@@ -39,6 +41,8 @@ func main() {
 		os.Exit(runInstall(os.Args[2:]))
 	case "serve":
 		os.Exit(runServe(os.Args[2:]))
+	case "dial":
+		os.Exit(runDial(os.Args[2:]))
 	case "probe":
 		os.Exit(runProbe(os.Args[2:]))
 	case "version":

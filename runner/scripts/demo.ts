@@ -1,7 +1,8 @@
 /**
  * `yarn demo` — the main job on an embedded local cluster: brings up the control plane, the container engine and a
  * virtual node (each only if not already running), then runs the demo workflow (runner/examples/workflows/demo.yml)
- * with `eci-virtual run`: one pod per matrix leg on the virtual node, steps exec'd into it.
+ * with `eci-virtual run`: one pod per matrix leg on the virtual node, its steps through the pod's step agent over
+ * one exec per container.
  * `yarn demo down` stops everything it started.
  */
 import { describeError } from '@eci-virtual/contract';
@@ -36,7 +37,13 @@ async function up(): Promise<void> {
     cwd: repoRoot,
     stdio: 'inherit',
     nothrow: true,
-    env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ECI_VIRTUAL_DEFAULT_IMAGE: engine.images.debian },
+    env: {
+      ...process.env,
+      KUBECONFIG: cluster.kubeconfig,
+      ECI_VIRTUAL_DEFAULT_IMAGE: engine.images.debian,
+      // The step agent (one exec per job container instead of one per step).
+      ECI_VIRTUAL_AGENT_IMAGE: engine.images.agent,
+    },
   })`node ${join(repoRoot, 'runner', 'bin', 'eci-virtual.js')} run runner/examples/workflows/demo.yml --secret DEMO_TOKEN=not-really-secret`;
   if (run.exitCode !== 0) process.exitCode = run.exitCode ?? 1;
   console.error(

@@ -1,4 +1,5 @@
 /** The test images `yarn engine up` provides, by their key in env.json's `images`. */
+import { agentImage } from './agent.js';
 import { busybox } from './busybox.js';
 import { debian } from './debian.js';
 import { httpService } from './http-service.js';
@@ -6,7 +7,14 @@ import { kaniko } from './kaniko.js';
 import { noShell } from './no-shell.js';
 import type { ImageRecipe } from './recipe.js';
 
-export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell'] as const;
+export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell', 'agent'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
-export const RECIPES: Record<ImageName, ImageRecipe> = { busybox, debian, httpService, kaniko, noShell };
+export const RECIPES: Record<ImageName, ImageRecipe> = {
+  busybox,
+  debian,
+  httpService,
+  kaniko,
+  noShell,
+  agent: agentImage,
+};

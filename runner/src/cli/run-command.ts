@@ -56,6 +56,9 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --namespace NS           where job pods go (default: default)
   --repository OWNER/NAME  github.repository (default: from the origin remote, else local/<directory>)
   --kaniko-image IMAGE     kaniko image for jobs that build images (default $ECI_VIRTUAL_KANIKO_IMAGE)
+  --agent-image IMAGE      image holding the step agent (default $ECI_VIRTUAL_AGENT_IMAGE; yarn engine up builds
+                           eci-virtual/agent): each job's steps then take one exec per container in all; \`none\`, or
+                           no image, runs every step as an exec of its own
   --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
@@ -163,6 +166,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     repository: { type: 'string' },
     'keep-pod': { type: 'boolean', default: false },
     'kaniko-image': { type: 'string' },
+    'agent-image': { type: 'string' },
     json: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'pod-start-timeout': { type: 'string' },
@@ -217,10 +221,16 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new InvalidInput('no default job image: pass --image or set ECI_VIRTUAL_DEFAULT_IMAGE', {
       hint: 'jobs without container: run in this image',
     });
+  const agentImageValue = values['agent-image'] ?? process.env.ECI_VIRTUAL_AGENT_IMAGE;
+  const agentImage = agentImageValue && agentImageValue !== 'none' ? agentImageValue : undefined;
   const concurrency = intFlag(values.jobs, 'jobs', DEFAULT_CONCURRENCY);
   if (concurrency < 1) throw new InvalidInput(`--jobs must be at least 1, got ${concurrency}`);
   const renderer = values.json ? new JsonRunRenderer() : new HumanRunRenderer();
   for (const w of loaded.warnings) renderer.warn(w);
+  if (agentImageValue === undefined)
+    renderer.warn(
+      'no agent image (--agent-image or ECI_VIRTUAL_AGENT_IMAGE): every step runs as its own exec (on ECI, one ExecContainerCommand each)',
+    );
   const kube = makeClients(loadKubeConfig(values.kubeconfig));
   const log = createLogger({ component: 'run' }, { level: process.env.ECI_VIRTUAL_LOG_LEVEL ? undefined : 'warn' });
   const abort = new AbortController();
@@ -266,6 +276,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         event,
         needs,
         ...jobPlacement(job.spec, settings, placement, kanikoImage),
+        ...(agentImage ? { agentImage } : {}),
         checkoutRoot: workspaceRoot,
         ...(values.node ? { nodeName: values.node } : {}),
         keepPod: values['keep-pod'],

@@ -9,7 +9,10 @@ import { Unavailable } from '@eci-virtual/contract';
 import type { KubeClients } from './client.js';
 
 export interface ExecIo {
+  /** All of stdin at once. */
   stdin?: Buffer | string;
+  /** Or stdin as a stream fed while the command runs (its end half-closes stdin): a long-lived exec's input. */
+  stdinStream?: Readable;
   stdout: (chunk: Buffer) => void;
   stderr: (chunk: Buffer) => void;
   signal?: AbortSignal;
@@ -49,7 +52,7 @@ export class KubeExec implements ExecTransport {
     command: string[],
     io: ExecIo,
   ): Promise<number> {
-    const stdin = io.stdin === undefined ? null : Readable.from([Buffer.from(io.stdin)]);
+    const stdin = io.stdinStream ?? (io.stdin === undefined ? null : Readable.from([Buffer.from(io.stdin)]));
     let status: V1Status | undefined;
     let settled = false;
     return new Promise<number>((resolve, reject) => {

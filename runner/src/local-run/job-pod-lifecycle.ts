@@ -42,6 +42,8 @@ export interface JobPodOptions {
   resources?: { cpu?: string; memory?: string };
   annotations?: Record<string, string>;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** An image with the step agent (pod-builder.ts): steps then go over one `eci-agent dial` exec per container. */
+  agentImage?: string;
 }
 
 /** `eci-<job id as a DNS label, ≤ 40 chars>-<6 hex>`: unique per run, recognisable in `kubectl get pods`. */
@@ -179,6 +181,7 @@ export class JobPod {
       ...(o.resources ? { resources: o.resources } : {}),
       ...(o.annotations ? { annotations: o.annotations } : {}),
       ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
+      ...(o.agentImage ? { agentImage: o.agentImage } : {}),
     };
   }
 }

@@ -6,6 +6,7 @@
  *
  * - job-contexts.ts      the expression contexts and how steps change them (outputs, GITHUB_ENV/PATH, composites)
  * - job-pod-lifecycle.ts the pod and its Secret: create, wait for running, pod facts, delete or keep
+ * - pod-agents.ts        the pod's step agents, one `eci-agent dial` exec per container (when it has agents)
  * - job-cancellation.ts  Ctrl-C and timeout-minutes as one signal
  * - step-loop.ts         each step: `if:`, checkout / run / docker://, continue-on-error (rules in conclusions.ts)
  * - output/job-output.ts masking and workflow commands of everything reported
@@ -17,6 +18,7 @@ import { JobCancellation } from './job-cancellation.js';
 import { JobContexts } from './job-contexts.js';
 import { JobPod, jobPodName, type JobPodOptions } from './job-pod-lifecycle.js';
 import { JobOutput } from './output/job-output.js';
+import { PodAgents } from './pod-agents.js';
 import type { JobResult } from './reporter.js';
 import type { RunEvent } from './run-event.js';
 import { StepLoop } from './step-loop.js';
@@ -60,7 +62,15 @@ export class JobRunner {
       },
       warn: (message) => reporter.warn(message),
     });
-    const steps = new StepLoop({ ...this.o, contexts: this.contexts, output: this.output });
+    const agents = this.o.agentImage
+      ? new PodAgents(this.o.transport, pod.ref, pod.log, (message) => reporter.warn(message))
+      : undefined;
+    const steps = new StepLoop({
+      ...this.o,
+      contexts: this.contexts,
+      output: this.output,
+      ...(agents ? { agents } : {}),
+    });
     let error: string | undefined;
     cancellation.start();
     try {
@@ -76,6 +86,7 @@ export class JobRunner {
       }
     } finally {
       cancellation.stop();
+      await agents?.close();
       await pod.remove();
     }
     timings.totalMs = Date.now() - started;

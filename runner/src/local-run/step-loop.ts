@@ -24,6 +24,7 @@ import {
 import type { JobContexts } from './job-contexts.js';
 import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
 import type { JobOutput } from './output/job-output.js';
+import type { PodAgents } from './pod-agents.js';
 import type { JobReporter, StepResult } from './reporter.js';
 import { execStep, type ExecEnd } from './step-exec.js';
 import { prepareStep } from './step-prepare.js';
@@ -38,6 +39,8 @@ export interface StepLoopOptions {
   output: JobOutput;
   /** Local directory `actions/checkout` uploads; without it checkout steps fail. */
   checkoutRoot?: string;
+  /** The pod's step agents, when it has them (else each step is one exec). */
+  agents?: PodAgents;
 }
 
 /** Where step `index` of `job` runs: its own container for `docker://` steps, else the job container. */
@@ -110,6 +113,8 @@ export class StepLoop {
         transport: this.o.transport,
         log: this.o.log,
         target,
+        ...(this.o.agents ? { agents: this.o.agents } : {}),
+        stepId: `step-${index}`,
         prepared,
         shell: step.shell ?? this.o.job.defaults.shell,
         path: contexts.pathEntries(),

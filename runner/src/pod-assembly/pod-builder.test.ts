@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ANNOTATION, LABEL } from '@eci-virtual/contract';
+import { AGENT, agentServeCommand, ANNOTATION, LABEL } from '@eci-virtual/contract';
 import { buildJobPod, serviceSecretEnv, type JobPodInput } from './pod-builder.js';
 import type { ServiceSpec } from './pod-parts.js';
 
@@ -42,6 +42,31 @@ describe('buildJobPod', () => {
     expect(svc?.volumeMounts).toBeUndefined();
     expect(pod.metadata?.labels?.[LABEL.repo]).toBe('octo.repo');
     expect(JSON.stringify(pod)).not.toContain('s3cret');
+  });
+
+  it('serves the step agent in the job and docker:// step containers when given an agent image', () => {
+    const plain = buildJobPod({ ...input(0), stepContainers: [{ name: 'step-1', image: 'alpine' }] });
+    expect(plain.spec?.initContainers).toBeUndefined();
+    expect(plain.spec?.containers[0]?.command?.[0]).toBe('/bin/sh');
+    const pod = buildJobPod({
+      ...input(0),
+      stepContainers: [{ name: 'step-1', image: 'alpine' }],
+      agentImage: 'registry/eci-virtual/agent:1',
+    });
+    expect(pod.spec?.initContainers).toEqual([
+      expect.objectContaining({
+        image: 'registry/eci-virtual/agent:1',
+        command: [AGENT.imageBinary, 'install', AGENT.dir],
+      }),
+    ]);
+    expect(pod.spec?.volumes).toContainEqual({ name: AGENT.volume, emptyDir: {} });
+    for (const name of ['job', 'step-1']) {
+      const c = pod.spec!.containers.find((x) => x.name === name)!;
+      expect(c.command).toEqual(agentServeCommand(name));
+      expect(c.volumeMounts).toContainEqual({ name: AGENT.volume, mountPath: AGENT.dir, readOnly: true });
+    }
+    // Services keep their image's command (the agent does not hold them on this path).
+    expect(pod.spec!.containers.find((x) => x.name === 'svc-redis')?.command).toBeUndefined();
   });
 
   it('adds the idle kaniko container with the workspace, working in a directory its builds do not delete', () => {

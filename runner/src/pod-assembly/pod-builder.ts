@@ -1,7 +1,7 @@
 /**
  * Builds the ONE pod an `eci-virtual run` job runs in, from the parts in pod-parts.ts: the job container (idle until
- * steps run in it), the `services:` containers, `docker://` step containers, an optional kaniko container, and
- * emptyDir volumes for the workspace. Every image is known up front, so the pod is never updated (virtual nodes
+ * steps run in it: served by the step agent when an agent image is given, else a shell loop), the `services:`
+ * containers, `docker://` step containers, an optional kaniko container, and emptyDir volumes for the workspace. Every image is known up front, so the pod is never updated (virtual nodes
  * refuse in-place updates).
  *
  * Env compaction: variables shared by all steps live in one pod annotation, exposed to the job container as a
@@ -14,6 +14,8 @@
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
 import { ANNOTATION, COMPONENT, PATHS } from '@eci-virtual/contract';
 import {
+  agentInstallContainer,
+  agentVolume,
   checkPodName,
   checkServiceNames,
   JOB_POD_SPEC_BASE,
@@ -58,6 +60,12 @@ export interface JobPodInput {
   activeDeadlineSeconds?: number;
   /** Extra pod annotations (placement: ECI spec, image cache). */
   annotations?: Record<string, string>;
+  /**
+   * An image holding the step agent at AGENT.imageBinary: an init container installs it, and the job and `docker://`
+   * step containers serve it, so steps go through one `eci-agent dial` exec per container. Without it those
+   * containers idle in a shell loop and every step is its own exec.
+   */
+  agentImage?: string;
 }
 
 /** The Secret key of a service's secret-bearing env var (keys allow only `[-._a-zA-Z0-9]`, env names more). */
@@ -99,8 +107,10 @@ export function buildJobPod(input: JobPodInput): V1Pod {
     ...(input.secretName ? [{ name: 'eci-secrets', mountPath: PATHS.secretsDir, readOnly: true }] : []),
   ];
   const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
+  const agent = input.agentImage !== undefined;
   const volumes: V1Volume[] = [
     ...workspaceVolumes(),
+    ...(agent ? [agentVolume()] : []),
     {
       name: 'eci-env',
       downwardAPI: { items: [{ path: 'env', fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION.env}']` } }] },
@@ -129,15 +139,17 @@ export function buildJobPod(input: JobPodInput): V1Pod {
       ...(input.activeDeadlineSeconds ? { activeDeadlineSeconds: input.activeDeadlineSeconds } : {}),
       ...serviceHostAliases(services),
       ...scheduling({ placement: input.placement, ...(input.nodeName ? { nodeName: input.nodeName } : {}) }),
+      ...(agent ? { initContainers: [agentInstallContainer(input.agentImage!, pullPolicy)] } : {}),
       containers: [
         jobContainer({
           image: input.jobImage,
           pullPolicy,
           mounts: envMounts,
+          agent,
           ...(input.resources ? { resources: input.resources } : {}),
         }),
         ...serviceContainers(services, pullPolicy),
-        ...stepContainers(input.stepContainers ?? [], pullPolicy, envMounts),
+        ...stepContainers(input.stepContainers ?? [], pullPolicy, envMounts, { agent }),
         ...(kaniko ? [kaniko.container] : []),
       ],
       volumes,

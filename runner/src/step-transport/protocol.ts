@@ -43,6 +43,15 @@ export class TrailerParser {
     else if (line.trim()) this.noise.push(line);
   }
 
+  /**
+   * The files once `::eci-end::` arrived, for a trailer without a result line (the agent path reads the files in a
+   * step of their own and takes the exit code from the agent); undefined means it broke before the end.
+   */
+  filesOutcome(): StepOutcome['files'] | undefined {
+    if (!this.ended || this.pendingFile) return undefined;
+    return { ...this.files };
+  }
+
   /** The outcome once the whole trailer arrived; undefined means the transport broke before the end. */
   outcome(): StepOutcome | undefined {
     if (!this.ended || this.exitCode === undefined || this.pendingFile) return undefined;

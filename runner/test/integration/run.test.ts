@@ -55,7 +55,12 @@ describe('eci-virtual run', () => {
         ],
         {
           cwd: repoRoot,
-          env: { ...process.env, KUBECONFIG: env.kubeconfig, ECI_VIRTUAL_DEFAULT_IMAGE: env.engine.images.debian },
+          env: {
+            ...process.env,
+            KUBECONFIG: env.kubeconfig,
+            ECI_VIRTUAL_DEFAULT_IMAGE: env.engine.images.debian,
+            ECI_VIRTUAL_AGENT_IMAGE: env.engine.images.agent,
+          },
         },
       );
       let stdout = '';
@@ -91,6 +96,7 @@ describe('eci-virtual run', () => {
       outcome: string;
       conclusion: string;
       exitCode?: number;
+      execs: number;
     }[];
   const podsLeft = async () =>
     (await kube.core.listNamespacedPod({ namespace: ns })).items.filter((p) => !p.metadata?.deletionTimestamp);
@@ -119,6 +125,8 @@ describe('eci-virtual run', () => {
       ]),
     );
     expect(r.lines.some((l) => l.startsWith('sh shell'))).toBe(true);
+    // Every step went through the job container's agent over ONE exec running `eci-agent dial`.
+    expect(steps(r).reduce((n, s) => n + s.execs, 0)).toBe(1);
     expect(r.stdout).not.toContain('must not run');
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).not.toContain('dynamic-value-123');

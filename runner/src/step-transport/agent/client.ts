@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cancelled, EciVirtualError, Internal, InvalidInput, Unavailable, describeError } from '@eci-virtual/contract';
-import { AgentHttp, type AgentHttpOptions } from './http.js';
+import { AgentHttp, type AgentHttpOptions, type AgentHttpSettings } from './http.js';
 import {
   AGENT_ROUTES,
   STEP_ID_PATTERN,
@@ -22,7 +22,9 @@ import {
   type StepStatus,
 } from './protocol.js';
 
-export interface AgentClientOptions extends AgentHttpOptions {
+export type AgentClientOptions = AgentHttpOptions & AgentClientSettings;
+
+export interface AgentClientSettings extends AgentHttpSettings {
   /** Reconnects in a row without receiving a byte before followOutput gives up (default 8, backing off to 2 s). */
   maxReconnects?: number;
 }

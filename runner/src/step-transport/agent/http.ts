@@ -1,8 +1,8 @@
 /**
- * HTTP/1.1 to one agent over its unix socket (or TCP, for a workload pod's agent): JSON calls, the raw output
- * stream and raw bodies (tar) both ways, on a keep-alive pool, with every failure mapped into the shared error
- * vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's own answers keep the code it sent.
- * Nothing here retries except a JSON request that found its pooled socket closed.
+ * HTTP/1.1 to one agent over its unix socket, its TCP port (a workload pod's agent) or streams a connector opens
+ * (endpoint.ts): JSON calls, the raw output stream and raw bodies (tar) both ways, on a keep-alive pool, with every
+ * failure mapped into the shared error vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's own
+ * answers keep the code it sent. Nothing here retries except a request that found its pooled connection closed.
  */
 import http from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
@@ -22,22 +22,18 @@ import {
   Unavailable,
   type ErrorCode,
 } from '@eci-virtual/contract';
+import { endpointAgent, endpointName, endpointTarget, type AgentEndpoint } from './endpoint.js';
 import type { AgentErrorBody } from './protocol.js';
 
-export interface AgentHttpOptions {
-  /** The agent's unix socket. */
-  socketPath?: string;
-  /**
-   * The agent's TCP endpoint (`eci-agent serve --listen`: a workload pod's agent over the pod network), used when
-   * socketPath is absent.
-   */
-  host?: string;
-  port?: number;
+/** Where the agent is (endpoint.ts: its unix socket, or a connector) and how to talk to it. */
+export type AgentHttpOptions = AgentEndpoint & AgentHttpSettings;
+
+export interface AgentHttpSettings {
   /** The pod's token (the agent's --token-file). */
   token: string;
   /** Per JSON call (default 30 s); output streams have no timeout. */
   timeoutMs?: number;
-  /** Connections kept to the agent (default 16: a few followers plus calls). */
+  /** Connections kept to a unix socket (default 16: a few followers plus calls); a connector gets exactly one. */
   maxSockets?: number;
 }
 
@@ -99,18 +95,15 @@ const is2xx = (status: number) => status >= 200 && status < 300;
 export class AgentHttp {
   private readonly agent: http.Agent;
   private readonly auth: string;
-  /** Where requests go: the socket, else host and port. */
-  private readonly target: { socketPath: string } | { host: string; port: number };
   private readonly where: string;
+  /** Where node:http sends requests: the socket, or host and port; nothing when the pool opens connections. */
+  private readonly target: object;
 
   constructor(private readonly opts: AgentHttpOptions) {
-    if (opts.socketPath) this.target = { socketPath: opts.socketPath };
-    else if (opts.host && opts.port) this.target = { host: opts.host, port: opts.port };
-    else throw new InvalidInput('an agent client needs a socketPath or a host and port');
-    this.where = opts.socketPath ?? `${opts.host}:${opts.port}`;
-    // noDelay matters over TCP (a workload pod's agent, a port-forward); on a unix socket there is no Nagle.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, noDelay: true });
+    this.target = endpointTarget(opts);
+    this.agent = endpointAgent(opts, opts.maxSockets ?? 16);
     this.auth = `Bearer ${opts.token}`;
+    this.where = endpointName(opts);
   }
 
   /** One JSON call; resolves with the parsed answer of a 2xx, rejects with the mapped error otherwise. */

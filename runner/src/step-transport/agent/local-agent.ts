@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Timeout, Unavailable } from '@eci-virtual/contract';
-import { AgentClient, type AgentClientOptions } from './client.js';
+import { AgentClient, type AgentClientSettings } from './client.js';
 
 const run = promisify(execFile);
 
@@ -41,7 +41,7 @@ export interface LocalAgent {
   /** What the agent wrote so far (stdout: its main process's output; stderr: its JSON log lines). */
   stdout(): string;
   stderr(): string;
-  client(opts?: Partial<AgentClientOptions>): AgentClient;
+  client(opts?: Partial<AgentClientSettings>): AgentClient;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
 }

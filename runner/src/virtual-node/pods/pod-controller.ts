@@ -248,7 +248,14 @@ export class PodController {
     this.deps.events.record(t.ref, { type: 'Warning', reason: 'Failed', message });
     // A half-created pod must not linger in the backend.
     await this.deps.backend.deletePod(t.ref, 0).catch(() => undefined);
-    const status: BackendPodStatus = { ...waitingContainers(t.pod, reason, message), phase: 'Failed', reason, message };
+    // A pull failure names its image: the containers of that image carry it, not whichever container comes first.
+    const image = (err as { image?: string }).image;
+    const status: BackendPodStatus = {
+      ...waitingContainers(t.pod, reason, message, image),
+      phase: 'Failed',
+      reason,
+      message,
+    };
     await this.post(t, buildPodStatus(t.pod, status, this.deps.config.address)).catch((e: unknown) =>
       this.deps.log.warn('status write failed', { pod: podKey(t.ref), err: e }),
     );

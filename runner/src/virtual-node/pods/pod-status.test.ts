@@ -87,6 +87,17 @@ describe('buildPodStatus', () => {
     expect(after.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(128);
   });
 
+  it('puts an image pull failure on the containers of that image, not on the first init container', () => {
+    const p = pod('Never', true);
+    p.spec!.containers[1]!.image = 'missing:1';
+    const w = waitingContainers(p, 'ErrImagePull', 'Failed to pull image "missing:1"', 'missing:1');
+    expect(w.initContainers.map((x) => x.reason)).toEqual(['PodInitializing']);
+    expect(w.containers.map((x) => [x.name, x.reason, x.message])).toEqual([
+      ['a', 'PodInitializing', undefined],
+      ['b', 'ErrImagePull', 'Failed to pull image "missing:1"'],
+    ]);
+  });
+
   it('marks containers behind an init container as PodInitializing', () => {
     const w = waitingContainers(pod('Never', true));
     expect(w.initContainers[0]?.reason).toBe('ContainerCreating');

@@ -40,17 +40,34 @@ export function containerStatus(c: ContainerRuntimeState): V1ContainerStatus {
   };
 }
 
-/** Placeholder statuses for a pod the backend has not created yet. */
-export function waitingContainers(pod: V1Pod, reason = 'ContainerCreating', message?: string): BackendPodStatus {
-  const waiting = (name: string, image: string | undefined, r: string): ContainerRuntimeState => ({
+/**
+ * Placeholder statuses for a pod the backend has not created yet. The reason goes to the first init container (or
+ * every container without one) — unless it is about one image (`image`: a pull failure), then to the containers
+ * of that image, as a kubelet would report it, and the others wait.
+ */
+export function waitingContainers(
+  pod: V1Pod,
+  reason = 'ContainerCreating',
+  message?: string,
+  image?: string,
+): BackendPodStatus {
+  const waiting = (name: string, image: string | undefined, r: string, said = message): ContainerRuntimeState => ({
     name,
     image: image ?? '',
     state: 'waiting',
     reason: r,
-    ...(message ? { message } : {}),
+    ...(said ? { message: said } : {}),
     restartCount: 0,
   });
   const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
+  if (image !== undefined) {
+    const of = (c: { name: string; image?: string }, other: string) =>
+      c.image === image ? waiting(c.name, c.image, reason) : waiting(c.name, c.image, other, '');
+    return {
+      initContainers: (pod.spec?.initContainers ?? []).map((c) => of(c, 'PodInitializing')),
+      containers: (pod.spec?.containers ?? []).map((c) => of(c, hasInit ? 'PodInitializing' : 'ContainerCreating')),
+    };
+  }
   return {
     initContainers: (pod.spec?.initContainers ?? []).map((c, i) =>
       waiting(c.name, c.image, i === 0 ? reason : 'PodInitializing'),

@@ -10,6 +10,8 @@ import { ndjson } from './ndjson.js';
 export class ImagePullError extends InvalidInput {
   constructor(
     message: string,
+    /** The image that could not be pulled: the pod's status blames the containers that use it. */
+    readonly image: string,
     readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' = 'ErrImagePull',
   ) {
     super(message);
@@ -80,6 +82,7 @@ export async function ensureImage(
   if (policy === 'Never') {
     throw new ImagePullError(
       `Container image "${image}" is not present with pull policy of Never`,
+      image,
       'ErrImageNeverPull',
     );
   }
@@ -95,7 +98,7 @@ export async function ensureImage(
     });
   } catch (err) {
     if (isErrorCode(err, 'NotFound') || isErrorCode(err, 'InvalidInput') || isErrorCode(err, 'Unavailable')) {
-      throw new ImagePullError(`Failed to pull image "${image}": ${(err as Error).message}`);
+      throw new ImagePullError(`Failed to pull image "${image}": ${(err as Error).message}`, image);
     }
     throw err;
   }
@@ -105,7 +108,7 @@ export async function ensureImage(
     const m = msg as { error?: string; errorDetail?: { message?: string } };
     if (m.error) failure = m.errorDetail?.message ?? m.error;
   }
-  if (failure) throw new ImagePullError(`Failed to pull image "${image}": ${failure}`);
+  if (failure) throw new ImagePullError(`Failed to pull image "${image}": ${failure}`, image);
   emit({
     reason: 'Pulled',
     message: `Successfully pulled image "${image}" in ${((Date.now() - started) / 1000).toFixed(3)}s`,
