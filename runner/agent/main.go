@@ -23,7 +23,8 @@ import (
 
 const usage = `usage:
   eci-agent install <dir>
-  eci-agent serve --socket <path> --token-file <path> --state-dir <dir> [--name <container>] [--hold] [-- argv...]
+  eci-agent serve (--socket <path> | --listen <host:port>)... --token-file <path> --state-dir <dir>
+      [--name <container>] [--hold] [--files-root <dir>]... [--max-files-bytes N] [-- argv...]
   eci-agent probe
   eci-agent version
 `

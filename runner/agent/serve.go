@@ -17,6 +17,7 @@ import (
 
 	"eci-virtual/agent/internal/api"
 	"eci-virtual/agent/internal/auth"
+	"eci-virtual/agent/internal/files"
 	"eci-virtual/agent/internal/mainproc"
 	"eci-virtual/agent/internal/proc"
 	"eci-virtual/agent/internal/reaper"
@@ -28,11 +29,15 @@ import (
 var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1,
 	syscall.SIGUSR2}
 
-// runServe is the container entrypoint: serve the API on the socket, run the main process if there is one, and
-// exit with its exit code (0 after SIGTERM when there is none).
+// runServe is the container entrypoint: serve the API on the socket (and on TCP with --listen), run the main process
+// if there is one, and exit with its exit code (0 after SIGTERM when there is none).
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	socket := fs.String("socket", "", "unix socket to serve on (its directory is created; a stale socket is replaced)")
+	tcp := fs.String("listen", "", "also serve on this TCP address, host:port (a workload pod's agents, driven over the pod network)")
+	var filesRoots stringList
+	fs.Var(&filesRoots, "files-root", "directory /v1/files may read and write beneath (repeatable; default "+defaultFilesRoot+"); the state dir's parent is always one")
+	maxFiles := fs.Int64("max-files-bytes", files.DefaultMaxBytes, "largest tar body of PUT /v1/files, largest tree of GET")
 	tokenFile := fs.String("token-file", "", "the pod's token, created by `eci-agent install`")
 	stateDir := fs.String("state-dir", "", "directory for step logs and results (on the shared emptyDir)")
 	name := fs.String("name", "", "container name for log lines (default: the socket's file name without .sock)")
@@ -43,13 +48,15 @@ func runServe(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *socket == "" || *tokenFile == "" || *stateDir == "" {
+	if (*socket == "" && *tcp == "") || *tokenFile == "" || *stateDir == "" {
 		fmt.Fprint(os.Stderr, usage)
 		return 2
 	}
 	argv := fs.Args()
-	if *name == "" {
+	if *name == "" && *socket != "" {
 		*name = strings.TrimSuffix(filepath.Base(*socket), ".sock")
+	} else if *name == "" {
+		*name = "agent"
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("container", *name)
 
@@ -67,7 +74,11 @@ func runServe(args []string) int {
 
 	// The parents of the state dir and the socket are shared by the agents of the pod (sharedDirMode); the state
 	// dir itself is this agent's (steps' files are read through the API).
-	for _, dir := range []string{filepath.Dir(*stateDir), filepath.Dir(*socket)} {
+	shared := []string{filepath.Dir(*stateDir)}
+	if *socket != "" {
+		shared = append(shared, filepath.Dir(*socket))
+	}
+	for _, dir := range shared {
 		if err := mkdirShared(dir); err != nil {
 			log.Error("cannot create a shared directory", "dir", dir, "err", err)
 			return 1
@@ -79,12 +90,33 @@ func runServe(args []string) int {
 		return 1
 	}
 	main := mainproc.New(argv, base, r, log)
-	ln, err := listen(*socket)
-	if err != nil {
-		log.Error("cannot listen", "socket", *socket, "err", err)
-		return 1
+	var listeners []net.Listener
+	if *socket != "" {
+		ln, err := listen(*socket)
+		if err != nil {
+			log.Error("cannot listen", "socket", *socket, "err", err)
+			return 1
+		}
+		listeners = append(listeners, ln)
 	}
-	handler := (&api.Server{Steps: manager, Main: main, Token: token, MaxBody: *maxBody, Log: log}).Handler()
+	if *tcp != "" {
+		ln, err := net.Listen("tcp", *tcp)
+		if err != nil {
+			log.Error("cannot listen", "address", *tcp, "err", err)
+			for _, l := range listeners {
+				l.Close()
+			}
+			return 1
+		}
+		listeners = append(listeners, ln)
+	}
+	fileService, err := filesService(filesRoots, *stateDir, *maxFiles)
+	if err != nil {
+		log.Error("bad --files-root", "err", err)
+		return 2
+	}
+	handler := (&api.Server{Steps: manager, Main: main, Token: token, MaxBody: *maxBody, Files: fileService,
+		Log: log}).Handler()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -92,9 +124,14 @@ func runServe(args []string) int {
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("serving", "socket", *socket, "stateDir", *stateDir, "hold", *hold || len(argv) == 0, "pid", os.Getpid())
+	served := make(chan error, len(listeners))
+	addresses := []string{}
+	for _, ln := range listeners {
+		addresses = append(addresses, ln.Addr().Network()+":"+ln.Addr().String())
+		go func() { served <- srv.Serve(ln) }()
+	}
+	log.Info("serving", "on", addresses, "stateDir", *stateDir, "filesRoots", fileService.Roots,
+		"hold", *hold || len(argv) == 0, "pid", os.Getpid())
 
 	if !*hold && len(argv) > 0 {
 		// Not held: the image's entrypoint runs at once, with the container's own environment.
@@ -137,10 +174,41 @@ func shutdown(log *slog.Logger, srv *http.Server, m *steps.Manager, socket strin
 	if err := srv.Shutdown(ctx); err != nil {
 		_ = srv.Close()
 	}
-	_ = os.Remove(socket)
+	if socket != "" {
+		_ = os.Remove(socket)
+	}
 	log.Info("stopped", "exitCode", code)
 	return code
 }
+
+// defaultFilesRoot is the job containers' view of the runner's work folder (the workspace emptyDir).
+const defaultFilesRoot = "/__w"
+
+// filesService allows /v1/files beneath the given roots (or defaultFilesRoot) and the state dir's parent.
+func filesService(roots []string, stateDir string, max int64) (*files.Service, error) {
+	if len(roots) == 0 {
+		roots = []string{defaultFilesRoot}
+	}
+	abs, err := filepath.Abs(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	roots = append(roots, filepath.Dir(abs))
+	s := &files.Service{MaxBytes: max}
+	for _, r := range roots {
+		if !filepath.IsAbs(r) {
+			return nil, fmt.Errorf("%s is not an absolute path", r)
+		}
+		s.Roots = append(s.Roots, filepath.Clean(r))
+	}
+	return s, nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // SocketMode lets every user of the pod connect: the containers of one pod run as whatever users their images
 // name (the runner as a non-root user, a job image as root or as its own user), and a pod has no group they are

@@ -7,10 +7,12 @@
 //	GET  /v1/steps/{id}                                                {id, state, exitCode?, signal?, cancelled?, bytes, pid?, dir}
 //	GET  /v1/steps/{id}/output?offset=N                                the log from byte N, live until the step exited
 //	POST /v1/steps/{id}/cancel         {graceSeconds?}                 SIGTERM to the group, SIGKILL after the grace (default 5 s)
+//	PUT  /v1/files?dir=<abs>           tar                             extract into dir: {"files","bytes"} (package files)
+//	GET  /v1/files?dir=<abs>                                           a tar of dir's contents
 //	GET  /v1/healthz                                                   {"ok":true}, no token needed
 //
 // Errors are {"error":{"code","message"}} with the codes of runner/src/errors.ts (NotFound, InvalidInput, Conflict,
-// Throttled, Unauthorized, Unavailable, Internal). Request bodies are capped; nothing of a request's env is logged.
+// Throttled, Unauthorized, Forbidden, Unavailable, Internal). Request bodies are capped; nothing of a request's env is logged.
 package api
 
 import (
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"eci-virtual/agent/internal/auth"
+	"eci-virtual/agent/internal/files"
 	"eci-virtual/agent/internal/mainproc"
 	"eci-virtual/agent/internal/proc"
 	"eci-virtual/agent/internal/steps"
@@ -36,6 +39,7 @@ type Server struct {
 	Main    *mainproc.Main
 	Token   string
 	MaxBody int64
+	Files   *files.Service
 	Log     *slog.Logger
 }
 
@@ -50,6 +54,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/steps/{id}", s.stepStatus)
 	mux.HandleFunc("GET /v1/steps/{id}/output", s.output)
 	mux.HandleFunc("POST /v1/steps/{id}/cancel", s.cancel)
+	if s.Files != nil {
+		mux.HandleFunc("PUT /v1/files", s.putFiles)
+		mux.HandleFunc("GET /v1/files", s.getFiles)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})

@@ -4,7 +4,7 @@
  * no byte is lost or repeated; the exit code only ever comes from the agent's record of the process (never from a
  * stream that merely ended), so a drop cannot turn a failure green.
  *
- *   const agent = new AgentClient({ socketPath, token });
+ *   const agent = new AgentClient({ socketPath, token });   // or { host, port, token } for `serve --listen`
  *   await agent.startStep({ id, argv: ['bash', '-e', script], env, workingDir: '/__w/repo/repo' });
  *   const { exitCode } = await agent.followOutput(id, 0, (chunk) => process.stdout.write(chunk), signal);
  */
@@ -14,6 +14,7 @@ import { AgentHttp, type AgentHttpOptions } from './http.js';
 import {
   AGENT_ROUTES,
   STEP_ID_PATTERN,
+  type FilesResult,
   type MainRequest,
   type MainStatus,
   type StepRequest,
@@ -155,6 +156,23 @@ export class AgentClient {
       graceSeconds === undefined ? {} : { graceSeconds },
       signal,
     );
+  }
+
+  /**
+   * Extracts a tar (POSIX/GNU: files, directories, symbolic and hard links; modes and mtimes kept) into `dir` on
+   * the agent's container, creating it. `dir` must lie under one of the agent's `--files-root`s (else `Forbidden`);
+   * an entry leading outside it is refused; a body over `--max-files-bytes` is `InvalidInput` (413). Not retried.
+   */
+  putFiles(dir: string, tar: NodeJS.ReadableStream | Buffer, signal?: AbortSignal): Promise<FilesResult> {
+    return this.http.upload<FilesResult>('PUT', AGENT_ROUTES.files(dir), tar, 'application/x-tar', signal);
+  }
+
+  /**
+   * A tar of `dir`'s contents on the agent's container (directories, files, symbolic links; never following a
+   * link). `NotFound` when dir is missing; a stream cut midway fails with `Unavailable` rather than end.
+   */
+  getFiles(dir: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return this.http.download(AGENT_ROUTES.files(dir), signal);
   }
 
   /** Closes the connections to the agent. */

@@ -1,9 +1,11 @@
 /**
- * HTTP/1.1 to one agent over its unix socket: JSON calls and the raw output stream, on a keep-alive pool, with every
- * failure mapped into the shared error vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's
- * own answers keep the code it sent. Nothing here retries except a request that found its pooled socket closed.
+ * HTTP/1.1 to one agent over its unix socket (or TCP, for a workload pod's agent): JSON calls, the raw output
+ * stream and raw bodies (tar) both ways, on a keep-alive pool, with every failure mapped into the shared error
+ * vocabulary (errors.ts) — connection trouble is `Unavailable`, the agent's own answers keep the code it sent.
+ * Nothing here retries except a JSON request that found its pooled socket closed.
  */
 import http from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   AlreadyExists,
   Cancelled,
@@ -24,7 +26,13 @@ import type { AgentErrorBody } from './protocol.js';
 
 export interface AgentHttpOptions {
   /** The agent's unix socket. */
-  socketPath: string;
+  socketPath?: string;
+  /**
+   * The agent's TCP endpoint (`eci-agent serve --listen`: a workload pod's agent over the pod network), used when
+   * socketPath is absent.
+   */
+  host?: string;
+  port?: number;
   /** The pod's token (the agent's --token-file). */
   token: string;
   /** Per JSON call (default 30 s); output streams have no timeout. */
@@ -79,19 +87,28 @@ export function agentError(status: number, body: string): EciVirtualError {
 }
 
 /** A failure below HTTP (no socket, connection reset, cut body) or an abort, in the shared vocabulary. */
-function connectionError(err: unknown, socketPath: string, signal?: AbortSignal): EciVirtualError {
+function connectionError(err: unknown, where: string, signal?: AbortSignal): EciVirtualError {
   if (err instanceof EciVirtualError) return err;
   if (signal?.aborted) return new Cancelled('agent request cancelled', { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
-  return new Unavailable(`agent at ${socketPath} unreachable: ${code ?? (err as Error).message}`, { cause: err });
+  return new Unavailable(`agent at ${where} unreachable: ${code ?? (err as Error).message}`, { cause: err });
 }
+
+const is2xx = (status: number) => status >= 200 && status < 300;
 
 export class AgentHttp {
   private readonly agent: http.Agent;
   private readonly auth: string;
+  /** Where requests go: the socket, else host and port. */
+  private readonly target: { socketPath: string } | { host: string; port: number };
+  private readonly where: string;
 
   constructor(private readonly opts: AgentHttpOptions) {
-    // noDelay matters only if this ever runs over TCP (a port-forward); on a unix socket there is no Nagle.
+    if (opts.socketPath) this.target = { socketPath: opts.socketPath };
+    else if (opts.host && opts.port) this.target = { host: opts.host, port: opts.port };
+    else throw new InvalidInput('an agent client needs a socketPath or a host and port');
+    this.where = opts.socketPath ?? `${opts.host}:${opts.port}`;
+    // noDelay matters over TCP (a workload pod's agent, a port-forward); on a unix socket there is no Nagle.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, noDelay: true });
     this.auth = `Bearer ${opts.token}`;
   }
@@ -108,7 +125,7 @@ export class AgentHttp {
         // A keep-alive socket the agent closed while idle fails on first use; every call is idempotent, so retry once.
         const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
         if (attempt === 0 && e.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) continue;
-        throw connectionError(err, this.opts.socketPath, signal);
+        throw connectionError(err, this.where, signal);
       }
     }
   }
@@ -122,7 +139,7 @@ export class AgentHttp {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          socketPath: this.opts.socketPath,
+          ...this.target,
           agent: this.agent,
           method,
           path,
@@ -153,10 +170,10 @@ export class AgentHttp {
    */
   stream(path: string, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const fail = (err: unknown) => reject(connectionError(err, this.opts.socketPath, signal));
+      const fail = (err: unknown) => reject(connectionError(err, this.where, signal));
       const req = http.request(
         {
-          socketPath: this.opts.socketPath,
+          ...this.target,
           agent: this.agent,
           method: 'GET',
           path,
@@ -186,6 +203,112 @@ export class AgentHttp {
         },
       );
       req.on('error', fail);
+      req.end();
+    });
+  }
+
+  /**
+   * Sends a raw body (a Buffer, or a stream piped as it comes, chunked) and resolves with the parsed JSON answer of
+   * a 2xx. Not retried: a stream can be read only once. An answer that arrives before the body was all sent (the
+   * agent refusing early, e.g. 413) is the result; a body stream that fails aborts the request with its error.
+   */
+  upload<T>(
+    method: string,
+    path: string,
+    body: Buffer | NodeJS.ReadableStream,
+    contentType: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let answered = false;
+      let bodyFailed: unknown;
+      const fail = (err: unknown) => {
+        if (!answered) reject(bodyFailed ?? connectionError(err, this.where, signal));
+      };
+      const req = http.request(
+        {
+          ...this.target,
+          agent: this.agent,
+          method,
+          path,
+          headers: {
+            Authorization: this.auth,
+            'Content-Type': contentType,
+            ...(Buffer.isBuffer(body) ? { 'Content-Length': String(body.length) } : {}),
+          },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (err) => reject(connectionError(err, this.where, signal)));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (!is2xx(status)) return reject(agentError(status, text));
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch (err) {
+              reject(new Internal(`agent ${method} ${path}: the answer is not JSON`, { cause: err }));
+            }
+          });
+        },
+      );
+      req.setTimeout(this.opts.timeoutMs ?? 30_000, () =>
+        req.destroy(new Timeout(`agent ${method} ${path}: no progress for ${this.opts.timeoutMs ?? 30_000} ms`)),
+      );
+      req.on('error', fail);
+      if (Buffer.isBuffer(body)) {
+        req.end(body);
+        return;
+      }
+      body.on('error', (err) => {
+        bodyFailed =
+          err instanceof EciVirtualError ? err : new Internal(`the body of ${method} ${path} failed: ${err.message}`);
+        req.destroy(err);
+        fail(err);
+      });
+      body.pipe(req);
+    });
+  }
+
+  /**
+   * Opens a raw response body (a 2xx) as a stream; a non-2xx answer rejects with the agent's error. A body cut
+   * before its end makes the stream fail with `Unavailable`, never end as if complete.
+   */
+  download(path: string, signal?: AbortSignal): Promise<Readable> {
+    return new Promise<Readable>((resolve, reject) => {
+      const req = http.request(
+        {
+          ...this.target,
+          agent: this.agent,
+          method: 'GET',
+          path,
+          headers: { Authorization: this.auth },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (!is2xx(status)) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
+            res.on('error', (err) => reject(connectionError(err, this.where, signal)));
+            return;
+          }
+          const out = new PassThrough();
+          const cut = (err?: unknown) =>
+            out.destroy(connectionError(err ?? new Error(`the body of GET ${path} was cut`), this.where, signal));
+          res.on('error', cut);
+          res.on('close', () => {
+            if (!res.complete) cut();
+          });
+          res.pipe(out);
+          resolve(out);
+        },
+      );
+      req.on('error', (err) => reject(connectionError(err, this.where, signal)));
       req.end();
     });
   }

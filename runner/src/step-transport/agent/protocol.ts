@@ -4,7 +4,10 @@
  */
 import type { ErrorCode } from '@eci-virtual/contract';
 
-/** The endpoints, all under the agent's unix socket. Everything but `health` needs `Authorization: Bearer <token>`. */
+/**
+ * The endpoints, on the agent's unix socket and, with `serve --listen`, on TCP. Everything but `health` needs
+ * `Authorization: Bearer <token>`.
+ */
 export const AGENT_ROUTES = {
   health: '/v1/healthz',
   main: '/v1/main',
@@ -12,7 +15,15 @@ export const AGENT_ROUTES = {
   step: (id: string) => `/v1/steps/${encodeURIComponent(id)}`,
   output: (id: string, offset: number) => `/v1/steps/${encodeURIComponent(id)}/output?offset=${offset}`,
   cancel: (id: string) => `/v1/steps/${encodeURIComponent(id)}/cancel`,
+  /** PUT a tar to extract into `dir`; GET a tar of `dir`'s contents. `dir` is absolute, under the agent's roots. */
+  files: (dir: string) => `/v1/files?dir=${encodeURIComponent(dir)}`,
 } as const;
+
+/** `PUT /v1/files`: the non-directory entries written (files and links) and the bytes of file content. */
+export interface FilesResult {
+  files: number;
+  bytes: number;
+}
 
 /** Step ids are one path element on the emptyDir. */
 export const STEP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
