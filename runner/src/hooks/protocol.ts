@@ -53,6 +53,8 @@ export interface HookState {
   facts?: string;
   /** Containers that serve the step agent (none in pods of an older controller: steps then use Kubernetes exec). */
   agents?: string[];
+  /** The job runs in this workload pod (hooks/workload/): its agents are reached over TCP. */
+  remote?: { pod: string };
 }
 
 export interface HookInput {
@@ -131,6 +133,7 @@ export function parseState(state: unknown): HookState {
     services: s.services ?? [],
     ...(typeof s.facts === 'string' ? { facts: s.facts } : {}),
     ...(Array.isArray(s.agents) ? { agents: s.agents.filter((a) => typeof a === 'string') } : {}),
+    ...(typeof s.remote?.pod === 'string' ? { remote: { pod: s.remote.pod } } : {}),
   };
 }
 
