@@ -192,6 +192,51 @@ describe('controller: a runner that takes another job', () => {
     await gone(bb, deb);
   });
 
+  it('runs a job whose image comes from a secret, with container.credentials as a pull Secret gone after the job', async () => {
+    const wf = [
+      'name: CI',
+      'on: push',
+      'jobs:',
+      '  private:',
+      '    runs-on: [self-hosted, eci-virtual]',
+      '    container:',
+      '      image: ${{ secrets.IMAGE }}',
+      '      credentials: { username: ${{ secrets.REG_USER }}, password: ${{ secrets.REG_PASSWORD }} }',
+      '    steps: [{ run: "true" }]',
+      '',
+    ].join('\n');
+    const password = 'reg-pass-7f3c91';
+    const j = await stack!.emulator.queueJob({
+      repo: REPO,
+      workflowPath: '.github/workflows/ci.yml',
+      workflowText: wf,
+      name: 'private',
+      labels: ['self-hosted', 'eci-virtual'],
+      message: {
+        container: { image: images().debian, registry: { username: 'ci-bot', password } },
+        steps: [{ ...FACTS, run: `${FACTS.run!}; sleep 3` }],
+      },
+    });
+    // While the job runs: its workload pod pulls with a per-job dockerconfigjson Secret; the password is only there.
+    const pull = await until(
+      async () => kube.core.readNamespacedSecret({ name: `eci-job-${j.id}-w-pull`, namespace: t!.ns }),
+      120_000,
+      100,
+    );
+    expect(pull.type).toBe('kubernetes.io/dockerconfigjson');
+    const config = JSON.parse(Buffer.from(pull.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as {
+      auths: Record<string, { username: string; password: string }>;
+    };
+    expect(config.auths[images().debian.split('/')[0]!]).toMatchObject({ username: 'ci-bot', password });
+    const w = await kube.core.readNamespacedPod({ name: `eci-job-${j.id}-w`, namespace: t!.ns });
+    expect(w.spec!.imagePullSecrets).toEqual([{ name: `eci-job-${j.id}-w-pull` }]);
+    expect(JSON.stringify(w)).not.toContain(password);
+    const done = await completed(j);
+    expect(done.conclusion).toBe('success');
+    expect(facts(done)).toContain('os=debian');
+    await gone(j);
+  });
+
   it('reaps a runner pod whose own job completed on another runner, with every later webhook lost', async () => {
     stack!.emulator.holdAssignments = true;
     const wf = twoJobs();
