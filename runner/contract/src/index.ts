@@ -19,3 +19,4 @@ export type * from './portal.js';
 export * from './shell-quote.js';
 export * from './spool-agent.js';
 export * from './virtual-node.js';
+export * from './workload.js';

@@ -21,6 +21,8 @@ export const LABEL = {
   repo: 'eci-virtual.dev/repo',
   /** The GitHub runner registration id of a controller job pod. */
   runnerId: 'eci-virtual.dev/runner-id',
+  /** On a workload pod and its Secrets: the runner pod whose runner asked for it (workload.ts). */
+  runnerPod: 'eci-virtual.dev/runner-pod',
   /** Namespaces created by the test harness and benchmarks (removed with everything in them). */
   test: 'eci-virtual.dev/test',
 } as const;
@@ -31,6 +33,11 @@ export const COMPONENT = {
   job: 'job',
   /** A pod of the controller: the official runner plus the job's containers. */
   runnerJob: 'runner-job',
+  /**
+   * A workload pod of the controller (and its Secrets): the job's containers built for the job a runner actually
+   * took, when that is not the job its own pod was built for (workload.ts).
+   */
+  workload: 'workload',
   /** A job-record ConfigMap of the controller. */
   jobRecord: 'job-record',
 } as const;

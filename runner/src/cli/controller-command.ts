@@ -44,6 +44,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     ...config.listen,
     webhook,
     portal,
+    ...(config.workloads.controllerUrl ? { workloads: controller.workloads } : {}),
     metrics,
     ready: () => controller.isReady,
     log,

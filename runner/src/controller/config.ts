@@ -68,6 +68,14 @@ export interface ControllerConfig {
    * of the nodes (`linux/amd64`; default the controller's own).
    */
   registries?: { insecure: string[]; credentialsFile?: string; platform?: string };
+  /**
+   * Workload pods (controller/workloads/): where the runner pods' hooks reach this controller; unset, runners get
+   * no token and a runner that took a job of another shape fails it as before. The token key comes from
+   * `ECI_VIRTUAL_WORKLOAD_KEY` (or `workloads.keyFile`), else it is derived from the webhook secret.
+   */
+  workloads: { controllerUrl?: string; key?: string };
+  /** A runner pod whose own job finished elsewhere and whose runner idles is reaped within this many seconds. */
+  idleReapSeconds: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -232,7 +240,17 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
       ...(credentialsFile ? { credentialsFile } : {}),
       ...(platform ? { platform } : {}),
     },
+    workloads: workloadsConfig(obj(root.workloads, 'workloads'), env),
+    idleReapSeconds: posInt(root.idleReapSeconds, 'idleReapSeconds', 60),
   };
+}
+
+function workloadsConfig(w: Raw, env: NodeJS.ProcessEnv): ControllerConfig['workloads'] {
+  const controllerUrl = optString(w.controllerUrl, 'workloads.controllerUrl');
+  if (controllerUrl && !/^https?:\/\/[^/]+/.test(controllerUrl))
+    throw new InvalidInput(`workloads.controllerUrl must be an http(s) URL, got "${controllerUrl}"`);
+  const key = secretFrom(env, 'ECI_VIRTUAL_WORKLOAD_KEY', optString(w.keyFile, 'workloads.keyFile'), true);
+  return { ...(controllerUrl ? { controllerUrl: controllerUrl.replace(/\/+$/, '') } : {}), ...(key ? { key } : {}) };
 }
 
 export function loadControllerConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerConfig {

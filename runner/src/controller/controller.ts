@@ -20,6 +20,11 @@ import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
 import { JobRecords } from './records/job-records.js';
 import type { JobRecordReader } from './records/stored-job.js';
+import { reapIdleRunnerPods } from './jobs/idle-reaper.js';
+import { runnerName } from './jobs/naming.js';
+import { RunnerJobs } from './workloads/runner-jobs.js';
+import { WorkloadService } from './workloads/workload-service.js';
+import { workloadKey } from './workloads/workload-token.js';
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -42,6 +47,10 @@ export class Controller {
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   private readonly tracker: PodTracker;
   private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
+  /** Which job each runner really took (in_progress webhooks, the API): records and cleanup follow it. */
+  private readonly runnerJobs = new RunnerJobs();
+  /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
+  readonly workloads: WorkloadService;
   private ready = false;
 
   constructor(private readonly deps: ControllerDeps) {
@@ -49,6 +58,25 @@ export class Controller {
     this.records = store;
     this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
+    this.workloads = new WorkloadService({
+      ...deps,
+      key: workloadKey(deps.config),
+      runnerJobs: this.runnerJobs,
+      events: {
+        matched: (_job, _podJob, relation) => deps.metrics.jobsByShape.inc({ relation }),
+        created: (job, launched) => void this.lifecycle.podCreated(job, launched),
+        ready: (jobId, pod) => {
+          const node = pod.spec?.nodeName;
+          if (node) void this.nodeType(node).then((type) => this.lifecycle.scheduled(jobId, { name: node, type }));
+          void this.lifecycle.running(jobId, new Date().toISOString());
+        },
+      },
+    });
+  }
+
+  /** `workflow_job.in_progress`: which runner took the job. */
+  onInProgress(job: WorkflowJob): void {
+    this.runnerJobs.note(job);
   }
 
   get isReady(): boolean {
@@ -73,6 +101,7 @@ export class Controller {
   /** A `workflow_job.completed` (or a poll finding it completed): clean up the pod whose runner ran it. */
   async onCompleted(job: WorkflowJob): Promise<void> {
     this.queue.remove(job.id);
+    this.runnerJobs.note(job);
     const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
     // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
     // runner of another job's pod ran it, that pod is where it ran (the pod's own job is then run by some other
@@ -88,16 +117,29 @@ export class Controller {
     else await this.cleanup(String(job.id));
   }
 
-  private async reapIdle(jobId: string): Promise<void> {
+  private async reapIdle(jobId: string): Promise<boolean> {
     const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABEL.runnerId]);
-    if (!Number.isFinite(runnerId)) return;
+    if (!Number.isFinite(runnerId)) return false;
     try {
       await this.deps.github.deleteRunner(this.deps.config.runnerScope, runnerId);
     } catch (err) {
       this.deps.log.debug('runner busy with another job; its pod stays', { job: jobId, err: (err as Error).message });
-      return;
+      return false;
     }
     await this.cleanup(jobId);
+    return true;
+  }
+
+  /** The job the runner of `podJobId`'s pod ran, when GitHub told us; else the pod's own. */
+  private ranBy(podJobId: string): string {
+    const ran = this.runnerJobs.known(runnerName(podJobId));
+    return ran ? String(ran.id) : podJobId;
+  }
+
+  /** Another runner took this pod's own job: the pod's milestones say nothing about where the job runs. */
+  private ranElsewhere(podJobId: string): boolean {
+    const runner = this.runnerJobs.runnerOf(podJobId);
+    return runner !== undefined && runner !== runnerName(podJobId);
   }
 
   /** Repository runners serve their repository only; organization runners any repository of the organization. */
@@ -159,6 +201,20 @@ export class Controller {
     }
     const seen = this.recorded.get(m.jobId) ?? {};
     this.recorded.set(m.jobId, seen);
+    if (m.finished && !seen.finished) {
+      seen.finished = true;
+      // The runner's exit is about the job it ran, which may be another than its pod's (issue #18).
+      const ran = this.ranBy(m.jobId);
+      this.deps.log.info('runner finished', {
+        job: m.jobId,
+        ran,
+        pod: m.pod.metadata?.name,
+        exitCode: m.finished.exitCode,
+      });
+      void this.lifecycle.runnerExited(ran, m.finished).then(() => this.cleanup(m.jobId));
+      return;
+    }
+    if (this.ranElsewhere(m.jobId)) return;
     if (m.nodeName && seen.node !== m.nodeName) {
       seen.node = m.nodeName;
       const name = m.nodeName;
@@ -171,11 +227,6 @@ export class Controller {
       if (Number.isFinite(queuedAt))
         this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
       void this.lifecycle.running(m.jobId, seen.runningAt).then(() => this.recordPodEvents(m.jobId));
-    }
-    if (m.finished && !seen.finished) {
-      seen.finished = true;
-      this.deps.log.info('runner finished', { job: m.jobId, pod: m.pod.metadata?.name, exitCode: m.finished.exitCode });
-      void this.lifecycle.runnerExited(m.jobId, m.finished).then(() => this.cleanup(m.jobId));
     }
   }
 
@@ -270,6 +321,18 @@ export class Controller {
         await sleep(this.deps.config.gcIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
       }
     })();
-    await Promise.all([tracking, loops.poll(signal), gc]);
+    const reaper = (async () => {
+      const every = Math.max(1, Math.floor(this.deps.config.idleReapSeconds / 2)) * 1000;
+      while (!signal.aborted) {
+        await sleep(every, undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) break;
+        await reapIdleRunnerPods({
+          ...this.deps,
+          pods: () => this.tracker.pods(),
+          reap: (id) => this.reapIdle(id),
+        }).catch((err) => this.deps.log.warn('idle runner check failed', { err: (err as Error).message }));
+      }
+    })();
+    await Promise.all([tracking, loops.poll(signal), gc, reaper]);
   }
 }

@@ -7,6 +7,8 @@ import type { Logger } from '../observability/logger.js';
 import type { WebhookHandler } from './intake/webhook-handler.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { PortalApi } from './portal-api/routes.js';
+import type { WorkloadService } from './workloads/workload-service.js';
+import { WORKLOAD_ROUTES } from '@eci-virtual/contract';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -32,11 +34,34 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
+async function workloadRoute(
+  workloads: Pick<WorkloadService, 'request' | 'release'>,
+  req: IncomingMessage,
+  path: string,
+): Promise<{ status: number; body: unknown } | undefined> {
+  if (req.method === 'POST' && path === WORKLOAD_ROUTES.request) {
+    const body = await readBody(req);
+    if (!body) return { status: 413, body: { error: { code: 'invalid_input', message: 'body too large' } } };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { status: 400, body: { error: { code: 'invalid_input', message: 'body is not JSON' } } };
+    }
+    return workloads.request(req.headers.authorization, parsed);
+  }
+  const pod = /^\/v1\/workloads\/([a-z0-9-]+)$/.exec(path)?.[1];
+  if (req.method === 'DELETE' && pod) return workloads.release(req.headers.authorization, pod);
+  return undefined;
+}
+
 export function startHttpServer(opts: {
   host: string;
   port: number;
   webhook: WebhookHandler;
   portal: PortalApi;
+  /** `POST /v1/workloads`, `DELETE /v1/workloads/{pod}` (runner pods' hooks; controller/workloads/). */
+  workloads?: Pick<WorkloadService, 'request' | 'release'>;
   metrics: ControllerMetrics;
   ready: () => boolean;
   log: Logger;
@@ -56,6 +81,10 @@ export function startHttpServer(opts: {
           return opts.ready() ? send(res, 200, 'ok', 'text/plain') : send(res, 503, 'not ready', 'text/plain');
         if (req.method === 'GET' && url.pathname === '/metrics')
           return send(res, 200, await opts.metrics.registry.metrics(), opts.metrics.registry.contentType);
+        if (opts.workloads && url.pathname.startsWith(WORKLOAD_ROUTES.request)) {
+          const r = await workloadRoute(opts.workloads, req, url.pathname);
+          if (r) return send(res, r.status, r.body);
+        }
         if (url.pathname.startsWith('/v1/')) {
           if (req.method !== 'GET')
             return send(res, 405, { error: { code: 'invalid_input', message: 'read-only API: GET only' } });

@@ -13,6 +13,8 @@ export interface ControllerMetrics {
   webhooks: Counter<'event' | 'outcome'>;
   recordWriteFailures: Counter<'change'>;
   runnerSwaps: Counter;
+  jobsByShape: Counter<'relation'>;
+  workloadPods: Counter;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -76,6 +78,17 @@ export function createControllerMetrics(): ControllerMetrics {
     runnerSwaps: new Counter({
       name: 'eci_virtual_runner_swaps_total',
       help: "Jobs run by the runner of another job's pod (GitHub hands a queued job to any idle runner with its labels)",
+      registers,
+    }),
+    jobsByShape: new Counter({
+      name: 'eci_virtual_controller_jobs_by_shape_total',
+      help: "Jobs by how the pod of the runner that took them relates to their shape: `same` (the runner's own pod ran them) or `rerouted` (a workload pod was built for them)",
+      labelNames: ['relation'],
+      registers,
+    }),
+    workloadPods: new Counter({
+      name: 'eci_virtual_controller_workload_pods_created_total',
+      help: 'Workload pods created for jobs whose runner lives in a pod of another shape',
       registers,
     }),
   };

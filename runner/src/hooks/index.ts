@@ -15,6 +15,7 @@ import {
 } from './protocol.js';
 import { runContainerStep } from './run-container-step.js';
 import { runScriptStep } from './run-script-step.js';
+import { cleanupRemote, runRemoteContainerStep, runRemoteScriptStep } from './workload/remote-steps.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -24,16 +25,27 @@ async function readStdin(): Promise<string> {
 
 export async function runHook(text: string): Promise<number> {
   const input = parseHookInput(text);
-  if (input.command === 'cleanup_job') return 0; // the controller deletes the pod and the job's identity
+  // The controller deletes the pod and the job's identity; a workload pod is released at once.
+  if (input.command === 'cleanup_job') {
+    const state = input.state as { remote?: unknown } | undefined;
+    if (state?.remote) await cleanupRemote(hookContext());
+    return 0;
+  }
   const ctx = hookContext();
   switch (input.command) {
     case 'prepare_job':
       await prepareJob(ctx, input.args as PrepareJobArgs, input.responseFile!);
       return 0;
-    case 'run_script_step':
-      return runScriptStep(ctx, parseState(input.state), parseScriptStepArgs(input.args));
-    case 'run_container_step':
-      return runContainerStep(ctx, parseState(input.state), input.args as ContainerArgs);
+    case 'run_script_step': {
+      const state = parseState(input.state);
+      const args = parseScriptStepArgs(input.args);
+      return state.remote ? runRemoteScriptStep(ctx, state, args) : runScriptStep(ctx, state, args);
+    }
+    case 'run_container_step': {
+      const state = parseState(input.state);
+      const args = input.args as ContainerArgs;
+      return state.remote ? runRemoteContainerStep(ctx, args) : runContainerStep(ctx, state, args);
+    }
   }
 }
 

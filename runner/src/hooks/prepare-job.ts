@@ -29,6 +29,7 @@ import type { HookContext } from './hook-context.js';
 import { runHookStep } from './hook-step.js';
 import type { ContainerArgs, HookState, PrepareJobArgs } from './protocol.js';
 import { containerEnv, startServices, type HeldService } from './services.js';
+import { prepareRoutedJob } from './workload/prepare-remote.js';
 
 /** How long prepare_job waits for the agents (their containers start with the pod, usually long before). */
 export const AGENT_READY_TIMEOUT_MS = 60_000;
@@ -39,7 +40,7 @@ export const GITHUB_LINKS = [
   { path: `${PATHS.github}/workflow`, target: `${PATHS.temp}/_github_workflow` },
 ];
 
-const sameImage = (a: string | undefined, b: string | undefined) =>
+export const sameImage = (a: string | undefined, b: string | undefined) =>
   !!a &&
   !!b &&
   (a === b ||
@@ -49,6 +50,8 @@ const sameImage = (a: string | undefined, b: string | undefined) =>
 
 export async function prepareJob(ctx: HookContext, args: PrepareJobArgs, responseFile: string): Promise<void> {
   const pod = await (await ctx.kube()).core.readNamespacedPod(ctx.pod);
+  // The runner may have taken another job than this pod was built for: the controller says where it runs.
+  if (await prepareRoutedJob(ctx, pod, args, responseFile, { sameImage, linkStep: agentLinkStep })) return;
   const containers = pod.spec?.containers ?? [];
   const agents = containers.filter(servesAgent).map((c) => c.name);
   const state: HookState = {
@@ -128,7 +131,7 @@ async function describeExit(ctx: HookContext, container: string): Promise<string
 }
 
 /** The job container's links and Alpine check as one agent step; returns whether the image is Alpine. */
-async function agentLinkStep(ctx: HookContext): Promise<boolean> {
+export async function agentLinkStep(ctx: HookContext): Promise<boolean> {
   const chunks: Buffer[] = [];
   const code = await runHookStep(
     ctx,

@@ -62,6 +62,8 @@ export interface HookState {
    * before any step runs. So no disk copy outlives prepare_job and nothing reaches the pod spec or a log.
    */
   jobEnv?: Record<string, string>;
+  /** The job runs in this workload pod (hooks/workload/): its agents are reached over TCP. */
+  remote?: { pod: string };
 }
 
 export interface HookInput {
@@ -141,6 +143,7 @@ export function parseState(state: unknown): HookState {
     ...(typeof s.facts === 'string' ? { facts: s.facts } : {}),
     ...(Array.isArray(s.agents) ? { agents: s.agents.filter((a) => typeof a === 'string') } : {}),
     ...(s.jobEnv && typeof s.jobEnv === 'object' ? { jobEnv: stringRecord(s.jobEnv, 'hook state jobEnv') } : {}),
+    ...(typeof s.remote?.pod === 'string' ? { remote: { pod: s.remote.pod } } : {}),
   };
 }
 

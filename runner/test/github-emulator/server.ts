@@ -162,6 +162,8 @@ export class GitHubEmulator {
   webhookUrl: string | undefined;
   /** While true, runners get no job (acquire answers 204): lets tests act on a queued job with its pod up. */
   holdAssignments = false;
+  /** Runners (by name) that get no job while listed: lets a test choose which runner takes a job. */
+  readonly heldRunners = new Set<string>();
   private readonly faults: { pattern: RegExp; fault: Fault }[] = [];
   private server: Server | undefined;
   /** Primary rate-limit windows per principal (`pat`, `installation:<id>`). */
@@ -916,7 +918,7 @@ export class GitHubEmulator {
     if (!runner) return [401, { message: 'unknown runner' }];
     runner.status = 'online';
     if (runner.jobId) return [200, this.state.jobs.get(runner.jobId)!.message];
-    if (this.holdAssignments) return [204, undefined];
+    if (this.holdAssignments || this.heldRunners.has(runner.name)) return [204, undefined];
     const job = this.state.assignable(runner);
     if (!job) return [204, undefined];
     void this.assign(runner, job);

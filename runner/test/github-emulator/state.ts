@@ -36,7 +36,12 @@ export interface StandInStep {
 export interface JobMessage {
   jobId: number;
   repo: string;
-  container?: { image: string; env?: Record<string, string> };
+  container?: {
+    image: string;
+    env?: Record<string, string>;
+    /** `container.credentials`, evaluated: the runner hands them to prepare_job as `registry` (HookInput.cs). */
+    registry?: { username: string; password: string; serverUrl?: string };
+  };
   services?: { name: string; image: string; env?: Record<string, string> }[];
   steps: StandInStep[];
 }

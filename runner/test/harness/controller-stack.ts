@@ -37,6 +37,11 @@ export interface ControllerStackOptions {
    * accepts no PAT at all.
    */
   githubAuth?: 'token' | 'app';
+  /**
+   * Hand out workload pods (issue #18): the controller listens on every address and the runner pods reach it on
+   * the pod network's gateway (the host).
+   */
+  workloads?: boolean;
 }
 
 export class ControllerStack {
@@ -98,7 +103,8 @@ export class ControllerStack {
           copyExternals: false,
         },
         placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
-        listen: { host: '127.0.0.1', port: this.port },
+        listen: { host: this.opts.workloads ? '0.0.0.0' : '127.0.0.1', port: this.port },
+        ...(this.opts.workloads ? { workloads: { controllerUrl: `http://${podHostAddress}:${this.port}` } } : {}),
         ...(this.opts.extraConfig ?? {}),
       }),
     );

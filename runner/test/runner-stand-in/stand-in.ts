@@ -205,7 +205,7 @@ async function main(): Promise<number> {
                 environmentVariables: job.container.env ?? {},
                 userMountVolumes: [],
                 systemMountVolumes,
-                registry: null,
+                registry: job.container.registry ?? null,
                 portMappings: [],
               },
             }

@@ -393,6 +393,40 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * The job a runner took, from the REST API (when its `in_progress` webhook is late or lost): the jobs of run
+   * `runId` when known (the runner tells its hooks GITHUB_RUN_ID), else of every `in_progress` run, whose
+   * `runner_name` is `runnerName`. Pages are asked with their ETag (listPages).
+   */
+  async findRunnerJob(repo: string, runnerName: string, runId?: number): Promise<WorkflowJob | undefined> {
+    const owner = ownerOf(repo);
+    const name = nameOf(repo);
+    try {
+      const runIds =
+        runId !== undefined
+          ? [runId]
+          : (
+              await this.listPages<{ id: number }>(
+                'GET /repos/{owner}/{repo}/actions/runs',
+                { owner, repo: name, status: 'in_progress', exclude_pull_requests: true },
+                'workflow_runs',
+              )
+            ).map((r) => r.id);
+      for (const id of runIds) {
+        const jobs = await this.listPages<{ runner_name?: string | null }>(
+          'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+          { owner, repo: name, run_id: id, filter: 'latest' },
+          'jobs',
+        );
+        const j = jobs.find((x) => x.runner_name === runnerName);
+        if (j) return parseWorkflowJob(j, repo);
+      }
+      return undefined;
+    } catch (err) {
+      throw mapError(err, `find the job of runner ${runnerName} in ${repo}`);
+    }
+  }
+
   async getJob(repo: string, jobId: number): Promise<WorkflowJob> {
     try {
       const res = await this.octokit.rest.actions.getJobForWorkflowRun({

@@ -24,6 +24,8 @@ export interface WebhookResult {
 export interface WebhookTarget {
   onQueued(job: WorkflowJob, source: 'webhook'): Promise<unknown>;
   onCompleted(job: WorkflowJob): Promise<void>;
+  /** A runner took the job (`in_progress` names it): which job each runner really runs (issue #18). */
+  onInProgress?(job: WorkflowJob): void;
 }
 
 export class WebhookHandler {
@@ -76,6 +78,7 @@ export class WebhookHandler {
       log.debug('job not queued (waiting for approval); no runner until it is', { status: job.status });
       return { status: 202, body: { result: `job ${job.status}; not launched` } };
     } else if (payload.action === 'completed') void done(this.target.onCompleted(job));
+    else if (payload.action === 'in_progress') this.target.onInProgress?.(job);
     return { status: 202, body: { result: 'accepted' } };
   }
 }

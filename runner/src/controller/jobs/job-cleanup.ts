@@ -2,7 +2,10 @@
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GitHubClient, RunnerScope } from '../github/github-client.js';
+import { COMPONENT, LABEL } from '@eci-virtual/contract';
 import { jitSecretName, jobResourceName } from './naming.js';
+
+const workloadsOf = (runnerPod: string) => `${LABEL.component}=${COMPONENT.workload},${LABEL.runnerPod}=${runnerPod}`;
 
 const ignoreMissing = (err: unknown) => {
   if (apiStatus(err) !== 404) throw err;
@@ -21,6 +24,9 @@ export async function cleanupJob(
     kube.core.deleteNamespacedServiceAccount({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRole({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRoleBinding({ name, namespace: ns }).catch(ignoreMissing),
+    // The pod's workload pod and its Secrets (owned by the pod: the garbage collector would follow).
+    kube.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: workloadsOf(name), gracePeriodSeconds: 5 }),
+    kube.core.deleteCollectionNamespacedSecret({ namespace: ns, labelSelector: workloadsOf(name) }),
   ]);
   // Ephemeral runners deregister themselves after their job; this covers runners that never got one.
   if (runnerId !== undefined)

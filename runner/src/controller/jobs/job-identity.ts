@@ -5,7 +5,7 @@
  */
 import type { V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { WorkflowJob } from '../github/workflow-job.js';
-import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel } from '@eci-virtual/contract';
+import { COMPONENT, LABEL, MANAGED_BY, repositoryLabel, WORKLOAD_TOKEN_SECRET_KEY } from '@eci-virtual/contract';
 import { JIT_SECRET_KEY, jitSecretName, jobResourceName } from './naming.js';
 
 const meta = (job: WorkflowJob, namespace: string, name: string) => ({
@@ -20,13 +20,22 @@ const meta = (job: WorkflowJob, namespace: string, name: string) => ({
   },
 });
 
-export function jitSecret(job: WorkflowJob, namespace: string, encodedJitConfig: string): V1Secret {
+/** The JIT runner config and, when workload pods are on, the runner pod's workload token (both env of the runner). */
+export function jitSecret(
+  job: WorkflowJob,
+  namespace: string,
+  encodedJitConfig: string,
+  workloadToken?: string,
+): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: meta(job, namespace, jitSecretName(job.id)),
     type: 'Opaque',
-    stringData: { [JIT_SECRET_KEY]: encodedJitConfig },
+    stringData: {
+      [JIT_SECRET_KEY]: encodedJitConfig,
+      ...(workloadToken ? { [WORKLOAD_TOKEN_SECRET_KEY]: workloadToken } : {}),
+    },
   };
 }
 

@@ -14,8 +14,9 @@ import { placementAnnotations, placementFor, type RepoSettings } from '../settin
 import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import { jitSecret, jobRole, jobRoleBinding, jobServiceAccount } from './job-identity.js';
 import { planJob, type JobPlan } from './job-plan.js';
-import { jitSecretName, runnerName } from './naming.js';
+import { jitSecretName, jobResourceName, runnerName } from './naming.js';
 import { registryFor } from './registry-for.js';
+import { workloadKey, workloadToken } from '../workloads/workload-token.js';
 import { buildRunnerPod } from './runner-pod.js';
 import { resolveServiceCommands, type ImageConfigSource, type ServiceCommands } from './service-commands.js';
 
@@ -32,7 +33,8 @@ const ignoreExists = (err: unknown) => {
   if (apiStatus(err) !== 409) throw err;
 };
 
-async function plan(
+/** The job's plan (workflow at head_sha), its repository's settings and its held services' commands. */
+export async function plan(
   deps: LaunchDeps,
   job: WorkflowJob,
 ): Promise<{ plan: JobPlan; settings: RepoSettings; services: ServiceCommands }> {
@@ -78,7 +80,10 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
     await deps.github.deleteRunner(config.runnerScope, stale.id);
     jit = await deps.github.generateJitConfig(config.runnerScope, req);
   }
-  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig);
+  const token = config.workloads.controllerUrl
+    ? workloadToken(workloadKey(config), config.namespace, jobResourceName(job.id))
+    : undefined;
+  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig, token);
   secret.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
   await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
   return jit.runnerId;

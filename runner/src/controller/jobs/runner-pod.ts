@@ -9,7 +9,16 @@
  * or evaluated value is ever in it. Jobs without `container:` run their steps in the runner container.
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { ANNOTATION, COMPONENT, CONTAINER, LABEL, PATHS, stepContainerName } from '@eci-virtual/contract';
+import {
+  ANNOTATION,
+  COMPONENT,
+  CONTAINER,
+  LABEL,
+  PATHS,
+  stepContainerName,
+  WORKLOAD_ENV,
+  WORKLOAD_TOKEN_SECRET_KEY,
+} from '@eci-virtual/contract';
 import {
   AGENT_MOUNT,
   agentInstallContainer,
@@ -76,6 +85,17 @@ function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
       { name: 'ECI_VIRTUAL_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
       { name: 'ECI_VIRTUAL_JOB_ID', value: String(job.id) },
       { name: 'ECI_VIRTUAL_RUNNER_WORKDIR', value: config.runner.workDir },
+      ...(config.workloads.controllerUrl
+        ? [
+            { name: WORKLOAD_ENV.controllerUrl, value: config.workloads.controllerUrl },
+            {
+              name: WORKLOAD_ENV.token,
+              valueFrom: {
+                secretKeyRef: { name: jitSecretName(job.id), key: WORKLOAD_TOKEN_SECRET_KEY, optional: true },
+              },
+            },
+          ]
+        : []),
       ...envList(config.runner.env),
     ],
     resources: {

@@ -26,6 +26,7 @@ import type { WorkflowJob } from '../github/workflow-job.js';
 import type { LaunchedPod } from '../jobs/job-launcher.js';
 import { imageCacheUse } from '../jobs/pod-events.js';
 import type { ControllerMetrics } from '../metrics.js';
+import { workloadPodName } from '../workloads/workload-pod.js';
 import { mergeEvents, type JobRecordStore, type StoredJob } from '../records/stored-job.js';
 import {
   isFinished,
@@ -244,7 +245,8 @@ export class JobLifecycle {
         ...(job.conclusion ? { conclusion: job.conclusion } : {}),
         finishedBy: by,
         finishedAt,
-        ...(host ? placementOfHost(host, job.createdAt) : {}),
+        // A job rerouted to a workload pod keeps that pod's placement (written when it was created).
+        ...(host && r.pod?.name !== workloadPodName(r.id) ? placementOfHost(host, job.createdAt) : {}),
       };
     });
   }
