@@ -13,6 +13,8 @@ export interface ControllerMetrics {
   webhooks: Counter<'event' | 'outcome'>;
   recordWriteFailures: Counter<'change'>;
   runnerSwaps: Counter;
+  leader: Gauge<never>;
+  leadershipTransitions: Counter<'role'>;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -76,6 +78,17 @@ export function createControllerMetrics(): ControllerMetrics {
     runnerSwaps: new Counter({
       name: 'eci_virtual_runner_swaps_total',
       help: "Jobs run by the runner of another job's pod (GitHub hands a queued job to any idle runner with its labels)",
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'eci_virtual_controller_leader',
+      help: '1 on the replica that leads (launches, reconciles, polls GitHub), 0 on the others',
+      registers,
+    }),
+    leadershipTransitions: new Counter({
+      name: 'eci_virtual_controller_leadership_transitions_total',
+      help: 'This replica becoming leader (role=leader) or ceasing to lead (role=follower)',
+      labelNames: ['role'],
       registers,
     }),
   };
