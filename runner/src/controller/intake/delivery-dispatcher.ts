@@ -55,9 +55,14 @@ export class DeliveryDispatcher {
     if (this.term && !this.term.aborted) this.take(d);
   }
 
+  /** Starts a term without following the API server: deliveries come through `offer` only (tests). */
+  attach(term: AbortSignal): void {
+    this.term = term;
+  }
+
   /** Follows pending deliveries until `term` aborts. */
   async run(term: AbortSignal): Promise<void> {
-    this.term = term;
+    this.attach(term);
     const { kube, namespace, log } = this.deps;
     const informer = makeInformer<V1ConfigMap>(
       kube.config,
