@@ -32,14 +32,21 @@ export class RoundRobinFront {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
+      const fail = () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('front failed');
+      };
       void (async () => {
         const body = await readAll(req);
         const ports = this.ports();
         const first = this.next++ % ports.length;
         for (let k = 0; k < ports.length; k++) {
           const replica = (first + k) % ports.length;
-          const answer = await forward(ports[replica]!, req, body).catch((err: NodeJS.ErrnoException) => err);
-          if (answer instanceof Error) {
+          const answer = await forward(ports[replica]!, req, body).then(
+            (a) => ({ ok: true as const, ...a }),
+            (err: NodeJS.ErrnoException) => ({ ok: false as const, code: err.code }),
+          );
+          if (!answer.ok) {
             if (answer.code === 'ECONNREFUSED') continue; // not listening: nothing was taken, try the next
             break;
           }
@@ -51,7 +58,7 @@ export class RoundRobinFront {
         this.entry(req, -1, 502);
         res.writeHead(502, { 'content-type': 'text/plain' });
         res.end('no controller replica answered');
-      })();
+      })().catch(fail);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
