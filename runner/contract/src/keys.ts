@@ -25,6 +25,8 @@ export const LABEL = {
   runnerPod: 'eci-virtual.dev/runner-pod',
   /** Namespaces created by the test harness and benchmarks (removed with everything in them). */
   test: 'eci-virtual.dev/test',
+  /** On a webhook-delivery ConfigMap: `pending` until the leading controller replica has handled it, then `done`. */
+  deliveryState: 'eci-virtual.dev/delivery-state',
 } as const;
 
 /** `LABEL.component` values. */
@@ -40,6 +42,8 @@ export const COMPONENT = {
   workload: 'workload',
   /** A job-record ConfigMap of the controller. */
   jobRecord: 'job-record',
+  /** A webhook delivery accepted by a controller replica, handed to the leader (and kept to drop redeliveries). */
+  webhookDelivery: 'webhook-delivery',
 } as const;
 
 /** Annotations on job pods, job-record ConfigMaps, the JIT Secret and the Node. */

@@ -1,12 +1,11 @@
 /** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
-import { Controller } from '../controller/controller.js';
 import { loadControllerConfig } from '../controller/config.js';
 import { GitHubClient } from '../controller/github/github-client.js';
 import { startHttpServer } from '../controller/http-server.js';
-import { pollQueuedJobs } from '../controller/intake/queued-jobs-poller.js';
 import { WebhookHandler } from '../controller/intake/webhook-handler.js';
 import { createControllerMetrics } from '../controller/metrics.js';
 import { PortalApi } from '../controller/portal-api/routes.js';
+import { ControllerReplica } from '../controller/replica.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger } from '../observability/logger.js';
 import { intFlag, parseFlags } from './flags.js';
@@ -37,16 +36,16 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       if (r.remaining !== undefined) metrics.githubRateLimitRemaining.set(r.remaining);
     },
   });
-  const controller = new Controller({ config, kube, github, log, metrics });
-  const webhook = new WebhookHandler(config.webhookSecret, controller, log, metrics);
-  const portal = new PortalApi({ config, records: controller.records, github, log, kube });
+  const replica = new ControllerReplica({ config, kube, github, log, metrics });
+  const webhook = new WebhookHandler(config.webhookSecret, replica, log, metrics);
+  const portal = new PortalApi({ config, records: replica.records, github, log, kube });
   const server = await startHttpServer({
     ...config.listen,
     webhook,
     portal,
-    ...(config.workloads.controllerUrl ? { workloads: controller.workloads } : {}),
+    ...(config.workloads.controllerUrl ? { workloads: replica.workloads } : {}),
     metrics,
-    ready: () => controller.isReady,
+    ready: () => replica.isReady,
     log,
   });
   const address = server.address();
@@ -54,6 +53,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     port: typeof address === 'object' && address ? address.port : config.listen.port,
     namespace: config.namespace,
     labels: config.labels,
+    identity: config.leaderElection.identity,
+    leaderElection: config.leaderElection.enabled,
   });
   const abort = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -61,17 +62,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       log.info('shutting down', { signal: sig });
       abort.abort();
     });
-  await controller.run(abort.signal, {
-    poll: (signal) =>
-      pollQueuedJobs({
-        github,
-        repositories: config.repositories,
-        intervalSeconds: config.pollIntervalSeconds,
-        log,
-        onQueued: (job) => controller.onQueued(job, 'poll'),
-        signal,
-      }),
-  });
+  await replica.run(abort.signal);
   await new Promise((resolve) => server.close(resolve));
   return 0;
 }

@@ -17,6 +17,38 @@ describe('controller config', () => {
     });
   });
 
+  it('elects a leader by default (lease 10 s, renew 7 s, retry 2 s), named by the pod', () => {
+    const c = parseControllerConfig({ scope: { repositories: ['o/r'] } }, { ...env, POD_NAME: 'ctl-7d9f-x2' });
+    expect(c.leaderElection).toEqual({
+      enabled: true,
+      leaseName: 'eci-virtual-controller',
+      identity: 'ctl-7d9f-x2',
+      timing: { leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 2_000 },
+    });
+    expect(c.deliveryTtlMinutes).toBe(60);
+    const custom = parseControllerConfig(
+      {
+        scope: { repositories: ['o/r'] },
+        leaderElection: { identity: 'a', leaseDurationSeconds: 20, renewDeadlineSeconds: 15, retryPeriodSeconds: 4 },
+      },
+      env,
+    );
+    expect(custom.leaderElection.timing).toEqual({
+      leaseDurationMs: 20_000,
+      renewDeadlineMs: 15_000,
+      retryPeriodMs: 4_000,
+    });
+    // Without a pod name, replicas on one host still differ.
+    const [x, y] = [1, 2].map(() => parseControllerConfig({ scope: { repositories: ['o/r'] } }, env));
+    expect(x!.leaderElection.identity).not.toBe(y!.leaderElection.identity);
+    expect(() =>
+      parseControllerConfig(
+        { scope: { repositories: ['o/r'] }, leaderElection: { leaseDurationSeconds: 5, renewDeadlineSeconds: 7 } },
+        env,
+      ),
+    ).toThrow(/leaseDurationSeconds must be greater than renewDeadlineSeconds/);
+  });
+
   it('prefers a GitHub App and supports org scope on GHES', () => {
     const c = parseControllerConfig(
       {

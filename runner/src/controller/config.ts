@@ -6,13 +6,19 @@
  *   webhookSecretFile                                             env: ECI_VIRTUAL_WEBHOOK_SECRET
  *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
  *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen,
- *   registries: { insecure, credentialsFile, platform }
+ *   registries: { insecure, credentialsFile, platform }, workloads: { controllerUrl }, idleReapSeconds
+ *   leaderElection: { enabled, leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds }
+ *                                                                 env: POD_NAME (the default identity)
+ *   deliveryTtlMinutes
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parse } from 'yaml';
 import { InvalidInput } from '@eci-virtual/contract';
 import type { GitHubAuth, RunnerScope } from './github/github-client.js';
 import { REPO_PATTERN } from './github/workflow-job.js';
+import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from './leadership/leader-elector.js';
 
 export interface PlacementDefaults {
   nodeType: 'virtual' | 'regular';
@@ -76,6 +82,13 @@ export interface ControllerConfig {
   workloads: { controllerUrl?: string; key?: string };
   /** A runner pod whose own job finished elsewhere and whose runner idles is reaped within this many seconds. */
   idleReapSeconds: number;
+  /**
+   * Replicas elect a leader on a Lease in `namespace`; only the leader launches, reconciles, polls and cleans up.
+   * `identity` must differ between replicas and stay the same across restarts of one (the pod name).
+   */
+  leaderElection: { enabled: boolean; leaseName: string; identity: string; timing: ElectionTiming };
+  /** How long an accepted webhook delivery is remembered (handed to the leader, then kept to drop redeliveries). */
+  deliveryTtlMinutes: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -97,6 +110,8 @@ const posInt = (v: unknown, what: string, fallback: number): number => {
     throw new InvalidInput(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 };
+const posSeconds = (v: unknown, what: string, fallbackMs: number): number =>
+  v === undefined || v === null ? fallbackMs : posInt(v, what, 0) * 1000;
 const stringList = (v: unknown, what: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x))
@@ -190,6 +205,11 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     optString(obj(root.portal, 'portal').tokenFile, 'portal.tokenFile'),
     true,
   );
+  const election = obj(root.leaderElection, 'leaderElection');
+  const identity =
+    optString(election.identity, 'leaderElection.identity') ??
+    env.POD_NAME ??
+    `${hostname()}-${randomBytes(4).toString('hex')}`;
   return {
     apiUrl,
     auth,
@@ -242,6 +262,29 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     },
     workloads: workloadsConfig(obj(root.workloads, 'workloads'), env),
     idleReapSeconds: posInt(root.idleReapSeconds, 'idleReapSeconds', 60),
+    leaderElection: {
+      enabled: election.enabled === undefined ? true : election.enabled === true,
+      leaseName: optString(election.leaseName, 'leaderElection.leaseName') ?? 'eci-virtual-controller',
+      identity,
+      timing: validateTiming({
+        leaseDurationMs: posSeconds(
+          election.leaseDurationSeconds,
+          'leaderElection.leaseDurationSeconds',
+          DEFAULT_TIMING.leaseDurationMs,
+        ),
+        renewDeadlineMs: posSeconds(
+          election.renewDeadlineSeconds,
+          'leaderElection.renewDeadlineSeconds',
+          DEFAULT_TIMING.renewDeadlineMs,
+        ),
+        retryPeriodMs: posSeconds(
+          election.retryPeriodSeconds,
+          'leaderElection.retryPeriodSeconds',
+          DEFAULT_TIMING.retryPeriodMs,
+        ),
+      }),
+    },
+    deliveryTtlMinutes: posInt(root.deliveryTtlMinutes, 'deliveryTtlMinutes', 60),
   };
 }
 

@@ -79,8 +79,18 @@ export class Controller {
     this.runnerJobs.note(job);
   }
 
+  /** The job records, read-only: for the portal of every replica, leading or not. */
+  static recordReader(deps: Pick<ControllerDeps, 'config' | 'kube' | 'log'>): JobRecordReader {
+    return new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+  }
+
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Whether a job waits in the queue or is being launched (its webhook delivery is not settled yet). */
+  isPending(jobId: number): boolean {
+    return this.queue.has(jobId) || this.launching.has(jobId);
   }
 
   /** A queued job from a webhook or the poller. Returns what happened, for logs and tests. */

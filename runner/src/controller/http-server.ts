@@ -73,7 +73,7 @@ export function startHttpServer(opts: {
         if (req.method === 'POST' && url.pathname === '/webhook') {
           const body = await readBody(req);
           if (!body) return send(res, 413, { error: { code: 'invalid_input', message: 'body too large' } });
-          const r = opts.webhook.handle(req.headers, body);
+          const r = await opts.webhook.handle(req.headers, body);
           return send(res, r.status, r.body);
         }
         if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok', 'text/plain');

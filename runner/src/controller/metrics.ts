@@ -15,6 +15,8 @@ export interface ControllerMetrics {
   runnerSwaps: Counter;
   jobsByShape: Counter<'relation'>;
   workloadPods: Counter;
+  leader: Gauge<never>;
+  leadershipTransitions: Counter<'role'>;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -89,6 +91,17 @@ export function createControllerMetrics(): ControllerMetrics {
     workloadPods: new Counter({
       name: 'eci_virtual_controller_workload_pods_created_total',
       help: 'Workload pods created for jobs whose runner lives in a pod of another shape',
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'eci_virtual_controller_leader',
+      help: '1 on the replica that leads (launches, reconciles, polls GitHub), 0 on the others',
+      registers,
+    }),
+    leadershipTransitions: new Counter({
+      name: 'eci_virtual_controller_leadership_transitions_total',
+      help: 'This replica becoming leader (role=leader) or ceasing to lead (role=follower)',
+      labelNames: ['role'],
       registers,
     }),
   };

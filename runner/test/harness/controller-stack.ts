@@ -1,6 +1,10 @@
 /**
  * A GitHub emulator plus a real `eci-virtual controller` process pointed at it, serving one repository into one
  * test namespace, with job pods pinned to the suite's virtual node. The controller can be killed and restarted.
+ *
+ * With `replicas: N` it runs N controller processes on one config (each its own port and identity `<ns>-<i>`, as
+ * pods of one Deployment), electing a leader on their Lease, behind a round-robin front (round-robin-front.ts) that
+ * stands for the Service: the emulator delivers webhooks to the front, and `url` is the front's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +17,7 @@ import { createAppKeyPair, type AppKeyPair } from '../github-emulator/app-key.js
 import { GitHubEmulator } from '../github-emulator/server.js';
 import { readTestEnv } from './env.js';
 import { ensureTestHooksImage } from './hooks-image.js';
+import { RoundRobinFront } from './round-robin-front.js';
 
 export const GITHUB_TOKEN = 'ghp_emulatorToken0123456789';
 export const WEBHOOK_SECRET = 'whsec-test-5f1a';
@@ -42,16 +47,22 @@ export interface ControllerStackOptions {
    * the pod network's gateway (the host).
    */
   workloads?: boolean;
+  /** Controller processes (default 1). */
+  replicas?: number;
 }
 
 export class ControllerStack {
   readonly emulator: GitHubEmulator;
   /** The App's key pair in `app` mode. */
   readonly appKeys: AppKeyPair | undefined;
-  private child: ChildProcess | undefined;
+  private readonly children: (ChildProcess | undefined)[] = [];
+  /** Each replica's port; `port` is the first's. */
+  ports: number[] = [];
   port = 0;
   configFile = '';
   logFile = '';
+  /** With more than one replica: the Service-like front the webhooks and `url` go through. */
+  front: RoundRobinFront | undefined;
 
   constructor(readonly opts: ControllerStackOptions) {
     const app = opts.githubAuth === 'app';
@@ -70,14 +81,32 @@ export class ControllerStack {
     }
   }
 
+  get replicas(): number {
+    return this.opts.replicas ?? 1;
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.front ? this.front.url : this.replicaUrl(0);
+  }
+
+  replicaUrl(i: number): string {
+    return `http://127.0.0.1:${this.ports[i]}`;
+  }
+
+  /** A replica's log file (replica 0's is `logFile`). */
+  replicaLog(i: number): string {
+    return i === 0 ? this.logFile : this.logFile.replace(/\.log$/, `-${i}.log`);
   }
 
   async start(): Promise<void> {
     const hooksImage = await ensureTestHooksImage();
     await this.emulator.start();
-    this.port = await freePort();
+    for (let i = 0; i < this.replicas; i++) this.ports.push(await freePort());
+    this.port = this.ports[0]!;
+    if (this.replicas > 1) {
+      this.front = new RoundRobinFront(() => this.ports);
+      await this.front.start();
+    }
     this.emulator.webhookUrl = `${this.url}/webhook`;
     const dir = join(localDir, 'test-logs');
     mkdirSync(dir, { recursive: true });
@@ -108,16 +137,25 @@ export class ControllerStack {
         ...(this.opts.extraConfig ?? {}),
       }),
     );
-    this.spawn();
-    await this.waitReady();
+    for (let i = 0; i < this.replicas; i++) this.spawn(i);
+    for (let i = 0; i < this.replicas; i++) await this.waitReady(20_000, i);
   }
 
-  spawn(): void {
+  spawn(i = 0): void {
     const kubeconfig = this.opts.kubeconfig ?? readTestEnv().kubeconfig;
-    const out = createWriteStream(this.logFile, { flags: 'a' });
-    this.child = spawn(
+    const out = createWriteStream(this.replicaLog(i), { flags: 'a' });
+    const child = spawn(
       process.execPath,
-      [bundlePath, 'controller', '--config', this.configFile, '--kubeconfig', kubeconfig],
+      [
+        bundlePath,
+        'controller',
+        '--config',
+        this.configFile,
+        '--kubeconfig',
+        kubeconfig,
+        '--port',
+        String(this.ports[i]),
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
@@ -126,45 +164,77 @@ export class ControllerStack {
           ECI_VIRTUAL_WEBHOOK_SECRET: WEBHOOK_SECRET,
           ECI_VIRTUAL_PORTAL_TOKEN: PORTAL_TOKEN,
           ECI_VIRTUAL_LOG_LEVEL: 'debug',
+          // The leader-election identity: stable per replica, as a pod's name is across container restarts.
+          POD_NAME: `${this.opts.namespace}-${i}`,
         },
       },
     );
-    this.child.stdout?.pipe(out);
-    this.child.stderr?.pipe(out);
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    this.children[i] = child;
   }
 
-  async waitReady(timeoutMs = 20_000): Promise<void> {
+  async waitReady(timeoutMs = 20_000, i = 0): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const child = this.children[i];
     while (Date.now() < deadline) {
-      if (this.child && this.child.exitCode !== null)
-        throw new Error(`controller exited (${this.child.exitCode}); see ${this.logFile}`);
-      const ok = await fetch(`${this.url}/readyz`).then(
+      if (child && child.exitCode !== null)
+        throw new Error(`controller ${i} exited (${child.exitCode}); see ${this.replicaLog(i)}`);
+      const ok = await fetch(`${this.replicaUrl(i)}/readyz`).then(
         (r) => r.ok,
         () => false,
       );
       if (ok) return;
       await sleep(100);
     }
-    throw new Error(`controller not ready after ${timeoutMs} ms; see ${this.logFile}`);
+    throw new Error(`controller ${i} not ready after ${timeoutMs} ms; see ${this.replicaLog(i)}`);
+  }
+
+  /** Whether replica `i` says it leads (`eci_virtual_controller_leader 1`); false when it does not answer. */
+  async isLeader(i: number): Promise<boolean> {
+    const text = await fetch(`${this.replicaUrl(i)}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    return /^eci_virtual_controller_leader 1$/m.test(text);
+  }
+
+  /** The index of the leading replica, waiting up to `timeoutMs` for one. */
+  async leader(timeoutMs = 30_000, among = [...this.ports.keys()]): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const i of among) if (this.alive(i) && (await this.isLeader(i))) return i;
+      await sleep(100);
+    }
+    throw new Error(`no controller replica leads after ${timeoutMs} ms`);
+  }
+
+  alive(i: number): boolean {
+    const c = this.children[i];
+    return !!c && c.exitCode === null && c.signalCode === null;
   }
 
   /** SIGKILL, as in a crash. */
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null) return;
+  async kill(i = 0): Promise<void> {
+    const c = this.children[i];
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await exited;
   }
 
   async stop(): Promise<void> {
-    const c = this.child;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (c.exitCode === null) c.kill('SIGKILL');
-    }
+    await Promise.all(
+      this.children.map(async (c) => {
+        if (c && c.exitCode === null && c.signalCode === null) {
+          const exited = new Promise((r) => c.once('exit', r));
+          c.kill('SIGTERM');
+          await Promise.race([exited, sleep(10_000)]);
+          if (c.exitCode === null) c.kill('SIGKILL');
+        }
+      }),
+    );
+    await this.front?.stop();
     await this.emulator.stop();
   }
 

@@ -2,7 +2,8 @@
  * The helm chart, installed for real: project images built with buildah and pushed to the local registry, the
  * chart linted, rendered and dry-run against the API server, then `helm install`ed with its pods on the suite's
  * development virtual node. The helm-installed virtual node must register and be Ready, the helm-installed
- * controller must serve /healthz and turn a signed webhook into a job pod on that node; `helm upgrade` rolls out;
+ * controller must serve /healthz and turn a signed webhook into a job pod on that node, and keep doing so with its
+ * leading replica killed (2 replicas by default); `helm upgrade` rolls out;
  * `helm uninstall` leaves nothing; bad values fail with the schema's message.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
@@ -212,6 +213,59 @@ describe('helm chart', () => {
     ).toContain(`hi from eci-job-${job.id}`);
   });
 
+  it('runs two controller replicas: with the leader killed, a queued job still gets its pod', async () => {
+    const selector = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=controller`;
+    const ready = await until(async () => {
+      const pods = await kube().core.listNamespacedPod({ namespace: t!.ns, labelSelector: selector });
+      const up = pods.items.filter((x) => x.status?.podIP && x.status.containerStatuses?.[0]?.ready);
+      expect(up).toHaveLength(2);
+      return up;
+    }, 180_000);
+    const lease = await until(async () => {
+      const l = await kube().coordination.readNamespacedLease({
+        name: `${release}-eci-virtual-controller`,
+        namespace: jobsNs,
+      });
+      expect(ready.map((p) => p.metadata!.name)).toContain(l.spec?.holderIdentity);
+      return l;
+    }, 60_000);
+    const leader = lease.spec!.holderIdentity!;
+    const follower = ready.find((p) => p.metadata!.name !== leader)!;
+    await kube().core.deleteNamespacedPod({ name: leader, namespace: t!.ns, gracePeriodSeconds: 0 });
+    const killedAt = Date.now();
+    emulator.webhookUrl = `http://${follower.status!.podIP}:8080/webhook`;
+    const job = await emulator.queueJob({
+      repo: REPO,
+      workflowPath: '.github/workflows/ci.yml',
+      workflowText:
+        'name: CI\non: push\njobs:\n  hello:\n    runs-on: eci-virtual\n    container: ' +
+        env.engine.images.busybox +
+        '\n    steps: [{ run: echo hi }]\n',
+      name: 'hello',
+      labels: ['eci-virtual'],
+      message: {
+        container: { image: env.engine.images.busybox },
+        steps: [{ kind: 'script', name: 'hi', run: 'echo "hi again"' }],
+      },
+    });
+    // Taken by the follower while nobody leads: stored for the next leader.
+    expect(emulator.webhooks.deliveries.at(-1)?.status).toBe(202);
+    await until(
+      async () => kube().core.readNamespacedPod({ name: `eci-job-${job.id}`, namespace: jobsNs }),
+      60_000,
+      100,
+    );
+    process.stderr.write(
+      `[helm] leader ${leader} killed; queued job's pod created ${Date.now() - killedAt} ms later\n`,
+    );
+    const after = await kube().coordination.readNamespacedLease({
+      name: `${release}-eci-virtual-controller`,
+      namespace: jobsNs,
+    });
+    expect(after.spec?.holderIdentity).toBe(follower.metadata!.name);
+    await until(async () => expect(emulator.state.jobs.get(job.id)!.status).toBe('completed'), 180_000);
+  });
+
   it('rolls out a changed value with helm upgrade', async () => {
     const before = await kube().apps.readNamespacedDeployment({
       name: `${release}-eci-virtual-controller`,
@@ -226,8 +280,8 @@ describe('helm chart', () => {
         namespace: t!.ns,
       });
       expect(d.metadata!.generation).toBeGreaterThan(before.metadata!.generation!);
-      expect(d.status?.updatedReplicas).toBe(1);
-      expect(d.status?.readyReplicas).toBe(1);
+      expect(d.status?.updatedReplicas).toBe(2);
+      expect(d.status?.readyReplicas).toBe(2);
     }, 180_000);
     const cm = await kube().core.readNamespacedConfigMap({
       name: `${release}-eci-virtual-controller`,

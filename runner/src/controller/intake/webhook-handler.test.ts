@@ -5,14 +5,32 @@ import { createLogger } from '../../observability/logger.js';
 import { signWebhookBody } from '../github/webhook-signature.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { createControllerMetrics } from '../metrics.js';
+import type { AcceptedDelivery } from './delivery-inbox.js';
 import { WebhookHandler } from './webhook-handler.js';
 
-function setup() {
+interface TestIntake {
+  down: boolean;
+  accept(d: AcceptedDelivery): Promise<'accepted' | 'duplicate'>;
+}
+
+function setup(sharedIntake?: TestIntake) {
   const queued: WorkflowJob[] = [];
   const completed: WorkflowJob[] = [];
+  // Like the inbox in Kubernetes: one entry per delivery id, whichever replica asks; `down` makes it unreachable.
+  const kept = new Set<string>();
+  const intake: TestIntake = sharedIntake ?? {
+    down: false,
+    accept: async (d: AcceptedDelivery) => {
+      if (intake.down) throw new Error('connect ECONNREFUSED');
+      if (kept.has(d.id)) return 'duplicate' as const;
+      kept.add(d.id);
+      (d.action === 'queued' ? queued : completed).push(d.job);
+      return 'accepted' as const;
+    },
+  };
   const handler = new WebhookHandler(
     'sec',
-    { onQueued: async (j) => void queued.push(j), onCompleted: async (j) => void completed.push(j) },
+    intake,
     createLogger({ component: 'test' }, { level: 'error', write: () => undefined }),
     createControllerMetrics(),
   );
@@ -27,7 +45,7 @@ function setup() {
       body,
     );
   };
-  return { queued, completed, deliver, handle: handler.handle.bind(handler) };
+  return { queued, completed, deliver, intake, handle: handler.handle.bind(handler) };
 }
 
 const payload = (action: string) => ({
@@ -45,29 +63,55 @@ const payload = (action: string) => ({
 });
 
 describe('webhook handler', () => {
-  it('dispatches queued and completed jobs once per delivery', () => {
+  it('dispatches queued and completed jobs once per delivery', async () => {
     const s = setup();
-    expect(s.deliver(payload('queued'), { id: 'd1' }).status).toBe(202);
-    expect(s.deliver(payload('queued'), { id: 'd1' })).toMatchObject({
+    expect((await s.deliver(payload('queued'), { id: 'd1' })).status).toBe(202);
+    expect(await s.deliver(payload('queued'), { id: 'd1' })).toMatchObject({
       status: 200,
       body: { result: 'duplicate delivery ignored' },
     });
-    expect(s.deliver(payload('completed'), { id: 'd2' }).status).toBe(202);
-    expect(s.deliver(payload('in_progress'), { id: 'd3' }).status).toBe(202);
+    expect((await s.deliver(payload('completed'), { id: 'd2' })).status).toBe(202);
+    expect((await s.deliver(payload('in_progress'), { id: 'd3' })).status).toBe(202);
     expect(s.queued.map((j) => j.id)).toEqual([5]);
     expect(s.completed.map((j) => j.runnerName)).toEqual(['eci-virtual-5']);
   });
 
-  it('rejects bad signatures before reading anything, and malformed payloads', () => {
+  it('rejects bad signatures before reading anything, and malformed payloads', async () => {
     const s = setup();
-    expect(s.deliver(payload('queued'), { secret: 'wrong' }).status).toBe(401);
-    expect(s.deliver({ action: 'queued', workflow_job: {}, repository: { full_name: 'o/r' } }).status).toBe(400);
-    expect(s.deliver({ action: 'queued', workflow_job: payload('queued').workflow_job }).status).toBe(400);
-    expect(s.deliver({ zen: 'hi' }, { event: 'ping' })).toMatchObject({
+    expect((await s.deliver(payload('queued'), { secret: 'wrong' })).status).toBe(401);
+    expect((await s.deliver({ action: 'queued', workflow_job: {}, repository: { full_name: 'o/r' } })).status).toBe(
+      400,
+    );
+    expect((await s.deliver({ action: 'queued', workflow_job: payload('queued').workflow_job })).status).toBe(400);
+    expect(await s.deliver({ zen: 'hi' }, { event: 'ping' })).toMatchObject({
       status: 202,
       body: { result: 'event ping ignored' },
     });
     expect(s.queued).toHaveLength(0);
+  });
+  it('answers 503 when the delivery cannot be kept, and takes the same delivery when it comes again', async () => {
+    const s = setup();
+    s.intake.down = true;
+    expect(await s.deliver(payload('queued'), { id: 'd9' })).toMatchObject({
+      status: 503,
+      body: { error: { code: 'unavailable' } },
+    });
+    expect(s.queued).toHaveLength(0);
+    s.intake.down = false;
+    expect((await s.deliver(payload('queued'), { id: 'd9' })).status).toBe(202);
+    expect((await s.deliver(payload('queued'), { id: 'd9' })).status).toBe(200);
+    expect(s.queued.map((j) => j.id)).toEqual([5]);
+  });
+
+  it('recognises a redelivery another replica took (the shared intake says duplicate)', async () => {
+    const s = setup();
+    const other = setup(s.intake);
+    expect((await s.deliver(payload('queued'), { id: 'd5' })).status).toBe(202);
+    expect(await other.deliver(payload('queued'), { id: 'd5' })).toMatchObject({
+      status: 200,
+      body: { result: 'duplicate delivery ignored' },
+    });
+    expect(s.queued.map((j) => j.id)).toEqual([5]);
   });
 });
 
@@ -100,22 +144,28 @@ describe('webhook handler with GitHub-shaped deliveries', () => {
     const job = await s.queue();
     const d = s.last();
     expect(d.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(s.deliver(d).status).toBe(202);
+    expect((await s.deliver(d)).status).toBe(202);
     expect(s.queued.map((j) => j.id)).toEqual([job.id]);
     // The signature is over the form body: the same JSON sent as JSON with that signature is refused.
     expect(
-      s.handle({ ...d.headers, 'content-type': 'application/json', 'x-github-delivery': 'x' }, Buffer.from(d.body))
-        .status,
+      (
+        await s.handle(
+          { ...d.headers, 'content-type': 'application/json', 'x-github-delivery': 'x' },
+          Buffer.from(d.body),
+        )
+      ).status,
     ).toBe(401);
     const noPayload = Buffer.from('other=1');
     expect(
-      s.handle(
-        {
-          ...d.headers,
-          'x-github-delivery': 'y',
-          'x-hub-signature-256': signWebhookBody('sec', noPayload),
-        },
-        noPayload,
+      (
+        await s.handle(
+          {
+            ...d.headers,
+            'x-github-delivery': 'y',
+            'x-hub-signature-256': signWebhookBody('sec', noPayload),
+          },
+          noPayload,
+        )
       ).status,
     ).toBe(400);
   });
@@ -124,14 +174,14 @@ describe('webhook handler with GitHub-shaped deliveries', () => {
     const s = withEmulator();
     const job = await s.queue({ environmentApproval: true });
     expect(s.last().action).toBe('waiting');
-    expect(s.deliver(s.last())).toMatchObject({ status: 202, body: { result: 'job waiting; not launched' } });
+    expect(await s.deliver(s.last())).toMatchObject({ status: 202, body: { result: 'job waiting; not launched' } });
     // `queued` whose job is still `waiting` (allowed by the queued payload's schema).
     await s.emulator.sendJobWebhook(job, 'queued');
     expect(JSON.parse(s.last().body)).toMatchObject({ action: 'queued', workflow_job: { status: 'waiting' } });
-    expect(s.deliver(s.last()).status).toBe(202);
+    expect((await s.deliver(s.last())).status).toBe(202);
     expect(s.queued).toHaveLength(0);
     await s.emulator.approve(job.id);
-    expect(s.deliver(s.last()).status).toBe(202);
+    expect((await s.deliver(s.last())).status).toBe(202);
     expect(s.queued.map((j) => [j.id, j.status])).toEqual([[job.id, 'queued']]);
   });
 
@@ -141,7 +191,7 @@ describe('webhook handler with GitHub-shaped deliveries', () => {
     const payload = s.emulator.jobWebhookPayload(job, 'queued');
     const labels: (string | null)[] = [null, 'self-hosted', null, 'eci-virtual'];
     const body = Buffer.from(JSON.stringify({ ...payload, workflow_job: { ...payload.workflow_job, labels } }));
-    const r = s.handle(
+    const r = await s.handle(
       {
         'x-github-event': 'workflow_job',
         'x-github-delivery': 'n1',
@@ -157,17 +207,17 @@ describe('webhook handler with GitHub-shaped deliveries', () => {
     const s = withEmulator();
     const running = await s.queue();
     await s.emulator.startJob(running.id);
-    expect(s.deliver(s.last()).status).toBe(202); // in_progress: nothing to do
+    expect((await s.deliver(s.last())).status).toBe(202); // in_progress: nothing to do
     await s.emulator.cancel(running.id);
-    expect(s.deliver(s.last()).status).toBe(202);
+    expect((await s.deliver(s.last())).status).toBe(202);
     for (const c of ['skipped', 'timed_out', 'neutral'] as const) {
       const j = await s.queue();
       if (c === 'timed_out') {
         await s.emulator.startJob(j.id);
-        s.deliver(s.last());
+        await s.deliver(s.last());
       }
       await s.emulator.finishJob(j.id, c);
-      expect(s.deliver(s.last()).status).toBe(202);
+      expect((await s.deliver(s.last())).status).toBe(202);
     }
     expect(s.completed.map((j) => [j.conclusion, j.runnerName !== null])).toEqual([
       ['cancelled', true],

@@ -1,7 +1,9 @@
 /**
  * `POST /webhook`: verifies `X-Hub-Signature-256` over the raw body (401 otherwise, nothing else is read), dedupes
- * by `X-GitHub-Delivery`, and hands `workflow_job` events to the controller. Other events are acknowledged and
- * dropped (`ping` included). Responds fast: the pod is created asynchronously after the 202.
+ * by `X-GitHub-Delivery`, and hands the `workflow_job` events the controller acts on (`queued`, `completed`) to the
+ * intake, which keeps them durably for the leading replica (delivery-inbox.ts) before the 202; when it cannot, the
+ * answer is 503 and GitHub records a failed delivery (the poller still finds queued jobs). Other events are
+ * acknowledged and dropped (`ping` included). Responds fast: the pod is created asynchronously after the 202.
  *
  * A hook may deliver JSON or `application/x-www-form-urlencoded` with the JSON in the `payload` field ("Creating
  * webhooks", https://docs.github.com/webhooks/using-webhooks/creating-webhooks); the signature covers the raw body
@@ -12,19 +14,25 @@
  */
 import type { Logger } from '../../observability/logger.js';
 import { verifyWebhookSignature } from '../github/webhook-signature.js';
+import { createHash } from 'node:crypto';
 import { parseWorkflowJob, REPO_PATTERN, type WorkflowJob } from '../github/workflow-job.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { DeliveryCache } from './delivery-cache.js';
+import type { AcceptedDelivery } from './delivery-inbox.js';
 
 export interface WebhookResult {
   status: number;
   body: Record<string, unknown>;
 }
 
-export interface WebhookTarget {
-  onQueued(job: WorkflowJob, source: 'webhook'): Promise<unknown>;
-  onCompleted(job: WorkflowJob): Promise<void>;
-  /** A runner took the job (`in_progress` names it): which job each runner really runs (issue #18). */
+/** Where accepted deliveries go: kept for the leading replica (controller/replica.ts). */
+export interface DeliveryIntake {
+  /** `duplicate` when this delivery was taken before (by any replica); rejects when it cannot be kept. */
+  accept(d: AcceptedDelivery): Promise<'accepted' | 'duplicate'>;
+  /**
+   * A runner took the job (`in_progress` names it): which job each runner really runs (issue #18). Best effort and
+   * in memory — the controller falls back to the REST API when this is late or lost.
+   */
   onInProgress?(job: WorkflowJob): void;
 }
 
@@ -33,12 +41,12 @@ export class WebhookHandler {
 
   constructor(
     private readonly secret: string,
-    private readonly target: WebhookTarget,
+    private readonly intake: DeliveryIntake,
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
   ) {}
 
-  handle(headers: Record<string, string | string[] | undefined>, body: Buffer): WebhookResult {
+  async handle(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<WebhookResult> {
     const header = (n: string) => {
       const v = headers[n];
       return Array.isArray(v) ? v[0] : v;
@@ -50,10 +58,11 @@ export class WebhookHandler {
       return { status: 401, body: { error: { code: 'unauthorized', message: 'invalid X-Hub-Signature-256' } } };
     }
     const delivery = header('x-github-delivery');
-    if (delivery && !this.deliveries.firstTime(delivery)) {
+    const duplicate = (): WebhookResult => {
       this.metrics.webhooks.inc({ event, outcome: 'duplicate' });
       return { status: 200, body: { result: 'duplicate delivery ignored' } };
-    }
+    };
+    if (delivery && this.deliveries.seen(delivery)) return duplicate();
     if (event !== 'workflow_job') {
       this.metrics.webhooks.inc({ event, outcome: 'ignored' });
       return { status: 202, body: { result: `event ${event} ignored` } };
@@ -69,16 +78,38 @@ export class WebhookHandler {
       this.metrics.webhooks.inc({ event, outcome: 'invalid' });
       return { status: 400, body: { error: { code: 'invalid_input', message: (err as Error).message } } };
     }
-    this.metrics.webhooks.inc({ event: `${event}.${payload.action ?? ''}`, outcome: 'accepted' });
     const log = this.log.child({ job: job.id, repo: job.repo, delivery });
-    const done = (p: Promise<unknown>) =>
-      p.catch((err) => log.error('webhook processing failed', { err: (err as Error).message }));
-    if (payload.action === 'queued' && job.status === 'queued') void done(this.target.onQueued(job, 'webhook'));
-    else if (payload.action === 'queued' || payload.action === 'waiting') {
-      log.debug('job not queued (waiting for approval); no runner until it is', { status: job.status });
-      return { status: 202, body: { result: `job ${job.status}; not launched` } };
-    } else if (payload.action === 'completed') void done(this.target.onCompleted(job));
-    else if (payload.action === 'in_progress') this.target.onInProgress?.(job);
+    const action =
+      payload.action === 'queued' && job.status === 'queued'
+        ? 'queued'
+        : payload.action === 'completed'
+          ? 'completed'
+          : undefined;
+    if (!action) {
+      this.metrics.webhooks.inc({ event: `${event}.${payload.action ?? ''}`, outcome: 'accepted' });
+      if (payload.action === 'in_progress') this.intake.onInProgress?.(job);
+      if (payload.action === 'queued' || payload.action === 'waiting') {
+        log.debug('job not queued (waiting for approval); no runner until it is', { status: job.status });
+        return { status: 202, body: { result: `job ${job.status}; not launched` } };
+      }
+      return { status: 202, body: { result: 'accepted' } };
+    }
+    // GitHub always names a delivery; a sender that does not gets its body's hash (identical bodies are one).
+    const id = delivery ?? createHash('sha256').update(body).digest('hex');
+    let taken: 'accepted' | 'duplicate';
+    try {
+      taken = await this.intake.accept({ id, action, job });
+    } catch (err) {
+      this.metrics.webhooks.inc({ event: `${event}.${action}`, outcome: 'unavailable' });
+      log.error('webhook delivery could not be kept; answering 503', { err: (err as Error).message });
+      return {
+        status: 503,
+        body: { error: { code: 'unavailable', message: 'cannot store the delivery now; redeliver it later' } },
+      };
+    }
+    this.deliveries.remember(id);
+    if (taken === 'duplicate') return duplicate();
+    this.metrics.webhooks.inc({ event: `${event}.${action}`, outcome: 'accepted' });
     return { status: 202, body: { result: 'accepted' } };
   }
 }

@@ -105,6 +105,12 @@ export async function askForWorkload(
 
 /** The runner pod is done: its workload pod and that pod's Secrets are deleted. */
 export async function releaseWorkload(ep: ControllerEndpoint, runnerPod: string): Promise<void> {
-  const r = await call(ep, 'DELETE', WORKLOAD_ROUTES.workload(runnerPod));
+  // 503: a replica that does not lead (or a leader change); ask again for a while — the garbage collector deletes W
+  // with the runner pod anyway.
+  let r = await call(ep, 'DELETE', WORKLOAD_ROUTES.workload(runnerPod));
+  for (let i = 0; i < 20 && r.status === 503; i++) {
+    await sleep(500);
+    r = await call(ep, 'DELETE', WORKLOAD_ROUTES.workload(runnerPod));
+  }
   if (r.status !== 200) throw new Internal(`releasing the workload pod failed (${r.status}): ${messageOf(r)}`);
 }
