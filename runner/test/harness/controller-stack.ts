@@ -11,8 +11,10 @@ import { bundlePath, freePort } from '../../scripts/lib/node-process.js';
 import { localDir, podHostAddress } from '../../scripts/lib/paths.js';
 import { createAppKeyPair, type AppKeyPair } from '../github-emulator/app-key.js';
 import { GitHubEmulator } from '../github-emulator/server.js';
+import type { AssignmentOrder } from '../github-emulator/state.js';
 import { readTestEnv } from './env.js';
 import { ensureTestHooksImage } from './hooks-image.js';
+import { ensureTestRunnerImage } from './runner-image.js';
 
 export const GITHUB_TOKEN = 'ghp_emulatorToken0123456789';
 export const WEBHOOK_SECRET = 'whsec-test-5f1a';
@@ -29,7 +31,13 @@ export interface ControllerStackOptions {
   extraConfig?: Record<string, unknown>;
   /** Defaults come from the integration test env file; benchmarks pass their own. */
   kubeconfig?: string;
+  /**
+   * Default: the runner test image (harness/runner-image.ts), which has the runner's externals (node20) that the
+   * controller copies into job containers (`copyExternals: true`, the chart's default) for JavaScript actions.
+   */
   runnerImage?: string;
+  /** Which queued job an idle runner gets from the emulator (default `oldest-first`). */
+  assignmentOrder?: AssignmentOrder;
   /**
    * How the controller authenticates: `token` (a PAT, the default) or `app` — a GitHub App installed on the
    * repository's owner: the controller gets the App id, installation id and private key (env
@@ -54,6 +62,7 @@ export class ControllerStack {
       ...(app ? {} : { token: GITHUB_TOKEN }),
       webhookSecret: WEBHOOK_SECRET,
       runnerHost: podHostAddress,
+      ...(opts.assignmentOrder ? { assignmentOrder: opts.assignmentOrder } : {}),
     });
     if (app) {
       this.appKeys = createAppKeyPair();
@@ -71,6 +80,7 @@ export class ControllerStack {
 
   async start(): Promise<void> {
     const hooksImage = await ensureTestHooksImage();
+    const runnerImage = this.opts.runnerImage ?? (await ensureTestRunnerImage());
     await this.emulator.start();
     this.port = await freePort();
     this.emulator.webhookUrl = `${this.url}/webhook`;
@@ -92,10 +102,10 @@ export class ControllerStack {
         pollIntervalSeconds: this.opts.pollIntervalSeconds ?? 2,
         gcIntervalSeconds: 5,
         runner: {
-          image: this.opts.runnerImage ?? readTestEnv().engine.images.debian,
+          image: runnerImage,
           command: ['node', '/home/runner/eci-hooks/runner-stand-in.js'],
           hooksImage,
-          copyExternals: false,
+          copyExternals: true,
         },
         placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
         listen: { host: '127.0.0.1', port: this.port },
