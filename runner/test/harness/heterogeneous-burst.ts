@@ -140,7 +140,10 @@ export async function queueBurst(
   return out;
 }
 
-/** What a pod was built for: its containers' images and the cpu/memory it was sized with (sum of limits). */
+/**
+ * What a pod was built for: its containers' images and the cpu/memory it was sized with — the largest limit of any
+ * of its containers (the job's cpu/memory go to one container; helpers such as sidecars get less or none).
+ */
 export interface PodShape {
   images: string[];
   cpu: number;
@@ -163,9 +166,13 @@ export async function recordPods(
       const name = pod.metadata?.name;
       if (!name || !pod.metadata?.labels?.[LABEL.jobId] || pods.has(name)) return;
       const containers = pod.spec?.containers ?? [];
-      const sum = (key: 'cpu' | 'memory') =>
-        containers.reduce((n, c) => n + parseQuantity(String(c.resources?.limits?.[key] ?? '0')), 0);
-      pods.set(name, { images: containers.map((c) => c.image ?? ''), cpu: sum('cpu'), memoryBytes: sum('memory') });
+      const largest = (key: 'cpu' | 'memory') =>
+        Math.max(0, ...containers.map((c) => parseQuantity(String(c.resources?.limits?.[key] ?? '0'))));
+      pods.set(name, {
+        images: containers.map((c) => c.image ?? ''),
+        cpu: largest('cpu'),
+        memoryBytes: largest('memory'),
+      });
     },
     () => undefined,
   );
