@@ -1,6 +1,6 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache` runs
+ * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap` runs
  * one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time).
  */
 import { describeError } from '@eci-virtual/contract';
@@ -11,6 +11,7 @@ import { jobBench } from './bench/job-bench.js';
 import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
 import { stepsBench } from './bench/steps-bench.js';
+import { swapBench } from './bench/swap-bench.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
 import { ensureEngine } from './lib/engine.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   if (want('controller')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100));
   if (want('controller-eci')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100), 'eci');
   if (want('kaniko')) await kanikoBench(cluster, engine);
+  if (want('swap')) await swapBench(cluster, engine);
 }
 
 main().catch((err: unknown) => {

@@ -53,7 +53,6 @@ export async function controllerBench(
     maxConcurrentJobs: burst,
     pollIntervalSeconds: 30,
     kubeconfig: cluster.kubeconfig,
-    runnerImage: engine.images.debian,
   });
   const added = new Map<string, number>();
   const running = new Map<string, number>();

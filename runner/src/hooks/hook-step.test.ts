@@ -76,9 +76,12 @@ async function runScript(args: ReturnType<typeof scriptArgs>) {
 describe('run_script_step through the agent', () => {
   it("gives the step the runner's env on top of the container's, the pod facts, and its exit code", async () => {
     const file = join(tmp, 'env.sh');
-    writeFileSync(file, `echo "$STEP_VAR|$FROM_IMAGE|$${POD_FACTS_ENV}|$(pwd)"; exit 3\n`);
+    writeFileSync(file, `echo "$STEP_VAR|$FROM_IMAGE|$${POD_FACTS_ENV}|$(pwd)|$GITHUB_ACTIONS|$CI"; exit 3\n`);
     const r = await runScript(scriptArgs({ entryPoint: 'sh', template: `-e ${file}`, env: { STEP_VAR: 'a b' } }));
-    expect(r).toEqual({ code: 3, out: `a b|image-env|{"x":1}|${tmp}\n` });
+    expect(r).toEqual({ code: 3, out: `a b|image-env|{"x":1}|${tmp}|true|true\n` });
+    // The runner's ProcessInvoker keeps a CI the step sets.
+    const own = await runScript(scriptArgs({ entryPoint: 'sh', template: `-e ${file}`, env: { CI: 'false' } }));
+    expect(own.out).toMatch(/\|true\|false\n$/);
   });
 
   it("puts the job container's evaluated env (prepare_job's state) under the step's, as docker create -e would", async () => {

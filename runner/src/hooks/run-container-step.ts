@@ -10,6 +10,7 @@ import type { HookContext } from './hook-context.js';
 import { runHookStep } from './hook-step.js';
 import { stringRecord, type ContainerArgs, type HookState, type Mount } from './protocol.js';
 import { runnerArgv } from './runner-arguments.js';
+import { RUNNER_PROCESS_ENV } from './run-script-step.js';
 
 export async function runContainerStep(ctx: HookContext, _state: HookState, args: ContainerArgs): Promise<number> {
   if (args.dockerfile)
@@ -34,7 +35,10 @@ export async function runContainerStep(ctx: HookContext, _state: HookState, args
     { container: c.name, agent: servesAgent(c) },
     {
       argv,
-      env: stringRecord(args.environmentVariables, 'run_container_step: args.environmentVariables'),
+      env: {
+        ...RUNNER_PROCESS_ENV,
+        ...stringRecord(args.environmentVariables, 'run_container_step: args.environmentVariables'),
+      },
       prependPath: [],
       workingDir: args.workingDirectory ?? '/__w',
       symlinks: mountLinks([...(args.systemMountVolumes ?? []), ...(args.userMountVolumes ?? [])], ctx.workDir),

@@ -22,7 +22,10 @@ import {
   type Urls,
 } from './shapes.js';
 import {
+  assignment,
   EmulatorState,
+  type Assignment,
+  type AssignmentOrder,
   type EmuInstallation,
   type EmuJob,
   type EmuRun,
@@ -60,6 +63,11 @@ export interface EmulatorOptions {
   rateLimitPerHour?: number;
   /** Status of an exhausted primary rate limit (GitHub answers 403 or 429). */
   rateLimitStatus?: 403 | 429;
+  /**
+   * Which queued job an idle runner gets (state.ts `assignable`): `oldest-first` (default), or the adversarial
+   * `newest-first` and `{ random: seed }`. Can be changed later with `setAssignmentOrder`.
+   */
+  assignmentOrder?: AssignmentOrder;
 }
 
 export interface RegisterAppInput {
@@ -164,6 +172,9 @@ export class GitHubEmulator {
   holdAssignments = false;
   /** Runners (by name) that get no job while listed: lets a test choose which runner takes a job. */
   readonly heldRunners = new Set<string>();
+  /** Jobs a runner took that were not the job its name was registered for (`eci-virtual-<jobId>`), in order. */
+  readonly swaps: { runner: string; jobId: number }[] = [];
+  private order: Assignment;
   private readonly faults: { pattern: RegExp; fault: Fault }[] = [];
   private server: Server | undefined;
   /** Primary rate-limit windows per principal (`pat`, `installation:<id>`). */
@@ -177,6 +188,7 @@ export class GitHubEmulator {
 
   constructor(private readonly opts: EmulatorOptions) {
     this.webhooks = new WebhookSender(() => this.webhookUrl, opts.webhookSecret);
+    this.order = assignment(opts.assignmentOrder ?? 'oldest-first');
     const repo = '/repos/([^/]+)/([^/]+)';
     const org = '/orgs/([^/]+)';
     const repoOf = (m: RegExpExecArray) => ({ repo: `${m[1]}/${m[2]}` });
@@ -318,6 +330,11 @@ export class GitHubEmulator {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** Changes the assignment order from now on (a `random` order restarts from its seed). */
+  setAssignmentOrder(order: AssignmentOrder): void {
+    this.order = assignment(order);
+  }
+
   /** The next `count` API requests whose path matches `pattern` fail with `fault`. */
   inject(fault: Fault, count = 1, pattern = /^\/(repos|orgs)\//): void {
     for (let i = 0; i < count; i++) this.faults.push({ pattern, fault });
@@ -416,7 +433,16 @@ export class GitHubEmulator {
       runner_group_id: null,
       runner_group_name: null,
       html_url: `${WEB}/${input.repo}/actions/runs/${run.id}/job/${id}`,
-      message: { ...input.message, jobId: id, repo: input.repo },
+      message: {
+        runNumber: run.run_number,
+        headSha: sha,
+        workflow: run.name,
+        jobKey: 'job',
+        ...input.message,
+        jobId: id,
+        repo: input.repo,
+        runId: run.id,
+      },
       results: [],
     };
     this.state.jobs.set(id, job);
@@ -768,6 +794,7 @@ export class GitHubEmulator {
       status: 'offline',
       busy: false,
       token: randomUUID(),
+      ephemeral: true,
     };
     this.state.runners.set(runner.id, runner);
     this.registeredRunners.push(runner.name);
@@ -913,14 +940,26 @@ export class GitHubEmulator {
     return [...this.state.runners.values()].find((r) => r.token === token);
   }
 
+  /**
+   * A runner asks for work. A runner whose registration is gone gets 401 (the real listener's RunnerNotFound, on
+   * which it exits). A JIT runner runs exactly one job: while that job runs it gets the same job back (a reconnect);
+   * once its job is done it is refused (403) — and it is deregistered by then anyway (finishJob).
+   */
   private async acquire(req: IncomingMessage): Promise<Reply> {
     const runner = this.runnerFor(req);
-    if (!runner) return [401, { message: 'unknown runner' }];
+    if (!runner) return [401, { message: 'Runner not found: it was removed or never registered.' }];
     runner.status = 'online';
-    if (runner.jobId) return [200, this.state.jobs.get(runner.jobId)!.message];
+    if (runner.jobId) {
+      const current = this.state.jobs.get(runner.jobId)!;
+      if (current.status !== 'completed') return [200, current.message];
+      if (runner.ephemeral) return [403, { message: `ephemeral runner ${runner.name} already ran job ${current.id}` }];
+    }
     if (this.holdAssignments || this.heldRunners.has(runner.name)) return [204, undefined];
-    const job = this.state.assignable(runner);
+    const job = this.state.assignable(runner, this.order);
     if (!job) return [204, undefined];
+    const registeredFor = /^eci-virtual-(\d+)$/.exec(runner.name)?.[1];
+    if (registeredFor !== undefined && Number(registeredFor) !== job.id)
+      this.swaps.push({ runner: runner.name, jobId: job.id });
     void this.assign(runner, job);
     return [200, job.message];
   }

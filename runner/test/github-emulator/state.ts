@@ -8,7 +8,8 @@
 import type { Account, Repo } from './shapes.js';
 
 export interface StandInStep {
-  kind: 'script' | 'container';
+  /** `run:` (script), `uses: docker://…` (container) or a JavaScript action (`uses: ./dir`, runs.using node20). */
+  kind: 'script' | 'container' | 'node';
   name: string;
   /** script steps */
   run?: string;
@@ -30,19 +31,33 @@ export interface StandInStep {
   entrypoint?: string;
   /** `with.args` as written in the workflow: the runner splits it on single spaces (HookInput.cs). */
   args?: string;
+  /** node steps: the action's folder relative to the workspace (`uses: ./<action>`) and its `runs.main`. */
+  action?: string;
+  main?: string;
+  /** node steps: `with:` inputs, given to the action as INPUT_<NAME>. */
+  with?: Record<string, string>;
 }
 
 /** What the emulated broker hands a runner: enough for the stand-in to drive the hooks like the real runner. */
 export interface JobMessage {
   jobId: number;
   repo: string;
+  /** Filled in by the emulator from the run (the runner gets them in its job message's github context). */
+  runId?: number;
+  runNumber?: number;
+  headSha?: string;
+  workflow?: string;
+  /** The job's key in the workflow (`github.job`). */
+  jobKey?: string;
   container?: {
     image: string;
     env?: Record<string, string>;
+    options?: string;
     /** `container.credentials`, evaluated: the runner hands them to prepare_job as `registry` (HookInput.cs). */
     registry?: { username: string; password: string; serverUrl?: string };
   };
-  services?: { name: string; image: string; env?: Record<string, string> }[];
+  /** `name` is the service's key under `services:` (its network alias; not sent to the hooks). */
+  services?: { name: string; image: string; env?: Record<string, string>; ports?: string[]; options?: string }[];
   steps: StandInStep[];
 }
 
@@ -73,8 +88,8 @@ export interface EmuJob {
   runner_group_name: string | null;
   html_url: string;
   message: JobMessage;
-  /** Step results reported by the runner. */
-  results: { name: string; exitCode: number; log: string }[];
+  /** Step results reported by the runner (`outputs`: what the step wrote to GITHUB_OUTPUT). */
+  results: { name: string; exitCode: number; log: string; outputs?: Record<string, string> }[];
   /** "Cancel workflow" was pressed while the job ran: the runner learns it from the broker and cancels. */
   cancelRequested?: boolean;
 }
@@ -106,6 +121,8 @@ export interface EmuRunner {
   busy: boolean;
   token: string;
   jobId?: number;
+  /** Registered through generate-jitconfig: runs one job, then GitHub removes it. */
+  ephemeral?: boolean;
 }
 
 export interface EmuApp {
@@ -227,13 +244,48 @@ export class EmulatorState {
     return (['failure', 'timed_out', 'cancelled', 'action_required'] as const).find((c) => got.has(c)) ?? 'success';
   }
 
-  /** The oldest queued job whose labels the runner has (GitHub's assignment, simplified to FIFO). */
-  assignable(runner: EmuRunner): EmuJob | undefined {
+  /**
+   * The queued job a runner gets, among those whose labels it has (and in its repository or organization), in the
+   * emulator's assignment order: `oldest-first` (the default: queued jobs are served in queue order) or the
+   * adversarial `newest-first` and seeded `random` — GitHub hands a job to ANY idle runner whose labels match, so
+   * nothing binds a job to the runner that was registered for it, and tests must not depend on the kind order.
+   */
+  assignable(runner: EmuRunner, order: Assignment = { order: 'oldest-first' }): EmuJob | undefined {
     const mine = new Set(runner.labels.map((l) => l.toLowerCase()));
-    return [...this.jobs.values()]
+    const candidates = [...this.jobs.values()]
       .filter((j) => j.status === 'queued' && j.labels.every((l) => mine.has(l.toLowerCase())))
       .filter((j) => !runner.repo || this.repoOf(j) === runner.repo)
       .filter((j) => !runner.org || this.repoOf(j).toLowerCase().startsWith(`${runner.org.toLowerCase()}/`))
-      .sort((a, b) => a.id - b.id)[0];
+      .sort((a, b) => a.id - b.id);
+    if (order.order === 'newest-first') return candidates[candidates.length - 1];
+    if (order.order === 'random') return candidates[Math.floor(order.next() * candidates.length)];
+    return candidates[0];
   }
+}
+
+/** How the emulator picks among the queued jobs a runner could take. */
+export type AssignmentOrder = 'oldest-first' | 'newest-first' | { random: number };
+
+export type Assignment =
+  | { order: 'oldest-first' | 'newest-first' }
+  | {
+      order: 'random';
+      /** The seeded generator's next number in [0, 1). */
+      next: () => number;
+    };
+
+/** A seeded pseudo-random generator (mulberry32), so a "random" assignment can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function assignment(order: AssignmentOrder): Assignment {
+  return typeof order === 'object' ? { order: 'random', next: seededRandom(order.random) } : { order };
 }

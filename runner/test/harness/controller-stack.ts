@@ -15,9 +15,11 @@ import { bundlePath, freePort } from '../../scripts/lib/node-process.js';
 import { localDir, podHostAddress } from '../../scripts/lib/paths.js';
 import { createAppKeyPair, type AppKeyPair } from '../github-emulator/app-key.js';
 import { GitHubEmulator } from '../github-emulator/server.js';
+import type { AssignmentOrder } from '../github-emulator/state.js';
 import { readTestEnv } from './env.js';
 import { ensureTestHooksImage } from './hooks-image.js';
 import { RoundRobinFront } from './round-robin-front.js';
+import { ensureTestRunnerImage } from './runner-image.js';
 
 export const GITHUB_TOKEN = 'ghp_emulatorToken0123456789';
 export const WEBHOOK_SECRET = 'whsec-test-5f1a';
@@ -34,7 +36,13 @@ export interface ControllerStackOptions {
   extraConfig?: Record<string, unknown>;
   /** Defaults come from the integration test env file; benchmarks pass their own. */
   kubeconfig?: string;
+  /**
+   * Default: the runner test image (harness/runner-image.ts), which has the runner's externals (node20) that the
+   * controller copies into job containers (`copyExternals: true`, the chart's default) for JavaScript actions.
+   */
   runnerImage?: string;
+  /** Which queued job an idle runner gets from the emulator (default `oldest-first`). */
+  assignmentOrder?: AssignmentOrder;
   /**
    * How the controller authenticates: `token` (a PAT, the default) or `app` — a GitHub App installed on the
    * repository's owner: the controller gets the App id, installation id and private key (env
@@ -70,6 +78,7 @@ export class ControllerStack {
       ...(app ? {} : { token: GITHUB_TOKEN }),
       webhookSecret: WEBHOOK_SECRET,
       runnerHost: podHostAddress,
+      ...(opts.assignmentOrder ? { assignmentOrder: opts.assignmentOrder } : {}),
     });
     if (app) {
       this.appKeys = createAppKeyPair();
@@ -100,6 +109,7 @@ export class ControllerStack {
 
   async start(): Promise<void> {
     const hooksImage = await ensureTestHooksImage();
+    const runnerImage = this.opts.runnerImage ?? (await ensureTestRunnerImage());
     await this.emulator.start();
     for (let i = 0; i < this.replicas; i++) this.ports.push(await freePort());
     this.port = this.ports[0]!;
@@ -126,10 +136,10 @@ export class ControllerStack {
         pollIntervalSeconds: this.opts.pollIntervalSeconds ?? 2,
         gcIntervalSeconds: 5,
         runner: {
-          image: this.opts.runnerImage ?? readTestEnv().engine.images.debian,
+          image: runnerImage,
           command: ['node', '/home/runner/eci-hooks/runner-stand-in.js'],
           hooksImage,
-          copyExternals: false,
+          copyExternals: true,
         },
         placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
         listen: { host: this.opts.workloads ? '0.0.0.0' : '127.0.0.1', port: this.port },

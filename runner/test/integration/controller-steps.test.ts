@@ -50,14 +50,14 @@ describe('controller steps through the agent', () => {
     await stopTestNode(t);
   });
 
-  const queue = (job: string, steps: StandInStep[], stepImages: string[] = []) =>
+  const queue = (job: string, steps: StandInStep[], stepImages: string[] = [], image = images().busybox) =>
     stack!.emulator.queueJob({
       repo: REPO,
       workflowPath: '.github/workflows/ci.yml',
-      workflowText: workflow(job, images().busybox, stepImages),
+      workflowText: workflow(job, image, stepImages),
       name: job,
       labels: ['self-hosted', 'eci-virtual'],
-      message: { container: { image: images().busybox }, steps },
+      message: { container: { image }, steps },
     });
 
   const completed = async (job: EmuJob) => {
@@ -144,6 +144,59 @@ chmod +x /__w/_tools/new/bin/which-tool /__w/_tools/old/bin/which-tool /__w/_too
     expect(result(done, 'array').log).toBe(expected);
     expect(result(done, 'string').log).toBe(expected);
     expect(result(done, 'pwsh').log).toMatch(/^arg<-command>\narg<\. '\/__w\/_temp\/[0-9a-f-]+\.ps1'>\nran-the-ps1\n$/);
+  });
+
+  it("runs a JavaScript action with the runner's externals Node.js, and file commands as the runner handles them", async () => {
+    const action = String.raw`mkdir -p greet
+cat > greet/action.yml <<'EOF'
+name: greet
+inputs: { who: { required: true } }
+outputs: { greeting: { description: the greeting } }
+runs: { using: node20, main: index.js }
+EOF
+cat > greet/index.js <<'EOF'
+const fs = require('fs');
+const greeting = 'hello ' + process.env.INPUT_WHO;
+fs.appendFileSync(process.env.GITHUB_OUTPUT, 'greeting=' + greeting + '\nnode<<EOT\n' + process.execPath + ' ' + process.version + '\nEOT\n');
+console.log(greeting, 'cwd=' + process.cwd(), 'output=' + process.env.GITHUB_OUTPUT);
+EOF
+echo /opt/old/bin >> "$GITHUB_PATH"`;
+    const job = await queue(
+      'js-action',
+      [
+        { kind: 'script', name: 'write the action', run: action },
+        {
+          kind: 'script',
+          name: 'add a path',
+          run: 'echo /opt/new/bin >> "$GITHUB_PATH"; echo "FROM_ENV=set" >> "$GITHUB_ENV"',
+        },
+        { kind: 'node', name: 'greet', action: 'greet', main: 'index.js', with: { who: 'octocat' } },
+        { kind: 'script', name: 'path', run: 'echo "PATH=$PATH FROM_ENV=$FROM_ENV"' },
+      ],
+      [],
+      images().debian,
+    );
+    const done = await completed(job);
+    expect(done.results.map((r) => [r.name, r.exitCode])).toEqual([
+      ['Initialize containers', 0],
+      ['write the action', 0],
+      ['add a path', 0],
+      ['greet', 0],
+      ['path', 0],
+    ]);
+    expect(done.conclusion).toBe('success');
+    const greet = result(done, 'greet');
+    expect(greet.log).toMatch(
+      /^hello octocat cwd=\/__w\/steps\/steps output=\/__w\/_temp\/_runner_file_commands\/set_output_[0-9a-f-]+\n$/,
+    );
+    expect(greet.outputs).toEqual({
+      greeting: 'hello octocat',
+      node: expect.stringMatching(/^\/__e\/node20\/bin\/node v20\.\d+\.\d+$/),
+    });
+    // GITHUB_PATH additions come back newest first (HookInput.cs: Global.PrependPath.Reverse()).
+    expect(result(done, 'path').log).toMatch(
+      /^PATH=\/opt\/new\/bin:\/opt\/old\/bin:\/usr\/local\/sbin:.* FROM_ENV=set\n$/,
+    );
   });
 
   it('runs docker:// steps in an image without a shell: output, exit code and the workspace links', async () => {

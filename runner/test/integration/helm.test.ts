@@ -19,6 +19,7 @@ import { GITHUB_TOKEN, PORTAL_TOKEN, WEBHOOK_SECRET } from '../harness/controlle
 import { readTestEnv } from '../harness/env.js';
 import { helm } from '../harness/helm.js';
 import { ensureTestHooksImage } from '../harness/hooks-image.js';
+import { ensureTestRunnerImage } from '../harness/runner-image.js';
 import { unixSocketOverTcp } from '../harness/tcp-proxy.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { until } from '../harness/until.js';
@@ -62,10 +63,10 @@ describe('helm chart', () => {
         jobsNamespace: jobsNs,
         pollIntervalSeconds: 5,
         runner: {
-          image: env.engine.images.debian,
+          image: runnerImage,
           command: ['node', '/home/runner/eci-hooks/runner-stand-in.js'],
           hooksImage: hooks,
-          copyExternals: false,
+          copyExternals: true,
         },
         placement: { cpu: '250m', memory: '256Mi', nodeSelector: { 'kubernetes.io/hostname': helmNode } },
         nodeSelector: { 'kubernetes.io/hostname': t!.nodeName },
@@ -90,12 +91,14 @@ describe('helm chart', () => {
     return file;
   }
   let hooks = '';
+  let runnerImage = '';
 
   beforeAll(async () => {
     t = await startTestNode('helm');
     await emulator.start();
     proxy = await unixSocketOverTcp(env.engine.dockerHost.replace(/^unix:\/\//, ''), podHostAddress);
     hooks = await ensureTestHooksImage();
+    runnerImage = await ensureTestRunnerImage();
     const images = await buildProjectImages({
       registry: env.engine.registry,
       baseImage: env.engine.images.busybox,

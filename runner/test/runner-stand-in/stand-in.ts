@@ -1,31 +1,78 @@
 /**
- * TEST-ONLY stand-in for the official GitHub Actions runner (which cannot be downloaded here). It does what the
- * runner does around container hooks, with inputs shaped exactly like the runner's (see
- * actions/runner src/Runner.Worker/Container/ContainerHooks): read the JIT config, take a job from the (emulated)
- * broker, call `prepare_job`, write each script to `_work/_temp/<guid>.sh` and call `run_script_step` with
- * `-e /__w/_temp/<guid>.sh`, call `run_container_step` for `docker://` steps, then `cleanup_job`, report the result
- * and exit. Each hook call is a new `node <hooks>/index.js` process with one JSON object on stdin.
+ * TEST-ONLY stand-in for the official GitHub Actions runner (which cannot be downloaded here). It takes a job from
+ * the emulated broker and drives the container hooks exactly as the runner does; every hook-visible behaviour below
+ * is taken from the runner's source (github.com/actions/runner, paths under src/), not from its docs:
  *
- * Step inputs as the runner shapes them: the shell template's argument string split on single spaces
- * (ContainerHookManager.cs RunScriptStepAsync `entryPointArgs.Split(' ')`), so pwsh's `-command ". '{0}'"` arrives
- * in pieces; `prependPath` as an array newest first, or as one string like runners up to v2.293.0 sent it.
- *
- * Cancel and `timeout-minutes` as the runner does them: a job cancel (the runner's JobCancelMessage; here polled
- * from the emulated broker) or a step's timeout stops the running hook process the way ProcessInvoker stops any
- * process — SIGINT, SIGTERM 7.5 s later, a kill 2.5 s after that (actions/runner src/Runner.Sdk/ProcessInvoker.cs
- * CancelAndKillProcessTree, `_sigintTimeout`/`_sigtermTimeout`; hooks run through ScriptHandler with
- * `killProcessOnCancel: false`, src/Runner.Worker/Handlers/ScriptHandler.cs). After a failure or a cancel only
- * `always` steps run (`if: always()`), then `cleanup_job`.
+ * - Waiting for a job: forever, like the listener's `while (true)` GetMessage loop (Runner.Listener/MessageListener.cs);
+ *   network errors are retried with the listener's random 15–30 s backoff; the runner stops only when its
+ *   registration is gone (RunnerNotFoundException / TaskAgentNotFoundException are not retriable: the emulator answers
+ *   401/403/404 once it has deregistered the runner) or when it is signalled. No give-up timer.
+ * - Exactly one job: a JIT runner is ephemeral (Runner.Listener/Runner.cs `command.RunOnce || settings.Ephemeral`):
+ *   after its job completes it exits and never asks for another.
+ * - Each hook call: `<externals>/node20/bin/node <hook>.js` (HostContext.cs GetDefaultShellForScript, NodeUtil.cs
+ *   `_defaultNodeVersion = "node20"`), run through ScriptHandler with the job's workspace as working directory
+ *   (ScriptHandler.cs RunAsync), the HookInput serialized as camelCase JSON with nulls kept (JsonUtility →
+ *   VssJsonMediaTypeFormatter; dictionary keys unchanged) on stdin, `responseFile` =
+ *   `_work/_temp/_runner_hook_responses/<guid>.json` created empty before EVERY command and read (then deleted)
+ *   after it; a response's `state` replaces the saved state; `prepare_job` with a job container fails without a
+ *   response (ContainerHookManager.cs ExecuteHookScript/GetResponse/SaveHookState). `prepare_job` gets `state: null`.
+ * - The hook process env: the runner's own env, `GITHUB_ACTIONS=true` and `CI=true` unless set
+ *   (Runner.Sdk/ProcessInvoker.cs), the github/runner contexts as GITHUB_* / RUNNER_* with host paths
+ *   (GitHubContext.cs allow-list, RunnerContext.cs), PATH with the prepend path in front when there is one
+ *   (Handler.cs AddPrependPathToEnvironment).
+ * - prepare_job args (HookInput.cs HookContainer, ContainerOperationProvider.cs MountWellKnownDirectories): the job
+ *   container with `entryPoint: null` and `entryPointArgs: []` (hooks mode sets no `tail -f`), `createOptions` =
+ *   `options:` or null, `environmentVariables` = `env:` + HOME=/github/home, system mounts docker.sock, work → /__w,
+ *   externals → /__e (read-only), temp → /__w/_temp, actions → /__w/_actions, tool cache → /__w/_tool,
+ *   _github_home → /github/home, _github_workflow → /github/workflow; services with their own env, ports and no
+ *   system mounts. HookContainer has no name field: services are told apart by order only.
+ * - Script steps (ScriptHandler.cs, StepHost.cs ContainerStepHost, ContainerHookManager.cs RunScriptStepAsync): the
+ *   script goes to `_work/_temp/<guid>.<ext>`; `run_script_step` gets `entryPoint` = the shell, `entryPointArgs` =
+ *   the shell template with `/__w/_temp/<guid>.<ext>` split on single spaces and trimmed (not filtered), env values
+ *   translated host → container path, `prependPath` = Global.PrependPath reversed (an ARRAY, newest first; runners
+ *   up to v2.293.0 sent one joined string — a step's `prependPath` knob sends that instead), workingDirectory = the
+ *   container workspace.
+ * - File commands (FileCommandManager.cs): before each step, empty `add_path_`, `set_env_`, `step_summary_`,
+ *   `save_state_`, `set_output_` + <guid> files in `_work/_temp/_runner_file_commands`, exposed as GITHUB_PATH,
+ *   GITHUB_ENV, GITHUB_STEP_SUMMARY, GITHUB_STATE, GITHUB_OUTPUT (container paths); after it GITHUB_PATH lines move to
+ *   the END of Global.PrependPath (so the newest is sent first), GITHUB_ENV sets the job's env for later steps,
+ *   GITHUB_OUTPUT becomes the step's outputs (`k=v` and `k<<DELIM` heredocs).
+ * - JavaScript actions (NodeScriptActionHandler.cs, StepHost.cs DetermineNodeRuntimeVersion): through
+ *   `run_script_step` with `entryPoint` = `/__e/node20/bin/node` (node20_alpine when prepare_job said isAlpine) and
+ *   `entryPointArgs` = [the action's main .js as a container path], INPUT_<NAME> env (Handler.cs
+ *   AddInputsToEnvironment), ACTIONS_RUNTIME_URL/TOKEN.
+ * - `docker://` steps (ContainerActionHandler.cs): `run_container_step` with the image, `entryPoint`, `args` split on
+ *   single spaces with empties dropped (HookInput.cs), workingDirectory /github/workspace, HOME=/github/home, env
+ *   translated by that container's mappings (/github/workspace, /github/file_commands, /github/runner_temp…) and the
+ *   mounts docker.sock, temp → /github/runner_temp, _github_home, _github_workflow, _runner_file_commands →
+ *   /github/file_commands, workspace → /github/workspace.
+ * - Cancel and `timeout-minutes`: a job cancel (the runner's JobCancelMessage; here polled from the emulated broker)
+ *   or a step's timeout stops the running hook process the way ProcessInvoker stops any process — SIGINT, SIGTERM
+ *   7.5 s later, a kill 2.5 s after that (Runner.Sdk/ProcessInvoker.cs CancelAndKillProcessTree,
+ *   `_sigintTimeout`/`_sigtermTimeout`; hooks run through ScriptHandler with `killProcessOnCancel: false`). After a
+ *   failure or a cancel only `always` steps run, then `cleanup_job` (ContainerOperationProvider.cs registers it as a
+ *   post-job step with `always()`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobMessage, StandInStep } from '../github-emulator/state.js';
 
-const WORK = process.env.RUNNER_WORK ?? '/home/runner/_work';
-const HOOKS = process.env.ACTIONS_RUNNER_CONTAINER_HOOKS ?? '/home/runner/eci-hooks/index.js';
+const ROOT = process.env.RUNNER_ROOT ?? '/home/runner';
+const WORK = process.env.RUNNER_WORK ?? `${ROOT}/_work`;
+const EXTERNALS = `${ROOT}/externals`;
+const TEMP = join(WORK, '_temp');
+const ACTIONS = join(WORK, '_actions');
+const TOOLS = join(WORK, '_tool');
+const RESPONSES = join(TEMP, '_runner_hook_responses');
+const FILE_COMMANDS = join(TEMP, '_runner_file_commands');
+const HOME_DIR = join(TEMP, '_github_home');
+const WORKFLOW_DIR = join(TEMP, '_github_workflow');
+const HOOKS = process.env.ACTIONS_RUNNER_CONTAINER_HOOKS ?? `${ROOT}/eci-hooks/index.js`;
+/** NodeUtil.cs: the runner's internal Node.js, used for `.js` hooks and (by default) JavaScript actions. */
+const NODE_EXTERNAL = 'node20';
 
 interface Jit {
   runnerId: number;
@@ -39,8 +86,8 @@ function log(msg: string): void {
 }
 
 /**
- * One broker call, retried on network errors as the real runner does (a pooled keep-alive socket the server has just
- * closed fails the first attempt with "other side closed").
+ * One broker call, retried on network errors (a pooled keep-alive socket the server has just closed fails the first
+ * attempt with "other side closed").
  */
 async function broker(jit: Jit, path: string, body?: unknown): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
@@ -53,8 +100,33 @@ async function broker(jit: Jit, path: string, body?: unknown): Promise<Response>
     } catch (err) {
       if (attempt >= 5) throw err;
       log(`broker ${path} failed (${String((err as Error).cause ?? err)}); retrying`);
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      await sleep(200 * attempt);
     }
+  }
+}
+
+/**
+ * MessageListener.cs: poll for a job until one comes; network errors back off 15–30 s and retry forever; a runner
+ * whose registration is gone (401/403/404 here) stops. Returns undefined in that case.
+ */
+async function waitForJob(jit: Jit): Promise<JobMessage | undefined> {
+  for (;;) {
+    let res: Response;
+    try {
+      res = await broker(jit, '/_runner/acquire');
+    } catch (err) {
+      const backoff = 15_000 + Math.random() * 15_000;
+      log(`runner connect error: ${String((err as Error).cause ?? err)}; retrying in ${Math.round(backoff / 1000)} s`);
+      await sleep(backoff);
+      continue;
+    }
+    if (res.status === 200) return (await res.json()) as JobMessage;
+    const text = await res.text();
+    if (res.status === 401 || res.status === 403 || res.status === 404) {
+      log(`the runner registration is gone (${res.status} ${text.slice(0, 200)}); exiting`);
+      return undefined;
+    }
+    await sleep(500);
   }
 }
 
@@ -87,9 +159,368 @@ async function stopLikeTheRunner(child: ChildProcess, exited: Promise<unknown>):
   child.kill('SIGKILL');
 }
 
-function callHook(input: Record<string, unknown>, stop: StopWhen = {}): Promise<HookResult> {
+type HookCommand = 'prepare_job' | 'cleanup_job' | 'run_script_step' | 'run_container_step';
+
+/** Mount as HookInput.cs serializes ContainerInfo.MountVolume. */
+const mount = (source: string, target: string, readOnly = false) => ({
+  sourceVolumePath: source,
+  targetVolumePath: target,
+  readOnly,
+  userProvidedValue: null,
+});
+
+/** HookInput.cs HookContainer, every field present (nulls included), in the runner's camelCase. */
+function hookContainer(c: {
+  image: string | null;
+  dockerfile?: string | null;
+  entryPointArgs?: string[];
+  entryPoint?: string | null;
+  workingDirectory?: string | null;
+  createOptions?: string | null;
+  environmentVariables?: Record<string, string>;
+  portMappings?: string[];
+  systemMountVolumes?: unknown[];
+  userMountVolumes?: unknown[];
+  registry?: { username: string; password: string; serverUrl?: string } | null;
+}) {
+  return {
+    image: c.image,
+    dockerfile: c.dockerfile ?? null,
+    entryPointArgs: c.entryPointArgs ?? [],
+    entryPoint: c.entryPoint ?? null,
+    workingDirectory: c.workingDirectory ?? null,
+    createOptions: c.createOptions ?? null,
+    registry: c.registry ?? null,
+    environmentVariables: c.environmentVariables ?? {},
+    portMappings: c.portMappings ?? [],
+    systemMountVolumes: c.systemMountVolumes ?? [],
+    userMountVolumes: c.userMountVolumes ?? [],
+  };
+}
+
+/** Host → container path by a container's mappings, first match wins (ContainerInfo.cs TranslateToContainerPath). */
+function translator(mappings: [string, string][]): (value: string) => string {
+  return (value) => {
+    for (const [host, container] of mappings) {
+      if (value === host) return container;
+      if (value.startsWith(`${host}/`)) return container + value.slice(host.length);
+    }
+    return value;
+  };
+}
+const translateAll = (env: Record<string, string>, t: (v: string) => string) =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, t(v)]));
+
+class Job {
+  /** Context.Global.ContainerHookState. */
+  private state: unknown = null;
+  /** Context.Global.PrependPath: GITHUB_PATH additions, oldest first. */
+  private readonly prependPath: string[] = [];
+  /** Env set by GITHUB_ENV, for later steps. */
+  private readonly jobEnv: Record<string, string> = {};
+  private isAlpine = false;
+  private stepNumber = 0;
+  readonly workspaceHost: string;
+  readonly repoDirHost: string;
+  /** ContainerInfo path mappings of the job container (ContainerInfo.cs ctor + MountWellKnownDirectories). */
+  readonly toJobContainer = translator([
+    [WORKFLOW_DIR, '/github/workflow'],
+    [HOME_DIR, '/github/home'],
+    [WORK, '/__w'],
+    [TOOLS, '/__t'],
+    [EXTERNALS, '/__e'],
+  ]);
+
+  constructor(
+    readonly jit: Jit,
+    readonly msg: JobMessage,
+  ) {
+    const name = msg.repo.split('/')[1]!;
+    this.repoDirHost = join(WORK, name);
+    this.workspaceHost = join(WORK, name, name);
+  }
+
+  /** The hook's Node.js: the runner's externals when present (the runner image has them). */
+  private hookNode(): string {
+    const node = join(EXTERNALS, NODE_EXTERNAL, 'bin', 'node');
+    return existsSync(node) ? node : process.execPath;
+  }
+
+  /** github and runner contexts as env (GitHubContext.cs allow-list, RunnerContext.cs), host paths. */
+  contextEnv(fileCommands?: Record<string, string>): Record<string, string> {
+    const m = this.msg;
+    const [owner] = m.repo.split('/');
+    return {
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_API_URL: 'https://api.github.com',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: join(WORKFLOW_DIR, 'event.json'),
+      GITHUB_GRAPHQL_URL: 'https://api.github.com/graphql',
+      GITHUB_JOB: m.jobKey ?? 'job',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_REF_NAME: 'main',
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_REPOSITORY: m.repo,
+      GITHUB_REPOSITORY_OWNER: owner!,
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_RUN_ID: String(m.runId ?? 1),
+      GITHUB_RUN_NUMBER: String(m.runNumber ?? 1),
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_SHA: m.headSha ?? '0'.repeat(40),
+      GITHUB_WORKFLOW: m.workflow ?? 'CI',
+      GITHUB_WORKSPACE: this.workspaceHost,
+      ...(fileCommands ?? {}),
+      RUNNER_ARCH: 'X64',
+      RUNNER_ENVIRONMENT: 'self-hosted',
+      RUNNER_NAME: this.jit.runnerName,
+      RUNNER_OS: 'Linux',
+      RUNNER_TEMP: TEMP,
+      RUNNER_TOOL_CACHE: TOOLS,
+      RUNNER_WORKSPACE: this.repoDirHost,
+    };
+  }
+
+  /** ContainerHookManager.cs ExecuteHookScript: one hook process, response file, state. */
+  async hook(command: HookCommand, args: unknown, stop: StopWhen = {}): Promise<HookResult & { response?: unknown }> {
+    mkdirSync(RESPONSES, { recursive: true });
+    const responseFile = join(RESPONSES, `${randomUUID()}.json`);
+    writeFileSync(responseFile, '');
+    const input = { command, responseFile, args, state: command === 'prepare_job' ? null : this.state };
+    const prepend = [...this.prependPath].reverse().join(':');
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...this.contextEnv(),
+      ...(prepend ? { PATH: `${prepend}:${process.env.PATH ?? ''}` } : {}),
+      GITHUB_ACTIONS: 'true',
+      ...(process.env.CI === undefined ? { CI: 'true' } : {}),
+    };
+    const result = await runProcess(this.hookNode(), [HOOKS], env, this.workspaceHost, JSON.stringify(input), stop);
+    let response: unknown;
+    if (existsSync(responseFile)) {
+      const text = readFileSync(responseFile, 'utf8');
+      rmSync(responseFile, { force: true });
+      if (text.trim()) response = JSON.parse(text);
+    }
+    const s = (response as { state?: unknown } | undefined)?.state;
+    if (s !== undefined && s !== null) this.state = s;
+    return { ...result, ...(response !== undefined ? { response } : {}) };
+  }
+
+  async prepare(): Promise<HookResult> {
+    const m = this.msg;
+    const containerWorkspace = this.toJobContainer(this.workspaceHost);
+    const args = {
+      container: m.container
+        ? hookContainer({
+            image: m.container.image,
+            workingDirectory: containerWorkspace,
+            createOptions: m.container.options ?? null,
+            environmentVariables: { ...(m.container.env ?? {}), HOME: '/github/home' },
+            registry: m.container.registry ?? null,
+            systemMountVolumes: [
+              mount('/var/run/docker.sock', '/var/run/docker.sock'),
+              mount(WORK, '/__w'),
+              mount(EXTERNALS, '/__e', true),
+              mount(TEMP, '/__w/_temp'),
+              mount(ACTIONS, '/__w/_actions'),
+              mount(TOOLS, '/__w/_tool'),
+              mount(HOME_DIR, '/github/home'),
+              mount(WORKFLOW_DIR, '/github/workflow'),
+            ],
+          })
+        : null,
+      services: (m.services ?? []).map((s) =>
+        hookContainer({
+          image: s.image,
+          createOptions: s.options ?? null,
+          environmentVariables: s.env ?? {},
+          portMappings: s.ports ?? [],
+        }),
+      ),
+    };
+    const r = await this.hook('prepare_job', args);
+    if (r.code === 0 && m.container && r.response === undefined)
+      return { code: 1, output: `${r.output}Response file is required but not found for prepare_job\n` };
+    this.isAlpine = (r.response as { isAlpine?: boolean } | undefined)?.isAlpine === true;
+    return { code: r.code, output: r.code === 0 ? JSON.stringify(r.response ?? {}) : r.output };
+  }
+
+  async cleanup(): Promise<void> {
+    await this.hook('cleanup_job', {});
+  }
+
+  /** FileCommandManager.cs InitializeFiles: fresh empty files, host paths by context name. */
+  private initFileCommands(): Record<string, string> {
+    mkdirSync(FILE_COMMANDS, { recursive: true });
+    const suffix = randomUUID();
+    const files: Record<string, string> = {
+      GITHUB_PATH: join(FILE_COMMANDS, `add_path_${suffix}`),
+      GITHUB_ENV: join(FILE_COMMANDS, `set_env_${suffix}`),
+      GITHUB_STEP_SUMMARY: join(FILE_COMMANDS, `step_summary_${suffix}`),
+      GITHUB_STATE: join(FILE_COMMANDS, `save_state_${suffix}`),
+      GITHUB_OUTPUT: join(FILE_COMMANDS, `set_output_${suffix}`),
+    };
+    for (const f of Object.values(files)) writeFileSync(f, '');
+    return files;
+  }
+
+  /** FileCommandManager.cs ProcessFiles: PATH additions, env for later steps, the step's outputs. */
+  private processFileCommands(files: Record<string, string>): Record<string, string> {
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+    for (const line of read(files.GITHUB_PATH!)
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))) {
+      if (!line) continue;
+      const at = this.prependPath.indexOf(line);
+      if (at >= 0) this.prependPath.splice(at, 1);
+      this.prependPath.push(line);
+    }
+    Object.assign(this.jobEnv, parseKeyValueFile(read(files.GITHUB_ENV!)));
+    const outputs = parseKeyValueFile(read(files.GITHUB_OUTPUT!));
+    for (const f of Object.values(files)) rmSync(f, { force: true });
+    return outputs;
+  }
+
+  /** Global.PrependPath reversed: an array newest first, or (`legacy`) one joined string as runners ≤ v2.293.0. */
+  private sentPrependPath(step: StandInStep): string[] | string {
+    if (step.prependPath !== undefined) return step.prependPath;
+    return [...this.prependPath].reverse();
+  }
+
+  async step(step: StandInStep, stop: StopWhen): Promise<HookResult & { outputs?: Record<string, string> }> {
+    this.stepNumber++;
+    const files = this.initFileCommands();
+    const result = await this.runStep(step, files, stop);
+    const outputs = this.processFileCommands(files);
+    return { ...result, ...(Object.keys(outputs).length ? { outputs } : {}) };
+  }
+
+  private runStep(step: StandInStep, files: Record<string, string>, stop: StopWhen): Promise<HookResult> {
+    const action = step.kind === 'script' ? (this.stepNumber === 1 ? '__run' : `__run_${this.stepNumber}`) : step.name;
+    const context = { ...this.contextEnv(files), GITHUB_ACTION: action };
+    const containerWorkspace = this.toJobContainer(this.workspaceHost);
+    if (step.kind === 'script') {
+      const file = `${randomUUID()}.${step.ext ?? 'sh'}`;
+      writeFileSync(join(TEMP, file), step.run ?? '');
+      const env = { ...this.jobEnv, ...(step.env ?? {}), ...context };
+      if (!this.msg.container)
+        return runProcess(step.shell ?? 'sh', ['-e', join(TEMP, file)], { ...process.env, ...env }, this.workspaceHost);
+      const args = (step.template ?? '-e {0}').replace('{0}', `/__w/_temp/${file}`);
+      return this.hook(
+        'run_script_step',
+        {
+          entryPointArgs: args.split(' ').map((a) => a.trim()),
+          entryPoint: step.shell ?? 'sh',
+          environmentVariables: translateAll(env, this.toJobContainer),
+          prependPath: this.sentPrependPath(step),
+          workingDirectory: containerWorkspace,
+        },
+        stop,
+      );
+    }
+    if (step.kind === 'node') {
+      const target = join(this.workspaceHost, step.action ?? '.', step.main ?? 'index.js');
+      if (!existsSync(target)) return Promise.resolve({ code: 1, output: `##[error]File not found: '${target}'\n` });
+      const inputs = Object.fromEntries(
+        Object.entries(step.with ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
+      );
+      const env = {
+        ...this.jobEnv,
+        ...(step.env ?? {}),
+        ...inputs,
+        ...context,
+        ACTIONS_RUNTIME_URL: `${this.jit.brokerUrl}/`,
+        ACTIONS_RUNTIME_TOKEN: 'runtime-token-stand-in',
+      };
+      if (!this.msg.container)
+        return runProcess(this.hookNode(), [target], { ...process.env, ...env }, this.workspaceHost);
+      const node = `${NODE_EXTERNAL}${this.isAlpine ? '_alpine' : ''}`;
+      return this.hook(
+        'run_script_step',
+        {
+          entryPointArgs: this.toJobContainer(target)
+            .split(' ')
+            .map((a) => a.trim()),
+          entryPoint: this.toJobContainer(join(EXTERNALS, node, 'bin', 'node')),
+          environmentVariables: translateAll(env, this.toJobContainer),
+          prependPath: this.sentPrependPath(step),
+          workingDirectory: containerWorkspace,
+        },
+        stop,
+      );
+    }
+    // docker:// step: ContainerActionHandler.cs — its own mounts and path mappings.
+    const toStep = translator([
+      [this.workspaceHost, '/github/workspace'],
+      [FILE_COMMANDS, '/github/file_commands'],
+      [WORKFLOW_DIR, '/github/workflow'],
+      [HOME_DIR, '/github/home'],
+      [TEMP, '/github/runner_temp'],
+    ]);
+    const env = {
+      ...this.jobEnv,
+      ...(step.env ?? {}),
+      HOME: HOME_DIR,
+      ...context,
+      ACTIONS_RUNTIME_URL: `${this.jit.brokerUrl}/`,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token-stand-in',
+    };
+    return this.hook(
+      'run_container_step',
+      hookContainer({
+        image: step.image ?? null,
+        entryPointArgs: (step.args ?? '')
+          .split(' ')
+          .map((a) => a.trim())
+          .filter(Boolean),
+        entryPoint: step.entrypoint ?? null,
+        workingDirectory: '/github/workspace',
+        environmentVariables: translateAll(env, toStep),
+        systemMountVolumes: [
+          mount('/var/run/docker.sock', '/var/run/docker.sock'),
+          mount(TEMP, '/github/runner_temp'),
+          mount(HOME_DIR, '/github/home'),
+          mount(WORKFLOW_DIR, '/github/workflow'),
+          mount(FILE_COMMANDS, '/github/file_commands'),
+          mount(this.workspaceHost, '/github/workspace'),
+        ],
+      }),
+      stop,
+    );
+  }
+}
+
+/** `k=v` lines and `k<<DELIM` … `DELIM` heredocs (FileCommandManager.cs EnvFileKeyValuePairs). */
+export function parseKeyValueFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line) continue;
+    const eq = line.indexOf('=');
+    const heredoc = line.indexOf('<<');
+    if (heredoc > 0 && (eq < 0 || heredoc < eq)) {
+      const key = line.slice(0, heredoc);
+      const delimiter = line.slice(heredoc + 2);
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!);
+      out[key] = value.join('\n');
+    } else if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function runProcess(
+  file: string,
+  argv: string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+  stdin?: string,
+  stop: StopWhen = {},
+): Promise<HookResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HOOKS], { stdio: ['pipe', 'pipe', 'pipe'] });
+    mkdirSync(cwd, { recursive: true });
+    const child = spawn(file, argv, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const exited = new Promise((r) => child.once('exit', r));
     let stopped: HookResult['stopped'];
     const halt = (why: NonNullable<HookResult['stopped']>) => {
@@ -123,27 +554,7 @@ function callHook(input: Record<string, unknown>, stop: StopWhen = {}): Promise<
       clearInterval(poll);
       resolve({ code: code ?? 1, output, ...(stopped ? { stopped } : {}) });
     });
-    child.stdin.end(JSON.stringify(input));
-  });
-}
-
-function runLocal(
-  shell: string,
-  file: string,
-  env: Record<string, string>,
-  cwd: string,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    mkdirSync(cwd, { recursive: true });
-    const child = spawn(shell, ['-e', file], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    child.stdin.end(stdin ?? '');
   });
 }
 
@@ -152,206 +563,49 @@ async function main(): Promise<number> {
   if (!raw) throw new Error('ACTIONS_RUNNER_INPUT_JITCONFIG is not set');
   const jit = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Jit;
   log(`runner ${jit.runnerName} listening for a job`);
-  let job: JobMessage | undefined;
-  for (let i = 0; i < 600 && !job; i++) {
-    const res = await broker(jit, '/_runner/acquire');
-    if (res.status === 200) job = (await res.json()) as JobMessage;
-    else {
-      await res.text();
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  if (!job) throw new Error('no job assigned within 120 s');
-  log(`running job ${job.jobId} of ${job.repo}`);
-  const [, name] = job.repo.split('/');
-  const temp = join(WORK, '_temp');
-  const workspaceHost = join(WORK, name!, name!);
-  for (const d of [temp, join(temp, '_github_home'), join(temp, '_github_workflow'), workspaceHost])
+  const msg = await waitForJob(jit);
+  if (!msg) return 0;
+  log(`running job ${msg.jobId} of ${msg.repo}`);
+  const job = new Job(jit, msg);
+  for (const d of [TEMP, HOME_DIR, WORKFLOW_DIR, FILE_COMMANDS, ACTIONS, TOOLS, job.workspaceHost])
     mkdirSync(d, { recursive: true });
-  writeFileSync(join(temp, '_github_workflow', 'event.json'), JSON.stringify({ repository: { full_name: job.repo } }));
-  const containerWorkspace = `/__w/${name}/${name}`;
-  const githubEnv: Record<string, string> = {
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_REPOSITORY: job.repo,
-    GITHUB_WORKSPACE: containerWorkspace,
-    GITHUB_EVENT_PATH: '/github/workflow/event.json',
-    HOME: '/github/home',
-    RUNNER_TEMP: '/__w/_temp',
-  };
-  const systemMountVolumes = [
-    { sourceVolumePath: WORK, targetVolumePath: '/__w', readOnly: false },
-    { sourceVolumePath: '/home/runner/externals', targetVolumePath: '/__e', readOnly: true },
-    { sourceVolumePath: join(temp, '_github_home'), targetVolumePath: '/github/home', readOnly: false },
-    { sourceVolumePath: join(temp, '_github_workflow'), targetVolumePath: '/github/workflow', readOnly: false },
-  ];
-  const usesContainers = !!job.container || !!job.services?.length;
-  let state: unknown = {};
+  writeFileSync(join(WORKFLOW_DIR, 'event.json'), JSON.stringify({ repository: { full_name: msg.repo } }));
+  const usesContainers = !!msg.container || !!msg.services?.length;
+  const report = (name: string, exitCode: number, stepLog: string, outputs?: Record<string, string>) =>
+    broker(jit, `/_runner/jobs/${msg.jobId}/steps`, { name, exitCode, log: stepLog, ...(outputs ? { outputs } : {}) });
   let conclusion = 'success';
   if (usesContainers) {
-    const responseFile = join(temp, `${randomUUID()}.json`);
-    const prepared = await callHook({
-      command: 'prepare_job',
-      responseFile,
-      args: {
-        ...(job.container
-          ? {
-              container: {
-                image: job.container.image,
-                entryPoint: 'tail',
-                entryPointArgs: ['-f', '/dev/null'],
-                workingDirectory: containerWorkspace,
-                createOptions: '',
-                environmentVariables: job.container.env ?? {},
-                userMountVolumes: [],
-                systemMountVolumes,
-                registry: job.container.registry ?? null,
-                portMappings: [],
-              },
-            }
-          : {}),
-        services: (job.services ?? []).map((s) => ({
-          contextName: s.name,
-          image: s.image,
-          createOptions: '',
-          environmentVariables: s.env ?? {},
-          userMountVolumes: [],
-          systemMountVolumes: [],
-          registry: null,
-          portMappings: [],
-        })),
-      },
-      state: {},
-    });
+    const prepared = await job.prepare();
+    await report('Initialize containers', prepared.code, prepared.output);
     if (prepared.code !== 0) {
-      await broker(jit, `/_runner/jobs/${job.jobId}/steps`, {
-        name: 'Initialize containers',
-        exitCode: prepared.code,
-        log: prepared.output,
-      });
-      await broker(jit, `/_runner/jobs/${job.jobId}/complete`, { conclusion: 'failure' });
+      await broker(jit, `/_runner/jobs/${msg.jobId}/complete`, { conclusion: 'failure' });
       return 0;
     }
-    const response = JSON.parse(readFileSync(responseFile, 'utf8')) as {
-      state: unknown;
-      context: unknown;
-      isAlpine: boolean;
-    };
-    state = response.state;
-    await broker(jit, `/_runner/jobs/${job.jobId}/steps`, {
-      name: 'Initialize containers',
-      exitCode: 0,
-      log: JSON.stringify(response),
-    });
   }
   const cancelRequested = async () => {
-    const res = await broker(jit, `/_runner/jobs/${job.jobId}/cancel-requested`);
+    const res = await broker(jit, `/_runner/jobs/${msg.jobId}/cancel-requested`);
     return res.ok && ((await res.json()) as { cancelled?: boolean }).cancelled === true;
   };
-  for (const step of job.steps) {
+  for (const step of msg.steps) {
     if (conclusion === 'success' && (await cancelRequested())) conclusion = 'cancelled';
     if (conclusion !== 'success' && !step.always) continue;
     const stop: StopWhen = {
       ...(step.timeoutMinutes !== undefined ? { timeoutMs: step.timeoutMinutes * 60_000 } : {}),
       ...(conclusion === 'success' ? { cancelled: cancelRequested } : {}),
     };
-    const result = await runStep(
-      step,
-      job,
-      state,
-      temp,
-      workspaceHost,
-      containerWorkspace,
-      githubEnv,
-      systemMountVolumes,
-      stop,
-    );
+    const result = await job.step(step, stop);
     let stepLog = result.output;
     if (result.stopped === 'timeout')
       stepLog += `##[error]The action '${step.name}' has timed out after ${step.timeoutMinutes} minutes.\n`;
     if (result.stopped === 'cancelled') stepLog += '##[error]The operation was canceled.\n';
-    await broker(jit, `/_runner/jobs/${job.jobId}/steps`, {
-      name: step.name,
-      exitCode: result.code,
-      log: stepLog,
-    });
+    await report(step.name, result.code, stepLog, result.outputs);
     if (result.stopped === 'cancelled') conclusion = 'cancelled';
     else if ((result.code !== 0 || result.stopped) && conclusion === 'success') conclusion = 'failure';
   }
-  if (usesContainers) await callHook({ command: 'cleanup_job', responseFile: null, args: {}, state });
-  const done = await broker(jit, `/_runner/jobs/${job.jobId}/complete`, { conclusion });
-  log(`job ${job.jobId} ${conclusion} (broker ${done.status})`);
+  if (usesContainers) await job.cleanup();
+  const done = await broker(jit, `/_runner/jobs/${msg.jobId}/complete`, { conclusion });
+  log(`job ${msg.jobId} ${conclusion} (broker ${done.status}); an ephemeral runner exits after its one job`);
   return 0;
-}
-
-async function runStep(
-  step: StandInStep,
-  job: JobMessage,
-  state: unknown,
-  temp: string,
-  workspaceHost: string,
-  containerWorkspace: string,
-  githubEnv: Record<string, string>,
-  systemMountVolumes: unknown[],
-  stop: StopWhen,
-): Promise<HookResult> {
-  const env = { ...githubEnv, ...(step.env ?? {}) };
-  if (step.kind === 'script') {
-    const file = `${randomUUID()}.${step.ext ?? 'sh'}`;
-    writeFileSync(join(temp, file), step.run ?? '');
-    if (!job.container)
-      return runLocal(step.shell ?? 'sh', join(temp, file), { ...env, GITHUB_WORKSPACE: workspaceHost }, workspaceHost);
-    const args = (step.template ?? '-e {0}').replace('{0}', `/__w/_temp/${file}`);
-    return callHook(
-      {
-        command: 'run_script_step',
-        responseFile: null,
-        args: {
-          entryPoint: step.shell ?? 'sh',
-          entryPointArgs: args.split(' ').map((a) => a.trim()),
-          environmentVariables: env,
-          prependPath: step.prependPath ?? [],
-          workingDirectory: containerWorkspace,
-        },
-        state,
-      },
-      stop,
-    );
-  }
-  return callHook(
-    {
-      command: 'run_container_step',
-      responseFile: null,
-      args: {
-        image: step.image,
-        dockerfile: null,
-        // HookInput.cs: ContainerEntryPointArgs.Split(' ').Select(Trim).Where(not empty).
-        entryPointArgs: (step.args ?? '')
-          .split(' ')
-          .map((a) => a.trim())
-          .filter(Boolean),
-        entryPoint: step.entrypoint ?? '',
-        workingDirectory: '/github/workspace',
-        createOptions: '',
-        environmentVariables: { ...env, GITHUB_WORKSPACE: '/github/workspace' },
-        prependPath: [],
-        userMountVolumes: [],
-        systemMountVolumes: [
-          ...systemMountVolumes,
-          { sourceVolumePath: workspaceHost, targetVolumePath: '/github/workspace', readOnly: false },
-          {
-            sourceVolumePath: '/home/runner/_work/_temp/_runner_file_commands',
-            targetVolumePath: '/github/file_commands',
-            readOnly: false,
-          },
-        ],
-        registry: null,
-        portMappings: [],
-      },
-      state,
-    },
-    stop,
-  );
 }
 
 main().then(
