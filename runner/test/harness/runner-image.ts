@@ -5,10 +5,12 @@
  * GetDefaultShellForScript runs a `.js` hook with `<externals>/node20/bin/node`), on a busybox base. The Node.js is
  * the one this machine runs (a glibc build like the runner's), with the shared libraries it links, so the
  * controller's externals copy (`copyExternals`) hands JavaScript actions a real `/__e/node20/bin/node`. `node` on
- * PATH is the same binary: the pod's command is `node /home/runner/eci-hooks/runner-stand-in.js`.
+ * PATH is the same binary: the pod's command is `node /home/runner/eci-hooks/runner-stand-in.js`. The official image is
+ * Ubuntu-based and has GNU tar, which the hooks use to keep a workload pod's work folder in step
+ * (hooks/workspace-sync.ts); busybox's tar lacks its options, so this machine's GNU tar goes in as well.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { busybox } from '../../scripts/images/busybox.js';
 import { DEFAULT_PATH, type ImageRecipe } from '../../scripts/images/recipe.js';
@@ -31,7 +33,7 @@ async function sharedLibraries(binary: string): Promise<string[]> {
 
 const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
-function runnerRecipe(node: string, libs: string[]): ImageRecipe {
+function runnerRecipe(node: string, tar: string, libs: string[]): ImageRecipe {
   return {
     name: 'runnerTest',
     repository: 'eci-virtual/runner-test',
@@ -41,8 +43,9 @@ function runnerRecipe(node: string, libs: string[]): ImageRecipe {
     async inputs() {
       return {
         ...(await busybox.inputs.call(busybox)),
-        revision: 1,
+        revision: 2,
         node: digest(node),
+        tar: digest(tar),
         libs: Object.fromEntries(libs.map((l) => [l, digest(l)])),
         config: this.config,
       };
@@ -55,10 +58,12 @@ function runnerRecipe(node: string, libs: string[]): ImageRecipe {
       chmodSync(externalNode, 0o755);
       mkdirSync(join(rootfs, 'usr/local/bin'), { recursive: true });
       symlinkSync(EXTERNAL_NODE, join(rootfs, 'usr/local/bin/node'));
+      copyFileSync(tar, join(rootfs, 'usr/local/bin/tar'));
+      chmodSync(join(rootfs, 'usr/local/bin/tar'), 0o755);
       for (const lib of libs) {
         const to = join(rootfs, lib);
         mkdirSync(dirname(to), { recursive: true });
-        copyFileSync(realpathSync(lib), to);
+        if (!existsSync(to)) copyFileSync(realpathSync(lib), to);
       }
       mkdirSync(join(rootfs, 'home/runner/_work'), { recursive: true });
     },
@@ -68,7 +73,9 @@ function runnerRecipe(node: string, libs: string[]): ImageRecipe {
 /** Builds (cached by content), pushes and pre-pulls the runner test image; returns its reference. */
 export async function ensureTestRunnerImage(log: (msg: string) => void = () => undefined): Promise<string> {
   const node = realpathSync(process.execPath);
-  const image = await ensureBuilt(runnerRecipe(node, await sharedLibraries(node)), log);
+  const tar = realpathSync((await run('sh', ['-c', 'command -v tar'])).trim());
+  const libs = [...new Set([...(await sharedLibraries(node)), ...(await sharedLibraries(tar))])];
+  const image = await ensureBuilt(runnerRecipe(node, tar, libs), log);
   await ensurePushed(image, log);
   await ensurePulled(image, log);
   return image.reference;
