@@ -44,11 +44,6 @@ export class Controller {
   private readonly launching = new Set<number>();
   private readonly cleaning = new Set<string>();
   private readonly received = new Map<number, number>();
-  /**
-   * Jobs GitHub still shows queued although their own pod exists (its runner took another job): they wait for ANY
-   * idle runner, so no idle runner is reaped while one waits (job id → when last seen queued).
-   */
-  private readonly waitingForRunner = new Map<number, number>();
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   private readonly tracker: PodTracker;
   private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
@@ -81,7 +76,6 @@ export class Controller {
 
   /** `workflow_job.in_progress`: which runner took the job. */
   onInProgress(job: WorkflowJob): void {
-    this.waitingForRunner.delete(job.id);
     this.runnerJobs.note(job);
   }
 
@@ -102,11 +96,7 @@ export class Controller {
   /** A queued job from a webhook or the poller. Returns what happened, for logs and tests. */
   async onQueued(job: WorkflowJob, source: 'webhook' | 'poll'): Promise<'ignored' | 'known' | 'queued'> {
     if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
-    if (this.launching.has(job.id) || this.queue.has(job.id)) return 'known';
-    if (this.podOf(String(job.id))) {
-      this.waitingForRunner.set(job.id, Date.now());
-      return 'known';
-    }
+    if (this.launching.has(job.id) || this.queue.has(job.id) || this.podOf(String(job.id))) return 'known';
     this.received.set(job.id, performance.now());
     this.queue.push(job);
     this.deps.metrics.queueDepth.set(this.queue.size);
@@ -121,7 +111,6 @@ export class Controller {
   /** A `workflow_job.completed` (or a poll finding it completed): clean up the pod whose runner ran it. */
   async onCompleted(job: WorkflowJob): Promise<void> {
     this.queue.remove(job.id);
-    this.waitingForRunner.delete(job.id);
     this.runnerJobs.note(job);
     const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
     // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
@@ -139,17 +128,6 @@ export class Controller {
   }
 
   private async reapIdle(jobId: string): Promise<boolean> {
-    // An idle runner is what a queued job whose own pod's runner went elsewhere is waiting for: keep it while such a
-    // job was seen queued lately (the poller sees it every interval; older sightings are stale).
-    const fresh = Date.now() - Math.max(60_000, 3 * this.deps.config.pollIntervalSeconds * 1000);
-    for (const [id, seen] of this.waitingForRunner) if (seen < fresh) this.waitingForRunner.delete(id);
-    if (this.waitingForRunner.size > 0) {
-      this.deps.log.debug('idle runner kept: a queued job waits for a runner', {
-        job: jobId,
-        waiting: [...this.waitingForRunner.keys()],
-      });
-      return false;
-    }
     const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABEL.runnerId]);
     if (!Number.isFinite(runnerId)) return false;
     try {
