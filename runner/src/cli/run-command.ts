@@ -122,7 +122,8 @@ export async function loadWithRemoteActions(
       cache ??= makeRunCache();
       const a = err.action;
       const dir = posix.join(cache, a.owner, `${a.repo}@${a.ref}`);
-      if (downloaded.has(dir)) throw err;
+      if (downloaded.has(dir))
+        throw new InvalidInput(`${err.message}: the downloaded ${a.owner}/${a.repo}@${a.ref} has no such directory`);
       downloaded.add(dir);
       await downloadAction(a, join(workspaceRoot, dir), download);
     }

@@ -72,6 +72,8 @@ describe('downloadAction (the runner: ActionManager.cs DownloadRepositoryArchive
         root,
         { apiUrl: emulator.url },
       ),
-    ).rejects.toThrow('run-cache/Own/Act@v1/missing is not in the action cache run-cache');
+    ).rejects.toThrow(
+      'run-cache/Own/Act@v1/missing is not in the action cache run-cache: the downloaded Own/Act@v1 has no such directory',
+    );
   });
 });
