@@ -4,8 +4,8 @@
  * Exit code: 0 when every job succeeded or was skipped by `if:`, 1 when any failed (or was cancelled by fail-fast),
  * 130 when the run was cancelled (Ctrl-C).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
@@ -20,7 +20,9 @@ import {
   type RepoSettings,
 } from '../controller/settings/repo-settings.js';
 import type { JobResult } from '../local-run/reporter.js';
-import { loadWorkflowJobs } from '../local-run/from-workflow.js';
+import { loadWorkflowJobs, type LoadedJobs } from '../local-run/from-workflow.js';
+import { DEFAULT_GITHUB_API_URL, downloadAction, type DownloadOptions } from '../local-run/action-download.js';
+import { RemoteActionMissing } from '../workflow/local-action.js';
 import { jobNotRun } from '../local-run/conclusions.js';
 import { JobContexts } from '../local-run/job-contexts.js';
 import { runJobs } from '../local-run/scheduler.js';
@@ -44,8 +46,12 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
                            values (quoted values may span lines), no \${VAR} expansion
   --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable; over --secret-file)
   --secret-file PATH       secrets from a dotenv file (as --env-file)
-  --action-cache DIR       where uses: owner/repo[/path]@ref actions are vendored, as DIR/owner/repo@ref (a
-                           directory inside the working tree: actions run from the checked-out workspace)
+  --action-cache DIR       where uses: owner/repo[/path]@ref actions are kept, as DIR/owner/repo@ref (a
+                           directory inside the working tree: actions run from the checked-out workspace); one
+                           missing there is downloaded into it. Without it, remote actions are downloaded into a
+                           per-run directory of the working tree, removed after the run
+  --github-api-url URL     where remote actions are downloaded from, as the runner does: URL/repos/OWNER/REPO/
+                           tarball/REF (default ${DEFAULT_GITHUB_API_URL}; token from $GITHUB_TOKEN if set)
   --event NAME             github.event_name (default push)
   --eventpath PATH         github.event: a webhook payload as JSON (default for push: built from the local git
                            HEAD — ref, after, repository, head_commit)
@@ -92,6 +98,36 @@ export function actionCacheDir(dir: string, workspaceRoot: string): string {
     });
   if (!existsSync(resolve(workspaceRoot, rel))) throw new InvalidInput(`--action-cache ${dir} does not exist`);
   return rel.split(sep).join('/');
+}
+
+/**
+ * Loads the workflow, downloading each remote action it (or a composite action in it) uses into the action cache
+ * (`--action-cache`, else a directory made for the run) the first time the loader misses it, then loading again.
+ * A miss after its download (a path not in the repository) is the loader's error.
+ */
+export async function loadWithRemoteActions(
+  load: (actionCache: string | undefined) => LoadedJobs,
+  givenCache: string | undefined,
+  makeRunCache: () => string,
+  workspaceRoot: string,
+  download: DownloadOptions,
+): Promise<LoadedJobs> {
+  const downloaded = new Set<string>();
+  let cache = givenCache;
+  for (;;) {
+    try {
+      return load(cache);
+    } catch (err) {
+      if (!(err instanceof RemoteActionMissing)) throw err;
+      cache ??= makeRunCache();
+      const a = err.action;
+      const dir = posix.join(cache, a.owner, `${a.repo}@${a.ref}`);
+      if (downloaded.has(dir))
+        throw new InvalidInput(`${err.message}: the downloaded ${a.owner}/${a.repo}@${a.ref} has no such directory`);
+      downloaded.add(dir);
+      await downloadAction(a, join(workspaceRoot, dir), download);
+    }
+  }
 }
 
 /** With no argument: the only workflow in .github/workflows, or a clear error listing them. */
@@ -146,8 +182,8 @@ export function jobPlacement(
   };
 }
 
-export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
+const runFlags = (argv: string[]) =>
+  parseFlags(argv, {
     job: { type: 'string' },
     jobs: { type: 'string' },
     matrix: { type: 'string', multiple: true },
@@ -159,6 +195,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     eventpath: { type: 'string' },
     list: { type: 'boolean', default: false },
     'action-cache': { type: 'string' },
+    'github-api-url': { type: 'string' },
     placement: { type: 'string', default: 'virtual' },
     node: { type: 'string' },
     image: { type: 'string' },
@@ -171,20 +208,51 @@ export async function runCommand(argv: string[]): Promise<number> {
     kubeconfig: { type: 'string' },
     'pod-start-timeout': { type: 'string' },
   });
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = runFlags(argv);
   if (values.placement !== 'virtual' && values.placement !== 'any')
     throw new InvalidInput(`--placement must be virtual or any, got "${values.placement}"`);
-  const placement = values.placement;
-  const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
   const file = findWorkflow(positionals[0]);
+  const workspaceRoot = process.cwd();
+  // Without --action-cache, downloads go to a directory of this run inside the working tree (checkout uploads
+  // it with the rest), removed when the run ends.
+  let runCache: string | undefined;
+  try {
+    return await runWorkflow(file, values, workspaceRoot, () => {
+      runCache = mkdtempSync(join(workspaceRoot, '.eci-virtual-actions-'));
+      return relative(workspaceRoot, runCache).split(sep).join('/');
+    });
+  } finally {
+    if (runCache) rmSync(runCache, { recursive: true, force: true });
+  }
+}
+
+async function runWorkflow(
+  file: string,
+  values: ReturnType<typeof runFlags>['values'],
+  workspaceRoot: string,
+  makeRunCache: () => string,
+): Promise<number> {
+  const placement = values.placement as 'virtual' | 'any';
+  const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
   const secrets = { ...readDotenvFile(values['secret-file'], 'secret-file'), ...keyValues(values.secret, 'secret') };
   const env = { ...readDotenvFile(values['env-file'], 'env-file'), ...keyValues(values.env, 'env') };
-  const workspaceRoot = process.cwd();
-  const loaded = loadWorkflowJobs(file, {
+  const loadOpts = {
     workspaceRoot,
     ...(values.job ? { job: values.job } : {}),
     matrix: keyValues(values.matrix, 'matrix'),
-    ...(values['action-cache'] ? { actionCache: actionCacheDir(values['action-cache'], workspaceRoot) } : {}),
-  });
+  };
+  const loaded = await loadWithRemoteActions(
+    (actionCache) => loadWorkflowJobs(file, { ...loadOpts, ...(actionCache ? { actionCache } : {}) }),
+    values['action-cache'] ? actionCacheDir(values['action-cache'], workspaceRoot) : undefined,
+    makeRunCache,
+    workspaceRoot,
+    {
+      apiUrl: values['github-api-url'] ?? DEFAULT_GITHUB_API_URL,
+      ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
+    },
+  );
   const settingsFile = join(workspaceRoot, SETTINGS_PATH);
   const settings = existsSync(settingsFile)
     ? parseRepoSettings(readFileSync(settingsFile, 'utf8'), SETTINGS_PATH)

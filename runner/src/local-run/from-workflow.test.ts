@@ -58,7 +58,7 @@ describe('actions from the working tree', () => {
       },
     });
     expect(() => loadWorkflowJobs(join(root, 'ci.yml'), { workspaceRoot: root })).toThrow(
-      /uses: o\/img@v1 — eci-virtual run cannot download actions from GitHub/,
+      /uses: o\/img@v1 — .github\/eci-actions\/o\/img@v1 is not in the working tree/,
     );
   });
 });

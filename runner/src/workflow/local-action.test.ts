@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { interpolate } from './expr/evaluate.js';
 import {
   actionDirectory,
+  RemoteActionMissing,
   inputEnvName,
   parseRemoteUses,
   templateExpression,
@@ -34,13 +35,15 @@ describe('remote action references', () => {
     expect(actionDirectory('o/r@v1', root, 'vendor', 'ci.yml:4')).toBe('vendor/o/r@v1');
     expect(actionDirectory('o/r/sub@v1', root, 'vendor', 'ci.yml:4')).toBe('vendor/o/r@v1/sub');
     expect(() => actionDirectory('actions/setup-node@v4', root, undefined, 'ci.yml:4')).toThrow(
-      'ci.yml:4: uses: actions/setup-node@v4 — eci-virtual run cannot download actions from GitHub',
+      'ci.yml:4: uses: actions/setup-node@v4 — .github/eci-actions/actions/setup-node@v4 is not in the working tree',
     );
     try {
       actionDirectory('o/r@v2', root, 'vendor', 'ci.yml:4');
       throw new Error('expected a refusal');
     } catch (err) {
-      expect((err as Error).message).toContain('vendor/o/r@v2 is not in --action-cache vendor');
+      expect(err).toBeInstanceOf(RemoteActionMissing);
+      expect((err as RemoteActionMissing).action).toEqual({ owner: 'o', repo: 'r', ref: 'v2', dir: 'vendor/o/r@v2' });
+      expect((err as Error).message).toContain('vendor/o/r@v2 is not in the action cache vendor');
       expect((err as { hint?: string }).hint).toContain(
         '`git clone --depth 1 --branch v2 https://github.com/o/r vendor/o/r@v2`, then pass --action-cache vendor',
       );

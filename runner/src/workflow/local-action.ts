@@ -1,7 +1,8 @@
 /**
  * Actions `eci-virtual run` can run: a directory in the working tree with an action.yml — `uses: ./path`, or a remote
  * `owner/repo[/path]@ref` vendored into the `--action-cache` directory as `<cache>/<owner>/<repo>@<ref>[/path]`.
- * There is no GitHub to download from, so a remote action without a cached copy is refused, saying how to vendor it.
+ * A remote action without a copy there throws RemoteActionMissing: `eci-virtual run` then downloads it into the
+ * cache (local-run/action-download.ts) and loads the workflow again.
  *
  * The kinds follow the runner's ActionManifestManager (src/Runner.Worker/ActionManifestManager.cs): `composite`,
  * `node12`/`node16`/`node20`/`node24` (a `main:` script), `docker` (an `image:`, here only `docker://…`: a Dockerfile
@@ -33,6 +34,17 @@ export type LocalAction =
       post?: string;
     };
 
+/** A remote action with no copy in the action cache yet: the CLI downloads it (local-run/action-download.ts). */
+export class RemoteActionMissing extends InvalidInput {
+  constructor(
+    message: string,
+    readonly action: { owner: string; repo: string; ref: string; dir: string },
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
 const NODE_VERSIONS = ['node12', 'node16', 'node20', 'node24'];
 
 /** `owner/repo[/path]@ref` → its parts; undefined for anything else (`./x`, `docker://…`). */
@@ -61,14 +73,12 @@ export function actionDirectory(
   const full = r.path ? posix.join(dir, r.path) : dir;
   if (actionCache && existsSync(join(workspaceRoot, full))) return full;
   const clone = `git clone --depth 1 --branch ${r.ref} https://github.com/${r.owner}/${r.repo} ${dir}`;
-  throw new InvalidInput(
-    `${where}: uses: ${uses} — eci-virtual run cannot download actions from GitHub` +
-      (actionCache ? ` and ${full} is not in --action-cache ${actionCache}` : ''),
-    {
-      hint:
-        `vendor it inside the working tree (not git-ignored, so checkout uploads it): \`${clone}\`, then pass ` +
-        `--action-cache ${cacheDir}; or copy it into the repository and write uses: ./path`,
-    },
+  throw new RemoteActionMissing(
+    `${where}: uses: ${uses} — ${full} is not in ` +
+      (actionCache ? `the action cache ${actionCache}` : 'the working tree'),
+    { owner: r.owner, repo: r.repo, ref: r.ref, dir },
+    `vendor it inside the working tree (not git-ignored, so checkout uploads it): \`${clone}\`, then pass ` +
+      `--action-cache ${cacheDir}; or copy it into the repository and write uses: ./path`,
   );
 }
 

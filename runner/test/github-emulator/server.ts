@@ -9,6 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { isoSeconds, mintInstallationToken, verifyAppJwt, withinGrant } from './app-auth.js';
 import {
   contentFileObject,
@@ -180,6 +181,8 @@ export class GitHubEmulator {
   /** Primary rate-limit windows per principal (`pat`, `installation:<id>`). */
   private readonly budgets = new Map<string, { used: number; resetAt: number; limit: number }>();
   private readonly routes: Route[] = [];
+  /** Repository archives by `owner/repo@ref` (lower-case owner/repo): a directory and the commit it stands for. */
+  private readonly archives = new Map<string, { dir: string; sha: string }>();
   /** The App whose webhook delivers events (set by registerApp); otherwise deliveries come from a repository hook. */
   private app: { id: number; installationId: number } | undefined;
   /** Until when (epoch seconds) every primary budget is exhausted, after exhaustRateLimit(). */
@@ -529,8 +532,58 @@ export class GitHubEmulator {
     return job;
   }
 
+  /**
+   * Serves `dir` as the archive of `owner/repo` at `ref` ("Download a repository archive (tar)",
+   * GET /repos/{owner}/{repo}/tarball/{ref}): the API answers 302 to a codeload URL, whose gzip'd tar holds one
+   * top-level folder `<owner>-<repo>-<sha>/` (the runner unwraps that single folder, ActionManager.cs
+   * ExtractRepositoryArchive: "contains 'N' directories" otherwise).
+   */
+  registerArchive(
+    repo: string,
+    ref: string,
+    dir: string,
+    sha = createHash('sha1').update(`${repo}@${ref}`).digest('hex'),
+  ): void {
+    this.archives.set(`${repo.toLowerCase()}@${ref}`, { dir, sha });
+  }
+
+  /** The archive endpoints, public as for a public repository (no token needed; a token sent is not checked). */
+  private serveArchive(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET') return false;
+    const api = /^\/repos\/([^/]+)\/([^/]+)\/tarball\/(.+)$/.exec(url.pathname);
+    const code = /^\/_codeload\/([^/]+)\/([^/]+)\/legacy\.tar\.gz\/(.+)$/.exec(url.pathname);
+    const m = api ?? code;
+    if (!m) return false;
+    const [owner, repo, ref] = [m[1]!, m[2]!, decodeURIComponent(m[3]!)];
+    const archive = this.archives.get(`${owner.toLowerCase()}/${repo.toLowerCase()}@${ref}`);
+    if (!archive) {
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(errorObject(404, 'Not Found', DOCS)));
+      return true;
+    }
+    if (api) {
+      res.writeHead(302, {
+        location: `${this.url}/_codeload/${owner}/${repo}/legacy.tar.gz/${encodeURIComponent(ref)}`,
+      });
+      res.end();
+      return true;
+    }
+    const top = `${owner}-${repo}-${archive.sha.slice(0, 7)}`;
+    const tar = spawnSync('tar', ['-czf', '-', '-C', archive.dir, '--transform', `s,^\\.,${top},`, '.'], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (tar.status !== 0) throw new Error(`tar of ${archive.dir} failed: ${tar.stderr.toString()}`);
+    res.writeHead(200, {
+      'content-type': 'application/x-gzip',
+      'content-disposition': `attachment; filename=${top}.tar.gz`,
+    });
+    res.end(tar.stdout);
+    return true;
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
+    if (this.serveArchive(req, res, url)) return;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body: unknown;

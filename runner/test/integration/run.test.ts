@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClients } from '../../src/kube/client.js';
@@ -13,6 +13,7 @@ import { repoRoot } from '../../scripts/lib/paths.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv } from '../harness/env.js';
 import { eventually } from '../harness/kube.js';
+import { GitHubEmulator } from '../github-emulator/server.js';
 
 jest.setTimeout(240_000);
 
@@ -163,6 +164,73 @@ describe('eci-virtual run', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.lines).toEqual(expect.arrayContaining(['hello push from hello-js', 'output=hello push from hello-js']));
+  });
+
+  it('downloads remote JavaScript, composite and docker actions (owner/repo[/path]@ref) from the API and runs them', async () => {
+    const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
+    const repos = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
+    const repo = (name: string, files: Record<string, string>) => {
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(join(repos, name, path, '..'), { recursive: true });
+        writeFileSync(join(repos, name, path), text);
+      }
+      return join(repos, name);
+    };
+    const hello = repo('hello-js', {});
+    cpSync(join(repoRoot, 'runner/test/workflows/actions/hello-js'), hello, { recursive: true });
+    emulator.registerArchive('eci-test/hello-js', 'v1', hello);
+    emulator.registerArchive(
+      'eci-test/greet-composite',
+      'v1',
+      repo('greet-composite', {
+        'action.yml': [
+          'inputs: { name: { required: true } }',
+          'outputs: { said: { value: "${{ steps.say.outputs.said }}" } }',
+          'runs:',
+          '  using: composite',
+          '  steps:',
+          '    - id: say',
+          '      shell: sh',
+          '      run: echo "said=hi ${{ inputs.name }} in $(basename $GITHUB_ACTION_PATH)" >> "$GITHUB_OUTPUT"',
+        ].join('\n'),
+      }),
+    );
+    emulator.registerArchive(
+      'eci-test/echo-docker',
+      'v2',
+      repo('echo-docker', {
+        'README.md': 'the action is in sub/',
+        'sub/action.yml': [
+          'inputs: { msg: { required: true } }',
+          'runs:',
+          '  using: docker',
+          `  image: docker://${readTestEnv().engine.images.busybox}`,
+          '  entrypoint: /bin/sh',
+          '  args: [-c, \'echo "said=$INPUT_MSG via $(readlink /bin/sh)" >> "$GITHUB_OUTPUT"\']',
+        ].join('\n'),
+      }),
+    );
+    await emulator.start();
+    try {
+      const r = await run('remote-actions.yml', ['--github-api-url', emulator.url]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.lines).toEqual(
+        expect.arrayContaining([
+          'js=hello push from hello-js@v1',
+          'composite=hi composite in greet-composite@v1',
+          'docker=from docker via /bin/busybox',
+        ]),
+      );
+      // The per-run download directory is gone from the working tree.
+      expect(readdirSync(repoRoot).filter((f) => f.startsWith('.eci-virtual-actions-'))).toEqual([]);
+      // An unreachable API: refused before any pod, naming the URL.
+      const missing = await run('remote-actions.yml', ['--github-api-url', emulator.url.replace(/:\d+$/, ':1')]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('downloading action eci-test/hello-js@v1 from http://127.0.0.1:1/repos/');
+    } finally {
+      await emulator.stop();
+    }
   });
 
   it('fails the job with the step exit code, skips later steps, still runs always()/failure() steps', async () => {
