@@ -81,14 +81,20 @@ export async function askForWorkload(
   req: WorkloadRequest,
   progress: (line: string) => void,
   timeoutMs = WORKLOAD_READY_TIMEOUT_MS,
+  /** Give up after this long without any answer (the caller then uses the runner's own pod when it fits). */
+  unreachableMs = timeoutMs,
 ): Promise<WorkloadAnswer> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
+  let unreachableSince: number | undefined;
   for (;;) {
     const r = await call(ep, 'POST', WORKLOAD_ROUTES.request, req).catch((err: unknown) => {
-      if (err instanceof Unavailable && Date.now() < deadline) return undefined;
+      unreachableSince ??= Date.now();
+      if (err instanceof Unavailable && Date.now() < deadline && Date.now() - unreachableSince < unreachableMs)
+        return undefined;
       throw err;
     });
+    if (r) unreachableSince = undefined;
     if (r?.status === 200) return r.json as WorkloadAnswer;
     if (r?.status === 401) throw new Unauthorized(`the controller refused this runner pod's token: ${messageOf(r)}`);
     if (r && r.status !== 202 && r.status !== 503 && r.status < 500)

@@ -35,6 +35,9 @@ export interface LocalChecks {
   linkStep: (ctx: HookContext) => Promise<boolean>;
 }
 
+/** How long prepare_job keeps trying an unreachable controller before it uses its own pod (when that fits). */
+export const UNREACHABLE_FALLBACK_MS = 10_000;
+
 /** Whether the runner's own pod holds the job's images and no registry credentials are needed. */
 export function imagesMatch(pod: V1Pod, args: PrepareJobArgs, same: LocalChecks['sameImage']): boolean {
   const containers = pod.spec?.containers ?? [];
@@ -89,6 +92,9 @@ export async function prepareRoutedJob(
         hints: jobHints(),
       },
       (line) => ctx.out(`eci-virtual: ${line}\n`),
+      undefined,
+      // The own pod fits: a controller that cannot be reached at all (no cluster DNS, a NetworkPolicy) costs 10 s.
+      match ? UNREACHABLE_FALLBACK_MS : undefined,
     );
   } catch (err) {
     if (!match || (err instanceof EciVirtualError && err.code === 'Unauthorized')) throw err;
