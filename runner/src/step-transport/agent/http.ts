@@ -106,6 +106,23 @@ export class AgentHttp {
     this.where = endpointName(opts);
   }
 
+  /** node:http options for one request to the agent: its endpoint, the pool, the token, and `extra` headers. */
+  private requestOptions(
+    method: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    extra: http.OutgoingHttpHeaders = {},
+  ): http.RequestOptions {
+    return {
+      ...this.target,
+      agent: this.agent,
+      method,
+      path,
+      headers: { Authorization: this.auth, ...extra },
+      ...(signal ? { signal } : {}),
+    };
+  }
+
   /** One JSON call; resolves with the parsed answer of a 2xx, rejects with the mapped error otherwise. */
   async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -131,17 +148,9 @@ export class AgentHttp {
   ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        {
-          ...this.target,
-          agent: this.agent,
-          method,
-          path,
-          headers: {
-            Authorization: this.auth,
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
-          },
-          ...(signal ? { signal } : {}),
-        },
+        this.requestOptions(method, path, signal, {
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+        }),
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -164,37 +173,27 @@ export class AgentHttp {
   stream(path: string, onChunk: (chunk: Buffer) => void, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const fail = (err: unknown) => reject(connectionError(err, this.where, signal));
-      const req = http.request(
-        {
-          ...this.target,
-          agent: this.agent,
-          method: 'GET',
-          path,
-          headers: { Authorization: this.auth },
-          ...(signal ? { signal } : {}),
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
-            res.on('error', fail);
-            return;
-          }
-          res.on('data', (c: Buffer) => {
-            try {
-              onChunk(c);
-            } catch (err) {
-              req.destroy();
-              reject(err);
-            }
-          });
+      const req = http.request(this.requestOptions('GET', path, signal), (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
           res.on('error', fail);
-          // `complete` is false when the connection closed before the terminating chunk: a drop, not an end.
-          res.on('close', () => (res.complete ? resolve() : fail(new Error('output stream cut'))));
-        },
-      );
+          return;
+        }
+        res.on('data', (c: Buffer) => {
+          try {
+            onChunk(c);
+          } catch (err) {
+            req.destroy();
+            reject(err);
+          }
+        });
+        res.on('error', fail);
+        // `complete` is false when the connection closed before the terminating chunk: a drop, not an end.
+        res.on('close', () => (res.complete ? resolve() : fail(new Error('output stream cut'))));
+      });
       req.on('error', fail);
       req.end();
     });
@@ -219,18 +218,10 @@ export class AgentHttp {
         if (!answered) reject(bodyFailed ?? connectionError(err, this.where, signal));
       };
       const req = http.request(
-        {
-          ...this.target,
-          agent: this.agent,
-          method,
-          path,
-          headers: {
-            Authorization: this.auth,
-            'Content-Type': contentType,
-            ...(Buffer.isBuffer(body) ? { 'Content-Length': String(body.length) } : {}),
-          },
-          ...(signal ? { signal } : {}),
-        },
+        this.requestOptions(method, path, signal, {
+          'Content-Type': contentType,
+          ...(Buffer.isBuffer(body) ? { 'Content-Length': String(body.length) } : {}),
+        }),
         (res) => {
           answered = true;
           const chunks: Buffer[] = [];
@@ -272,35 +263,25 @@ export class AgentHttp {
    */
   download(path: string, signal?: AbortSignal): Promise<Readable> {
     return new Promise<Readable>((resolve, reject) => {
-      const req = http.request(
-        {
-          ...this.target,
-          agent: this.agent,
-          method: 'GET',
-          path,
-          headers: { Authorization: this.auth },
-          ...(signal ? { signal } : {}),
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (!is2xx(status)) {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
-            res.on('error', (err) => reject(connectionError(err, this.where, signal)));
-            return;
-          }
-          const out = new PassThrough();
-          const cut = (err?: unknown) =>
-            out.destroy(connectionError(err ?? new Error(`the body of GET ${path} was cut`), this.where, signal));
-          res.on('error', cut);
-          res.on('close', () => {
-            if (!res.complete) cut();
-          });
-          res.pipe(out);
-          resolve(out);
-        },
-      );
+      const req = http.request(this.requestOptions('GET', path, signal), (res) => {
+        const status = res.statusCode ?? 0;
+        if (!is2xx(status)) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(agentError(status, Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', (err) => reject(connectionError(err, this.where, signal)));
+          return;
+        }
+        const out = new PassThrough();
+        const cut = (err?: unknown) =>
+          out.destroy(connectionError(err ?? new Error(`the body of GET ${path} was cut`), this.where, signal));
+        res.on('error', cut);
+        res.on('close', () => {
+          if (!res.complete) cut();
+        });
+        res.pipe(out);
+        resolve(out);
+      });
       req.on('error', (err) => reject(connectionError(err, this.where, signal)));
       req.end();
     });
