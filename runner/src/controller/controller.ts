@@ -22,6 +22,7 @@ import { JobRecords } from './records/job-records.js';
 import type { JobRecordReader } from './records/stored-job.js';
 import { reapIdleRunnerPods } from './jobs/idle-reaper.js';
 import { runnerName } from './jobs/naming.js';
+import { runnerLogTail } from './jobs/runner-log-tail.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
 import { WorkloadService } from './workloads/workload-service.js';
 import { workloadKey } from './workloads/workload-token.js';
@@ -221,7 +222,10 @@ export class Controller {
         pod: m.pod.metadata?.name,
         exitCode: m.finished.exitCode,
       });
-      void this.lifecycle.runnerExited(ran, m.finished).then(() => this.cleanup(m.jobId));
+      const exited = m.finished;
+      void this.failedRunnerLog(m.jobId, exited.exitCode)
+        .then(() => this.lifecycle.runnerExited(ran, exited))
+        .then(() => this.cleanup(m.jobId));
       return;
     }
     if (this.ranElsewhere(m.jobId)) return;
@@ -272,6 +276,15 @@ export class Controller {
       return [];
     });
     if (events.length) await this.lifecycle.eventsCopied(jobId, events);
+  }
+
+  /** A runner that exited with an error: its last lines go to the log before cleanup deletes the pod. */
+  private async failedRunnerLog(jobId: string, exitCode: number): Promise<void> {
+    if (exitCode === 0) return;
+    const pod = this.podOf(jobId)?.metadata?.name;
+    if (!pod) return;
+    const tail = await runnerLogTail(this.deps.kube, this.deps.config.namespace, pod);
+    this.deps.log.warn('runner exited with an error', { job: jobId, pod, exitCode, lastLines: tail ?? 'unavailable' });
   }
 
   async cleanup(jobId: string): Promise<void> {

@@ -265,7 +265,10 @@ describe('helm chart', () => {
       name: `${release}-eci-virtual-controller`,
       namespace: jobsNs,
     });
-    expect(after.spec?.holderIdentity).toBe(follower.metadata!.name);
+    // The follower usually takes over; the Deployment's replacement for the killed pod may win the expired lease
+    // first, which is as good. What must not hold it is the dead leader.
+    expect(after.spec?.holderIdentity).toBeTruthy();
+    expect(after.spec?.holderIdentity).not.toBe(leader);
     await until(async () => expect(emulator.state.jobs.get(job.id)!.status).toBe('completed'), 180_000);
   });
 

@@ -554,6 +554,9 @@ function runProcess(
       clearInterval(poll);
       resolve({ code: code ?? 1, output, ...(stopped ? { stopped } : {}) });
     });
+    // A child that exits before reading its input (a hook failing at start) closes the pipe: its exit code and
+    // output say why, as they do to the runner; the EPIPE itself must not crash the runner.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? '');
   });
 }
