@@ -49,7 +49,7 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
   return {
     id: num(j.id, 'id'),
     runId: num(j.run_id, 'run_id'),
-    runAttempt: typeof j.run_attempt === 'number' ? j.run_attempt : 1,
+    runAttempt: j.run_attempt === undefined || j.run_attempt === null ? 1 : num(j.run_attempt, 'run_attempt'),
     repo,
     name: str(j.name, 'name'),
     workflowName: optStr(j.workflow_name) ?? '',
