@@ -54,7 +54,7 @@ const VALID = [
   { command: 'cleanup_job', args: {}, state: { remote: { pod: 'w' } } },
 ];
 
-const ODD: unknown[] = [null, true, 0, -1, '', 'x', [], {}, [null], { a: null }, { a: 1 }, ['a', 1], 1e400];
+const ODD: unknown[] = [null, true, 0, -1, '', 'x', [], {}, [null], { a: null }, { a: 1 }, ['a', 1], Number.MAX_VALUE];
 
 /** Replaces one value somewhere in the object with an odd one (or drops it). */
 function corrupt(r: Random, v: unknown): unknown {
