@@ -61,7 +61,10 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
     startedAt: optStr(j.started_at),
     completedAt: optStr(j.completed_at),
     runnerName: optStr(j.runner_name),
-    htmlUrl: optStr(j.html_url) ?? `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
+    // Only a link (kept in a pod annotation): one longer than any real URL is replaced by the one GitHub would give.
+    htmlUrl:
+      [optStr(j.html_url)].find((u) => u !== null && u.length <= 2048) ??
+      `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
   };
 }
 
