@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { EciVirtualError } from '@eci-virtual/contract';
-import { mutate, seeded, type Random } from '../../../test/fuzz/seeded.js';
-import { condition, EXPRESSION_HOST, evaluate, interpolate, type EvalState } from './evaluate.js';
-import { ExpressionError } from './errors.js';
+import { mutate, seeded, type Random } from '../../test/fuzz/seeded.js';
+import { condition, EXPRESSION_HOST, evaluate, interpolate, type EvalState } from '../workflow/expr/evaluate.js';
+import { ExpressionError } from '../workflow/expr/errors.js';
 
 const SEED = 19_003;
 const CASES = 6000;

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { EciVirtualError } from '@eci-virtual/contract';
 import { mutate, seeded, type Random } from '../../test/fuzz/seeded.js';
-import { loadWorkflowJobs } from '../local-run/from-workflow.js';
-import { parseWorkflow, WorkflowError } from './load.js';
+import { loadWorkflowJobs } from './from-workflow.js';
+import { parseWorkflow, WorkflowError } from '../workflow/load.js';
 
 const SEED = 19_004;
 const MUTATED = 1200;
