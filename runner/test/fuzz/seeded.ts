@@ -1,0 +1,48 @@
+/**
+ * A seeded pseudo-random source for the bad-input tests (runner/docs/bad-input.md): the same seed gives the same
+ * cases, so a failing case is reproduced by its seed and index. mulberry32: 32-bit state, enough for test inputs.
+ */
+export interface Random {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [0, n). */
+  int(n: number): number;
+  pick<T>(items: readonly T[]): T;
+  chance(p: number): boolean;
+}
+
+export function seeded(seed: number): Random {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return { next, int, pick: (items) => items[int(items.length)]!, chance: (p) => next() < p };
+}
+
+/**
+ * One random edit of `text`: delete, duplicate or swap a slice, insert a fragment from `alphabet`, or cut the text.
+ * Applied a few times, it turns valid input into the near-misses parsers meet in practice.
+ */
+export function mutate(r: Random, text: string, alphabet: readonly string[]): string {
+  const at = r.int(text.length + 1);
+  const len = 1 + r.int(Math.max(1, Math.min(16, text.length - at)));
+  switch (r.int(5)) {
+    case 0:
+      return text.slice(0, at) + text.slice(at + len);
+    case 1:
+      return text.slice(0, at) + text.slice(at, at + len).repeat(1 + r.int(3)) + text.slice(at + len);
+    case 2: {
+      const other = r.int(text.length + 1);
+      return text.slice(0, at) + text.slice(other, other + len) + text.slice(at + len);
+    }
+    case 3:
+      return text.slice(0, at) + r.pick(alphabet) + text.slice(at);
+    default:
+      return text.slice(0, at);
+  }
+}
