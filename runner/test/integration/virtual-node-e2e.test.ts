@@ -162,7 +162,7 @@ describe(`upstream virtual-kubelet e2e suite ${VK_E2E_VERSION}`, () => {
     const failed = [...run.results].filter(([, r]) => r === 'FAIL').map(([n]) => n);
     if (failed.length || run.code !== 0)
       throw new Error(`upstream tests failed: ${failed.join(', ') || '(see output)'}\n${run.output.slice(-12_000)}`);
-    expect(engine!.served.sort()).toEqual(['bar', 'baz', 'foo']);
+    expect([...new Set(engine!.served)].sort()).toEqual(['bar', 'baz', 'foo']);
     for (const name of UPSTREAM_TESTS)
       expect([name, run.results.get(name)]).toEqual([name, SKIPS[name] ? 'SKIP' : 'PASS']);
   }, 200_000);
