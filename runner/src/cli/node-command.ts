@@ -48,6 +48,8 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --label k=v                  extra node label (repeatable)
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
   --client-ca-file PATH        CAs accepted for client certs (default: the kubeconfig's cluster CA)
+  --anonymous-auth             callers without a client cert or token become system:anonymous and RBAC decides
+                               (as the kubelet's --anonymous-auth; default off: refused with 401)
   --delete-node-on-shutdown    remove the Node instead of leaving it NotReady
   --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)
   --pod-api-server HOST:PORT   API server address injected into containers as KUBERNETES_SERVICE_HOST/PORT
@@ -81,6 +83,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'tls-cert-file': { type: 'string' },
     'tls-key-file': { type: 'string' },
     'client-ca-file': { type: 'string' },
+    'anonymous-auth': { type: 'boolean', default: false },
     'delete-node-on-shutdown': { type: 'boolean', default: false },
     'no-websocket-declaration': { type: 'boolean', default: false },
     'pod-api-server': { type: 'string' },
@@ -125,6 +128,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     nodeName,
     address: nodeAddress(values.address, argv, log),
     kubeletPort: intFlag(values.port, 'port', 10250),
+    anonymousAuth: values['anonymous-auth'],
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
     declareWebSockets: !values['no-websocket-declaration'],
