@@ -38,6 +38,8 @@ import { workloadKey } from './workloads/workload-token.js';
 
 /** Bound of the in-memory slot generations (a job's entry goes when it completes). */
 const MAX_GENERATIONS = 5_000;
+/** How long a created pod the informer has not shown yet counts as a runner to come. */
+const CREATED_GRACE_MS = 30_000;
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -66,6 +68,10 @@ export class Controller {
   private readonly generations = new Map<number, number>();
   /** The jobs GitHub says are queued (webhooks, each poll round), which runners must take (job-slots.ts). */
   private readonly queuedJobs = new Map<number, WorkflowJob>();
+  /** Jobs whose next runner slot waits for GitHub to confirm they are still queued. */
+  private readonly confirming = new Set<number>();
+  /** Slots whose pod was created, until the informer shows it (so `balance` does not open another meanwhile). */
+  private readonly created = new Map<string, number>();
   /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
   readonly workloads: WorkloadService;
   private ready = false;
@@ -126,34 +132,65 @@ export class Controller {
   private balance(reason: string, census?: RunnerCensus): void {
     if (!this.ready || !this.queuedJobs.size) return;
     const known = (runner: string) => this.runnerJobs.known(runner);
-    const available = this.tracker
-      .pods()
+    const pods = this.tracker.pods();
+    const available = pods
       .map(slotOfRunnerPod)
       .filter((s): s is JobSlot => s !== undefined && isAvailable(s, known, census));
+    // Pods created moments ago that the informer has not shown yet are runners to come, like launches in flight.
+    const now = Date.now();
+    for (const [slot, at] of this.created)
+      if (now - at > CREATED_GRACE_MS || pods.some((p) => p.metadata?.name === jobResourceName(slot)))
+        this.created.delete(slot);
+    const createdFor = new Set([...this.created.keys()].map(jobOfSlot));
+    const inFlight = (id: number) =>
+      this.launching.has(id) || this.queue.has(id) || this.confirming.has(id) || createdFor.has(String(id));
     const short = jobsShortOfRunner(
       [...this.queuedJobs.values()],
       available,
-      (id) => this.launching.has(id) || this.queue.has(id),
-      this.launching.size + this.queue.size,
+      inFlight,
+      this.launching.size + this.queue.size + this.confirming.size + this.created.size,
       (job) => isBound(job.labels),
     );
-    for (const job of short) {
+    for (const job of short)
+      void this.addSlot(job, { reason, queued: this.queuedJobs.size, available: available.length });
+  }
+
+  /** Another runner slot for `job`, once GitHub confirms it is still queued (the list of queued jobs may be stale). */
+  private async addSlot(job: WorkflowJob, why: { reason: string; queued: number; available: number }): Promise<void> {
+    this.confirming.add(job.id);
+    try {
+      const now = await this.deps.github.getJob(job.repo, job.id).catch((err: unknown) => {
+        this.deps.log.debug('could not confirm a queued job; the next round asks again', {
+          job: job.id,
+          err: (err as Error).message,
+        });
+        return undefined;
+      });
+      if (!now) return;
+      if (now.status !== 'queued') {
+        this.queuedJobs.delete(job.id);
+        this.runnerJobs.note(now);
+        return;
+      }
+      if (this.launching.has(job.id) || this.queue.has(job.id)) return;
       const slots = slotsOf(this.tracker.pods(), String(job.id));
       this.deps.log.info('fewer runners than queued jobs: another runner slot for a job without one', {
         job: job.id,
         repo: job.repo,
-        reason,
-        queued: this.queuedJobs.size,
-        available: available.length,
-        slots: slots.map((s) => ({ pod: s.pod.metadata?.name, runner: s.runner, took: known(s.runner)?.id })),
+        ...why,
+        slots: slots.map((s) => ({
+          pod: s.pod.metadata?.name,
+          runner: s.runner,
+          took: this.runnerJobs.known(s.runner)?.id,
+        })),
       });
       this.queue.push(job);
       this.deps.metrics.jobsTotal.inc({ event: 'runner_slot_added' });
-    }
-    if (short.length) {
       this.deps.metrics.queueDepth.set(this.queue.size);
-      this.pump();
+    } finally {
+      this.confirming.delete(job.id);
     }
+    this.pump();
   }
 
   /** The job records, read-only: for the portal of every replica, leading or not. */
@@ -280,9 +317,11 @@ export class Controller {
       metrics.queueDepth.set(this.queue.size);
       this.launching.add(job.id);
       const generation = nextGeneration(this.tracker.pods(), String(job.id), this.generations.get(job.id));
-      void launchJob(this.deps, job, slotKey(job.id, generation))
+      const slot = slotKey(job.id, generation);
+      void launchJob(this.deps, job, slot)
         .then((launched) => {
           this.noteGeneration(job.id, generation);
+          if (!this.podOfSlot(slot)) this.created.set(slot, Date.now());
           if (!launched) return;
           const t0 = this.received.get(job.id);
           if (t0 !== undefined) metrics.webhookToPodSeconds.observe((performance.now() - t0) / 1000);
