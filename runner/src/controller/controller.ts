@@ -40,6 +40,8 @@ import { workloadKey } from './workloads/workload-token.js';
 const MAX_GENERATIONS = 5_000;
 /** How long a created pod the informer has not shown yet counts as a runner to come. */
 const CREATED_GRACE_MS = 30_000;
+/** A poll round's runner list is not used for balancing after this long (a slow round). */
+const CENSUS_MAX_AGE_MS = 30_000;
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -72,6 +74,8 @@ export class Controller {
   private readonly confirming = new Set<number>();
   /** Slots whose pod was created, until the informer shows it (so `balance` does not open another meanwhile). */
   private readonly created = new Map<string, number>();
+  /** GitHub's runner list taken at the start of the current poll round. */
+  private census: RunnerCensus | undefined;
   /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
   readonly workloads: WorkloadService;
   private ready = false;
@@ -104,24 +108,34 @@ export class Controller {
   }
 
   /**
-   * A poll round's queued jobs of `repo` (after each went through `onQueued`): the controller's list of waiting jobs
-   * is replaced by GitHub's, and with GitHub's runner list (webhooks may be lost) every waiting job must have a
-   * runner that may take it (job-slots.ts).
+   * A poll round starts: GitHub's runner list, taken BEFORE the queued jobs are listed, so a runner busy in it took a
+   * job that is not in the list (had it been taken the other way round, a job taken in between would count twice).
    */
-  async onPollRound(repo: string, jobs: readonly WorkflowJob[]): Promise<void> {
-    const listed = new Set(jobs.map((j) => j.id));
-    for (const [id, job] of this.queuedJobs)
-      if (job.repo.toLowerCase() === repo.toLowerCase() && !listed.has(id)) this.queuedJobs.delete(id);
-    if (!this.queuedJobs.size) return;
-    const census = await this.deps.github
+  async onPollRoundStart(): Promise<void> {
+    this.census = undefined;
+    if (!this.queuedJobs.size && !this.tracker.pods().length) return;
+    const at = Date.now();
+    this.census = await this.deps.github
       .listRunners(this.deps.config.runnerScope)
-      .then((runners): RunnerCensus => ({ at: Date.now(), runners }))
+      .then((runners): RunnerCensus => ({ at, runners }))
       .catch((err: unknown) => {
         this.deps.log.debug('could not list the runners; balancing on what the webhooks said', {
           err: (err as Error).message,
         });
         return undefined;
       });
+  }
+
+  /**
+   * A poll round's queued jobs of `repo` (after each went through `onQueued`): the controller's list of waiting jobs
+   * is replaced by GitHub's, and with the round's runner list (webhooks may be lost) every waiting job must have a
+   * runner that may take it (job-slots.ts).
+   */
+  async onPollRound(repo: string, jobs: readonly WorkflowJob[]): Promise<void> {
+    const listed = new Set(jobs.map((j) => j.id));
+    for (const [id, job] of this.queuedJobs)
+      if (job.repo.toLowerCase() === repo.toLowerCase() && !listed.has(id)) this.queuedJobs.delete(id);
+    const census = this.census && Date.now() - this.census.at < CENSUS_MAX_AGE_MS ? this.census : undefined;
     this.balance('poll', census);
   }
 

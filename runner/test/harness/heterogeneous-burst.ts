@@ -81,7 +81,7 @@ export function burstFiles(all: Shape[], perShape: number): { workflow: string; 
 const FACTS = String.raw`ID=none; [ -r /etc/os-release ] && . /etc/os-release
 echo "FACT os=$ID pod=$(cat /etc/hostname) cpu=$(tr ' ' / < /sys/fs/cgroup/cpu.max 2>/dev/null || echo none) mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo none)"`;
 const SERVICE = String.raw`for i in 1 2 3 4 5 6 7 8 9 10; do r=$(wget -qO- -T 2 http://localhost:8080/ 2>/dev/null || curl -fsS -m 2 http://localhost:8080/ 2>/dev/null) && break; sleep 0.5; done
-echo "FACT svc=\${r:-none}"`;
+[ -n "$r" ] || r=none; echo "FACT svc=$r"`;
 
 function steps(s: Shape): StandInStep[] {
   return [

@@ -14,12 +14,17 @@ export async function pollQueuedJobs(opts: {
   intervalSeconds: number;
   log: Logger;
   onQueued: (job: WorkflowJob) => Promise<unknown>;
+  /** Before a round lists any repository (the controller takes GitHub's runner list then). */
+  onRoundStart?: () => Promise<unknown>;
   /** Every queued job of `repo` at this round (the controller's view of who waits for a runner). */
   onRound?: (repo: string, jobs: WorkflowJob[]) => Promise<unknown>;
   signal: AbortSignal;
 }): Promise<void> {
   const { log, signal } = opts;
   while (!signal.aborted) {
+    await opts
+      .onRoundStart?.()
+      .catch((err: unknown) => log.debug('poll round start failed', { err: (err as Error).message }));
     for (const repo of opts.repositories) {
       if (signal.aborted) break;
       try {
