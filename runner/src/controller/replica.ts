@@ -143,6 +143,8 @@ export class ControllerReplica implements DeliveryIntake {
               intervalSeconds: config.pollIntervalSeconds,
               log: this.deps.log,
               onQueued: (job) => controller.onQueued(job, 'poll'),
+              onRoundStart: () => controller.onPollRoundStart(),
+              onRound: (repo, jobs) => controller.onPollRound(repo, jobs),
               signal,
             }),
         }),

@@ -78,6 +78,9 @@ export const BIND_LABEL_PREFIX = 'eci-bind-';
 
 const isBindLabel = (label: string) => label.toLowerCase().startsWith(BIND_LABEL_PREFIX);
 
+/** Whether a job with these labels is bound to the runner registered for it (see BIND_LABEL_PREFIX). */
+export const isBound = (jobLabels: readonly string[]): boolean => jobLabels.some(isBindLabel);
+
 /**
  * True when the job names one of our labels and nothing we lack (GitHub assigns a runner only if it has all of them;
  * `self-hosted` is implied for ours, and binding labels are ours to register).
