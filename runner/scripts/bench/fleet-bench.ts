@@ -45,6 +45,7 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
     console.log(
       `  webhook→pod p50 ${Math.round(r.webhookToPodP50Ms)} ms; ${r.completed}/${r.jobs} jobs completed; ` +
         `at most ${r.maxPods} pods at once; ECI calls ${JSON.stringify(r.calls)}` +
+        (Object.keys(r.runnersRefused).length ? `; runners refused ${JSON.stringify(r.runnersRefused)}` : '') +
         (r.runnerErrors.length ? `; runner errors: ${r.runnerErrors.slice(0, 3).join(' | ')}` : '') +
         (missed.length ? `\n  targets missed: ${missed.join(', ')}` : '\n  targets met'),
     );

@@ -65,6 +65,8 @@ export interface FleetResult {
   calls: Record<string, number>;
   /** Runner errors (simulated runners that failed to take or finish a job). */
   runnerErrors: string[];
+  /** Runners the broker refused (registration gone) before they took a job, by HTTP status. */
+  runnersRefused: Record<string, number>;
 }
 
 /** Resident set size of a process in MB (0 when it is gone). */
@@ -218,6 +220,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       throttled: calls.filter((c) => /^Throttling/.test(c.code ?? '')).length,
       calls: byAction,
       runnerErrors: [...runners.outcomes.values()].flatMap((r) => (r.error ? [r.error] : [])),
+      runnersRefused: [...runners.outcomes.values()].reduce<Record<string, number>>((acc, r) => {
+        if (r.refused) acc[r.refused] = (acc[r.refused] ?? 0) + 1;
+        return acc;
+      }, {}),
     };
   } finally {
     clearInterval(sampler);

@@ -32,6 +32,8 @@ export interface RunnerOutcome {
   jobId?: number;
   /** When the runner took its job (performance.now()). */
   tookAt?: number;
+  /** The broker's answer when it refused the runner (its registration was gone). */
+  refused?: number;
   error?: string;
 }
 
@@ -87,6 +89,7 @@ export class SimulatedRunners {
         }
         await res.arrayBuffer();
         if (res.status === 401 || res.status === 403 || res.status === 404) {
+          outcome.refused = res.status;
           this.opts.finish(groupId, 0);
           return;
         }
