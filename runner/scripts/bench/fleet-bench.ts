@@ -4,7 +4,8 @@
  * emulator with a simulated runtime, printing one line per run:
  *   fleet: <N> jobs, all groups created <T> s (quota floor <Q> s), webhook→pod p99 <P> ms, node RSS <M> MB at <K>
  *   pods, controller RSS <C> MB, throttled <Z>
- * FLEET_RATE sets the arrival rate (jobs/s, default 20), FLEET_JOB_SECONDS how long each job runs.
+ * FLEET_RATE sets the arrival rate (jobs/s, default 20), FLEET_JOB_SECONDS how long each job runs,
+ * FLEET_TIMEOUT_SECONDS how long a run may take (default 600).
  */
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { formatFleetLine, runFleet, type FleetResult } from '../../test/fleet/fleet-run.js';
@@ -35,6 +36,7 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
       kube,
       kubeconfig: cluster.kubeconfig,
       ...(process.env.FLEET_RATE ? { ratePerSecond: Number(process.env.FLEET_RATE) } : {}),
+      ...(process.env.FLEET_TIMEOUT_SECONDS ? { timeoutMs: Number(process.env.FLEET_TIMEOUT_SECONDS) * 1000 } : {}),
       ...(process.env.FLEET_JOB_SECONDS ? { jobMs: Number(process.env.FLEET_JOB_SECONDS) * 1000 } : {}),
       log: (l) => console.log(l),
     });
