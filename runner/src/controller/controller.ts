@@ -517,6 +517,7 @@ export class Controller {
     }
     this.ready = true;
     this.pump();
+    const unbackedRunners = new Map<number, number>();
     const gc = (async () => {
       while (!signal.aborted) {
         await collectGarbage({
@@ -525,6 +526,7 @@ export class Controller {
           pods: () => this.tracker.pods(),
           cleanup: (id) => this.cleanup(id),
           isBusy: (slot) => this.launching.has(Number(jobOfSlot(slot))),
+          unbackedRunners,
         }).catch((err) => this.deps.log.warn('garbage collection failed', { err: (err as Error).message }));
         await sleep(this.deps.config.gcIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
       }

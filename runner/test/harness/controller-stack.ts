@@ -41,6 +41,8 @@ export interface ControllerStackOptions {
    * controller copies into job containers (`copyExternals: true`, the chart's default) for JavaScript actions.
    */
   runnerImage?: string;
+  /** Default: the hooks test image (harness/hooks-image.ts), built on the engine; a simulation passes any name. */
+  hooksImage?: string;
   /** Which queued job an idle runner gets from the emulator (default `oldest-first`). */
   assignmentOrder?: AssignmentOrder;
   /**
@@ -108,7 +110,7 @@ export class ControllerStack {
   }
 
   async start(): Promise<void> {
-    const hooksImage = await ensureTestHooksImage();
+    const hooksImage = this.opts.hooksImage ?? (await ensureTestHooksImage());
     const runnerImage = this.opts.runnerImage ?? (await ensureTestRunnerImage());
     await this.emulator.start();
     for (let i = 0; i < this.replicas; i++) this.ports.push(await freePort());
@@ -217,6 +219,11 @@ export class ControllerStack {
       await sleep(100);
     }
     throw new Error(`no controller replica leads after ${timeoutMs} ms`);
+  }
+
+  /** Replica `i`'s process id (undefined before it is spawned). */
+  pid(i = 0): number | undefined {
+    return this.children[i]?.pid;
   }
 
   alive(i: number): boolean {

@@ -24,6 +24,13 @@ export interface GcDeps {
   cleanup: (slot: string) => Promise<void>;
   /** Whether the job of `slot` is being launched. */
   isBusy: (slot: string) => boolean;
+  /**
+   * Runner id → when a pass first found it unbacked (kept by the caller across passes). A runner is removed only
+   * once it has stayed unbacked for GRACE_MS: a launch registers its runner before the JIT Secret and the pod exist,
+   * and in a burst the informer can see the pod seconds after the launch ends, so one pass's snapshot of secrets,
+   * pods and launches in flight cannot tell a runner being launched from a leftover.
+   */
+  unbackedRunners: Map<number, number>;
 }
 
 /** Resources younger than this are left alone: they may belong to a launch in progress. */
@@ -65,13 +72,35 @@ export async function collectGarbage(
   // deleted with it, so a launch in flight (pod not yet seen by the informer) keeps its runner.
   const inFlight = new Set(secrets.items.map(slotOf).filter((x): x is string => !!x));
   let runnersRemoved = 0;
-  const runners = await deps.github.listRunners(deps.config.runnerScope).catch(() => []);
-  for (const r of runners) {
-    const slot = slotOfRunner(r.name);
-    if (slot && !podSlots.has(slot) && !inFlight.has(slot) && !deps.isBusy(slot) && r.status === 'offline') {
+  const runners = await deps.github.listRunners(deps.config.runnerScope).catch(() => undefined);
+  if (runners) {
+    const backedNow = new Set(
+      deps
+        .pods()
+        .map(slotOfPod)
+        .filter((x): x is string => !!x),
+    );
+    const unbacked = new Set<number>();
+    for (const r of runners) {
+      const slot = slotOfRunner(r.name);
+      if (
+        !slot ||
+        podSlots.has(slot) ||
+        backedNow.has(slot) ||
+        inFlight.has(slot) ||
+        deps.isBusy(slot) ||
+        r.status !== 'offline'
+      )
+        continue;
+      unbacked.add(r.id);
+      const since = deps.unbackedRunners.get(r.id) ?? now;
+      deps.unbackedRunners.set(r.id, since);
+      if (now - since < GRACE_MS) continue;
       await deps.github.deleteRunner(deps.config.runnerScope, r.id).catch(() => undefined);
+      deps.unbackedRunners.delete(r.id);
       runnersRemoved++;
     }
+    for (const id of deps.unbackedRunners.keys()) if (!unbacked.has(id)) deps.unbackedRunners.delete(id);
   }
   const recordsPruned = await deps.pruneRecords(now);
   if (orphans.size || runnersRemoved || recordsPruned)
