@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import { ECI_TAG, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
-import { flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
+import { EciClient, flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
 import { eciRateLimits, TokenBucket, type CallLimiter } from '../../src/virtual-node/backends/eci/rate-limiter.js';
-import { percentEncode, signRequest } from '../../src/virtual-node/backends/eci/signer.js';
 import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
 import { ACCESS_KEY, clientFor, startEmulator, until } from './fixtures.js';
 import { ImageCacheStore } from './image-caches.js';
 import { Limits } from './limits.js';
 import { formatLogs, LOG_CAPS } from './logs.js';
 import { runScript } from './mini-shell.js';
+import { sdkSigned } from './sdk-signed.js';
 import type { EciEmulator } from './server.js';
 
 let emulator: EciEmulator | undefined;
@@ -34,31 +34,24 @@ const group = (over: Record<string, ParamValue> = {}): Record<string, ParamValue
   ...over,
 });
 
-/** A raw signed call, to see the HTTP answer itself. */
+/** A raw call signed the SDK's way, to see the HTTP answer itself. */
 async function raw(
   emu: EciEmulator,
   action: string,
   params: Record<string, ParamValue>,
-  opts: { secret?: string; version?: string } = {},
+  opts: { secret?: string; version?: string; inBody?: boolean } = {},
 ) {
-  const body = Object.entries(flattenParams({ RegionId: 'cn-hangzhou', ...params }))
-    .map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`)
-    .join('&');
-  const url = new URL(emu.endpoint);
-  const headers = signRequest(
-    {
-      method: 'POST',
-      host: url.host,
-      path: '/',
-      query: {},
-      body,
-      action,
-      version: opts.version ?? '2018-08-08',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    },
-    { accessKeyId: ACCESS_KEY.id, accessKeySecret: opts.secret ?? ACCESS_KEY.secret },
-  );
-  const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body });
+  const flat = flattenParams({ RegionId: 'cn-hangzhou', ...params });
+  const { url, init } = sdkSigned({
+    endpoint: emu.endpoint,
+    action,
+    query: opts.inBody ? {} : flat,
+    ...(opts.inBody ? { form: flat } : {}),
+    accessKeyId: ACCESS_KEY.id,
+    accessKeySecret: opts.secret ?? ACCESS_KEY.secret,
+    ...(opts.version ? { version: opts.version } : {}),
+  });
+  const res = await fetch(url, init);
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
@@ -71,29 +64,34 @@ describe('ECI emulator: authentication', () => {
     expect(bad.body).toMatchObject({ Code: 'SignatureDoesNotMatch', HostId: expect.any(String) });
     expect(Object.keys(bad.body).sort()).toEqual(['Code', 'HostId', 'Message', 'Recommend', 'RequestId']);
     expect((await raw(emu, 'DescribeContainerGroups', {}, { version: '2019-01-01' })).body.Code).toBe('InvalidVersion');
-    const unknown = clientFor(emu);
-    (unknown as unknown as { opts: { credentials: () => unknown } }).opts.credentials = () => ({
-      accessKeyId: 'nobody',
-      accessKeySecret: 'x',
+    const unknown = new EciClient({
+      region: 'cn-hangzhou',
+      endpoint: emu.endpoint,
+      credentials: { accessKeyId: 'nobody', accessKeySecret: 'x' },
+      maxAttempts: 1,
     });
     await expect(unknown.call('DescribeContainerGroups', {})).rejects.toThrow(/InvalidAccessKeyId.NotFound/);
     await expect(clientFor(emu, 'wrong').call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unauthorized);
     // A tampered body no longer matches x-acs-content-sha256.
-    const url = new URL(emu.endpoint);
-    const headers = signRequest(
-      {
-        method: 'POST',
-        host: url.host,
-        path: '/',
-        query: {},
-        body: 'RegionId=cn-hangzhou',
-        action: 'DescribeContainerGroups',
-        version: '2018-08-08',
-      },
-      { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
-    );
-    const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body: 'RegionId=cn-beijing' });
+    const signed = sdkSigned({
+      endpoint: emu.endpoint,
+      action: 'DescribeContainerGroups',
+      query: { RegionId: 'cn-hangzhou' },
+      accessKeyId: ACCESS_KEY.id,
+      accessKeySecret: ACCESS_KEY.secret,
+    });
+    const res = await fetch(signed.url, { ...signed.init, body: 'RegionId=cn-beijing' });
     expect(((await res.json()) as { Code: string }).Code).toBe('IncompleteSignature');
+  });
+
+  it('takes parameters where the API metadata places them (the query string), not from a form body', async () => {
+    const { emu } = await start();
+    const inQuery = await raw(emu, 'DescribeContainerGroups', { Limit: 5 });
+    expect(inQuery.status).toBe(200);
+    const inBody = await raw(emu, 'DescribeContainerGroups', { Limit: 5 }, { inBody: true });
+    expect(inBody.status).toBe(400);
+    expect(inBody.body.Code).toBe('InvalidParameter');
+    expect(inBody.body.Message).toMatch(/query string/);
   });
 });
 

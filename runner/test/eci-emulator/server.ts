@@ -167,8 +167,10 @@ export class EciEmulator {
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://x');
     let action = req.headers['x-acs-action']?.toString() ?? '';
-    const form = new URLSearchParams(body.toString());
-    for (const [k, v] of url.searchParams) form.append(k, v);
+    // Every ECI 2018-08-08 parameter is `in: query` in the published API metadata (api.aliyun.com, product Eci,
+    // version 2018-08-08; the generated SDK `@alicloud/eci20180808` puts each one in `query` accordingly), so
+    // parameters are read from the query string only; a request carrying a body is refused rather than guessed at.
+    const form = url.searchParams;
     const flat = Object.fromEntries(form);
     let status = 200;
     let answer: Record<string, unknown>;
@@ -180,6 +182,12 @@ export class EciEmulator {
           `Specified api is not found, please check your url and method.`,
         );
       action = this.verifier.verify(req.method, url.pathname, [...url.searchParams], req.headers, body).action;
+      if (body.length > 0)
+        throw new ApiError(
+          400,
+          'InvalidParameter',
+          `${action} takes its parameters in the query string (the API metadata places every one "in": "query"); the request body is not read.`,
+        );
       const handler = this.handlers[action];
       if (!handler) throw new ApiError(404, 'InvalidAction.NotFound', `Specified api "${action}" is not found.`);
       this.limits.check(action);
