@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
+import { WebSocket } from 'ws';
 import { ECI_TAG, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
 import { EciClient, flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
@@ -402,6 +403,23 @@ describe('ECI emulator: exec and image caches', () => {
     expect(out).toBe('ping');
     expect(runtime.execs).toHaveLength(1);
     await expect(bridgeExec(WebSocketUri, { tty: false }, new AbortController().signal)).rejects.toThrow(/403/); // used
+    // A non-zero exit travels as the kubelet's metav1.Status (reason NonZeroExitCode, cause ExitCode), not `{exitCode}`.
+    const failing = await exec(['sh', '-c', 'exit 3']);
+    const frames: Buffer[] = [];
+    const ws = new WebSocket(failing.WebSocketUri);
+    ws.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((resolve) => ws.on('close', resolve));
+    const last = frames.at(-1)!;
+    expect(last[0]).toBe(3);
+    expect(JSON.parse(last.subarray(1).toString())).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    expect(
+      await bridgeExec((await exec(['sh', '-c', 'exit 3'])).WebSocketUri, { tty: false }, new AbortController().signal),
+    ).toBe(3);
     await expect(exec(Array.from({ length: 21 }, () => 'x'))).rejects.toThrow(/at most 20/);
     await expect(exec(['echo', 'y'.repeat(257)])).rejects.toThrow(/at most 256/);
   });

@@ -12,12 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execCommandProblem } from '../../src/virtual-node/backends/eci/exec-framing.js';
 import { realClock, type EmulatorClock } from './clock.js';
 import { ApiError, errorBody, groupNotFound, invalid, missing, quotaExceeded } from './api-error.js';
 import { RequestVerifier } from './auth.js';
 import { parseCreate, type CreateLimits } from './create-request.js';
 import { ExecSessions } from './exec-sessions.js';
+import { commandProblem } from './exec-wire.js';
 import { describeGroup, GroupStore, REALISTIC_DELAYS, statusView, type Delays, type EmulatedGroup } from './groups.js';
 import { describeCache, ImageCacheStore } from './image-caches.js';
 import { Limits, type Fault, type RateLimitConfig } from './limits.js';
@@ -355,7 +355,7 @@ export class EciEmulator {
     }
     if (!Array.isArray(command) || command.some((a) => typeof a !== 'string'))
       throw invalid('Command', 'expected a JSON array of strings');
-    const problem = execCommandProblem(command as string[]);
+    const problem = commandProblem(command as string[]);
     if (problem) throw invalid('Command', problem);
     await this.groups.refresh(g);
     const state =
