@@ -149,6 +149,7 @@ describe('ECI emulator: container groups', () => {
       (
         await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
           ContainerGroupIds: JSON.stringify([id]),
+          WithEvent: true,
         })
       ).ContainerGroups[0]!;
     expect(['Scheduling', 'Pending']).toContain((await describe()).Status);
@@ -159,6 +160,11 @@ describe('ECI emulator: container groups', () => {
     expect(done.Containers![0]!.CurrentState).toMatchObject({ State: 'Terminated', ExitCode: 3 });
     expect(done.IntranetIp).toMatch(/^192\.168\./);
     expect(done.Events!.map((e) => e.Reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    // Events only for a caller that asks for them (WithEvent).
+    const withoutEvents = await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
+      ContainerGroupIds: JSON.stringify([id]),
+    });
+    expect(withoutEvents.ContainerGroups[0]!.Events).toEqual([]);
     expect(done.Tags).toEqual([{ Key: 'team', Value: 'ci' }]);
     const log = await client.call<{ Content: string }>('DescribeContainerLog', {
       ContainerGroupId: id,

@@ -301,10 +301,17 @@ export class EciEmulator {
     return { items, NextToken: next, TotalCount: all.length };
   }
 
+  /**
+   * DescribeContainerGroups. `WithEvent` (boolean; the SDK's DescribeContainerGroupsRequest.withEvent) asks for the
+   * groups' events: without it `Events` comes back empty — the strict reading of a parameter that exists only to
+   * ask for them, so a client that needs events and forgets to ask fails here rather than on the service.
+   */
   private async describeGroups(p: Params): Promise<Record<string, unknown>> {
+    const withEvent = p.bool('WithEvent') ?? false;
     const { items, NextToken, TotalCount } = this.page(p, this.select(p), PAGE.describeGroups);
     await Promise.all(items.map((g) => this.groups.refresh(g)));
-    return { NextToken, TotalCount, ContainerGroups: items.map(describeGroup) };
+    const view = (g: EmulatedGroup) => ({ ...describeGroup(g), ...(withEvent ? {} : { Events: [] }) });
+    return { NextToken, TotalCount, ContainerGroups: items.map(view) };
   }
 
   private async describeStatus(p: Params): Promise<Record<string, unknown>> {
