@@ -193,6 +193,24 @@ describe('ECI client against the emulator', () => {
     for (let k = 80; k < 130; k++) expect(at[k]! - t0).toBeGreaterThanOrEqual((k - 79) * 50 - 5);
   }, 10_000);
 
+  it('sends a large group (a 48 KiB config file) in the query string, as the SDK does, and it is accepted', async () => {
+    ({ emu } = await startEmulator());
+    const content = Buffer.alloc(48 * 1024, 'x').toString('base64');
+    const { ContainerGroupId } = await clientFor(emu).call<{ ContainerGroupId: string }>('CreateContainerGroup', {
+      ...group('large'),
+      Volume: [
+        {
+          Name: 'cfg',
+          Type: 'ConfigFileVolume',
+          ConfigFileVolume: { ConfigFileToPath: [{ Path: 'a', Content: content }] },
+        },
+      ],
+    });
+    const call = emu.calls.find((c) => c.action === 'CreateContainerGroup' && c.status === 200)!;
+    expect(call.params['Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content']).toBe(content);
+    expect(emu.groups.get(ContainerGroupId)).toBeDefined();
+  });
+
   it('backs off and retries when the emulator throttles, losing and duplicating no create', async () => {
     // The emulator is stricter than the published limits the client paces itself by: burst 4, then 50/s.
     ({ emu } = await startEmulator({ rateLimits: { CreateContainerGroup: { burst: 4, perSecond: 50 } } }));

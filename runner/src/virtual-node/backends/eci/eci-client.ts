@@ -52,7 +52,7 @@ export interface EciClientOptions {
   limits?: EciRateLimits;
   /** Base for backoff, ms (tests use 1). */
   backoffBaseMs?: number;
-  /** Per-request timeouts, ms (defaults 5 s to connect, 30 s to read). */
+  /** Per-request timeouts, ms (defaults 5 s to connect, 60 s to read; the SDK's own defaults are shorter). */
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
 }
@@ -90,7 +90,7 @@ export class EciClient {
         endpoint: url.host,
         protocol: url.protocol.replace(':', ''),
         connectTimeout: opts.connectTimeoutMs ?? 5_000,
-        readTimeout: opts.readTimeoutMs ?? 30_000,
+        readTimeout: opts.readTimeoutMs ?? 60_000,
       }),
     );
   }
