@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidInput, Unavailable } from '@eci-virtual/contract';
 import { ACCESS_KEY, startEmulator } from '../../../../test/eci-emulator/fixtures.js';
 import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
 import { credentialProvider, type CredentialSource } from './credentials.js';
@@ -119,6 +120,43 @@ describe('credentials through the client to the emulator', () => {
   afterEach(async () => {
     await emu?.stop();
     emu = undefined;
+  });
+
+  it('reports a credential that cannot be had as a typed error naming the provider, a bad file without retrying', async () => {
+    ({ emu } = await startEmulator());
+    const tokenFile = join(tmp(), 'token');
+    writeFileSync(tokenFile, 'jwt');
+    const rrsa = credentialProvider({
+      ALIBABA_CLOUD_ROLE_ARN: 'acs:ram::1:role/r',
+      ALIBABA_CLOUD_OIDC_PROVIDER_ARN: 'acs:ram::1:oidc-provider/p',
+      ALIBABA_CLOUD_OIDC_TOKEN_FILE: tokenFile,
+    });
+    const seen = intercept(rrsa, () => ({
+      statusCode: 403,
+      body: Buffer.from('{"Code":"AuthenticationFail"}'),
+      headers: {},
+    }));
+    const client = new EciClient({
+      region: 'cn-hangzhou',
+      endpoint: emu.endpoint,
+      credentials: rrsa,
+      backoffBaseMs: 1,
+      maxAttempts: 2,
+    });
+    const err = await client.call('DescribeContainerGroups', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unavailable);
+    expect((err as Error).message).toMatch(/credentials \(oidc_role_arn\) unavailable: .*AuthenticationFail/);
+    expect(seen).toHaveLength(2); // retried once
+    const f = join(tmp(), 'c.json');
+    writeFileSync(f, 'not json');
+    const file = new EciClient({
+      region: 'cn-hangzhou',
+      endpoint: emu.endpoint,
+      credentials: credentialProvider({ ALIBABA_CLOUD_CREDENTIALS_FILE: f }),
+      backoffBaseMs: 1,
+    });
+    await expect(file.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(InvalidInput);
+    expect(emu.calls).toHaveLength(0);
   });
 
   it('signs with the STS triple the RRSA provider obtained, and the emulator accepts it', async () => {

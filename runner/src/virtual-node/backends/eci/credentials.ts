@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import credentials from '@alicloud/credentials';
-import { InvalidInput } from '@eci-virtual/contract';
+import { EciVirtualError, InvalidInput, Unavailable } from '@eci-virtual/contract';
 
 export interface Credentials {
   accessKeyId: string;
@@ -138,5 +138,17 @@ export function sdkCredential(c: Credentials | CredentialSource): InstanceType<t
           getCredentials: () =>
             Promise.resolve(sdkCredentials(c.accessKeyId, c.accessKeySecret, c.securityToken, 'static')),
         };
-  return new credentials.default(null, provider);
+  return new credentials.default(null, {
+    getProviderName: () => provider.getProviderName(),
+    // The SDK providers throw plain Errors (STS or the metadata service unreachable, a refused token): typed here,
+    // retryable, naming the provider; ours (a bad JSON file) are typed already.
+    getCredentials: () =>
+      provider.getCredentials().catch((err: unknown) => {
+        if (err instanceof EciVirtualError) throw err;
+        throw new Unavailable(
+          `Alibaba Cloud credentials (${provider.getProviderName()}) unavailable: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }),
+  });
 }

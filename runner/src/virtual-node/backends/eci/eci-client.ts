@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import openapi from '@alicloud/openapi-client';
 import teaUtil from '@alicloud/tea-util';
-import { Cancelled, Unavailable } from '@eci-virtual/contract';
+import { Cancelled, EciVirtualError, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import { sdkCredential, type Credentials, type CredentialSource } from './credentials.js';
 import { isRetryable, mapEciError, type EciErrorBody } from './eci-errors.js';
@@ -142,7 +142,7 @@ export class EciClient {
       if (signal?.aborted) throw new Cancelled(`ECI ${action} cancelled`);
       if (isSdkApiError(err))
         throw mapEciError(err.data!.statusCode!, { ...err.data, Code: err.data!.Code ?? err.code }, action);
-      if (err instanceof Error && err.name === 'EciVirtualError') throw err;
+      if (err instanceof EciVirtualError) throw err; // e.g. the credentials (credentials.ts)
       throw new Unavailable(`ECI ${action}: ${this.endpoint} unreachable: ${(err as Error).message}`, { cause: err });
     }
     return (res.body ?? {}) as T;
