@@ -181,7 +181,7 @@ export async function cacheBench(): Promise<void> {
   const client = new EciClient({
     region: NODE.region,
     endpoint: emu.endpoint,
-    credentials: () => ({ accessKeyId: KEY.id, accessKeySecret: KEY.secret }),
+    credentials: { accessKeyId: KEY.id, accessKeySecret: KEY.secret },
     backoffBaseMs: 1,
     // The published rate limits, counted in simulated time: a week's calls are spread over a week.
     limits: eciRateLimits(() => clock.now()),

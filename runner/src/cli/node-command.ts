@@ -35,8 +35,9 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --eci-zone ID                for --backend eci: zone (default: the vSwitch's)
   --eci-endpoint URL           for --backend eci: API endpoint (default https://eci.<region>.aliyuncs.com; e.g. the
                                test emulator); credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional
-                               ALIBABA_CLOUD_SECURITY_TOKEN), ALIBABA_CLOUD_CREDENTIALS_FILE or
-                               ALIBABA_CLOUD_ECS_METADATA=<role> (the ECS instance's RAM role)
+                               ALIBABA_CLOUD_SECURITY_TOKEN), ALIBABA_CLOUD_ROLE_ARN + _OIDC_PROVIDER_ARN +
+                               _OIDC_TOKEN_FILE (ACK RRSA), ALIBABA_CLOUD_ECS_METADATA=<role> (the ECS instance's
+                               RAM role) or ALIBABA_CLOUD_CREDENTIALS_FILE (STS JSON)
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
@@ -208,10 +209,9 @@ export function eciBackendFromFlags(
       `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
     );
   const imageCache = imageCacheFromFlags(values);
-  const provider = credentialProvider(env);
-  const credentials = provider.get;
-  // Fail now, with the hint, rather than on the first pod (the RAM role is fetched on first use).
-  if (provider.source !== 'ecs-ram-role') void credentials();
+  // Fails now, with the hint, when the environment configures no credentials (they are fetched on first use).
+  const credentials = credentialProvider(env);
+  log.info('ECI credentials chosen', { kind: credentials.kind });
   const clusterName = values['eci-cluster'] ?? 'eci-virtual';
   return new EciBackend({
     client: new EciClient({

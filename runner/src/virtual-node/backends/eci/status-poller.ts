@@ -121,7 +121,8 @@ export class StatusPoller {
       const ids = groupIds.slice(i, i + IDS_PER_CALL);
       const res = await this.opts.client.call<{ ContainerGroups?: EciContainerGroup[] }>(
         'DescribeContainerGroups',
-        { ContainerGroupIds: JSON.stringify(ids), Limit: IDS_PER_CALL },
+        // WithEvent: the groups' events (pulls, OOMKilling, spot notices) are copied to the pods' Events.
+        { ContainerGroupIds: JSON.stringify(ids), Limit: IDS_PER_CALL, WithEvent: true },
         signal,
       );
       for (const g of res.ContainerGroups ?? []) found.set(g.ContainerGroupId, g);
