@@ -78,6 +78,8 @@ export interface JobHistoryStore {
   readonly dialect: Dialect;
   /** Inserts or replaces the job's row. */
   put(job: StoredJob): Promise<void>;
+  /** `put` of many jobs in one transaction (the last of one id wins): imports and benchmarks. */
+  putMany(jobs: readonly StoredJob[]): Promise<void>;
   get(id: string): Promise<StoredJob | undefined>;
   page(q: JobPageQuery): Promise<JobPage>;
   aggregates(q: WindowQuery): Promise<HistoryAggregates>;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../test/harness/postgres-server.js';
 import type { StoredJob } from '../records/stored-job.js';
@@ -78,6 +79,19 @@ function storeContract(open: () => Promise<SqlDriver>) {
     expect(await store.get('404')).toBeUndefined();
   });
 
+  it('writes many jobs in one go, the last record of an id winning', async () => {
+    await store.putMany([
+      job(50, { at: T0, repo: 'acme/bulk', status: 'running' }),
+      job(51, { at: T0, repo: 'acme/bulk' }),
+      job(50, { at: T0, repo: 'acme/bulk', status: 'failed' }),
+    ]);
+    const { jobs } = await store.page({ repo: 'acme/bulk', limit: 10 });
+    expect(jobs.map((j) => [j.id, j.status])).toEqual([
+      ['51', 'succeeded'],
+      ['50', 'failed'],
+    ]);
+  });
+
   it('pages newest first, continuing after `next` without gaps or repeats, and filters', async () => {
     // 25 jobs, two per queue time (ties are ordered by id), over two workflows and statuses.
     for (let i = 100; i < 125; i++)
@@ -147,10 +161,11 @@ function storeContract(open: () => Promise<SqlDriver>) {
   });
 
   it('deletes jobs queued before the retention cut', async () => {
-    const before = (await store.page({ repo: 'acme/app', limit: 500 })).jobs.length;
-    expect(before).toBeGreaterThan(0);
-    expect(await store.prune(T0 + 1)).toBe(before);
+    // Queued at T0: job 1 (acme/app) and jobs 50, 51 (acme/bulk); every other job later.
+    const later = (await store.page({ repo: 'acme/paged', limit: 500 })).jobs.length;
+    expect(await store.prune(T0 + 1)).toBe(3);
     expect((await store.page({ repo: 'acme/app', limit: 500 })).jobs).toEqual([]);
+    expect((await store.page({ repo: 'acme/paged', limit: 500 })).jobs).toHaveLength(later);
   });
 }
 
@@ -173,15 +188,29 @@ describe('SQLite job history file', () => {
     await b.close();
   });
 
-  it('removes a lock left by a process killed mid-statement (older than any statement runs)', async () => {
+  it('takes over from an owner that died mid-statement, removing the lock it left', async () => {
     const path = join(dir, 'locked.db');
     await (await SqlJobHistory.open(SqliteDriver.open(path), PRICES)).close();
+    // A dead owner: a child process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    writeFileSync(`${path}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname() }));
     mkdirSync(`${path}.lock`);
-    const old = (Date.now() - 60_000) / 1000;
-    utimesSync(`${path}.lock`, old, old);
     const reopened = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
-    await reopened.close();
     expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(JSON.parse(readFileSync(`${path}.owner`, 'utf8'))).toEqual({ pid: process.pid, host: hostname() });
+    await reopened.close();
+    expect(existsSync(`${path}.owner`)).toBe(false);
+  });
+
+  it('refuses a file owned by another live process of this host', async () => {
+    const path = join(dir, 'owned.db');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: hostname() }));
+      expect(() => SqliteDriver.open(path)).toThrow(/in use by process/);
+    } finally {
+      other.kill();
+    }
   });
 });
 

@@ -22,11 +22,17 @@ import type { SqlDriver, SqlValue } from './sql-driver.js';
 
 const DAY_MS = 86_400_000;
 
-const UPSERT = `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
-  VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+/** An upsert of `rows` rows (numbered placeholders, row after row). */
+const upsert = (rows: number) => `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES ${Array.from(
+  { length: rows },
+  (_, r) => `(${JOB_COLUMNS.map((_, i) => `$${r * JOB_COLUMNS.length + i + 1}`).join(', ')})`,
+).join(', ')}
   ON CONFLICT (id) DO UPDATE SET ${JOB_COLUMNS.slice(1)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
+const UPSERT = upsert(1);
+/** Rows per statement in putMany: 500 × 13 parameters stays under both databases' parameter limits. */
+const BATCH = 500;
 
 /** Sums of one group; BIGINT/NUMERIC arrive as strings from PostgreSQL. */
 const SUMS = `COUNT(*) AS jobs, SUM(billed_seconds) AS billed, SUM(cost_usd) AS cost,
@@ -71,6 +77,21 @@ export class SqlJobHistory implements JobHistoryStore {
 
   async put(job: StoredJob): Promise<void> {
     await this.db.run(UPSERT, jobRow(job, this.prices, this.now()));
+  }
+
+  async putMany(jobs: readonly StoredJob[]): Promise<void> {
+    // One row per id (an upsert may not touch a row twice in one statement); the last record of an id wins.
+    const unique = [...new Map(jobs.map((j) => [j.id, j])).values()];
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < unique.length; i += BATCH) {
+        const batch = unique.slice(i, i + BATCH);
+        await tx.run(
+          upsert(batch.length),
+          batch.flatMap((j) => jobRow(j, this.prices, now)),
+        );
+      }
+    });
   }
 
   async get(id: string): Promise<StoredJob | undefined> {

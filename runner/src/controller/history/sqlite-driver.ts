@@ -4,18 +4,21 @@
  * bundle plus the package's .wasm). One connection per process; calls are synchronous underneath, so statements
  * never interleave, and a transaction's callback holds a queue that other transactions wait on.
  *
- * The package's file lock is a `<file>.lock` directory that exists only while a statement runs; one left by a
- * process killed mid-statement is removed at open when it is older than STALE_LOCK_MS (no statement runs that long).
+ * One process owns the file (the chart runs one replica with the SQLite driver): it records itself in
+ * `<file>.owner` (pid and host). The package's own lock is a `<file>.lock` directory that exists while a statement
+ * runs, and a process killed mid-statement leaves it behind, locking everyone out; so at open a new owner removes it.
+ * A file owned by another live process of this host is refused (Unavailable). An owner on another host is taken to
+ * be gone: the chart's Recreate strategy stops the old pod before the new one starts.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Unavailable } from '@eci-virtual/contract';
 import type { Row, SqlDriver, SqlValue } from './sql-driver.js';
 import { toSqlitePlaceholders } from './sql-driver.js';
 
-const STALE_LOCK_MS = 30_000;
 /** Another process holding the file (a second replica during a hand-over): retry this long, then give up. */
 const BUSY_RETRY_MS = 5_000;
 
@@ -44,13 +47,18 @@ export class SqliteDriver implements SqlDriver {
   private queue: Promise<unknown> = Promise.resolve();
   private inTransaction = false;
 
-  private constructor(private readonly db: WasmDatabase) {}
+  private constructor(
+    private readonly db: WasmDatabase,
+    private readonly owner: string | undefined,
+  ) {}
 
   /** Opens (creating it and its folder when missing) the database file; `:memory:` for a throw-away one. */
   static open(path: string): SqliteDriver {
-    if (path !== ':memory:') {
+    const owner = path === ':memory:' ? undefined : `${path}.owner`;
+    if (owner) {
       mkdirSync(dirname(path), { recursive: true });
-      removeStaleLock(`${path}.lock`);
+      claim(owner, path);
+      rmSync(`${path}.lock`, { recursive: true, force: true });
     }
     const Database = loadDatabase();
     let db: WasmDatabase;
@@ -64,7 +72,7 @@ export class SqliteDriver implements SqlDriver {
     }
     // No WAL: it needs shared memory, which the WebAssembly build has not; a rollback journal is the safe default.
     db.exec('PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
-    return new SqliteDriver(db);
+    return new SqliteDriver(db, owner);
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -101,6 +109,7 @@ export class SqliteDriver implements SqlDriver {
     for (const s of this.statements.values()) s.finalize();
     this.statements.clear();
     this.db.close();
+    if (this.owner && ownerOf(this.owner)?.pid === process.pid) rmSync(this.owner, { force: true });
   }
 
   private statement(sql: string): WasmStatement {
@@ -125,10 +134,35 @@ export class SqliteDriver implements SqlDriver {
   }
 }
 
-function removeStaleLock(lock: string): void {
+interface Owner {
+  pid: number;
+  host: string;
+}
+
+function ownerOf(file: string): Owner | undefined {
   try {
-    if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    return JSON.parse(readFileSync(file, 'utf8')) as Owner;
   } catch {
-    // no lock: nothing to do
+    return undefined;
   }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+function claim(file: string, db: string): void {
+  const me: Owner = { pid: process.pid, host: hostname() };
+  const current = ownerOf(file);
+  if (current && current.host === me.host && current.pid !== me.pid && alive(current.pid))
+    throw new Unavailable(`the SQLite job history ${db} is in use by process ${current.pid}`, {
+      hint: 'one controller replica owns a SQLite history; run several replicas with history.driver postgres',
+    });
+  writeFileSync(`${file}.tmp`, JSON.stringify(me));
+  renameSync(`${file}.tmp`, file);
 }

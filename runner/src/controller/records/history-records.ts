@@ -7,21 +7,45 @@
  *
  * One writer per job at a time: the leader's lifecycle is the only writer (lifecycle/one-writer.test.ts), and
  * updates of one job are chained here, so read-change-write needs no optimistic precondition.
+ *
+ * While the database is away a change needs the job's current record from somewhere: the ConfigMap when the job
+ * was spilled, else the records this store last read or wrote (the leader writes every record, so active jobs are
+ * there). A job found in neither (a new job, or one a previous leader wrote) is changed from nothing, and when its
+ * spilled record is drained it is laid over the job's row: the row's fields the record lacks are kept, events are
+ * merged, and a finished row's outcome is not undone.
  */
 import type { Logger } from '../../observability/logger.js';
 import type { JobHistoryStore } from '../history/job-history-store.js';
 import type { JobRecords } from './job-records.js';
-import type { JobRecordStore, RecordChange, StoredJob } from './stored-job.js';
+import { mergeEvents, type JobRecordStore, type RecordChange, type StoredJob } from './stored-job.js';
 
 /** The ConfigMap records (job-records.ts) as this store uses them. */
 export type WriteAhead = Pick<JobRecords, 'get' | 'list' | 'listAll' | 'update' | 'delete' | 'prune'>;
 
 const DRAIN_INTERVAL_MS = 10_000;
 const DAY_MS = 86_400_000;
+/** Records kept in memory for changes while the database is away (a few hours of jobs at 50 concurrent). */
+const CACHED_RECORDS = 5_000;
+const FINISHED = new Set<StoredJob['status']>(['succeeded', 'failed', 'cancelled']);
+
+/** `spilled` (changed from nothing while the database was away) laid over the job's `row`. */
+export function overlay(row: StoredJob, spilled: StoredJob): StoredJob {
+  const defined = Object.fromEntries(Object.entries(spilled).filter(([, v]) => v !== undefined)) as Partial<StoredJob>;
+  const merged: StoredJob = { ...row, ...defined, events: mergeEvents(row.events, spilled.events) };
+  if (FINISHED.has(row.status) && !FINISHED.has(spilled.status)) {
+    merged.status = row.status;
+    if (row.finishedAt) merged.finishedAt = row.finishedAt;
+    if (row.conclusion) merged.conclusion = row.conclusion;
+  }
+  return merged;
+}
 
 export class HistoryRecords implements JobRecordStore {
   /** Jobs whose newest record is in a ConfigMap, not (yet) in the database. */
   private readonly spilled = new Set<string>();
+  /** Spilled jobs whose change started from nothing (their row could not be read): overlaid when drained. */
+  private readonly blind = new Set<string>();
+  private readonly cache = new Map<string, StoredJob>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private drainTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -34,14 +58,27 @@ export class HistoryRecords implements JobRecordStore {
   ) {}
 
   async get(id: string): Promise<StoredJob | undefined> {
-    if (this.spilled.has(id)) return this.spill.get(id);
+    return (await this.read(id)).record;
+  }
+
+  /** The job's newest record; `blind` when the database could not be read and no other copy was found. */
+  private async read(id: string): Promise<{ record: StoredJob | undefined; blind: boolean }> {
+    if (this.spilled.has(id)) return { record: await this.spill.get(id), blind: false };
     try {
-      return await this.history.get(id);
+      const record = await this.history.get(id);
+      if (record) this.remember(record);
+      return { record, blind: false };
     } catch (err) {
-      // The database is away: a record spilled by an earlier leader may still be in its ConfigMap.
-      this.log.debug('job history unreadable; reading the write-ahead', { job: id, err: (err as Error).message });
-      return this.spill.get(id);
+      this.log.debug('job history unreadable; using the last known record', { job: id, err: (err as Error).message });
+      const known = this.cache.get(id) ?? (await this.spill.get(id));
+      return { record: known, blind: !known };
     }
+  }
+
+  private remember(record: StoredJob): void {
+    this.cache.delete(record.id);
+    this.cache.set(record.id, record);
+    if (this.cache.size > CACHED_RECORDS) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** The repository's newest records (at most 500), spilled ones included. */
@@ -79,10 +116,12 @@ export class HistoryRecords implements JobRecordStore {
   }
 
   private async apply(id: string, change: RecordChange): Promise<void> {
-    const current = await this.get(id);
+    const { record: current, blind } = await this.read(id);
     const next = change(current);
     if (!next || (current && JSON.stringify(next) === JSON.stringify(current))) return;
+    this.remember(next);
     try {
+      if (blind) throw new Error('the job history is unreadable');
       await this.history.put(next);
     } catch (err) {
       this.log.warn('job history refused a write; the record waits in a ConfigMap until the database is back', {
@@ -90,6 +129,7 @@ export class HistoryRecords implements JobRecordStore {
         err: (err as Error).message,
       });
       await this.spill.update(id, () => next);
+      if (blind) this.blind.add(id);
       this.spilled.add(id);
       this.scheduleDrain();
       return;
@@ -114,8 +154,10 @@ export class HistoryRecords implements JobRecordStore {
       await this.enqueue(id, async () => {
         if (!this.spilled.has(id)) return; // written to the database meanwhile
         const record = await this.spill.get(id);
-        if (record) await this.history.put(record);
+        const row = record && this.blind.has(id) ? await this.history.get(id) : undefined;
+        if (record) await this.history.put(row ? overlay(row, record) : record);
         this.spilled.delete(id);
+        this.blind.delete(id);
         await this.spill.delete(id);
         moved++;
       }).catch((err: unknown) =>
