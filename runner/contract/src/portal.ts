@@ -5,7 +5,8 @@
  *   GET /v1/jobs?repo=owner/name[&since=ISO-8601][&until=ISO-8601][&limit=N][&status=a,b][&workflow=W]
  *                [&conclusion=C][&after=<next of the previous page>]
  *                                                             → JobsResponse   (newest first, limit ≤ 500, default 200)
- *   GET /v1/aggregates?repo=owner/name[&days=N]               → AggregatesResponse (last N days, default 30, ≤ 366)
+ *   GET /v1/aggregates?repo=owner/name[&days=N]               → AggregatesResponse (the last N UTC days, today
+ *                                                                 included; default 30, ≤ 366)
  *   GET /v1/settings?repo=owner/name                          → SettingsResponse
  *   Authorization: Bearer <portal token>   (401 without / with a wrong token; 400 for a bad `repo`)
  *   Errors: { "error": { "code": "invalid_input" | "unauthorized" | "not_found" | "internal", "message": string } }
@@ -118,7 +119,7 @@ export interface HistoryTotals {
 export interface AggregatesResponse {
   repo: string;
   generatedAt: string;
-  /** The window: [from, to). */
+  /** The window, whole UTC days: [from, to). */
   from: string;
   to: string;
   /** This repository per UTC day (days without jobs left out), oldest first. */

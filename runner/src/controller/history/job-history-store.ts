@@ -53,6 +53,7 @@ export interface RepoTotals extends Totals {
   repo: string;
 }
 
+/** Whole UTC days: `since` is taken back to its midnight, `until` forward to the next one. */
 export interface WindowQuery {
   since: number;
   until: number;

@@ -6,6 +6,9 @@
 import { Internal } from '@eci-virtual/contract';
 import type { Dialect, SqlDriver } from './sql-driver.js';
 
+/** Days are UTC days numbered from the epoch: `queued_at / DAY_MS` (integer division in both databases). */
+export const DAY_MS = 86_400_000;
+
 export interface Migration {
   version: number;
   name: string;
@@ -36,6 +39,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX jobs_repo_page ON jobs (repo, queued_at, id, status, node_type, queue_ms, billed_seconds, cost_usd)`,
       // Sums over every repository in a time window, and retention.
       `CREATE INDEX jobs_window ON jobs (queued_at, repo, queue_ms, billed_seconds, cost_usd)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'per-repository, per-day sums kept with the jobs (30-day aggregates read ~30 rows per repository)',
+    statements: () => [
+      `CREATE TABLE job_days (
+         repo TEXT NOT NULL,
+         day BIGINT NOT NULL,
+         jobs BIGINT NOT NULL,
+         billed_seconds BIGINT NOT NULL,
+         cost_usd DOUBLE PRECISION NOT NULL,
+         queue_ms_sum BIGINT NOT NULL,
+         queue_n BIGINT NOT NULL,
+         PRIMARY KEY (repo, day)
+       )`,
+      `CREATE INDEX job_days_by_day ON job_days (day, repo)`,
+      `INSERT INTO job_days (repo, day, jobs, billed_seconds, cost_usd, queue_ms_sum, queue_n)
+         SELECT repo, queued_at / ${DAY_MS}, COUNT(*), COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(cost_usd), 0),
+                COALESCE(SUM(queue_ms), 0), COUNT(queue_ms)
+         FROM jobs GROUP BY repo, queued_at / ${DAY_MS}`,
     ],
   },
 ];

@@ -167,6 +167,42 @@ function storeContract(open: () => Promise<SqlDriver>) {
     expect((await store.page({ repo: 'acme/app', limit: 500 })).jobs).toEqual([]);
     expect((await store.page({ repo: 'acme/paged', limit: 500 })).jobs).toHaveLength(later);
   });
+  it('keeps the day sums equal to the sums of their jobs through updates, concurrent writers and retention', async () => {
+    const day = T0 + 30 * 86_400_000;
+    const at = (i: number) => day + i * 3_600_000;
+    // 20 writers at once (PostgreSQL: 20 pooled connections racing for the same day's sum).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(job(400 + i, { at: at(i), repo: 'acme/roll' }))));
+    // A job that ran longer than first written (its cost grows), and one that moved to the next day.
+    await store.put(job(400, { at: at(0), repo: 'acme/roll', finishedAt: iso(at(0) + 201_000) }));
+    await store.put(job(401, { at: day + 86_400_000, repo: 'acme/roll' }));
+    const direct = async (from: number, to: number) => {
+      const rows = await db.query<{ n: unknown; c: unknown; b: unknown }>(
+        'SELECT COUNT(*) AS n, SUM(cost_usd) AS c, SUM(billed_seconds) AS b FROM jobs WHERE repo = $1 AND queued_at >= $2 AND queued_at < $3',
+        ['acme/roll', from, to],
+      );
+      return {
+        jobs: Number(rows[0]!.n),
+        billedSeconds: Number(rows[0]!.b ?? 0),
+        costUsd: Number(Number(rows[0]!.c ?? 0).toFixed(8)),
+      };
+    };
+    const sums = async () =>
+      (await store.aggregates({ repo: 'acme/roll', since: day, until: day + 2 * 86_400_000 })).perDay.map(
+        ({ jobs, billedSeconds, costUsd }) => ({ jobs, billedSeconds, costUsd }),
+      );
+    expect(await sums()).toEqual([
+      await direct(day, day + 86_400_000),
+      await direct(day + 86_400_000, day + 2 * 86_400_000),
+    ]);
+    expect((await sums())[0]).toMatchObject({ jobs: 19, billedSeconds: 19 * 100 + 100 });
+    // Retention cutting through the day: the day's sum is taken again from what is left.
+    await store.prune(at(10));
+    expect(await sums()).toEqual([
+      await direct(day, day + 86_400_000),
+      await direct(day + 86_400_000, day + 2 * 86_400_000),
+    ]);
+    expect((await sums())[0]!.jobs).toBe(10);
+  });
 }
 
 describe('job history on SQLite (node-sqlite3-wasm)', () => {

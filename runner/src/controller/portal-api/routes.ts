@@ -145,13 +145,15 @@ export class PortalApi {
     const days = Number(query.get('days') ?? 30);
     if (!Number.isInteger(days) || days < 1 || days > 366) throw new BadQuery('days must be an integer in 1..366');
     const now = Date.now();
-    const since = now - days * DAY_MS;
-    const { perDay, perRepository } = await history.aggregates({ repo, since, until: now + 1 });
+    // Whole UTC days: today and the days - 1 before it.
+    const until = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+    const since = until - days * DAY_MS;
+    const { perDay, perRepository } = await history.aggregates({ repo, since, until });
     return {
       repo,
       generatedAt: new Date(now).toISOString(),
       from: new Date(since).toISOString(),
-      to: new Date(now + 1).toISOString(),
+      to: new Date(until).toISOString(),
       perDay,
       perRepository,
     };
