@@ -126,7 +126,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     async stop() {
       // SIGINT: PostgreSQL's "fast" shutdown (disconnect clients, stop without waiting).
       if (child.exitCode === null) child.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+      clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
