@@ -1,8 +1,8 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap|fleet`
- * runs one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time), `fleet`
- * no engine.
+ * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap|fleet|portal`
+ * runs one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time), nor does
+ * `portal` (the job history databases: SQLite in a file, PostgreSQL on a server it starts); `fleet` needs no engine.
  */
 import { describeError } from '@eci-virtual/contract';
 import { cacheBench } from './bench/cache-bench.js';
@@ -12,6 +12,7 @@ import { fleetBench } from './bench/fleet-bench.js';
 import { jobBench } from './bench/job-bench.js';
 import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
+import { portalBench } from './bench/portal.js';
 import { stepsBench } from './bench/steps-bench.js';
 import { swapBench } from './bench/swap-bench.js';
 import { buildBundle } from './lib/bundle.js';
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const parts = process.argv.slice(2);
   const want = (p: string) => parts.length === 0 || parts.includes(p);
   if (want('cache')) await cacheBench();
-  if (parts.length && parts.every((p) => p === 'cache')) return;
+  if (want('portal')) await portalBench();
+  if (parts.length && parts.every((p) => p === 'cache' || p === 'portal')) return;
   await buildBundle();
   // The fleet simulation needs the cluster but no engine: its ECI runtime and runners are simulated.
   if (parts.length && parts.every((p) => p === 'fleet' || p === 'cache')) {

@@ -18,7 +18,8 @@ import { readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
-import { JobRecords } from './records/job-records.js';
+import type { JobHistoryStore } from './history/job-history-store.js';
+import { recordStore } from './records/record-store.js';
 import type { JobRecordReader } from './records/stored-job.js';
 import { reapIdleRunnerPods } from './jobs/idle-reaper.js';
 import {
@@ -49,6 +50,8 @@ export interface ControllerDeps {
   github: GitHubClient;
   log: Logger;
   metrics: ControllerMetrics;
+  /** The job history database (history/); without it records stay in ConfigMaps only. */
+  history?: JobHistoryStore | undefined;
 }
 
 export class Controller {
@@ -81,8 +84,11 @@ export class Controller {
   private ready = false;
 
   constructor(private readonly deps: ControllerDeps) {
-    const store = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+    const store = recordStore(deps);
     this.records = store;
+    this.stopping.signal.addEventListener('abort', () => store.stop?.(), { once: true });
+    // Records a previous leader could only spill to ConfigMaps go into the database now.
+    void store.drain?.();
     this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
     this.workloads = new WorkloadService({
@@ -208,8 +214,8 @@ export class Controller {
   }
 
   /** The job records, read-only: for the portal of every replica, leading or not. */
-  static recordReader(deps: Pick<ControllerDeps, 'config' | 'kube' | 'log'>): JobRecordReader {
-    return new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+  static recordReader(deps: Pick<ControllerDeps, 'config' | 'kube' | 'log' | 'history'>): JobRecordReader {
+    return recordStore(deps);
   }
 
   get isReady(): boolean {

@@ -7,7 +7,7 @@
  * stands for the Service: the emulator delivers webhooks to the front, and `url` is the front's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -70,6 +70,7 @@ export class ControllerStack {
   ports: number[] = [];
   port = 0;
   configFile = '';
+  historyFile = '';
   logFile = '';
   /** With more than one replica: the Service-like front the webhooks and `url` go through. */
   front: RoundRobinFront | undefined;
@@ -124,6 +125,10 @@ export class ControllerStack {
     mkdirSync(dir, { recursive: true });
     this.configFile = join(dir, `controller-${this.opts.namespace}.yaml`);
     this.logFile = join(dir, `controller-${this.opts.namespace}.log`);
+    // The job history (SQLite, the default driver): fresh for each stack, kept across restarts of its controllers.
+    this.historyFile = join(dir, `history-${this.opts.namespace}.db`);
+    for (const f of [this.historyFile, `${this.historyFile}-journal`, `${this.historyFile}.lock`])
+      rmSync(f, { recursive: true, force: true });
     writeFileSync(
       this.configFile,
       stringify({
@@ -146,6 +151,7 @@ export class ControllerStack {
         placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
         listen: { host: this.opts.workloads ? '0.0.0.0' : '127.0.0.1', port: this.port },
         ...(this.opts.workloads ? { workloads: { controllerUrl: `http://${podHostAddress}:${this.port}` } } : {}),
+        history: { sqlite: { path: this.historyFile } },
         ...(this.opts.extraConfig ?? {}),
       }),
     );
