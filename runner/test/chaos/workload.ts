@@ -39,7 +39,11 @@ export interface ChaosJob {
   name: string;
   labels: string[];
   workflow: string;
-  message: { jobKey: string; container: { image: string }; services?: { name: string; image: string }[] };
+  message: {
+    jobKey: string;
+    container: { image: string; env: Record<string, string> };
+    services?: { name: string; image: string; env: Record<string, string> }[];
+  };
   steps: StandInStep[];
   secrets: string[];
   expected: { conclusion: JobConclusion; steps: ExpectedStep[] };
@@ -84,7 +88,18 @@ export const secretFor = (seed: number, n: number, r: Rand) =>
 
 /** The shared kinds of ordinary steps; each returns the step and what it must report. */
 function ordinaryStep(r: Rand, tag: string, secret: string): [StandInStep, ExpectedStep] {
-  const what = pick(r, ['fast', 'fast', 'fast', 'fast', 'long', 'slow', 'output', 'continue', 'secret'] as const);
+  const what = pick(r, [
+    'fast',
+    'fast',
+    'fast',
+    'fast',
+    'long',
+    'slow',
+    'output',
+    'continue',
+    'secret',
+    'job-secret',
+  ] as const);
   switch (what) {
     case 'fast': {
       const count = int(r, 3, 40);
@@ -126,6 +141,12 @@ function ordinaryStep(r: Rand, tag: string, secret: string): [StandInStep, Expec
         { kind: 'script', name: tag, run: `echo "${tag} 1"; echo "token=$CHAOS_TOKEN"`, env: { CHAOS_TOKEN: secret } },
         { name: tag, exitCode: 0, lines: { tag, count: 1 }, contains: 'token=***' },
       ];
+    case 'job-secret':
+      // The job container's `env:` (set from a secret) reaches every step, masked in the log.
+      return [
+        { kind: 'script', name: tag, run: `echo "${tag} 1"; echo "jobtoken=$CHAOS_JOB_TOKEN"` },
+        { name: tag, exitCode: 0, lines: { tag, count: 1 }, contains: 'jobtoken=***' },
+      ];
   }
 }
 
@@ -150,8 +171,11 @@ export function generateWorkload(
       workflow: '',
       message: {
         jobKey: `j${n}`,
-        container: { image },
-        ...(kind === 'service' ? { services: [{ name: 'web', image: images.httpService }] } : {}),
+        container: { image, env: { CHAOS_JOB_TOKEN: secret } },
+        // The service gets the secret too (its env travels through the agent, never the pod spec).
+        ...(kind === 'service'
+          ? { services: [{ name: 'web', image: images.httpService, env: { CHAOS_SERVICE_TOKEN: secret } }] }
+          : {}),
       },
       steps: [],
       secrets: [secret],
