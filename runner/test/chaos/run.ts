@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { ensureCluster, stopClusterComponent } from '../../scripts/lib/cluster.js';
 import { startNodeWithNamespace, stopNodeWithNamespace } from '../../scripts/lib/node-with-namespace.js';
+import { engineDir } from '../../scripts/lib/engine-layout.js';
 import { localDir } from '../../scripts/lib/paths.js';
 import { ensurePodmanService, stopPodmanService } from '../../scripts/lib/podman-service.js';
 import { seededRandom } from '../github-emulator/state.js';
@@ -61,14 +62,20 @@ export const chaosLine = (r: ChaosReport) =>
 
 const REPO = 'chaos-org/chaos';
 
-/** Agent processes on this machine (the engine's containers run here): `eci-agent serve`. */
+/**
+ * Agent processes (`eci-agent serve`) in containers of this checkout's engine: the engine's containers run on this
+ * machine, each container's first process a child of the conmon that names the engine's directory.
+ */
 function agentProcesses(): number[] {
   const found: number[] = [];
+  const cmdline = (pid: string) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (/eci-agent$/.test(cmd[0] ?? '') && cmd[1] === 'serve') found.push(Number(e));
+      const cmd = cmdline(e);
+      if (!/eci-agent$/.test(cmd[0] ?? '') || cmd[1] !== 'serve') continue;
+      const ppid = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'))?.[1];
+      if (ppid && cmdline(ppid).some((a) => a.includes(engineDir))) found.push(Number(e));
     } catch {
       /* gone */
     }
