@@ -7,7 +7,7 @@
  * Recovery: for each fault, the time from its end (the component back, the window closed) until the system makes
  * progress again — a step result or a job completion reaching GitHub — while work was outstanding.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
@@ -89,6 +89,7 @@ function proxiedKubeconfig(kubeconfig: string, proxy: CutProxy, seed: number): s
     /"server":\s*"https:\/\/127\.0\.0\.1:\d+"|server:\s*https:\/\/127\.0\.0\.1:\d+/,
     (m) => m.replace(/:\d+("?)$/, `:${proxy.port}$1`),
   );
+  mkdirSync(join(localDir, 'test-logs'), { recursive: true });
   const path = join(localDir, 'test-logs', `chaos-${seed}-kubeconfig`);
   writeFileSync(path, text, { mode: 0o600 });
   return path;
@@ -105,16 +106,23 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
   const apiPort = Number(/127\.0\.0\.1:(\d+)/.exec(readFileSync(o.kubeconfig, 'utf8'))![1]);
   const proxy = new CutProxy('127.0.0.1', apiPort);
   await proxy.start();
-  const proxied = proxiedKubeconfig(o.kubeconfig, proxy, o.seed);
   const agentsBefore = new Set(agentProcesses());
-  const t = await startNodeWithNamespace({
-    kube,
-    prefix: 'chaos',
-    kubeconfig: proxied,
-    dockerHost: o.dockerHost,
-    infraImage: o.images.busybox,
-    extraArgs: ['--pods', '500', '--cpu', '1000', '--memory', '4Ti'],
-  });
+  let t: Awaited<ReturnType<typeof startNodeWithNamespace>>;
+  let proxied: string;
+  try {
+    proxied = proxiedKubeconfig(o.kubeconfig, proxy, o.seed);
+    t = await startNodeWithNamespace({
+      kube,
+      prefix: 'chaos',
+      kubeconfig: proxied,
+      dockerHost: o.dockerHost,
+      infraImage: o.images.busybox,
+      extraArgs: ['--pods', '500', '--cpu', '1000', '--memory', '4Ti'],
+    });
+  } catch (err) {
+    await proxy.stop();
+    throw err;
+  }
   const stack = new ControllerStack({
     repo: REPO,
     namespace: t.ns,
