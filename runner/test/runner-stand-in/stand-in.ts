@@ -383,7 +383,7 @@ class Job {
     if (r.code === 0 && m.container && r.response === undefined)
       return { code: 1, output: `${r.output}Response file is required but not found for prepare_job\n` };
     this.isAlpine = (r.response as { isAlpine?: boolean } | undefined)?.isAlpine === true;
-    return { code: r.code, output: r.code === 0 ? JSON.stringify(r.response ?? {}) : r.output };
+    return { code: r.code, output: r.code === 0 ? mask(JSON.stringify(r.response ?? {})) : r.output };
   }
 
   async cleanup(): Promise<void> {
