@@ -26,6 +26,8 @@ export interface StandInStep {
   timeoutMinutes?: number;
   /** Runs even after a failure or a cancel, like `if: always()`. */
   always?: boolean;
+  /** `continue-on-error: true`: a failed (or timed-out) step does not fail the job. */
+  continueOnError?: boolean;
   /** container steps (`uses: docker://image`) */
   image?: string;
   entrypoint?: string;
@@ -59,6 +61,11 @@ export interface JobMessage {
   /** `name` is the service's key under `services:` (its network alias; not sent to the hooks). */
   services?: { name: string; image: string; env?: Record<string, string>; ports?: string[]; options?: string }[];
   steps: StandInStep[];
+  /**
+   * Values of the job's secrets (the job message's secret variables): the runner masks each in every log line it
+   * reports, as `***`.
+   */
+  secrets?: string[];
 }
 
 export type JobStatus = 'waiting' | 'queued' | 'in_progress' | 'completed';
