@@ -24,6 +24,7 @@ import type { StoredJob } from '../../src/controller/records/stored-job.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { postgresUnavailable, startPostgres } from '../../test/harness/postgres-server.js';
 import { ms, percentile, report, sample } from './stats.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const JOBS = Number(process.env.BENCH_HISTORY_JOBS ?? 100_000);
 const SAMPLES = Number(process.env.BENCH_HISTORY_SAMPLES ?? 200);
@@ -34,16 +35,8 @@ const TOKEN = 'bench-portal-token';
 const TARGET_MS = 50;
 const DAY_MS = 86_400_000;
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run seeds the same history. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random sequence, so every run seeds the same history. */
+const rng = seededRandom;
 
 /** Jobs shaped like the controller's records: milestones, pod events, images, a node. */
 function* seedJobs(now: number): Generator<StoredJob> {

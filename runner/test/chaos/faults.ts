@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClients } from '../../src/kube/client.js';
 import type { NodeProcess } from '../../scripts/lib/node-process.js';
-import { seededRandom } from '../github-emulator/state.js';
+import { seededRandom } from '../seeded-random.js';
 import type { ControllerStack } from '../harness/controller-stack.js';
 import type { CutProxy } from './cut-proxy.js';
 

@@ -16,7 +16,7 @@ import { startNodeWithNamespace, stopNodeWithNamespace } from '../../scripts/lib
 import { engineDir } from '../../scripts/lib/engine-layout.js';
 import { localDir } from '../../scripts/lib/paths.js';
 import { ensurePodmanService, stopPodmanService } from '../../scripts/lib/podman-service.js';
-import { seededRandom } from '../github-emulator/state.js';
+import { seededRandom } from '../seeded-random.js';
 import { ControllerStack } from '../harness/controller-stack.js';
 import { leftovers } from '../harness/heterogeneous-burst.js';
 import { CutProxy } from './cut-proxy.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { EmuJob } from '../github-emulator/state.js';
 import { countLines, judgeJob } from './verifier.js';
 import { generateWorkload, stepCount, type ChaosJob } from './workload.js';
-import { seededRandom } from '../github-emulator/state.js';
+import { seededRandom } from '../seeded-random.js';
 
 const images = { busybox: 'bb', debian: 'deb', httpService: 'http', noShell: 'ns' };
 

@@ -6,6 +6,7 @@
  * `cachedPullMs` instead of the pull part.
  */
 import type { Delays } from './groups.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface StartDelayDistribution {
   p50Ms: number;
@@ -19,17 +20,7 @@ export const DEFAULT_START_DELAYS: StartDelayDistribution = { p50Ms: 8_000, p95M
 /** z of the standard normal's 95th percentile. */
 const Z95 = 1.6448536269514722;
 
-/** mulberry32: a small seeded uniform generator in [0, 1). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const uniform = seededRandom;
 
 /** A sampler of start delays (ms) with the given median and 95th percentile. */
 export function startDelaySampler(d: StartDelayDistribution = DEFAULT_START_DELAYS): () => number {

@@ -2,6 +2,8 @@
  * A seeded pseudo-random source for the bad-input tests (runner/docs/bad-input.md): the same seed gives the same
  * cases, so a failing case is reproduced by its seed and index. mulberry32: 32-bit state, enough for test inputs.
  */
+import { seededRandom } from '../seeded-random.js';
+
 export interface Random {
   /** A float in [0, 1). */
   next(): number;
@@ -12,14 +14,7 @@ export interface Random {
 }
 
 export function seeded(seed: number): Random {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: (items) => items[int(items.length)]!, chance: (p) => next() < p };
 }

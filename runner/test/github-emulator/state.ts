@@ -6,6 +6,7 @@
  * it, `queued` until a runner takes it, then `in_progress` and `completed`; a run's status follows its jobs.
  */
 import type { Account, Repo } from './shapes.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface StandInStep {
   /** `run:` (script), `uses: docker://…` (container) or a JavaScript action (`uses: ./dir`, runs.using node20). */
@@ -280,18 +281,6 @@ export type Assignment =
       /** The seeded generator's next number in [0, 1). */
       next: () => number;
     };
-
-/** A seeded pseudo-random generator (mulberry32), so a "random" assignment can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function assignment(order: AssignmentOrder): Assignment {
   return typeof order === 'object' ? { order: 'random', next: seededRandom(order.random) } : { order };
