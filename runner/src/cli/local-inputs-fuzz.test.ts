@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { EciVirtualError } from '@eci-virtual/contract';
-import { mutate, seeded } from '../../test/fuzz/seeded.js';
+import { mutate, seeded, typedErrorOf } from '../../test/fuzz/seeded.js';
 import { parseKeyValueFile, parsePathFile } from '../local-run/file-commands.js';
 import { parseDotenv } from './dotenv.js';
 
@@ -33,16 +33,6 @@ ghadelimiter_1
 `;
 const NOISE = ['=', '"', "'", '`', '\\', '$', '${', '}', '#', '\n', '\r\n', '<<', 'EOF', 'export ', '\u0000', ' '];
 
-function typedOrValue(fn: () => unknown, what: string): boolean {
-  try {
-    fn();
-    return false;
-  } catch (err) {
-    if (!(err instanceof EciVirtualError)) throw new Error(`${what} threw ${String(err)}`, { cause: err });
-    return true;
-  }
-}
-
 describe('run input files under bad input', () => {
   it(`${CASES} mutated dotenv files and ${CASES} mutated file-command files parse or give a typed error`, () => {
     const r = seeded(SEED);
@@ -62,8 +52,8 @@ describe('run input files under bad input', () => {
         expect(err.message).toMatch(/^\.env:\d+: /);
         refused++;
       }
-      typedOrValue(() => parseKeyValueFile(commands, 'GITHUB_OUTPUT'), `seed ${SEED} case ${i} ${commands}`);
-      typedOrValue(() => parsePathFile(commands), `seed ${SEED} case ${i} ${commands}`);
+      typedErrorOf(() => parseKeyValueFile(commands, 'GITHUB_OUTPUT'), `seed ${SEED} case ${i} ${commands}`);
+      typedErrorOf(() => parsePathFile(commands), `seed ${SEED} case ${i} ${commands}`);
       expect(Date.now() - t0).toBeLessThan(5000);
     }
     expect(refused).toBeGreaterThan(CASES / 20);

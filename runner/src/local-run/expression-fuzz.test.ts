@@ -5,8 +5,7 @@
  * or a hang. A failure names its seed and case so it can be replayed.
  */
 import { describe, expect, it } from '@jest/globals';
-import { EciVirtualError } from '@eci-virtual/contract';
-import { mutate, seeded, type Random } from '../../test/fuzz/seeded.js';
+import { mutate, seeded, typedErrorOf, type Random } from '../../test/fuzz/seeded.js';
 import { condition, EXPRESSION_HOST, evaluate, interpolate, type EvalState } from '../workflow/expr/evaluate.js';
 import { ExpressionError } from '../workflow/expr/errors.js';
 
@@ -89,18 +88,6 @@ function expression(r: Random, depth: number): string {
   }
 }
 
-/** Runs `fn`; a throw must be the project's typed error. Returns what was thrown (or undefined). */
-function typedOrValue(fn: () => unknown, what: string): unknown {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof EciVirtualError)) throw new Error(`${what} threw ${String(err)}`, { cause: err });
-    expect(err.message.length).toBeGreaterThan(0);
-    return err;
-  }
-}
-
 describe('expressions under bad input', () => {
   it(`${CASES} generated and mutated expressions give a value or a typed error`, () => {
     const r = seeded(SEED);
@@ -110,9 +97,9 @@ describe('expressions under bad input', () => {
       for (let m = r.int(4); m > 0; m--) src = mutate(r, src, NOISE);
       const what = `seed ${SEED} case ${i}: ${JSON.stringify(src)}`;
       const caseStart = Date.now();
-      if (typedOrValue(() => evaluate(src, state()), `evaluate, ${what}`)) typed++;
-      typedOrValue(() => interpolate(`a \${{ ${src} }} b`, state()), `interpolate, ${what}`);
-      typedOrValue(() => condition(src, state()), `condition, ${what}`);
+      if (typedErrorOf(() => evaluate(src, state()), `evaluate, ${what}`)) typed++;
+      typedErrorOf(() => interpolate(`a \${{ ${src} }} b`, state()), `interpolate, ${what}`);
+      typedErrorOf(() => condition(src, state()), `condition, ${what}`);
       // No case may hang: each is far under a second even on a loaded machine.
       expect(Date.now() - caseStart).toBeLessThan(5000);
     }

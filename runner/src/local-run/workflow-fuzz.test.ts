@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { EciVirtualError } from '@eci-virtual/contract';
-import { mutate, seeded, type Random } from '../../test/fuzz/seeded.js';
+import { mutate, seeded, typedErrorOf, type Random } from '../../test/fuzz/seeded.js';
 import { loadWorkflowJobs } from './from-workflow.js';
 import { parseWorkflow, WorkflowError } from '../workflow/load.js';
 
@@ -157,16 +156,6 @@ function generatedWorkflow(r: Random): string {
   return stringify({ on: 'push', env: r.chance(0.2) ? value(r, 2) : {}, jobs: { build: job } });
 }
 
-function typedOrLoaded(fn: () => unknown, what: string): boolean {
-  try {
-    fn();
-    return false;
-  } catch (err) {
-    if (!(err instanceof EciVirtualError)) throw new Error(`${what} threw ${String(err)}`, { cause: err });
-    return true;
-  }
-}
-
 describe('workflows under bad input', () => {
   it(`${MUTATED} mutated and ${GENERATED} generated workflows load or give a typed error`, () => {
     const r = seeded(SEED);
@@ -182,11 +171,11 @@ describe('workflows under bad input', () => {
         } else text = generatedWorkflow(r);
         const what = `seed ${SEED} case ${i}:\n${text}`;
         const caseStart = Date.now();
-        if (typedOrLoaded(() => parseWorkflow(text, 'ci.yml'), `parseWorkflow, ${what}`)) refused++;
+        if (typedErrorOf(() => parseWorkflow(text, 'ci.yml'), `parseWorkflow, ${what}`)) refused++;
         else {
           // What parses goes on through the command's loader: matrix expansion, names evaluated.
           writeFileSync(file, text);
-          typedOrLoaded(() => loadWorkflowJobs(file, { workspaceRoot: dir }), `loadWorkflowJobs, ${what}`);
+          typedErrorOf(() => loadWorkflowJobs(file, { workspaceRoot: dir }), `loadWorkflowJobs, ${what}`);
         }
         // No case may hang: each is far under a second even on a loaded machine.
         expect(Date.now() - caseStart).toBeLessThan(5000);

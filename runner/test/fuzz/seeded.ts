@@ -2,6 +2,7 @@
  * A seeded pseudo-random source for the bad-input tests (runner/docs/bad-input.md): the same seed gives the same
  * cases, so a failing case is reproduced by its seed and index. mulberry32: 32-bit state, enough for test inputs.
  */
+import { EciVirtualError } from '@eci-virtual/contract';
 import { seededRandom } from '../seeded-random.js';
 
 export interface Random {
@@ -39,5 +40,20 @@ export function mutate(r: Random, text: string, alphabet: readonly string[]): st
       return text.slice(0, at) + r.pick(alphabet) + text.slice(at);
     default:
       return text.slice(0, at);
+  }
+}
+
+/**
+ * Runs `fn` on one fuzz case: it may return anything, or throw the project's typed error with a message. Anything
+ * else thrown fails the case, naming it (`what`: seed, case index, input). Returns the typed error, if any.
+ */
+export function typedErrorOf(fn: () => unknown, what: string): EciVirtualError | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof EciVirtualError)) throw new Error(`${what} threw ${String(err)}`, { cause: err });
+    if (err.message.length === 0) throw new Error(`${what} threw a typed error with no message`, { cause: err });
+    return err;
   }
 }
