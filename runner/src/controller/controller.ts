@@ -376,6 +376,9 @@ export class Controller {
   private onPod(m: PodMilestones, event: 'add' | 'update' | 'delete'): void {
     if (!m.jobId) return;
     const slot = slotOfPod(m.pod) ?? m.jobId;
+    // The informer shows the pod: it counts as itself now, not as a launch to come (a slot left here after its pod
+    // was deleted would count as a runner on its way and strand its job until the grace ran out).
+    this.created.delete(slot);
     this.updatePhases();
     if (event === 'delete') {
       this.recorded.delete(slot);
@@ -477,6 +480,7 @@ export class Controller {
   async cleanup(slot: string): Promise<void> {
     if (this.cleaning.has(slot)) return;
     this.cleaning.add(slot);
+    this.created.delete(slot);
     try {
       const pod = this.podOfSlot(slot);
       const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);

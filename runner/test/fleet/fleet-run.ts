@@ -65,8 +65,13 @@ export interface FleetResult {
   calls: Record<string, number>;
   /** Runner errors (simulated runners that failed to take or finish a job). */
   runnerErrors: string[];
-  /** Runners the broker refused (registration gone) before they took a job, by HTTP status. */
+  /**
+   * Runners the broker refused (registration gone) before they took a job while the job their pod was launched for
+   * still waited, by HTTP status: a runner removed under a launch in flight.
+   */
   runnersRefused: Record<string, number>;
+  /** Spare runners refused after their own job had completed elsewhere (reaped on purpose: expected). */
+  spareRunnersReaped: number;
 }
 
 /** Resident set size of a process in MB (0 when it is gone). */
@@ -102,7 +107,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const log = o.log ?? (() => undefined);
   const key = randomAccessKey();
   let runtime: SimulatedRuntime | undefined = undefined;
-  const runners = new SimulatedRunners({ jobMs, finish: (id, code) => runtime?.finish(id, code) });
+  let jobDone: (jobId: number) => boolean = () => false;
+  const runners = new SimulatedRunners({
+    jobMs,
+    finish: (id, code) => runtime?.finish(id, code),
+    // The controller names a job's runners `eci-virtual-<job id>` and `eci-virtual-<job id>-<n>` (README, controller).
+    ownJobDone: (name) => {
+      const id = /^eci-virtual-(\d+)(?:-\d+)?$/.exec(name)?.[1];
+      return id !== undefined && jobDone(Number(id));
+    },
+  });
   runtime = new SimulatedRuntime(runners.onStart);
   const emu = new EciEmulator({
     runtime,
@@ -166,6 +180,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     await stack.start();
     const leader = await stack.leader();
     log(`fleet: ${n} jobs at ${rate}/s, each held ${Math.round(jobMs / 1000)} s; controller replica ${leader} leads`);
+    jobDone = (id) => stack.emulator.state.jobs.get(id)?.status === 'completed';
     const firstQueued = Date.now();
     const t0 = performance.now();
     const queued = await Promise.all(
@@ -221,9 +236,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       calls: byAction,
       runnerErrors: [...runners.outcomes.values()].flatMap((r) => (r.error ? [r.error] : [])),
       runnersRefused: [...runners.outcomes.values()].reduce<Record<string, number>>((acc, r) => {
-        if (r.refused) acc[r.refused] = (acc[r.refused] ?? 0) + 1;
+        if (r.refused && !r.refusedAfterOwnJob) acc[r.refused] = (acc[r.refused] ?? 0) + 1;
         return acc;
       }, {}),
+      spareRunnersReaped: [...runners.outcomes.values()].filter((r) => r.refused && r.refusedAfterOwnJob).length,
     };
   } finally {
     clearInterval(sampler);

@@ -26,6 +26,11 @@ export interface SimulatedRunnerOptions {
   finish: (groupId: string, exitCode: number) => void;
   /** Between acquire polls when no job is assignable yet (default 500 ms, the stand-in's). */
   pollMs?: number;
+  /**
+   * Asked when the broker refuses a runner: whether the job its pod was launched for had already completed (then the
+   * controller reaped a spare runner on purpose — its job ran elsewhere — and the refusal is expected).
+   */
+  ownJobDone?: (runnerName: string) => boolean;
 }
 
 export interface RunnerOutcome {
@@ -34,6 +39,10 @@ export interface RunnerOutcome {
   tookAt?: number;
   /** The broker's answer when it refused the runner (its registration was gone). */
   refused?: number;
+  /** The runner's name, from its JIT config. */
+  runnerName?: string;
+  /** Whether, when refused, the job its pod was launched for had already completed (`ownJobDone`). */
+  refusedAfterOwnJob?: boolean;
   error?: string;
 }
 
@@ -69,6 +78,7 @@ export class SimulatedRunners {
     this.outcomes.set(groupId, outcome);
     try {
       const jit = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Jit;
+      outcome.runnerName = jit.runnerName;
       const url = new URL(jit.brokerUrl);
       url.hostname = '127.0.0.1';
       const base = url.origin;
@@ -90,6 +100,7 @@ export class SimulatedRunners {
         await res.arrayBuffer();
         if (res.status === 401 || res.status === 403 || res.status === 404) {
           outcome.refused = res.status;
+          outcome.refusedAfterOwnJob = this.opts.ownJobDone?.(jit.runnerName) ?? false;
           this.opts.finish(groupId, 0);
           return;
         }
