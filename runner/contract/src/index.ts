@@ -15,7 +15,7 @@ export * from './keys.js';
 export * from './label-value.js';
 export * from './pod-facts.js';
 export * from './pod-layout.js';
-export type * from './portal.js';
+export * from './portal.js';
 export * from './shell-quote.js';
 export * from './spool-agent.js';
 export * from './virtual-node.js';

@@ -36,6 +36,31 @@ export interface JobLatency {
   queuedToRunningMs?: number;
 }
 
+/**
+ * Where the time before a job's first step went, in order (each phase ends at its mark):
+ *   webhook  GitHub queued the job → the controller heard of it (webhook, or the poller when it was lost)
+ *   launch   → the job pod was created
+ *   schedule → the pod was bound to a node
+ *   images   → its images were ready (the last `Pulled` event; cache hit or pull)
+ *   runner   → every container ran (the runner started)
+ *   assign   → GitHub gave the runner the job (`started_at`)
+ *   setup    → the job's first own step started (GitHub's step `started_at`)
+ */
+export const QUEUE_PHASES = ['webhook', 'launch', 'schedule', 'images', 'runner', 'assign', 'setup'] as const;
+export type QueuePhase = (typeof QUEUE_PHASES)[number];
+
+export interface QueueBreakdown {
+  /**
+   * The phases whose end mark is known, in order. A phase whose start mark is unknown (e.g. `schedule` after a
+   * runner swap) is folded into the next phase with a known end, so the phases always add up to `totalMs`.
+   */
+  phases: { phase: QueuePhase; ms: number }[];
+  /** GitHub queued → the last known mark, ms. */
+  totalMs: number;
+  /** Whether the first step's start is known (the breakdown is final). */
+  complete: boolean;
+}
+
 export interface JobEvent {
   at: string;
   type: 'Normal' | 'Warning';
@@ -65,6 +90,8 @@ export interface JobRecord {
   imageCache: { used: boolean; id?: string; images: string[] };
   timestamps: JobTimestamps;
   latency: JobLatency;
+  /** Queued → first step, phase by phase (once the pod exists). */
+  queueBreakdown?: QueueBreakdown;
   /** Pod lifetime (created → finished, or → now while running), seconds. */
   durationSeconds?: number;
   /** The fee as ECI bills it (`cost.amount`), US$ at the configured prices. */

@@ -36,6 +36,7 @@ import { runnerLogTail } from './jobs/runner-log-tail.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
 import { WorkloadService } from './workloads/workload-service.js';
 import { workloadKey } from './workloads/workload-token.js';
+import { queueBreakdown } from './records/queue-breakdown.js';
 
 /** Bound of the in-memory slot generations (a job's entry goes when it completes). */
 const MAX_GENERATIONS = 5_000;
@@ -77,6 +78,8 @@ export class Controller {
   private readonly confirming = new Set<number>();
   /** Slots whose pod was created, until the informer shows it (so `balance` does not open another meanwhile). */
   private readonly created = new Map<string, number>();
+  /** Jobs whose queue breakdown went into the histogram (bounded, oldest forgotten first). */
+  private readonly queueObserved = new Set<string>();
   /** GitHub's runner list taken at the start of the current poll round. */
   private census: RunnerCensus | undefined;
   /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
@@ -111,6 +114,7 @@ export class Controller {
   onInProgress(job: WorkflowJob): void {
     this.runnerJobs.note(job);
     this.queuedJobs.delete(job.id);
+    void this.lifecycle.assigned(job);
   }
 
   /**
@@ -236,6 +240,7 @@ export class Controller {
     this.queuedJobs.set(job.id, job);
     if (this.launching.has(job.id) || this.queue.has(job.id)) return 'known';
     if (slotsOf(this.tracker.pods(), String(job.id)).length || this.generations.has(job.id)) return 'known';
+    const receivedAt = new Date().toISOString();
     this.received.set(job.id, performance.now());
     this.queue.push(job);
     this.deps.metrics.queueDepth.set(this.queue.size);
@@ -243,7 +248,7 @@ export class Controller {
     this.pump();
     // The record is written after the pod is requested: the pod is what the job waits for.
     const { cpu, memory } = this.deps.config.placement;
-    await this.lifecycle.queued(job, { cpu, memory });
+    await this.lifecycle.queued(job, { cpu, memory }, receivedAt);
     return 'queued';
   }
 
@@ -261,6 +266,7 @@ export class Controller {
     const swappedInto = viaJob !== undefined && viaJob !== id ? viaJob : undefined;
     if (swappedInto) this.deps.metrics.runnerSwaps.inc();
     await this.lifecycle.completed(job, swappedInto);
+    void this.observeQueueTime(id);
     if (viaSlot) await this.cleanup(viaSlot);
     // The job's other slots (its runner took another job, or it got another slot, or it was cancelled while
     // queued): their runners would idle forever. Remove each runner first — GitHub refuses while it runs a job —
@@ -270,6 +276,17 @@ export class Controller {
     if (!others.length && viaSlot !== id) await this.cleanup(id);
     this.generations.delete(job.id);
     this.balance('completed');
+  }
+
+  /** The job's queue breakdown into `eci_virtual_job_queue_seconds`, once per job (completions are redelivered). */
+  private async observeQueueTime(jobId: string): Promise<void> {
+    if (this.queueObserved.has(jobId)) return;
+    const record = await this.records.get(jobId).catch(() => undefined);
+    const breakdown = record && queueBreakdown(record);
+    if (!breakdown?.complete || this.queueObserved.has(jobId)) return;
+    this.queueObserved.add(jobId);
+    if (this.queueObserved.size > MAX_GENERATIONS) this.queueObserved.delete(this.queueObserved.values().next().value!);
+    for (const p of breakdown.phases) this.deps.metrics.jobQueueSeconds.observe({ phase: p.phase }, p.ms / 1000);
   }
 
   private async reapIdle(slot: string): Promise<boolean> {
@@ -411,7 +428,8 @@ export class Controller {
     if (m.nodeName && seen.node !== m.nodeName) {
       seen.node = m.nodeName;
       const name = m.nodeName;
-      void this.nodeType(name).then((type) => this.lifecycle.scheduled(m.jobId, { name, type }));
+      const at = new Date().toISOString();
+      void this.nodeType(name).then((type) => this.lifecycle.scheduled(m.jobId, { name, type }, at));
     }
     if (m.runningAt && !seen.runningAt) {
       // Kubernetes timestamps have second precision; the moment we observe it is the better figure for latencies.

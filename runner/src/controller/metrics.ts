@@ -7,6 +7,7 @@ export interface ControllerMetrics {
   jobsTotal: Counter<'event'>;
   webhookToPodSeconds: Histogram<never>;
   queuedToRunningSeconds: Histogram<never>;
+  jobQueueSeconds: Histogram<'phase'>;
   podsByPhase: Gauge<'phase'>;
   githubCalls: Counter<'route' | 'status'>;
   githubRateLimitRemaining: Gauge<never>;
@@ -46,6 +47,15 @@ export function createControllerMetrics(): ControllerMetrics {
       name: 'eci_virtual_controller_queued_to_running_seconds',
       help: "From GitHub's created_at of a job to its pod running",
       buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    }),
+    jobQueueSeconds: new Histogram({
+      name: 'eci_virtual_job_queue_seconds',
+      help:
+        "Time before a job's first step, by phase (webhook, launch, schedule, images, runner, assign, setup: " +
+        'QUEUE_PHASES of @eci-virtual/contract), observed once per job when GitHub says it completed',
+      labelNames: ['phase'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers,
     }),
     podsByPhase: new Gauge({

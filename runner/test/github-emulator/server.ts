@@ -952,13 +952,15 @@ export class GitHubEmulator {
     const steps = started
       ? [
           setUp,
+          // A step starts when the one before it ended ("Set up job" ends at the job's start) and ends when its result
+          // arrived, as GitHub's steps[] carry real, distinct times (REST "Get a job for a workflow run": steps[]).
           ...j.results.map((r, i) => ({
             name: r.name,
             status: 'completed' as const,
             conclusion: r.exitCode === 0 ? 'success' : 'failure',
             number: i + 2,
-            started_at: j.started_at,
-            completed_at: j.completed_at ?? j.started_at,
+            started_at: (i > 0 ? j.results[i - 1]!.at : undefined) ?? j.started_at,
+            completed_at: r.at ?? j.completed_at ?? j.started_at,
           })),
         ]
       : [];
@@ -1062,7 +1064,7 @@ export class GitHubEmulator {
     const runner = this.runnerFor(req);
     const job = this.state.jobs.get(jobId);
     if (!runner || !job || runner.jobId !== jobId) return [403, { message: 'not your job' }];
-    job.results.push(body as EmuJob['results'][number]);
+    job.results.push({ ...(body as EmuJob['results'][number]), at: new Date().toISOString() });
     return [201, {}];
   }
 

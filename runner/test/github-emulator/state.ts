@@ -97,7 +97,14 @@ export interface EmuJob {
   html_url: string;
   message: JobMessage;
   /** Step results reported by the runner (`outputs`: what the step wrote to GITHUB_OUTPUT). */
-  results: { name: string; exitCode: number; log: string; outputs?: Record<string, string> }[];
+  results: {
+    name: string;
+    exitCode: number;
+    log: string;
+    outputs?: Record<string, string>;
+    /** When the emulator received the result (the step's `completed_at`; the next step's `started_at`). */
+    at?: string;
+  }[];
   /** "Cancel workflow" was pressed while the job ran: the runner learns it from the broker and cancels. */
   cancelRequested?: boolean;
 }

@@ -29,6 +29,18 @@ describe('workflow_job parsing', () => {
     });
   });
 
+  it('takes the first own step’s start: the earliest started_at after "Set up job" (step 1)', () => {
+    const steps = [
+      { name: 'Set up job', number: 1, started_at: '2026-01-01T00:00:05Z' },
+      { name: 'b', number: 3, started_at: '2026-01-01T00:00:09Z' },
+      { name: 'a', number: 2, started_at: '2026-01-01T00:00:07Z' },
+      { name: 'pending', number: 4, started_at: null },
+    ];
+    expect(parseWorkflowJob({ ...raw, steps }, 'o/r').firstStepAt).toBe('2026-01-01T00:00:07Z');
+    expect(parseWorkflowJob({ ...raw, steps: steps.slice(0, 1) }, 'o/r').firstStepAt).toBeNull();
+    expect(parseWorkflowJob({ ...raw, steps: 'x' }, 'o/r').firstStepAt).toBeNull();
+  });
+
   it('drops null labels (GitHub’s webhook schema allows them) but refuses other non-strings', () => {
     expect(parseWorkflowJob({ ...raw, labels: [null, 'eci-virtual', null] }, 'o/r').labels).toEqual(['eci-virtual']);
     expect(() => parseWorkflowJob({ ...raw, labels: ['eci-virtual', 3] }, 'o/r')).toThrow(/labels/);

@@ -23,6 +23,11 @@ export interface WorkflowJob {
   completedAt: string | null;
   runnerName: string | null;
   htmlUrl: string;
+  /**
+   * When the job's first own step started: the `started_at` of the first step after GitHub's "Set up job" (step 1),
+   * once GitHub lists one; null before.
+   */
+  firstStepAt?: string | null;
 }
 
 const str = (v: unknown, what: string): string => {
@@ -61,11 +66,25 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
     startedAt: optStr(j.started_at),
     completedAt: optStr(j.completed_at),
     runnerName: optStr(j.runner_name),
+    firstStepAt: firstStepStartedAt(j.steps),
     // Only a link (kept in a pod annotation): one longer than any real URL is replaced by the one GitHub would give.
     htmlUrl:
       [optStr(j.html_url)].find((u) => u !== null && u.length <= 2048) ??
       `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
   };
+}
+
+/** `steps[]` of a workflow job: the earliest `started_at` of a step numbered after 1 ("Set up job"). */
+function firstStepStartedAt(steps: unknown): string | null {
+  if (!Array.isArray(steps)) return null;
+  let first: string | null = null;
+  for (const s of steps as unknown[]) {
+    if (typeof s !== 'object' || s === null) continue;
+    const { number, started_at: at } = s as Record<string, unknown>;
+    if (typeof number !== 'number' || number <= 1 || typeof at !== 'string' || Number.isNaN(Date.parse(at))) continue;
+    if (first === null || Date.parse(at) < Date.parse(first)) first = at;
+  }
+  return first;
 }
 
 /**

@@ -92,6 +92,28 @@ const NODE = { name: 'eci-virtual', type: 'virtual' as const };
 const reasons = (r: StoredJob) => r.events.map((e) => e.reason);
 
 describe('job lifecycle', () => {
+  it('keeps the queue breakdown marks: received, scheduled, assigned, first step (first observation wins)', async () => {
+    const { store, lifecycle } = setup();
+    await lifecycle.queued(job(30), { cpu: '1', memory: '2Gi' }, '2026-12-01T10:00:00.100Z');
+    await lifecycle.queued(job(30), { cpu: '1', memory: '2Gi' }, '2026-12-01T10:00:09.000Z');
+    await lifecycle.podCreated(job(30), launched(30));
+    await lifecycle.scheduled('30', NODE, '2026-12-01T10:00:00.400Z');
+    await lifecycle.scheduled('30', NODE, '2026-12-01T10:00:05.000Z');
+    await lifecycle.assigned(job(30, { status: 'in_progress', startedAt: '2026-12-01T10:00:03Z' }));
+    await lifecycle.completed({
+      ...completed(30, 'success', '2026-12-01T10:01:00Z'),
+      startedAt: '2026-12-01T10:00:04Z',
+      firstStepAt: '2026-12-01T10:00:06Z',
+    });
+    expect(store.record(30)).toMatchObject({
+      status: 'succeeded',
+      receivedAt: '2026-12-01T10:00:00.100Z',
+      scheduledAt: '2026-12-01T10:00:00.400Z',
+      assignedAt: '2026-12-01T10:00:03Z',
+      firstStepAt: '2026-12-01T10:00:06Z',
+    });
+  });
+
   it('records a job from queued to a settled success', async () => {
     const { store, lifecycle, at } = setup();
     await lifecycle.queued(job(1), { cpu: '1', memory: '2Gi' });

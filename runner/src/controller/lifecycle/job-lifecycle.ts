@@ -41,6 +41,7 @@ import {
 /** What a write carries; the label of the write-failure counter. */
 export type LifecycleChange =
   | 'queued'
+  | 'assigned'
   | 'pod_created'
   | 'launch_failed'
   | 'scheduled'
@@ -123,6 +124,24 @@ function placementOfHost(host: StoredJob, queuedAt: string): Partial<StoredJob> 
   };
 }
 
+/** GitHub's word on when a runner took the job and its first step started, when it says. */
+function stepMarks(job: WorkflowJob): Pick<StoredJob, 'assignedAt' | 'firstStepAt'> | undefined {
+  if (!job.startedAt && !job.firstStepAt) return undefined;
+  return {
+    ...(job.startedAt ? { assignedAt: job.startedAt } : {}),
+    ...(job.firstStepAt ? { firstStepAt: job.firstStepAt } : {}),
+  };
+}
+
+/** `r` with the marks it lacks (a first observation is never overwritten); undefined when nothing is new. */
+function withMarks(r: StoredJob, marks: Pick<StoredJob, 'assignedAt' | 'firstStepAt'>): StoredJob | undefined {
+  const added = {
+    ...(!r.assignedAt && marks.assignedAt ? { assignedAt: marks.assignedAt } : {}),
+    ...(!r.firstStepAt && marks.firstStepAt ? { firstStepAt: marks.firstStepAt } : {}),
+  };
+  return Object.keys(added).length ? { ...r, ...added } : undefined;
+}
+
 export class JobLifecycle {
   private readonly retry: RetryPolicy;
 
@@ -130,14 +149,28 @@ export class JobLifecycle {
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
   }
 
-  /** A queued job we serve: its record is created, unless it exists (a redelivery, the poller, a restart). */
-  queued(job: WorkflowJob, resources: { cpu: string; memory: string }): Promise<void> {
+  /**
+   * A queued job we serve: its record is created, unless it exists (a redelivery, the poller, a restart).
+   * `receivedAt`: when the controller first heard of it (the queue breakdown's "webhook received").
+   */
+  queued(job: WorkflowJob, resources: { cpu: string; memory: string }, receivedAt?: string): Promise<void> {
     const initial = initialRecord(job, resources);
     return this.write(String(job.id), 'queued', (r, ignore) => {
-      if (!r) return initial;
+      if (!r) return { ...initial, ...(receivedAt ? { receivedAt } : {}) };
+      if (receivedAt && !r.receivedAt && !isFinished(r.status)) return { ...r, receivedAt };
       ignore(r.status, 'queued');
       return undefined;
     });
+  }
+
+  /**
+   * A runner took the job (`workflow_job.in_progress`): GitHub's `started_at` and, once listed, its first step's. The
+   * first observation stays; the phase does not move (the pod's containers say when it runs).
+   */
+  assigned(job: WorkflowJob): Promise<void> {
+    const marks = stepMarks(job);
+    if (!marks) return Promise.resolve();
+    return this.write(String(job.id), 'assigned', (r) => r && withMarks(r, marks));
   }
 
   /** The job's pod was created: → pending, with the pod's placement and images (and why its plan is partial). */
@@ -176,15 +209,15 @@ export class JobLifecycle {
     return this.write(jobId, 'launch_failed', (r) => r && { ...r, events: mergeEvents(r.events, [event]) });
   }
 
-  /** The job's pod was bound to `node`. */
-  scheduled(jobId: string, node: { name: string; type: NodeType }): Promise<void> {
+  /** The job's pod was bound to `node` (seen at `at`; the first observation stays). */
+  scheduled(jobId: string, node: { name: string; type: NodeType }, at = new Date().toISOString()): Promise<void> {
     return this.write(jobId, 'scheduled', (r, ignore) => {
       if (!r) return undefined;
       if (isFinished(r.status)) {
         ignore(r.status); // a finished job keeps where it ran (after a swap: the host pod's node)
         return undefined;
       }
-      return { ...r, node };
+      return { ...r, node, scheduledAt: r.scheduledAt ?? at };
     });
   }
 
@@ -233,12 +266,14 @@ export class JobLifecycle {
     const finishedAt = job.completedAt ?? new Date().toISOString();
     const host = ranOnPodOf === undefined ? undefined : await this.hostRecord(String(job.id), ranOnPodOf);
     const by: FinishedBy = 'github';
-    return this.write(String(job.id), 'completed', (r, ignore) => {
-      if (!r) return undefined;
-      if (!mayMove(phaseState(r), to, by)) {
-        ignore(r.status, to);
+    const marks = stepMarks(job);
+    return this.write(String(job.id), 'completed', (current, ignore) => {
+      if (!current) return undefined;
+      if (!mayMove(phaseState(current), to, by)) {
+        ignore(current.status, to);
         return undefined;
       }
+      const r = (marks && withMarks(current, marks)) || current;
       return {
         ...r,
         status: to,

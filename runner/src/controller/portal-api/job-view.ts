@@ -1,6 +1,7 @@
 /** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
 import type { StoredJob } from '../records/stored-job.js';
 import { storedJobCost } from '../cost/job-cost.js';
+import { queueBreakdown } from '../records/queue-breakdown.js';
 import type { JobRecord, JobsSummary } from '@eci-virtual/contract';
 
 export interface Prices {
@@ -16,6 +17,7 @@ export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): Job
   const podToRunningMs = ms(s.podCreatedAt, s.runningAt);
   const queuedToRunningMs = ms(s.queuedAt, s.runningAt);
   const end = s.finishedAt ? Date.parse(s.finishedAt) : now;
+  const breakdown = queueBreakdown(s);
   const durationSeconds = s.podCreatedAt ? Math.max(0, (end - Date.parse(s.podCreatedAt)) / 1000) : undefined;
   const cost = storedJobCost(
     s,
@@ -50,6 +52,7 @@ export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): Job
       ...(podToRunningMs !== undefined ? { podToRunningMs } : {}),
       ...(queuedToRunningMs !== undefined ? { queuedToRunningMs } : {}),
     },
+    ...(breakdown ? { queueBreakdown: breakdown } : {}),
     ...(durationSeconds !== undefined ? { durationSeconds: Math.round(durationSeconds * 10) / 10 } : {}),
     ...(cost
       ? {

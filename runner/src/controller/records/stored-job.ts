@@ -22,8 +22,16 @@ export interface StoredJob extends JobIdentity {
   imageCache: { used: boolean; id?: string; images: string[] };
   /** GitHub's `created_at` of the job. */
   queuedAt: string;
+  /** When the controller first heard of the job (its webhook, or the poller when the webhook was lost). */
+  receivedAt?: string;
   podCreatedAt?: string;
+  /** When the controller saw the pod bound to a node. */
+  scheduledAt?: string;
   runningAt?: string;
+  /** GitHub's `started_at`: a runner took the job. */
+  assignedAt?: string;
+  /** GitHub's `started_at` of the job's first own step (workflow-job.ts `firstStepAt`). */
+  firstStepAt?: string;
   finishedAt?: string;
   /** The job's timeline (pod events, runner exit, launch problems), oldest first. */
   events: JobEvent[];

@@ -14,6 +14,7 @@ import { useMemo } from 'react';
 import type { JobRecord, JobStatus } from '@eci-virtual/contract';
 import { formatMs, formatSeconds, formatTime, formatUsd } from '../../format.js';
 import { PlacementBadge } from '../PlacementBadge/index.js';
+import { QueueBar } from '../QueueBar/index.js';
 
 /** One table row: the record plus the flat fields material-table sorts, filters and searches on. */
 export interface JobRow {
@@ -75,6 +76,7 @@ export function LatencyBreakdown({ job }: { job: JobRecord }) {
         queued→pod <span data-testid="latency-queued-to-pod">{formatMs(queuedToPodMs)}</span> · pod→running{' '}
         <span data-testid="latency-pod-to-running">{formatMs(podToRunningMs)}</span>
       </small>
+      <QueueBar jobId={job.id} breakdown={job.queueBreakdown} />
     </span>
   );
 }

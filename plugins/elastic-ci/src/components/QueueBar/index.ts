@@ -1,0 +1,1 @@
+export { QueueBar } from './QueueBar.js';
