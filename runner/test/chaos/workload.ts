@@ -205,7 +205,7 @@ export function generateWorkload(
           {
             kind: 'script',
             name: tag,
-            run: String.raw`for i in $(seq 1 20); do r=$(wget -qO- -T 2 http://localhost:8080/ 2>/dev/null) && break; sleep 0.5; done; echo "${tag} 1 $r"`,
+            run: String.raw`for i in $(seq 1 20); do r=$(timeout 2 wget -qO- http://localhost:8080/ 2>/dev/null) && break; sleep 0.5; done; echo "${tag} 1 $r"`,
           },
           { name: tag, exitCode: 0, contains: `${tag} 1 pong` },
         );

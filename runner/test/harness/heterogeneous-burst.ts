@@ -80,7 +80,13 @@ export function burstFiles(all: Shape[], perShape: number): { workflow: string; 
 
 const FACTS = String.raw`ID=none; [ -r /etc/os-release ] && . /etc/os-release
 echo "FACT os=$ID pod=$(cat /etc/hostname) cpu=$(tr ' ' / < /sys/fs/cgroup/cpu.max 2>/dev/null || echo none) mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo none)"`;
-const SERVICE = String.raw`for i in 1 2 3 4 5 6 7 8 9 10; do r=$(wget -qO- -T 2 http://localhost:8080/ 2>/tmp/svc.err || curl -fsS -m 2 http://localhost:8080/ 2>>/tmp/svc.err) && break; sleep 0.5; done
+/**
+ * The service probe bounds each attempt with `timeout`, not `wget -T`: Debian's busybox before 1.36.1-5 is built
+ * without FEATURE_WGET_TIMEOUT, yet keeps `-T` in wget's option string with a NULL destination, so `wget -T 2`
+ * writes through NULL and dies with SIGSEGV (reproducible outside any container: `busybox wget -T 2 -O- URL`; the
+ * Debian fix: salsa.debian.org/installer-team/busybox commit fd85f31f). Nothing in the pod or the agent is involved.
+ */
+const SERVICE = String.raw`for i in 1 2 3 4 5 6 7 8 9 10; do r=$(timeout 2 wget -qO- http://localhost:8080/ 2>/tmp/svc.err) && break; sleep 0.5; done
 [ -n "$r" ] || { r=none; tail -n 3 /tmp/svc.err; }; echo "FACT svc=$r"`;
 
 function steps(s: Shape): StandInStep[] {

@@ -9,10 +9,6 @@
  *
  * The virtual node advertises ECI-like capacity: a swapped job holds its runner's pod AND its workload pod, which a
  * node of this machine's two cores could not schedule together (pods would wait Pending forever).
- *
- * Off unless ECI_VIRTUAL_SWAP_BURST=1 for now: every job completes and every job image, cpu/memory, `docker://` step
- * and pod fact is right, but the `svc` shape's probe fails in workload pods — busybox `wget` segfaults in the job
- * container of W (`Segmentation fault`), so the service fact reads `none` (issue #18 stays open for that).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ControllerStack } from '../harness/controller-stack.js';
@@ -29,9 +25,7 @@ const REPO = 'octo-org/swap';
 const PER_SHAPE = 2;
 const SEED = Number(process.env.ECI_VIRTUAL_SWAP_SEED ?? 11);
 
-const enabled = process.env.ECI_VIRTUAL_SWAP_BURST === '1';
-
-(enabled ? describe : describe.skip)('controller with swapped runners: a heterogeneous burst', () => {
+describe('controller with swapped runners: a heterogeneous burst', () => {
   let t: TestNode | undefined;
   let stack: ControllerStack | undefined;
   let recorder: Awaited<ReturnType<typeof recordPods>> | undefined;
