@@ -22,6 +22,7 @@ import { PodAgents } from './pod-agents.js';
 import type { JobResult } from './reporter.js';
 import type { RunEvent } from './run-event.js';
 import { StepLoop } from './step-loop.js';
+import { uploadActions } from './action-upload.js';
 
 export interface JobRunOptions extends JobPodOptions {
   transport: ExecTransport;
@@ -77,6 +78,7 @@ export class JobRunner {
       this.contexts.startEnv(this.o.env);
       await pod.create(this.contexts);
       const facts = await pod.waitRunning(cancellation.signal);
+      if (job.actions?.length) pod.log.info(await uploadActions(this.o.transport, pod.ref, job.actions));
       await steps.run(pod.ref, facts, cancellation.signal, () => (timings.firstStepMs ??= Date.now() - started));
     } catch (err) {
       error = describeError(err);
