@@ -69,6 +69,11 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --agent-image IMAGE      image holding the step agent (default $ECI_VIRTUAL_AGENT_IMAGE; yarn engine up builds
                            eci-virtual/agent): each job's steps then take one exec per container in all; \`none\`, or
                            no image, runs every step as an exec of its own
+  --node-runtime-image IMAGE
+                           image holding the Node.js runtime JavaScript actions run with (default
+                           $ECI_VIRTUAL_NODE_RUNTIME_IMAGE; yarn engine up builds eci-virtual/node-runtime): an
+                           init container copies it to /__e/node, as the runner's externals, so any job image runs
+                           them; without it, the job image's own node is used
   --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
@@ -195,6 +200,7 @@ const runFlags = (argv: string[]) =>
     'keep-pod': { type: 'boolean', default: false },
     'kaniko-image': { type: 'string' },
     'agent-image': { type: 'string' },
+    'node-runtime-image': { type: 'string' },
     json: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'pod-start-timeout': { type: 'string' },
@@ -271,6 +277,7 @@ async function runWorkflow(
     });
   const agentImageValue = values['agent-image'] ?? process.env.ECI_VIRTUAL_AGENT_IMAGE;
   const agentImage = agentImageValue && agentImageValue !== 'none' ? agentImageValue : undefined;
+  const nodeRuntimeImage = values['node-runtime-image'] ?? process.env.ECI_VIRTUAL_NODE_RUNTIME_IMAGE;
   const concurrency = intFlag(values.jobs, 'jobs', DEFAULT_CONCURRENCY);
   if (concurrency < 1) throw new InvalidInput(`--jobs must be at least 1, got ${concurrency}`);
   const renderer = values.json ? new JsonRunRenderer() : new HumanRunRenderer();
@@ -325,6 +332,7 @@ async function runWorkflow(
         needs,
         ...jobPlacement(job.spec, settings, placement, kanikoImage),
         ...(agentImage ? { agentImage } : {}),
+        ...(nodeRuntimeImage ? { nodeRuntimeImage } : {}),
         checkoutRoot: workspaceRoot,
         ...(values.node ? { nodeName: values.node } : {}),
         keepPod: values['keep-pod'],

@@ -154,6 +154,7 @@ function dockerUsesStep(base: StepSpec, uses: string, w: Record<string, string> 
 class StepExpander {
   readonly out: StepSpec[] = [];
   readonly actions = new Map<string, string>();
+  usesNode = false;
 
   constructor(private readonly opts: StepsOptions) {}
 
@@ -196,6 +197,7 @@ class StepExpander {
         `${where}: ${uses}: ${posix.join(loc.pod, action.main)} is not in the working tree checkout uploads (git-ignored?)`,
         { hint: 'the action runs from the job workspace: keep it tracked, or at least not ignored, by git' },
       );
+    if (action.kind === 'node') this.usesNode = true;
     const make = (b: StepSpec, script: string) =>
       action.kind === 'node'
         ? nodeActionStep(b, uses, podDir, action, script, inputs)
@@ -265,7 +267,11 @@ class StepExpander {
   }
 }
 
-function steps(job: WorkflowJob, file: string, opts: StepsOptions): { steps: StepSpec[]; actions: JobSpec['actions'] } {
+function steps(
+  job: WorkflowJob,
+  file: string,
+  opts: StepsOptions,
+): { steps: StepSpec[]; actions: JobSpec['actions']; usesNode: boolean } {
   const x = new StepExpander(opts);
   job.steps.forEach((s: WorkflowStep, i) => {
     const where = `${file}:${s.line}`;
@@ -288,7 +294,7 @@ function steps(job: WorkflowJob, file: string, opts: StepsOptions): { steps: Ste
     }
     x.action(base, uses, s.with, `${job.id}-${i}`, where, 0);
   });
-  return { steps: x.out, actions: [...x.actions].map(([key, dir]) => ({ key, dir })) };
+  return { steps: x.out, actions: [...x.actions].map(([key, dir]) => ({ key, dir })), usesNode: x.usesNode };
 }
 
 export function loadWorkflowJobs(
@@ -319,7 +325,7 @@ export function loadWorkflowJobs(
   }
   const out: LoadedJobs['jobs'] = [];
   for (const job of jobs) {
-    const { steps: jobSteps, actions } = steps(job, wf.file, stepsOptions);
+    const { steps: jobSteps, actions, usesNode } = steps(job, wf.file, stepsOptions);
     // Images stay as written: the job runner evaluates them with the job's contexts when it builds the pod.
     const needs = podNeeds(job, (raw) => raw);
     const baseContexts = { github: {}, inputs: {}, vars: {}, needs: {}, env: {} };
@@ -349,6 +355,7 @@ export function loadWorkflowJobs(
           defaults: { ...wf.defaults, ...job.defaults },
           steps: jobSteps,
           ...(actions?.length ? { actions } : {}),
+          ...(usesNode ? { usesNode } : {}),
           ...(job.timeoutMinutes ? { timeoutMinutes: job.timeoutMinutes } : {}),
           matrix: combo,
           strategy: { 'job-index': index, 'job-total': legs.length },

@@ -15,6 +15,7 @@ import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
 import type { RunEvent } from './run-event.js';
 import { CheckoutTree } from './workspace-files.js';
+import { EVENT_PATH } from './job-files.js';
 
 /** One entry of the `steps` context. */
 export interface StepRecord {
@@ -231,6 +232,7 @@ export class JobContexts {
       ['GITHUB_ACTOR', g.actor ?? ''],
       ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
       ['GITHUB_EVENT_NAME', g.event_name ?? ''],
+      ['GITHUB_EVENT_PATH', EVENT_PATH],
       ['RUNNER_OS', 'Linux'],
       ['RUNNER_ARCH', 'X64'],
       ['RUNNER_NAME', 'eci-virtual'],

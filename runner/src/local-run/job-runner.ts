@@ -6,6 +6,7 @@
  *
  * - job-contexts.ts      the expression contexts and how steps change them (outputs, GITHUB_ENV/PATH, composites)
  * - job-pod-lifecycle.ts the pod and its Secret: create, wait for running, pod facts, delete or keep
+ * - job-files.ts         the event payload (GITHUB_EVENT_PATH) and remote actions, put into the pod before step 1
  * - pod-agents.ts        the pod's step agents, one `eci-agent dial` exec per container (when it has agents)
  * - job-cancellation.ts  Ctrl-C and timeout-minutes as one signal
  * - step-loop.ts         each step: `if:`, checkout / run / docker://, continue-on-error (rules in conclusions.ts)
@@ -22,7 +23,7 @@ import { PodAgents } from './pod-agents.js';
 import type { JobResult } from './reporter.js';
 import type { RunEvent } from './run-event.js';
 import { StepLoop } from './step-loop.js';
-import { uploadActions } from './action-upload.js';
+import { uploadJobFiles } from './job-files.js';
 
 export interface JobRunOptions extends JobPodOptions {
   transport: ExecTransport;
@@ -78,7 +79,8 @@ export class JobRunner {
       this.contexts.startEnv(this.o.env);
       await pod.create(this.contexts);
       const facts = await pod.waitRunning(cancellation.signal);
-      if (job.actions?.length) pod.log.info(await uploadActions(this.o.transport, pod.ref, job.actions));
+      const event = JSON.stringify(this.o.event?.payload ?? {});
+      pod.log.info(await uploadJobFiles(this.o.transport, pod.ref, { event, actions: job.actions ?? [] }));
       await steps.run(pod.ref, facts, cancellation.signal, () => (timings.firstStepMs ??= Date.now() - started));
     } catch (err) {
       error = describeError(err);

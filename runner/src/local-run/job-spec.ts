@@ -83,6 +83,8 @@ export interface JobSpec {
   strategy?: { 'job-index': number; 'job-total': number };
   /** Job-level `if:` (evaluated by the scheduler when the job's needs are done, before any pod). */
   if?: string;
+  /** A step runs a JavaScript action: the pod brings the Node.js runtime (node-runtime.ts) when it has one. */
+  usesNode?: boolean;
   /** Remote actions' repositories (action cache key and local directory) to upload before the first step. */
   actions?: { key: string; dir: string }[];
   /** `outputs:` name → expression, evaluated with the job's contexts when it ends. */

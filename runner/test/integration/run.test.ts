@@ -61,6 +61,7 @@ describe('eci-virtual run', () => {
             KUBECONFIG: env.kubeconfig,
             ECI_VIRTUAL_DEFAULT_IMAGE: env.engine.images.debian,
             ECI_VIRTUAL_AGENT_IMAGE: env.engine.images.agent,
+            ECI_VIRTUAL_NODE_RUNTIME_IMAGE: env.engine.images.nodeRuntime,
           },
         },
       );
@@ -159,14 +160,20 @@ describe('eci-virtual run', () => {
     expect(r.stdout).not.toContain('file-secret-xyz-42');
   });
 
-  it('runs a local JavaScript action with the node of the job image: INPUT_*, GITHUB_ACTION_PATH, outputs', async () => {
+  it("runs a local JavaScript action with the pod's Node.js runtime, in debian and in busybox (no node): INPUT_*, GITHUB_ACTION_PATH, outputs", async () => {
     const r = await run('js-action.yml');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.lines).toEqual(expect.arrayContaining(['hello push from hello-js', 'output=hello push from hello-js']));
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        'hello push from hello-js',
+        'output=hello push from hello-js',
+        `busybox output=hello busybox from hello-js on ${process.version}`,
+      ]),
+    );
   });
 
-  it('downloads remote JavaScript, composite and docker actions (owner/repo[/path]@ref) from the API and runs them', async () => {
+  it('resolves remote JavaScript (pre/post, state, env, mask), nested composite and docker actions by commit, and re-runs offline from the cache', async () => {
     const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
     const repos = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
     const repo = (name: string, files: Record<string, string>) => {
@@ -176,24 +183,34 @@ describe('eci-virtual run', () => {
       }
       return join(repos, name);
     };
-    const hello = repo('hello-js', {});
-    cpSync(join(repoRoot, 'runner/test/workflows/actions/hello-js'), hello, { recursive: true });
-    emulator.registerArchive('eci-test/hello-js', 'v1', hello);
+    const copy = (name: string) => {
+      cpSync(join(repoRoot, 'runner/test/workflows/actions', name), join(repos, name), { recursive: true });
+      return join(repos, name);
+    };
+    const sha = (c: string) => c.repeat(40);
+    emulator.registerArchive('eci-test/hello-js', 'v1', copy('hello-js'), sha('a'));
+    emulator.registerArchive('eci-test/core-js', 'v1', copy('core-js'), sha('b'));
     emulator.registerArchive(
       'eci-test/greet-composite',
       'v1',
       repo('greet-composite', {
         'action.yml': [
           'inputs: { name: { required: true } }',
-          'outputs: { said: { value: "${{ steps.say.outputs.said }}" } }',
+          'outputs:',
+          '  said: { value: "${{ steps.say.outputs.said }}" }',
+          '  nested: { value: "${{ steps.inner.outputs.greeting }}" }',
           'runs:',
           '  using: composite',
           '  steps:',
           '    - id: say',
           '      shell: sh',
           '      run: echo "said=hi ${{ inputs.name }} in $(basename $GITHUB_ACTION_PATH)" >> "$GITHUB_OUTPUT"',
+          '    - id: inner',
+          '      uses: eci-test/hello-js@v1',
+          '      with: { who: "${{ inputs.name }}-nested" }',
         ].join('\n'),
       }),
+      sha('c'),
     );
     emulator.registerArchive(
       'eci-test/echo-docker',
@@ -209,25 +226,54 @@ describe('eci-virtual run', () => {
           '  args: [-c, \'echo "said=$INPUT_MSG via $(readlink /bin/sh)" >> "$GITHUB_OUTPUT"\']',
         ].join('\n'),
       }),
+      sha('d'),
     );
+    const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
     await emulator.start();
     try {
-      const r = await run('remote-actions.yml', ['--github-api-url', emulator.url]);
+      const r = await run('remote-actions.yml', ['--github-api-url', emulator.url, '--action-cache', cache]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.lines).toEqual(
         expect.arrayContaining([
-          'js=hello push from hello-js@v1',
-          'composite=hi composite in greet-composite@v1',
+          `js=hello push from hello-js@${sha('a')}`,
+          `composite=hi composite in greet-composite@${sha('c')}`,
+          `nested=hello composite-nested from hello-js@${sha('a')}`,
           'docker=from docker via /bin/busybox',
+          // pre saved state main read; main's GITHUB_ENV reached later steps; the input was masked.
+          'core phase=from-pre env=set by main at node v20 token=***',
+          'main token=***',
+          'pre ran; main not yet: true',
+          // post: at the end, with the state of pre and main.
+          'post state phase=from-pre main=done env=set by main at node v20',
         ]),
       );
-      // The per-run download directory is gone from the working tree.
-      expect(readdirSync(repoRoot).filter((f) => f.startsWith('.eci-virtual-actions-'))).toEqual([]);
-      // An unreachable API: refused before any pod, naming the URL.
-      const missing = await run('remote-actions.yml', ['--github-api-url', emulator.url.replace(/:\d+$/, ':1')]);
+      expect(r.lines.some((l) => /^event "ref": *"refs\//.test(l))).toBe(true);
+      expect(r.stdout).not.toContain('masked-value-77');
+      const names = steps(r).map((s) => s.name);
+      expect(names[0]).toBe('Pre Run eci-test/core-js@v1');
+      expect(names[names.length - 1]).toBe('Post Run eci-test/core-js@v1');
+      expect(readdirSync(join(cache, 'eci-test')).sort()).toEqual([
+        `core-js@${sha('b')}`,
+        `echo-docker@${sha('d')}`,
+        `greet-composite@${sha('c')}`,
+        `hello-js@${sha('a')}`,
+      ]);
+      // The API unreachable: the refs resolved last time run from the cache, and the run says so.
+      const offline = ['--github-api-url', emulator.url.replace(/:\d+$/, ':1'), '--action-cache', cache];
+      const again = await run('remote-actions.yml', offline);
+      expect(again.code).toBe(0);
+      const warnings = again.events.filter((e) => e.event === 'warning').map((e) => String(e.message));
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(`eci-test/hello-js@v1: used the action cache (commit ${sha('a')})`),
+        ]),
+      );
+      // Never resolved and unreachable: refused before any pod, naming the URL.
+      const fresh = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+      const missing = await run('remote-actions.yml', [...offline.slice(0, 2), '--action-cache', fresh]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain('downloading action eci-test/hello-js@v1 from http://127.0.0.1:1/repos/');
+      expect(missing.stderr).toContain('resolving action eci-test/hello-js@v1 at http://127.0.0.1:1/repos/');
     } finally {
       await emulator.stop();
     }
