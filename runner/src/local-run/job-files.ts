@@ -13,6 +13,7 @@ import { CONTAINER, Internal, PATHS, Unavailable } from '@eci-virtual/contract';
 import type { ExecTransport } from '../kube/exec.js';
 import { POD_ACTIONS_DIR } from '../workflow/local-action.js';
 import { EXTRACT_SCRIPT } from './checkout.js';
+import type { PodAgents } from './pod-agents.js';
 
 /** GITHUB_EVENT_PATH in the pod. */
 export const EVENT_PATH = `${PATHS.temp}/_github_workflow/event.json`;
@@ -55,13 +56,25 @@ export function jobFilesArchive(files: JobFiles): Buffer {
   }
 }
 
-/** Extracts the job's files into the job container's workspace root; returns what the job log says. */
+/**
+ * Extracts the job's files into the job container's workspace root: through the container's agent stream when the
+ * pod has agents (PUT /v1/files over the exec the steps use next, so no exec of its own), else with one exec.
+ * Returns what the job log says and the execs it took.
+ */
 export async function uploadJobFiles(
   transport: ExecTransport,
   pod: { namespace: string; name: string },
   files: JobFiles,
-): Promise<string> {
+  agents?: PodAgents,
+): Promise<{ line: string; execs: number }> {
   const tar = jobFilesArchive(files);
+  const line = `event payload at ${EVENT_PATH}; ${files.actions.length} action(s) in ${POD_ACTIONS_DIR}`;
+  const before = agents ? await agents.execs() : 0;
+  const link = agents ? await agents.link(CONTAINER.job) : undefined;
+  if (link) {
+    await link.client.putFiles(PATHS.workspace, tar);
+    return { line, execs: (await agents!.execs()) - before };
+  }
   const errors: Buffer[] = [];
   const code = await transport.exec(
     pod,
@@ -77,5 +90,5 @@ export async function uploadJobFiles(
     throw new Unavailable(
       `extracting the event payload and actions into ${PATHS.workspace} failed (exit ${code}): ${Buffer.concat(errors).toString().trim()}`,
     );
-  return `event payload at ${EVENT_PATH}; ${files.actions.length} action(s) in ${POD_ACTIONS_DIR}`;
+  return { line, execs: (agents ? (await agents.execs()) - before : 0) + 1 };
 }

@@ -74,13 +74,17 @@ export class JobRunner {
       ...(agents ? { agents } : {}),
     });
     let error: string | undefined;
+    let setupExecs = 0;
     cancellation.start();
     try {
       this.contexts.startEnv(this.o.env);
       await pod.create(this.contexts);
       const facts = await pod.waitRunning(cancellation.signal);
       const event = JSON.stringify(this.o.event?.payload ?? {});
-      pod.log.info(await uploadJobFiles(this.o.transport, pod.ref, { event, actions: job.actions ?? [] }));
+      const files = { event, actions: job.actions ?? [] };
+      const setup = await uploadJobFiles(this.o.transport, pod.ref, files, agents);
+      setupExecs = setup.execs;
+      pod.log.info(setup.line, { execs: setup.execs });
       await steps.run(pod.ref, facts, cancellation.signal, () => (timings.firstStepMs ??= Date.now() - started));
     } catch (err) {
       error = describeError(err);
@@ -104,7 +108,7 @@ export class JobRunner {
       timings,
       error,
     };
-    const result = jobResult(end, (text) => this.output.mask(text));
+    const result = { ...jobResult(end, (text) => this.output.mask(text)), setupExecs };
     return this.report(Object.keys(outputs).length ? { ...result, outputs } : result);
   }
 

@@ -127,8 +127,11 @@ describe('eci-virtual run', () => {
       ]),
     );
     expect(r.lines.some((l) => l.startsWith('sh shell'))).toBe(true);
-    // Every step went through the job container's agent over ONE exec running `eci-agent dial`.
-    expect(steps(r).reduce((n, s) => n + s.execs, 0)).toBe(1);
+    // Every step — and the job's setup (event payload) before them — went through the job container's agent over
+    // ONE exec running `eci-agent dial`; the setup opened it.
+    const setupExecs = r.events.filter((e) => e.event === 'job.finished').map((e) => e.setupExecs);
+    expect(setupExecs).toEqual([1]);
+    expect(steps(r).reduce((n, s) => n + s.execs, 0)).toBe(0);
     expect(r.stdout).not.toContain('must not run');
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).not.toContain('dynamic-value-123');
@@ -413,10 +416,11 @@ describe('eci-virtual run', () => {
   });
 
   it('refuses unsupported workflows before creating any pod, with file:line', async () => {
-    // A remote action is downloaded before any pod; where that cannot work (no GitHub here), the run stops first.
-    const remote = await run('unsupported.yml', ['--github-api-url', 'http://127.0.0.1:1']);
+    // A remote action is resolved before any pod; where that cannot work (no GitHub here), the run stops first.
+    const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+    const remote = await run('unsupported.yml', ['--github-api-url', 'http://127.0.0.1:1', '--action-cache', cache]);
     expect(remote.code).toBe(1);
-    expect(remote.stderr).toContain('downloading action actions/setup-node@v4 from http://127.0.0.1:1/repos/');
+    expect(remote.stderr).toContain('resolving action actions/setup-node@v4 at http://127.0.0.1:1/repos/');
     const bad = await run('bad-step.yml');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad-step\.yml:8: unknown step key "bogus-key"/);
