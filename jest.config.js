@@ -36,6 +36,8 @@ export default {
         // So is the GitHub emulator (its answers checked against GitHub's published schemas).
         '<rootDir>/runner/test/github-emulator/**/*.test.ts',
         '<rootDir>/runner/test/harness/**/*.test.ts',
+        // The chaos run's pure parts (workload, verifier) and its cuttable proxy.
+        '<rootDir>/runner/test/chaos/**/*.test.ts',
       ],
     },
     {

@@ -1,15 +1,18 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap` runs
- * one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time).
+ * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap|fleet|portal`
+ * runs one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time), nor does
+ * `portal` (the job history databases: SQLite in a file, PostgreSQL on a server it starts); `fleet` needs no engine.
  */
 import { describeError } from '@eci-virtual/contract';
 import { cacheBench } from './bench/cache-bench.js';
 import { controllerBench } from './bench/controller-bench.js';
 import { execBench } from './bench/exec-bench.js';
+import { fleetBench } from './bench/fleet-bench.js';
 import { jobBench } from './bench/job-bench.js';
 import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
+import { portalBench } from './bench/portal.js';
 import { stepsBench } from './bench/steps-bench.js';
 import { swapBench } from './bench/swap-bench.js';
 import { buildBundle } from './lib/bundle.js';
@@ -20,8 +23,14 @@ async function main(): Promise<void> {
   const parts = process.argv.slice(2);
   const want = (p: string) => parts.length === 0 || parts.includes(p);
   if (want('cache')) await cacheBench();
-  if (parts.length && parts.every((p) => p === 'cache')) return;
+  if (want('portal')) await portalBench();
+  if (parts.length && parts.every((p) => p === 'cache' || p === 'portal')) return;
   await buildBundle();
+  // The fleet simulation needs the cluster but no engine: its ECI runtime and runners are simulated.
+  if (parts.length && parts.every((p) => p === 'fleet' || p === 'cache')) {
+    if (want('fleet')) await fleetBench(await ensureCluster(() => undefined));
+    return;
+  }
   const engine = await ensureEngine();
   const cluster = await ensureCluster(() => undefined);
   console.log(`eci-virtual benchmarks — Kubernetes ${cluster.version}, engine ${engine.dockerHost}\n`);
@@ -33,6 +42,7 @@ async function main(): Promise<void> {
   if (want('controller-eci')) await controllerBench(cluster, engine, Number(process.env.BENCH_JOBS ?? 100), 'eci');
   if (want('kaniko')) await kanikoBench(cluster, engine);
   if (want('swap')) await swapBench(cluster, engine);
+  if (want('fleet')) await fleetBench(cluster);
 }
 
 main().catch((err: unknown) => {

@@ -19,6 +19,9 @@ PACKAGES=(
   # playwright-core, which cannot download a browser of its own; fonts-liberation is what chromium recommends for
   # text (recommends are not installed here), so the tab's screenshot renders with the same fonts everywhere
   chromium fonts-liberation
+  # the job history's PostgreSQL tests and `yarn bench portal` start a throw-away server of their own
+  # (runner/test/harness/postgres-server.ts: initdb in a temp dir, a random port, a unix socket)
+  postgresql
 )
 
 if ! command -v dpkg-query >/dev/null; then

@@ -40,3 +40,12 @@ runAsUser: {{ .Values.securityContext.runAsUser }}
 runAsGroup: {{ .Values.securityContext.runAsGroup }}
 fsGroup: {{ .Values.securityContext.runAsGroup }}
 {{- end -}}
+
+{{/* SQLite history on a ReadWriteOnce volume: one controller replica, replaced with Recreate. */}}
+{{- define "eci-virtual.historyOwnsVolume" -}}
+{{- if and (eq .Values.history.driver "sqlite") .Values.history.sqlite.persistence.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "eci-virtual.historyClaimName" -}}
+{{- .Values.history.sqlite.persistence.existingClaim | default (printf "%s-history" (include "eci-virtual.controllerName" .)) -}}
+{{- end -}}

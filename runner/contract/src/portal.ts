@@ -2,7 +2,11 @@
  * The controller's read-only HTTP API for the developer portal (Backstage plugin `plugins/elastic-ci`).
  * UI-shaped JSON: every figure the tab shows is computed here, so the plugin only formats.
  *
- *   GET /v1/jobs?repo=owner/name[&since=ISO-8601][&limit=N]   → JobsResponse   (newest first, limit ≤ 500, default 200)
+ *   GET /v1/jobs?repo=owner/name[&since=ISO-8601][&until=ISO-8601][&limit=N][&status=a,b][&workflow=W]
+ *                [&conclusion=C][&after=<next of the previous page>]
+ *                                                             → JobsResponse   (newest first, limit ≤ 500, default 200)
+ *   GET /v1/aggregates?repo=owner/name[&days=N]               → AggregatesResponse (the last N UTC days, today
+ *                                                                 included; default 30, ≤ 366)
  *   GET /v1/settings?repo=owner/name                          → SettingsResponse
  *   Authorization: Bearer <portal token>   (401 without / with a wrong token; 400 for a bad `repo`)
  *   Errors: { "error": { "code": "invalid_input" | "unauthorized" | "not_found" | "internal", "message": string } }
@@ -99,6 +103,29 @@ export interface JobsResponse {
   generatedAt: string;
   summary: JobsSummary;
   jobs: JobRecord[];
+  /** More jobs match: pass this as `after` for the next page. */
+  next?: string;
+}
+
+/** Sums over jobs queued in a window (cost as stored at each job's last update: final once it finished). */
+export interface HistoryTotals {
+  jobs: number;
+  billedSeconds: number;
+  costUsd: number;
+  /** Mean queued → running of the jobs that started, ms. */
+  avgQueueMs?: number;
+}
+
+export interface AggregatesResponse {
+  repo: string;
+  generatedAt: string;
+  /** The window, whole UTC days: [from, to). */
+  from: string;
+  to: string;
+  /** This repository per UTC day (days without jobs left out), oldest first. */
+  perDay: (HistoryTotals & { day: string })[];
+  /** Every repository in the window, highest cost first. */
+  perRepository: (HistoryTotals & { repo: string })[];
 }
 
 export interface ImageCacheEntry {

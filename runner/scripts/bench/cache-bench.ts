@@ -25,6 +25,7 @@ import { SimulatedClock } from '../../test/eci-emulator/clock.js';
 import { FakeRuntime } from '../../test/eci-emulator/fake-runtime.js';
 import { EciEmulator } from '../../test/eci-emulator/server.js';
 import { percentile } from './stats.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -106,16 +107,7 @@ const REPOS: { repo: string; perDay: number; shapes: { images: string[]; share: 
 /** Share of jobs using a one-off image nobody ran before (no cache can foresee it). */
 const LONG_TAIL = 0.015;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Job {
   n: number;
@@ -181,7 +173,7 @@ export async function cacheBench(): Promise<void> {
   const client = new EciClient({
     region: NODE.region,
     endpoint: emu.endpoint,
-    credentials: () => ({ accessKeyId: KEY.id, accessKeySecret: KEY.secret }),
+    credentials: { accessKeyId: KEY.id, accessKeySecret: KEY.secret },
     backoffBaseMs: 1,
     // The published rate limits, counted in simulated time: a week's calls are spread over a week.
     limits: eciRateLimits(() => clock.now()),

@@ -41,7 +41,7 @@ export interface ClusterInfo {
   pki: Pki;
 }
 
-type Component = 'etcd' | 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager';
+export type Component = 'etcd' | 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager';
 const COMPONENTS: Component[] = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
 
 function managed(name: Component): ManagedProcess {
@@ -221,6 +221,14 @@ export async function stopCluster(): Promise<Component[]> {
     if (await stopProcess(managed(component))) stopped.push(component);
   }
   return stopped;
+}
+
+/**
+ * Stops one component (SIGTERM, SIGKILL after `graceMs`), for fault-injection runs; `ensureCluster` starts it
+ * again. Returns whether it was running.
+ */
+export function stopClusterComponent(component: Component, graceMs = 5_000): Promise<boolean> {
+  return stopProcess(managed(component), graceMs);
 }
 
 /** Removes the cluster's state (etcd data, certs, kubeconfigs); binaries stay cached. */

@@ -4,6 +4,7 @@
  * the static step agent, this machine's Node.js binary with the shared libraries `ldd` reports, and the CA bundle.
  */
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInput, MissingTool } from '@eci-virtual/contract';
@@ -26,6 +27,19 @@ async function runtimeFiles(): Promise<string[]> {
   const out = await run('ldd', [node]);
   const libs = [...out.matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1]!);
   return [node, ...new Set(libs)];
+}
+
+/**
+ * The one package the bundle loads at run time: SQLite as WebAssembly (controller/history/sqlite-driver.ts), whose
+ * .wasm sits beside its JavaScript; it goes to /app/node_modules, where the bundle's require finds it.
+ */
+function runtimePackages(): [string, string][] {
+  const main = createRequire(join(repoRoot, 'runner', 'package.json')).resolve('node-sqlite3-wasm');
+  const pkg = dirname(dirname(main));
+  return ['package.json', 'dist/node-sqlite3-wasm.js', 'dist/node-sqlite3-wasm.wasm'].map((f): [string, string] => [
+    join(pkg, f),
+    `/app/node_modules/node-sqlite3-wasm/${f}`,
+  ]);
 }
 
 function stage(files: [string, string][], root: string): void {
@@ -61,6 +75,7 @@ export async function buildProjectImages(opts: {
       ...libs.map((l): [string, string] => [realpathSync(l), l]),
       ['/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt'],
       [join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs'), '/app/eci-virtual.mjs'],
+      ...runtimePackages(),
     ],
     rootfs,
   );

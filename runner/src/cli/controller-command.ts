@@ -1,5 +1,7 @@
 /** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
 import { loadControllerConfig } from '../controller/config.js';
+import { describeHistory, openJobHistory } from '../controller/history/open-history.js';
+import type { JobHistoryStore } from '../controller/history/job-history-store.js';
 import { GitHubClient } from '../controller/github/github-client.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { WebhookHandler } from '../controller/intake/webhook-handler.js';
@@ -36,9 +38,23 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       if (r.remaining !== undefined) metrics.githubRateLimitRemaining.set(r.remaining);
     },
   });
-  const replica = new ControllerReplica({ config, kube, github, log, metrics });
+  const history = await openJobHistory(config.history, config.prices).then(
+    (h): JobHistoryStore | undefined => {
+      log.info('job history open', describeHistory(config.history));
+      return h;
+    },
+    (err: unknown) => {
+      // Records then stay in ConfigMaps (pruned after recordsTtlDays), as before the database existed.
+      log.error('job history unavailable; job records are kept in ConfigMaps only', {
+        ...describeHistory(config.history),
+        err: (err as Error).message,
+      });
+      return undefined;
+    },
+  );
+  const replica = new ControllerReplica({ config, kube, github, log, metrics, history });
   const webhook = new WebhookHandler(config.webhookSecret, replica, log, metrics);
-  const portal = new PortalApi({ config, records: replica.records, github, log, kube });
+  const portal = new PortalApi({ config, records: replica.records, history, github, log, kube });
   const server = await startHttpServer({
     ...config.listen,
     webhook,
@@ -64,5 +80,6 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     });
   await replica.run(abort.signal);
   await new Promise((resolve) => server.close(resolve));
+  await history?.close().catch(() => undefined);
   return 0;
 }

@@ -35,8 +35,9 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --eci-zone ID                for --backend eci: zone (default: the vSwitch's)
   --eci-endpoint URL           for --backend eci: API endpoint (default https://eci.<region>.aliyuncs.com; e.g. the
                                test emulator); credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ optional
-                               ALIBABA_CLOUD_SECURITY_TOKEN), ALIBABA_CLOUD_CREDENTIALS_FILE or
-                               ALIBABA_CLOUD_ECS_METADATA=<role> (the ECS instance's RAM role)
+                               ALIBABA_CLOUD_SECURITY_TOKEN), ALIBABA_CLOUD_ROLE_ARN + _OIDC_PROVIDER_ARN +
+                               _OIDC_TOKEN_FILE (ACK RRSA), ALIBABA_CLOUD_ECS_METADATA=<role> (the ECS instance's
+                               RAM role) or ALIBABA_CLOUD_CREDENTIALS_FILE (STS JSON)
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
   --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
@@ -48,6 +49,8 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --label k=v                  extra node label (repeatable)
   --tls-cert-file/--tls-key-file PATH   serving cert (default: self-signed)
   --client-ca-file PATH        CAs accepted for client certs (default: the kubeconfig's cluster CA)
+  --anonymous-auth             callers without a client cert or token become system:anonymous and RBAC decides
+                               (as the kubelet's --anonymous-auth; default off: refused with 401)
   --delete-node-on-shutdown    remove the Node instead of leaving it NotReady
   --no-websocket-declaration   do not declare ExtendWebSocketsToKubelet (exec then arrives as SPDY/3.1)
   --pod-api-server HOST:PORT   API server address injected into containers as KUBERNETES_SERVICE_HOST/PORT
@@ -81,6 +84,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'tls-cert-file': { type: 'string' },
     'tls-key-file': { type: 'string' },
     'client-ca-file': { type: 'string' },
+    'anonymous-auth': { type: 'boolean', default: false },
     'delete-node-on-shutdown': { type: 'boolean', default: false },
     'no-websocket-declaration': { type: 'boolean', default: false },
     'pod-api-server': { type: 'string' },
@@ -125,6 +129,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     nodeName,
     address: nodeAddress(values.address, argv, log),
     kubeletPort: intFlag(values.port, 'port', 10250),
+    anonymousAuth: values['anonymous-auth'],
     labels,
     deleteNodeOnShutdown: values['delete-node-on-shutdown'],
     declareWebSockets: !values['no-websocket-declaration'],
@@ -204,10 +209,9 @@ export function eciBackendFromFlags(
       `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
     );
   const imageCache = imageCacheFromFlags(values);
-  const provider = credentialProvider(env);
-  const credentials = provider.get;
-  // Fail now, with the hint, rather than on the first pod (the RAM role is fetched on first use).
-  if (provider.source !== 'ecs-ram-role') void credentials();
+  // Fails now, with the hint, when the environment configures no credentials (they are fetched on first use).
+  const credentials = credentialProvider(env);
+  log.info('ECI credentials chosen', { kind: credentials.kind });
   const clusterName = values['eci-cluster'] ?? 'eci-virtual';
   return new EciBackend({
     client: new EciClient({

@@ -49,6 +49,31 @@ describe('controller config', () => {
     ).toThrow(/leaseDurationSeconds must be greater than renewDeadlineSeconds/);
   });
 
+  it('keeps the job history in SQLite by default and takes PostgreSQL credentials from a Secret only', () => {
+    const raw = { scope: { repositories: ['o/r'] } };
+    expect(parseControllerConfig(raw, env).history).toEqual({
+      driver: 'sqlite',
+      retentionDays: 90,
+      sqlite: { path: '/var/lib/eci-virtual/history/jobs.db' },
+      postgres: { url: '' },
+    });
+    const pg = parseControllerConfig(
+      { ...raw, history: { driver: 'postgres', retentionDays: 30 } },
+      { ...env, ECI_VIRTUAL_HISTORY_URL: 'postgresql://eci@db:5432/eci', ECI_VIRTUAL_HISTORY_PASSWORD: 'pw' },
+    );
+    expect(pg.history).toMatchObject({ driver: 'postgres', retentionDays: 30 });
+    expect(pg.history.postgres).toEqual({ url: 'postgresql://eci@db:5432/eci', password: 'pw' });
+    expect(() => parseControllerConfig({ ...raw, history: { driver: 'postgres' } }, env)).toThrow(/no connection URL/);
+    expect(() => parseControllerConfig({ ...raw, history: { driver: 'mysql' } }, env)).toThrow(/sqlite or postgres/);
+    expect(() =>
+      parseControllerConfig(
+        { ...raw, history: { driver: 'postgres' } },
+        { ...env, ECI_VIRTUAL_HISTORY_URL: 'db:5432' },
+      ),
+    ).toThrow(/postgres:\/\//);
+    expect(() => parseControllerConfig({ ...raw, history: { retentionDays: 0 } }, env)).toThrow(/retentionDays/);
+  });
+
   it('prefers a GitHub App and supports org scope on GHES', () => {
     const c = parseControllerConfig(
       {

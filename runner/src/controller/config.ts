@@ -10,6 +10,8 @@
  *   leaderElection: { enabled, leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds }
  *                                                                 env: POD_NAME (the default identity)
  *   deliveryTtlMinutes
+ *   history:  { driver: sqlite | postgres, retentionDays, sqlite: { path }, postgres: { urlFile, passwordFile } }
+ *                                                                 env: ECI_VIRTUAL_HISTORY_URL, ECI_VIRTUAL_HISTORY_PASSWORD
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -89,6 +91,17 @@ export interface ControllerConfig {
   leaderElection: { enabled: boolean; leaseName: string; identity: string; timing: ElectionTiming };
   /** How long an accepted webhook delivery is remembered (handed to the leader, then kept to drop redeliveries). */
   deliveryTtlMinutes: number;
+  /**
+   * The job history database (controller/history/): SQLite in one file (default; one replica owns it) or PostgreSQL
+   * (several replicas). Jobs queued more than `retentionDays` ago are deleted. The PostgreSQL URL and password come
+   * from a Secret (env or mounted files), never from the config map.
+   */
+  history: {
+    driver: 'sqlite' | 'postgres';
+    retentionDays: number;
+    sqlite: { path: string };
+    postgres: { url: string; password?: string };
+  };
 }
 
 type Raw = Record<string, unknown>;
@@ -285,6 +298,36 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
       }),
     },
     deliveryTtlMinutes: posInt(root.deliveryTtlMinutes, 'deliveryTtlMinutes', 60),
+    history: historyConfig(obj(root.history, 'history'), env),
+  };
+}
+
+export const DEFAULT_SQLITE_PATH = '/var/lib/eci-virtual/history/jobs.db';
+
+function historyConfig(h: Raw, env: NodeJS.ProcessEnv): ControllerConfig['history'] {
+  const driver = optString(h.driver, 'history.driver') ?? 'sqlite';
+  if (driver !== 'sqlite' && driver !== 'postgres')
+    throw new InvalidInput(`history.driver must be sqlite or postgres, got "${driver}"`);
+  const sqlite = obj(h.sqlite, 'history.sqlite');
+  const postgres = obj(h.postgres, 'history.postgres');
+  const url = secretFrom(env, 'ECI_VIRTUAL_HISTORY_URL', optString(postgres.urlFile, 'history.postgres.urlFile'), true);
+  const password = secretFrom(
+    env,
+    'ECI_VIRTUAL_HISTORY_PASSWORD',
+    optString(postgres.passwordFile, 'history.postgres.passwordFile'),
+    true,
+  );
+  if (driver === 'postgres' && !url)
+    throw new InvalidInput('history.driver is postgres but no connection URL is configured', {
+      hint: 'set ECI_VIRTUAL_HISTORY_URL or history.postgres.urlFile (a mounted Secret)',
+    });
+  if (url && !/^postgres(ql)?:\/\//.test(url))
+    throw new InvalidInput('the history connection URL must start with postgres:// or postgresql://');
+  return {
+    driver,
+    retentionDays: posInt(h.retentionDays, 'history.retentionDays', 90),
+    sqlite: { path: optString(sqlite.path, 'history.sqlite.path') ?? DEFAULT_SQLITE_PATH },
+    postgres: { url: url ?? '', ...(password !== undefined ? { password } : {}) },
   };
 }
 

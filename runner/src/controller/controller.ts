@@ -9,7 +9,7 @@ import type { KubeClients } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { ControllerConfig } from './config.js';
 import type { GitHubClient } from './github/github-client.js';
-import { servesLabels, type WorkflowJob } from './github/workflow-job.js';
+import { isBound, servesLabels, type WorkflowJob } from './github/workflow-job.js';
 import { collectGarbage } from './jobs/garbage-collector.js';
 import { cleanupJob } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
@@ -18,14 +18,31 @@ import { readPodEvents } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
-import { JobRecords } from './records/job-records.js';
+import type { JobHistoryStore } from './history/job-history-store.js';
+import { recordStore } from './records/record-store.js';
 import type { JobRecordReader } from './records/stored-job.js';
 import { reapIdleRunnerPods } from './jobs/idle-reaper.js';
-import { runnerName } from './jobs/naming.js';
+import {
+  isAvailable,
+  jobsShortOfRunner,
+  nextGeneration,
+  slotOfRunnerPod,
+  slotsOf,
+  type JobSlot,
+  type RunnerCensus,
+} from './jobs/job-slots.js';
+import { jobOfSlot, jobResourceName, parseSlot, runnerName, slotKey, slotOfPod, slotOfRunner } from './jobs/naming.js';
 import { runnerLogTail } from './jobs/runner-log-tail.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
 import { WorkloadService } from './workloads/workload-service.js';
 import { workloadKey } from './workloads/workload-token.js';
+
+/** Bound of the in-memory slot generations (a job's entry goes when it completes). */
+const MAX_GENERATIONS = 5_000;
+/** How long a created pod the informer has not shown yet counts as a runner to come. */
+const CREATED_GRACE_MS = 30_000;
+/** A poll round's runner list is not used for balancing after this long (a slow round). */
+const CENSUS_MAX_AGE_MS = 30_000;
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -33,6 +50,8 @@ export interface ControllerDeps {
   github: GitHubClient;
   log: Logger;
   metrics: ControllerMetrics;
+  /** The job history database (history/); without it records stay in ConfigMaps only. */
+  history?: JobHistoryStore | undefined;
 }
 
 export class Controller {
@@ -50,13 +69,26 @@ export class Controller {
   private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
   /** Which job each runner really took (in_progress webhooks, the API): records and cleanup follow it. */
   private readonly runnerJobs = new RunnerJobs();
+  /** The highest runner slot generation launched per job (naming.ts); the pods say it after a restart. */
+  private readonly generations = new Map<number, number>();
+  /** The jobs GitHub says are queued (webhooks, each poll round), which runners must take (job-slots.ts). */
+  private readonly queuedJobs = new Map<number, WorkflowJob>();
+  /** Jobs whose next runner slot waits for GitHub to confirm they are still queued. */
+  private readonly confirming = new Set<number>();
+  /** Slots whose pod was created, until the informer shows it (so `balance` does not open another meanwhile). */
+  private readonly created = new Map<string, number>();
+  /** GitHub's runner list taken at the start of the current poll round. */
+  private census: RunnerCensus | undefined;
   /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
   readonly workloads: WorkloadService;
   private ready = false;
 
   constructor(private readonly deps: ControllerDeps) {
-    const store = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+    const store = recordStore(deps);
     this.records = store;
+    this.stopping.signal.addEventListener('abort', () => store.stop?.(), { once: true });
+    // Records a previous leader could only spill to ConfigMaps go into the database now.
+    void store.drain?.();
     this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
     this.workloads = new WorkloadService({
@@ -75,14 +107,115 @@ export class Controller {
     });
   }
 
-  /** `workflow_job.in_progress`: which runner took the job. */
+  /** `workflow_job.in_progress`: which runner took the job; it waits for no runner any more. */
   onInProgress(job: WorkflowJob): void {
     this.runnerJobs.note(job);
+    this.queuedJobs.delete(job.id);
+  }
+
+  /**
+   * A poll round starts: GitHub's runner list, taken BEFORE the queued jobs are listed, so a runner busy in it took a
+   * job that is not in the list (had it been taken the other way round, a job taken in between would count twice).
+   */
+  async onPollRoundStart(): Promise<void> {
+    this.census = undefined;
+    if (!this.queuedJobs.size && !this.tracker.pods().length) return;
+    const at = Date.now();
+    this.census = await this.deps.github
+      .listRunners(this.deps.config.runnerScope)
+      .then((runners): RunnerCensus => ({ at, runners }))
+      .catch((err: unknown) => {
+        this.deps.log.debug('could not list the runners; balancing on what the webhooks said', {
+          err: (err as Error).message,
+        });
+        return undefined;
+      });
+  }
+
+  /**
+   * A poll round's queued jobs of `repo` (after each went through `onQueued`): the controller's list of waiting jobs
+   * is replaced by GitHub's, and with the round's runner list (webhooks may be lost) every waiting job must have a
+   * runner that may take it (job-slots.ts).
+   */
+  async onPollRound(repo: string, jobs: readonly WorkflowJob[]): Promise<void> {
+    const listed = new Set(jobs.map((j) => j.id));
+    for (const [id, job] of this.queuedJobs)
+      if (job.repo.toLowerCase() === repo.toLowerCase() && !listed.has(id)) this.queuedJobs.delete(id);
+    const census = this.census && Date.now() - this.census.at < CENSUS_MAX_AGE_MS ? this.census : undefined;
+    this.balance('poll', census);
+  }
+
+  /**
+   * Opens another runner slot for queued jobs when fewer runners may still take a job than jobs wait (job-slots.ts):
+   * after a runner was lost without taking one (reaped after its own job completed elsewhere, crashed, removed).
+   */
+  private balance(reason: string, census?: RunnerCensus): void {
+    if (!this.ready || !this.queuedJobs.size) return;
+    const known = (runner: string) => this.runnerJobs.known(runner);
+    const pods = this.tracker.pods();
+    const available = pods
+      .map(slotOfRunnerPod)
+      .filter((s): s is JobSlot => s !== undefined && isAvailable(s, known, census));
+    // Pods created moments ago that the informer has not shown yet are runners to come, like launches in flight.
+    const now = Date.now();
+    for (const [slot, at] of this.created)
+      if (now - at > CREATED_GRACE_MS || pods.some((p) => p.metadata?.name === jobResourceName(slot)))
+        this.created.delete(slot);
+    const createdFor = new Set([...this.created.keys()].map(jobOfSlot));
+    const inFlight = (id: number) =>
+      this.launching.has(id) || this.queue.has(id) || this.confirming.has(id) || createdFor.has(String(id));
+    const short = jobsShortOfRunner(
+      [...this.queuedJobs.values()],
+      available,
+      inFlight,
+      this.launching.size + this.queue.size + this.confirming.size + this.created.size,
+      (job) => isBound(job.labels),
+    );
+    for (const job of short)
+      void this.addSlot(job, { reason, queued: this.queuedJobs.size, available: available.length });
+  }
+
+  /** Another runner slot for `job`, once GitHub confirms it is still queued (the list of queued jobs may be stale). */
+  private async addSlot(job: WorkflowJob, why: { reason: string; queued: number; available: number }): Promise<void> {
+    this.confirming.add(job.id);
+    try {
+      const now = await this.deps.github.getJob(job.repo, job.id).catch((err: unknown) => {
+        this.deps.log.debug('could not confirm a queued job; the next round asks again', {
+          job: job.id,
+          err: (err as Error).message,
+        });
+        return undefined;
+      });
+      if (!now) return;
+      if (now.status !== 'queued') {
+        this.queuedJobs.delete(job.id);
+        this.runnerJobs.note(now);
+        return;
+      }
+      if (this.launching.has(job.id) || this.queue.has(job.id)) return;
+      const slots = slotsOf(this.tracker.pods(), String(job.id));
+      this.deps.log.info('fewer runners than queued jobs: another runner slot for a job without one', {
+        job: job.id,
+        repo: job.repo,
+        ...why,
+        slots: slots.map((s) => ({
+          pod: s.pod.metadata?.name,
+          runner: s.runner,
+          took: this.runnerJobs.known(s.runner)?.id,
+        })),
+      });
+      this.queue.push(job);
+      this.deps.metrics.jobsTotal.inc({ event: 'runner_slot_added' });
+      this.deps.metrics.queueDepth.set(this.queue.size);
+    } finally {
+      this.confirming.delete(job.id);
+    }
+    this.pump();
   }
 
   /** The job records, read-only: for the portal of every replica, leading or not. */
-  static recordReader(deps: Pick<ControllerDeps, 'config' | 'kube' | 'log'>): JobRecordReader {
-    return new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
+  static recordReader(deps: Pick<ControllerDeps, 'config' | 'kube' | 'log' | 'history'>): JobRecordReader {
+    return recordStore(deps);
   }
 
   get isReady(): boolean {
@@ -94,10 +227,15 @@ export class Controller {
     return this.queue.has(jobId) || this.launching.has(jobId);
   }
 
-  /** A queued job from a webhook or the poller. Returns what happened, for logs and tests. */
+  /**
+   * A queued job from a webhook or the poller. Returns what happened, for logs and tests. A job that has had a runner
+   * slot is known: whether it needs another is for `balance`, over all queued jobs.
+   */
   async onQueued(job: WorkflowJob, source: 'webhook' | 'poll'): Promise<'ignored' | 'known' | 'queued'> {
     if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
-    if (this.launching.has(job.id) || this.queue.has(job.id) || this.podOf(String(job.id))) return 'known';
+    this.queuedJobs.set(job.id, job);
+    if (this.launching.has(job.id) || this.queue.has(job.id)) return 'known';
+    if (slotsOf(this.tracker.pods(), String(job.id)).length || this.generations.has(job.id)) return 'known';
     this.received.set(job.id, performance.now());
     this.queue.push(job);
     this.deps.metrics.queueDepth.set(this.queue.size);
@@ -112,45 +250,65 @@ export class Controller {
   /** A `workflow_job.completed` (or a poll finding it completed): clean up the pod whose runner ran it. */
   async onCompleted(job: WorkflowJob): Promise<void> {
     this.queue.remove(job.id);
+    this.queuedJobs.delete(job.id);
     this.runnerJobs.note(job);
-    const viaRunner = job.runnerName?.match(/^eci-virtual-(\d+)$/)?.[1];
+    const id = String(job.id);
+    const viaSlot = slotOfRunner(job.runnerName);
+    const viaJob = viaSlot === undefined ? undefined : jobOfSlot(viaSlot);
     // Only this job's record gets its outcome. A JIT runner takes any queued job with matching labels, so when the
     // runner of another job's pod ran it, that pod is where it ran (the pod's own job is then run by some other
     // runner and gets its record from its own completion).
-    const swappedInto = viaRunner && viaRunner !== String(job.id) ? viaRunner : undefined;
+    const swappedInto = viaJob !== undefined && viaJob !== id ? viaJob : undefined;
     if (swappedInto) this.deps.metrics.runnerSwaps.inc();
     await this.lifecycle.completed(job, swappedInto);
-    if (viaRunner) await this.cleanup(viaRunner);
-    if (viaRunner === String(job.id)) return;
-    // The job ended without our runner of its pod (cancelled while queued, or another runner took it): that pod's
-    // runner would idle forever. Remove the runner first — GitHub refuses while it runs a job — then the pod.
-    if (this.podOf(String(job.id))) await this.reapIdle(String(job.id));
-    else await this.cleanup(String(job.id));
+    if (viaSlot) await this.cleanup(viaSlot);
+    // The job's other slots (its runner took another job, or it got another slot, or it was cancelled while
+    // queued): their runners would idle forever. Remove each runner first — GitHub refuses while it runs a job —
+    // then its pod.
+    const others = slotsOf(this.tracker.pods(), id).filter((s) => s.key !== viaSlot);
+    for (const s of others) await this.reapIdle(s.key);
+    if (!others.length && viaSlot !== id) await this.cleanup(id);
+    this.generations.delete(job.id);
+    this.balance('completed');
   }
 
-  private async reapIdle(jobId: string): Promise<boolean> {
-    const runnerId = Number(this.podOf(jobId)?.metadata?.labels?.[LABEL.runnerId]);
+  private async reapIdle(slot: string): Promise<boolean> {
+    const runnerId = Number(this.podOfSlot(slot)?.metadata?.labels?.[LABEL.runnerId]);
     if (!Number.isFinite(runnerId)) return false;
     try {
       await this.deps.github.deleteRunner(this.deps.config.runnerScope, runnerId);
     } catch (err) {
-      this.deps.log.debug('runner busy with another job; its pod stays', { job: jobId, err: (err as Error).message });
+      this.deps.log.debug('runner busy with another job; its pod stays', {
+        job: jobOfSlot(slot),
+        slot,
+        err: (err as Error).message,
+      });
       return false;
     }
-    await this.cleanup(jobId);
+    await this.cleanup(slot);
     return true;
   }
 
-  /** The job the runner of `podJobId`'s pod ran, when GitHub told us; else the pod's own. */
-  private ranBy(podJobId: string): string {
-    const ran = this.runnerJobs.known(runnerName(podJobId));
-    return ran ? String(ran.id) : podJobId;
+  /** The job the runner of slot `slot`'s pod ran, when GitHub told us. */
+  private tookBy(slot: string): WorkflowJob | undefined {
+    return this.runnerJobs.known(this.runnerOfSlot(slot));
   }
 
-  /** Another runner took this pod's own job: the pod's milestones say nothing about where the job runs. */
-  private ranElsewhere(podJobId: string): boolean {
-    const runner = this.runnerJobs.runnerOf(podJobId);
-    return runner !== undefined && runner !== runnerName(podJobId);
+  private runnerOfSlot(slot: string): string {
+    return this.podOfSlot(slot)?.metadata?.annotations?.[ANNOTATION.runnerName] ?? runnerName(slot);
+  }
+
+  /**
+   * The pod's milestones say nothing about where its own job runs: its runner took another job, or another runner
+   * took its job.
+   */
+  private ranElsewhere(slot: string): boolean {
+    const own = jobOfSlot(slot);
+    const mine = this.runnerOfSlot(slot);
+    const took = this.runnerJobs.known(mine);
+    if (took && String(took.id) !== own) return true;
+    const runner = this.runnerJobs.runnerOf(own);
+    return runner !== undefined && runner !== mine;
   }
 
   /** Repository runners serve their repository only; organization runners any repository of the organization. */
@@ -161,8 +319,10 @@ export class Controller {
       : repo.toLowerCase().startsWith(`${scope.org.toLowerCase()}/`);
   }
 
-  private podOf(jobId: string) {
-    return this.tracker.pods().find((p) => p.metadata?.labels?.[LABEL.jobId] === jobId);
+  /** The runner pod of one slot (naming.ts). */
+  private podOfSlot(slot: string) {
+    const name = jobResourceName(slot);
+    return this.tracker.pods().find((p) => p.metadata?.name === name);
   }
 
   private runningIn = (repo: string): number =>
@@ -176,8 +336,12 @@ export class Controller {
       if (!job) break;
       metrics.queueDepth.set(this.queue.size);
       this.launching.add(job.id);
-      void launchJob(this.deps, job)
+      const generation = nextGeneration(this.tracker.pods(), String(job.id), this.generations.get(job.id));
+      const slot = slotKey(job.id, generation);
+      void launchJob(this.deps, job, slot)
         .then((launched) => {
+          this.noteGeneration(job.id, generation);
+          if (!this.podOfSlot(slot)) this.created.set(slot, Date.now());
           if (!launched) return;
           const t0 = this.received.get(job.id);
           if (t0 !== undefined) metrics.webhookToPodSeconds.observe((performance.now() - t0) / 1000);
@@ -202,33 +366,48 @@ export class Controller {
     }
   }
 
+  private noteGeneration(jobId: number, generation: number): void {
+    if ((this.generations.get(jobId) ?? 0) >= generation) return;
+    this.generations.delete(jobId);
+    this.generations.set(jobId, generation);
+    if (this.generations.size > MAX_GENERATIONS) this.generations.delete(this.generations.keys().next().value!);
+  }
+
   private onPod(m: PodMilestones, event: 'add' | 'update' | 'delete'): void {
     if (!m.jobId) return;
+    const slot = slotOfPod(m.pod) ?? m.jobId;
+    // The informer shows the pod: it counts as itself now, not as a launch to come (a slot left here after its pod
+    // was deleted would count as a runner on its way and strand its job until the grace ran out).
+    this.created.delete(slot);
     this.updatePhases();
     if (event === 'delete') {
-      this.recorded.delete(m.jobId);
+      this.recorded.delete(slot);
       this.pump();
+      this.balance('runner pod deleted');
       return;
     }
-    const seen = this.recorded.get(m.jobId) ?? {};
-    this.recorded.set(m.jobId, seen);
+    const seen = this.recorded.get(slot) ?? {};
+    this.recorded.set(slot, seen);
     if (m.finished && !seen.finished) {
       seen.finished = true;
-      // The runner's exit is about the job it ran, which may be another than its pod's (issue #18).
-      const ran = this.ranBy(m.jobId);
+      // The runner's exit is about the job it ran, which may be another than its pod's (issue #18). A later slot's
+      // runner that is not known to have run a job says nothing about any job's outcome.
+      const took = this.tookBy(slot);
+      const ran = took ? String(took.id) : (parseSlot(slot)?.generation ?? 1) > 1 ? undefined : m.jobId;
       this.deps.log.info('runner finished', {
         job: m.jobId,
+        slot,
         ran,
         pod: m.pod.metadata?.name,
         exitCode: m.finished.exitCode,
       });
       const exited = m.finished;
-      void this.failedRunnerLog(m.jobId, exited.exitCode)
-        .then(() => this.lifecycle.runnerExited(ran, exited))
-        .then(() => this.cleanup(m.jobId));
+      void this.failedRunnerLog(slot, exited.exitCode)
+        .then(() => (ran === undefined ? undefined : this.lifecycle.runnerExited(ran, exited)))
+        .then(() => this.cleanup(slot));
       return;
     }
-    if (this.ranElsewhere(m.jobId)) return;
+    if (this.ranElsewhere(slot)) return;
     if (m.nodeName && seen.node !== m.nodeName) {
       seen.node = m.nodeName;
       const name = m.nodeName;
@@ -240,7 +419,7 @@ export class Controller {
       const queuedAt = Date.parse(m.pod.metadata?.annotations?.[ANNOTATION.queuedAt] ?? '');
       if (Number.isFinite(queuedAt))
         this.deps.metrics.queuedToRunningSeconds.observe(Math.max(0, Date.parse(seen.runningAt) - queuedAt) / 1000);
-      void this.lifecycle.running(m.jobId, seen.runningAt).then(() => this.recordPodEvents(m.jobId));
+      void this.lifecycle.running(m.jobId, seen.runningAt).then(() => this.recordPodEvents(slot));
     }
   }
 
@@ -260,10 +439,14 @@ export class Controller {
     return type;
   }
 
-  /** Copies the job pod's Kubernetes Events into its record (the lifecycle reads image-cache use from them). */
-  private async recordPodEvents(jobId: string): Promise<void> {
-    const pod = this.podOf(jobId);
-    if (!pod?.metadata?.name) return;
+  /**
+   * Copies a job pod's Kubernetes Events into the record of the job it serves (the lifecycle reads image-cache use
+   * from them): only while the pod's runner runs that job or nothing else.
+   */
+  private async recordPodEvents(slot: string): Promise<void> {
+    const pod = this.podOfSlot(slot);
+    if (!pod?.metadata?.name || this.ranElsewhere(slot)) return;
+    const jobId = jobOfSlot(slot);
     const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, {
       name: pod.metadata.name,
       uid: pod.metadata.uid,
@@ -279,22 +462,30 @@ export class Controller {
   }
 
   /** A runner that exited with an error: its last lines go to the log before cleanup deletes the pod. */
-  private async failedRunnerLog(jobId: string, exitCode: number): Promise<void> {
+  private async failedRunnerLog(slot: string, exitCode: number): Promise<void> {
     if (exitCode === 0) return;
-    const pod = this.podOf(jobId)?.metadata?.name;
+    const pod = this.podOfSlot(slot)?.metadata?.name;
     if (!pod) return;
     const tail = await runnerLogTail(this.deps.kube, this.deps.config.namespace, pod);
-    this.deps.log.warn('runner exited with an error', { job: jobId, pod, exitCode, lastLines: tail ?? 'unavailable' });
+    this.deps.log.warn('runner exited with an error', {
+      job: jobOfSlot(slot),
+      slot,
+      pod,
+      exitCode,
+      lastLines: tail ?? 'unavailable',
+    });
   }
 
-  async cleanup(jobId: string): Promise<void> {
-    if (this.cleaning.has(jobId)) return;
-    this.cleaning.add(jobId);
+  /** Removes one runner slot of a job (naming.ts; a bare job id is its first): pod, Secret, identity, runner. */
+  async cleanup(slot: string): Promise<void> {
+    if (this.cleaning.has(slot)) return;
+    this.cleaning.add(slot);
+    this.created.delete(slot);
     try {
-      const pod = this.podOf(jobId);
+      const pod = this.podOfSlot(slot);
       const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);
       // Last chance to read the pod's events: they are garbage once the pod is deleted.
-      if (pod) await this.recordPodEvents(jobId);
+      if (pod) await this.recordPodEvents(slot);
       await cleanupJob(
         {
           kube: this.deps.kube,
@@ -303,13 +494,17 @@ export class Controller {
           scope: this.deps.config.runnerScope,
           log: this.deps.log,
         },
-        jobId,
+        slot,
         Number.isFinite(runnerId) ? runnerId : undefined,
       );
     } catch (err) {
-      this.deps.log.warn('cleanup failed; the garbage collector retries', { job: jobId, err: (err as Error).message });
+      this.deps.log.warn('cleanup failed; the garbage collector retries', {
+        job: jobOfSlot(slot),
+        slot,
+        err: (err as Error).message,
+      });
     } finally {
-      this.cleaning.delete(jobId);
+      this.cleaning.delete(slot);
     }
   }
 
@@ -332,6 +527,7 @@ export class Controller {
     }
     this.ready = true;
     this.pump();
+    const unbackedRunners = new Map<number, number>();
     const gc = (async () => {
       while (!signal.aborted) {
         await collectGarbage({
@@ -339,7 +535,8 @@ export class Controller {
           pruneRecords: (now) => this.lifecycle.pruneExpired(now),
           pods: () => this.tracker.pods(),
           cleanup: (id) => this.cleanup(id),
-          isBusy: (id) => this.launching.has(Number(id)),
+          isBusy: (slot) => this.launching.has(Number(jobOfSlot(slot))),
+          unbackedRunners,
         }).catch((err) => this.deps.log.warn('garbage collection failed', { err: (err as Error).message }));
         await sleep(this.deps.config.gcIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
       }
@@ -352,7 +549,7 @@ export class Controller {
         await reapIdleRunnerPods({
           ...this.deps,
           pods: () => this.tracker.pods(),
-          reap: (id) => this.reapIdle(id),
+          reap: (slot) => this.reapIdle(slot),
         }).catch((err) => this.deps.log.warn('idle runner check failed', { err: (err as Error).message }));
       }
     })();

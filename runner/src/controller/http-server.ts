@@ -11,21 +11,34 @@ import type { WorkloadService } from './workloads/workload-service.js';
 import { WORKLOAD_ROUTES } from '@eci-virtual/contract';
 
 const MAX_BODY = 1024 * 1024;
+/**
+ * An oversized body is read to its end and dropped, so the sender gets its 413 instead of a connection reset (a
+ * server that stops reading and closes leaves the client writing into a dead socket). Past this, or when a declared
+ * length says so at once, the connection is closed after the 413 instead: GitHub's own webhook limit is 25 MB.
+ */
+const DRAIN_LIMIT = 32 * 1024 * 1024;
 
+/** The request body, `undefined` when it is larger than MAX_BODY (the caller answers 413). */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > DRAIN_LIMIT) return resolve(undefined);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
+      else if (size > DRAIN_LIMIT) resolve(undefined);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  // Still unread (a declared length past DRAIN_LIMIT, or a body that kept coming): close once the answer is out.
+  if (!req.complete) res.setHeader('connection', 'close');
+  send(res, 413, { error: { code: 'invalid_input', message: `body too large (the limit is ${MAX_BODY} bytes)` } });
+  if (!req.complete) res.on('finish', () => req.destroy());
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -41,7 +54,11 @@ async function workloadRoute(
 ): Promise<{ status: number; body: unknown } | undefined> {
   if (req.method === 'POST' && path === WORKLOAD_ROUTES.request) {
     const body = await readBody(req);
-    if (!body) return { status: 413, body: { error: { code: 'invalid_input', message: 'body too large' } } };
+    if (!body)
+      return {
+        status: 413,
+        body: { error: { code: 'invalid_input', message: `body too large (the limit is ${MAX_BODY} bytes)` } },
+      };
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -72,7 +89,7 @@ export function startHttpServer(opts: {
       try {
         if (req.method === 'POST' && url.pathname === '/webhook') {
           const body = await readBody(req);
-          if (!body) return send(res, 413, { error: { code: 'invalid_input', message: 'body too large' } });
+          if (!body) return tooLarge(req, res);
           const r = await opts.webhook.handle(req.headers, body);
           return send(res, r.status, r.body);
         }
@@ -93,6 +110,9 @@ export function startHttpServer(opts: {
         }
         send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${url.pathname}` } });
       } catch (err) {
+        // A sender that hangs up mid-body has nobody to answer: not the controller's fault, and nothing was read.
+        if (req.destroyed && !req.complete)
+          return opts.log.warn('request cut off by its sender; dropped', { path: url.pathname });
         opts.log.error('request failed', { path: url.pathname, err: (err as Error).message });
         if (!res.headersSent)
           send(res, 500, { error: { code: 'internal', message: 'internal error; see controller logs' } });

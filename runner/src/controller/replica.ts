@@ -19,6 +19,7 @@ import type { DeliveryIntake } from './intake/webhook-handler.js';
 import { KubeLeaseLock } from './leadership/lease-lock.js';
 import { LeaderElector } from './leadership/leader-elector.js';
 import type { ControllerMetrics } from './metrics.js';
+import type { JobHistoryStore } from './history/job-history-store.js';
 import type { JobRecordReader } from './records/stored-job.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowJob } from './github/workflow-job.js';
@@ -35,6 +36,8 @@ export interface ReplicaDeps {
   github: GitHubClient;
   log: Logger;
   metrics: ControllerMetrics;
+  /** The job history database, opened once per process (history/open-history.ts); undefined: ConfigMaps only. */
+  history?: JobHistoryStore | undefined;
 }
 
 export class ControllerReplica implements DeliveryIntake {
@@ -143,6 +146,8 @@ export class ControllerReplica implements DeliveryIntake {
               intervalSeconds: config.pollIntervalSeconds,
               log: this.deps.log,
               onQueued: (job) => controller.onQueued(job, 'poll'),
+              onRoundStart: () => controller.onPollRoundStart(),
+              onRound: (repo, jobs) => controller.onPollRound(repo, jobs),
               signal,
             }),
         }),

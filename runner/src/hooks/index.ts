@@ -7,11 +7,11 @@ import { describeError } from '@eci-virtual/contract';
 import { hookContext } from './hook-context.js';
 import { prepareJob } from './prepare-job.js';
 import {
+  parseContainerArgs,
   parseHookInput,
+  parsePrepareJobArgs,
   parseScriptStepArgs,
   parseState,
-  type ContainerArgs,
-  type PrepareJobArgs,
 } from './protocol.js';
 import { runContainerStep } from './run-container-step.js';
 import { runScriptStep } from './run-script-step.js';
@@ -31,19 +31,23 @@ export async function runHook(text: string): Promise<number> {
     if (state?.remote) await cleanupRemote(hookContext());
     return 0;
   }
-  const ctx = hookContext();
+  // Everything the runner sent is checked before anything is contacted: bad input is one clear InvalidInput.
   switch (input.command) {
-    case 'prepare_job':
-      await prepareJob(ctx, input.args as PrepareJobArgs, input.responseFile!);
+    case 'prepare_job': {
+      const args = parsePrepareJobArgs(input.args);
+      await prepareJob(hookContext(), args, input.responseFile!);
       return 0;
+    }
     case 'run_script_step': {
       const state = parseState(input.state);
       const args = parseScriptStepArgs(input.args);
+      const ctx = hookContext();
       return state.remote ? runRemoteScriptStep(ctx, state, args) : runScriptStep(ctx, state, args);
     }
     case 'run_container_step': {
       const state = parseState(input.state);
-      const args = input.args as ContainerArgs;
+      const args = parseContainerArgs(input.args, 'run_container_step: args');
+      const ctx = hookContext();
       return state.remote ? runRemoteContainerStep(ctx, args) : runContainerStep(ctx, state, args);
     }
   }

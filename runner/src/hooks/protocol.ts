@@ -136,10 +136,14 @@ export function parseState(state: unknown): HookState {
   const s = state as Partial<HookState> | undefined;
   if (!s || typeof s !== 'object' || !s.pod?.name || !s.pod.namespace)
     throw new InvalidInput('hook state is missing (prepare_job must run first and its response be passed back)');
+  if (typeof s.pod.name !== 'string' || typeof s.pod.namespace !== 'string')
+    throw new InvalidInput('hook state: pod.name and pod.namespace must be strings');
+  if (s.jobContainer !== undefined && s.jobContainer !== null && typeof s.jobContainer !== 'string')
+    throw new InvalidInput('hook state: jobContainer must be a string');
   return {
-    pod: s.pod,
+    pod: { namespace: s.pod.namespace, name: s.pod.name },
     ...(s.jobContainer ? { jobContainer: s.jobContainer } : {}),
-    services: s.services ?? [],
+    services: stringList(s.services, 'hook state: services'),
     ...(typeof s.facts === 'string' ? { facts: s.facts } : {}),
     ...(Array.isArray(s.agents) ? { agents: s.agents.filter((a) => typeof a === 'string') } : {}),
     ...(s.jobEnv && typeof s.jobEnv === 'object' ? { jobEnv: stringRecord(s.jobEnv, 'hook state jobEnv') } : {}),
@@ -156,4 +160,52 @@ export function stringRecord(v: unknown, what: string): Record<string, string> {
     out[k] = x;
   }
   return out;
+}
+
+function stringList(v: unknown, what: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new InvalidInput(`${what} must be a list of strings`);
+  return v as string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A container's args as the runner sends them (HookInput.cs `ContainerDefinition`: prepare_job's `container` and
+ * `services[]`, run_container_step's `args`), checked for the types this code reads, so malformed input is one
+ * InvalidInput naming the field instead of a TypeError deep in a step.
+ */
+export function parseContainerArgs(v: unknown, what: string): ContainerArgs {
+  if (!isObject(v)) throw new InvalidInput(`${what} must be an object`);
+  for (const k of ['image', 'dockerfile', 'entryPoint', 'workingDirectory', 'createOptions'] as const)
+    if (v[k] !== undefined && v[k] !== null && typeof v[k] !== 'string')
+      throw new InvalidInput(`${what}.${k} must be a string`);
+  for (const k of ['entryPointArgs', 'portMappings'] as const) stringList(v[k], `${what}.${k}`);
+  stringRecord(v.environmentVariables, `${what}.environmentVariables`);
+  for (const k of ['userMountVolumes', 'systemMountVolumes'] as const) {
+    const mounts = v[k];
+    if (mounts === undefined || mounts === null) continue;
+    if (!Array.isArray(mounts) || mounts.some((m) => !isObject(m) || typeof m.targetVolumePath !== 'string'))
+      throw new InvalidInput(`${what}.${k} must be a list of mounts with a targetVolumePath`);
+  }
+  if (v.registry !== undefined && v.registry !== null && !isObject(v.registry))
+    throw new InvalidInput(`${what}.registry must be an object`);
+  return v as ContainerArgs;
+}
+
+/** prepare_job's args: an optional job container and a list of services. */
+export function parsePrepareJobArgs(v: unknown): PrepareJobArgs {
+  const a = v ?? {};
+  if (!isObject(a)) throw new InvalidInput('prepare_job: args must be an object');
+  if (a.services !== undefined && a.services !== null && !Array.isArray(a.services))
+    throw new InvalidInput('prepare_job: args.services must be a list');
+  return {
+    ...(a.container === undefined || a.container === null
+      ? { container: a.container }
+      : { container: parseContainerArgs(a.container, 'prepare_job: args.container') }),
+    services: ((a.services as unknown[] | null | undefined) ?? []).map((svc, i) =>
+      parseContainerArgs(svc, `prepare_job: args.services[${i}]`),
+    ),
+  };
 }

@@ -241,7 +241,41 @@ export function kanikoPart(slot: KanikoSlot, pullPolicy: PullPolicy): { containe
   return { container, volumes };
 }
 
-/** Labels and annotations of a job pod (either engine). */
+/**
+ * Kubernetes refuses an object whose annotations total more than 256 KiB, counting every key and value in bytes
+ * (k8s.io/apimachinery pkg/api/validation/objectmeta.go, `TotalAnnotationSizeLimitB`, `ValidateAnnotationsSize`).
+ */
+export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+/**
+ * Workflow and job names only label the pod (they come from a webhook or a workflow file, where nothing bounds
+ * them): cut to this many characters so a huge name cannot make the pod unacceptable.
+ */
+export const NAME_ANNOTATION_MAX = 1024;
+
+const clip = (s: string) => (s.length > NAME_ANNOTATION_MAX ? `${s.slice(0, NAME_ANNOTATION_MAX - 1)}…` : s);
+
+/**
+ * Refuses annotations Kubernetes would refuse, before the pod is sent: an InvalidInput that names the pod, the
+ * total and the largest annotation, instead of the API server's 422 after the job has started.
+ */
+export function checkAnnotationsSize(pod: string, annotations: Record<string, string>): void {
+  const sizes = Object.entries(annotations).map(([k, v]) => [k, Buffer.byteLength(k) + Buffer.byteLength(v)] as const);
+  const total = sizes.reduce((n, [, size]) => n + size, 0);
+  if (total <= ANNOTATIONS_MAX_BYTES) return;
+  const [key, size] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+  throw new InvalidInput(
+    `pod ${pod}: its annotations total ${total} bytes, more than the ${ANNOTATIONS_MAX_BYTES} Kubernetes accepts ` +
+      `(largest: ${key}, ${size} bytes)`,
+    {
+      hint:
+        key === ANNOTATION.env
+          ? 'the job env (workflow/job env:, --env-file) is too large; keep large values in files instead'
+          : 'make that annotation smaller',
+    },
+  );
+}
+
+/** Labels and annotations of a job pod (either engine); refuses annotations Kubernetes would refuse. */
 export function jobPodMetadata(o: {
   name: string;
   namespace: string;
@@ -254,6 +288,13 @@ export function jobPodMetadata(o: {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }) {
+  const annotations = {
+    ...(o.repository ? { [ANNOTATION.repository]: o.repository } : {}),
+    ...(o.workflow ? { [ANNOTATION.workflow]: clip(o.workflow) } : {}),
+    ...(o.jobName ? { [ANNOTATION.job]: clip(o.jobName) } : {}),
+    ...o.annotations,
+  };
+  checkAnnotationsSize(o.name, annotations);
   return {
     name: o.name,
     namespace: o.namespace,
@@ -265,12 +306,7 @@ export function jobPodMetadata(o: {
       ...(o.repository ? { [LABEL.repo]: repositoryLabel(o.repository) } : {}),
       ...o.labels,
     },
-    annotations: {
-      ...(o.repository ? { [ANNOTATION.repository]: o.repository } : {}),
-      ...(o.workflow ? { [ANNOTATION.workflow]: o.workflow } : {}),
-      ...(o.jobName ? { [ANNOTATION.job]: o.jobName } : {}),
-      ...o.annotations,
-    },
+    annotations,
   };
 }
 

@@ -6,6 +6,11 @@ export interface VirtualNodeConfig {
   /** The address the API server uses to reach our kubelet API (status.addresses InternalIP). */
   address: string;
   kubeletPort: number;
+  /**
+   * Callers without a client certificate or token are `system:anonymous` and left to RBAC (SubjectAccessReview), as
+   * with the kubelet's --anonymous-auth; off by default (refused with 401).
+   */
+  anonymousAuth: boolean;
   /** Extra node labels, merged over the conventional ones. */
   labels: Record<string, string>;
   /** Remove the Node object on shutdown instead of leaving it NotReady. */
@@ -39,6 +44,7 @@ export const defaultNodeConfig = (overrides: Partial<VirtualNodeConfig> = {}): V
   provider: 'eci-virtual',
   address: '127.0.0.1',
   kubeletPort: 10250,
+  anonymousAuth: false,
   labels: {},
   deleteNodeOnShutdown: false,
   leaseRenewSeconds: 10,

@@ -95,7 +95,7 @@ export class VirtualNode {
         nodeName: config.nodeName,
         pods: this.pods,
         backend: this.backend,
-        auth: this.opts.authorizer ?? new KubeAuthorizer(kube, config.nodeName),
+        auth: this.opts.authorizer ?? new KubeAuthorizer(kube, config.nodeName, { anonymous: config.anonymousAuth }),
         metrics: this.metrics.registry,
         streams: createStreamHandler({ pods: this.pods, backend: this.backend, log }),
         log,

@@ -74,7 +74,13 @@ export function parseWorkflow(text: string, file: string): Workflow {
   const fail = (msg: string, path: (string | number)[]): never => {
     throw new WorkflowError(msg, file, lineOf(path));
   };
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    // Aliases resolve here: one that names no anchor, or so many that they look like an alias bomb, throw.
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new WorkflowError(`invalid YAML: ${(err as Error).message}`, file, 1);
+  }
   if (!isObj(root)) fail('a workflow must be a mapping with a jobs: key', []);
   const wf = root as Obj;
   if (!isObj(wf.jobs) || !Object.keys(wf.jobs).length) fail('jobs: must map job ids to jobs', ['jobs']);

@@ -2,7 +2,7 @@
  * Verifies a V3 (ACS3-HMAC-SHA256) signed request the way the service does: recompute the signature with the
  * caller's secret from the canonical request, and check version, date skew, nonce reuse, the payload hash and that
  * every header the published rules require is signed. The canonical form is the emulator's own (signature-v3.ts,
- * written from Alibaba's page), never the product's signer, so a signer bug fails here instead of agreeing with itself.
+ * written from Alibaba's page), never the SDK's signer the product uses, so a signing bug fails here instead of agreeing with itself.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
+import { WebSocket } from 'ws';
 import { ECI_TAG, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
-import { flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
+import { EciClient, flattenParams, type ParamValue } from '../../src/virtual-node/backends/eci/eci-client.js';
 import { bridgeExec } from '../../src/virtual-node/backends/eci/exec-websocket.js';
 import { eciRateLimits, TokenBucket, type CallLimiter } from '../../src/virtual-node/backends/eci/rate-limiter.js';
-import { percentEncode, signRequest } from '../../src/virtual-node/backends/eci/signer.js';
 import type { EciContainerGroup } from '../../src/virtual-node/backends/eci/status-mapping.js';
 import { ACCESS_KEY, clientFor, startEmulator, until } from './fixtures.js';
 import { ImageCacheStore } from './image-caches.js';
 import { Limits } from './limits.js';
 import { formatLogs, LOG_CAPS } from './logs.js';
 import { runScript } from './mini-shell.js';
+import { sdkSigned } from './sdk-signed.js';
 import type { EciEmulator } from './server.js';
 
 let emulator: EciEmulator | undefined;
@@ -34,31 +35,24 @@ const group = (over: Record<string, ParamValue> = {}): Record<string, ParamValue
   ...over,
 });
 
-/** A raw signed call, to see the HTTP answer itself. */
+/** A raw call signed the SDK's way, to see the HTTP answer itself. */
 async function raw(
   emu: EciEmulator,
   action: string,
   params: Record<string, ParamValue>,
-  opts: { secret?: string; version?: string } = {},
+  opts: { secret?: string; version?: string; inBody?: boolean } = {},
 ) {
-  const body = Object.entries(flattenParams({ RegionId: 'cn-hangzhou', ...params }))
-    .map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`)
-    .join('&');
-  const url = new URL(emu.endpoint);
-  const headers = signRequest(
-    {
-      method: 'POST',
-      host: url.host,
-      path: '/',
-      query: {},
-      body,
-      action,
-      version: opts.version ?? '2018-08-08',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    },
-    { accessKeyId: ACCESS_KEY.id, accessKeySecret: opts.secret ?? ACCESS_KEY.secret },
-  );
-  const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body });
+  const flat = flattenParams({ RegionId: 'cn-hangzhou', ...params });
+  const { url, init } = sdkSigned({
+    endpoint: emu.endpoint,
+    action,
+    query: opts.inBody ? {} : flat,
+    ...(opts.inBody ? { form: flat } : {}),
+    accessKeyId: ACCESS_KEY.id,
+    accessKeySecret: opts.secret ?? ACCESS_KEY.secret,
+    ...(opts.version ? { version: opts.version } : {}),
+  });
+  const res = await fetch(url, init);
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
@@ -71,29 +65,34 @@ describe('ECI emulator: authentication', () => {
     expect(bad.body).toMatchObject({ Code: 'SignatureDoesNotMatch', HostId: expect.any(String) });
     expect(Object.keys(bad.body).sort()).toEqual(['Code', 'HostId', 'Message', 'Recommend', 'RequestId']);
     expect((await raw(emu, 'DescribeContainerGroups', {}, { version: '2019-01-01' })).body.Code).toBe('InvalidVersion');
-    const unknown = clientFor(emu);
-    (unknown as unknown as { opts: { credentials: () => unknown } }).opts.credentials = () => ({
-      accessKeyId: 'nobody',
-      accessKeySecret: 'x',
+    const unknown = new EciClient({
+      region: 'cn-hangzhou',
+      endpoint: emu.endpoint,
+      credentials: { accessKeyId: 'nobody', accessKeySecret: 'x' },
+      maxAttempts: 1,
     });
     await expect(unknown.call('DescribeContainerGroups', {})).rejects.toThrow(/InvalidAccessKeyId.NotFound/);
     await expect(clientFor(emu, 'wrong').call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(Unauthorized);
     // A tampered body no longer matches x-acs-content-sha256.
-    const url = new URL(emu.endpoint);
-    const headers = signRequest(
-      {
-        method: 'POST',
-        host: url.host,
-        path: '/',
-        query: {},
-        body: 'RegionId=cn-hangzhou',
-        action: 'DescribeContainerGroups',
-        version: '2018-08-08',
-      },
-      { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
-    );
-    const res = await fetch(`${emu.endpoint}/`, { method: 'POST', headers, body: 'RegionId=cn-beijing' });
+    const signed = sdkSigned({
+      endpoint: emu.endpoint,
+      action: 'DescribeContainerGroups',
+      query: { RegionId: 'cn-hangzhou' },
+      accessKeyId: ACCESS_KEY.id,
+      accessKeySecret: ACCESS_KEY.secret,
+    });
+    const res = await fetch(signed.url, { ...signed.init, body: 'RegionId=cn-beijing' });
     expect(((await res.json()) as { Code: string }).Code).toBe('IncompleteSignature');
+  });
+
+  it('takes parameters where the API metadata places them (the query string), not from a form body', async () => {
+    const { emu } = await start();
+    const inQuery = await raw(emu, 'DescribeContainerGroups', { Limit: 5 });
+    expect(inQuery.status).toBe(200);
+    const inBody = await raw(emu, 'DescribeContainerGroups', { Limit: 5 }, { inBody: true });
+    expect(inBody.status).toBe(400);
+    expect(inBody.body.Code).toBe('InvalidParameter');
+    expect(inBody.body.Message).toMatch(/query string/);
   });
 });
 
@@ -150,6 +149,7 @@ describe('ECI emulator: container groups', () => {
       (
         await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
           ContainerGroupIds: JSON.stringify([id]),
+          WithEvent: true,
         })
       ).ContainerGroups[0]!;
     expect(['Scheduling', 'Pending']).toContain((await describe()).Status);
@@ -160,6 +160,11 @@ describe('ECI emulator: container groups', () => {
     expect(done.Containers![0]!.CurrentState).toMatchObject({ State: 'Terminated', ExitCode: 3 });
     expect(done.IntranetIp).toMatch(/^192\.168\./);
     expect(done.Events!.map((e) => e.Reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    // Events only for a caller that asks for them (WithEvent).
+    const withoutEvents = await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
+      ContainerGroupIds: JSON.stringify([id]),
+    });
+    expect(withoutEvents.ContainerGroups[0]!.Events).toEqual([]);
     expect(done.Tags).toEqual([{ Key: 'team', Value: 'ci' }]);
     const log = await client.call<{ Content: string }>('DescribeContainerLog', {
       ContainerGroupId: id,
@@ -404,6 +409,23 @@ describe('ECI emulator: exec and image caches', () => {
     expect(out).toBe('ping');
     expect(runtime.execs).toHaveLength(1);
     await expect(bridgeExec(WebSocketUri, { tty: false }, new AbortController().signal)).rejects.toThrow(/403/); // used
+    // A non-zero exit travels as the kubelet's metav1.Status (reason NonZeroExitCode, cause ExitCode), not `{exitCode}`.
+    const failing = await exec(['sh', '-c', 'exit 3']);
+    const frames: Buffer[] = [];
+    const ws = new WebSocket(failing.WebSocketUri);
+    ws.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((resolve) => ws.on('close', resolve));
+    const last = frames.at(-1)!;
+    expect(last[0]).toBe(3);
+    expect(JSON.parse(last.subarray(1).toString())).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    expect(
+      await bridgeExec((await exec(['sh', '-c', 'exit 3'])).WebSocketUri, { tty: false }, new AbortController().signal),
+    ).toBe(3);
     await expect(exec(Array.from({ length: 21 }, () => 'x'))).rejects.toThrow(/at most 20/);
     await expect(exec(['echo', 'y'.repeat(257)])).rejects.toThrow(/at most 256/);
   });

@@ -1,14 +1,14 @@
 /**
  * The WebSocket side of ExecContainerCommand: each call mints a one-time URI valid for 30 s; a client that connects
- * in time gets the command run through the GroupRuntime, framed as exec-framing.ts defines (the same module
- * EciBackend uses).
+ * in time gets the command run through the GroupRuntime, framed as exec-wire.ts describes (the emulator's own
+ * reading of Kubernetes' v5.channel.k8s.io, independent of the product's exec-framing.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CHANNEL, decodeFrame, encodeFrame, statusFrame } from '../../src/virtual-node/backends/eci/exec-framing.js';
+import { exitStatus, frame, STREAM, unframe } from './exec-wire.js';
 import type { GroupRuntime } from './runtime.js';
 
 export const EXEC_URI_TTL_MS = 30_000;
@@ -56,39 +56,39 @@ export class ExecSessions {
     this.active.add(ws);
     const abort = new AbortController();
     const stdin = exec.stdin ? new PassThrough() : undefined;
-    const sink = (channel: typeof CHANNEL.stdout | typeof CHANNEL.stderr) =>
+    const sink = (stream: typeof STREAM.stdout | typeof STREAM.stderr) =>
       new Writable({
         write(chunk: Buffer, _enc, done) {
-          if (ws.readyState === ws.OPEN) ws.send(encodeFrame(channel, chunk), done);
+          if (ws.readyState === ws.OPEN) ws.send(frame(stream, chunk), done);
           else done();
         },
       });
     ws.on('message', (data: Buffer) => {
-      const frame = decodeFrame(data);
-      if (!frame || !stdin) return;
-      if (frame.channel === CHANNEL.stdin) stdin.write(frame.payload);
-      else if (frame.channel === CHANNEL.close && frame.payload[0] === CHANNEL.stdin) stdin.end();
+      const got = unframe(data);
+      if (!got || !stdin) return;
+      if (got.stream === STREAM.stdin) stdin.write(got.payload);
+      else if (got.stream === STREAM.close && got.payload[0] === STREAM.stdin) stdin.end();
     });
     ws.on('close', () => {
       this.active.delete(ws);
       abort.abort();
       stdin?.end();
     });
-    const finish = (status: { exitCode: number; error?: string }) => {
+    const finish = (end: { exitCode: number } | { error: string }) => {
       if (ws.readyState !== ws.OPEN) return;
-      ws.send(statusFrame(status), () => ws.close(1000));
+      ws.send(frame(STREAM.error, JSON.stringify(exitStatus(end))), () => ws.close(1000));
     };
     this.runtime
       .exec(
         exec.groupId,
         exec.container,
         exec.command,
-        { ...(stdin ? { stdin } : {}), stdout: sink(CHANNEL.stdout), stderr: sink(CHANNEL.stderr), tty: exec.tty },
+        { ...(stdin ? { stdin } : {}), stdout: sink(STREAM.stdout), stderr: sink(STREAM.stderr), tty: exec.tty },
         abort.signal,
       )
       .then(
         (exitCode) => finish({ exitCode }),
-        (err: unknown) => finish({ exitCode: -1, error: (err as Error).message }),
+        (err: unknown) => finish({ error: (err as Error).message }),
       );
   }
 

@@ -39,7 +39,7 @@ export function clientFor(emu: EciEmulator, secret = ACCESS_KEY.secret, maxAttem
   return new EciClient({
     region: NODE.region,
     endpoint: emu.endpoint,
-    credentials: () => ({ accessKeyId: ACCESS_KEY.id, accessKeySecret: secret }),
+    credentials: { accessKeyId: ACCESS_KEY.id, accessKeySecret: secret },
     backoffBaseMs: 1,
     maxAttempts,
   });

@@ -129,3 +129,15 @@ export class Limits {
     if (gate && !gate.admit(this.now())) throw throttled();
   }
 }
+
+/**
+ * The least time (seconds) in which `calls` calls of `action` can all be accepted under its published limit,
+ * counted from the first call: a bucket serves `burst` at once and the rest at `perSecond`; a per-minute window
+ * serves `limit` per `windowMs`. 0 for an unlimited action.
+ */
+export function quotaFloorSeconds(action: string, calls: number, limits = PUBLISHED_RATE_LIMITS): number {
+  const c = limits[action];
+  if (!c || calls <= 0) return 0;
+  if ('limit' in c) return (Math.ceil(calls / c.limit) - 1) * (c.windowMs / 1000);
+  return Math.max(0, calls - c.burst) / c.perSecond;
+}

@@ -74,7 +74,7 @@ export async function startEmulatorOnEngine(opts: {
   /** The emulator's state (NFS exports); default: a temporary directory removed when the emulator stops. */
   stateDir?: string;
 }): Promise<EmulatorOnEngine> {
-  const key = { id: `LTAI${randomBytes(8).toString('hex')}`, secret: randomBytes(15).toString('base64url') };
+  const key = randomAccessKey();
   const nodeName = `eci-emulator-${randomBytes(3).toString('hex')}`;
   const backend = new DockerBackend({
     host: opts.dockerHost,
@@ -93,8 +93,21 @@ export async function startEmulatorOnEngine(opts: {
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
   });
   await emu.start();
+  return { emu, ...eciNodeFlags(emu, key, opts.cluster) };
+}
+
+/** A random AccessKey pair for an emulator's `accessKeys`. */
+export function randomAccessKey(): { id: string; secret: string } {
+  return { id: `LTAI${randomBytes(8).toString('hex')}`, secret: randomBytes(15).toString('base64url') };
+}
+
+/** The `eci-virtual node` flags and environment that point a node at a started emulator with `key`. */
+export function eciNodeFlags(
+  emu: EciEmulator,
+  key: { id: string; secret: string },
+  cluster = 'it',
+): Pick<EmulatorOnEngine, 'nodeArgs' | 'nodeEnv'> {
   return {
-    emu,
     nodeArgs: [
       '--backend',
       'eci',
@@ -107,7 +120,7 @@ export async function startEmulatorOnEngine(opts: {
       '--eci-security-group',
       'sg-test',
       '--eci-cluster',
-      opts.cluster ?? 'it',
+      cluster,
     ],
     nodeEnv: { ALIBABA_CLOUD_ACCESS_KEY_ID: key.id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: key.secret },
   };

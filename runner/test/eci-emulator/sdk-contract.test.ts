@@ -297,7 +297,11 @@ describe('ECI emulator through the official SDK (@alicloud/eci20180808)', () => 
     // DescribeContainerGroups: the SDK reads the group's state, its containers' states and its events.
     const group = await until(async () => {
       const res = await client.describeContainerGroupsWithOptions(
-        new eciSdk.DescribeContainerGroupsRequest({ regionId: REGION, containerGroupIds: JSON.stringify([id]) }),
+        new eciSdk.DescribeContainerGroupsRequest({
+          regionId: REGION,
+          containerGroupIds: JSON.stringify([id]),
+          withEvent: true,
+        }),
         runtime(),
       );
       const g = res.body!.containerGroups![0]!;

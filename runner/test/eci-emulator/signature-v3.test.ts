@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
-import { signRequest } from '../../src/virtual-node/backends/eci/signer.js';
+import openapiUtil from '@alicloud/openapi-util';
 import { RequestVerifier } from './auth.js';
 import { canonicalRequestOf, expectedSignature, parseAuthorizationHeader, rfc3986 } from './signature-v3.js';
 
@@ -35,6 +35,32 @@ describe('the emulator V3 signature check (written from the published page)', ()
     );
   });
 
+  it('reproduces the worked example of the published page (RunInstances, fixed date, nonce and secret)', () => {
+    // "Request syntax and signature method V3", fixed-parameters walk-through
+    // (help.aliyun.com/zh/sdk/product-overview/v3-request-structure-and-signature).
+    const headers = {
+      host: 'ecs.cn-shanghai.aliyuncs.com',
+      'x-acs-action': 'RunInstances',
+      'x-acs-version': '2014-05-26',
+      'x-acs-date': '2023-10-26T10:22:32Z',
+      'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
+      'x-acs-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    };
+    const req = {
+      method: 'POST',
+      path: '/',
+      query: [
+        ['ImageId', 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd'],
+        ['RegionId', 'cn-shanghai'],
+      ] as [string, string][],
+      headers,
+      body: Buffer.from(''),
+    };
+    expect(expectedSignature(req, Object.keys(headers).sort(), 'YourAccessKeySecret')).toBe(
+      '06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0',
+    );
+  });
+
   it('signs StringToSign = algorithm + hex(SHA-256(canonical request)) with HMAC-SHA256', () => {
     const req = { method: 'POST', path: '/', query: [], headers: { host: 'h' }, body: Buffer.from('x=1') };
     const canonical = canonicalRequestOf(req, ['host']);
@@ -44,56 +70,58 @@ describe('the emulator V3 signature check (written from the published page)', ()
     expect(expectedSignature(req, ['host'], 'secret')).toBe(manual);
   });
 
-  describe('against the product signer (two implementations that must agree)', () => {
+  describe("against the SDK's signer (@alicloud/openapi-util getAuthorization: two implementations that must agree)", () => {
     const verifier = () => new RequestVerifier({ accessKeys: { AK: 'SK' } });
-    const signed = (body = 'RegionId=cn-hangzhou&Name=a%20b') =>
-      signRequest(
-        {
-          method: 'POST',
-          host: '127.0.0.1:9',
-          path: '/',
-          query: {},
-          body,
-          action: 'DescribeContainerGroups',
-          version: '2018-08-08',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        },
-        { accessKeyId: 'AK', accessKeySecret: 'SK' },
+    const QUERY: [string, string][] = [
+      ['RegionId', 'cn-hangzhou'],
+      ['Name', 'a b*~'],
+    ];
+    /** Headers as openapi-client's doRequest sets them for an RPC call with every parameter in the query. */
+    const signed = () => {
+      const headers: Record<string, string> = {
+        host: '127.0.0.1:9',
+        'x-acs-version': '2018-08-08',
+        'x-acs-action': 'DescribeContainerGroups',
+        'x-acs-date': new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        'x-acs-signature-nonce': `n-${Math.random()}`,
+        accept: 'application/json',
+        'x-acs-content-sha256': createHash('sha256').update('').digest('hex'),
+      };
+      const request = { method: 'POST', pathname: '/', query: Object.fromEntries(QUERY), headers };
+      headers.Authorization = openapiUtil.default.getAuthorization(
+        request as unknown as Parameters<typeof openapiUtil.default.getAuthorization>[0],
+        'ACS3-HMAC-SHA256',
+        headers['x-acs-content-sha256']!,
+        'AK',
+        'SK',
       );
+      return headers;
+    };
     const lower = (h: Record<string, string>): Record<string, string> =>
       Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 
-    it('accepts what the product signs', () => {
-      const headers: Record<string, string> = { ...lower(signed()), host: '127.0.0.1:9' };
-      const res = verifier().verify('POST', '/', [], headers, Buffer.from('RegionId=cn-hangzhou&Name=a%20b'));
+    it('accepts what the SDK signs', () => {
+      const headers: Record<string, string> = lower(signed());
+      const res = verifier().verify('POST', '/', QUERY, headers, Buffer.from(''));
       expect(res).toEqual({ action: 'DescribeContainerGroups', accessKeyId: 'AK' });
     });
 
-    it('refuses a changed body, a changed header and an x-acs header left out of SignedHeaders', () => {
-      const headers: Record<string, string> = { ...lower(signed()), host: '127.0.0.1:9' };
-      expect(() => verifier().verify('POST', '/', [], headers, Buffer.from('RegionId=cn-beijing'))).toThrow(
+    it('refuses a changed body, query or header and an x-acs header left out of SignedHeaders', () => {
+      const headers: Record<string, string> = lower(signed());
+      expect(() => verifier().verify('POST', '/', QUERY, headers, Buffer.from('RegionId=cn-beijing'))).toThrow(
         /x-acs-content-sha256/,
       );
+      expect(() => verifier().verify('POST', '/', [['RegionId', 'cn-beijing']], headers, Buffer.from(''))).toThrow(
+        /signature we calculated/,
+      );
       expect(() =>
-        verifier().verify(
-          'POST',
-          '/',
-          [],
-          { ...headers, 'content-type': 'text/plain' },
-          Buffer.from('RegionId=cn-hangzhou&Name=a%20b'),
-        ),
+        verifier().verify('POST', '/', QUERY, { ...headers, 'x-acs-action': 'DeleteContainerGroup' }, Buffer.from('')),
       ).toThrow(/signature we calculated/);
-      expect(() =>
-        verifier().verify(
-          'POST',
-          '/',
-          [],
-          { ...headers, 'x-acs-extra': '1' },
-          Buffer.from('RegionId=cn-hangzhou&Name=a%20b'),
-        ),
-      ).toThrow(/SignedHeaders must include x-acs-extra/);
+      expect(() => verifier().verify('POST', '/', QUERY, { ...headers, 'x-acs-extra': '1' }, Buffer.from(''))).toThrow(
+        /SignedHeaders must include x-acs-extra/,
+      );
       const auth = parseAuthorizationHeader(headers.authorization);
-      expect(auth?.signedHeaders).toEqual(expect.arrayContaining(['host', 'content-type', 'x-acs-date']));
+      expect(auth?.signedHeaders).toEqual(expect.arrayContaining(['host', 'x-acs-action', 'x-acs-date']));
     });
   });
 });

@@ -2,7 +2,7 @@
  * The emulator's own check of Alibaba Cloud's V3 request signature (ACS3-HMAC-SHA256), written from the published
  * page "Request syntax and signature method V3"
  * (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature). It shares no code
- * with the product's signer on purpose: if both were the same code, a mistake in it would pass every test.
+ * with the SDK's signer (which the product uses) on purpose: if both were the same code, a mistake in it would pass every test.
  *
  * The rules, each as that page states it:
  *  - CanonicalRequest = Method \n CanonicalURI \n CanonicalQueryString \n CanonicalHeaders \n SignedHeaders \n

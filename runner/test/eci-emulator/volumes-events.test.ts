@@ -34,6 +34,7 @@ async function start(...args: Parameters<typeof startEmulator>) {
     (
       await client.call<{ ContainerGroups: EciContainerGroup[] }>('DescribeContainerGroups', {
         ContainerGroupIds: JSON.stringify([id]),
+        WithEvent: true,
       })
     ).ContainerGroups[0]!;
   const create = async (over: Record<string, ParamValue> = {}) =>

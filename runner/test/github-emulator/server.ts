@@ -173,7 +173,7 @@ export class GitHubEmulator {
   holdAssignments = false;
   /** Runners (by name) that get no job while listed: lets a test choose which runner takes a job. */
   readonly heldRunners = new Set<string>();
-  /** Jobs a runner took that were not the job its name was registered for (`eci-virtual-<jobId>`), in order. */
+  /** Jobs a runner took that were not the job its name was registered for (`eci-virtual-<jobId>[-<n>]`), in order. */
   readonly swaps: { runner: string; jobId: number }[] = [];
   private order: Assignment;
   private readonly faults: { pattern: RegExp; fault: Fault }[] = [];
@@ -1038,7 +1038,7 @@ export class GitHubEmulator {
     if (this.holdAssignments || this.heldRunners.has(runner.name)) return [204, undefined];
     const job = this.state.assignable(runner, this.order);
     if (!job) return [204, undefined];
-    const registeredFor = /^eci-virtual-(\d+)$/.exec(runner.name)?.[1];
+    const registeredFor = /^eci-virtual-(\d+)(?:-\d+)?$/.exec(runner.name)?.[1];
     if (registeredFor !== undefined && Number(registeredFor) !== job.id)
       this.swaps.push({ runner: runner.name, jobId: job.id });
     void this.assign(runner, job);

@@ -6,6 +6,7 @@
  * it, `queued` until a runner takes it, then `in_progress` and `completed`; a run's status follows its jobs.
  */
 import type { Account, Repo } from './shapes.js';
+import { seededRandom } from '../seeded-random.js';
 
 export interface StandInStep {
   /** `run:` (script), `uses: docker://…` (container) or a JavaScript action (`uses: ./dir`, runs.using node20). */
@@ -26,6 +27,8 @@ export interface StandInStep {
   timeoutMinutes?: number;
   /** Runs even after a failure or a cancel, like `if: always()`. */
   always?: boolean;
+  /** `continue-on-error: true`: a failed (or timed-out) step does not fail the job. */
+  continueOnError?: boolean;
   /** container steps (`uses: docker://image`) */
   image?: string;
   entrypoint?: string;
@@ -59,6 +62,11 @@ export interface JobMessage {
   /** `name` is the service's key under `services:` (its network alias; not sent to the hooks). */
   services?: { name: string; image: string; env?: Record<string, string>; ports?: string[]; options?: string }[];
   steps: StandInStep[];
+  /**
+   * Values of the job's secrets (the job message's secret variables): the runner masks each in every log line it
+   * reports, as `***`.
+   */
+  secrets?: string[];
 }
 
 export type JobStatus = 'waiting' | 'queued' | 'in_progress' | 'completed';
@@ -273,18 +281,6 @@ export type Assignment =
       /** The seeded generator's next number in [0, 1). */
       next: () => number;
     };
-
-/** A seeded pseudo-random generator (mulberry32), so a "random" assignment can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function assignment(order: AssignmentOrder): Assignment {
   return typeof order === 'object' ? { order: 'random', next: seededRandom(order.random) } : { order };

@@ -40,6 +40,11 @@ export class WebhookSender {
   /** The hook's content type (`content_type` of the hook's config). */
   contentType: WebhookContentType = 'json';
   readonly hookId = 400_000_000 + Math.floor(Math.random() * 99_999_999);
+  /**
+   * Loses deliveries (GitHub does not guarantee delivery): when it answers true for a delivery, that delivery is
+   * logged with `error: 'dropped'` and never POSTed. Unset, every delivery is sent.
+   */
+  drop: ((d: Delivery) => boolean) | undefined;
 
   constructor(
     private readonly target: () => string | undefined,
@@ -91,6 +96,10 @@ export class WebhookSender {
   private async post(d: Delivery): Promise<void> {
     const url = this.target();
     if (!url) return;
+    if (this.drop?.(d)) {
+      d.error = 'dropped';
+      return;
+    }
     try {
       const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.rawBody });
       d.status = res.status;

@@ -7,7 +7,7 @@
  * stands for the Service: the emulator delivers webhooks to the front, and `url` is the front's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
@@ -41,6 +41,8 @@ export interface ControllerStackOptions {
    * controller copies into job containers (`copyExternals: true`, the chart's default) for JavaScript actions.
    */
   runnerImage?: string;
+  /** Default: the hooks test image (harness/hooks-image.ts), built on the engine; a simulation passes any name. */
+  hooksImage?: string;
   /** Which queued job an idle runner gets from the emulator (default `oldest-first`). */
   assignmentOrder?: AssignmentOrder;
   /**
@@ -68,6 +70,7 @@ export class ControllerStack {
   ports: number[] = [];
   port = 0;
   configFile = '';
+  historyFile = '';
   logFile = '';
   /** With more than one replica: the Service-like front the webhooks and `url` go through. */
   front: RoundRobinFront | undefined;
@@ -108,7 +111,7 @@ export class ControllerStack {
   }
 
   async start(): Promise<void> {
-    const hooksImage = await ensureTestHooksImage();
+    const hooksImage = this.opts.hooksImage ?? (await ensureTestHooksImage());
     const runnerImage = this.opts.runnerImage ?? (await ensureTestRunnerImage());
     await this.emulator.start();
     for (let i = 0; i < this.replicas; i++) this.ports.push(await freePort());
@@ -122,6 +125,10 @@ export class ControllerStack {
     mkdirSync(dir, { recursive: true });
     this.configFile = join(dir, `controller-${this.opts.namespace}.yaml`);
     this.logFile = join(dir, `controller-${this.opts.namespace}.log`);
+    // The job history (SQLite, the default driver): fresh for each stack, kept across restarts of its controllers.
+    this.historyFile = join(dir, `history-${this.opts.namespace}.db`);
+    for (const f of [this.historyFile, `${this.historyFile}-journal`, `${this.historyFile}.lock`])
+      rmSync(f, { recursive: true, force: true });
     writeFileSync(
       this.configFile,
       stringify({
@@ -144,6 +151,7 @@ export class ControllerStack {
         placement: { cpu: '500m', memory: '512Mi', nodeSelector: { 'kubernetes.io/hostname': this.opts.nodeName } },
         listen: { host: this.opts.workloads ? '0.0.0.0' : '127.0.0.1', port: this.port },
         ...(this.opts.workloads ? { workloads: { controllerUrl: `http://${podHostAddress}:${this.port}` } } : {}),
+        history: { sqlite: { path: this.historyFile } },
         ...(this.opts.extraConfig ?? {}),
       }),
     );
@@ -217,6 +225,11 @@ export class ControllerStack {
       await sleep(100);
     }
     throw new Error(`no controller replica leads after ${timeoutMs} ms`);
+  }
+
+  /** Replica `i`'s process id (undefined before it is spawned). */
+  pid(i = 0): number | undefined {
+    return this.children[i]?.pid;
   }
 
   alive(i: number): boolean {

@@ -4,7 +4,7 @@
  * ran in containers of ITS OWN shape. With every runner registered under the same labels, GitHub hands any queued
  * job to any idle runner; under an adversarial assignment order (newest first, seeded random) runners are swapped
  * all the time, so a job is only right if the controller makes it run in its own shape whichever runner took it.
- * Shared by the controller integration test (controller-swap.test.ts) and `yarn bench swap`.
+ * Shared by the controller integration test (controller-burst.test.ts) and `yarn bench swap`.
  *
  * Facts: the job container's os-release ID (busybox has none, debian says debian), its hostname (the pod's name),
  * its cgroup v2 cpu.max/memory.max, the service's answer (`pong`) where the shape has one, and, in the `docker://`
@@ -80,8 +80,8 @@ export function burstFiles(all: Shape[], perShape: number): { workflow: string; 
 
 const FACTS = String.raw`ID=none; [ -r /etc/os-release ] && . /etc/os-release
 echo "FACT os=$ID pod=$(cat /etc/hostname) cpu=$(tr ' ' / < /sys/fs/cgroup/cpu.max 2>/dev/null || echo none) mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || echo none)"`;
-const SERVICE = String.raw`for i in 1 2 3 4 5 6 7 8 9 10; do r=$(wget -qO- -T 2 http://localhost:8080/ 2>/dev/null || curl -fsS -m 2 http://localhost:8080/ 2>/dev/null) && break; sleep 0.5; done
-echo "FACT svc=\${r:-none}"`;
+const SERVICE = String.raw`for i in 1 2 3 4 5 6 7 8 9 10; do r=$(wget -qO- -T 2 http://localhost:8080/ 2>/tmp/svc.err || curl -fsS -m 2 http://localhost:8080/ 2>>/tmp/svc.err) && break; sleep 0.5; done
+[ -n "$r" ] || { r=none; tail -n 3 /tmp/svc.err; }; echo "FACT svc=$r"`;
 
 function steps(s: Shape): StandInStep[] {
   return [
@@ -213,7 +213,13 @@ export function judge(job: EmuJob, shape: Shape, pods: Map<string, PodShape>): s
     return `its steps ran in pod ${podName} sized cpu=${pod.cpu} memory=${pod.memoryBytes} (its shape has ${shape.cpu}/${shape.memory})`;
   if (shape.service) {
     const svc = fact(job.results.find((r) => r.name === 'service')?.log ?? '', 'svc');
-    if (svc !== 'pong') return `its service answered ${svc ?? '?'}`;
+    if (svc !== 'pong') {
+      const log = job.results
+        .find((r) => r.name === 'service')
+        ?.log.trim()
+        .slice(-300);
+      return `its service answered ${svc ?? '?'}${log ? ` (${log.replace(/\s+/g, ' ')})` : ''}`;
+    }
   }
   if (shape.stepImage) {
     const log = job.results.find((r) => r.name === 'step facts')?.log ?? '';

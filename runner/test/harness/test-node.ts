@@ -14,13 +14,15 @@ export async function startTestNode(
   extraArgs: string[] = [],
   port?: number,
   nodeEnv?: Record<string, string>,
+  /** `dockerHost`: another engine address than the test engine's (e.g. an image-alias-engine.ts front). */
+  opts: { dockerHost?: string } = {},
 ): Promise<TestNode> {
   const env = readTestEnv();
   return startNodeWithNamespace({
     kube: testClients(),
     prefix,
     kubeconfig: env.kubeconfig,
-    dockerHost: env.engine.dockerHost,
+    dockerHost: opts.dockerHost ?? env.engine.dockerHost,
     infraImage: env.engine.images.busybox,
     extraArgs,
     ...(port !== undefined ? { port } : {}),

@@ -2,8 +2,8 @@
  * The controller against a GitHub that behaves like GitHub's published contract (the emulator's answers are
  * schema-checked in runner/test/github-emulator/schemas.test.ts): it logs in as a GitHub App (JWT → installation
  * token through @octokit/auth-app; the emulator accepts no PAT here), takes form-encoded webhooks, leaves a job
- * waiting for deployment approval alone until it is approved, and finds a `needs:` job whose webhook was lost
- * although its run is already in progress.
+ * waiting for deployment approval alone until it is approved, and runs a `needs:` chain whose later webhooks are
+ * all lost (queued, in_progress, completed), although its run is already in progress (issue #18).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { LABEL } from '@eci-virtual/contract';
@@ -28,6 +28,11 @@ jobs:
     runs-on: [self-hosted, eci-virtual]
     steps:
       - run: echo test
+  check:
+    needs: test
+    runs-on: [self-hosted, eci-virtual]
+    steps:
+      - run: echo check
   deploy:
     runs-on: [self-hosted, eci-virtual]
     environment: production
@@ -59,7 +64,7 @@ describe('controller against a schema-true GitHub, as a GitHub App', () => {
   const pods = async (job: EmuJob) =>
     (await kube.core.listNamespacedPod({ namespace: t!.ns, labelSelector: `${LABEL.jobId}=${job.id}` })).items;
 
-  it('logs in with the App (installation token on every call), takes form-encoded webhooks, and finds a needs: job whose webhook was lost', async () => {
+  it('logs in with the App (installation token on every call), takes form-encoded webhooks, and runs a needs: chain whose later webhooks are all lost', async () => {
     const emulator = stack!.emulator;
     emulator.webhooks.contentType = 'form';
     const build = await emulator.queueJob({
@@ -69,26 +74,35 @@ describe('controller against a schema-true GitHub, as a GitHub App', () => {
       name: 'build',
       labels: ['self-hosted', 'eci-virtual'],
       message: message('build'),
-      runJobs: 2,
+      runJobs: 3,
     });
     expect(emulator.webhooks.deliveries.at(-1)).toMatchObject({ action: 'queued', status: 202 });
     await until(async () => expect(status(build)).toBe('completed'), 120_000);
     expect(emulator.state.jobs.get(build.id)!.conclusion).toBe('success');
-    // `test` needs `build`: GitHub queues it now, in a run that is already in progress. Its webhook is lost.
-    const test = await emulator.queueJob({
-      repo: REPO,
-      workflowPath: '.github/workflows/ci.yml',
-      workflowText: WORKFLOW,
-      name: 'test',
-      labels: ['self-hosted', 'eci-virtual'],
-      message: message('test'),
-      runId: build.run_id,
-      webhook: false,
-    });
-    expect(emulator.state.runStatus(emulator.state.runOf(test))).toBe('in_progress');
-    await until(async () => expect(status(test)).toBe('completed'), 120_000);
-    expect(emulator.state.jobs.get(test.id)!.conclusion).toBe('success');
-    expect(emulator.state.runStatus(emulator.state.runOf(test))).toBe('completed');
+    // `test` needs `build`, `check` needs `test`: GitHub queues each in a run that is already in progress, and from
+    // here on every webhook is lost (queued, in_progress, completed): only the poller finds them.
+    const webhookUrl = emulator.webhookUrl;
+    emulator.webhookUrl = undefined;
+    try {
+      for (const name of ['test', 'check']) {
+        const next = await emulator.queueJob({
+          repo: REPO,
+          workflowPath: '.github/workflows/ci.yml',
+          workflowText: WORKFLOW,
+          name,
+          labels: ['self-hosted', 'eci-virtual'],
+          message: message(name),
+          runId: build.run_id,
+          webhook: false,
+        });
+        expect(emulator.state.runStatus(emulator.state.runOf(next))).toBe('in_progress');
+        await until(async () => expect(status(next)).toBe('completed'), 120_000);
+        expect(emulator.state.jobs.get(next.id)!.conclusion).toBe('success');
+        if (name === 'check') expect(emulator.state.runStatus(emulator.state.runOf(next))).toBe('completed');
+      }
+    } finally {
+      emulator.webhookUrl = webhookUrl;
+    }
 
     const api = emulator.requests.filter((r) => r.method !== 'POST' || !r.path.startsWith('/_runner/'));
     const logins = api.filter((r) => r.path === `/app/installations/${INSTALLATION_ID}/access_tokens`);

@@ -82,6 +82,9 @@ describe('helm chart', () => {
           docker: { host: `tcp://${podHostAddress}:${proxy!.port}`, infraImage: env.engine.images.busybox },
         },
       ],
+      // The test cluster has no volume provisioner: SQLite history in an emptyDir per pod (which also keeps the
+      // two-replica leader tests below possible; a persistent SQLite history runs one replica).
+      history: { sqlite: { persistence: { enabled: false } } },
       nodeDeployment: {
         nodeSelector: { 'kubernetes.io/hostname': t!.nodeName },
         tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],

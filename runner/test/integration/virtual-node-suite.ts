@@ -369,12 +369,12 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(summary.busy.containers[0]).toMatchObject({ name: 'main' });
       const metrics = await raw('/metrics/resource');
       const sample = new RegExp(
-        `^container_cpu_usage_seconds_total\\{container="main",namespace="${ns}",pod="busy"\\} ([0-9.e+-]+) \\d+$`,
+        `^container_cpu_usage_seconds_total\\{container="main",pod="busy",namespace="${ns}"\\} ([0-9.e+-]+) \\d+$`,
         'm',
       ).exec(metrics);
       expect(Number(sample?.[1])).toBeGreaterThan(0);
       expect(metrics).toMatch(
-        new RegExp(`^container_memory_working_set_bytes\\{container="main",namespace="${ns}",pod="busy"\\} [1-9]`, 'm'),
+        new RegExp(`^container_memory_working_set_bytes\\{container="main",pod="busy",namespace="${ns}"\\} [1-9]`, 'm'),
       );
       expect(metrics).toMatch(/^node_cpu_usage_seconds_total [0-9.e+-]+ \d+$/m);
       expect(metrics).toMatch(/^node_memory_working_set_bytes [1-9]/m);

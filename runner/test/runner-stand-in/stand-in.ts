@@ -52,6 +52,10 @@
  *   `_sigintTimeout`/`_sigtermTimeout`; hooks run through ScriptHandler with `killProcessOnCancel: false`). After a
  *   failure or a cancel only `always` steps run, then `cleanup_job` (ContainerOperationProvider.cs registers it as a
  *   post-job step with `always()`).
+ * - `continue-on-error` (ExecutionContext.cs ApplyContinueOnError): a step whose result is Failed (a non-zero exit
+ *   or a timeout) gets outcome failure but result success, so the job goes on and is not failed by it.
+ * - Secrets (Worker.cs: each secret variable's value, trimmed, and each of its lines go to the SecretMasker): every
+ *   occurrence in the output the runner prints or reports is replaced by `***`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -79,6 +83,43 @@ interface Jit {
   runnerName: string;
   brokerUrl: string;
   token: string;
+}
+
+/** The SecretMasker's values (Worker.cs adds the whole trimmed value and each of its lines), longest first. */
+let maskValues: string[] = [];
+
+export function setSecrets(secrets: string[]): void {
+  const values = new Set<string>();
+  for (const s of secrets) {
+    const v = s.trim();
+    if (v) values.add(v);
+    for (const line of v.split(/[\r\n]+/).map((l) => l.trim())) if (line) values.add(line);
+  }
+  maskValues = [...values].sort((a, b) => b.length - a.length);
+}
+
+export function mask(text: string): string {
+  let out = text;
+  for (const v of maskValues) out = out.split(v).join('***');
+  return out;
+}
+
+/** Writes a child's output through the masker a whole line at a time (a secret split across chunks is still caught). */
+function maskedWriter(to: NodeJS.WriteStream): { write: (c: Buffer) => void; flush: () => void } {
+  let pending = '';
+  return {
+    write: (c) => {
+      pending += c.toString();
+      const end = pending.lastIndexOf('\n');
+      if (end < 0) return;
+      to.write(mask(pending.slice(0, end + 1)));
+      pending = pending.slice(end + 1);
+    },
+    flush: () => {
+      if (pending) to.write(mask(pending));
+      pending = '';
+    },
+  };
 }
 
 function log(msg: string): void {
@@ -342,7 +383,7 @@ class Job {
     if (r.code === 0 && m.container && r.response === undefined)
       return { code: 1, output: `${r.output}Response file is required but not found for prepare_job\n` };
     this.isAlpine = (r.response as { isAlpine?: boolean } | undefined)?.isAlpine === true;
-    return { code: r.code, output: r.code === 0 ? JSON.stringify(r.response ?? {}) : r.output };
+    return { code: r.code, output: r.code === 0 ? mask(JSON.stringify(r.response ?? {})) : r.output };
   }
 
   async cleanup(): Promise<void> {
@@ -540,19 +581,23 @@ function runProcess(
         )
       : undefined;
     let output = '';
+    const out = maskedWriter(process.stdout);
+    const err = maskedWriter(process.stderr);
     child.stdout.on('data', (c: Buffer) => {
       output += c.toString();
-      process.stdout.write(c);
+      out.write(c);
     });
     child.stderr.on('data', (c: Buffer) => {
       output += c.toString();
-      process.stderr.write(c);
+      err.write(c);
     });
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       clearInterval(poll);
-      resolve({ code: code ?? 1, output, ...(stopped ? { stopped } : {}) });
+      out.flush();
+      err.flush();
+      resolve({ code: code ?? 1, output: mask(output), ...(stopped ? { stopped } : {}) });
     });
     // A child that exits before reading its input (a hook failing at start) closes the pipe: its exit code and
     // output say why, as they do to the runner; the EPIPE itself must not crash the runner.
@@ -568,6 +613,7 @@ async function main(): Promise<number> {
   log(`runner ${jit.runnerName} listening for a job`);
   const msg = await waitForJob(jit);
   if (!msg) return 0;
+  setSecrets(msg.secrets ?? []);
   log(`running job ${msg.jobId} of ${msg.repo}`);
   const job = new Job(jit, msg);
   for (const d of [TEMP, HOME_DIR, WORKFLOW_DIR, FILE_COMMANDS, ACTIONS, TOOLS, job.workspaceHost])
@@ -603,7 +649,8 @@ async function main(): Promise<number> {
     if (result.stopped === 'cancelled') stepLog += '##[error]The operation was canceled.\n';
     await report(step.name, result.code, stepLog, result.outputs);
     if (result.stopped === 'cancelled') conclusion = 'cancelled';
-    else if ((result.code !== 0 || result.stopped) && conclusion === 'success') conclusion = 'failure';
+    else if ((result.code !== 0 || result.stopped) && conclusion === 'success' && !step.continueOnError)
+      conclusion = 'failure';
   }
   if (usesContainers) await job.cleanup();
   const done = await broker(jit, `/_runner/jobs/${msg.jobId}/complete`, { conclusion });

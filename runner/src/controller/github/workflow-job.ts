@@ -49,7 +49,7 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
   return {
     id: num(j.id, 'id'),
     runId: num(j.run_id, 'run_id'),
-    runAttempt: typeof j.run_attempt === 'number' ? j.run_attempt : 1,
+    runAttempt: j.run_attempt === undefined || j.run_attempt === null ? 1 : num(j.run_attempt, 'run_attempt'),
     repo,
     name: str(j.name, 'name'),
     workflowName: optStr(j.workflow_name) ?? '',
@@ -61,7 +61,10 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
     startedAt: optStr(j.started_at),
     completedAt: optStr(j.completed_at),
     runnerName: optStr(j.runner_name),
-    htmlUrl: optStr(j.html_url) ?? `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
+    // Only a link (kept in a pod annotation): one longer than any real URL is replaced by the one GitHub would give.
+    htmlUrl:
+      [optStr(j.html_url)].find((u) => u !== null && u.length <= 2048) ??
+      `https://github.com/${repo}/actions/runs/${String(j.run_id)}/job/${String(j.id)}`,
   };
 }
 
@@ -74,6 +77,9 @@ export function parseWorkflowJob(raw: unknown, repo: string): WorkflowJob {
 export const BIND_LABEL_PREFIX = 'eci-bind-';
 
 const isBindLabel = (label: string) => label.toLowerCase().startsWith(BIND_LABEL_PREFIX);
+
+/** Whether a job with these labels is bound to the runner registered for it (see BIND_LABEL_PREFIX). */
+export const isBound = (jobLabels: readonly string[]): boolean => jobLabels.some(isBindLabel);
 
 /**
  * True when the job names one of our labels and nothing we lack (GitHub assigns a runner only if it has all of them;

@@ -12,6 +12,7 @@
  * too (schema `webhook-workflow-job-queued` in GitHub's webhook description) — such a job gets its runner when a
  * `queued` delivery (or the poller) shows it queued after approval.
  */
+import { InvalidInput } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import { verifyWebhookSignature } from '../github/webhook-signature.js';
 import { createHash } from 'node:crypto';
@@ -19,6 +20,12 @@ import { parseWorkflowJob, REPO_PATTERN, type WorkflowJob } from '../github/work
 import type { ControllerMetrics } from '../metrics.js';
 import { DeliveryCache } from './delivery-cache.js';
 import type { AcceptedDelivery } from './delivery-inbox.js';
+
+interface WebhookPayload {
+  action?: unknown;
+  workflow_job?: unknown;
+  repository?: { full_name?: unknown };
+}
 
 export interface WebhookResult {
   status: number;
@@ -67,18 +74,20 @@ export class WebhookHandler {
       this.metrics.webhooks.inc({ event, outcome: 'ignored' });
       return { status: 202, body: { result: `event ${event} ignored` } };
     }
-    let payload: { action?: string; workflow_job?: unknown; repository?: { full_name?: string } };
+    let payload: WebhookPayload;
     let job: WorkflowJob;
     try {
-      payload = JSON.parse(payloadText(header('content-type'), body)) as typeof payload;
-      const repo = payload.repository?.full_name ?? '';
-      if (!REPO_PATTERN.test(repo)) throw new Error('repository.full_name missing');
+      payload = parsePayload(payloadText(header('content-type'), body));
+      const repo = payload.repository?.full_name;
+      if (typeof repo !== 'string' || !REPO_PATTERN.test(repo))
+        throw new InvalidInput('repository.full_name must be owner/name');
       job = parseWorkflowJob(payload.workflow_job, repo);
     } catch (err) {
       this.metrics.webhooks.inc({ event, outcome: 'invalid' });
       return { status: 400, body: { error: { code: 'invalid_input', message: (err as Error).message } } };
     }
     const log = this.log.child({ job: job.id, repo: job.repo, delivery });
+    const actionName = typeof payload.action === 'string' ? payload.action : '';
     const action =
       payload.action === 'queued' && job.status === 'queued'
         ? 'queued'
@@ -86,7 +95,7 @@ export class WebhookHandler {
           ? 'completed'
           : undefined;
     if (!action) {
-      this.metrics.webhooks.inc({ event: `${event}.${payload.action ?? ''}`, outcome: 'accepted' });
+      this.metrics.webhooks.inc({ event: `${event}.${actionName}`, outcome: 'accepted' });
       if (payload.action === 'in_progress') this.intake.onInProgress?.(job);
       if (payload.action === 'queued' || payload.action === 'waiting') {
         log.debug('job not queued (waiting for approval); no runner until it is', { status: job.status });
@@ -119,6 +128,22 @@ function payloadText(contentType: string | undefined, body: Buffer): string {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return body.toString('utf8');
   const payload = new URLSearchParams(body.toString('utf8')).get('payload');
-  if (payload === null) throw new Error('form-encoded delivery without a payload field');
+  if (payload === null) throw new InvalidInput('form-encoded delivery without a payload field');
   return payload;
+}
+
+/** The delivery's JSON object; anything else is refused with what is wrong. */
+function parsePayload(text: string): WebhookPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInput(`payload is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidInput('payload must be a JSON object');
+  const p = value as WebhookPayload;
+  if (p.repository !== undefined && (typeof p.repository !== 'object' || p.repository === null))
+    throw new InvalidInput('repository.full_name must be owner/name');
+  return p;
 }

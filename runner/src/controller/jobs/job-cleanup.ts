@@ -1,9 +1,12 @@
-/** Removes everything a job left behind (pod, JIT Secret, ServiceAccount, Role, RoleBinding) and its runner. */
+/**
+ * Removes everything one runner slot of a job left behind (pod, JIT Secret, ServiceAccount, Role, RoleBinding, the
+ * pod's workload pods) and its runner. `slot` is the slot key (naming.ts; a job id is its first slot).
+ */
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GitHubClient, RunnerScope } from '../github/github-client.js';
 import { COMPONENT, LABEL } from '@eci-virtual/contract';
-import { jitSecretName, jobResourceName } from './naming.js';
+import { jitSecretName, jobOfSlot, jobResourceName } from './naming.js';
 
 const workloadsOf = (runnerPod: string) => `${LABEL.component}=${COMPONENT.workload},${LABEL.runnerPod}=${runnerPod}`;
 
@@ -13,14 +16,14 @@ const ignoreMissing = (err: unknown) => {
 
 export async function cleanupJob(
   deps: { kube: KubeClients; github: GitHubClient; namespace: string; scope: RunnerScope; log: Logger },
-  jobId: string,
+  slot: string,
   runnerId?: number,
 ): Promise<void> {
   const { kube, namespace: ns } = deps;
-  const name = jobResourceName(jobId);
+  const name = jobResourceName(slot);
   await Promise.all([
     kube.core.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 5 }).catch(ignoreMissing),
-    kube.core.deleteNamespacedSecret({ name: jitSecretName(jobId), namespace: ns }).catch(ignoreMissing),
+    kube.core.deleteNamespacedSecret({ name: jitSecretName(slot), namespace: ns }).catch(ignoreMissing),
     kube.core.deleteNamespacedServiceAccount({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRole({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRoleBinding({ name, namespace: ns }).catch(ignoreMissing),
@@ -30,10 +33,13 @@ export async function cleanupJob(
   ]);
   // Ephemeral runners deregister themselves after their job; this covers runners that never got one.
   if (runnerId !== undefined)
-    await deps.github
-      .deleteRunner(deps.scope, runnerId)
-      .catch((err) =>
-        deps.log.warn('could not deregister runner', { job: jobId, runnerId, err: (err as Error).message }),
-      );
-  deps.log.info('job cleaned up', { job: jobId, pod: name });
+    await deps.github.deleteRunner(deps.scope, runnerId).catch((err) =>
+      deps.log.warn('could not deregister runner', {
+        job: jobOfSlot(slot),
+        slot,
+        runnerId,
+        err: (err as Error).message,
+      }),
+    );
+  deps.log.info('job cleaned up', { job: jobOfSlot(slot), slot, pod: name });
 }

@@ -1,7 +1,8 @@
 /**
  * The per-job identity: a ServiceAccount whose Role allows reading and exec'ing into ONE pod (its own, by
  * resourceNames), so a job's hooks can never touch another job's pod; plus the Secret holding the JIT runner config
- * (never in the pod spec, events or logs).
+ * (never in the pod spec, events or logs). One set per runner slot of the job (naming.ts): `slot` defaults to the
+ * job's first.
  */
 import type { V1Role, V1RoleBinding, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { WorkflowJob } from '../github/workflow-job.js';
@@ -26,11 +27,12 @@ export function jitSecret(
   namespace: string,
   encodedJitConfig: string,
   workloadToken?: string,
+  slot: string = String(job.id),
 ): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: meta(job, namespace, jitSecretName(job.id)),
+    metadata: meta(job, namespace, jitSecretName(slot)),
     type: 'Opaque',
     stringData: {
       [JIT_SECRET_KEY]: encodedJitConfig,
@@ -39,17 +41,17 @@ export function jitSecret(
   };
 }
 
-export function jobServiceAccount(job: WorkflowJob, namespace: string): V1ServiceAccount {
+export function jobServiceAccount(job: WorkflowJob, namespace: string, slot = String(job.id)): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: meta(job, namespace, jobResourceName(job.id)),
+    metadata: meta(job, namespace, jobResourceName(slot)),
     automountServiceAccountToken: false,
   };
 }
 
-export function jobRole(job: WorkflowJob, namespace: string): V1Role {
-  const pod = jobResourceName(job.id);
+export function jobRole(job: WorkflowJob, namespace: string, slot = String(job.id)): V1Role {
+  const pod = jobResourceName(slot);
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -63,8 +65,8 @@ export function jobRole(job: WorkflowJob, namespace: string): V1Role {
   };
 }
 
-export function jobRoleBinding(job: WorkflowJob, namespace: string): V1RoleBinding {
-  const name = jobResourceName(job.id);
+export function jobRoleBinding(job: WorkflowJob, namespace: string, slot = String(job.id)): V1RoleBinding {
+  const name = jobResourceName(slot);
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

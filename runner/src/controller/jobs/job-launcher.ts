@@ -1,7 +1,8 @@
 /**
- * Creates everything one job needs, idempotently (names derive from the job id; AlreadyExists is success):
- * plan (workflow + repository settings at head_sha) → JIT runner config in a Secret → ServiceAccount/Role/RoleBinding
- * → the job pod. A crash at any point is repaired by the next attempt (poll or redelivery).
+ * Creates everything one job needs, idempotently (names derive from the job's runner slot, naming.ts; AlreadyExists
+ * is success): plan (workflow + repository settings at head_sha) → JIT runner config in a Secret →
+ * ServiceAccount/Role/RoleBinding → the job pod. A crash at any point is repaired by the next attempt (poll or
+ * redelivery). A job whose runner took another job gets its next slot: the same, under new names.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATION, Conflict } from '@eci-virtual/contract';
@@ -53,10 +54,10 @@ export async function plan(
   return { plan: p, settings, services };
 }
 
-export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promise<number> {
+export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot = String(job.id)): Promise<number> {
   const { kube, config } = deps;
   const existing = await kube.core
-    .readNamespacedSecret({ name: jitSecretName(job.id), namespace: config.namespace })
+    .readNamespacedSecret({ name: jitSecretName(slot), namespace: config.namespace })
     .catch((err) => {
       if (apiStatus(err) === 404) return undefined;
       throw err;
@@ -64,7 +65,7 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
   const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
   if (known) return Number(known);
   const req = {
-    name: runnerName(job.id),
+    name: runnerName(slot),
     labels: runnerLabels(job.labels, config.labels),
     runnerGroupId: config.runnerGroupId,
     workFolder: '_work',
@@ -81,9 +82,9 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob): Promi
     jit = await deps.github.generateJitConfig(config.runnerScope, req);
   }
   const token = config.workloads.controllerUrl
-    ? workloadToken(workloadKey(config), config.namespace, jobResourceName(job.id))
+    ? workloadToken(workloadKey(config), config.namespace, jobResourceName(slot))
     : undefined;
-  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig, token);
+  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig, token, slot);
   secret.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
   await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
   return jit.runnerId;
@@ -108,21 +109,27 @@ export interface LaunchedPod {
 
 /**
  * Returns what it created, or undefined when the pod already existed. Writes no job record: the caller hands the
- * result to the job lifecycle, without holding up the next launch.
+ * result to the job lifecycle, without holding up the next launch. `slot` is the job's runner slot (naming.ts).
  */
-export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<LaunchedPod | undefined> {
+export async function launchJob(
+  deps: LaunchDeps,
+  job: WorkflowJob,
+  slot = String(job.id),
+): Promise<LaunchedPod | undefined> {
   const { kube, config } = deps;
   const ns = config.namespace;
-  const log = deps.log.child({ job: job.id, repo: job.repo });
+  const log = deps.log.child({ job: job.id, repo: job.repo, ...(slot !== String(job.id) ? { slot } : {}) });
   // The caller checked its pod cache; a pod that exists anyway ends in a 409 below, which is success.
   const t0 = performance.now();
   // Everything before the pod is independent: plan, runner registration and identity run in parallel.
   const [{ plan: p, settings, services }, runnerId] = await Promise.all([
     plan(deps, job),
-    ensureJitSecret(deps, job),
-    kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns) }).catch(ignoreExists),
-    kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns) }).catch(ignoreExists),
-    kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns) }).catch(ignoreExists),
+    ensureJitSecret(deps, job, slot),
+    kube.core
+      .createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) })
+      .catch(ignoreExists),
+    kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }).catch(ignoreExists),
+    kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }).catch(ignoreExists),
   ]);
   const t1 = performance.now();
   if (p.unresolved)
@@ -145,6 +152,7 @@ export async function launchJob(deps: LaunchDeps, job: WorkflowJob): Promise<Lau
     },
     placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
     runnerId,
+    slot,
     serviceCommands: services.held,
     ...(settings.imageCache.kaniko.enabled || p.buildsImages ? { kaniko: config.kaniko } : {}),
   });

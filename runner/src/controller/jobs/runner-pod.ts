@@ -60,6 +60,8 @@ export interface RunnerPodInput {
     annotations: Record<string, string>;
   };
   runnerId: number;
+  /** The job's runner slot (naming.ts) this pod serves; default the job's first. */
+  slot?: string;
   /** Add the kaniko container (image builds). */
   kaniko?: KanikoSlot;
   /** The services' image commands; a service without one is not held (service-commands.ts). */
@@ -68,6 +70,7 @@ export interface RunnerPodInput {
 
 function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
   const { job, config, placement } = input;
+  const slot = input.slot ?? String(job.id);
   return {
     name: CONTAINER.runner,
     image: config.runner.image,
@@ -76,7 +79,7 @@ function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
     env: [
       {
         name: 'ACTIONS_RUNNER_INPUT_JITCONFIG',
-        valueFrom: { secretKeyRef: { name: jitSecretName(job.id), key: JIT_SECRET_KEY } },
+        valueFrom: { secretKeyRef: { name: jitSecretName(slot), key: JIT_SECRET_KEY } },
       },
       { name: 'ACTIONS_RUNNER_CONTAINER_HOOKS', value: `${HOOKS_DIR}/index.js` },
       { name: 'ACTIONS_RUNNER_REQUIRE_JOB_CONTAINER', value: 'false' },
@@ -91,7 +94,7 @@ function runnerContainer(input: RunnerPodInput, agents: boolean): V1Container {
             {
               name: WORKLOAD_ENV.token,
               valueFrom: {
-                secretKeyRef: { name: jitSecretName(job.id), key: WORKLOAD_TOKEN_SECRET_KEY, optional: true },
+                secretKeyRef: { name: jitSecretName(slot), key: WORKLOAD_TOKEN_SECRET_KEY, optional: true },
               },
             },
           ]
@@ -145,6 +148,7 @@ const runnerTokenVolume: V1Volume = {
 
 export function buildRunnerPod(input: RunnerPodInput): V1Pod {
   const { job, plan, config, placement } = input;
+  const slot = input.slot ?? String(job.id);
   const pullPolicy = config.runner.imagePullPolicy;
   const externals = config.runner.copyExternals && plan.container !== undefined;
   const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
@@ -159,7 +163,7 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: jobPodMetadata({
-      name: jobResourceName(job.id),
+      name: jobResourceName(slot),
       namespace: config.namespace,
       component: COMPONENT.runnerJob,
       repository: job.repo,
@@ -171,14 +175,14 @@ export function buildRunnerPod(input: RunnerPodInput): V1Pod {
       annotations: {
         ...placement.annotations,
         [ANNOTATION.queuedAt]: job.createdAt,
-        [ANNOTATION.runnerName]: runnerName(job.id),
+        [ANNOTATION.runnerName]: runnerName(slot),
         [ANNOTATION.htmlUrl]: job.htmlUrl,
         ...(plan.unresolved ? { [ANNOTATION.planProblem]: plan.unresolved.slice(0, 1000) } : {}),
       },
     }),
     spec: {
       ...JOB_POD_SPEC_BASE,
-      serviceAccountName: jobResourceName(job.id),
+      serviceAccountName: jobResourceName(slot),
       ...serviceHostAliases(plan.services),
       ...scheduling({
         placement: placement.nodeType,

@@ -1,6 +1,8 @@
 /**
- * Job records for the developer portal, kept in Kubernetes (one ConfigMap per job, labelled by repository, pruned
- * after a TTL) so they survive controller restarts and need no database. Figures shown in the UI (latencies,
+ * Job records kept in Kubernetes (one ConfigMap per job, labelled by repository, pruned after a TTL). With the job
+ * history database (controller/history/) they are only its write-ahead spill: a record is written here when the
+ * database cannot take it and deleted once the database has it (records/history-records.ts); without a database
+ * (it could not be opened) they are the records, as before. Figures shown in the UI (latencies,
  * duration, cost) are derived on read from the stored timestamps, see portal-api/job-view.ts.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
@@ -71,6 +73,24 @@ export class JobRecords implements JobRecordStore {
     return res.items
       .map((cm) => JSON.parse(cm.data?.[DATA_KEY] ?? 'null') as StoredJob | null)
       .filter((r): r is StoredJob => r !== null && r.repo === repo);
+  }
+
+  /** The record's ConfigMap gone (a missing one is fine). */
+  async delete(id: string): Promise<void> {
+    await this.kube.core.deleteNamespacedConfigMap({ name: recordName(id), namespace: this.namespace }).catch((err) => {
+      if (apiStatus(err) !== 404) throw err;
+    });
+  }
+
+  /** Every record, of every repository. */
+  async listAll(): Promise<StoredJob[]> {
+    const res = await this.kube.core.listNamespacedConfigMap({
+      namespace: this.namespace,
+      labelSelector: `${LABEL.component}=${RECORD_COMPONENT}`,
+    });
+    return res.items
+      .map((cm) => JSON.parse(cm.data?.[DATA_KEY] ?? 'null') as StoredJob | null)
+      .filter((r): r is StoredJob => r !== null);
   }
 
   /** Deletes records older than the TTL; returns how many. A failed delete is logged and retried next time. */

@@ -2,6 +2,8 @@
  * Who may use the kubelet API: callers proven by a client certificate signed by the cluster's client CA (the API
  * server's kubelet-client cert), or by a bearer token the API server vouches for (TokenReview). Either way the caller
  * must be allowed the matching `nodes/<subresource>` verb (SubjectAccessReview), as a kubelet in Webhook mode does.
+ * With `anonymous` (the kubelet's --anonymous-auth; off here, as in hardened kubelets) a caller with neither is
+ * `system:anonymous` in `system:unauthenticated` and goes through the same SubjectAccessReview, so RBAC decides.
  * Decisions are cached briefly so an exec round trip does not pay two API calls.
  */
 import type { IncomingMessage } from 'node:http';
@@ -21,6 +23,9 @@ export interface Authorizer {
 }
 
 const CACHE_MS = 60_000;
+
+/** The identity the kubelet gives unauthenticated callers when anonymous auth is on. */
+export const ANONYMOUS: Caller = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
 /** Denials are cached briefly so a fix in RBAC takes effect quickly (the kubelet does the same: 5 min vs 30 s). */
 const DENIED_CACHE_MS = 5_000;
 
@@ -54,6 +59,7 @@ export class KubeAuthorizer implements Authorizer {
   constructor(
     private readonly kube: KubeClients,
     private readonly nodeName: string,
+    private readonly opts: { anonymous?: boolean } = {},
   ) {}
 
   async authenticate(req: IncomingMessage): Promise<Caller> {
@@ -66,7 +72,10 @@ export class KubeAuthorizer implements Authorizer {
     }
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) throw new Unauthorized('no client certificate or bearer token');
+    if (!token) {
+      if (this.opts.anonymous) return ANONYMOUS;
+      throw new Unauthorized('no client certificate or bearer token');
+    }
     const cached = this.tokens.get(token);
     if (cached && cached.until > Date.now()) return cached.caller;
     const review = await this.kube.authn.createTokenReview({ body: { spec: { token } } });

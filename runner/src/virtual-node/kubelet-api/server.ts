@@ -113,7 +113,7 @@ export class KubeletApi {
             kind: 'PodList',
             apiVersion: 'v1',
             metadata: {},
-            items: this.opts.pods.pods().filter((p) => p.status?.phase === 'Running'),
+            items: this.opts.pods.runningPods(),
           });
         case 'containerLogs':
           return await this.logs(segments.slice(1), url.searchParams, req, res);

@@ -20,10 +20,10 @@ describe('resource stats', () => {
     const text = resourceMetrics({ time: at(10), pods: [usage(10, 1_500_000_000)] });
     expect(text).toContain('# TYPE container_cpu_usage_seconds_total counter');
     expect(text).toContain(
-      `container_cpu_usage_seconds_total{container="main",namespace="ci",pod="job-1"} 1.5 ${at(10).getTime()}`,
+      `container_cpu_usage_seconds_total{container="main",pod="job-1",namespace="ci"} 1.5 ${at(10).getTime()}`,
     );
     expect(text).toContain(
-      `container_memory_working_set_bytes{container="main",namespace="ci",pod="job-1"} 3000000 ${at(10).getTime()}`,
+      `container_memory_working_set_bytes{container="main",pod="job-1",namespace="ci"} 3000000 ${at(10).getTime()}`,
     );
     expect(text).toContain(`node_cpu_usage_seconds_total 1.5 ${at(10).getTime()}`);
     expect(text).toContain(`node_memory_working_set_bytes 3000000 ${at(10).getTime()}`);
@@ -53,6 +53,6 @@ describe('resource stats', () => {
     const text = resourceMetrics(snap);
     expect(text).toMatch(/^scrape_error 1$/m);
     expect(text).toContain('# eci-virtual: usage figures are not available: no metrics API');
-    expect(text).toContain('container_cpu_usage_seconds_total{container="main",namespace="ci",pod="job-1"} 0');
+    expect(text).toContain('container_cpu_usage_seconds_total{container="main",pod="job-1",namespace="ci"} 0');
   });
 });

@@ -168,8 +168,12 @@ export function resourceMetrics(snap: UsageSnapshot): string {
   };
   const ms = (d: Date) => d.getTime();
   const seconds = (ns: number) => ns / 1e9;
+  // Label order: `pod` second in both kinds of series. The kubelet declares container metrics' labels as
+  // (container, pod, namespace) (pkg/kubelet/metrics/collectors/resource_metrics.go); the text format leaves the order
+  // free, and the upstream virtual-kubelet e2e suite (test/e2e/basic.go TestGetMetricsResource) reads the pod name at
+  // index 1 of both the container and the pod series, which the parsed order preserves.
   const containers = snap.pods.flatMap((p) =>
-    p.containers.map((c) => ({ p, c, l: labels({ container: c.name, namespace: p.ref.namespace, pod: p.ref.name }) })),
+    p.containers.map((c) => ({ p, c, l: labels({ container: c.name, pod: p.ref.name, namespace: p.ref.namespace }) })),
   );
   const pods = snap.pods.map((p) => ({ p, l: labels({ namespace: p.ref.namespace, pod: p.ref.name }) }));
   if (snap.error) out.push(`# eci-virtual: usage figures are not available: ${snap.error.replace(/\n/g, ' ')}`);

@@ -64,6 +64,18 @@ export class PodController {
     return [...this.tracked.values()].map((t) => t.pod);
   }
 
+  /**
+   * The kubelet's /runningpods/: pods in phase Running whose deletion has not begun. A pod being deleted is not
+   * offered as running any more, as with virtual-kubelet (its /runningpods/ lists the provider's pods, and the
+   * provider is asked to delete a pod as soon as the deletion is seen): here the backend's stop-and-remove of a
+   * graceful delete can take seconds on a busy engine, and callers asking for running pods must not see it meanwhile.
+   */
+  runningPods(): V1Pod[] {
+    return [...this.tracked.values()]
+      .filter((t) => t.stage !== 'deleting' && !t.pod.metadata?.deletionTimestamp && t.pod.status?.phase === 'Running')
+      .map((t) => t.pod);
+  }
+
   find(namespace: string, name: string): PodRef | undefined {
     for (const t of this.tracked.values()) if (t.ref.namespace === namespace && t.ref.name === name) return t.ref;
     return undefined;

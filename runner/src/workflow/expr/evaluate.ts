@@ -101,7 +101,8 @@ function index(target: unknown, key: unknown): unknown {
     return Number.isInteger(i) && i >= 0 && i < target.length ? target[i] : null;
   }
   if (isObject(target) && typeof key === 'string') {
-    if (key in target) return target[key];
+    // Own keys only: names every JavaScript object inherits (`constructor`, `__proto__`) are not context data.
+    if (Object.hasOwn(target, key)) return target[key];
     const found = Object.keys(target).find((k) => k.toLowerCase() === key.toLowerCase());
     return found === undefined ? null : target[found];
   }
@@ -174,7 +175,7 @@ function evalNode(src: string, n: Node, state: EvalState): unknown {
     case 'literal':
       return n.value;
     case 'context':
-      return n.name in state.contexts
+      return Object.hasOwn(state.contexts, n.name)
         ? state.contexts[n.name]
         : (() => {
             throw new ExpressionError(`unknown context "${n.name}"`, src, 0);

@@ -6,6 +6,12 @@ import type { Node } from './ast.js';
 import { ExpressionError } from './errors.js';
 import { tokenize, type Token } from './lexer.js';
 
+/**
+ * How deep groups, calls, indexes and `!` may nest. Real expressions nest a handful of levels; the limit keeps a
+ * pathological one (thousands of `(`) a clear error instead of a blown stack (runner/docs/bad-input.md).
+ */
+export const MAX_NESTING = 100;
+
 export function parse(src: string): Node {
   const tokens = tokenize(src);
   let pos = 0;
@@ -14,6 +20,15 @@ export function parse(src: string): Node {
     throw new ExpressionError(msg, src, t.col);
   };
   const isPunct = (v: string) => peek().kind === 'punct' && (peek() as { value: string }).value === v;
+  let depth = 0;
+  const nested = <T>(fn: () => T): T => {
+    if (++depth > MAX_NESTING) fail(`expression nests deeper than ${MAX_NESTING} levels`);
+    try {
+      return fn();
+    } finally {
+      depth--;
+    }
+  };
   const expect = (v: string) => {
     if (!isPunct(v)) fail(`expected '${v}'`);
     pos++;
@@ -33,7 +48,7 @@ export function parse(src: string): Node {
   function unary(): Node {
     if (isPunct('!')) {
       pos++;
-      return { type: 'not', operand: unary() };
+      return { type: 'not', operand: nested(unary) };
     }
     return postfix(primary());
   }
@@ -52,7 +67,7 @@ export function parse(src: string): Node {
           const args: Node[] = [];
           if (!isPunct(')')) {
             for (;;) {
-              args.push(or());
+              args.push(nested(or));
               if (isPunct(',')) {
                 pos++;
                 continue;
@@ -67,7 +82,7 @@ export function parse(src: string): Node {
       }
       case 'punct':
         if (t.value === '(') {
-          const inner = or();
+          const inner = nested(or);
           expect(')');
           return inner;
         }
@@ -90,7 +105,7 @@ export function parse(src: string): Node {
         if (isPunct('*')) {
           pos++;
           node = { type: 'filter', target: node };
-        } else node = { type: 'index', target: node, key: or() };
+        } else node = { type: 'index', target: node, key: nested(or) };
         expect(']');
       } else return node;
     }

@@ -178,6 +178,7 @@ export class EciBackend implements Backend {
     const res = await this.call<{ ContainerGroups?: EciContainerGroup[] }>('DescribeContainerGroups', {
       Tag: [...nodeTags(this.opts.node), { Key: TAG.uid, Value: ref.uid }],
       Limit: 20,
+      WithEvent: true,
     });
     const group = res.ContainerGroups?.[0];
     return group ? this.poller.track(ref, group.ContainerGroupId, group) : undefined;
@@ -232,7 +233,7 @@ export class EciBackend implements Backend {
     for (let page = 0; page < 1000; page++) {
       const res = await this.call<{ ContainerGroups?: EciContainerGroup[]; NextToken?: string }>(
         'DescribeContainerGroups',
-        { Tag: nodeTags(this.opts.node), Limit: 20, NextToken: token },
+        { Tag: nodeTags(this.opts.node), Limit: 20, NextToken: token, WithEvent: true },
       );
       for (const g of res.ContainerGroups ?? []) {
         const ref = refFromTags(g.Tags);

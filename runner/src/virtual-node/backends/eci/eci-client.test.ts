@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ACCESS_KEY, clientFor, NODE, startEmulator } from '../../../../test/eci-emulator/fixtures.js';
 import type { EciEmulator } from '../../../../test/eci-emulator/server.js';
-import { InvalidInput, Throttled } from '@eci-virtual/contract';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Cancelled, InvalidInput, Throttled } from '@eci-virtual/contract';
 import { EciClient, endpointFor, flattenParams, type ParamValue } from './eci-client.js';
 import { mapEciError, QuotaExceeded } from './eci-errors.js';
-import { parseAuthorization } from './signer.js';
 
 describe('ECI client', () => {
   it('flattens parameters the RPC way', () => {
@@ -41,46 +42,108 @@ describe('ECI client', () => {
     expect(mapEciError(503, { Code: 'ServiceUnavailable', RequestId: 'r1' }, 'X').message).toContain('RequestId r1');
   });
 
-  it('signs, retries throttling with backoff and returns the body', async () => {
-    const calls: { headers: Headers; body: string }[] = [];
-    const replies = [
-      new Response(JSON.stringify({ Code: 'Throttling.User', Message: 'flow control' }), { status: 400 }),
-      new Response('oops', { status: 502 }),
-      new Response(JSON.stringify({ RequestId: 'r', ContainerGroupId: 'eci-1' }), { status: 200 }),
-    ];
-    const client = new EciClient({
-      region: 'cn-hangzhou',
-      endpoint: 'http://127.0.0.1:1',
-      credentials: () => ({ accessKeyId: 'AK', accessKeySecret: 'SK' }),
-      backoffBaseMs: 1,
-      fetch: (async (_url: string, init: RequestInit) => {
-        calls.push({ headers: new Headers(init.headers as Record<string, string>), body: String(init.body) });
-        return replies.shift()!;
-      }) as unknown as typeof fetch,
+  /** A scripted ECI endpoint: answers `replies` in turn and records each request as it arrived. */
+  async function scripted(replies: { status: number; body: string }[]) {
+    const seen: { method: string; url: URL; headers: Record<string, string>; body: string }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({
+          method: req.method ?? '',
+          url: new URL(req.url ?? '/', 'http://x'),
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks).toString(),
+        });
+        const r = replies.shift() ?? { status: 500, body: '{}' };
+        res.writeHead(r.status, { 'content-type': 'application/json;charset=utf-8' }).end(r.body);
+      });
     });
-    const out = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', { ContainerGroupName: 'g a' });
-    expect(out.ContainerGroupId).toBe('eci-1');
-    expect(calls).toHaveLength(3);
-    expect(calls[0]!.body).toBe('RegionId=cn-hangzhou&ContainerGroupName=g%20a');
-    expect(calls[0]!.headers.get('x-acs-action')).toBe('CreateContainerGroup');
-    expect(calls[0]!.headers.get('x-acs-version')).toBe('2018-08-08');
-    expect(parseAuthorization(calls[0]!.headers.get('authorization') ?? '')?.signedHeaders).toContain('content-type');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { seen, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
   });
 
-  it('does not retry what cannot succeed', async () => {
-    let n = 0;
+  it('sends what the SDK sends (POST /, every parameter in the query, V3-signed), retries throttling and 5xx', async () => {
+    const { seen, endpoint } = await scripted([
+      { status: 400, body: JSON.stringify({ Code: 'Throttling.User', Message: 'flow control' }) },
+      { status: 502, body: 'oops' },
+      { status: 200, body: JSON.stringify({ RequestId: 'r', ContainerGroupId: 'eci-1' }) },
+    ]);
+    const client = new EciClient({
+      region: 'cn-hangzhou',
+      endpoint,
+      credentials: { accessKeyId: 'AK', accessKeySecret: 'SK' },
+      backoffBaseMs: 1,
+    });
+    const out = await client.call<{ ContainerGroupId: string }>('CreateContainerGroup', {
+      ContainerGroupName: 'g a',
+      Container: [{ Name: 'c', Command: ['sh', '-c'] }],
+    });
+    expect(out.ContainerGroupId).toBe('eci-1');
+    expect(seen).toHaveLength(3);
+    const first = seen[0]!;
+    expect(first.method).toBe('POST');
+    expect(first.url.pathname).toBe('/');
+    expect(Object.fromEntries(first.url.searchParams)).toEqual({
+      RegionId: 'cn-hangzhou',
+      ContainerGroupName: 'g a',
+      'Container.1.Name': 'c',
+      'Container.1.Command.1': 'sh',
+      'Container.1.Command.2': '-c',
+    });
+    expect(first.body).toBe('');
+    expect(first.headers['x-acs-action']).toBe('CreateContainerGroup');
+    expect(first.headers['x-acs-version']).toBe('2018-08-08');
+    expect(first.headers.authorization).toMatch(
+      /^ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=[^,]*\bx-acs-action\b[^,]*,Signature=[0-9a-f]{64}$/,
+    );
+  });
+
+  it('does not retry what cannot succeed, and names the code', async () => {
+    const { seen, endpoint } = await scripted([
+      { status: 400, body: JSON.stringify({ Code: 'InvalidParameter', Message: 'bad', RequestId: 'r9' }) },
+    ]);
+    const client = new EciClient({
+      region: 'r',
+      endpoint,
+      credentials: { accessKeyId: 'AK', accessKeySecret: 'SK' },
+      backoffBaseMs: 1,
+    });
+    const err = await client.call('DescribeContainerGroups', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInput);
+    expect((err as Error).message).toBe('ECI DescribeContainerGroups: InvalidParameter: bad (RequestId r9)');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('sends the STS token and the credential provider, and cancels', async () => {
+    const { seen, endpoint } = await scripted([{ status: 200, body: '{}' }]);
+    const client = new EciClient({
+      region: 'r',
+      endpoint,
+      credentials: { accessKeyId: 'STS.AK', accessKeySecret: 'SK', securityToken: 'tok' },
+      backoffBaseMs: 1,
+    });
+    await client.call('DescribeContainerGroups', {});
+    expect(seen[0]!.headers['x-acs-security-token']).toBe('tok');
+    expect(seen[0]!.headers.authorization).toContain('x-acs-security-token');
+    const ac = new AbortController();
+    ac.abort();
+    await expect(client.call('DescribeContainerGroups', {}, ac.signal)).rejects.toBeInstanceOf(Cancelled);
+  });
+
+  it('reports an unreachable endpoint as Unavailable', async () => {
     const client = new EciClient({
       region: 'r',
       endpoint: 'http://127.0.0.1:1',
-      credentials: () => ({ accessKeyId: 'AK', accessKeySecret: 'SK' }),
-      backoffBaseMs: 1,
-      fetch: (async () => {
-        n++;
-        return new Response(JSON.stringify({ Code: 'InvalidParameter', Message: 'bad' }), { status: 400 });
-      }) as unknown as typeof fetch,
+      credentials: { accessKeyId: 'AK', accessKeySecret: 'SK' },
+      maxAttempts: 1,
     });
-    await expect(client.call('DescribeContainerGroups', {})).rejects.toBeInstanceOf(InvalidInput);
-    expect(n).toBe(1);
+    await expect(client.call('DescribeContainerGroups', {})).rejects.toThrow(/unreachable/);
   });
 });
 
@@ -130,13 +193,31 @@ describe('ECI client against the emulator', () => {
     for (let k = 80; k < 130; k++) expect(at[k]! - t0).toBeGreaterThanOrEqual((k - 79) * 50 - 5);
   }, 10_000);
 
+  it('sends a large group (a 48 KiB config file) in the query string, as the SDK does, and it is accepted', async () => {
+    ({ emu } = await startEmulator());
+    const content = Buffer.alloc(48 * 1024, 'x').toString('base64');
+    const { ContainerGroupId } = await clientFor(emu).call<{ ContainerGroupId: string }>('CreateContainerGroup', {
+      ...group('large'),
+      Volume: [
+        {
+          Name: 'cfg',
+          Type: 'ConfigFileVolume',
+          ConfigFileVolume: { ConfigFileToPath: [{ Path: 'a', Content: content }] },
+        },
+      ],
+    });
+    const call = emu.calls.find((c) => c.action === 'CreateContainerGroup' && c.status === 200)!;
+    expect(call.params['Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content']).toBe(content);
+    expect(emu.groups.get(ContainerGroupId)).toBeDefined();
+  });
+
   it('backs off and retries when the emulator throttles, losing and duplicating no create', async () => {
     // The emulator is stricter than the published limits the client paces itself by: burst 4, then 50/s.
     ({ emu } = await startEmulator({ rateLimits: { CreateContainerGroup: { burst: 4, perSecond: 50 } } }));
     const client = new EciClient({
       region: NODE.region,
       endpoint: emu.endpoint,
-      credentials: () => ({ accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret }),
+      credentials: { accessKeyId: ACCESS_KEY.id, accessKeySecret: ACCESS_KEY.secret },
       backoffBaseMs: 20,
       maxAttempts: 12,
     });

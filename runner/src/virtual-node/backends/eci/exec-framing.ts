@@ -1,24 +1,43 @@
 /**
- * The framing of an ECI exec session's WebSocket (the `WebSocketUri` ExecContainerCommand returns), shared by
- * EciBackend and the test emulator so both sides speak exactly one dialect.
+ * The framing of an ECI exec session's WebSocket (the `WebSocketUri` ExecContainerCommand returns).
  *
- * It models the real service's stream: ECI documents that the URI is a WebSocket valid for 30 s that carries the
- * command's stdin/stdout/stderr, but the wire details are not published in full. We use the channel-byte scheme of
- * Kubernetes' `v5.channel.k8s.io` (which ECI's own virtual-kubelet bridges to): every binary message starts with one
- * byte naming the stream, followed by the payload.
+ * ECI publishes that the URI is a WebSocket to the container, valid for 30 s, but not the frames on it. Where nothing
+ * is published we speak Kubernetes' `v5.channel.k8s.io` (k8s.io/apimachinery/pkg/util/remotecommand; ECI's own
+ * virtual-kubelet bridges `kubectl exec` to this socket): every binary message starts with one byte naming the stream.
  *
  *   0 stdin  (client → server)          1 stdout (server → client)      2 stderr (server → client)
- *   3 status (server → client, JSON `{"exitCode": n}` or `{"exitCode": -1, "error": "..."}`, sent once, last)
+ *   3 error  (server → client, once, last: a metav1.Status — `Success`, or `Failure` with reason `NonZeroExitCode`
+ *            and a cause `{reason: "ExitCode", message: "<code>"}`, or another failure), as the kubelet writes it
  *   4 resize (client → server, JSON `{"Width": w, "Height": h}`)
- *   255 close (client → server, payload one byte: the channel that reached EOF — stdin)
+ *   255 close (client → server, payload one byte: the stream that reached EOF — stdin)
+ *
+ * README ("ECI exec") records that this is an assumption about ECI, to be confirmed against the service.
  */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 
 export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 
-export interface ExecStatusFrame {
-  exitCode: number;
-  error?: string;
+/** The metav1.Status fields the exit is read from (JSON names; a StatusCause's `Type` is serialised as `reason`). */
+export interface ExecStatus {
+  status?: string;
+  message?: string;
+  reason?: string;
+  details?: { causes?: { reason?: string; message?: string }[] };
+}
+
+/**
+ * The command's exit code from the status on stream 3, decoded the way client-go's errorDecoderV4 does: `Success`
+ * → 0; `Failure` with reason `NonZeroExitCode` → the `ExitCode` cause's number; any other failure → `{error}`.
+ */
+export function exitFromStatus(s: ExecStatus): { exitCode: number } | { error: string } {
+  if (s.status === 'Success') return { exitCode: 0 };
+  if (s.status === 'Failure' && s.reason === 'NonZeroExitCode') {
+    const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
+    const code = Number(cause?.message);
+    if (cause && Number.isInteger(code) && code >= 0 && code <= 255) return { exitCode: code };
+    return { error: `exit status without a valid ExitCode cause: ${JSON.stringify(s.details ?? {})}` };
+  }
+  return { error: s.message ?? `exec status ${s.status ?? 'missing'}${s.reason ? ` (${s.reason})` : ''}` };
 }
 
 export function encodeFrame(channel: Channel, payload: Buffer | string = Buffer.alloc(0)): Buffer {
@@ -31,8 +50,6 @@ export function decodeFrame(message: Buffer): { channel: number; payload: Buffer
   if (message.length === 0) return undefined;
   return { channel: message[0]!, payload: message.subarray(1) };
 }
-
-export const statusFrame = (status: ExecStatusFrame): Buffer => encodeFrame(CHANNEL.status, JSON.stringify(status));
 
 export const resizeFrame = (size: { width: number; height: number }): Buffer =>
   encodeFrame(CHANNEL.resize, JSON.stringify({ Width: size.width, Height: size.height }));

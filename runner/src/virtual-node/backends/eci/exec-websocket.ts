@@ -11,8 +11,9 @@ import {
   decodeFrame,
   encodeFrame,
   resizeFrame,
+  exitFromStatus,
   stdinClosedFrame,
-  type ExecStatusFrame,
+  type ExecStatus,
 } from './exec-framing.js';
 
 export function bridgeExec(uri: string, io: ExecIo, signal: AbortSignal): Promise<number> {
@@ -69,15 +70,16 @@ export function bridgeExec(uri: string, io: ExecIo, signal: AbortSignal): Promis
         return;
       }
       if (frame.channel !== CHANNEL.status) return;
-      let status: ExecStatusFrame;
+      let status: ExecStatus;
       try {
-        status = JSON.parse(frame.payload.toString()) as ExecStatusFrame;
+        status = JSON.parse(frame.payload.toString()) as ExecStatus;
       } catch {
         return done(() => reject(new Unavailable('ECI exec: unreadable exit status')));
       }
       ws.close(1000);
-      if (status.error) done(() => reject(new Unavailable(`ECI exec failed: ${status.error}`)));
-      else done(() => resolve(status.exitCode));
+      const end = exitFromStatus(status);
+      if ('error' in end) done(() => reject(new Unavailable(`ECI exec failed: ${end.error}`)));
+      else done(() => resolve(end.exitCode));
     });
     ws.on('unexpected-response', (_req, res) => {
       res.resume();

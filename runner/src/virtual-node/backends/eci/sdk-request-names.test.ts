@@ -1,8 +1,9 @@
 /**
  * Every parameter our ECI client sends exists, under that exact name and with a value of its type, in the request
  * model of Alibaba's official SDK (`@alicloud/eci20180808`, `<Action>Request.names()/types()`), the published
- * contract. The SDK is a devDependency: the product builds its own requests (eci-client.ts) and only this test
- * loads the SDK, as the reference.
+ * contract. The generated ECI SDK is a devDependency: the product builds its own parameters (pod-mapping.ts,
+ * eci-client.ts flattenParams) and sends them through the SDK core (`@alicloud/openapi-client`, every parameter in the
+ * query string, as the generated SDK does); only the tests load the generated SDK, as the reference.
  *
  * The requests are the product's own: CreateContainerGroup requests built for pods that use every mapping the node
  * has, and every call the backend and the image-cache manager make against the emulator while they create, watch,

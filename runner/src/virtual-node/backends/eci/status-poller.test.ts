@@ -126,3 +126,77 @@ describe('StatusPoller events', () => {
     expect(events.map((e) => e.reason)).toEqual(['Started']);
   });
 });
+
+describe('StatusPoller rounds woken by creates', () => {
+  it('describes only the groups never described yet, so a burst of creates does not re-describe every starting group', async () => {
+    const groups = new Map<string, EciContainerGroup>();
+    const described: string[][] = [];
+    const client = {
+      call: async (action: string, params: Record<string, unknown>) => {
+        if (action !== 'DescribeContainerGroups') return {};
+        const ids = JSON.parse(String(params.ContainerGroupIds)) as string[];
+        described.push(ids);
+        return { ContainerGroups: ids.flatMap((id) => (groups.has(id) ? [structuredClone(groups.get(id)!)] : [])) };
+      },
+    } as unknown as EciClient;
+    const p = new StatusPoller({
+      client,
+      log,
+      tags: [],
+      intervalMs: 60_000,
+      resyncMs: 600_000,
+      onChange: () => undefined,
+      onEvent: () => undefined,
+    });
+    for (let i = 1; i <= 3; i++) {
+      groups.set(`eci-${i}`, { ...group([]), ContainerGroupId: `eci-${i}` });
+      p.track({ namespace: 'ci', name: `job-${i}`, uid: `u-${i}` }, `eci-${i}`);
+    }
+    await p.pollOnce(undefined, false, true);
+    expect(described).toEqual([['eci-1', 'eci-2', 'eci-3']]);
+    groups.set('eci-4', { ...group([]), ContainerGroupId: 'eci-4' });
+    p.track({ namespace: 'ci', name: 'job-4', uid: 'u-4' }, 'eci-4');
+    await p.pollOnce(undefined, false, true);
+    expect(described[1]).toEqual(['eci-4']);
+    // A regular round still describes every group that is starting.
+    await p.pollOnce();
+    expect(described[2]).toEqual(['eci-1', 'eci-2', 'eci-3', 'eci-4']);
+  });
+
+  it('runs a regular round first and then, when kicked within the interval, only new-group rounds', async () => {
+    const groups = new Map([['eci-1', group([])]]);
+    const calls: string[][] = [];
+    const client = {
+      call: async (action: string, params: Record<string, unknown>) => {
+        if (action !== 'DescribeContainerGroups') return {};
+        const ids = JSON.parse(String(params.ContainerGroupIds)) as string[];
+        calls.push(ids);
+        return { ContainerGroups: ids.flatMap((id) => (groups.has(id) ? [structuredClone(groups.get(id)!)] : [])) };
+      },
+    } as unknown as EciClient;
+    const p = new StatusPoller({
+      client,
+      log,
+      tags: [],
+      intervalMs: 60_000,
+      resyncMs: 600_000,
+      onChange: () => undefined,
+      onEvent: () => undefined,
+    });
+    p.track(ref, 'eci-1');
+    const abort = new AbortController();
+    const loop = p.run(abort.signal);
+    const until = async (f: () => boolean) => {
+      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(() => calls.length === 1);
+    for (let i = 0; i < 5; i++) {
+      p.kick();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    abort.abort();
+    await loop;
+    // The first round was a full one; the kicks found nothing new to describe.
+    expect(calls).toEqual([['eci-1']]);
+  });
+});

@@ -121,7 +121,8 @@ export class StatusPoller {
       const ids = groupIds.slice(i, i + IDS_PER_CALL);
       const res = await this.opts.client.call<{ ContainerGroups?: EciContainerGroup[] }>(
         'DescribeContainerGroups',
-        { ContainerGroupIds: JSON.stringify(ids), Limit: IDS_PER_CALL },
+        // WithEvent: the groups' events (pulls, OOMKilling, spot notices) are copied to the pods' Events.
+        { ContainerGroupIds: JSON.stringify(ids), Limit: IDS_PER_CALL, WithEvent: true },
         signal,
       );
       for (const g of res.ContainerGroups ?? []) found.set(g.ContainerGroupId, g);
@@ -146,11 +147,16 @@ export class StatusPoller {
     return changed;
   }
 
-  /** One round. `full`: describe every tracked group. */
-  async pollOnce(signal?: AbortSignal, full = false): Promise<void> {
+  /**
+   * One round. `full`: describe every tracked group. `onlyNew`: describe only groups never described yet (a round
+   * woken by a create: in a burst of creates, re-describing every starting group on each one would spend the
+   * DescribeContainerGroups quota, 2000/min, many times over).
+   */
+  async pollOnce(signal?: AbortSignal, full = false, onlyNew = false): Promise<void> {
     const all = this.tracked().filter((t) => !t.gone);
     let targets: TrackedGroup[];
     if (full) targets = all;
+    else if (onlyNew) targets = all.filter((t) => !t.group);
     else {
       const active = all.filter((t) => !t.group || !TERMINAL_GROUP_STATES.has(t.group.Status));
       const running = active.filter((t) => t.group?.Status === 'Running');
@@ -185,10 +191,14 @@ export class StatusPoller {
   /** Polls until `signal` aborts; errors are logged and retried with backoff (bounded at 30 s). */
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
+    let lastRegular = 0;
     while (!signal.aborted) {
       const full = Date.now() - this.lastFull >= this.opts.resyncMs;
+      // A kick between two regular rounds (every intervalMs) describes only the new groups.
+      const regular = full || Date.now() - lastRegular >= this.opts.intervalMs;
       try {
-        await this.pollOnce(signal, full);
+        if (regular) lastRegular = Date.now();
+        await this.pollOnce(signal, full, !regular);
         if (full) this.lastFull = Date.now();
         failures = 0;
       } catch (err) {

@@ -1,0 +1,69 @@
+/**
+ * `yarn chaos [--seed N] [--jobs N] [--concurrency N] [--minutes N]` — the chaos run (issue #19): a seeded
+ * workload through the real controller (two replicas), virtual node, cluster and engine while a seeded injector
+ * keeps killing and cutting things (runner/test/chaos/). Prints its seed first (so a run can be replayed with
+ * `--seed`) and, last, one line:
+ *
+ *   chaos: <J> jobs, <S> steps, <I> faults, <F> wrong results, <L> lost or repeated lines, <O> orphans,
+ *          <K> leaked secrets, worst recovery <R> s
+ *
+ * Exits 1 unless F, L, O and K are all zero. Sends traffic only to this machine. Stops the API server and the
+ * engine's API service on purpose: run it alone on the machine's test cluster.
+ */
+import { describeError } from '@eci-virtual/contract';
+import { FAULT_KINDS } from '../test/chaos/faults.js';
+import { chaosLine, runChaos } from '../test/chaos/run.js';
+import { buildBundle } from './lib/bundle.js';
+import { ensureCluster } from './lib/cluster.js';
+import { ensureEngine } from './lib/engine.js';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v)) throw new Error(`--${name} needs a number, got ${process.argv[i + 1] ?? 'nothing'}`);
+  return v;
+}
+
+async function main(): Promise<number> {
+  const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
+  const jobs = flag('jobs', 100);
+  console.log(`chaos seed ${seed} (replay with --seed ${seed})`);
+  await buildBundle();
+  const engine = await ensureEngine();
+  const cluster = await ensureCluster(() => undefined);
+  const report = await runChaos({
+    seed,
+    jobs,
+    minSteps: flag('min-steps', 14),
+    maxSteps: flag('max-steps', 28),
+    concurrency: flag('concurrency', 6),
+    kinds: [...FAULT_KINDS],
+    gapMs: [flag('gap-min', 4) * 1000, flag('gap-max', 14) * 1000],
+    downMs: [5_000, 20_000],
+    dropMs: [10_000, 30_000],
+    deadlineMs: flag('minutes', 40) * 60_000,
+    kubeconfig: cluster.kubeconfig,
+    dockerHost: engine.dockerHost,
+    images: engine.images,
+    log: (msg) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}`),
+  });
+  const d = report.details;
+  console.log(
+    `faults by kind: ${[...new Set(d.faults.map((f) => f.kind))].map((k) => `${k} ${d.faults.filter((f) => f.kind === k).length}`).join(', ')}`,
+  );
+  for (const w of d.wrong.slice(0, 20)) console.log(`wrong: ${w.slice(0, 400)}`);
+  for (const o of d.orphans.slice(0, 20)) console.log(`orphan: ${o}`);
+  for (const k of d.leaks.slice(0, 20)) console.log(`leak: ${k}`);
+  console.log(`run took ${d.seconds.toFixed(0)} s`);
+  console.log(chaosLine(report));
+  return report.wrong + report.lines + report.orphans + report.leaked === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`chaos failed: ${describeError(err)}`);
+    process.exit(1);
+  },
+);

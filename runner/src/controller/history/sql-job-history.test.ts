@@ -1,0 +1,282 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../test/harness/postgres-server.js';
+import type { StoredJob } from '../records/stored-job.js';
+import type { JobHistoryStore } from './job-history-store.js';
+import { MIGRATIONS, migrate } from './migrations.js';
+import { PostgresDriver } from './postgres-driver.js';
+import type { SqlDriver } from './sql-driver.js';
+import { SqlJobHistory } from './sql-job-history.js';
+import { SqliteDriver } from './sqlite-driver.js';
+
+// 1 vCPU + 2 GiB: ECI bills the 1C2G spec; at these unit prices a second costs 0.00001 + 0.000002 = 0.000012 US$.
+const PRICES = { vcpuSecondUsd: 0.00001, gibSecondUsd: 0.000001 };
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+const NOW = T0 + 40 * 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function job(id: number, over: Partial<StoredJob> & { at: number }): StoredJob {
+  const { at, ...rest } = over;
+  return {
+    id: String(id),
+    runId: '1',
+    runAttempt: 1,
+    repo: 'acme/app',
+    workflow: 'ci',
+    job: 'build',
+    htmlUrl: `https://github.com/acme/app/actions/runs/1/job/${id}`,
+    labels: ['eci-virtual'],
+    status: 'succeeded',
+    conclusion: 'success',
+    resources: { cpu: '1', memory: '2Gi' },
+    images: [],
+    imageCache: { used: false, images: [] },
+    queuedAt: iso(at),
+    podCreatedAt: iso(at + 1_000),
+    runningAt: iso(at + 4_000),
+    finishedAt: iso(at + 101_000),
+    node: { name: 'eci-virtual', type: 'virtual' },
+    events: [],
+    ...rest,
+  };
+}
+
+/** The store's behaviour, the same for every driver. */
+function storeContract(open: () => Promise<SqlDriver>) {
+  let db: SqlDriver;
+  let store: JobHistoryStore;
+  beforeAll(async () => {
+    db = await open();
+    store = await SqlJobHistory.open(db, PRICES, () => NOW);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('migrates once: a second run applies nothing and the ledger holds every version', async () => {
+    expect(await migrate(db)).toEqual([]);
+    const rows = await db.query<{ version: unknown }>('SELECT version FROM history_migrations ORDER BY version');
+    expect(rows.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('refuses a database whose schema is newer than the controller', async () => {
+    await db.run('INSERT INTO history_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [999, 'future', 0]);
+    await expect(migrate(db)).rejects.toThrow(/schema version 999, newer/);
+    await db.run('DELETE FROM history_migrations WHERE version = $1', [999]);
+  });
+
+  it('keeps a job as written and replaces it on the next write', async () => {
+    const first = job(1, { at: T0, status: 'running', finishedAt: undefined } as never);
+    delete (first as Partial<StoredJob>).finishedAt;
+    await store.put(first);
+    expect(await store.get('1')).toEqual(first);
+    const done = job(1, { at: T0 });
+    await store.put(done);
+    expect(await store.get('1')).toEqual(done);
+    expect(await store.get('404')).toBeUndefined();
+  });
+
+  it('writes many jobs in one go, the last record of an id winning', async () => {
+    await store.putMany([
+      job(50, { at: T0, repo: 'acme/bulk', status: 'running' }),
+      job(51, { at: T0, repo: 'acme/bulk' }),
+      job(50, { at: T0, repo: 'acme/bulk', status: 'failed' }),
+    ]);
+    const { jobs } = await store.page({ repo: 'acme/bulk', limit: 10 });
+    expect(jobs.map((j) => [j.id, j.status])).toEqual([
+      ['51', 'succeeded'],
+      ['50', 'failed'],
+    ]);
+  });
+
+  it('pages newest first, continuing after `next` without gaps or repeats, and filters', async () => {
+    // 25 jobs, two per queue time (ties are ordered by id), over two workflows and statuses.
+    for (let i = 100; i < 125; i++)
+      await store.put(
+        job(i, {
+          at: T0 + 86_400_000 + Math.floor((i - 100) / 2) * 60_000,
+          workflow: i % 2 ? 'ci' : 'release',
+          status: i % 5 ? 'succeeded' : 'failed',
+          repo: 'acme/paged',
+        }),
+      );
+    const seen: string[] = [];
+    let after;
+    for (let n = 0; n < 10; n++) {
+      const page = await store.page({ repo: 'acme/paged', limit: 10, ...(after ? { after } : {}) });
+      seen.push(...page.jobs.map((j) => j.id));
+      after = page.next;
+      if (!after) break;
+    }
+    const expected = Array.from({ length: 25 }, (_, i) => 100 + i)
+      .sort((a, b) => Math.floor((b - 100) / 2) - Math.floor((a - 100) / 2) || String(b).localeCompare(String(a)))
+      .map(String);
+    expect(seen).toEqual(expected);
+    const failed = await store.page({ repo: 'acme/paged', limit: 50, status: ['failed'] });
+    expect(failed.jobs.map((j) => j.id).sort()).toEqual(['100', '105', '110', '115', '120']);
+    expect(failed.next).toBeUndefined();
+    const release = await store.page({ repo: 'acme/paged', limit: 50, workflow: 'release' });
+    expect(release.jobs.every((j) => j.workflow === 'release')).toBe(true);
+    expect(release.jobs).toHaveLength(13);
+    const since = await store.page({ repo: 'acme/paged', limit: 50, since: T0 + 86_400_000 + 11 * 60_000 });
+    expect(since.jobs.map((j) => j.id).sort()).toEqual(['122', '123', '124']);
+  });
+
+  it('sums per day and per repository: jobs, billed seconds, cost and mean queue time', async () => {
+    // Each job: pod at +1 s, running at +4 s (queue 4 s), finished at +101 s: 100 billed seconds = 0.0012 US$.
+    const day = (d: number) => T0 + 10 * 86_400_000 + d * 86_400_000;
+    await store.put(job(201, { at: day(0) + 3_600_000, repo: 'acme/sums' }));
+    await store.put(job(202, { at: day(0) + 7_200_000, repo: 'acme/sums', runningAt: iso(day(0) + 7_208_000) }));
+    await store.put(job(203, { at: day(2), repo: 'acme/sums' }));
+    await store.put(job(204, { at: day(2), repo: 'acme/other' }));
+    const { perDay, perRepository } = await store.aggregates({ repo: 'acme/sums', since: day(0), until: day(3) });
+    expect(perDay).toEqual([
+      { day: iso(day(0)).slice(0, 10), jobs: 2, billedSeconds: 200, costUsd: 0.0024, avgQueueMs: 6_000 },
+      { day: iso(day(2)).slice(0, 10), jobs: 1, billedSeconds: 100, costUsd: 0.0012, avgQueueMs: 4_000 },
+    ]);
+    expect(perRepository).toEqual([
+      { repo: 'acme/sums', jobs: 3, billedSeconds: 300, costUsd: 0.0036, avgQueueMs: Math.round(16_000 / 3) },
+      { repo: 'acme/other', jobs: 1, billedSeconds: 100, costUsd: 0.0012, avgQueueMs: 4_000 },
+    ]);
+  });
+
+  it('reads the recent figures of one repository: queue times sorted, node types, running jobs', async () => {
+    const at = T0 + 20 * 86_400_000;
+    await store.put(job(301, { at, repo: 'acme/recent', runningAt: iso(at + 9_000) }));
+    await store.put(job(302, { at, repo: 'acme/recent', node: { name: 'n1', type: 'regular' } }));
+    const running = job(303, { at, repo: 'acme/recent', status: 'running' });
+    delete (running as Partial<StoredJob>).finishedAt;
+    await store.put(running);
+    const pending = job(304, { at, repo: 'acme/recent', status: 'pending' });
+    for (const k of ['runningAt', 'finishedAt', 'node'] as const) delete (pending as Partial<StoredJob>)[k];
+    await store.put(pending);
+    const r = await store.recent('acme/recent', at);
+    expect(r.jobs).toBe(4);
+    expect(r.queueMs).toEqual([4_000, 4_000, 9_000]);
+    expect(r.nodeTypes).toEqual({ virtual: 2, regular: 1 });
+    expect(r.running).toBe(2);
+  });
+
+  it('deletes jobs queued before the retention cut', async () => {
+    // Queued at T0: job 1 (acme/app) and jobs 50, 51 (acme/bulk); every other job later.
+    const later = (await store.page({ repo: 'acme/paged', limit: 500 })).jobs.length;
+    expect(await store.prune(T0 + 1)).toBe(3);
+    expect((await store.page({ repo: 'acme/app', limit: 500 })).jobs).toEqual([]);
+    expect((await store.page({ repo: 'acme/paged', limit: 500 })).jobs).toHaveLength(later);
+  });
+  it('keeps the day sums equal to the sums of their jobs through updates, concurrent writers and retention', async () => {
+    const day = T0 + 30 * 86_400_000;
+    const at = (i: number) => day + i * 3_600_000;
+    // 20 writers at once (PostgreSQL: 20 pooled connections racing for the same day's sum).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(job(400 + i, { at: at(i), repo: 'acme/roll' }))));
+    // A job that ran longer than first written (its cost grows), and one that moved to the next day.
+    await store.put(job(400, { at: at(0), repo: 'acme/roll', finishedAt: iso(at(0) + 201_000) }));
+    await store.put(job(401, { at: day + 86_400_000, repo: 'acme/roll' }));
+    const direct = async (from: number, to: number) => {
+      const rows = await db.query<{ n: unknown; c: unknown; b: unknown }>(
+        'SELECT COUNT(*) AS n, SUM(cost_usd) AS c, SUM(billed_seconds) AS b FROM jobs WHERE repo = $1 AND queued_at >= $2 AND queued_at < $3',
+        ['acme/roll', from, to],
+      );
+      return {
+        jobs: Number(rows[0]!.n),
+        billedSeconds: Number(rows[0]!.b ?? 0),
+        costUsd: Number(Number(rows[0]!.c ?? 0).toFixed(8)),
+      };
+    };
+    const sums = async () =>
+      (await store.aggregates({ repo: 'acme/roll', since: day, until: day + 2 * 86_400_000 })).perDay.map(
+        ({ jobs, billedSeconds, costUsd }) => ({ jobs, billedSeconds, costUsd }),
+      );
+    expect(await sums()).toEqual([
+      await direct(day, day + 86_400_000),
+      await direct(day + 86_400_000, day + 2 * 86_400_000),
+    ]);
+    expect((await sums())[0]).toMatchObject({ jobs: 19, billedSeconds: 19 * 100 + 100 });
+    // Retention cutting through the day: the day's sum is taken again from what is left.
+    await store.prune(at(10));
+    expect(await sums()).toEqual([
+      await direct(day, day + 86_400_000),
+      await direct(day + 86_400_000, day + 2 * 86_400_000),
+    ]);
+    expect((await sums())[0]!.jobs).toBe(10);
+  });
+}
+
+describe('job history on SQLite (node-sqlite3-wasm)', () => {
+  storeContract(async () => SqliteDriver.open(':memory:'));
+});
+
+describe('SQLite job history file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eci-history-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('persists across a close and reopen, creating its folder', async () => {
+    const path = join(dir, 'nested', 'jobs.db');
+    const a = await SqlJobHistory.open(SqliteDriver.open(path), PRICES, () => NOW);
+    await a.put(job(7, { at: T0 }));
+    await a.close();
+    expect(existsSync(path)).toBe(true);
+    const b = await SqlJobHistory.open(SqliteDriver.open(path), PRICES, () => NOW);
+    expect((await b.get('7'))?.id).toBe('7');
+    await b.close();
+  });
+
+  it('takes over from an owner that died mid-statement, removing the lock it left', async () => {
+    const path = join(dir, 'locked.db');
+    await (await SqlJobHistory.open(SqliteDriver.open(path), PRICES)).close();
+    // A dead owner: a child process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    writeFileSync(`${path}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname() }));
+    mkdirSync(`${path}.lock`);
+    const reopened = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(JSON.parse(readFileSync(`${path}.owner`, 'utf8'))).toEqual({ pid: process.pid, host: hostname() });
+    await reopened.close();
+    expect(existsSync(`${path}.owner`)).toBe(false);
+  });
+
+  it('refuses a file owned by another live process of this host', async () => {
+    const path = join(dir, 'owned.db');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: hostname() }));
+      expect(() => SqliteDriver.open(path)).toThrow(/in use by process/);
+    } finally {
+      other.kill();
+    }
+  });
+});
+
+const noPostgres = postgresUnavailable();
+if (noPostgres) process.stderr.write(`PostgreSQL job history tests skipped: ${noPostgres}\n`);
+(noPostgres ? describe.skip : describe)('job history on PostgreSQL (a real server)', () => {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 30_000);
+
+  describe('over TCP', () => {
+    storeContract(async () => PostgresDriver.open({ connectionString: await server!.createDatabase('history_tcp') }));
+  });
+
+  it('connects over the unix socket too, and migrates concurrently from two replicas without harm', async () => {
+    const url = (await server!.createDatabase('history_socket')).replace(/@127\.0\.0\.1:\d+\//, '@/');
+    const socketUrl = `${url}?${server!.socketUrl.split('?')[1]}`;
+    const [a, b] = [
+      PostgresDriver.open({ connectionString: socketUrl }),
+      PostgresDriver.open({ connectionString: socketUrl }),
+    ];
+    try {
+      const applied = await Promise.all([migrate(a), migrate(b)]);
+      expect(applied.flat().sort()).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

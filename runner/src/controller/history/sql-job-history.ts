@@ -1,0 +1,254 @@
+/**
+ * JobHistoryStore over a SqlDriver: the same statements for SQLite and PostgreSQL. Pages use keyset paging on the
+ * (repo, queued_at, id) index, so a page costs the same at any depth. Sums come from job_days, one row per
+ * repository and UTC day, recomputed from the jobs of that day in the transaction that writes one of them, so
+ * 30-day aggregates read about 30 rows per repository whatever the number of jobs.
+ */
+import { roundMoney } from '../cost/eci-price-model.js';
+import { utcDay } from '../cost/cost-aggregates.js';
+import type { StoredJob } from '../records/stored-job.js';
+import { JOB_COLUMNS, jobFromRow, jobRow, type Prices } from './history-row.js';
+import type {
+  DayTotals,
+  HistoryAggregates,
+  JobHistoryStore,
+  JobPage,
+  JobPageQuery,
+  RecentFigures,
+  RepoTotals,
+  WindowQuery,
+} from './job-history-store.js';
+import { DAY_MS, migrate } from './migrations.js';
+import type { SqlDriver, SqlValue } from './sql-driver.js';
+
+/** An upsert of `rows` rows (numbered placeholders, row after row). */
+const upsert = (rows: number) => `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES ${Array.from(
+  { length: rows },
+  (_, r) => `(${JOB_COLUMNS.map((_, i) => `$${r * JOB_COLUMNS.length + i + 1}`).join(', ')})`,
+).join(', ')}
+  ON CONFLICT (id) DO UPDATE SET ${JOB_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+const UPSERT = upsert(1);
+/** Rows per statement in putMany: 500 × 13 parameters stays under both databases' parameter limits. */
+const BATCH = 500;
+
+/** One (repository, day) of job_days recomputed from its jobs: the rollup is always the sum of its rows. */
+const RECOMPUTE_DAY = `INSERT INTO job_days (repo, day, jobs, billed_seconds, cost_usd, queue_ms_sum, queue_n)
+  SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), COUNT(*), COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(cost_usd), 0),
+         COALESCE(SUM(queue_ms), 0), COUNT(queue_ms)
+  FROM jobs WHERE repo = $1 AND queued_at >= $3 AND queued_at < $4
+  ON CONFLICT (repo, day) DO UPDATE SET jobs = excluded.jobs, billed_seconds = excluded.billed_seconds,
+    cost_usd = excluded.cost_usd, queue_ms_sum = excluded.queue_ms_sum, queue_n = excluded.queue_n`;
+
+/** Sums of job_days rows; BIGINT/NUMERIC arrive as strings from PostgreSQL. */
+const SUMS = `SUM(jobs) AS jobs, SUM(billed_seconds) AS billed, SUM(cost_usd) AS cost,
+  SUM(queue_ms_sum) AS queue_sum, SUM(queue_n) AS queue_n`;
+
+type Tx = Parameters<Parameters<SqlDriver['transaction']>[0]>[0];
+type DayKey = { repo: string; day: number };
+const keyOf = (k: DayKey) => `${k.day}\u0000${k.repo}`;
+
+type SumRow = {
+  jobs: unknown;
+  billed: unknown;
+  cost: unknown;
+  queue_sum: unknown;
+  queue_n: unknown;
+};
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+const totals = (r: SumRow) => {
+  const queued = num(r.queue_n);
+  return {
+    jobs: num(r.jobs),
+    billedSeconds: num(r.billed),
+    costUsd: roundMoney(num(r.cost)),
+    ...(queued ? { avgQueueMs: Math.round(num(r.queue_sum) / queued) } : {}),
+  };
+};
+
+export class SqlJobHistory implements JobHistoryStore {
+  private constructor(
+    private readonly db: SqlDriver,
+    private readonly prices: Prices,
+    private readonly now: () => number,
+  ) {}
+
+  /** Migrates the schema to the newest version, then serves. */
+  static async open(db: SqlDriver, prices: Prices, now: () => number = Date.now): Promise<SqlJobHistory> {
+    await migrate(db);
+    return new SqlJobHistory(db, prices, now);
+  }
+
+  get dialect() {
+    return this.db.dialect;
+  }
+
+  async put(job: StoredJob): Promise<void> {
+    const row = jobRow(job, this.prices, this.now());
+    await this.db.transaction(async (tx) => {
+      const before = await tx.query<{ repo: string; queued_at: unknown }>(
+        'SELECT repo, queued_at FROM jobs WHERE id = $1',
+        [job.id],
+      );
+      await tx.run(UPSERT, row);
+      const keys = [{ repo: job.repo, day: Math.floor(Date.parse(job.queuedAt) / DAY_MS) }];
+      for (const b of before) keys.push({ repo: b.repo, day: Math.floor(num(b.queued_at) / DAY_MS) });
+      await this.recompute(tx, keys);
+    });
+  }
+
+  async putMany(jobs: readonly StoredJob[]): Promise<void> {
+    // One row per id (an upsert may not touch a row twice in one statement); the last record of an id wins.
+    const unique = [...new Map(jobs.map((j) => [j.id, j])).values()];
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const keys: DayKey[] = [];
+      for (let i = 0; i < unique.length; i += BATCH) {
+        const batch = unique.slice(i, i + BATCH);
+        const marks = batch.map((_, n) => `$${n + 1}`).join(', ');
+        const before = await tx.query<{ repo: string; queued_at: unknown }>(
+          `SELECT repo, queued_at FROM jobs WHERE id IN (${marks})`,
+          batch.map((j) => j.id),
+        );
+        for (const b of before) keys.push({ repo: b.repo, day: Math.floor(num(b.queued_at) / DAY_MS) });
+        for (const j of batch) keys.push({ repo: j.repo, day: Math.floor(Date.parse(j.queuedAt) / DAY_MS) });
+        await tx.run(
+          upsert(batch.length),
+          batch.flatMap((j) => jobRow(j, this.prices, now)),
+        );
+      }
+      await this.recompute(tx, keys);
+    });
+  }
+
+  /**
+   * Recomputes the job_days rows of `keys` in the caller's transaction. On PostgreSQL each (repository, day) is
+   * locked first (advisory, until commit), in one order, so two writers of the same day cannot both sum without
+   * seeing the other's row: the second one's sum runs after the first committed.
+   */
+  private async recompute(tx: Tx, keys: readonly DayKey[]): Promise<void> {
+    const unique = [...new Map(keys.map((k) => [keyOf(k), k])).values()].sort((a, b) =>
+      keyOf(a).localeCompare(keyOf(b)),
+    );
+    for (const k of unique) {
+      if (tx.dialect === 'postgres')
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), CAST($2 AS INTEGER))', [k.repo, k.day]);
+      await tx.run(RECOMPUTE_DAY, [k.repo, k.day, k.day * DAY_MS, (k.day + 1) * DAY_MS]);
+    }
+  }
+
+  async get(id: string): Promise<StoredJob | undefined> {
+    const rows = await this.db.query<{ record: unknown }>('SELECT record FROM jobs WHERE id = $1', [id]);
+    return rows[0] ? jobFromRow(rows[0]) : undefined;
+  }
+
+  async page(q: JobPageQuery): Promise<JobPage> {
+    const where = ['repo = $1'];
+    const params: SqlValue[] = [q.repo];
+    const add = (clause: (n: string) => string, value: SqlValue) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (q.since !== undefined) add((p) => `queued_at >= ${p}`, q.since);
+    if (q.until !== undefined) add((p) => `queued_at < ${p}`, q.until);
+    if (q.workflow) add((p) => `workflow = ${p}`, q.workflow);
+    if (q.conclusion) add((p) => `conclusion = ${p}`, q.conclusion);
+    if (q.status?.length) {
+      const marks = q.status.map((s) => {
+        params.push(s);
+        return `$${params.length}`;
+      });
+      where.push(`status IN (${marks.join(', ')})`);
+    }
+    if (q.after) {
+      params.push(q.after.queuedAt, q.after.id);
+      const [t, id] = [`$${params.length - 1}`, `$${params.length}`];
+      where.push(`(queued_at < ${t} OR (queued_at = ${t} AND id < ${id}))`);
+    }
+    params.push(q.limit + 1);
+    const rows = await this.db.query<{ record: unknown }>(
+      `SELECT record FROM jobs WHERE ${where.join(' AND ')} ORDER BY queued_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const jobs = rows.slice(0, q.limit).map(jobFromRow);
+    const last = jobs.at(-1);
+    return {
+      jobs,
+      ...(rows.length > q.limit && last ? { next: { queuedAt: Date.parse(last.queuedAt), id: last.id } } : {}),
+    };
+  }
+
+  async aggregates(q: WindowQuery): Promise<HistoryAggregates> {
+    const [from, to] = [Math.floor(q.since / DAY_MS), Math.ceil(q.until / DAY_MS)];
+    const perDayRows = q.repo
+      ? await this.db.query<SumRow & { day: unknown }>(
+          `SELECT day, ${SUMS} FROM job_days WHERE repo = $1 AND day >= $2 AND day < $3 GROUP BY day`,
+          [q.repo, from, to],
+        )
+      : await this.db.query<SumRow & { day: unknown }>(
+          `SELECT day, ${SUMS} FROM job_days WHERE day >= $1 AND day < $2 GROUP BY day`,
+          [from, to],
+        );
+    const perRepoRows = await this.db.query<SumRow & { repo: string }>(
+      `SELECT repo, ${SUMS} FROM job_days WHERE day >= $1 AND day < $2 GROUP BY repo`,
+      [from, to],
+    );
+    const perDay: DayTotals[] = perDayRows
+      .filter((r) => num(r.jobs) > 0)
+      .map((r) => ({ day: utcDay(num(r.day) * DAY_MS), ...totals(r) }))
+      .sort((a, b) => a.day.localeCompare(b.day));
+    const perRepository: RepoTotals[] = perRepoRows
+      .filter((r) => num(r.jobs) > 0)
+      .map((r) => ({ repo: r.repo, ...totals(r) }))
+      .sort((a, b) => b.costUsd - a.costUsd || a.repo.localeCompare(b.repo));
+    return { perDay, perRepository };
+  }
+
+  async recent(repo: string, since: number): Promise<RecentFigures> {
+    const rows = await this.db.query<{
+      status: string;
+      node_type: string | null;
+      queue_ms: unknown;
+      cost_usd: unknown;
+    }>('SELECT status, node_type, queue_ms, cost_usd FROM jobs WHERE repo = $1 AND queued_at >= $2', [repo, since]);
+    const out: RecentFigures = {
+      queueMs: [],
+      nodeTypes: { virtual: 0, regular: 0 },
+      costUsd: 0,
+      jobs: rows.length,
+      running: 0,
+    };
+    let cost = 0;
+    for (const r of rows) {
+      if (r.queue_ms !== null && r.queue_ms !== undefined) out.queueMs.push(num(r.queue_ms));
+      if (r.node_type === 'virtual' || r.node_type === 'regular') out.nodeTypes[r.node_type]++;
+      cost += num(r.cost_usd);
+      if (r.status === 'running' || r.status === 'pending') out.running++;
+    }
+    out.costUsd = roundMoney(cost);
+    out.queueMs.sort((a, b) => a - b);
+    return out;
+  }
+
+  async prune(before: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const deleted = await tx.run('DELETE FROM jobs WHERE queued_at < $1', [before]);
+      const cut = Math.floor(before / DAY_MS);
+      await tx.run('DELETE FROM job_days WHERE day < $1', [cut]);
+      // The day the cut falls in lost some of its jobs: sum it again.
+      const left = await tx.query<{ repo: string }>('SELECT repo FROM job_days WHERE day = $1', [cut]);
+      await this.recompute(
+        tx,
+        left.map((r) => ({ repo: r.repo, day: cut })),
+      );
+      return deleted;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

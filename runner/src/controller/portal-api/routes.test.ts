@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { AggregatesResponse, JobsResponse } from '@eci-virtual/contract';
+import { parseControllerConfig } from '../config.js';
+import type { GitHubClient } from '../github/github-client.js';
+import type { JobHistoryStore } from '../history/job-history-store.js';
+import { SqlJobHistory } from '../history/sql-job-history.js';
+import { SqliteDriver } from '../history/sqlite-driver.js';
+import type { StoredJob } from '../records/stored-job.js';
+import type { Logger } from '../../observability/logger.js';
+import { PortalApi } from './routes.js';
+
+const TOKEN = 'portal-token-1';
+const REPO = 'acme/app';
+const config = parseControllerConfig(
+  { scope: { repositories: [REPO] }, prices: { vcpuSecondUsd: 0.00001, gibSecondUsd: 0.000001 } },
+  { GITHUB_TOKEN: 't', ECI_VIRTUAL_WEBHOOK_SECRET: 's', ECI_VIRTUAL_PORTAL_TOKEN: TOKEN },
+);
+const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as Logger;
+const DAY = 86_400_000;
+const now = Date.now();
+const iso = (t: number) => new Date(t).toISOString();
+
+const job = (id: number, at: number, over: Partial<StoredJob> = {}): StoredJob => ({
+  id: String(id),
+  runId: '1',
+  runAttempt: 1,
+  repo: REPO,
+  workflow: 'ci',
+  job: 'build',
+  htmlUrl: `https://github.com/${REPO}/actions/runs/1/job/${id}`,
+  labels: ['eci-virtual'],
+  status: 'succeeded',
+  conclusion: 'success',
+  resources: { cpu: '1', memory: '2Gi' },
+  images: [],
+  imageCache: { used: false, images: [] },
+  queuedAt: iso(at),
+  podCreatedAt: iso(at + 1_000),
+  runningAt: iso(at + 3_000),
+  finishedAt: iso(at + 61_000),
+  node: { name: 'eci-virtual', type: 'virtual' },
+  events: [],
+  ...over,
+});
+
+describe('portal API over the job history', () => {
+  let history: JobHistoryStore;
+  let api: PortalApi;
+  const get = async <T>(path: string, q: Record<string, string> = {}) => {
+    const r = await api.handle(path, new URLSearchParams({ repo: REPO, ...q }), `Bearer ${TOKEN}`);
+    return { status: r.status, body: r.body as T };
+  };
+
+  beforeAll(async () => {
+    history = await SqlJobHistory.open(SqliteDriver.open(':memory:'), config.prices);
+    // 12 jobs over the last 12 days, one failed; one running job today; one job of another repository.
+    for (let i = 0; i < 12; i++)
+      await history.put(job(i + 1, now - i * DAY - 60_000, i === 3 ? { status: 'failed' } : {}));
+    const running = job(100, now - 30_000, { status: 'running' });
+    delete (running as Partial<StoredJob>).finishedAt;
+    await history.put(running);
+    await history.put(job(200, now - DAY, { repo: 'acme/other' }));
+    api = new PortalApi({
+      config,
+      records: { get: async () => undefined, list: async () => [] },
+      history,
+      github: {} as GitHubClient,
+      log,
+    });
+  });
+  afterAll(() => history.close());
+
+  it('pages newest first and hands out `next` until the last page', async () => {
+    const first = await get<JobsResponse>('/v1/jobs', { limit: '5' });
+    expect(first.status).toBe(200);
+    expect(first.body.jobs.map((j) => j.id)).toEqual(['100', '1', '2', '3', '4']);
+    const ids = [...first.body.jobs.map((j) => j.id)];
+    let next = first.body.next;
+    while (next) {
+      const page = await get<JobsResponse>('/v1/jobs', { limit: '5', after: next });
+      ids.push(...page.body.jobs.map((j) => j.id));
+      next = page.body.next;
+    }
+    expect(ids).toEqual(['100', ...Array.from({ length: 12 }, (_, i) => String(i + 1))]);
+  });
+
+  it('summarises the last 7 days and derives each job view from its record', async () => {
+    const { body } = await get<JobsResponse>('/v1/jobs');
+    expect(body.summary).toMatchObject({ jobs7d: 8, running: 1, p50QueuedToRunningMs: 3_000, virtualShare: 1 });
+    expect(body.jobs.find((j) => j.id === '1')).toMatchObject({
+      latency: { queuedToRunningMs: 3_000 },
+      durationSeconds: 60,
+    });
+  });
+
+  it('filters by status and refuses a status or cursor it does not know', async () => {
+    const failed = await get<JobsResponse>('/v1/jobs', { status: 'failed,cancelled' });
+    expect(failed.body.jobs.map((j) => j.id)).toEqual(['4']);
+    expect((await get('/v1/jobs', { status: 'done' })).status).toBe(400);
+    expect((await get('/v1/jobs', { after: 'x' })).status).toBe(400);
+    expect((await get('/v1/jobs', { since: 'yesterday' })).status).toBe(400);
+  });
+
+  it('sums the last N UTC days per day of the repository and per repository', async () => {
+    const { status, body } = await get<AggregatesResponse>('/v1/aggregates', { days: '3' });
+    expect(status).toBe(200);
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(3 * DAY);
+    expect(body.perDay.reduce((n, d) => n + d.jobs, 0)).toBe(
+      [...Array(12).keys()].filter((i) => now - i * DAY - 60_000 >= Date.parse(body.from)).length + 1,
+    );
+    expect(body.perRepository.map((r) => r.repo).sort()).toEqual(['acme/app', 'acme/other']);
+    expect((await get('/v1/aggregates', { days: '0' })).status).toBe(400);
+  });
+
+  it('answers 503 for aggregates and lists ConfigMap records when no database is open', async () => {
+    const bare = new PortalApi({
+      config,
+      records: { get: async () => undefined, list: async () => [job(7, now - 1_000)] },
+      github: {} as GitHubClient,
+      log,
+    });
+    const agg = await bare.handle('/v1/aggregates', new URLSearchParams({ repo: REPO }), `Bearer ${TOKEN}`);
+    expect(agg.status).toBe(503);
+    const jobs = await bare.handle('/v1/jobs', new URLSearchParams({ repo: REPO }), `Bearer ${TOKEN}`);
+    expect((jobs.body as JobsResponse).jobs.map((j) => j.id)).toEqual(['7']);
+  });
+});

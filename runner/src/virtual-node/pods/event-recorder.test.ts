@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KubeClients } from '../../kube/client.js';
+import { createLogger } from '../../observability/logger.js';
+import { EventRecorder, KUBELET_EVENT_LIMITS } from './event-recorder.js';
+
+const log = createLogger({}, { level: 'error' });
+const ref = { namespace: 'ci', name: 'job-1', uid: 'u-1' };
+
+function recorder(limits: { qps: number; burst: number; maxQueued: number }) {
+  const written: { body: CoreV1Event; at: number }[] = [];
+  const kube = {
+    core: {
+      createNamespacedEvent: async ({ body }: { body: CoreV1Event }) => {
+        written.push({ body, at: performance.now() });
+        return body;
+      },
+    },
+  } as unknown as KubeClients;
+  return { r: new EventRecorder(kube, 'node-1', log, limits), written };
+}
+
+describe('EventRecorder pacing', () => {
+  it("defaults to the kubelet's eventRecordQPS 50 and eventBurst 100", () => {
+    expect(KUBELET_EVENT_LIMITS).toMatchObject({ qps: 50, burst: 100 });
+  });
+
+  it('writes a burst at once, then at the rate, keeping when each event happened', async () => {
+    const { r, written } = recorder({ qps: 100, burst: 3, maxQueued: 100 });
+    const t0 = performance.now();
+    for (let i = 0; i < 6; i++) r.record(ref, { type: 'Normal', reason: `R${i}`, message: 'm' });
+    expect(written.map((w) => w.body.reason)).toEqual(['R0', 'R1', 'R2']);
+    expect(r.queued).toBe(3);
+    while (written.length < 6 && performance.now() - t0 < 2_000) await new Promise((res) => setTimeout(res, 5));
+    expect(written.map((w) => w.body.reason)).toEqual(['R0', 'R1', 'R2', 'R3', 'R4', 'R5']);
+    // 3 more at 100/s take at least ~20 ms after the burst.
+    expect(written[5]!.at - t0).toBeGreaterThanOrEqual(15);
+    // The event's time is when it was recorded, not when it was written.
+    expect(new Date(written[5]!.body.firstTimestamp!).getTime()).toBeLessThanOrEqual(Date.now() - 10);
+  });
+
+  it('drops new events when the queue is full, and counts them', () => {
+    const { r, written } = recorder({ qps: 1, burst: 1, maxQueued: 2 });
+    for (let i = 0; i < 5; i++) r.record(ref, { type: 'Normal', reason: `R${i}`, message: 'm' });
+    expect(written).toHaveLength(1);
+    expect(r.queued).toBe(2);
+    expect(r.dropped).toBe(2);
+    r.close();
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * One fleet simulation (issue #20): GitHub emulator → controller (2 replicas, one leads) → one virtual node on
+ * `--backend eci` → ECI emulator whose runtime is simulated (SimulatedRuntime: no containers; each group goes
+ * Scheduling → Pending → Running → Succeeded with a start delay drawn from a distribution, default p50 8 s / p95
+ * 20 s) → simulated runners that take each job from the GitHub emulator with its pod's JIT config and complete it.
+ * Everything but the emulators runs as the product's own processes against the real kube-apiserver, so the memory
+ * figures are the node's and the controller's.
+ *
+ * Jobs are queued at `ratePerSecond` (default 20/s: ECI's sustained CreateContainerGroup rate, so the pipeline is
+ * measured at the pace the quota allows rather than as a queue building up in front of it), and each job runs for
+ * `jobMs` (default: long enough that every pod of the run exists at once, so the node holds N pods).
+ *
+ * Measured: T = first job queued → last CreateContainerGroup accepted; Q = the least time the published create
+ * quota allows for N groups; webhook → pod p99 (job queued, its webhook delivered → the pod seen by a watch); the
+ * node's and the leading controller's peak RSS, with the pod count at the node's peak; throttled ECI answers.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { LABEL } from '@eci-virtual/contract';
+import type { KubeClients } from '../../src/kube/client.js';
+import { startNodeWithNamespace, stopNodeWithNamespace } from '../../scripts/lib/node-with-namespace.js';
+import { quotaFloorSeconds } from '../eci-emulator/limits.js';
+import { eciNodeFlags, randomAccessKey } from '../eci-emulator/on-engine.js';
+import { EciEmulator } from '../eci-emulator/server.js';
+import { SimulatedRuntime } from '../eci-emulator/simulated-runtime.js';
+import { delaysFor, DEFAULT_START_DELAYS, type StartDelayDistribution } from '../eci-emulator/start-delays.js';
+import { ControllerStack } from '../harness/controller-stack.js';
+import { SimulatedRunners } from './simulated-runners.js';
+
+const REPO = 'fleet-org/app';
+/** Every image of the simulation: nothing is pulled or run. */
+const SIM_IMAGE = 'registry.invalid/fleet/simulated:1';
+const WORKFLOW = 'name: CI\non: push\njobs:\n  sim:\n    runs-on: eci-virtual\n    steps: [{ run: "true" }]\n';
+
+export interface FleetOptions {
+  jobs: number;
+  kube: KubeClients;
+  kubeconfig: string;
+  ratePerSecond?: number;
+  jobMs?: number;
+  startDelays?: StartDelayDistribution;
+  replicas?: number;
+  /** Give up waiting for the jobs after this long (default 10 min). */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface FleetResult {
+  jobs: number;
+  completed: number;
+  groupsCreated: number;
+  /** First job queued → last CreateContainerGroup accepted (s). */
+  allCreatedSeconds: number;
+  quotaFloorSeconds: number;
+  webhookToPodP50Ms: number;
+  webhookToPodP99Ms: number;
+  nodeRssMb: number;
+  /** Pods on the node when its RSS peaked, and at most. */
+  podsAtNodePeak: number;
+  maxPods: number;
+  controllerRssMb: number;
+  throttled: number;
+  /** ECI calls by action during the run. */
+  calls: Record<string, number>;
+  /** Runner errors (simulated runners that failed to take or finish a job). */
+  runnerErrors: string[];
+  /**
+   * Runners the broker refused (registration gone) before they took a job while the job their pod was launched for
+   * still waited, by HTTP status: a runner removed under a launch in flight.
+   */
+  runnersRefused: Record<string, number>;
+  /** Spare runners refused after their own job had completed elsewhere (reaped on purpose: expected). */
+  spareRunnersReaped: number;
+}
+
+/** Resident set size of a process in MB (0 when it is gone). */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function formatFleetLine(r: FleetResult): string {
+  return (
+    `fleet: ${r.jobs} jobs, all groups created ${r.allCreatedSeconds.toFixed(1)} s ` +
+    `(quota floor ${r.quotaFloorSeconds.toFixed(1)} s), webhook→pod p99 ${Math.round(r.webhookToPodP99Ms)} ms, ` +
+    `node RSS ${Math.round(r.nodeRssMb)} MB at ${r.podsAtNodePeak} pods, ` +
+    `controller RSS ${Math.round(r.controllerRssMb)} MB, throttled ${r.throttled}`
+  );
+}
+
+export async function runFleet(o: FleetOptions): Promise<FleetResult> {
+  const n = o.jobs;
+  const rate = o.ratePerSecond ?? 20;
+  const jobMs = o.jobMs ?? Math.ceil(n / rate) * 1000 + 30_000;
+  const log = o.log ?? (() => undefined);
+  const key = randomAccessKey();
+  let runtime: SimulatedRuntime | undefined = undefined;
+  let jobDone: (jobId: number) => boolean = () => false;
+  const runners = new SimulatedRunners({
+    jobMs,
+    finish: (id, code) => runtime?.finish(id, code),
+    // The controller names a job's runners `eci-virtual-<job id>` and `eci-virtual-<job id>-<n>` (README, controller).
+    ownJobDone: (name) => {
+      const id = /^eci-virtual-(\d+)(?:-\d+)?$/.exec(name)?.[1];
+      return id !== undefined && jobDone(Number(id));
+    },
+  });
+  runtime = new SimulatedRuntime(runners.onStart);
+  const emu = new EciEmulator({
+    runtime,
+    accessKeys: { [key.id]: key.secret },
+    delays: delaysFor(o.startDelays ?? DEFAULT_START_DELAYS),
+    quota: n + 200,
+    refreshMs: 500,
+  });
+  await emu.start();
+  const flags = eciNodeFlags(emu, key, 'fleet');
+  const t = await startNodeWithNamespace({
+    kube: o.kube,
+    prefix: 'fleet',
+    kubeconfig: o.kubeconfig,
+    // The node runs on `--backend eci`: it never talks to an engine, and images are names to the simulation.
+    dockerHost: 'unix:///nonexistent/docker.sock',
+    infraImage: SIM_IMAGE,
+    extraArgs: [...flags.nodeArgs, '--pods', String(n + 100), '--cpu', String(n + 100), '--memory', `${n + 100}Gi`],
+    env: flags.nodeEnv,
+  });
+  const stack = new ControllerStack({
+    repo: REPO,
+    namespace: t.ns,
+    nodeName: t.nodeName,
+    maxConcurrentJobs: n + 10,
+    pollIntervalSeconds: 30,
+    kubeconfig: o.kubeconfig,
+    replicas: o.replicas ?? 2,
+    runnerImage: SIM_IMAGE,
+    hooksImage: SIM_IMAGE,
+  });
+  const queuedAt = new Map<string, number>();
+  const podAt = new Map<string, number>();
+  const live = new Set<string>();
+  let maxPods = 0;
+  const watch = await new Watch(o.kube.config).watch(
+    `/api/v1/namespaces/${t.ns}/pods`,
+    {},
+    (type: string, pod: V1Pod) => {
+      const uid = pod.metadata?.uid ?? '';
+      if (type === 'DELETED') live.delete(uid);
+      else live.add(uid);
+      maxPods = Math.max(maxPods, live.size);
+      const id = pod.metadata?.labels?.[LABEL.jobId];
+      if (id && !podAt.has(id)) podAt.set(id, performance.now());
+    },
+    () => undefined,
+  );
+  let nodeRss = 0;
+  let podsAtNodePeak = 0;
+  const controllerRss: number[] = [];
+  const sampler = setInterval(() => {
+    const r = rssMb(t.node.pid);
+    if (r >= nodeRss) {
+      nodeRss = r;
+      podsAtNodePeak = live.size;
+    }
+    for (let i = 0; i < stack.replicas; i++) controllerRss[i] = Math.max(controllerRss[i] ?? 0, rssMb(stack.pid(i)));
+  }, 500);
+  try {
+    await stack.start();
+    const leader = await stack.leader();
+    log(`fleet: ${n} jobs at ${rate}/s, each held ${Math.round(jobMs / 1000)} s; controller replica ${leader} leads`);
+    jobDone = (id) => stack.emulator.state.jobs.get(id)?.status === 'completed';
+    const firstQueued = Date.now();
+    const t0 = performance.now();
+    const queued = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const wait = t0 + (i * 1000) / rate - performance.now();
+        if (wait > 0) await sleep(wait);
+        const at = performance.now();
+        const job = await stack.emulator.queueJob({
+          repo: REPO,
+          workflowPath: '.github/workflows/ci.yml',
+          workflowText: WORKFLOW,
+          name: 'sim',
+          labels: ['eci-virtual'],
+          message: { steps: [] },
+        });
+        queuedAt.set(String(job.id), at);
+        return job;
+      }),
+    );
+    const deadline = performance.now() + (o.timeoutMs ?? 600_000);
+    const completed = () => queued.filter((j) => stack.emulator.state.jobs.get(j.id)?.status === 'completed').length;
+    let lastReport = 0;
+    while (completed() < n && performance.now() < deadline) {
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        log(
+          `  ${Math.round((performance.now() - t0) / 1000)} s: ${podAt.size} pods created, ` +
+            `${emu.calls.filter((c) => c.action === 'CreateContainerGroup' && c.status === 200).length} groups, ` +
+            `${runners.jobsTaken} jobs taken, ${completed()} completed; node ${Math.round(rssMb(t.node.pid))} MB`,
+        );
+      }
+      await sleep(250);
+    }
+    const calls = emu.calls.filter((c) => c.at >= firstQueued);
+    const creates = calls.filter((c) => c.action === 'CreateContainerGroup' && c.status === 200);
+    const lastCreate = Math.max(...creates.map((c) => c.at));
+    const latencies = [...queuedAt].filter(([id]) => podAt.has(id)).map(([id, at]) => podAt.get(id)! - at);
+    const byAction: Record<string, number> = {};
+    for (const c of calls) byAction[c.action] = (byAction[c.action] ?? 0) + 1;
+    return {
+      jobs: n,
+      completed: completed(),
+      groupsCreated: creates.length,
+      allCreatedSeconds: creates.length ? (lastCreate - firstQueued) / 1000 : NaN,
+      quotaFloorSeconds: quotaFloorSeconds('CreateContainerGroup', n),
+      webhookToPodP50Ms: percentile(latencies, 50),
+      webhookToPodP99Ms: latencies.length === n ? percentile(latencies, 99) : Infinity,
+      nodeRssMb: nodeRss,
+      podsAtNodePeak,
+      maxPods,
+      controllerRssMb: controllerRss[leader] ?? 0,
+      throttled: calls.filter((c) => /^Throttling/.test(c.code ?? '')).length,
+      calls: byAction,
+      runnerErrors: [...runners.outcomes.values()].flatMap((r) => (r.error ? [r.error] : [])),
+      runnersRefused: [...runners.outcomes.values()].reduce<Record<string, number>>((acc, r) => {
+        if (r.refused && !r.refusedAfterOwnJob) acc[r.refused] = (acc[r.refused] ?? 0) + 1;
+        return acc;
+      }, {}),
+      spareRunnersReaped: [...runners.outcomes.values()].filter((r) => r.refused && r.refusedAfterOwnJob).length,
+    };
+  } finally {
+    clearInterval(sampler);
+    watch.abort();
+    await stack.stop();
+    await runners.close();
+    await stopNodeWithNamespace(t, Math.max(120_000, n * 300));
+    await emu.stop();
+  }
+}
