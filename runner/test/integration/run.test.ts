@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,7 +177,7 @@ describe('eci-virtual run', () => {
     );
   });
 
-  it('resolves remote JavaScript (pre/post, state, env, mask), nested composite and docker actions by commit, and re-runs offline from the cache', async () => {
+  it('resolves a remote JavaScript action on @actions/core (pre/post, state, env, mask), nested composite and docker actions by commit, and re-runs offline from the cache', async () => {
     const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
     const repos = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
     const repo = (name: string, files: Record<string, string>) => {
@@ -192,7 +193,21 @@ describe('eci-virtual run', () => {
     };
     const sha = (c: string) => c.repeat(40);
     emulator.registerArchive('eci-test/hello-js', 'v1', copy('hello-js'), sha('a'));
-    emulator.registerArchive('eci-test/core-js', 'v1', copy('core-js'), sha('b'));
+    // A JavaScript action on the real @actions/core, shipped as published actions are: its dist/ bundled.
+    const coreJs = copy('core-js');
+    await build({
+      absWorkingDir: join(repoRoot, 'runner/test/workflows/actions/core-js'),
+      entryPoints: ['src/pre.mjs', 'src/main.mjs', 'src/post.mjs'],
+      outdir: join(coreJs, 'dist'),
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      logLevel: 'warning',
+    });
+    emulator.registerArchive('eci-test/core-js', 'v1', coreJs, sha('b'));
     emulator.registerArchive(
       'eci-test/greet-composite',
       'v1',
@@ -361,6 +376,20 @@ describe('eci-virtual run', () => {
     expect(new Set(outputs.map((e) => e.job))).toEqual(new Set(['one', 'two', 'three']));
     expect(r.events.find((e) => e.event === 'run.finished')).toMatchObject({ code: 0 });
     expect(wall).toBeLessThanOrEqual(8_000);
+  });
+
+  it("runs the demo's matrix legs side by side (yarn demo's workflow)", async () => {
+    const r = await run('../../examples/workflows/demo.yml', ['--secret', 'DEMO_TOKEN=not-really-secret']);
+    expect(r.code).toBe(0);
+    const at = (event: string, leg: string) =>
+      Date.parse(String(r.events.find((e) => e.event === event && e.jobName === `build (${leg})`)?.ts));
+    const legs = ['small', 'large'].map((leg) => ({ start: at('job.started', leg), end: at('job.finished', leg) }));
+    for (const leg of legs) expect(leg.end).toBeGreaterThan(leg.start);
+    const overlap = Math.min(...legs.map((l) => l.end)) - Math.max(...legs.map((l) => l.start));
+    process.stderr.write(
+      `demo legs: ${legs.map((l) => ((l.end - l.start) / 1000).toFixed(1)).join(' s, ')} s, overlapping ${(overlap / 1000).toFixed(1)} s\n`,
+    );
+    expect(overlap).toBeGreaterThan(0);
   });
 
   it('passes job outputs and results along needs; drops an output that carries a secret', async () => {

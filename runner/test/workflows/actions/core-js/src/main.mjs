@@ -1,4 +1,4 @@
-import * as core from './core.mjs';
+import * as core from '@actions/core';
 const token = core.getInput('token');
 core.setSecret(token);
 core.info(`main token=${token}`);
