@@ -297,6 +297,27 @@ describe('eci-virtual run', () => {
     }
   });
 
+  it('refuses a remote Dockerfile action before any pod, saying why and what to do', async () => {
+    const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
+    const dir = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
+    writeFileSync(join(dir, 'action.yml'), 'runs:\n  using: docker\n  image: Dockerfile\n');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\n');
+    emulator.registerArchive('eci-test/built-here', 'v1', dir, 'e'.repeat(40));
+    await emulator.start();
+    try {
+      const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+      const r = await run('dockerfile-action.yml', ['--github-api-url', emulator.url, '--action-cache', cache]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/eci-test\/built-here@v1 is a Dockerfile action \(image: Dockerfile\)/);
+      expect(r.stderr).toContain('runs.image: docker://');
+      expect(r.events.filter((e) => e.event === 'job.started')).toEqual([]);
+      expect(r.lines).not.toContain('must not run');
+      expect(await podsLeft()).toEqual([]);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('fails the job with the step exit code, skips later steps, still runs always()/failure() steps', async () => {
     const r = await run('failing.yml');
     expect(r.code).toBe(1);
