@@ -41,7 +41,7 @@ runAsGroup: {{ .Values.securityContext.runAsGroup }}
 fsGroup: {{ .Values.securityContext.runAsGroup }}
 {{- end -}}
 
-{{/* SQLite history on a ReadWriteOnce volume: one controller replica, replaced with Recreate. */}}
+{{/* SQLite history on a volume: the controller replicas share the file on its node. */}}
 {{- define "eci-virtual.historyOwnsVolume" -}}
 {{- if and (eq .Values.history.driver "sqlite") .Values.history.sqlite.persistence.enabled -}}true{{- end -}}
 {{- end -}}

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ports } from '../../scripts/lib/cluster.js';
 import { localDir, podHostAddress, repoRoot } from '../../scripts/lib/paths.js';
 import { buildProjectImages, chartAppVersion } from '../../scripts/lib/project-images.js';
@@ -82,8 +82,9 @@ describe('helm chart', () => {
           docker: { host: `tcp://${podHostAddress}:${proxy!.port}`, infraImage: env.engine.images.busybox },
         },
       ],
-      // The test cluster has no volume provisioner: SQLite history in an emptyDir per pod (which also keeps the
-      // two-replica leader tests below possible; a persistent SQLite history runs one replica).
+      // The test cluster has no volume provisioner (and the development virtual node mounts no claims): the SQLite
+      // history in an emptyDir per pod here. The chart's default (a claim shared by both replicas on its node) is
+      // rendered and dry-run against the API server in the first test.
       history: { sqlite: { persistence: { enabled: false } } },
       nodeDeployment: {
         nodeSelector: { 'kubernetes.io/hostname': t!.nodeName },
@@ -144,6 +145,42 @@ describe('helm chart', () => {
     const dry = await h(['install', release, CHART, '-n', t!.ns, '-f', valuesFile, '--dry-run=server']);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
+    // The default history (SQLite on a ReadWriteOnce claim): still 2 replicas, rolled one at a time, both required
+    // on the claim's node, and the claim mounted by both.
+    const persistent = ['-f', valuesFile, '--set', 'history.sqlite.persistence.enabled=true'];
+    const byDefault = await h(['template', release, CHART, '-n', t!.ns, ...persistent]);
+    expect(byDefault.code).toBe(0);
+    interface Doc {
+      kind?: string;
+      metadata: { name: string };
+      spec: {
+        replicas?: number;
+        strategy?: { type: string };
+        accessModes?: string[];
+        maxUnavailable?: number;
+        template?: { spec: { affinity?: { podAffinity?: Record<string, unknown> }; volumes?: unknown[] } };
+      };
+    }
+    const docs = byDefault.stdout
+      .split(/^---$/m)
+      .map((d) => parse(d) as Doc | null)
+      .filter((d): d is Doc => !!d?.kind);
+    const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-controller'))!;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.strategy?.type).toBe('RollingUpdate');
+    const pod = deployment.spec.template!.spec;
+    expect(pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+      expect.objectContaining({ topologyKey: 'kubernetes.io/hostname' }),
+    ]);
+    const claim = docs.find((d) => d.kind === 'PersistentVolumeClaim')!;
+    expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({ persistentVolumeClaim: { claimName: claim.metadata.name } }),
+    );
+    expect(docs.some((d) => d.kind === 'PodDisruptionBudget' && d.spec.maxUnavailable === 1)).toBe(true);
+    const dryDefault = await h(['install', release, CHART, '-n', t!.ns, ...persistent, '--dry-run=server']);
+    expect(dryDefault.stderr).toBe('');
+    expect(dryDefault.code).toBe(0);
   });
 
   it('rejects bad values at install time with the schema message', async () => {

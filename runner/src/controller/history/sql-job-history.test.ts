@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../test/harness/postgres-server.js';
@@ -10,7 +10,7 @@ import { MIGRATIONS, migrate } from './migrations.js';
 import { PostgresDriver } from './postgres-driver.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlJobHistory } from './sql-job-history.js';
-import { SqliteDriver } from './sqlite-driver.js';
+import { breakStaleLock, SqliteDriver, STALE_LOCK_MS } from './sqlite-driver.js';
 
 // 1 vCPU + 2 GiB: ECI bills the 1C2G spec; at these unit prices a second costs 0.00001 + 0.000002 = 0.000012 US$.
 const PRICES = { vcpuSecondUsd: 0.00001, gibSecondUsd: 0.000001 };
@@ -231,11 +231,34 @@ describe('SQLite job history file', () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     writeFileSync(`${path}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname() }));
     mkdirSync(`${path}.lock`);
+    const past = (Date.now() - STALE_LOCK_MS - 1_000) / 1000;
+    utimesSync(`${path}.lock`, past, past);
     const reopened = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
     expect(existsSync(`${path}.lock`)).toBe(false);
     expect(JSON.parse(readFileSync(`${path}.owner`, 'utf8'))).toEqual({ pid: process.pid, host: hostname() });
     await reopened.close();
     expect(existsSync(`${path}.owner`)).toBe(false);
+  });
+
+  it('is shared by two replicas: one writes, the other reads its commits; a fresh lock is waited on, not broken', async () => {
+    const path = join(dir, 'shared.db');
+    const leader = await SqlJobHistory.open(SqliteDriver.open(path), PRICES, () => NOW);
+    const follower = await SqlJobHistory.open(SqliteDriver.open(path), PRICES, () => NOW);
+    try {
+      await leader.put(job(4242, { at: NOW - 60_000, repo: 'octo/shared' }));
+      expect((await follower.get('4242'))?.repo).toBe('octo/shared');
+      // Another replica mid-statement: a fresh lock is not broken, it holds readers off until it is released.
+      mkdirSync(`${path}.lock`);
+      expect(breakStaleLock(path)).toBe(false);
+      const read = follower.get('4242');
+      await new Promise((r) => setTimeout(r, 200));
+      rmSync(`${path}.lock`, { recursive: true });
+      expect((await read)?.id).toBe('4242');
+      expect(breakStaleLock(path, Date.now() + STALE_LOCK_MS + 1)).toBe(false); // no lock left to break
+    } finally {
+      await follower.close();
+      await leader.close();
+    }
   });
 
   it('refuses a file owned by another live process of this host', async () => {

@@ -4,13 +4,18 @@
  * bundle plus the package's .wasm). One connection per process; calls are synchronous underneath, so statements
  * never interleave, and a transaction's callback holds a queue that other transactions wait on.
  *
- * One process owns the file (the chart runs one replica with the SQLite driver): it records itself in
- * `<file>.owner` (pid and host). The package's own lock is a `<file>.lock` directory that exists while a statement
- * runs, and a process killed mid-statement leaves it behind, locking everyone out; so at open a new owner removes it.
- * A file owned by another live process of this host is refused (Unavailable). An owner on another host is taken to
- * be gone: the chart's Recreate strategy stops the old pod before the new one starts.
+ * Several processes may share the file — the chart's controller replicas, one pod each, on the node the volume is
+ * attached to: the leader writes, every replica reads for its portal. The package's lock is a `<file>.lock`
+ * directory that exists while a statement (or transaction) runs; mkdir is atomic, so it serialises the processes,
+ * and SQLite re-reads its cache after every lock it takes, so a reader sees the writer's last commit. A process
+ * killed mid-statement leaves the directory behind, locking everyone out: a lock older than STALE_LOCK_MS (no live
+ * process holds it that long — statements take milliseconds) is removed by whoever waits on it, and the rollback
+ * journal the dead process left is undone by the next reader.
+ *
+ * Within one pod (one host name) a file is opened by one process at a time: it records itself in `<file>.owner`
+ * (pid and host), and a file owned by another live process of the same host is refused (Unavailable).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -19,8 +24,10 @@ import { Unavailable } from '@eci-virtual/contract';
 import type { Row, SqlDriver, SqlValue } from './sql-driver.js';
 import { toSqlitePlaceholders } from './sql-driver.js';
 
-/** Another process holding the file (a second replica during a hand-over): retry this long, then give up. */
-const BUSY_RETRY_MS = 5_000;
+/** A lock this old was left by a process killed mid-statement: whoever waits on it removes it. */
+export const STALE_LOCK_MS = 10_000;
+/** Another process holding the file (the other replica): retry this long (past a stale lock's age), then give up. */
+const BUSY_RETRY_MS = STALE_LOCK_MS + 2_000;
 
 interface WasmStatement {
   all(values?: readonly SqlValue[]): Row[];
@@ -50,6 +57,7 @@ export class SqliteDriver implements SqlDriver {
   private constructor(
     private readonly db: WasmDatabase,
     private readonly owner: string | undefined,
+    private readonly path: string,
   ) {}
 
   /** Opens (creating it and its folder when missing) the database file; `:memory:` for a throw-away one. */
@@ -58,7 +66,7 @@ export class SqliteDriver implements SqlDriver {
     if (owner) {
       mkdirSync(dirname(path), { recursive: true });
       claim(owner, path);
-      rmSync(`${path}.lock`, { recursive: true, force: true });
+      breakStaleLock(path);
     }
     const Database = loadDatabase();
     let db: WasmDatabase;
@@ -72,17 +80,17 @@ export class SqliteDriver implements SqlDriver {
     }
     // No WAL: it needs shared memory, which the WebAssembly build has not; a rollback journal is the safe default.
     db.exec('PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
-    return new SqliteDriver(db, owner);
+    return new SqliteDriver(db, owner, path);
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     if (!this.inTransaction) await this.queue;
-    return this.retryBusy(() => this.statement(sql).all(params) as T[]);
+    return this.retryBusy(() => this.statement(sql).all(params) as T[], sql);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     if (!this.inTransaction) await this.queue;
-    return this.retryBusy(() => this.statement(sql).run(params).changes);
+    return this.retryBusy(() => this.statement(sql).run(params).changes, sql);
   }
 
   transaction<T>(fn: (tx: Pick<SqlDriver, 'query' | 'run' | 'dialect'>) => Promise<T>): Promise<T> {
@@ -121,16 +129,46 @@ export class SqliteDriver implements SqlDriver {
     return s;
   }
 
-  private async retryBusy<T>(fn: () => T): Promise<T> {
-    const deadline = Date.now() + BUSY_RETRY_MS;
+  /**
+   * A statement that failed busy keeps that error: resetting it fails ("Could not reset statement"), so it is
+   * finalised and prepared afresh on the next try.
+   */
+  private evict(sql: string): void {
+    const s = this.statements.get(sql);
+    this.statements.delete(sql);
+    try {
+      s?.finalize();
+    } catch {
+      // finalize reports the statement's last error (busy) once more; the statement is gone all the same.
+    }
+  }
+
+  private async retryBusy<T>(fn: () => T, sql?: string): Promise<T> {
+    let deadline = Date.now() + BUSY_RETRY_MS;
     for (;;) {
       try {
         return fn();
       } catch (err) {
-        if (!isBusy(err) || Date.now() > deadline) throw err;
+        if (!isBusy(err)) throw err;
+        if (sql !== undefined) this.evict(sql);
+        // A lock left by a dead process: wait until it is stale, remove it, and try again.
+        if (this.owner && breakStaleLock(this.path)) deadline = Date.now() + BUSY_RETRY_MS;
+        if (Date.now() > deadline) throw err;
         await sleep(25);
       }
     }
+  }
+}
+
+/** Removes `<db>.lock` when it is older than STALE_LOCK_MS; whether it did. */
+export function breakStaleLock(db: string, now = Date.now()): boolean {
+  const lock = `${db}.lock`;
+  try {
+    if (now - statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
+    rmSync(lock, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -161,7 +199,7 @@ function claim(file: string, db: string): void {
   const current = ownerOf(file);
   if (current && current.host === me.host && current.pid !== me.pid && alive(current.pid))
     throw new Unavailable(`the SQLite job history ${db} is in use by process ${current.pid}`, {
-      hint: 'one controller replica owns a SQLite history; run several replicas with history.driver postgres',
+      hint: 'one process per pod opens a SQLite history; stop the other controller process of this pod first',
     });
   writeFileSync(`${file}.tmp`, JSON.stringify(me));
   renameSync(`${file}.tmp`, file);
