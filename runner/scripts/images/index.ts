@@ -5,10 +5,9 @@ import { debian } from './debian.js';
 import { httpService } from './http-service.js';
 import { kaniko } from './kaniko.js';
 import { noShell } from './no-shell.js';
-import { nodeRuntime } from './node-runtime.js';
 import type { ImageRecipe } from './recipe.js';
 
-export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell', 'agent', 'nodeRuntime'] as const;
+export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell', 'agent'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 export const RECIPES: Record<ImageName, ImageRecipe> = {
@@ -18,5 +17,4 @@ export const RECIPES: Record<ImageName, ImageRecipe> = {
   kaniko,
   noShell,
   agent: agentImage,
-  nodeRuntime,
 };

@@ -1,3 +1,0 @@
-import * as core from '@actions/core';
-core.saveState('phase', 'from-pre');
-core.info(`pre ran; main not yet: ${core.getState('main') === ''}`);
