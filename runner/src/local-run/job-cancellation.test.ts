@@ -38,4 +38,16 @@ describe('JobCancellation', () => {
     expect(timed.signal.aborted).toBe(true);
     expect(stopped.signal.aborted).toBe(false);
   });
+
+  it('fails the job from outside its steps without marking it cancelled; the first reason wins', () => {
+    const seen: string[] = [];
+    const c = new JobCancellation({ onCancel: () => seen.push('cancel'), warn: (m) => seen.push(m) });
+    c.start();
+    c.fail('services.db exited with code 0');
+    c.fail('a later reason');
+    c.stop();
+    expect(c.signal.aborted).toBe(true);
+    expect(c.failure).toBe('services.db exited with code 0');
+    expect(seen).toEqual([]);
+  });
 });

@@ -17,6 +17,8 @@ export class JobCancellation {
   private readonly abort = new AbortController();
   /** Aborted once the job is cancelled. */
   readonly signal = this.abort.signal;
+  /** Why the job failed from outside its steps (fail()), if it did. */
+  failure: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly cancel = () => {
     this.o.onCancel();
@@ -33,6 +35,16 @@ export class JobCancellation {
       this.o.warn(`job exceeded timeout-minutes (${minutes}); cancelling`);
       this.cancel();
     }, minutes * 60_000);
+  }
+
+  /**
+   * Fails the job for a reason outside its steps (a service container that stopped): aborts `signal` like a cancel,
+   * without marking the job cancelled; `failure` keeps the reason. The first reason wins.
+   */
+  fail(reason: string): void {
+    if (this.abort.signal.aborted) return;
+    this.failure = reason;
+    this.abort.abort();
   }
 
   /** Stops both; the job is over. */

@@ -16,7 +16,7 @@ import { podFacts } from '../pod-assembly/pod-facts.js';
 import { renderEnv } from '../pod-assembly/shell-env.js';
 import type { JobContexts } from './job-contexts.js';
 import type { ExpressionEngine, JobSpec } from './job-spec.js';
-import { waitForRunning } from './pod-waiter.js';
+import { guardContainers, waitForRunning } from './pod-waiter.js';
 import type { JobReporter, JobResult } from './reporter.js';
 
 /** What the pod is made of and where it goes (the pod-shaping part of JobRunOptions). */
@@ -139,6 +139,14 @@ export class JobPod {
     this.timings.runningMs = Date.now() - this.started;
     reporter.podRunning(this.timings.runningMs);
     return JSON.stringify(await podFacts(kube, running, this.timings));
+  }
+
+  /** Calls `onFailure` once if a container of the running pod stops (pod-waiter.ts guardContainers) until stopped. */
+  guard(onFailure: (message: string) => void): { stop: () => void } {
+    return guardContainers(this.o.kube, this.o.namespace, this.name, (err) => {
+      this.log.warn('container stopped during the job', { err: err.message });
+      onFailure(err.message);
+    });
   }
 
   /** Deletes the pod and its Secret, unless kept; never throws (a pod already gone is fine). */

@@ -72,19 +72,27 @@ export class JobRunner {
       ...(agents ? { agents } : {}),
     });
     let error: string | undefined;
+    let guard: { stop: () => void } | undefined;
     cancellation.start();
     try {
       this.contexts.startEnv(this.o.env);
       await pod.create(this.contexts);
       const facts = await pod.waitRunning(cancellation.signal);
+      // A service that stops from here on fails the job (its running step is stopped, the rest see failure()).
+      guard = pod.guard((reason) => {
+        this.contexts.status = 'failure';
+        cancellation.fail(reason);
+      });
       await steps.run(pod.ref, facts, cancellation.signal, () => (timings.firstStepMs ??= Date.now() - started));
+      if (cancellation.failure) error = cancellation.failure;
     } catch (err) {
-      error = describeError(err);
+      error = cancellation.failure ?? describeError(err);
       if (!(err instanceof Cancelled)) {
         this.contexts.status = 'failure';
         pod.log.warn('job failed', { err: error });
       }
     } finally {
+      guard?.stop();
       cancellation.stop();
       await agents?.close();
       await pod.remove();

@@ -154,7 +154,6 @@ export async function waitForRunning(
   let scheduledReported = false;
   let last: V1Pod | undefined;
   return new Promise<V1Pod>((resolve, reject) => {
-    let req: { abort: () => void } | undefined;
     const timer = setTimeout(
       () =>
         failing ||
@@ -174,7 +173,7 @@ export async function waitForRunning(
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      req?.abort();
+      stopWatch();
       if (err) reject(err);
       else resolve(pod!);
     }
@@ -198,24 +197,83 @@ export async function waitForRunning(
       if (pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state?.running))
         finish(undefined, pod);
     };
-    kube.watch
-      .watch(
-        `/api/v1/namespaces/${namespace}/pods`,
-        { fieldSelector: `metadata.name=${name}` },
-        (_type, pod: V1Pod) => check(pod),
-        (err) => {
-          if (!done && !failing && err) finish(err instanceof Error ? err : new Error(String(err)));
-        },
-      )
-      .then((r) => {
-        req = r;
-        if (done) r.abort();
-      })
-      .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
-    // The watch may start after the pod already ran: check the current state once too.
-    kube.core
-      .readNamespacedPod({ namespace, name })
-      .then(check)
-      .catch(() => undefined);
+    // Every call of finish() comes from a callback or timer, after this line ran.
+    const stopWatch = watchPod(kube, namespace, name, check, (err) => {
+      if (!done && !failing) finish(err);
+    });
   });
+}
+
+/**
+ * Calls `onPod` with the pod's current state and then every update, by watch, until the returned function is called.
+ * `onError` gets a watch that could not start or ended in error.
+ */
+export function watchPod(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  onPod: (pod: V1Pod) => void,
+  onError: (err: Error) => void,
+): () => void {
+  let stopped = false;
+  let req: { abort: () => void } | undefined;
+  const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+  kube.watch
+    .watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      { fieldSelector: `metadata.name=${name}` },
+      (_type, pod: V1Pod) => stopped || onPod(pod),
+      (err) => {
+        if (!stopped && err) onError(asError(err));
+      },
+    )
+    .then((r) => {
+      req = r;
+      if (stopped) r.abort();
+    })
+    .catch((err: unknown) => stopped || onError(asError(err)));
+  // The watch may start after the pod changed: read its current state once too.
+  kube.core
+    .readNamespacedPod({ namespace, name })
+    .then((pod) => stopped || onPod(pod))
+    .catch(() => undefined);
+  return () => {
+    stopped = true;
+    req?.abort();
+  };
+}
+
+/**
+ * Watches a running job pod for a container that stops (a service that exits or crashes, a job container killed):
+ * every container of a job pod is meant to stay up until the job ends, so one that stops fails the job — the steps
+ * would otherwise run against a database that is gone, or pass without the service they test. `onFailure` gets the
+ * error once, with the container's last log lines. Watch errors are not failures (the job goes on unguarded).
+ */
+export function guardContainers(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  onFailure: (err: InvalidInput) => void,
+): { stop: () => void } {
+  let failed = false;
+  let stopped = false;
+  const stop = watchPod(
+    kube,
+    namespace,
+    name,
+    (pod) => {
+      const broken = failed ? undefined : containerFailure(pod);
+      if (!broken) return;
+      failed = true;
+      const read = broken.ran ? logTail(kube, namespace, name, broken.container) : Promise.resolve('');
+      void read.then((log) => stopped || onFailure(new InvalidInput(containerFailureMessage(name, broken, log))));
+    },
+    () => undefined,
+  );
+  return {
+    stop: () => {
+      stopped = true;
+      stop();
+    },
+  };
 }
