@@ -43,6 +43,8 @@ async function up(): Promise<void> {
       ECI_VIRTUAL_DEFAULT_IMAGE: engine.images.debian,
       // The step agent (one exec per job container instead of one per step).
       ECI_VIRTUAL_AGENT_IMAGE: engine.images.agent,
+      // Node.js for JavaScript actions, copied into each pod that runs one (as the runner's externals).
+      ECI_VIRTUAL_NODE_RUNTIME_IMAGE: engine.images.nodeRuntime,
     },
   })`node ${join(repoRoot, 'runner', 'bin', 'eci-virtual.js')} run runner/examples/workflows/demo.yml --secret DEMO_TOKEN=not-really-secret`;
   if (run.exitCode !== 0) process.exitCode = run.exitCode ?? 1;

@@ -13,6 +13,8 @@ PACKAGES=(
   docker-registry skopeo umoci buildah
   # test-image recipes: debootstrap for debian:bookworm, busybox-static for busybox:latest
   debootstrap debian-archive-keyring busybox-static
+  # the node-runtime image (runner/scripts/images/node-runtime.ts) strips this host's node; ldd is in libc-bin
+  binutils
   # control plane PKI (runner/scripts/lib/pki.ts) and general tooling the scripts call
   openssl ca-certificates curl git tar
   # the Backstage tab's browser test (runner/test/integration/backstage-tab.test.ts) drives /usr/bin/chromium through

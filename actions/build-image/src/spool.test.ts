@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -10,9 +10,9 @@ import { agentAlive, runSpooled } from './spool-client.js';
 let agent: ChildProcess | undefined;
 let dir: string;
 
-async function startAgent(): Promise<string> {
+async function startAgent(below = 'spool'): Promise<string> {
   dir = await mkdtemp(join(tmpdir(), 'eci-spool-'));
-  const spool = join(dir, 'spool');
+  const spool = join(dir, below);
   const [cmd, ...args] = spoolAgentCommand('/bin/sh', spool);
   agent = spawn(cmd!, args, { stdio: 'ignore' });
   for (let i = 0; i < 100 && !(await agentAlive(spool)); i++) await new Promise((r) => setTimeout(r, 20));
@@ -31,6 +31,13 @@ const collect = () => {
 };
 
 describe('spool agent + client (real /bin/sh)', () => {
+  it('leaves every directory from its spool up to below the root world-writable and sticky (steps of any user)', async () => {
+    // As in a pod: /__w/_temp/_eci/spool/kaniko — a non-root job container must be able to write into _temp.
+    const spool = await startAgent('_temp/_eci/spool/kaniko');
+    for (const d of [spool, join(dir, '_temp/_eci/spool'), join(dir, '_temp/_eci'), join(dir, '_temp'), dir])
+      expect(((await stat(d)).mode & 0o7777).toString(8)).toBe('1777');
+  });
+
   it('runs a request and returns its output and exit code', async () => {
     const spool = await startAgent();
     const out = collect();

@@ -5,9 +5,10 @@ import { debian } from './debian.js';
 import { httpService } from './http-service.js';
 import { kaniko } from './kaniko.js';
 import { noShell } from './no-shell.js';
+import { nodeRuntime } from './node-runtime.js';
 import type { ImageRecipe } from './recipe.js';
 
-export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell', 'agent'] as const;
+export const IMAGE_NAMES = ['busybox', 'debian', 'httpService', 'kaniko', 'noShell', 'agent', 'nodeRuntime'] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 export const RECIPES: Record<ImageName, ImageRecipe> = {
@@ -17,4 +18,5 @@ export const RECIPES: Record<ImageName, ImageRecipe> = {
   kaniko,
   noShell,
   agent: agentImage,
+  nodeRuntime,
 };

@@ -4,8 +4,9 @@
  * Exit code: 0 when every job succeeded or was skipped by `if:`, 1 when any failed (or was cancelled by fail-fast),
  * 130 when the run was cancelled (Ctrl-C).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { KubeExec } from '../kube/exec.js';
@@ -21,8 +22,9 @@ import {
 } from '../controller/settings/repo-settings.js';
 import type { JobResult } from '../local-run/reporter.js';
 import { loadWorkflowJobs, type LoadedJobs } from '../local-run/from-workflow.js';
-import { DEFAULT_GITHUB_API_URL, downloadAction, type DownloadOptions } from '../local-run/action-download.js';
-import { RemoteActionMissing } from '../workflow/local-action.js';
+import { DEFAULT_GITHUB_API_URL, type RemoteAction } from '../local-run/action-download.js';
+import { RemoteActionMissing, type RemoteLookup, type ResolvedRemote } from '../workflow/local-action.js';
+import { ActionCache } from '../local-run/action-cache.js';
 import { jobNotRun } from '../local-run/conclusions.js';
 import { JobContexts } from '../local-run/job-contexts.js';
 import { runJobs } from '../local-run/scheduler.js';
@@ -46,12 +48,14 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
                            values (quoted values may span lines), no \${VAR} expansion
   --secret K=V             secret available as \${{ secrets.K }}, masked in output (repeatable; over --secret-file)
   --secret-file PATH       secrets from a dotenv file (as --env-file)
-  --action-cache DIR       where uses: owner/repo[/path]@ref actions are kept, as DIR/owner/repo@ref (a
-                           directory inside the working tree: actions run from the checked-out workspace); one
-                           missing there is downloaded into it. Without it, remote actions are downloaded into a
-                           per-run directory of the working tree, removed after the run
-  --github-api-url URL     where remote actions are downloaded from, as the runner does: URL/repos/OWNER/REPO/
-                           tarball/REF (default ${DEFAULT_GITHUB_API_URL}; token from $GITHUB_TOKEN if set)
+  --action-cache DIR       where uses: owner/repo[/path]@ref actions are kept, by commit: DIR/OWNER/REPO@SHA
+                           (default $XDG_CACHE_HOME/eci-virtual/actions, else ~/.cache/eci-virtual/actions).
+                           Each ref is resolved to its commit through the API, downloaded once, and uploaded into
+                           the job pod (/__w/_actions); with the API unreachable, the commit a ref resolved to
+                           last time (DIR/refs.json) is used, and the run says so
+  --github-api-url URL     the GitHub API actions are resolved and downloaded from, as the runner does: URL/repos/
+                           OWNER/REPO/commits/REF, then URL/repos/OWNER/REPO/tarball/SHA (default
+                           ${DEFAULT_GITHUB_API_URL}; token from $GITHUB_TOKEN if set)
   --event NAME             github.event_name (default push)
   --eventpath PATH         github.event: a webhook payload as JSON (default for push: built from the local git
                            HEAD — ref, after, repository, head_commit)
@@ -65,6 +69,11 @@ export const runUsage = `eci-virtual run [workflow.yml] [options]
   --agent-image IMAGE      image holding the step agent (default $ECI_VIRTUAL_AGENT_IMAGE; yarn engine up builds
                            eci-virtual/agent): each job's steps then take one exec per container in all; \`none\`, or
                            no image, runs every step as an exec of its own
+  --node-runtime-image IMAGE
+                           image holding the Node.js runtime JavaScript actions run with (default
+                           $ECI_VIRTUAL_NODE_RUNTIME_IMAGE; yarn engine up builds eci-virtual/node-runtime): an
+                           init container copies it to /__e/node, as the runner's externals, so any job image runs
+                           them; without it, the job image's own node is used
   --pod-start-timeout S    fail a job whose pod does not run within S seconds (default 300)
   --keep-pod               leave job pods for inspection
   --json                   JSON lines instead of human output
@@ -89,43 +98,30 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
   return out;
 }
 
-/** `--action-cache DIR` as a path inside the working tree: the actions there reach the pod with checkout. */
-export function actionCacheDir(dir: string, workspaceRoot: string): string {
-  const rel = relative(workspaceRoot, resolve(workspaceRoot, dir));
-  if (!rel || rel.startsWith('..') || isAbsolute(rel))
-    throw new InvalidInput(`--action-cache ${dir} must be a directory inside the working tree ${workspaceRoot}`, {
-      hint: 'actions run from the job workspace, which holds what actions/checkout uploads from the working tree',
-    });
-  if (!existsSync(resolve(workspaceRoot, rel))) throw new InvalidInput(`--action-cache ${dir} does not exist`);
-  return rel.split(sep).join('/');
+/** `--action-cache DIR`, else `$XDG_CACHE_HOME/eci-virtual/actions` (`~/.cache/eci-virtual/actions`): absolute. */
+export function actionCacheDir(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (dir) return resolve(dir);
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'eci-virtual', 'actions');
 }
 
 /**
- * Loads the workflow, downloading each remote action it (or a composite action in it) uses into the action cache
- * (`--action-cache`, else a directory made for the run) the first time the loader misses it, then loading again.
- * A miss after its download (a path not in the repository) is the loader's error.
+ * Loads the workflow, resolving and downloading each remote action it (or a composite action in it) uses through
+ * the action cache the first time the loader meets it, then loading again.
  */
 export async function loadWithRemoteActions(
-  load: (actionCache: string | undefined) => LoadedJobs,
-  givenCache: string | undefined,
-  makeRunCache: () => string,
-  workspaceRoot: string,
-  download: DownloadOptions,
+  load: (remote: RemoteLookup) => LoadedJobs,
+  cache: { get(a: RemoteAction): Promise<ResolvedRemote> },
 ): Promise<LoadedJobs> {
-  const downloaded = new Set<string>();
-  let cache = givenCache;
+  const known = new Map<string, ResolvedRemote>();
+  const label = (a: RemoteAction) => `${a.owner}/${a.repo}@${a.ref}`;
   for (;;) {
     try {
-      return load(cache);
+      return load((a) => known.get(label(a)));
     } catch (err) {
       if (!(err instanceof RemoteActionMissing)) throw err;
-      cache ??= makeRunCache();
       const a = err.action;
-      const dir = posix.join(cache, a.owner, `${a.repo}@${a.ref}`);
-      if (downloaded.has(dir))
-        throw new InvalidInput(`${err.message}: the downloaded ${a.owner}/${a.repo}@${a.ref} has no such directory`);
-      downloaded.add(dir);
-      await downloadAction(a, join(workspaceRoot, dir), download);
+      if (known.has(label(a))) throw err;
+      known.set(label(a), await cache.get({ owner: a.owner, repo: a.repo, ref: a.ref }));
     }
   }
 }
@@ -204,6 +200,7 @@ const runFlags = (argv: string[]) =>
     'keep-pod': { type: 'boolean', default: false },
     'kaniko-image': { type: 'string' },
     'agent-image': { type: 'string' },
+    'node-runtime-image': { type: 'string' },
     json: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'pod-start-timeout': { type: 'string' },
@@ -214,25 +211,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.placement !== 'virtual' && values.placement !== 'any')
     throw new InvalidInput(`--placement must be virtual or any, got "${values.placement}"`);
   const file = findWorkflow(positionals[0]);
-  const workspaceRoot = process.cwd();
-  // Without --action-cache, downloads go to a directory of this run inside the working tree (checkout uploads
-  // it with the rest), removed when the run ends.
-  let runCache: string | undefined;
-  try {
-    return await runWorkflow(file, values, workspaceRoot, () => {
-      runCache = mkdtempSync(join(workspaceRoot, '.eci-virtual-actions-'));
-      return relative(workspaceRoot, runCache).split(sep).join('/');
-    });
-  } finally {
-    if (runCache) rmSync(runCache, { recursive: true, force: true });
-  }
+  return runWorkflow(file, values, process.cwd());
 }
 
 async function runWorkflow(
   file: string,
   values: ReturnType<typeof runFlags>['values'],
   workspaceRoot: string,
-  makeRunCache: () => string,
 ): Promise<number> {
   const placement = values.placement as 'virtual' | 'any';
   const image = values.image ?? process.env.ECI_VIRTUAL_DEFAULT_IMAGE;
@@ -243,16 +228,17 @@ async function runWorkflow(
     ...(values.job ? { job: values.job } : {}),
     matrix: keyValues(values.matrix, 'matrix'),
   };
-  const loaded = await loadWithRemoteActions(
-    (actionCache) => loadWorkflowJobs(file, { ...loadOpts, ...(actionCache ? { actionCache } : {}) }),
-    values['action-cache'] ? actionCacheDir(values['action-cache'], workspaceRoot) : undefined,
-    makeRunCache,
-    workspaceRoot,
+  const cacheNotes: string[] = [];
+  const actionCache = new ActionCache(
+    actionCacheDir(values['action-cache']),
     {
       apiUrl: values['github-api-url'] ?? DEFAULT_GITHUB_API_URL,
       ...(process.env.GITHUB_TOKEN ? { token: process.env.GITHUB_TOKEN } : {}),
     },
+    (note) => cacheNotes.push(note),
   );
+  const loaded = await loadWithRemoteActions((remote) => loadWorkflowJobs(file, { ...loadOpts, remote }), actionCache);
+  loaded.warnings.push(...cacheNotes);
   const settingsFile = join(workspaceRoot, SETTINGS_PATH);
   const settings = existsSync(settingsFile)
     ? parseRepoSettings(readFileSync(settingsFile, 'utf8'), SETTINGS_PATH)
@@ -291,6 +277,7 @@ async function runWorkflow(
     });
   const agentImageValue = values['agent-image'] ?? process.env.ECI_VIRTUAL_AGENT_IMAGE;
   const agentImage = agentImageValue && agentImageValue !== 'none' ? agentImageValue : undefined;
+  const nodeRuntimeImage = values['node-runtime-image'] ?? process.env.ECI_VIRTUAL_NODE_RUNTIME_IMAGE;
   const concurrency = intFlag(values.jobs, 'jobs', DEFAULT_CONCURRENCY);
   if (concurrency < 1) throw new InvalidInput(`--jobs must be at least 1, got ${concurrency}`);
   const renderer = values.json ? new JsonRunRenderer() : new HumanRunRenderer();
@@ -345,6 +332,7 @@ async function runWorkflow(
         needs,
         ...jobPlacement(job.spec, settings, placement, kanikoImage),
         ...(agentImage ? { agentImage } : {}),
+        ...(nodeRuntimeImage ? { nodeRuntimeImage } : {}),
         checkoutRoot: workspaceRoot,
         ...(values.node ? { nodeName: values.node } : {}),
         keepPod: values['keep-pod'],

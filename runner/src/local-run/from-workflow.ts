@@ -1,25 +1,28 @@
 /**
- * Turns a workflow file into the scheduler's input: jobs in `needs` order, matrix legs expanded, local actions
- * (composite inlined with their own steps/inputs scope, JavaScript as `node <main>`, docker:// ones as step
- * containers; remote ones from --action-cache, workflow/local-action.ts), `docker://` steps mapped to step
- * containers, and everything eci-virtual cannot run reported before any pod is created.
+ * Turns a workflow file into the scheduler's input: jobs in `needs` order, matrix legs expanded, actions expanded
+ * (composite inlined with their own steps/inputs scope, nested ones too; JavaScript as node <main> with its pre and
+ * post; docker:// ones as step containers; `./path` from the working tree, `owner/repo@ref` from the action cache,
+ * workflow/local-action.ts), `docker://` steps mapped to step containers, and everything eci-virtual cannot run
+ * reported before any pod is created.
  */
 import { posix } from 'node:path';
 import { InvalidInput } from '@eci-virtual/contract';
 import { condition, evaluate, interpolate } from '../workflow/expr/evaluate.js';
 import {
-  actionDirectory,
+  actionLocation,
   inputEnvName,
   loadLocalAction,
   withInputsInlined,
   type LocalAction,
+  type RemoteLookup,
 } from '../workflow/local-action.js';
 import { workingTreeFiles } from './checkout.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayName, expandMatrix } from '../workflow/matrix.js';
 import type { WorkflowJob, WorkflowStep } from '../workflow/model.js';
 import { podNeeds } from '../workflow/pod-needs.js';
-import type { ExpressionEngine, StepSpec } from './job-spec.js';
+import type { ExpressionEngine, JobSpec, StepScope, StepSpec } from './job-spec.js';
+import { NODE_RUNTIME_BIN } from './node-runtime.js';
 import type { PlannedJob } from './scheduler.js';
 
 export interface LoadedJobs {
@@ -47,55 +50,77 @@ export function shortRun(run: string): string {
 
 interface StepsOptions {
   workspaceRoot: string;
-  actionCache: string | undefined;
+  /** Remote actions resolved so far (the CLI resolves the rest: RemoteActionMissing). */
+  remote: RemoteLookup;
   warnings: string[];
   /** The files checkout uploads (relative paths), computed once when first needed. */
   uploaded: () => Set<string>;
 }
 
+/** Composite actions nest at most this deep (runner: Constants.CompositeActionsMaxDepth, ActionManager.cs). */
+export const COMPOSITE_MAX_DEPTH = 9;
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * A JavaScript action: `node <main>` in the job container with the Node.js of its image (the runner would bring its
- * own in externals; a job pod has none), inputs as INPUT_* and GITHUB_ACTION_PATH, as the runner's handler sets them.
+ * A JavaScript action's script (main, pre or post) run with node, as the runner's NodeScriptActionHandler does with
+ * `externals/<nodeN>/bin/node` (mounted at /__e in job containers, ContainerInfo.cs): the pod's Node.js runtime at
+ * PATHS.externals when it has one (the agent image's, node-runtime.ts), else the job image's `node`.
+ */
+export function nodeScript(uses: string, using: string, script: string): string {
+  const missing =
+    `::error::${uses} is a JavaScript action (${using}): the pod has no Node.js runtime and the job container ` +
+    'no node; pass --agent-image (yarn engine up builds one carrying node) or set container: to an image with Node.js';
+  return [
+    `if [ -x ${NODE_RUNTIME_BIN} ]; then ECI_NODE=${NODE_RUNTIME_BIN}`,
+    `elif command -v node >/dev/null 2>&1; then ECI_NODE=node`,
+    `else echo ${shellQuote(missing)}; exit 127; fi`,
+    `exec "$ECI_NODE" "$GITHUB_ACTION_PATH"/${shellQuote(posix.normalize(script))}`,
+  ].join('\n');
+}
+
+/**
+ * A JavaScript action step: inputs as INPUT_* and GITHUB_ACTION_PATH, as the runner's handler sets them; `podDir` is
+ * the action's directory in the pod (an expression of the workspace for `./path` actions).
  */
 function nodeActionStep(
   base: StepSpec,
   uses: string,
-  dir: string,
+  podDir: string,
   action: Extract<LocalAction, { kind: 'node' }>,
+  script: string,
   inputs: Record<string, string>,
 ): StepSpec {
-  const missing = `::error::${uses} is a JavaScript action (${action.using}): the job container has no node; set container: to an image with Node.js`;
   return {
     ...base,
     shell: 'sh',
-    run:
-      `command -v node >/dev/null 2>&1 || { echo ${shellQuote(missing)}; exit 127; }\n` +
-      `exec node "$GITHUB_ACTION_PATH"/${shellQuote(posix.normalize(action.main))}`,
+    run: nodeScript(uses, action.using, script),
     env: {
       ...base.env,
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [inputEnvName(k), v])),
-      GITHUB_ACTION_PATH: `\${{ github.workspace }}/${dir}`,
+      GITHUB_ACTION_PATH: podDir,
     },
   };
 }
 
 /**
- * A `docker://` action: a step container of the pod running `runs.entrypoint` with `runs.args`, each argument passed
- * through a variable so no value needs shell quoting; `inputs.*` in args and `runs.env` become the caller's `with:`.
+ * A `docker://` action: a step container of the pod running `entrypoint` (runs.entrypoint, or pre-/post-entrypoint)
+ * with `runs.args`, each argument passed through a variable so no value needs shell quoting; `inputs.*` in args and
+ * `runs.env` become the caller's `with:`.
  */
 function dockerActionStep(
   base: StepSpec,
   action: Extract<LocalAction, { kind: 'docker' }>,
+  entrypoint: string,
   inputs: Record<string, string>,
+  podDir: string,
 ): StepSpec {
   const args = action.args.map((a, n) => [`ECI_ACTION_ARG_${n}`, withInputsInlined(a, inputs)] as const);
   return {
     ...base,
     container: {
       image: action.image,
-      entrypoint: shellQuote(action.entrypoint),
+      entrypoint: shellQuote(entrypoint),
       ...(args.length ? { args: args.map(([k]) => `"$${k}"`).join(' ') } : {}),
     },
     env: {
@@ -103,12 +128,151 @@ function dockerActionStep(
       ...Object.fromEntries(Object.entries(action.env).map(([k, v]) => [k, withInputsInlined(v, inputs)])),
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [inputEnvName(k), v])),
       ...Object.fromEntries(args),
+      GITHUB_ACTION_PATH: podDir,
     },
   };
 }
 
-function steps(job: WorkflowJob, file: string, opts: StepsOptions): StepSpec[] {
-  const out: StepSpec[] = [];
+/** A `uses: docker://image` step, refused without with.entrypoint/args (the container idles, see below). */
+function dockerUsesStep(base: StepSpec, uses: string, w: Record<string, string> | undefined, where: string): StepSpec {
+  if (!w?.entrypoint && !w?.args)
+    throw new InvalidInput(
+      `${where}: ${uses} needs with.entrypoint and/or with.args: the step runs in an idle container of the ` +
+        "job pod, so the image's own ENTRYPOINT/CMD is not started",
+    );
+  return {
+    ...base,
+    container: {
+      image: uses.slice('docker://'.length),
+      ...(w.entrypoint ? { entrypoint: w.entrypoint } : {}),
+      ...(w.args ? { args: w.args } : {}),
+    },
+  };
+}
+
+/** Collects one job's steps and the remote action repositories they need. */
+class StepExpander {
+  readonly out: StepSpec[] = [];
+  readonly actions = new Map<string, string>();
+  usesNode = false;
+
+  constructor(private readonly opts: StepsOptions) {}
+
+  /**
+   * Expands `uses:` (not checkout, not docker://) into steps: JavaScript and docker actions become one step each
+   * (with their pre/post), composite actions their steps — nested actions included — and an end that maps outputs.
+   * `instance` names the action's use uniquely in the job (state, composite scope).
+   */
+  action(
+    base: StepSpec,
+    uses: string,
+    w: Record<string, string> | undefined,
+    instance: string,
+    where: string,
+    depth: number,
+  ): void {
+    const { opts } = this;
+    if (depth > COMPOSITE_MAX_DEPTH)
+      throw new InvalidInput(`${where}: ${uses}: composite actions nest deeper than ${COMPOSITE_MAX_DEPTH} levels`);
+    const loc = actionLocation(uses, opts.remote, where);
+    if (loc.remote) this.actions.set(loc.remote.key, loc.remote.dir);
+    const action = loadLocalAction(opts.workspaceRoot, loc.local, uses, where);
+    const inputs: Record<string, string> = {};
+    for (const [k, def] of Object.entries(action.inputs)) {
+      const given = w?.[k];
+      if (given === undefined && def.required && def.default === undefined)
+        throw new InvalidInput(`${where}: ${uses} requires input "${k}"`);
+      inputs[k] = given ?? def.default ?? '';
+    }
+    for (const k of Object.keys(w ?? {}))
+      if (!(k in action.inputs)) throw new InvalidInput(`${where}: ${uses} has no input "${k}"`);
+    const podDir = loc.remote ? loc.pod : `\${{ github.workspace }}/${loc.pod}`;
+    if (action.kind === 'composite') return this.composite(base, uses, action, inputs, instance, loc.pod, where, depth);
+    if (
+      action.kind === 'node' &&
+      !loc.remote &&
+      !opts.uploaded().has(posix.join(loc.pod, posix.normalize(action.main)))
+    )
+      throw new InvalidInput(
+        `${where}: ${uses}: ${posix.join(loc.pod, action.main)} is not in the working tree checkout uploads (git-ignored?)`,
+        { hint: 'the action runs from the job workspace: keep it tracked, or at least not ignored, by git' },
+      );
+    if (action.kind === 'node') this.usesNode = true;
+    const make = (b: StepSpec, script: string) =>
+      action.kind === 'node'
+        ? nodeActionStep(b, uses, podDir, action, script, inputs)
+        : dockerActionStep(b, action, script, inputs, podDir);
+    const main: StepSpec = { ...make(base, action.kind === 'node' ? action.main : action.entrypoint), state: instance };
+    // Pre and post: no id, no continue-on-error of the caller; their own conditions (pre-if / post-if).
+    const hook = (prefix: 'Pre' | 'Post', script: string, cond: string | undefined): StepSpec => ({
+      ...make(
+        {
+          name: `${prefix} ${base.name}`,
+          if: cond ?? 'always()',
+          ...(base.env ? { env: base.env } : {}),
+          ...(base.scope ? { scope: base.scope } : {}),
+        },
+        script,
+      ),
+      state: instance,
+    });
+    if (action.pre) {
+      // The runner runs no pre of an action from the workflow's own repository (ActionRunner.cs warns instead).
+      if (!loc.remote) opts.warnings.push(`${where}: \`pre\` execution is not supported for local action '${uses}'`);
+      else main.pre = hook('Pre', action.pre, action.preIf);
+    }
+    if (action.post) main.post = hook('Post', action.post, action.postIf);
+    this.out.push(main);
+  }
+
+  private composite(
+    base: StepSpec,
+    uses: string,
+    action: Extract<LocalAction, { kind: 'composite' }>,
+    inputs: Record<string, string>,
+    instance: string,
+    actionPath: string,
+    where: string,
+    depth: number,
+  ): void {
+    const scope: StepScope = { id: instance, inputs, actionPath, ...(base.scope ? { parent: base.scope } : {}) };
+    action.steps.forEach((inner, j) => {
+      const innerBase: StepSpec = {
+        name: action.steps.length === 1 ? base.name : `${base.name} › ${inner.name ?? inner.id ?? `step ${j + 1}`}`,
+        ...(inner.id ? { id: inner.id } : {}),
+        ...(inner.if ? { if: inner.if } : base.if ? { if: base.if } : {}),
+        ...(inner.env ? { env: inner.env } : {}),
+        ...(inner.workingDirectory ? { workingDirectory: inner.workingDirectory } : {}),
+        ...(inner.continueOnError ? { continueOnError: inner.continueOnError } : {}),
+        scope,
+      };
+      const innerWhere = `${where} (${uses} step ${j + 1})`;
+      if (inner.run !== undefined) return this.out.push({ ...innerBase, run: inner.run, shell: inner.shell! });
+      const u = inner.uses!;
+      if (u.startsWith('docker://')) return this.out.push(dockerUsesStep(innerBase, u, inner.with, innerWhere));
+      if (/^actions\/checkout@/.test(u))
+        return this.out.push({ ...innerBase, checkout: inner.with?.path ? { path: inner.with.path } : {} });
+      this.action(innerBase, u, inner.with, `${instance}.${j}`, innerWhere, depth + 1);
+    });
+    this.out.push({
+      name: base.name,
+      compositeEnd: {
+        scope: instance,
+        outputs: action.outputs,
+        ...(base.id ? { callerId: base.id } : {}),
+        ...(base.scope ? { parent: base.scope } : {}),
+      },
+      ...(base.if ? { if: base.if } : {}),
+    });
+  }
+}
+
+function steps(
+  job: WorkflowJob,
+  file: string,
+  opts: StepsOptions,
+): { steps: StepSpec[]; actions: JobSpec['actions']; usesNode: boolean } {
+  const x = new StepExpander(opts);
   job.steps.forEach((s: WorkflowStep, i) => {
     const where = `${file}:${s.line}`;
     const base: StepSpec = {
@@ -121,71 +285,16 @@ function steps(job: WorkflowJob, file: string, opts: StepsOptions): StepSpec[] {
       ...(s.continueOnError !== undefined ? { continueOnError: s.continueOnError } : {}),
       ...(s.timeoutMinutes ? { timeoutMinutes: s.timeoutMinutes } : {}),
     };
-    if (s.run !== undefined) return out.push({ ...base, run: s.run });
+    if (s.run !== undefined) return x.out.push({ ...base, run: s.run });
     const uses = s.uses!;
-    if (uses.startsWith('docker://')) {
-      if (!s.with?.entrypoint && !s.with?.args)
-        throw new InvalidInput(
-          `${where}: ${uses} needs with.entrypoint and/or with.args: the step runs in an idle container of the ` +
-            "job pod, so the image's own ENTRYPOINT/CMD is not started",
-        );
-      return out.push({
-        ...base,
-        container: {
-          image: uses.slice('docker://'.length),
-          ...(s.with?.entrypoint ? { entrypoint: s.with.entrypoint } : {}),
-          ...(s.with?.args ? { args: s.with.args } : {}),
-        },
-      });
-    }
+    if (uses.startsWith('docker://')) return x.out.push(dockerUsesStep(base, uses, s.with, where));
     if (/^actions\/checkout@/.test(uses)) {
       const path = s.with?.path;
-      return out.push({ ...base, checkout: path ? { path } : {} });
+      return x.out.push({ ...base, checkout: path ? { path } : {} });
     }
-    const dir = actionDirectory(uses, opts.workspaceRoot, opts.actionCache, where);
-    const action = loadLocalAction(opts.workspaceRoot, dir, uses, where);
-    const inputs: Record<string, string> = {};
-    for (const [k, def] of Object.entries(action.inputs)) {
-      const given = s.with?.[k];
-      if (given === undefined && def.required && def.default === undefined)
-        throw new InvalidInput(`${where}: ${uses} requires input "${k}"`);
-      inputs[k] = given ?? def.default ?? '';
-    }
-    for (const k of Object.keys(s.with ?? {}))
-      if (!(k in action.inputs)) throw new InvalidInput(`${where}: ${uses} has no input "${k}"`);
-    if (action.kind !== 'composite' && (action.pre || action.post))
-      opts.warnings.push(
-        `${where}: ${uses}: its pre/post scripts (${[action.pre, action.post].filter(Boolean).join(', ')}) are not run by eci-virtual run`,
-      );
-    if (action.kind === 'node') {
-      if (!opts.uploaded().has(posix.join(dir, posix.normalize(action.main))))
-        throw new InvalidInput(
-          `${where}: ${uses}: ${posix.join(dir, action.main)} is not in the working tree checkout uploads (git-ignored?)`,
-          { hint: 'the action runs from the job workspace: keep it tracked, or at least not ignored, by git' },
-        );
-      return out.push(nodeActionStep(base, uses, dir, action, inputs));
-    }
-    if (action.kind === 'docker') return out.push(dockerActionStep(base, action, inputs));
-    const scope = `${job.id}-${i}`;
-    for (const inner of action.steps) {
-      out.push({
-        ...inner,
-        name:
-          action.steps.length === 1
-            ? base.name
-            : `${base.name} › ${inner.name ?? inner.id ?? `step ${action.steps.indexOf(inner) + 1}`}`,
-        scope: { id: scope, inputs, actionPath: dir },
-        // The caller's if: applies to every step of the action that has none of its own.
-        ...(base.if && !inner.if ? { if: base.if } : {}),
-      });
-    }
-    out.push({
-      name: base.name,
-      compositeEnd: { scope, outputs: action.outputs, ...(s.id ? { callerId: s.id } : {}) },
-      ...(base.if ? { if: base.if } : {}),
-    });
+    x.action(base, uses, s.with, `${job.id}-${i}`, where, 0);
   });
-  return out;
+  return { steps: x.out, actions: [...x.actions].map(([key, dir]) => ({ key, dir })), usesNode: x.usesNode };
 }
 
 export function loadWorkflowJobs(
@@ -194,8 +303,8 @@ export function loadWorkflowJobs(
     workspaceRoot: string;
     job?: string;
     matrix?: Record<string, string>;
-    /** `--action-cache`: where `owner/repo@ref` actions are vendored, relative to the working tree. */
-    actionCache?: string;
+    /** Remote actions resolved so far (action-cache.ts); none by default. */
+    remote?: RemoteLookup;
   },
 ): LoadedJobs {
   const wf = loadWorkflow(file, opts.workspaceRoot);
@@ -203,7 +312,7 @@ export function loadWorkflowJobs(
   let uploaded: Set<string> | undefined;
   const stepsOptions: StepsOptions = {
     workspaceRoot: opts.workspaceRoot,
-    actionCache: opts.actionCache,
+    remote: opts.remote ?? (() => undefined),
     warnings,
     uploaded: () => (uploaded ??= new Set(workingTreeFiles(opts.workspaceRoot))),
   };
@@ -216,7 +325,7 @@ export function loadWorkflowJobs(
   }
   const out: LoadedJobs['jobs'] = [];
   for (const job of jobs) {
-    const jobSteps = steps(job, wf.file, stepsOptions);
+    const { steps: jobSteps, actions, usesNode } = steps(job, wf.file, stepsOptions);
     // Images stay as written: the job runner evaluates them with the job's contexts when it builds the pod.
     const needs = podNeeds(job, (raw) => raw);
     const baseContexts = { github: {}, inputs: {}, vars: {}, needs: {}, env: {} };
@@ -245,6 +354,8 @@ export function loadWorkflowJobs(
           env: { ...wf.env, ...job.env },
           defaults: { ...wf.defaults, ...job.defaults },
           steps: jobSteps,
+          ...(actions?.length ? { actions } : {}),
+          ...(usesNode ? { usesNode } : {}),
           ...(job.timeoutMinutes ? { timeoutMinutes: job.timeoutMinutes } : {}),
           matrix: combo,
           strategy: { 'job-index': index, 'job-total': legs.length },

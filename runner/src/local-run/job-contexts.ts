@@ -15,6 +15,7 @@ import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import type { Contexts, ExpressionEngine, JobSpec, JobStatus, StepSpec } from './job-spec.js';
 import type { RunEvent } from './run-event.js';
 import { CheckoutTree } from './workspace-files.js';
+import { EVENT_PATH } from './job-files.js';
 
 /** One entry of the `steps` context. */
 export interface StepRecord {
@@ -25,8 +26,8 @@ export interface StepRecord {
 
 export type StepScope = NonNullable<StepSpec['scope']>;
 
-/** The files a step wrote through GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH and GITHUB_STEP_SUMMARY. */
-export type StepFiles = Partial<Record<'env' | 'output' | 'path' | 'summary', string>>;
+/** The files a step wrote through GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH, GITHUB_STEP_SUMMARY and GITHUB_STATE. */
+export type StepFiles = Partial<Record<'env' | 'output' | 'path' | 'summary' | 'state', string>>;
 
 /** What the contexts are made of that does not change while the job runs. */
 export interface JobIdentity {
@@ -55,6 +56,8 @@ export class JobContexts {
   /** `steps` contexts of composite actions, by scope id, and their evaluated `inputs`. */
   private readonly scoped = new Map<string, Record<string, StepRecord>>();
   private readonly scopeInputs = new Map<string, Record<string, string>>();
+  /** Saved state of each action instance (GITHUB_STATE), shared by its pre, main and post steps. */
+  private readonly states = new Map<string, Map<string, string>>();
   /** Where successful checkouts put the working tree (pod paths), for hashFiles(). */
   private readonly checkouts: string[] = [];
   private treeFiles?: string[];
@@ -97,7 +100,9 @@ export class JobContexts {
         actor: ev?.actor ?? 'eci-virtual',
         server_url: 'https://github.com',
         workspace: ws,
-        ...(scope?.actionPath ? { action_path: `${ws}/${scope.actionPath}` } : {}),
+        ...(scope?.actionPath
+          ? { action_path: scope.actionPath.startsWith('/') ? scope.actionPath : `${ws}/${scope.actionPath}` }
+          : {}),
       },
       env: Object.fromEntries(this.env),
       matrix: job.matrix ?? {},
@@ -162,8 +167,21 @@ export class JobContexts {
     if (step.id) this.stepsFor(step)[step.id] = record;
   }
 
-  /** Applies a finished step's GITHUB_ENV and GITHUB_PATH; returns its GITHUB_OUTPUT. Throws InvalidInput on junk. */
-  applyFiles(files: StepFiles): Record<string, string> {
+  /** STATE_<name> of the action instance `state` (runner ActionRunner.cs: `STATE_{key}` from IntraActionState). */
+  stateEnv(state: string | undefined): [string, string][] {
+    return state ? [...(this.states.get(state) ?? [])].map(([k, v]) => [`STATE_${k}`, v]) : [];
+  }
+
+  /**
+   * Applies a finished step's GITHUB_ENV, GITHUB_PATH and (for an action instance `state`) GITHUB_STATE; returns its
+   * GITHUB_OUTPUT. Throws InvalidInput on junk.
+   */
+  applyFiles(files: StepFiles, state?: string): Record<string, string> {
+    if (files.state && state) {
+      let saved = this.states.get(state);
+      if (!saved) this.states.set(state, (saved = new Map()));
+      for (const [k, v] of parseKeyValueFile(files.state, 'GITHUB_STATE')) saved.set(k, v);
+    }
     if (files.env) {
       for (const [k, v] of parseKeyValueFile(files.env, 'GITHUB_ENV')) {
         this.env.set(k, v);
@@ -177,7 +195,7 @@ export class JobContexts {
   /** After a composite action's steps: its outputs become `steps.<caller id>.outputs`. */
   endComposite(end: NonNullable<StepSpec['compositeEnd']>): void {
     const inner = this.scoped.get(end.scope) ?? {};
-    const ctx = this.get({}, { id: end.scope, inputs: {} });
+    const ctx = this.get({}, { id: end.scope, inputs: {}, ...(end.parent ? { parent: end.parent } : {}) });
     const outputs = Object.fromEntries(
       Object.entries(end.outputs).map(([k, v]) => [k, this.expressions.interpolate(v, ctx)]),
     );
@@ -185,7 +203,11 @@ export class JobContexts {
     const failed = results.some((r) => r.conclusion === 'failure');
     if (end.callerId) {
       const outcome = failed ? 'failure' : results.length ? 'success' : 'skipped';
-      this.steps[end.callerId] = { outputs, outcome, conclusion: outcome };
+      this.stepsFor({ name: '', ...(end.parent ? { scope: end.parent } : {}) })[end.callerId] = {
+        outputs,
+        outcome,
+        conclusion: outcome,
+      };
     }
   }
 
@@ -210,6 +232,7 @@ export class JobContexts {
       ['GITHUB_ACTOR', g.actor ?? ''],
       ['GITHUB_WORKSPACE', g.workspace ?? PATHS.workspace],
       ['GITHUB_EVENT_NAME', g.event_name ?? ''],
+      ['GITHUB_EVENT_PATH', EVENT_PATH],
       ['RUNNER_OS', 'Linux'],
       ['RUNNER_ARCH', 'X64'],
       ['RUNNER_NAME', 'eci-virtual'],
@@ -222,7 +245,7 @@ export class JobContexts {
   private inputsOf(scope: StepScope): Record<string, string> {
     let inputs = this.scopeInputs.get(scope.id);
     if (!inputs) {
-      const outer = this.get();
+      const outer = this.get({}, scope.parent);
       inputs = Object.fromEntries(
         Object.entries(scope.inputs).map(([k, v]) => [k, this.expressions.interpolate(v, outer)]),
       );

@@ -44,6 +44,8 @@ export interface JobPodOptions {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** An image with the step agent (pod-builder.ts): steps then go over one `eci-agent dial` exec per container. */
   agentImage?: string;
+  /** An image with a Node.js runtime (node-runtime.ts), brought along by pods of jobs that run JavaScript actions. */
+  nodeRuntimeImage?: string;
 }
 
 /** `eci-<job id as a DNS label, ≤ 40 chars>-<6 hex>`: unique per run, recognisable in `kubectl get pods`. */
@@ -190,6 +192,7 @@ export class JobPod {
       ...(o.annotations ? { annotations: o.annotations } : {}),
       ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
       ...(o.agentImage ? { agentImage: o.agentImage } : {}),
+      ...(o.nodeRuntimeImage && o.job.usesNode ? { nodeRuntimeImage: o.nodeRuntimeImage } : {}),
     };
   }
 }

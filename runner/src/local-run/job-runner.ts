@@ -6,6 +6,7 @@
  *
  * - job-contexts.ts      the expression contexts and how steps change them (outputs, GITHUB_ENV/PATH, composites)
  * - job-pod-lifecycle.ts the pod and its Secret: create, wait for running, pod facts, delete or keep
+ * - job-files.ts         the event payload (GITHUB_EVENT_PATH) and remote actions, put into the pod before step 1
  * - pod-agents.ts        the pod's step agents, one `eci-agent dial` exec per container (when it has agents)
  * - job-cancellation.ts  Ctrl-C and timeout-minutes as one signal
  * - step-loop.ts         each step: `if:`, checkout / run / docker://, continue-on-error (rules in conclusions.ts)
@@ -22,6 +23,7 @@ import { PodAgents } from './pod-agents.js';
 import type { JobResult } from './reporter.js';
 import type { RunEvent } from './run-event.js';
 import { StepLoop } from './step-loop.js';
+import { uploadJobFiles } from './job-files.js';
 
 export interface JobRunOptions extends JobPodOptions {
   transport: ExecTransport;
@@ -73,6 +75,7 @@ export class JobRunner {
     });
     let error: string | undefined;
     let guard: { stop: () => void } | undefined;
+    let setupExecs = 0;
     cancellation.start();
     try {
       this.contexts.startEnv(this.o.env);
@@ -83,6 +86,11 @@ export class JobRunner {
         this.contexts.status = 'failure';
         cancellation.fail(reason);
       });
+      const event = JSON.stringify(this.o.event?.payload ?? {});
+      const files = { event, actions: job.actions ?? [] };
+      const setup = await uploadJobFiles(this.o.transport, pod.ref, files, agents);
+      setupExecs = setup.execs;
+      pod.log.info(setup.line, { execs: setup.execs });
       await steps.run(pod.ref, facts, cancellation.signal, () => (timings.firstStepMs ??= Date.now() - started));
       if (cancellation.failure) error = cancellation.failure;
     } catch (err) {
@@ -108,7 +116,7 @@ export class JobRunner {
       timings,
       error,
     };
-    const result = jobResult(end, (text) => this.output.mask(text));
+    const result = { ...jobResult(end, (text) => this.output.mask(text)), setupExecs };
     return this.report(Object.keys(outputs).length ? { ...result, outputs } : result);
   }
 

@@ -30,14 +30,30 @@ export interface StepSpec {
   checkout?: { path?: string };
   /** `uses: docker://image` steps run in their own container of the job pod. */
   container?: { image: string; entrypoint?: string; args?: string };
-  /** Steps of a local composite action: their own `steps` context and the action's `inputs` (unevaluated). */
-  scope?: {
-    id: string;
-    inputs: Record<string, string>;
-    /** The action's directory, relative to the workspace. */ actionPath?: string;
-  };
+  /** Steps of a composite action: their own `steps` context and the action's `inputs` (unevaluated). */
+  scope?: StepScope;
   /** The end of a composite action: no exec; maps the action's outputs onto the caller's step id. */
-  compositeEnd?: { scope: string; outputs: Record<string, string>; callerId?: string };
+  compositeEnd?: { scope: string; outputs: Record<string, string>; callerId?: string; parent?: StepScope };
+  /**
+   * The action instance this step belongs to (a JavaScript or docker action's pre, main or post): it sees the
+   * instance's saved state as STATE_<name> and saves more through GITHUB_STATE (runner: ActionRunner.cs,
+   * FileCommandManager.cs SaveStateFileCommand).
+   */
+  state?: string;
+  /** The action's `pre:` step: run at the start of the job, before every main step (runner: PreStepTracker). */
+  pre?: StepSpec;
+  /** The action's `post:` step: run at the end of the job, in reverse order, once its main step ran. */
+  post?: StepSpec;
+}
+
+export interface StepScope {
+  id: string;
+  /** The action's inputs, unevaluated: expressions of the caller's contexts (`parent`'s, or the job's). */
+  inputs: Record<string, string>;
+  /** The action's directory in the pod: relative to the workspace (`./path`), or absolute (a remote action). */
+  actionPath?: string;
+  /** The composite action this one is nested in. */
+  parent?: StepScope;
 }
 
 export interface ServiceSpecInput {
@@ -67,6 +83,10 @@ export interface JobSpec {
   strategy?: { 'job-index': number; 'job-total': number };
   /** Job-level `if:` (evaluated by the scheduler when the job's needs are done, before any pod). */
   if?: string;
+  /** A step runs a JavaScript action: the pod brings the Node.js runtime (node-runtime.ts) when it has one. */
+  usesNode?: boolean;
+  /** Remote actions' repositories (action cache key and local directory) to upload before the first step. */
+  actions?: { key: string; dir: string }[];
   /** `outputs:` name → expression, evaluated with the job's contexts when it ends. */
   outputs?: Record<string, string>;
 }

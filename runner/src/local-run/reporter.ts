@@ -28,6 +28,11 @@ export interface JobResult {
   /** Milliseconds from start to pod created, scheduled and running, and to the first step running. */
   timings: { podCreatedMs?: number; scheduledMs?: number; runningMs?: number; firstStepMs?: number; totalMs: number };
   error?: string;
+  /**
+   * Execs the job's setup took (event payload and remote actions into the pod, job-files.ts) besides its steps': with
+   * agents, the job container's stream opens here, so its exec counts here and not in the first step's.
+   */
+  setupExecs?: number;
   /** `jobs.<id>.outputs`, evaluated when the job ended (outputs that carry a secret are dropped). */
   outputs?: Record<string, string>;
 }

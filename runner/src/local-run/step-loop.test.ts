@@ -76,6 +76,45 @@ function loopFor(steps: StepSpec[], pod: FakePod, secrets: Record<string, string
 const summary = (r: StepResult) => `${r.outcome}/${r.conclusion}`;
 
 describe('StepLoop', () => {
+  it('runs pre steps first, posts last in reverse under post-if, and carries GITHUB_STATE as STATE_* per action', async () => {
+    // Steps 0-3 are the job's; extra steps get directories 4, 5, ... in the order they run.
+    const pod = new FakePod({
+      4: { files: { state: 'phase=pre\n' } }, // Pre a
+      0: { files: { state: 'seen=main-a\n' } }, // a
+      2: { exit: 1 }, // c fails
+    });
+    const hook = (name: string, state: string, cond = 'always()'): StepSpec => ({
+      name,
+      run: `echo ${name}`,
+      if: cond,
+      state,
+    });
+    const steps: StepSpec[] = [
+      { name: 'a', run: 'a', state: 'A', pre: hook('Pre a', 'A'), post: hook('Post a', 'A') },
+      { name: 'b', run: 'b', state: 'B', post: hook('Post b', 'B') },
+      { name: 'c', run: 'c', state: 'C', post: hook('Post c', 'C', 'success()') },
+      { name: 'd', run: 'd', state: 'D', post: hook('Post d', 'D') },
+    ];
+    const { loop, calls, run } = loopFor(steps, pod);
+    await run();
+    expect(calls.filter((c) => c.startsWith('finished'))).toEqual([
+      'finished 4 success/success', // Pre a (directory after the four steps)
+      'finished 0 success/success',
+      'finished 1 success/success',
+      'finished 2 failure/failure',
+      'finished 3 skipped/skipped', // d: skipped after the failure, so its post is never registered
+      'finished 5 skipped/skipped', // Post c: post-if success()
+      'finished 6 success/success', // Post b
+      'finished 7 success/success', // Post a
+    ]);
+    expect(loop.results.map((r) => r.name)).toEqual(['Pre a', 'a', 'b', 'c', 'd', 'Post c', 'Post b', 'Post a']);
+    // Post a sees what pre and main of a saved; b's steps see none of it.
+    expect(pod.wrappers.get(7)).toContain("STATE_phase='pre'");
+    expect(pod.wrappers.get(7)).toContain("STATE_seen='main-a'");
+    expect(pod.wrappers.get(0)).toContain("STATE_phase='pre'");
+    expect(pod.wrappers.get(6)).not.toContain('STATE_');
+  });
+
   it('runs steps as GitHub does: outputs and outcomes feed if:, continue-on-error, failure skips, always() runs', async () => {
     const pod = new FakePod({
       0: { stdout: 'hello s3cret\n::add-mask::hidden\nhidden here\n', files: { output: 'v=1\n' } },

@@ -1,8 +1,9 @@
 /**
- * The steps of a job, in order, in its running pod: for each step, evaluate its name and `if:`, then run it —
- * `actions/checkout` as an upload of the working tree, `run:` and `docker://` steps through step-exec — and conclude
- * it (continue-on-error, `steps.<id>`, the job's status). The end of a composite action runs nothing: it maps the
- * action's outputs onto its caller's step id.
+ * The steps of a job, in order, in its running pod: the actions' `pre` steps first, then for each step, evaluate its
+ * name and `if:`, then run it — `actions/checkout` as an upload of the working tree, `run:` and `docker://` steps
+ * through step-exec — and conclude it (continue-on-error, `steps.<id>`, the job's status); at the end the `post`
+ * steps of the actions that ran, the last first. The end of a composite action runs nothing: it maps the action's
+ * outputs onto its caller's step id.
  *
  * The rules are in conclusions.ts, the state in job-contexts.ts, the waiting in step-exec.ts; this module is the
  * order in which they apply to one step.
@@ -70,6 +71,22 @@ export class StepLoop {
     markFirst: () => void,
   ): Promise<void> {
     const { job, contexts } = this.o;
+    // Extra steps (pre, post) get step directories after the job's own steps.
+    let extra = job.steps.length;
+    const runExtra = async (main: number, step: StepSpec) => {
+      const index = extra++;
+      // A docker action's pre/post runs in its main step's container; a JavaScript one's in the job container.
+      const target = { ...stepTarget(pod, job, main), dir: `${PATHS.steps}/${index}` };
+      const result = await this.runOne(index, step, target, facts, signal, markFirst);
+      this.results.push(result);
+      contexts.status = jobStatusAfter(contexts.status, result.conclusion);
+    };
+    // Every action's pre first, in order (runner: the job's pre steps run before its main steps).
+    for (let i = 0; i < job.steps.length; i++) {
+      const pre = job.steps[i]!.pre;
+      if (pre) await runExtra(i, pre);
+    }
+    const posts: { main: number; step: StepSpec }[] = [];
     for (let i = 0; i < job.steps.length; i++) {
       const step = job.steps[i]!;
       if (step.compositeEnd) {
@@ -79,7 +96,11 @@ export class StepLoop {
       const result = await this.runOne(i, step, stepTarget(pod, job, i), facts, signal, markFirst);
       this.results.push(result);
       contexts.status = jobStatusAfter(contexts.status, result.conclusion);
+      // The post is registered when the main step runs (ActionRunner.cs RegisterPostJobStep), not when it is skipped.
+      if (step.post && result.conclusion !== 'skipped') posts.push({ main: i, step: step.post });
     }
+    // Posts at the end, the last registered first (ExecutionContext.PostJobSteps is a stack), under post-if.
+    for (const p of posts.reverse()) await runExtra(p.main, p.step);
   }
 
   private async runOne(
@@ -121,7 +142,7 @@ export class StepLoop {
         timeoutMinutes: step.timeoutMinutes,
         jobSignal: signal,
         onLine: (line) => output.line(index, line),
-        applyFiles: (files) => contexts.applyFiles(files),
+        applyFiles: (files) => contexts.applyFiles(files, step.state),
       }),
     );
   }

@@ -9,7 +9,7 @@ import type { ExpressionEngine, JobSpec, StepSpec } from './job-spec.js';
 
 export interface PreparedStep {
   script: string;
-  /** GITHUB_ENV additions of earlier steps, the pod facts, GITHUB_ACTION_PATH, then the step's own `env:`. */
+  /** GITHUB_ENV additions of earlier steps, the pod facts, GITHUB_ACTION_PATH, STATE_*, then the step's own `env:`. */
   env: [string, string][];
   workingDirectory: string;
 }
@@ -31,6 +31,7 @@ export function prepareStep(
     ...contexts.addedEnv(),
     ...(facts ? [[POD_FACTS_ENV, facts] as [string, string]] : []),
     ...(actionPath ? [['GITHUB_ACTION_PATH', actionPath] as [string, string]] : []),
+    ...contexts.stateEnv(step.state),
     ...stepEnv,
   ];
   const withEnv = contexts.get(

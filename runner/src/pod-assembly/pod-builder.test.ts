@@ -69,6 +69,30 @@ describe('buildJobPod', () => {
     expect(pod.spec!.containers.find((x) => x.name === 'svc-redis')?.command).toBeUndefined();
   });
 
+  it('brings a Node.js runtime to /__e in the job container only, after the agent, when given a node runtime image', () => {
+    const pod = buildJobPod({
+      ...input(0),
+      stepContainers: [{ name: 'step-1', image: 'alpine' }],
+      agentImage: 'registry/eci-virtual/agent:1',
+      nodeRuntimeImage: 'registry/eci-virtual/node-runtime:v20',
+    });
+    expect(pod.spec?.initContainers?.map((c) => c.image)).toEqual([
+      'registry/eci-virtual/agent:1',
+      'registry/eci-virtual/node-runtime:v20',
+    ]);
+    expect(pod.spec?.initContainers?.[1]).toMatchObject({
+      command: ['/bin/sh', '-c', 'cp -R /eci-node/. "$1"/', 'copy-node', '/__e'],
+      volumeMounts: [{ name: 'externals', mountPath: '/__e' }],
+    });
+    expect(pod.spec?.volumes).toContainEqual({ name: 'externals', emptyDir: {} });
+    const mounts = (name: string) => pod.spec!.containers.find((c) => c.name === name)!.volumeMounts ?? [];
+    expect(mounts('job')).toContainEqual({ name: 'externals', mountPath: '/__e', readOnly: true });
+    expect(mounts('step-1').some((m) => m.name === 'externals')).toBe(false);
+    expect(buildJobPod({ ...input(0), nodeRuntimeImage: 'n' }).spec?.initContainers?.map((c) => c.name)).toEqual([
+      'runner-externals',
+    ]);
+  });
+
   it('adds the idle kaniko container with the workspace, working in a directory its builds do not delete', () => {
     const pod = buildJobPod({ ...input(0), kaniko: { image: 'registry/eci-virtual/kaniko:v1.27.5' } });
     const kaniko = pod.spec?.containers.find((c) => c.name === 'kaniko');

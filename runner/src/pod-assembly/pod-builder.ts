@@ -12,7 +12,7 @@
  * never shows it.
  */
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
-import { ANNOTATION, COMPONENT, PATHS } from '@eci-virtual/contract';
+import { ANNOTATION, COMPONENT, CONTAINER, PATHS } from '@eci-virtual/contract';
 import {
   agentInstallContainer,
   agentVolume,
@@ -66,7 +66,16 @@ export interface JobPodInput {
    * containers idle in a shell loop and every step is its own exec.
    */
   agentImage?: string;
+  /**
+   * An image holding a Node.js runtime at NODE_RUNTIME_SOURCE (scripts/images/node-runtime.ts): an init container
+   * copies it onto an emptyDir mounted read-only at PATHS.externals (/__e) in the job container, where the runner
+   * mounts its externals, so JavaScript actions run in job images without node.
+   */
+  nodeRuntimeImage?: string;
 }
+
+/** Where a node runtime image keeps what goes to PATHS.externals (`node/bin/node` and its libraries). */
+export const NODE_RUNTIME_SOURCE = '/eci-node';
 
 /** The Secret key of a service's secret-bearing env var (keys allow only `[-._a-zA-Z0-9]`, env names more). */
 export const serviceSecretKey = (service: string, index: number): string => `service.${service}.${index}`;
@@ -106,11 +115,14 @@ export function buildJobPod(input: JobPodInput): V1Pod {
     { name: 'eci-env', mountPath: PATHS.envDir, readOnly: true },
     ...(input.secretName ? [{ name: 'eci-secrets', mountPath: PATHS.secretsDir, readOnly: true }] : []),
   ];
+  const node = input.nodeRuntimeImage;
+  const externalsMounts = node ? [{ name: 'externals', mountPath: PATHS.externals, readOnly: true }] : [];
   const kaniko = input.kaniko ? kanikoPart(input.kaniko, pullPolicy) : undefined;
   const agent = input.agentImage !== undefined;
   const volumes: V1Volume[] = [
     ...workspaceVolumes(),
     ...(agent ? [agentVolume()] : []),
+    ...(node ? [{ name: 'externals', emptyDir: {} }] : []),
     {
       name: 'eci-env',
       downwardAPI: { items: [{ path: 'env', fieldRef: { fieldPath: `metadata.annotations['${ANNOTATION.env}']` } }] },
@@ -139,12 +151,29 @@ export function buildJobPod(input: JobPodInput): V1Pod {
       ...(input.activeDeadlineSeconds ? { activeDeadlineSeconds: input.activeDeadlineSeconds } : {}),
       ...serviceHostAliases(services),
       ...scheduling({ placement: input.placement, ...(input.nodeName ? { nodeName: input.nodeName } : {}) }),
-      ...(agent ? { initContainers: [agentInstallContainer(input.agentImage!, pullPolicy)] } : {}),
+      ...(agent || node
+        ? {
+            initContainers: [
+              ...(agent ? [agentInstallContainer(input.agentImage!, pullPolicy)] : []),
+              ...(node
+                ? [
+                    {
+                      name: CONTAINER.externalsInit,
+                      image: node,
+                      imagePullPolicy: pullPolicy,
+                      command: ['/bin/sh', '-c', `cp -R ${NODE_RUNTIME_SOURCE}/. "$1"/`, 'copy-node', PATHS.externals],
+                      volumeMounts: [{ name: 'externals', mountPath: PATHS.externals }],
+                    },
+                  ]
+                : []),
+            ],
+          }
+        : {}),
       containers: [
         jobContainer({
           image: input.jobImage,
           pullPolicy,
-          mounts: envMounts,
+          mounts: [...envMounts, ...externalsMounts],
           agent,
           ...(input.resources ? { resources: input.resources } : {}),
         }),

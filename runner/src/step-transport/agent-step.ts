@@ -32,7 +32,7 @@ exec /bin/sh "$d/wrapper.sh"
 
 /** Prints the step's file commands in the trailer framing, then `::eci-end::`. */
 export const FILES_READER = String.raw`d="$1"
-for f in env output path summary; do
+for f in env output path summary state; do
   if [ -s "$d/$f" ]; then printf '::eci-file::%s::%s\n' "$f" "$(wc -c < "$d/$f")"; cat "$d/$f"; fi
 done
 echo "::eci-end::"

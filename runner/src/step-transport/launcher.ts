@@ -48,7 +48,7 @@ while :; do
   if [ "$i" -lt 20 ]; then sleep 0.01; elif [ "$i" -lt 100 ]; then sleep 0.05; else sleep 0.2; fi
 done
 echo "::eci-result::$(cat "$d/result")" >&2
-for f in env output path summary; do
+for f in env output path summary state; do
   if [ -s "$d/$f" ]; then printf '::eci-file::%s::%s\n' "$f" "$(wc -c < "$d/$f")" >&2; cat "$d/$f" >&2; fi
 done
 echo "::eci-end::" >&2

@@ -1,6 +1,6 @@
 /** Parses the launcher's stderr trailer (see launcher.ts). Incremental: feed chunks as they arrive. */
 
-export type FileName = 'env' | 'output' | 'path' | 'summary';
+export type FileName = 'env' | 'output' | 'path' | 'summary' | 'state';
 
 export interface StepOutcome {
   exitCode: number;
@@ -37,7 +37,7 @@ export class TrailerParser {
   private line(line: string): void {
     let m: RegExpExecArray | null;
     if ((m = /^::eci-result::(\d+)$/.exec(line))) this.exitCode = Number(m[1]);
-    else if ((m = /^::eci-file::(env|output|path|summary)::(\d+)$/.exec(line)))
+    else if ((m = /^::eci-file::(env|output|path|summary|state)::(\d+)$/.exec(line)))
       this.pendingFile = { name: m[1] as FileName, size: Number(m[2]) };
     else if (line === '::eci-end::') this.ended = true;
     else if (line.trim()) this.noise.push(line);

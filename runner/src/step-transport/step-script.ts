@@ -63,7 +63,7 @@ export function stepWrapper(input: StepScriptInput): string {
       ['GITHUB_STEP_SUMMARY', `${d}/summary`],
       ['GITHUB_STATE', `${d}/state`],
     ]).trimEnd(),
-    `: > ${shellQuote(`${d}/env`)}; : > ${shellQuote(`${d}/output`)}; : > ${shellQuote(`${d}/path`)}; : > ${shellQuote(`${d}/summary`)}`,
+    `: > ${shellQuote(`${d}/env`)}; : > ${shellQuote(`${d}/output`)}; : > ${shellQuote(`${d}/path`)}; : > ${shellQuote(`${d}/summary`)}; : > ${shellQuote(`${d}/state`)}`,
     ...(input.path.length ? [`export PATH=${shellQuote(input.path.join(':'))}:"$PATH"`] : []),
     `mkdir -p "$GITHUB_WORKSPACE" 2>/dev/null`,
     `cd ${shellQuote(input.workingDirectory)} || { echo "eci-virtual: working-directory ${input.workingDirectory.replace(/[`$"\\]/g, '')} does not exist" >&2; exit 1; }`,

@@ -1,6 +1,6 @@
 /** action.yml of a local action read from the workspace, and composite actions' steps (local-action.ts dispatches). */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { InvalidInput } from '@eci-virtual/contract';
 
@@ -15,6 +15,9 @@ export interface CompositeAction {
     if?: string;
     run?: string;
     shell?: string;
+    /** A nested action (`uses:` and its `with:`), expanded by the loader like a workflow step's. */
+    uses?: string;
+    with?: Record<string, string>;
     env?: Record<string, string>;
     workingDirectory?: string;
     continueOnError?: boolean;
@@ -28,7 +31,7 @@ export const isObj = (v: unknown): v is Record<string, unknown> =>
 
 /** Reads `<dir>/action.yml` (or .yaml) below the workspace; `label` names the action in errors. */
 export function readActionManifest(workspaceRoot: string, dir: string, label: string, where: string): ActionManifest {
-  const base = join(workspaceRoot, dir);
+  const base = resolve(workspaceRoot, dir);
   const file = ['action.yml', 'action.yaml'].map((f) => join(base, f)).find((f) => existsSync(f));
   if (!file) throw new InvalidInput(`${where}: no action.yml in ${label}`);
   let doc: unknown;
@@ -64,17 +67,17 @@ export function compositeAction(doc: ActionManifest, uses: string): CompositeAct
     outputs,
     steps: steps.map((s: unknown, i: number) => {
       if (!isObj(s)) throw new InvalidInput(`${uses}/action.yml: step ${i + 1} must be a mapping`);
-      if (s.uses !== undefined)
-        throw new InvalidInput(`${uses}/action.yml: step ${i + 1}: nested uses: is not supported`);
-      if (s.run === undefined) throw new InvalidInput(`${uses}/action.yml: step ${i + 1} needs run:`);
-      if (s.shell === undefined)
+      if (s.run === undefined && s.uses === undefined)
+        throw new InvalidInput(`${uses}/action.yml: step ${i + 1} needs run: or uses:`);
+      if (s.run !== undefined && s.shell === undefined)
         throw new InvalidInput(`${uses}/action.yml: step ${i + 1}: composite run steps require shell:`);
       return {
         ...(s.id !== undefined ? { id: String(s.id) } : {}),
         ...(s.name !== undefined ? { name: String(s.name) } : {}),
         ...(s.if !== undefined ? { if: String(s.if) } : {}),
-        run: String(s.run),
-        shell: String(s.shell),
+        ...(s.run !== undefined ? { run: String(s.run), shell: String(s.shell) } : {}),
+        ...(s.uses !== undefined ? { uses: String(s.uses) } : {}),
+        ...(isObj(s.with) ? { with: Object.fromEntries(Object.entries(s.with).map(([k, v]) => [k, String(v)])) } : {}),
         ...(isObj(s.env) ? { env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, String(v)])) } : {}),
         ...(s['working-directory'] !== undefined ? { workingDirectory: String(s['working-directory']) } : {}),
         ...(s['continue-on-error'] === true ? { continueOnError: true } : {}),

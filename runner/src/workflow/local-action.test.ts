@@ -1,10 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { interpolate } from './expr/evaluate.js';
 import {
-  actionDirectory,
+  actionLocation,
   RemoteActionMissing,
   inputEnvName,
   parseRemoteUses,
@@ -28,25 +25,22 @@ describe('remote action references', () => {
     expect(parseRemoteUses('docker://alpine')).toBeUndefined();
   });
 
-  it('maps to <cache>/<owner>/<repo>@<ref>[/path], and says how to vendor one that is missing', () => {
-    const root = mkdtempSync(join(tmpdir(), 'eci-cache-'));
-    mkdirSync(join(root, 'vendor', 'o', 'r@v1', 'sub'), { recursive: true });
-    expect(actionDirectory('./x/../y', root, undefined, 'ci.yml:4')).toBe('y');
-    expect(actionDirectory('o/r@v1', root, 'vendor', 'ci.yml:4')).toBe('vendor/o/r@v1');
-    expect(actionDirectory('o/r/sub@v1', root, 'vendor', 'ci.yml:4')).toBe('vendor/o/r@v1/sub');
-    expect(() => actionDirectory('actions/setup-node@v4', root, undefined, 'ci.yml:4')).toThrow(
-      'ci.yml:4: uses: actions/setup-node@v4 — .github/eci-actions/actions/setup-node@v4 is not in the working tree',
-    );
+  it("places ./path in the workspace and owner/repo[/path]@ref below the pod's _actions by commit; an unknown one is missing", () => {
+    const lookup = (a: { owner: string; repo: string; ref: string }) =>
+      a.ref === 'v1' ? { key: `${a.owner}/${a.repo}@abc`, dir: `/cache/${a.owner}/${a.repo}@abc` } : undefined;
+    expect(actionLocation('./x/../y', lookup, 'ci.yml:4')).toEqual({ local: 'y', pod: 'y' });
+    expect(actionLocation('o/r/sub@v1', lookup, 'ci.yml:4')).toEqual({
+      local: '/cache/o/r@abc/sub',
+      pod: '/__w/_actions/o/r@abc/sub',
+      remote: { key: 'o/r@abc', dir: '/cache/o/r@abc' },
+    });
+    expect(() => actionLocation('o/r/../../x@v1', lookup, 'ci.yml:4')).toThrow('the path leaves the repository');
     try {
-      actionDirectory('o/r@v2', root, 'vendor', 'ci.yml:4');
+      actionLocation('o/r@v2', lookup, 'ci.yml:4');
       throw new Error('expected a refusal');
     } catch (err) {
       expect(err).toBeInstanceOf(RemoteActionMissing);
-      expect((err as RemoteActionMissing).action).toEqual({ owner: 'o', repo: 'r', ref: 'v2', dir: 'vendor/o/r@v2' });
-      expect((err as Error).message).toContain('vendor/o/r@v2 is not in the action cache vendor');
-      expect((err as { hint?: string }).hint).toContain(
-        '`git clone --depth 1 --branch v2 https://github.com/o/r vendor/o/r@v2`, then pass --action-cache vendor',
-      );
+      expect((err as RemoteActionMissing).action).toEqual({ owner: 'o', repo: 'r', path: '', ref: 'v2' });
     }
   });
 });

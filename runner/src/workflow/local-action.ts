@@ -1,16 +1,15 @@
 /**
  * Actions `eci-virtual run` can run: a directory in the working tree with an action.yml — `uses: ./path`, or a remote
- * `owner/repo[/path]@ref` vendored into the `--action-cache` directory as `<cache>/<owner>/<repo>@<ref>[/path]`.
- * A remote action without a copy there throws RemoteActionMissing: `eci-virtual run` then downloads it into the
- * cache (local-run/action-download.ts) and loads the workflow again.
+ * `owner/repo[/path]@ref` from the action cache, `<cache>/<owner>/<repo>@<sha>[/path]` (local-run/action-cache.ts).
+ * A remote action not resolved yet throws RemoteActionMissing: `eci-virtual run` then resolves and downloads it and
+ * loads the workflow again.
  *
  * The kinds follow the runner's ActionManifestManager (src/Runner.Worker/ActionManifestManager.cs): `composite`,
  * `node12`/`node16`/`node20`/`node24` (a `main:` script), `docker` (an `image:`, here only `docker://…`: a Dockerfile
  * would need a build before the pod exists, which holds every image from the start).
  */
-import { existsSync } from 'node:fs';
-import { join, posix } from 'node:path';
-import { InvalidInput } from '@eci-virtual/contract';
+import { posix } from 'node:path';
+import { InvalidInput, PATHS } from '@eci-virtual/contract';
 import {
   actionInputs,
   compositeAction,
@@ -22,30 +21,41 @@ import {
 
 export type LocalAction =
   | ({ kind: 'composite' } & CompositeAction)
-  | { kind: 'node'; using: string; main: string; inputs: ActionInputs; pre?: string; post?: string }
-  | {
+  | ({ kind: 'node'; using: string; main: string; inputs: ActionInputs } & ActionHooks)
+  | ({
       kind: 'docker';
       image: string;
       entrypoint: string;
       args: string[];
       env: Record<string, string>;
       inputs: ActionInputs;
-      pre?: string;
-      post?: string;
-    };
+    } & ActionHooks);
 
-/** A remote action with no copy in the action cache yet: the CLI downloads it (local-run/action-download.ts). */
+/**
+ * `pre`/`post` scripts (docker: `pre-entrypoint`/`post-entrypoint`) and their conditions, `pre-if`/`post-if`, both
+ * `always()` unless set (ActionManifestManager.cs: InitCondition / CleanupCondition).
+ */
+export interface ActionHooks {
+  pre?: string;
+  post?: string;
+  preIf?: string;
+  postIf?: string;
+}
+
+/** A remote action not resolved yet: the CLI resolves and downloads it (local-run/action-cache.ts), then loads again. */
 export class RemoteActionMissing extends InvalidInput {
   constructor(
     message: string,
-    readonly action: { owner: string; repo: string; ref: string; dir: string },
-    hint: string,
+    readonly action: { owner: string; repo: string; ref: string },
   ) {
-    super(message, { hint });
+    super(message);
   }
 }
 
 const NODE_VERSIONS = ['node12', 'node16', 'node20', 'node24'];
+
+/** Where remote actions are in the job pod: `<workspace root>/_actions/<owner>/<repo>@<sha>`, as the runner's `_work/_actions`. */
+export const POD_ACTIONS_DIR = `${PATHS.workspace}/_actions`;
 
 /** `owner/repo[/path]@ref` → its parts; undefined for anything else (`./x`, `docker://…`). */
 export function parseRemoteUses(uses: string): { owner: string; repo: string; path: string; ref: string } | undefined {
@@ -54,32 +64,43 @@ export function parseRemoteUses(uses: string): { owner: string; repo: string; pa
   return { owner: m[1]!, repo: m[2]!, path: m[3]!.replace(/^\//, ''), ref: m[4]! };
 }
 
+/** A remote action's repository at a commit, as the action cache holds it. */
+export interface ResolvedRemote {
+  /** `<owner>/<repo>@<sha>`: its directory below the cache and below POD_ACTIONS_DIR. */
+  key: string;
+  /** Absolute local directory. */
+  dir: string;
+}
+
+/** What the loader knows of remote actions: the resolved repository of `owner/repo@ref`, or undefined. */
+export type RemoteLookup = (a: { owner: string; repo: string; ref: string }) => ResolvedRemote | undefined;
+
+export interface ActionLocation {
+  /** Where action.yml is read from: relative to the working tree (`./path`) or absolute (the action cache). */
+  local: string;
+  /** Where it is in the pod: relative to `github.workspace` (`./path`) or absolute (below POD_ACTIONS_DIR). */
+  pod: string;
+  /** A remote action's repository, which the job uploads into POD_ACTIONS_DIR before its first step. */
+  remote?: ResolvedRemote;
+}
+
 /**
- * Where a `uses:` lives in the working tree (relative, no leading `./`): the path itself for `./path`, the cache
- * directory's copy for `owner/repo@ref`. `actionCache` is relative to the working tree. Throws, with the commands
- * that would vendor it, when a remote action has no cached copy.
+ * Where a `uses:` is: `./path` in the working tree (and the checked-out workspace), `owner/repo[/path]@ref` in the
+ * action cache (and the pod's actions directory). Throws RemoteActionMissing for a remote action `remote` does not
+ * know yet.
  */
-export function actionDirectory(
-  uses: string,
-  workspaceRoot: string,
-  actionCache: string | undefined,
-  where: string,
-): string {
-  if (uses.startsWith('./')) return posix.normalize(uses);
+export function actionLocation(uses: string, remote: RemoteLookup, where: string): ActionLocation {
+  if (uses.startsWith('./')) {
+    const rel = posix.normalize(uses);
+    return { local: rel, pod: rel };
+  }
   const r = parseRemoteUses(uses);
   if (!r) throw new InvalidInput(`${where}: uses: ${uses} is not ./path, docker://image or owner/repo[/path]@ref`);
-  const cacheDir = actionCache ?? '.github/eci-actions';
-  const dir = posix.join(cacheDir, r.owner, `${r.repo}@${r.ref}`);
-  const full = r.path ? posix.join(dir, r.path) : dir;
-  if (actionCache && existsSync(join(workspaceRoot, full))) return full;
-  const clone = `git clone --depth 1 --branch ${r.ref} https://github.com/${r.owner}/${r.repo} ${dir}`;
-  throw new RemoteActionMissing(
-    `${where}: uses: ${uses} — ${full} is not in ` +
-      (actionCache ? `the action cache ${actionCache}` : 'the working tree'),
-    { owner: r.owner, repo: r.repo, ref: r.ref, dir },
-    `vendor it inside the working tree (not git-ignored, so checkout uploads it): \`${clone}\`, then pass ` +
-      `--action-cache ${cacheDir}; or copy it into the repository and write uses: ./path`,
-  );
+  const found = remote(r);
+  if (!found) throw new RemoteActionMissing(`${where}: uses: ${uses} is not resolved yet`, r);
+  const sub = r.path ? `/${posix.normalize(r.path)}` : '';
+  if (sub.split('/').includes('..')) throw new InvalidInput(`${where}: uses: ${uses}: the path leaves the repository`);
+  return { local: `${found.dir}${sub}`, pod: `${POD_ACTIONS_DIR}/${found.key}${sub}`, remote: found };
 }
 
 /** Reads and classifies the action at `dir` (relative to the working tree); `label` is the `uses:` as written. */
@@ -87,9 +108,11 @@ export function loadLocalAction(workspaceRoot: string, dir: string, label: strin
   const doc = readActionManifest(workspaceRoot, dir, label, where);
   const using = String(doc.runs.using ?? '');
   const str = (k: string) => (typeof doc.runs[k] === 'string' ? (doc.runs[k] as string) : undefined);
-  const hooks = (pre: string | undefined, post: string | undefined) => ({
+  const hooks = (pre: string | undefined, post: string | undefined): ActionHooks => ({
     ...(pre ? { pre } : {}),
     ...(post ? { post } : {}),
+    ...(str('pre-if') ? { preIf: str('pre-if') } : {}),
+    ...(str('post-if') ? { postIf: str('post-if') } : {}),
   });
   if (using === 'composite') return { kind: 'composite', ...compositeAction(doc, label) };
   if (NODE_VERSIONS.includes(using.toLowerCase())) {

@@ -545,11 +545,14 @@ export class GitHubEmulator {
     sha = createHash('sha1').update(`${repo}@${ref}`).digest('hex'),
   ): void {
     this.archives.set(`${repo.toLowerCase()}@${ref}`, { dir, sha });
+    // The archive at the commit itself (GET …/tarball/{sha}): what a client that resolved the ref downloads.
+    this.archives.set(`${repo.toLowerCase()}@${sha}`, { dir, sha });
   }
 
   /** The archive endpoints, public as for a public repository (no token needed; a token sent is not checked). */
   private serveArchive(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (req.method !== 'GET') return false;
+    if (this.serveCommitSha(req, res, url)) return true;
     const api = /^\/repos\/([^/]+)\/([^/]+)\/tarball\/(.+)$/.exec(url.pathname);
     const code = /^\/_codeload\/([^/]+)\/([^/]+)\/legacy\.tar\.gz\/(.+)$/.exec(url.pathname);
     const m = api ?? code;
@@ -578,6 +581,31 @@ export class GitHubEmulator {
       'content-disposition': `attachment; filename=${top}.tar.gz`,
     });
     res.end(tar.stdout);
+    return true;
+  }
+
+  /**
+   * "Get a commit" (GET /repos/{owner}/{repo}/commits/{ref}) for the refs of registered archives: with
+   * `Accept: application/vnd.github.sha` the body is the bare commit SHA, else a commit object's `sha` and `url`.
+   * An unknown ref is 422 "No commit found for SHA: {ref}", GitHub's answer for a ref that names no commit.
+   */
+  private serveCommitSha(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)$/.exec(url.pathname);
+    if (!m) return false;
+    const [owner, repo, ref] = [m[1]!, m[2]!, decodeURIComponent(m[3]!)];
+    const archive = this.archives.get(`${owner.toLowerCase()}/${repo.toLowerCase()}@${ref}`);
+    if (!archive) {
+      res.writeHead(422, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(errorObject(422, `No commit found for SHA: ${ref}`, DOCS)));
+      return true;
+    }
+    if ((req.headers.accept ?? '').includes('application/vnd.github.sha')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.github.sha; charset=utf-8' });
+      res.end(archive.sha);
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ sha: archive.sha, url: `${this.url}/repos/${owner}/${repo}/commits/${archive.sha}` }));
+    }
     return true;
   }
 

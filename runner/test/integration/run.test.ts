@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ describe('eci-virtual run', () => {
             KUBECONFIG: env.kubeconfig,
             ECI_VIRTUAL_DEFAULT_IMAGE: env.engine.images.debian,
             ECI_VIRTUAL_AGENT_IMAGE: env.engine.images.agent,
+            ECI_VIRTUAL_NODE_RUNTIME_IMAGE: env.engine.images.nodeRuntime,
           },
         },
       );
@@ -126,8 +128,11 @@ describe('eci-virtual run', () => {
       ]),
     );
     expect(r.lines.some((l) => l.startsWith('sh shell'))).toBe(true);
-    // Every step went through the job container's agent over ONE exec running `eci-agent dial`.
-    expect(steps(r).reduce((n, s) => n + s.execs, 0)).toBe(1);
+    // Every step — and the job's setup (event payload) before them — went through the job container's agent over
+    // ONE exec running `eci-agent dial`; the setup opened it.
+    const setupExecs = r.events.filter((e) => e.event === 'job.finished').map((e) => e.setupExecs);
+    expect(setupExecs).toEqual([1]);
+    expect(steps(r).reduce((n, s) => n + s.execs, 0)).toBe(0);
     expect(r.stdout).not.toContain('must not run');
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).not.toContain('dynamic-value-123');
@@ -159,14 +164,20 @@ describe('eci-virtual run', () => {
     expect(r.stdout).not.toContain('file-secret-xyz-42');
   });
 
-  it('runs a local JavaScript action with the node of the job image: INPUT_*, GITHUB_ACTION_PATH, outputs', async () => {
+  it("runs a local JavaScript action with the pod's Node.js runtime, in debian and in busybox (no node): INPUT_*, GITHUB_ACTION_PATH, outputs", async () => {
     const r = await run('js-action.yml');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.lines).toEqual(expect.arrayContaining(['hello push from hello-js', 'output=hello push from hello-js']));
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        'hello push from hello-js',
+        'output=hello push from hello-js',
+        `busybox output=hello busybox from hello-js on ${process.version}`,
+      ]),
+    );
   });
 
-  it('downloads remote JavaScript, composite and docker actions (owner/repo[/path]@ref) from the API and runs them', async () => {
+  it('resolves a remote JavaScript action on @actions/core (pre/post, state, env, mask), nested composite and docker actions by commit, and re-runs offline from the cache', async () => {
     const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
     const repos = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
     const repo = (name: string, files: Record<string, string>) => {
@@ -176,24 +187,48 @@ describe('eci-virtual run', () => {
       }
       return join(repos, name);
     };
-    const hello = repo('hello-js', {});
-    cpSync(join(repoRoot, 'runner/test/workflows/actions/hello-js'), hello, { recursive: true });
-    emulator.registerArchive('eci-test/hello-js', 'v1', hello);
+    const copy = (name: string) => {
+      cpSync(join(repoRoot, 'runner/test/workflows/actions', name), join(repos, name), { recursive: true });
+      return join(repos, name);
+    };
+    const sha = (c: string) => c.repeat(40);
+    emulator.registerArchive('eci-test/hello-js', 'v1', copy('hello-js'), sha('a'));
+    // A JavaScript action on the real @actions/core, shipped as published actions are: its dist/ bundled.
+    const coreJs = copy('core-js');
+    await build({
+      absWorkingDir: join(repoRoot, 'runner/test/workflows/actions/core-js'),
+      entryPoints: ['src/pre.mjs', 'src/main.mjs', 'src/post.mjs'],
+      outdir: join(coreJs, 'dist'),
+      outExtension: { '.js': '.cjs' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      logLevel: 'warning',
+    });
+    emulator.registerArchive('eci-test/core-js', 'v1', coreJs, sha('b'));
     emulator.registerArchive(
       'eci-test/greet-composite',
       'v1',
       repo('greet-composite', {
         'action.yml': [
           'inputs: { name: { required: true } }',
-          'outputs: { said: { value: "${{ steps.say.outputs.said }}" } }',
+          'outputs:',
+          '  said: { value: "${{ steps.say.outputs.said }}" }',
+          '  nested: { value: "${{ steps.inner.outputs.greeting }}" }',
           'runs:',
           '  using: composite',
           '  steps:',
           '    - id: say',
           '      shell: sh',
           '      run: echo "said=hi ${{ inputs.name }} in $(basename $GITHUB_ACTION_PATH)" >> "$GITHUB_OUTPUT"',
+          '    - id: inner',
+          '      uses: eci-test/hello-js@v1',
+          '      with: { who: "${{ inputs.name }}-nested" }',
         ].join('\n'),
       }),
+      sha('c'),
     );
     emulator.registerArchive(
       'eci-test/echo-docker',
@@ -209,25 +244,75 @@ describe('eci-virtual run', () => {
           '  args: [-c, \'echo "said=$INPUT_MSG via $(readlink /bin/sh)" >> "$GITHUB_OUTPUT"\']',
         ].join('\n'),
       }),
+      sha('d'),
     );
+    const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
     await emulator.start();
     try {
-      const r = await run('remote-actions.yml', ['--github-api-url', emulator.url]);
+      const r = await run('remote-actions.yml', ['--github-api-url', emulator.url, '--action-cache', cache]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.lines).toEqual(
         expect.arrayContaining([
-          'js=hello push from hello-js@v1',
-          'composite=hi composite in greet-composite@v1',
+          `js=hello push from hello-js@${sha('a')}`,
+          `composite=hi composite in greet-composite@${sha('c')}`,
+          `nested=hello composite-nested from hello-js@${sha('a')}`,
           'docker=from docker via /bin/busybox',
+          // pre saved state main read; main's GITHUB_ENV reached later steps; the input was masked.
+          'core phase=from-pre env=set by main at node v20 token=***',
+          'main token=***',
+          'pre ran; main not yet: true',
+          // post: at the end, with the state of pre and main.
+          'post state phase=from-pre main=done env=set by main at node v20',
         ]),
       );
-      // The per-run download directory is gone from the working tree.
-      expect(readdirSync(repoRoot).filter((f) => f.startsWith('.eci-virtual-actions-'))).toEqual([]);
-      // An unreachable API: refused before any pod, naming the URL.
-      const missing = await run('remote-actions.yml', ['--github-api-url', emulator.url.replace(/:\d+$/, ':1')]);
+      expect(r.lines.some((l) => /^event "ref": *"refs\//.test(l))).toBe(true);
+      expect(r.stdout).not.toContain('masked-value-77');
+      const names = steps(r).map((s) => s.name);
+      expect(names[0]).toBe('Pre Run eci-test/core-js@v1');
+      expect(names[names.length - 1]).toBe('Post Run eci-test/core-js@v1');
+      expect(readdirSync(join(cache, 'eci-test')).sort()).toEqual([
+        `core-js@${sha('b')}`,
+        `echo-docker@${sha('d')}`,
+        `greet-composite@${sha('c')}`,
+        `hello-js@${sha('a')}`,
+      ]);
+      // The API unreachable: the refs resolved last time run from the cache, and the run says so.
+      const offline = ['--github-api-url', emulator.url.replace(/:\d+$/, ':1'), '--action-cache', cache];
+      const again = await run('remote-actions.yml', offline);
+      expect(again.code).toBe(0);
+      const warnings = again.events.filter((e) => e.event === 'warning').map((e) => String(e.message));
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(`eci-test/hello-js@v1: used the action cache (commit ${sha('a')})`),
+        ]),
+      );
+      // Never resolved and unreachable: refused before any pod, naming the URL.
+      const fresh = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+      const missing = await run('remote-actions.yml', [...offline.slice(0, 2), '--action-cache', fresh]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain('downloading action eci-test/hello-js@v1 from http://127.0.0.1:1/repos/');
+      expect(missing.stderr).toContain('resolving action eci-test/hello-js@v1 at http://127.0.0.1:1/repos/');
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('refuses a remote Dockerfile action before any pod, saying why and what to do', async () => {
+    const emulator = new GitHubEmulator({ webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
+    const dir = mkdtempSync(join(tmpdir(), 'eci-remote-actions-'));
+    writeFileSync(join(dir, 'action.yml'), 'runs:\n  using: docker\n  image: Dockerfile\n');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\n');
+    emulator.registerArchive('eci-test/built-here', 'v1', dir, 'e'.repeat(40));
+    await emulator.start();
+    try {
+      const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+      const r = await run('dockerfile-action.yml', ['--github-api-url', emulator.url, '--action-cache', cache]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/eci-test\/built-here@v1 is a Dockerfile action \(image: Dockerfile\)/);
+      expect(r.stderr).toContain('runs.image: docker://');
+      expect(r.events.filter((e) => e.event === 'job.started')).toEqual([]);
+      expect(r.lines).not.toContain('must not run');
+      expect(await podsLeft()).toEqual([]);
     } finally {
       await emulator.stop();
     }
@@ -314,6 +399,20 @@ describe('eci-virtual run', () => {
     expect(wall).toBeLessThanOrEqual(8_000);
   });
 
+  it("runs the demo's matrix legs side by side (yarn demo's workflow)", async () => {
+    const r = await run('../../examples/workflows/demo.yml', ['--secret', 'DEMO_TOKEN=not-really-secret']);
+    expect(r.code).toBe(0);
+    const at = (event: string, leg: string) =>
+      Date.parse(String(r.events.find((e) => e.event === event && e.jobName === `build (${leg})`)?.ts));
+    const legs = ['small', 'large'].map((leg) => ({ start: at('job.started', leg), end: at('job.finished', leg) }));
+    for (const leg of legs) expect(leg.end).toBeGreaterThan(leg.start);
+    const overlap = Math.min(...legs.map((l) => l.end)) - Math.max(...legs.map((l) => l.start));
+    process.stderr.write(
+      `demo legs: ${legs.map((l) => ((l.end - l.start) / 1000).toFixed(1)).join(' s, ')} s, overlapping ${(overlap / 1000).toFixed(1)} s\n`,
+    );
+    expect(overlap).toBeGreaterThan(0);
+  });
+
   it('passes job outputs and results along needs; drops an output that carries a secret', async () => {
     const r = await run('outputs.yml');
     expect(r.code).toBe(0);
@@ -367,10 +466,11 @@ describe('eci-virtual run', () => {
   });
 
   it('refuses unsupported workflows before creating any pod, with file:line', async () => {
-    // A remote action is downloaded before any pod; where that cannot work (no GitHub here), the run stops first.
-    const remote = await run('unsupported.yml', ['--github-api-url', 'http://127.0.0.1:1']);
+    // A remote action is resolved before any pod; where that cannot work (no GitHub here), the run stops first.
+    const cache = mkdtempSync(join(tmpdir(), 'eci-action-cache-'));
+    const remote = await run('unsupported.yml', ['--github-api-url', 'http://127.0.0.1:1', '--action-cache', cache]);
     expect(remote.code).toBe(1);
-    expect(remote.stderr).toContain('downloading action actions/setup-node@v4 from http://127.0.0.1:1/repos/');
+    expect(remote.stderr).toContain('resolving action actions/setup-node@v4 at http://127.0.0.1:1/repos/');
     const bad = await run('bad-step.yml');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad-step\.yml:8: unknown step key "bogus-key"/);
