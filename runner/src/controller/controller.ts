@@ -40,6 +40,8 @@ import { queueBreakdown } from './records/queue-breakdown.js';
 
 /** Bound of the in-memory slot generations (a job's entry goes when it completes). */
 const MAX_GENERATIONS = 5_000;
+/** Bound of the in-memory set of jobs whose queue time was observed (redelivered completions observe nothing). */
+const MAX_QUEUE_OBSERVED = 5_000;
 /** How long a created pod the informer has not shown yet counts as a runner to come. */
 const CREATED_GRACE_MS = 30_000;
 /** A poll round's runner list is not used for balancing after this long (a slow round). */
@@ -278,14 +280,19 @@ export class Controller {
     this.balance('completed');
   }
 
-  /** The job's queue breakdown into `eci_virtual_job_queue_seconds`, once per job (completions are redelivered). */
+  /**
+   * The job's queue breakdown into `eci_virtual_job_queue_seconds`, once per job (completions are redelivered). It
+   * reads the record back rather than taking it from the completion's write: a redelivered completion writes nothing
+   * but may still find a breakdown the first one could not complete.
+   */
   private async observeQueueTime(jobId: string): Promise<void> {
     if (this.queueObserved.has(jobId)) return;
     const record = await this.records.get(jobId).catch(() => undefined);
     const breakdown = record && queueBreakdown(record);
     if (!breakdown?.complete || this.queueObserved.has(jobId)) return;
     this.queueObserved.add(jobId);
-    if (this.queueObserved.size > MAX_GENERATIONS) this.queueObserved.delete(this.queueObserved.values().next().value!);
+    if (this.queueObserved.size > MAX_QUEUE_OBSERVED)
+      this.queueObserved.delete(this.queueObserved.values().next().value!);
     for (const p of breakdown.phases) this.deps.metrics.jobQueueSeconds.observe({ phase: p.phase }, p.ms / 1000);
   }
 
