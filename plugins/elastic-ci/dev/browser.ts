@@ -60,6 +60,22 @@ export interface SeenTab {
   imageCache: { entries: { image: string; state: string }[]; pullPolicy?: string; kaniko?: string };
   /** Points drawn in the start-latency chart. */
   chartPoints: number;
+  /** Each job row's queue breakdown bar: its phases (those that took time), in order, by job id. */
+  queueBars: Record<string, { phase: string; ms: number }[]>;
+  /**
+   * The cost-per-day panel: this repository's bar segment per day (US$, from the chart), its table rows (newest
+   * first: day, jobs, billed, cost), its total and the total of every repository, as shown.
+   */
+  costPerDay: {
+    bars: Record<string, number>;
+    rows: string[][];
+    total?: string;
+    totalAll?: string;
+    empty?: string;
+    errorText?: string;
+  };
+  /** The queue-time trend panel: the repository shown, its p50 and p95 per day (ms) and the latest-day line. */
+  queueTrend: { repository?: string; p50: Record<string, number>; p95: Record<string, number>; latest?: string };
   /** Console errors and uncaught page errors while the page rendered (React dev builds log warnings here too). */
   consoleErrors: string[];
   /** Answers with status ≥ 400 and failed requests, as "<status> <method> <url>". */
@@ -133,8 +149,16 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
     });
     // Let images, fonts and the chart settle before the picture; the image-cache panel loads on its own request.
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
-    if (state === 'data')
+    if (state === 'data') {
       await page.waitForSelector('[data-testid="settings-pull-policy"]', { timeout: 10_000 }).catch(() => {});
+      // The trend panels load on their own request too: wait until the cost panel shows its answer (or error).
+      await page
+        .waitForSelector(
+          '[data-testid="cost-per-day-table"], [data-testid="cost-per-day-empty"], [data-testid="cost-per-day-panel"] [role="alert"]',
+          { timeout: 10_000 },
+        )
+        .catch(() => {});
+    }
 
     const seen = await readTab(page);
     // The tab as a developer first sees it: no drawer over the figures.
@@ -203,7 +227,43 @@ async function readTab(
       pullPolicy: text(document.querySelector('[data-testid="settings-pull-policy"]')),
       kaniko: text(document.querySelector('[data-testid="settings-kaniko"]')),
     };
+    const numbers = (selector: string, prefix: string, attribute: string) =>
+      Object.fromEntries(
+        [...document.querySelectorAll(selector)].map((e) => [
+          e.getAttribute('data-testid')!.slice(prefix.length),
+          Number(e.getAttribute(attribute)),
+        ]),
+      );
+    const queueBars = Object.fromEntries(
+      [...document.querySelectorAll('[data-testid^="queue-bar-"]')].map((bar) => [
+        bar.getAttribute('data-testid')!.slice('queue-bar-'.length),
+        [...bar.querySelectorAll('[data-testid^="queue-phase-"]')].map((segment) => ({
+          phase: segment.getAttribute('data-testid')!.slice('queue-phase-'.length),
+          ms: Number(segment.getAttribute('data-ms')),
+        })),
+      ]),
+    );
+    const costPanel = document.querySelector('[data-testid="cost-per-day-panel"]');
+    const costPerDay = {
+      bars: numbers('[data-testid^="cost-day-"]', 'cost-day-', 'data-usd'),
+      rows: [...document.querySelectorAll('tr[data-testid^="cost-row-"]')].map((row) =>
+        [...row.querySelectorAll('td')].map((cell) => (cell as HTMLElement).innerText.trim()),
+      ),
+      total: text(document.querySelector('[data-testid="cost-total"]')),
+      totalAll: text(document.querySelector('[data-testid="cost-total-all"]')),
+      empty: text(document.querySelector('[data-testid="cost-per-day-empty"]')),
+      errorText: costPanel?.querySelector('[role="alert"]') ? (costPanel as HTMLElement).innerText.trim() : undefined,
+    };
+    const queueTrend = {
+      repository: (document.querySelector('[data-testid="queue-trend-repository"]') as HTMLSelectElement | null)?.value,
+      p50: numbers('[data-testid^="queue-trend-p50-"]', 'queue-trend-p50-', 'data-ms'),
+      p95: numbers('[data-testid^="queue-trend-p95-"]', 'queue-trend-p95-', 'data-ms'),
+      latest: text(document.querySelector('[data-testid="queue-trend-latest"]')),
+    };
     return {
+      queueBars,
+      costPerDay,
+      queueTrend,
       imageCache,
       chartPoints: document.querySelectorAll('[data-testid^="latency-point-"]').length,
       rows,

@@ -46,6 +46,23 @@ try {
   assert.equal(viaProxy.summary['summary-virtual-share'], '50%');
   assert.deepEqual(errors(viaProxy), []);
   assert.deepEqual(viaProxy.failedRequests, []);
+  // Job 101's queue breakdown bar, phase by phase.
+  assert.deepEqual(
+    viaProxy.queueBars['101']?.map((p) => `${p.phase} ${p.ms}`),
+    ['webhook 40', 'launch 40', 'images 1120', 'runner 300', 'assign 500', 'setup 300'],
+  );
+  // The trend panels, from /v1/aggregates (src/__fixtures__/jobs.ts: aggregatesResponse).
+  assert.deepEqual(viaProxy.costPerDay.bars, { '2026-11-18': 0.0124, '2026-11-20': 0.0056 });
+  assert.deepEqual(
+    viaProxy.costPerDay.rows.map((row) => [row[0], row[3]]),
+    [
+      ['2026-11-20', '$0.0056'],
+      ['2026-11-18', '$0.01'],
+    ],
+  );
+  assert.equal(viaProxy.costPerDay.total, '$0.02');
+  assert.equal(viaProxy.queueTrend.repository, 'acme/widgets');
+  assert.deepEqual(viaProxy.queueTrend.p95, { '2026-11-18': 4200, '2026-11-20': 9120 });
 
   // 2. Straight at the API with the token from the query string (the real-controller e2e's shape).
   const direct = await renderTabScreenshot({
@@ -72,8 +89,8 @@ try {
   });
   assert.equal(refused.state, 'error');
   assert.match(refused.errorText ?? '', /401/);
-  // Both reads (jobs and settings) are refused.
-  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401']);
+  // Every read (jobs, settings, aggregates) is refused.
+  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401', '401']);
 
   // 4. No jobs for the repo, 5. no annotation.
   const empty = await renderTabScreenshot({
