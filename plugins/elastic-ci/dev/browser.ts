@@ -1,9 +1,9 @@
 // Browser side of the end-to-end test: drives Debian's Chromium with playwright-core (Playwright cannot download its
-// own browser here), opens the dev page (dev/index.tsx, bundled by dev/bundle.mjs) and reads back what a user sees.
+// own browser here), opens the dev page (dev/index.tsx, bundled by dev/bundle.mjs: the tab in a Backstage app built
+// with createApp) and reads back what a user sees.
 //
 //   const page = await serveDevPage({ dir: await bundleDevPage(), proxy: { target: controllerUrl, token } });
-//   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=o/r`,
-//                                            screenshotPath: '.local/tab.png' });
+//   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?repo=o/r`, screenshotPath: '.local/tab.png' });
 //   await page.close();
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,6 +43,10 @@ export interface SeenJobRow {
 
 export interface SeenTab {
   state: TabState;
+  /** Whether the tab rendered inside the dev page's Backstage app (createApp's provider and router). */
+  inAppShell: boolean;
+  /** The page's fetch requests, as "<METHOD> <path and query>" (where the plugin's API calls went). */
+  fetches: string[];
   rows: SeenJobRow[];
   /** Every placement badge on the page (table and drawer), in document order. */
   badges: string[];
@@ -127,6 +131,12 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
     });
     page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
     const failedRequests: string[] = [];
+    const fetches: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() !== 'fetch') return;
+      const url = new URL(request.url());
+      fetches.push(`${request.method()} ${url.pathname}${url.search}`);
+    });
     page.on('response', (response) => {
       if (response.status() >= 400)
         failedRequests.push(`${response.status()} ${response.request().method()} ${response.url()}`);
@@ -174,7 +184,15 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
       await page.waitForTimeout(500); // the drawer slides in
       if (options.drawerScreenshotPath) await page.screenshot({ path: options.drawerScreenshotPath });
     }
-    return { state, ...seen, timeline, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
+    return {
+      state,
+      ...seen,
+      timeline,
+      consoleErrors,
+      failedRequests,
+      fetches,
+      screenshotPath: options.screenshotPath,
+    };
   } finally {
     await browser.close();
   }
@@ -197,7 +215,7 @@ async function waitForState(page: Page, timeoutMs: number): Promise<TabState> {
 
 async function readTab(
   page: Page,
-): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'screenshotPath'>> {
+): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'fetches' | 'screenshotPath'>> {
   return page.evaluate(() => {
     const text = (element: Element | null | undefined) => element?.textContent?.trim() || undefined;
     const rows = [...document.querySelectorAll('tr[data-testid^="job-row-"]')].map((row) => ({
@@ -261,6 +279,7 @@ async function readTab(
       latest: text(document.querySelector('[data-testid="queue-trend-latest"]')),
     };
     return {
+      inAppShell: document.querySelector('[data-testid="backstage-app-shell"]') !== null,
       queueBars,
       costPerDay,
       queueTrend,
@@ -287,8 +306,9 @@ export interface ServeDevPageOptions {
   dir: string;
   port?: number;
   /**
-   * Optional stand-in for the Backstage proxy: requests under `path` (default `/eci-virtual`) go to `target` with
-   * `Authorization: Bearer <token>` added, so the page talks to the controller same-origin (no CORS needed).
+   * Optional stand-in for the Backstage proxy: requests under `path` (default `/api/proxy/eci-virtual`, where the
+   * app's DiscoveryApi puts the proxy endpoint `/eci-virtual` when backend.baseUrl is the page's origin) go to
+   * `target` with `Authorization: Bearer <token>` added, so the page talks to the controller same-origin.
    */
   proxy?: { target: string; token?: string; path?: string };
 }
@@ -305,7 +325,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Serves the bundled dev page on 127.0.0.1 (and optionally proxies the controller, like Backstage's proxy). */
 export async function serveDevPage(options: ServeDevPageOptions): Promise<DevPageServer> {
   const root = resolve(options.dir);
-  const proxyPath = options.proxy?.path ?? '/eci-virtual';
+  const proxyPath = options.proxy?.path ?? '/api/proxy/eci-virtual';
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (options.proxy && (url.pathname === proxyPath || url.pathname.startsWith(`${proxyPath}/`))) {

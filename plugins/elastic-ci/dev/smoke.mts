@@ -18,7 +18,7 @@ const page = await serveDevPage({ dir, proxy: { target: api.url, token } });
 try {
   // 1. As in Backstage: same-origin through a proxy that adds the token.
   const viaProxy = await renderTabScreenshot({
-    pageUrl: `${page.url}/?api=${encodeURIComponent(page.url)}&proxyPath=/eci-virtual&repo=acme/widgets`,
+    pageUrl: `${page.url}/?repo=acme/widgets`,
     screenshotPath: `${screens}/data-via-proxy.png`,
   });
   const errors = (seen: { consoleErrors: string[] }) =>
@@ -35,6 +35,13 @@ try {
     ),
   );
   assert.equal(viaProxy.state, 'data');
+  // Inside the createApp app, the plugin's own API factory calling through the app's DiscoveryApi (the proxy).
+  assert.equal(viaProxy.inAppShell, true);
+  assert.deepEqual([...viaProxy.fetches].sort(), [
+    'GET /api/proxy/eci-virtual/v1/aggregates?repo=acme%2Fwidgets&days=30',
+    'GET /api/proxy/eci-virtual/v1/jobs?repo=acme%2Fwidgets',
+    'GET /api/proxy/eci-virtual/v1/settings?repo=acme%2Fwidgets',
+  ]);
   assert.deepEqual(
     viaProxy.rows.map((row) => row.id),
     ['103', '102', '101'],
