@@ -10,6 +10,9 @@ import type { Dialect, SqlDriver } from './sql-driver.js';
 export const DAY_MS = 86_400_000;
 
 /**
+ * Migration 3 and the day recompute (sql-job-history.ts) both use this, so a day reads the same whichever wrote it:
+ * changing what it computes needs a new migration that recomputes job_days.
+ *
  * The nearest-rank `p`th percentile (as `percentile` in portal-api/job-view.ts: the value of rank ⌈p·n/100⌉) of the
  * queue times of `repo`'s jobs queued in [from, to), as one scalar subquery valid in SQLite and PostgreSQL (window
  * functions; integer division does the ceiling). The arguments are SQL expressions (placeholders or columns).

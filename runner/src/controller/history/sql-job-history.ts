@@ -49,6 +49,10 @@ const RECOMPUTE_DAY = `INSERT INTO job_days
 const SUMS = `SUM(jobs) AS jobs, SUM(billed_seconds) AS billed, SUM(cost_usd) AS cost,
   SUM(queue_ms_sum) AS queue_sum, SUM(queue_n) AS queue_n`;
 
+/** One job_days row as it is read for perRepositoryDay. */
+const DAY_COLUMNS = `repo, day, jobs, billed_seconds AS billed, cost_usd AS cost, queue_ms_sum AS queue_sum,
+  queue_n, queue_p50_ms AS p50, queue_p95_ms AS p95`;
+
 type Tx = Parameters<Parameters<SqlDriver['transaction']>[0]>[0];
 type DayKey = { repo: string; day: number };
 const keyOf = (k: DayKey) => `${k.day}\u0000${k.repo}`;
@@ -208,8 +212,6 @@ export class SqlJobHistory implements JobHistoryStore {
       `SELECT repo, ${SUMS} FROM job_days WHERE day >= $1 AND day < $2 GROUP BY repo`,
       [from, to],
     );
-    const DAY_COLUMNS = `repo, day, jobs, billed_seconds AS billed, cost_usd AS cost, queue_ms_sum AS queue_sum,
-      queue_n, queue_p50_ms AS p50, queue_p95_ms AS p95`;
     const repoDayRows = await this.db.query<SumRow & { repo: string; day: unknown; p50: unknown; p95: unknown }>(
       q.repository
         ? `SELECT ${DAY_COLUMNS} FROM job_days WHERE repo = $3 AND day >= $1 AND day < $2 AND jobs > 0`
