@@ -38,6 +38,15 @@ describe('CostPerDayPanel', () => {
     expect(screen.getByText(/1 other repository/)).toBeTruthy();
   });
 
+  it('labels a sub-cent value axis with significant digits, not "<$0.0001"', async () => {
+    const tiny = aggregatesResponse();
+    tiny.perRepositoryDay = tiny.perRepositoryDay.map((d) => ({ ...d, costUsd: d.costUsd / 1000 }));
+    await renderInTestApp(<CostPerDayPanel repo="acme/widgets" aggregates={tiny} />);
+    const ticks = [...screen.getByTestId('cost-per-day-chart').querySelectorAll('text')].map((t) => t.textContent);
+    // The highest day is 0.0124 / 1000 US$: the axis tops at 0.00002 (niceCeiling), halfway 0.00001.
+    expect(ticks.slice(0, 3)).toEqual(['$0.00', '$0.00001', '$0.00002']);
+  });
+
   it('says so when no job cost anything in the window', async () => {
     const empty = { ...aggregatesResponse(), perDay: [], perRepository: [], perRepositoryDay: [] };
     await renderInTestApp(<CostPerDayPanel repo="acme/widgets" aggregates={empty} />);

@@ -15,6 +15,8 @@ import { ErrorView } from '../ErrorView/index.js';
 const WIDTH = 480;
 const HEIGHT = 180;
 const PAD = { left: 64, right: 8, top: 8, bottom: 28 };
+/** An axis tick in US$: cent ticks as the tab writes money, smaller ones to two significant digits. */
+const tickUsd = (usd: number) => (usd === 0 || usd >= 0.01 ? formatUsd(usd) : `$${Number(usd.toPrecision(2))}`);
 /** Other repositories' segments, in turn. */
 const OTHERS = ['#b0bec5', '#90a4ae', '#cfd8dc', '#78909c'];
 
@@ -110,7 +112,7 @@ function CostPerDay({ repo, aggregates }: { repo: string; aggregates: Aggregates
               textAnchor="end"
               fill={theme.palette.text.secondary}
             >
-              {formatUsd(tick)}
+              {tickUsd(tick)}
             </text>
           </g>
         ))}
