@@ -1,9 +1,9 @@
 // Browser side of the end-to-end test: drives Debian's Chromium with playwright-core (Playwright cannot download its
-// own browser here), opens the dev page (dev/index.tsx, bundled by dev/bundle.mjs) and reads back what a user sees.
+// own browser here), opens the dev page (dev/index.tsx, bundled by dev/bundle.mjs: the tab in a Backstage app built
+// with createApp) and reads back what a user sees.
 //
 //   const page = await serveDevPage({ dir: await bundleDevPage(), proxy: { target: controllerUrl, token } });
-//   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=o/r`,
-//                                            screenshotPath: '.local/tab.png' });
+//   const seen = await renderTabScreenshot({ pageUrl: `${page.url}/?repo=o/r`, screenshotPath: '.local/tab.png' });
 //   await page.close();
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,6 +43,10 @@ export interface SeenJobRow {
 
 export interface SeenTab {
   state: TabState;
+  /** Whether the tab rendered inside the dev page's Backstage app (createApp's provider and router). */
+  inAppShell: boolean;
+  /** The page's fetch requests, as "<METHOD> <path and query>" (where the plugin's API calls went). */
+  fetches: string[];
   rows: SeenJobRow[];
   /** Every placement badge on the page (table and drawer), in document order. */
   badges: string[];
@@ -60,6 +64,22 @@ export interface SeenTab {
   imageCache: { entries: { image: string; state: string }[]; pullPolicy?: string; kaniko?: string };
   /** Points drawn in the start-latency chart. */
   chartPoints: number;
+  /** Each job row's queue breakdown bar: its phases (those that took time), in order, by job id. */
+  queueBars: Record<string, { phase: string; ms: number }[]>;
+  /**
+   * The cost-per-day panel: this repository's bar segment per day (US$, from the chart), its table rows (newest
+   * first: day, jobs, billed, cost), its total and the total of every repository, as shown.
+   */
+  costPerDay: {
+    bars: Record<string, number>;
+    rows: string[][];
+    total?: string;
+    totalAll?: string;
+    empty?: string;
+    errorText?: string;
+  };
+  /** The queue-time trend panel: the repository shown, its p50 and p95 per day (ms) and the latest-day line. */
+  queueTrend: { repository?: string; p50: Record<string, number>; p95: Record<string, number>; latest?: string };
   /** Console errors and uncaught page errors while the page rendered (React dev builds log warnings here too). */
   consoleErrors: string[];
   /** Answers with status ≥ 400 and failed requests, as "<status> <method> <url>". */
@@ -111,6 +131,12 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
     });
     page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
     const failedRequests: string[] = [];
+    const fetches: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() !== 'fetch') return;
+      const url = new URL(request.url());
+      fetches.push(`${request.method()} ${url.pathname}${url.search}`);
+    });
     page.on('response', (response) => {
       if (response.status() >= 400)
         failedRequests.push(`${response.status()} ${response.request().method()} ${response.url()}`);
@@ -133,8 +159,16 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
     });
     // Let images, fonts and the chart settle before the picture; the image-cache panel loads on its own request.
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
-    if (state === 'data')
+    if (state === 'data') {
       await page.waitForSelector('[data-testid="settings-pull-policy"]', { timeout: 10_000 }).catch(() => {});
+      // The trend panels load on their own request too: wait until the cost panel shows its answer (or error).
+      await page
+        .waitForSelector(
+          '[data-testid="cost-per-day-table"], [data-testid="cost-per-day-empty"], [data-testid="cost-per-day-panel"] [role="alert"]',
+          { timeout: 10_000 },
+        )
+        .catch(() => {});
+    }
 
     const seen = await readTab(page);
     // The tab as a developer first sees it: no drawer over the figures.
@@ -150,7 +184,15 @@ export async function renderTabScreenshot(options: RenderTabOptions): Promise<Se
       await page.waitForTimeout(500); // the drawer slides in
       if (options.drawerScreenshotPath) await page.screenshot({ path: options.drawerScreenshotPath });
     }
-    return { state, ...seen, timeline, consoleErrors, failedRequests, screenshotPath: options.screenshotPath };
+    return {
+      state,
+      ...seen,
+      timeline,
+      consoleErrors,
+      failedRequests,
+      fetches,
+      screenshotPath: options.screenshotPath,
+    };
   } finally {
     await browser.close();
   }
@@ -173,7 +215,7 @@ async function waitForState(page: Page, timeoutMs: number): Promise<TabState> {
 
 async function readTab(
   page: Page,
-): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'screenshotPath'>> {
+): Promise<Omit<SeenTab, 'state' | 'timeline' | 'consoleErrors' | 'failedRequests' | 'fetches' | 'screenshotPath'>> {
   return page.evaluate(() => {
     const text = (element: Element | null | undefined) => element?.textContent?.trim() || undefined;
     const rows = [...document.querySelectorAll('tr[data-testid^="job-row-"]')].map((row) => ({
@@ -203,7 +245,44 @@ async function readTab(
       pullPolicy: text(document.querySelector('[data-testid="settings-pull-policy"]')),
       kaniko: text(document.querySelector('[data-testid="settings-kaniko"]')),
     };
+    const numbers = (selector: string, prefix: string, attribute: string) =>
+      Object.fromEntries(
+        [...document.querySelectorAll(selector)].map((e) => [
+          e.getAttribute('data-testid')!.slice(prefix.length),
+          Number(e.getAttribute(attribute)),
+        ]),
+      );
+    const queueBars = Object.fromEntries(
+      [...document.querySelectorAll('[data-testid^="queue-bar-"]')].map((bar) => [
+        bar.getAttribute('data-testid')!.slice('queue-bar-'.length),
+        [...bar.querySelectorAll('[data-testid^="queue-phase-"]')].map((segment) => ({
+          phase: segment.getAttribute('data-testid')!.slice('queue-phase-'.length),
+          ms: Number(segment.getAttribute('data-ms')),
+        })),
+      ]),
+    );
+    const costPanel = document.querySelector('[data-testid="cost-per-day-panel"]');
+    const costPerDay = {
+      bars: numbers('[data-testid^="cost-day-"]', 'cost-day-', 'data-usd'),
+      rows: [...document.querySelectorAll('tr[data-testid^="cost-row-"]')].map((row) =>
+        [...row.querySelectorAll('td')].map((cell) => (cell as HTMLElement).innerText.trim()),
+      ),
+      total: text(document.querySelector('[data-testid="cost-total"]')),
+      totalAll: text(document.querySelector('[data-testid="cost-total-all"]')),
+      empty: text(document.querySelector('[data-testid="cost-per-day-empty"]')),
+      errorText: costPanel?.querySelector('[role="alert"]') ? (costPanel as HTMLElement).innerText.trim() : undefined,
+    };
+    const queueTrend = {
+      repository: (document.querySelector('[data-testid="queue-trend-repository"]') as HTMLSelectElement | null)?.value,
+      p50: numbers('[data-testid^="queue-trend-p50-"]', 'queue-trend-p50-', 'data-ms'),
+      p95: numbers('[data-testid^="queue-trend-p95-"]', 'queue-trend-p95-', 'data-ms'),
+      latest: text(document.querySelector('[data-testid="queue-trend-latest"]')),
+    };
     return {
+      inAppShell: document.querySelector('[data-testid="backstage-app-shell"]') !== null,
+      queueBars,
+      costPerDay,
+      queueTrend,
       imageCache,
       chartPoints: document.querySelectorAll('[data-testid^="latency-point-"]').length,
       rows,
@@ -227,8 +306,9 @@ export interface ServeDevPageOptions {
   dir: string;
   port?: number;
   /**
-   * Optional stand-in for the Backstage proxy: requests under `path` (default `/eci-virtual`) go to `target` with
-   * `Authorization: Bearer <token>` added, so the page talks to the controller same-origin (no CORS needed).
+   * Optional stand-in for the Backstage proxy: requests under `path` (default `/api/proxy/eci-virtual`, where the
+   * app's DiscoveryApi puts the proxy endpoint `/eci-virtual` when backend.baseUrl is the page's origin) go to
+   * `target` with `Authorization: Bearer <token>` added, so the page talks to the controller same-origin.
    */
   proxy?: { target: string; token?: string; path?: string };
 }
@@ -245,7 +325,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Serves the bundled dev page on 127.0.0.1 (and optionally proxies the controller, like Backstage's proxy). */
 export async function serveDevPage(options: ServeDevPageOptions): Promise<DevPageServer> {
   const root = resolve(options.dir);
-  const proxyPath = options.proxy?.path ?? '/eci-virtual';
+  const proxyPath = options.proxy?.path ?? '/api/proxy/eci-virtual';
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (options.proxy && (url.pathname === proxyPath || url.pathname.startsWith(`${proxyPath}/`))) {

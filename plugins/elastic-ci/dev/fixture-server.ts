@@ -1,10 +1,11 @@
 // Test-only stand-in for the controller's portal API: serves the fixtures (src/__fixtures__) as
-// GET /v1/jobs?repo=… and GET /v1/settings?repo=…, with the controller's bearer check and error body. Used to prove
+// GET /v1/jobs?repo=…, GET /v1/settings?repo=… and GET /v1/aggregates?repo=…[&days=N][&repository=owner/name], with
+// the controller's bearer check, its 400s for a bad query and its error body. Used to prove
 // the dev page + browser helper without a cluster; the real-controller e2e points the page at the controller instead.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jobsResponse, settingsResponse } from '../src/__fixtures__/jobs.js';
-import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import { aggregatesResponse, jobsResponse, settingsResponse } from '../src/__fixtures__/jobs.js';
+import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 export interface FixtureServerOptions {
   /** Required bearer token; requests without it get 401. */
@@ -12,6 +13,8 @@ export interface FixtureServerOptions {
   /** Answers per repo; a repo not listed gets an empty jobs list and the default settings. */
   jobs?: Record<string, JobsResponse>;
   settings?: SettingsResponse;
+  /** `/v1/aggregates` answers per repo; a repo not listed gets an empty window. */
+  aggregates?: Record<string, AggregatesResponse>;
   /** Send permissive CORS headers (for a page served from another origin). */
   cors?: boolean;
   port?: number;
@@ -26,6 +29,7 @@ export interface FixtureServer {
 
 export async function startFixtureServer(options: FixtureServerOptions): Promise<FixtureServer> {
   const jobs = options.jobs ?? { 'acme/widgets': jobsResponse() };
+  const aggregates = options.aggregates ?? { 'acme/widgets': aggregatesResponse() };
   const log: string[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -57,6 +61,27 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
         jobs: [],
       };
       return send(200, answer);
+    }
+    if (url.pathname === '/v1/aggregates') {
+      const days = url.searchParams.get('days') ?? '30';
+      if (!/^\d{1,3}$/.test(days) || Number(days) < 1 || Number(days) > 366)
+        return fail(400, 'invalid_input', `days must be a whole number of days in 1..366, got "${days}"`);
+      const repository = url.searchParams.get('repository');
+      if (repository !== null && !/^[^/\s]+\/[^/\s]+$/.test(repository))
+        return fail(400, 'invalid_input', `repository must be owner/name, got "${repository}"`);
+      const answer = aggregates[repo] ?? {
+        repo,
+        generatedAt: new Date().toISOString(),
+        from: new Date(Date.now() - Number(days) * 86_400_000).toISOString(),
+        to: new Date().toISOString(),
+        perDay: [],
+        perRepository: [],
+        perRepositoryDay: [],
+      };
+      return send(200, {
+        ...answer,
+        perRepositoryDay: answer.perRepositoryDay.filter((d) => repository === null || d.repo === repository),
+      });
     }
     if (url.pathname === '/v1/settings') return send(200, { ...(options.settings ?? settingsResponse), repo });
     return fail(404, 'not_found', `no route ${url.pathname}`);

@@ -18,7 +18,7 @@ const page = await serveDevPage({ dir, proxy: { target: api.url, token } });
 try {
   // 1. As in Backstage: same-origin through a proxy that adds the token.
   const viaProxy = await renderTabScreenshot({
-    pageUrl: `${page.url}/?api=${encodeURIComponent(page.url)}&proxyPath=/eci-virtual&repo=acme/widgets`,
+    pageUrl: `${page.url}/?repo=acme/widgets`,
     screenshotPath: `${screens}/data-via-proxy.png`,
   });
   const errors = (seen: { consoleErrors: string[] }) =>
@@ -35,6 +35,13 @@ try {
     ),
   );
   assert.equal(viaProxy.state, 'data');
+  // Inside the createApp app, the plugin's own API factory calling through the app's DiscoveryApi (the proxy).
+  assert.equal(viaProxy.inAppShell, true);
+  assert.deepEqual([...viaProxy.fetches].sort(), [
+    'GET /api/proxy/eci-virtual/v1/aggregates?repo=acme%2Fwidgets&days=30',
+    'GET /api/proxy/eci-virtual/v1/jobs?repo=acme%2Fwidgets',
+    'GET /api/proxy/eci-virtual/v1/settings?repo=acme%2Fwidgets',
+  ]);
   assert.deepEqual(
     viaProxy.rows.map((row) => row.id),
     ['103', '102', '101'],
@@ -46,6 +53,23 @@ try {
   assert.equal(viaProxy.summary['summary-virtual-share'], '50%');
   assert.deepEqual(errors(viaProxy), []);
   assert.deepEqual(viaProxy.failedRequests, []);
+  // Job 101's queue breakdown bar, phase by phase.
+  assert.deepEqual(
+    viaProxy.queueBars['101']?.map((p) => `${p.phase} ${p.ms}`),
+    ['webhook 40', 'launch 40', 'images 1120', 'runner 300', 'assign 500', 'setup 300'],
+  );
+  // The trend panels, from /v1/aggregates (src/__fixtures__/jobs.ts: aggregatesResponse).
+  assert.deepEqual(viaProxy.costPerDay.bars, { '2026-11-18': 0.0124, '2026-11-20': 0.0056 });
+  assert.deepEqual(
+    viaProxy.costPerDay.rows.map((row) => [row[0], row[3]]),
+    [
+      ['2026-11-20', '$0.0056'],
+      ['2026-11-18', '$0.01'],
+    ],
+  );
+  assert.equal(viaProxy.costPerDay.total, '$0.02');
+  assert.equal(viaProxy.queueTrend.repository, 'acme/widgets');
+  assert.deepEqual(viaProxy.queueTrend.p95, { '2026-11-18': 4200, '2026-11-20': 9120 });
 
   // 2. Straight at the API with the token from the query string (the real-controller e2e's shape).
   const direct = await renderTabScreenshot({
@@ -72,8 +96,8 @@ try {
   });
   assert.equal(refused.state, 'error');
   assert.match(refused.errorText ?? '', /401/);
-  // Both reads (jobs and settings) are refused.
-  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401']);
+  // Every read (jobs, settings, aggregates) is refused.
+  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401', '401']);
 
   // 4. No jobs for the repo, 5. no annotation.
   const empty = await renderTabScreenshot({

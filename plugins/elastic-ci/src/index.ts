@@ -6,7 +6,12 @@
  */
 export { elasticCiPlugin, EntityElasticCiContent } from './plugin.js';
 export { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug, isElasticCiAvailable } from './annotations.js';
-export { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from './api/ElasticCiApi.js';
+export {
+  elasticCiApiRef,
+  type ElasticCiApi,
+  type GetAggregatesOptions,
+  type GetJobsOptions,
+} from './api/ElasticCiApi.js';
 export {
   ElasticCiClient,
   ElasticCiInvalidResponseError,

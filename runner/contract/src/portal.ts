@@ -5,8 +5,10 @@
  *   GET /v1/jobs?repo=owner/name[&since=ISO-8601][&until=ISO-8601][&limit=N][&status=a,b][&workflow=W]
  *                [&conclusion=C][&after=<next of the previous page>]
  *                                                             → JobsResponse   (newest first, limit ≤ 500, default 200)
- *   GET /v1/aggregates?repo=owner/name[&days=N]               → AggregatesResponse (the last N UTC days, today
- *                                                                 included; default 30, ≤ 366)
+ *   GET /v1/aggregates?repo=owner/name[&days=N][&repository=owner/name]
+ *                                                             → AggregatesResponse (the last N UTC days, today
+ *                                                                 included; default 30, ≤ 366; `repository` narrows
+ *                                                                 `perRepositoryDay` to one repository)
  *   GET /v1/settings?repo=owner/name                          → SettingsResponse
  *   Authorization: Bearer <portal token>   (401 without / with a wrong token; 400 for a bad `repo`)
  *   Errors: { "error": { "code": "invalid_input" | "unauthorized" | "not_found" | "internal", "message": string } }
@@ -143,16 +145,36 @@ export interface HistoryTotals {
   avgQueueMs?: number;
 }
 
+/** Queue time (queued → running) percentiles of the jobs of one repository and UTC day that started. */
+export interface QueuePercentiles {
+  /** Nearest-rank 50th percentile, ms. */
+  queueP50Ms?: number;
+  /** Nearest-rank 95th percentile, ms. */
+  queueP95Ms?: number;
+}
+
+/** One repository on one UTC day: what its jobs cost and how long they queued. */
+export interface RepositoryDayTotals extends HistoryTotals, QueuePercentiles {
+  repo: string;
+  /** UTC day the jobs were queued, `YYYY-MM-DD`. */
+  day: string;
+}
+
 export interface AggregatesResponse {
   repo: string;
   generatedAt: string;
   /** The window, whole UTC days: [from, to). */
   from: string;
   to: string;
-  /** This repository per UTC day (days without jobs left out), oldest first. */
-  perDay: (HistoryTotals & { day: string })[];
+  /** This repository per UTC day (days without jobs left out), oldest first, with its queue-time percentiles. */
+  perDay: (HistoryTotals & QueuePercentiles & { day: string })[];
   /** Every repository in the window, highest cost first. */
   perRepository: (HistoryTotals & { repo: string })[];
+  /**
+   * Every repository (or only `repository`) per UTC day: cost per day per repository and queue-time p50/p95 trends.
+   * Ordered by repository, then day (oldest first); days without jobs left out.
+   */
+  perRepositoryDay: RepositoryDayTotals[];
 }
 
 export interface ImageCacheEntry {

@@ -1,17 +1,20 @@
 /**
  * The Backstage "Elastic CI" tab in a real browser against the real controller: jobs really run through the
  * controller on the test cluster's virtual node (GitHub emulator → webhook → job pod → hooks → completed), then the
- * plugin's dev page (bundled with esbuild, served on 127.0.0.1 with a stand-in for the Backstage proxy that adds the
- * portal token) is opened in Debian's Chromium via playwright-core. The test compares what the tab shows with the
- * controller's own /v1/jobs answer and saves its screenshots under .local/test-logs (ignored: a test run leaves the
- * working tree as it was). With ECI_VIRTUAL_README_SCREENSHOT=1 (`yarn screenshot`) it then, once every check has
+ * plugin's dev page — the tab inside a Backstage app built with Backstage's app shell (`createApp` of
+ * @backstage/app-defaults, the plugin with its own API factory over the app's DiscoveryApi and FetchApi), bundled
+ * with esbuild and served on 127.0.0.1 with a stand-in for the Backstage proxy that adds the portal token — is opened
+ * in Debian's Chromium via playwright-core. The test compares what the tab shows (jobs, queue breakdown bars, cost per
+ * day, queue-time trend) with the controller's own /v1/jobs and /v1/aggregates answers, checks the per-phase queue
+ * histogram on the controller's /metrics, and saves its screenshots under .local/test-logs (ignored: a test run
+ * leaves the working tree as it was). With ECI_VIRTUAL_README_SCREENSHOT=1 (`yarn screenshot`) it then, once every check has
  * passed, copies the tab's picture over the one the plugin README shows (plugins/elastic-ci/docs/elastic-ci-tab.png).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../scripts/lib/paths.js';
-import type { JobsResponse } from '@eci-virtual/contract';
+import { QUEUE_PHASES, type AggregatesResponse, type JobsResponse } from '@eci-virtual/contract';
 import { renderTabScreenshot, serveDevPage } from '../../../plugins/elastic-ci/dev/browser.js';
 import { bundleDevPage } from '../../../plugins/elastic-ci/dev/bundle.mjs';
 import { formatMs, formatUsd } from '../../../plugins/elastic-ci/src/format.js';
@@ -106,7 +109,7 @@ describe('Backstage tab against the real controller', () => {
     try {
       const failed = api.jobs.find((j) => j.status === 'failed')!;
       const seen = await renderTabScreenshot({
-        pageUrl: `${page.url}/?api=${page.url}&proxyPath=/eci-virtual&repo=${REPO}`,
+        pageUrl: `${page.url}/?repo=${REPO}`,
         screenshotPath: SCREENSHOT,
         openJob: failed.id,
         drawerScreenshotPath: DRAWER_SCREENSHOT,
@@ -114,6 +117,14 @@ describe('Backstage tab against the real controller', () => {
       expect(seen.failedRequests).toEqual([]);
       expect(seen.consoleErrors.filter((e) => !/Warning:/.test(e))).toEqual([]);
       expect(seen.state).toBe('data');
+      // Inside the createApp app: every call went where the app's DiscoveryApi puts Backstage's proxy endpoint.
+      expect(seen.inAppShell).toBe(true);
+      const q = `repo=${encodeURIComponent(REPO)}`;
+      expect([...new Set(seen.fetches)].sort()).toEqual([
+        `GET /api/proxy/eci-virtual/v1/aggregates?${q}&days=30`,
+        `GET /api/proxy/eci-virtual/v1/jobs?${q}`,
+        `GET /api/proxy/eci-virtual/v1/settings?${q}`,
+      ]);
       expect(seen.rows.map((r) => r.id).sort()).toEqual(api.jobs.map((j) => j.id).sort());
       for (const record of api.jobs) {
         const row = seen.rows.find((r) => r.id === record.id)!;
@@ -135,6 +146,14 @@ describe('Backstage tab against the real controller', () => {
         // The job image was already in the engine and is listed for the cache: the pod's Pulled event says so.
         expect(record.imageCache.used).toBe(true);
         expect(row.cells).toContain('hit');
+        // The queue breakdown bar: the record's phases that took time, in order, from GitHub queued to the first step.
+        const breakdown = record.queueBreakdown!;
+        expect(breakdown.complete).toBe(true);
+        expect(breakdown.phases.map((p) => p.phase)).toEqual(
+          expect.arrayContaining(['webhook', 'launch', 'runner', 'setup']),
+        );
+        expect(breakdown.phases.reduce((sum, p) => sum + p.ms, 0)).toBe(breakdown.totalMs);
+        expect(seen.queueBars[record.id]).toEqual(breakdown.phases.filter((p) => p.ms > 0));
         // The pod's own Kubernetes Events (scheduler and node) were copied into the record before the pod went.
         expect(record.events.map((e) => e.reason)).toEqual(
           expect.arrayContaining(['Scheduled', 'Pulled', 'Created', 'Started']),
@@ -155,6 +174,47 @@ describe('Backstage tab against the real controller', () => {
       expect(seen.badges.filter((b) => b === 'virtual').length).toBeGreaterThanOrEqual(2);
       expect(seen.summary['summary-jobs7d']).toBe('2');
       expect(seen.summary['summary-virtual-share']).toBe('100%');
+      // Cost per day: the history database's per-day sums are the jobs' own fees, and the panel shows them.
+      const aggregates = (await (
+        await stack!.portal(`/v1/aggregates?repo=${REPO}&days=30`)
+      ).json()) as AggregatesResponse;
+      const jobsCost = api.jobs.reduce((sum, j) => sum + j.estimatedCostUsd!, 0);
+      expect(aggregates.perDay.reduce((n, d) => n + d.jobs, 0)).toBe(2);
+      expect(aggregates.perDay.reduce((sum, d) => sum + d.costUsd, 0)).toBeCloseTo(jobsCost, 6);
+      expect(seen.costPerDay.bars).toEqual(Object.fromEntries(aggregates.perDay.map((d) => [d.day, d.costUsd])));
+      expect(seen.costPerDay.rows.map((r) => [r[0], r[1], r[3]])).toEqual(
+        [...aggregates.perDay].reverse().map((d) => [d.day, String(d.jobs), formatUsd(d.costUsd)]),
+      );
+      expect(seen.costPerDay.total).toBe(formatUsd(aggregates.perDay.reduce((sum, d) => sum + d.costUsd, 0)));
+      // Queue-time trend of this repository: per day, the nearest-rank p50/p95 of the jobs' queued → running.
+      expect(seen.queueTrend.repository).toBe(REPO);
+      const perDayQueue = new Map<string, number[]>();
+      for (const j of api.jobs) {
+        const day = j.timestamps.queuedAt.slice(0, 10);
+        perDayQueue.set(
+          day,
+          [...(perDayQueue.get(day) ?? []), j.latency.queuedToRunningMs!].sort((a, b) => a - b),
+        );
+      }
+      const rank = (sorted: number[], p: number) => sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
+      expect(seen.queueTrend.p50).toEqual(Object.fromEntries([...perDayQueue].map(([d, v]) => [d, rank(v, 50)])));
+      expect(seen.queueTrend.p95).toEqual(Object.fromEntries([...perDayQueue].map(([d, v]) => [d, rank(v, 95)])));
+      // The controller's /metrics: the queue histogram, one series per phase, a sample per phase of each job.
+      await until(async () => {
+        const metrics = await (await fetch(`${stack!.url}/metrics`)).text();
+        expect(metrics).toContain('# TYPE eci_virtual_job_queue_seconds histogram');
+        const counts = Object.fromEntries(
+          [...metrics.matchAll(/^eci_virtual_job_queue_seconds_count\{phase="([^"]+)"\} (\d+)$/gm)].map((m) => [
+            m[1]!,
+            Number(m[2]),
+          ]),
+        );
+        const expected: Record<string, number> = {};
+        for (const j of api.jobs)
+          for (const p of j.queueBreakdown!.phases) expected[p.phase] = (expected[p.phase] ?? 0) + 1;
+        expect(counts).toEqual(expected);
+        expect(Object.keys(counts).every((phase) => (QUEUE_PHASES as readonly string[]).includes(phase))).toBe(true);
+      }, 30_000);
       // The drawer of the failed job: its pod's timeline from the controller's record, pod events included.
       const phases = Object.values(failed.timestamps).filter(Boolean).length;
       expect(seen.timeline?.length).toBe(phases + failed.events.length);

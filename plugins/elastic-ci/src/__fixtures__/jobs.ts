@@ -1,4 +1,4 @@
-import type { JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /** Shaped exactly like the controller's answers (the contract's portal types, runner/contract/src/portal.ts). */
 export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobRecord {
@@ -46,7 +46,22 @@ export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobReco
 
 /** Newest first, as the controller answers. */
 export const jobs: JobRecord[] = [
-  makeJob({ id: '101' }),
+  makeJob({
+    id: '101',
+    // Queued → pod 80 ms, images ready at 1.2 s (cache), runner at 1.5 s, job assigned and first step by 2.3 s.
+    queueBreakdown: {
+      phases: [
+        { phase: 'webhook', ms: 40 },
+        { phase: 'launch', ms: 40 },
+        { phase: 'images', ms: 1_120 },
+        { phase: 'runner', ms: 300 },
+        { phase: 'assign', ms: 500 },
+        { phase: 'setup', ms: 300 },
+      ],
+      totalMs: 2_300,
+      complete: true,
+    },
+  }),
   makeJob({
     id: '102',
     job: 'test',
@@ -124,3 +139,56 @@ export const settingsResponse: SettingsResponse = {
   },
   prices: { vcpuSecondUsd: 0.0000077, gibSecondUsd: 0.00000096 },
 };
+
+/**
+ * `/v1/aggregates?repo=acme/widgets&days=7` for the week ending on the jobs' day: acme/widgets on two days (the
+ * 20th's cost is the jobs fixture's summary cost), acme/gadgets on one; `perDay` repeats acme/widgets' days.
+ */
+export function aggregatesResponse(): AggregatesResponse {
+  const widgets = [
+    {
+      day: '2026-11-18',
+      jobs: 4,
+      billedSeconds: 720,
+      costUsd: 0.0124,
+      avgQueueMs: 2_000,
+      queueP50Ms: 1_800,
+      queueP95Ms: 4_200,
+    },
+    {
+      day: '2026-11-20',
+      jobs: 3,
+      billedSeconds: 362,
+      costUsd: 0.0056,
+      avgQueueMs: 5_310,
+      queueP50Ms: 1_500,
+      queueP95Ms: 9_120,
+    },
+  ];
+  const gadgets = [
+    {
+      day: '2026-11-19',
+      jobs: 2,
+      billedSeconds: 240,
+      costUsd: 0.0042,
+      avgQueueMs: 3_000,
+      queueP50Ms: 2_500,
+      queueP95Ms: 3_500,
+    },
+  ];
+  return {
+    repo: 'acme/widgets',
+    generatedAt: '2026-11-20T12:00:05.000Z',
+    from: '2026-11-14T00:00:00.000Z',
+    to: '2026-11-21T00:00:00.000Z',
+    perDay: widgets,
+    perRepository: [
+      { repo: 'acme/widgets', jobs: 7, billedSeconds: 1_082, costUsd: 0.018, avgQueueMs: 3_419 },
+      { repo: 'acme/gadgets', jobs: 2, billedSeconds: 240, costUsd: 0.0042, avgQueueMs: 3_000 },
+    ],
+    perRepositoryDay: [
+      ...gadgets.map((d) => ({ repo: 'acme/gadgets', ...d })),
+      ...widgets.map((d) => ({ repo: 'acme/widgets', ...d })),
+    ],
+  };
+}

@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * Options for {@link ElasticCiApi.getJobs}.
@@ -11,6 +11,19 @@ export interface GetJobsOptions {
   since?: string;
   /** At most this many jobs, newest first (the controller caps it at 500). */
   limit?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options for {@link ElasticCiApi.getAggregates}.
+ *
+ * @public
+ */
+export interface GetAggregatesOptions {
+  /** The last this many UTC days, today included (the controller's default is 30, its maximum 366). */
+  days?: number;
+  /** Only this repository (`owner/name`) in `perRepositoryDay`; by default every repository. */
+  repository?: string;
   signal?: AbortSignal;
 }
 
@@ -28,6 +41,8 @@ export interface GetJobsOptions {
 export interface ElasticCiApi {
   getJobs(repo: string, options?: GetJobsOptions): Promise<JobsResponse>;
   getSettings(repo: string, options?: { signal?: AbortSignal }): Promise<SettingsResponse>;
+  /** Cost and queue-time percentiles per day: of `repo`, and per repository (`/v1/aggregates`). */
+  getAggregates(repo: string, options?: GetAggregatesOptions): Promise<AggregatesResponse>;
 }
 
 /**

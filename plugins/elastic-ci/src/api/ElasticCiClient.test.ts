@@ -1,7 +1,7 @@
 /** @jest-environment node */
 import { describe, expect, it, jest } from '@jest/globals';
 import { ResponseError } from '@backstage/errors';
-import { jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
+import { aggregatesResponse, jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
 import { ElasticCiClient, ElasticCiInvalidResponseError, ElasticCiNetworkError } from './ElasticCiClient.js';
 
 function clientAnswering(response: () => Response | Promise<Response>, base = 'http://backstage.test/api/proxy') {
@@ -26,6 +26,25 @@ describe('ElasticCiClient', () => {
     expect(url.origin + url.pathname).toBe('http://backstage.test/api/proxy/eci-virtual/v1/jobs');
     expect(url.search).toBe('?repo=acme%2Fwidgets&since=2026-11-13T00%3A00%3A00Z&limit=50');
     expect(url.searchParams.get('repo')).toBe('acme/widgets');
+  });
+
+  it('reads /v1/aggregates with the days and the repository narrowing, and checks the answer', async () => {
+    const { client, fetch } = clientAnswering(() => json(aggregatesResponse()));
+    const answer = await client.getAggregates('acme/widgets', { days: 7, repository: 'acme/gadgets' });
+    expect(answer.perRepositoryDay).toHaveLength(3);
+    expect(String(fetch.mock.calls[0]![0])).toBe(
+      'http://backstage.test/api/proxy/eci-virtual/v1/aggregates?repo=acme%2Fwidgets&days=7&repository=acme%2Fgadgets',
+    );
+    await client.getAggregates('acme/widgets');
+    expect(String(fetch.mock.calls[1]![0])).toBe(
+      'http://backstage.test/api/proxy/eci-virtual/v1/aggregates?repo=acme%2Fwidgets',
+    );
+    // An older controller's answer (no perRepositoryDay) is not the contract.
+    const { perRepositoryDay: _, ...older } = aggregatesResponse();
+    const old = clientAnswering(() => json(older));
+    await expect(old.client.getAggregates('acme/widgets')).rejects.toThrow(
+      'The controller answered /v1/aggregates without perDay and perRepositoryDay lists',
+    );
   });
 
   it('encodes characters that would otherwise split the query', async () => {

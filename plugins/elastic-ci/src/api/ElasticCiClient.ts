@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { CustomErrorBase, ResponseError } from '@backstage/errors';
-import type { ElasticCiApi, GetJobsOptions } from './ElasticCiApi.js';
-import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { ElasticCiApi, GetAggregatesOptions, GetJobsOptions } from './ElasticCiApi.js';
+import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * A 2xx answer whose body is not the JSON the portal contract describes (HTML from a misrouted proxy, a truncated
@@ -71,6 +71,19 @@ export class ElasticCiClient implements ElasticCiApi {
       throw new ElasticCiInvalidResponseError('The controller answered /v1/settings without placement and imageCache');
     }
     return body as unknown as SettingsResponse;
+  }
+
+  async getAggregates(repo: string, options: GetAggregatesOptions = {}): Promise<AggregatesResponse> {
+    const query = new URLSearchParams({ repo });
+    if (options.days !== undefined) query.set('days', String(options.days));
+    if (options.repository !== undefined) query.set('repository', options.repository);
+    const body = await this.get('/v1/aggregates', query, options.signal);
+    if (!isObject(body) || !Array.isArray(body.perDay) || !Array.isArray(body.perRepositoryDay)) {
+      throw new ElasticCiInvalidResponseError(
+        'The controller answered /v1/aggregates without perDay and perRepositoryDay lists',
+      );
+    }
+    return body as unknown as AggregatesResponse;
   }
 
   private async get(path: string, query: URLSearchParams, signal?: AbortSignal): Promise<unknown> {

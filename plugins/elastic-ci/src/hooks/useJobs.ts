@@ -1,7 +1,7 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useCallback } from 'react';
 import { elasticCiApiRef } from '../api/ElasticCiApi.js';
-import type { JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 import { usePolled, type PolledState } from './usePolled.js';
 
 const ACTIVE: ReadonlySet<JobRecord['status']> = new Set(['queued', 'pending', 'running']);
@@ -23,4 +23,19 @@ export function useSettings(repo: string): PolledState<SettingsResponse> {
   const api = useApi(elasticCiApiRef);
   const load = useCallback((signal: AbortSignal) => api.getSettings(repo, { signal }), [api, repo]);
   return usePolled(`settings:${repo}`, load, { intervalMs: 0, shouldRefresh: () => false });
+}
+
+/**
+ * The last `days` UTC days of cost and queue time, per day and per repository. Loaded once, and again every
+ * `refreshIntervalMs` for as long as `active()` holds when a load settles (the tab passes "jobs are running").
+ */
+export function useAggregates(
+  repo: string,
+  days: number,
+  refreshIntervalMs: number,
+  active: () => boolean,
+): PolledState<AggregatesResponse> {
+  const api = useApi(elasticCiApiRef);
+  const load = useCallback((signal: AbortSignal) => api.getAggregates(repo, { days, signal }), [api, repo, days]);
+  return usePolled(`aggregates:${repo}:${days}`, load, { intervalMs: refreshIntervalMs, shouldRefresh: active });
 }

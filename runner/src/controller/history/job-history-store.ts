@@ -44,9 +44,20 @@ export interface Totals {
   avgQueueMs?: number;
 }
 
-export interface DayTotals extends Totals {
+/** Nearest-rank queue-time percentiles of one repository's started jobs of one day (computed by the database). */
+export interface DayPercentiles {
+  queueP50Ms?: number;
+  queueP95Ms?: number;
+}
+
+export interface DayTotals extends Totals, DayPercentiles {
   /** UTC day the jobs were queued, `YYYY-MM-DD`. */
   day: string;
+}
+
+/** One repository on one day. */
+export interface RepoDayTotals extends DayTotals {
+  repo: string;
 }
 
 export interface RepoTotals extends Totals {
@@ -57,13 +68,20 @@ export interface RepoTotals extends Totals {
 export interface WindowQuery {
   since: number;
   until: number;
-  /** Per-day totals of this repository only (per-repository totals always cover every repository). */
+  /**
+   * Per-day totals of this repository only, with its daily queue-time percentiles (per-repository totals always
+   * cover every repository; without it per-day totals sum every repository and carry no percentiles).
+   */
   repo?: string;
+  /** `perRepositoryDay` of this repository only (default: every repository). */
+  repository?: string;
 }
 
 export interface HistoryAggregates {
   perDay: DayTotals[];
   perRepository: RepoTotals[];
+  /** Each repository (or only `repository`) per day, by repository then day. */
+  perRepositoryDay: RepoDayTotals[];
 }
 
 /** What the 7-day summary of one repository needs, read without loading its records. */

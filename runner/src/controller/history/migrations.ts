@@ -9,6 +9,22 @@ import type { Dialect, SqlDriver } from './sql-driver.js';
 /** Days are UTC days numbered from the epoch: `queued_at / DAY_MS` (integer division in both databases). */
 export const DAY_MS = 86_400_000;
 
+/**
+ * Migration 3 and the day recompute (sql-job-history.ts) both use this, so a day reads the same whichever wrote it:
+ * changing what it computes needs a new migration that recomputes job_days.
+ *
+ * The nearest-rank `p`th percentile (as `percentile` in portal-api/job-view.ts: the value of rank ⌈p·n/100⌉) of the
+ * queue times of `repo`'s jobs queued in [from, to), as one scalar subquery valid in SQLite and PostgreSQL (window
+ * functions; integer division does the ceiling). The arguments are SQL expressions (placeholders or columns).
+ */
+export function queuePercentileSql(p: number, repo: string, from: string, to: string): string {
+  if (!Number.isInteger(p) || p < 1 || p > 100) throw new RangeError(`percentile ${p} is not an integer in 1..100`);
+  return `(SELECT MIN(r.queue_ms) FROM (
+      SELECT queue_ms, ROW_NUMBER() OVER (ORDER BY queue_ms) AS rn, COUNT(*) OVER () AS n
+      FROM jobs WHERE repo = ${repo} AND queued_at >= ${from} AND queued_at < ${to} AND queue_ms IS NOT NULL
+    ) r WHERE r.rn = (${p} * r.n + 99) / 100)`;
+}
+
 export interface Migration {
   version: number;
   name: string;
@@ -60,6 +76,17 @@ export const MIGRATIONS: readonly Migration[] = [
          SELECT repo, queued_at / ${DAY_MS}, COUNT(*), COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(cost_usd), 0),
                 COALESCE(SUM(queue_ms), 0), COUNT(queue_ms)
          FROM jobs GROUP BY repo, queued_at / ${DAY_MS}`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'queue-time p50/p95 per repository and day, kept in job_days',
+    statements: () => [
+      `ALTER TABLE job_days ADD COLUMN queue_p50_ms BIGINT`,
+      `ALTER TABLE job_days ADD COLUMN queue_p95_ms BIGINT`,
+      `UPDATE job_days SET
+         queue_p50_ms = ${queuePercentileSql(50, 'job_days.repo', `job_days.day * ${DAY_MS}`, `(job_days.day + 1) * ${DAY_MS}`)},
+         queue_p95_ms = ${queuePercentileSql(95, 'job_days.repo', `job_days.day * ${DAY_MS}`, `(job_days.day + 1) * ${DAY_MS}`)}`,
     ],
   },
 ];

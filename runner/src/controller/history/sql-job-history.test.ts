@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../test/harness/postgres-server.js';
 import type { StoredJob } from '../records/stored-job.js';
+import { JOB_COLUMNS, jobRow } from './history-row.js';
 import type { JobHistoryStore } from './job-history-store.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { PostgresDriver } from './postgres-driver.js';
@@ -44,7 +45,7 @@ function job(id: number, over: Partial<StoredJob> & { at: number }): StoredJob {
   };
 }
 
-/** The store's behaviour, the same for every driver. */
+/** The store's behaviour, the same for every driver. `open` gives a new, empty database at each call. */
 function storeContract(open: () => Promise<SqlDriver>) {
   let db: SqlDriver;
   let store: JobHistoryStore;
@@ -134,13 +135,127 @@ function storeContract(open: () => Promise<SqlDriver>) {
     await store.put(job(204, { at: day(2), repo: 'acme/other' }));
     const { perDay, perRepository } = await store.aggregates({ repo: 'acme/sums', since: day(0), until: day(3) });
     expect(perDay).toEqual([
-      { day: iso(day(0)).slice(0, 10), jobs: 2, billedSeconds: 200, costUsd: 0.0024, avgQueueMs: 6_000 },
-      { day: iso(day(2)).slice(0, 10), jobs: 1, billedSeconds: 100, costUsd: 0.0012, avgQueueMs: 4_000 },
+      // Queue times 4 s and 8 s: p50 = rank 1, p95 = rank ⌈1.9⌉ = 2.
+      {
+        day: iso(day(0)).slice(0, 10),
+        jobs: 2,
+        billedSeconds: 200,
+        costUsd: 0.0024,
+        avgQueueMs: 6_000,
+        queueP50Ms: 4_000,
+        queueP95Ms: 8_000,
+      },
+      {
+        day: iso(day(2)).slice(0, 10),
+        jobs: 1,
+        billedSeconds: 100,
+        costUsd: 0.0012,
+        avgQueueMs: 4_000,
+        queueP50Ms: 4_000,
+        queueP95Ms: 4_000,
+      },
     ]);
     expect(perRepository).toEqual([
       { repo: 'acme/sums', jobs: 3, billedSeconds: 300, costUsd: 0.0036, avgQueueMs: Math.round(16_000 / 3) },
       { repo: 'acme/other', jobs: 1, billedSeconds: 100, costUsd: 0.0012, avgQueueMs: 4_000 },
     ]);
+  });
+
+  it('keeps queue-time p50/p95 and cost per repository and day (nearest rank, jobs that never ran left out)', async () => {
+    const d0 = T0 + 25 * 86_400_000;
+    const d1 = d0 + 86_400_000;
+    // acme/pct on d0: queue times 3, 1, 9, 4, 2 s (sorted 1 2 3 4 9: p50 = rank ⌈2.5⌉ = 3rd = 3 s, p95 = rank
+    // ⌈4.75⌉ = 5th = 9 s) and a job that never ran (no queue time, still billed 100 s); on d1 one job of 7 s.
+    // Each job is billed 100 s (pod +1 s → finished +101 s) = 0.0012 US$.
+    const queued = [3, 1, 9, 4, 2];
+    for (const [i, s] of queued.entries())
+      await store.put(
+        job(600 + i, { at: d0 + i * 60_000, repo: 'acme/pct', runningAt: iso(d0 + i * 60_000 + s * 1000) }),
+      );
+    const never = job(609, { at: d0 + 3_600_000, repo: 'acme/pct', status: 'failed' });
+    delete (never as Partial<StoredJob>).runningAt;
+    await store.put(never);
+    await store.put(job(610, { at: d1 + 5_000, repo: 'acme/pct', runningAt: iso(d1 + 12_000) }));
+    // acme/pct2 on d1: two jobs, 2 s and 6 s (p50 = rank 1 = 2 s, p95 = rank 2 = 6 s).
+    await store.put(job(620, { at: d1, repo: 'acme/pct2', runningAt: iso(d1 + 2_000) }));
+    await store.put(job(621, { at: d1, repo: 'acme/pct2', runningAt: iso(d1 + 6_000) }));
+    const day0 = iso(d0).slice(0, 10);
+    const day1 = iso(d1).slice(0, 10);
+    const window = { since: d0, until: d1 + 86_400_000 };
+    const pct = [
+      {
+        repo: 'acme/pct',
+        day: day0,
+        jobs: 6,
+        billedSeconds: 600,
+        costUsd: 0.0072,
+        avgQueueMs: 3_800,
+        queueP50Ms: 3_000,
+        queueP95Ms: 9_000,
+      },
+      {
+        repo: 'acme/pct',
+        day: day1,
+        jobs: 1,
+        billedSeconds: 100,
+        costUsd: 0.0012,
+        avgQueueMs: 7_000,
+        queueP50Ms: 7_000,
+        queueP95Ms: 7_000,
+      },
+    ];
+    const pct2 = [
+      {
+        repo: 'acme/pct2',
+        day: day1,
+        jobs: 2,
+        billedSeconds: 200,
+        costUsd: 0.0024,
+        avgQueueMs: 4_000,
+        queueP50Ms: 2_000,
+        queueP95Ms: 6_000,
+      },
+    ];
+    const all = await store.aggregates({ ...window, repo: 'acme/pct' });
+    expect(all.perRepositoryDay.filter((r) => r.repo.startsWith('acme/pct'))).toEqual([...pct, ...pct2]);
+    expect(all.perDay).toEqual(pct.map(({ repo: _, ...d }) => d));
+    const one = await store.aggregates({ ...window, repo: 'acme/pct', repository: 'acme/pct2' });
+    expect(one.perRepositoryDay).toEqual(pct2);
+    // A job that now started later moves the day's percentiles with it.
+    await store.put(job(620, { at: d1, repo: 'acme/pct2', runningAt: iso(d1 + 8_000) }));
+    const moved = await store.aggregates({ ...window, repository: 'acme/pct2' });
+    expect(moved.perRepositoryDay[0]).toMatchObject({ queueP50Ms: 6_000, queueP95Ms: 8_000 });
+    // Sums over every repository carry no percentiles (they do not add up across repositories).
+    const summed = await store.aggregates(window);
+    expect(summed.perDay.every((d) => d.queueP50Ms === undefined && d.queueP95Ms === undefined)).toBe(true);
+  });
+
+  it('fills in the percentiles of days written before they were kept (migration 3)', async () => {
+    const fresh = await open();
+    try {
+      await migrate(
+        fresh,
+        MIGRATIONS.filter((m) => m.version < 2),
+      );
+      const d = T0 + 3 * 86_400_000;
+      const rows = [5, 1, 3].map((s, i) =>
+        jobRow(job(700 + i, { at: d + i, repo: 'acme/old', runningAt: iso(d + i + s * 1000) }), PRICES, NOW),
+      );
+      for (const row of rows)
+        await fresh.run(
+          `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+          row,
+        );
+      expect(await migrate(fresh)).toEqual(MIGRATIONS.filter((m) => m.version >= 2).map((m) => m.version));
+      const back = await fresh.query<{ p50: unknown; p95: unknown; n: unknown }>(
+        'SELECT queue_p50_ms AS p50, queue_p95_ms AS p95, queue_n AS n FROM job_days WHERE repo = $1',
+        ['acme/old'],
+      );
+      // Sorted 1 3 5 s: p50 = rank ⌈1.5⌉ = 2nd = 3 s, p95 = rank ⌈2.85⌉ = 3rd = 5 s.
+      expect(back.map((r) => [Number(r.p50), Number(r.p95), Number(r.n)])).toEqual([[3_000, 5_000, 3]]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('reads the recent figures of one repository: queue times sorted, node types, running jobs', async () => {
@@ -285,7 +400,10 @@ if (noPostgres) process.stderr.write(`PostgreSQL job history tests skipped: ${no
   }, 30_000);
 
   describe('over TCP', () => {
-    storeContract(async () => PostgresDriver.open({ connectionString: await server!.createDatabase('history_tcp') }));
+    let n = 0;
+    storeContract(async () =>
+      PostgresDriver.open({ connectionString: await server!.createDatabase(`history_tcp_${n++}`) }),
+    );
   });
 
   it('connects over the unix socket too, and migrates concurrently from two replicas without harm', async () => {

@@ -15,10 +15,11 @@ import type {
   JobPage,
   JobPageQuery,
   RecentFigures,
+  RepoDayTotals,
   RepoTotals,
   WindowQuery,
 } from './job-history-store.js';
-import { DAY_MS, migrate } from './migrations.js';
+import { DAY_MS, migrate, queuePercentileSql } from './migrations.js';
 import type { SqlDriver, SqlValue } from './sql-driver.js';
 
 /** An upsert of `rows` rows (numbered placeholders, row after row). */
@@ -34,16 +35,23 @@ const UPSERT = upsert(1);
 const BATCH = 500;
 
 /** One (repository, day) of job_days recomputed from its jobs: the rollup is always the sum of its rows. */
-const RECOMPUTE_DAY = `INSERT INTO job_days (repo, day, jobs, billed_seconds, cost_usd, queue_ms_sum, queue_n)
+const RECOMPUTE_DAY = `INSERT INTO job_days
+    (repo, day, jobs, billed_seconds, cost_usd, queue_ms_sum, queue_n, queue_p50_ms, queue_p95_ms)
   SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), COUNT(*), COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(cost_usd), 0),
-         COALESCE(SUM(queue_ms), 0), COUNT(queue_ms)
+         COALESCE(SUM(queue_ms), 0), COUNT(queue_ms),
+         ${queuePercentileSql(50, 'CAST($1 AS TEXT)', '$3', '$4')}, ${queuePercentileSql(95, 'CAST($1 AS TEXT)', '$3', '$4')}
   FROM jobs WHERE repo = $1 AND queued_at >= $3 AND queued_at < $4
   ON CONFLICT (repo, day) DO UPDATE SET jobs = excluded.jobs, billed_seconds = excluded.billed_seconds,
-    cost_usd = excluded.cost_usd, queue_ms_sum = excluded.queue_ms_sum, queue_n = excluded.queue_n`;
+    cost_usd = excluded.cost_usd, queue_ms_sum = excluded.queue_ms_sum, queue_n = excluded.queue_n,
+    queue_p50_ms = excluded.queue_p50_ms, queue_p95_ms = excluded.queue_p95_ms`;
 
 /** Sums of job_days rows; BIGINT/NUMERIC arrive as strings from PostgreSQL. */
 const SUMS = `SUM(jobs) AS jobs, SUM(billed_seconds) AS billed, SUM(cost_usd) AS cost,
   SUM(queue_ms_sum) AS queue_sum, SUM(queue_n) AS queue_n`;
+
+/** One job_days row as it is read for perRepositoryDay. */
+const DAY_COLUMNS = `repo, day, jobs, billed_seconds AS billed, cost_usd AS cost, queue_ms_sum AS queue_sum,
+  queue_n, queue_p50_ms AS p50, queue_p95_ms AS p95`;
 
 type Tx = Parameters<Parameters<SqlDriver['transaction']>[0]>[0];
 type DayKey = { repo: string; day: number };
@@ -58,6 +66,12 @@ type SumRow = {
 };
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+/** Percentile columns: absent when no job of the day started. */
+const percentiles = (r: { p50?: unknown; p95?: unknown }) => ({
+  ...(r.p50 !== null && r.p50 !== undefined ? { queueP50Ms: num(r.p50) } : {}),
+  ...(r.p95 !== null && r.p95 !== undefined ? { queueP95Ms: num(r.p95) } : {}),
+});
 
 const totals = (r: SumRow) => {
   const queued = num(r.queue_n);
@@ -183,12 +197,14 @@ export class SqlJobHistory implements JobHistoryStore {
 
   async aggregates(q: WindowQuery): Promise<HistoryAggregates> {
     const [from, to] = [Math.floor(q.since / DAY_MS), Math.ceil(q.until / DAY_MS)];
+    // One repository: one job_days row per day, whose percentiles are that day's (MAX picks the only one).
     const perDayRows = q.repo
-      ? await this.db.query<SumRow & { day: unknown }>(
-          `SELECT day, ${SUMS} FROM job_days WHERE repo = $1 AND day >= $2 AND day < $3 GROUP BY day`,
+      ? await this.db.query<SumRow & { day: unknown; p50: unknown; p95: unknown }>(
+          `SELECT day, ${SUMS}, MAX(queue_p50_ms) AS p50, MAX(queue_p95_ms) AS p95
+           FROM job_days WHERE repo = $1 AND day >= $2 AND day < $3 GROUP BY day`,
           [q.repo, from, to],
         )
-      : await this.db.query<SumRow & { day: unknown }>(
+      : await this.db.query<SumRow & { day: unknown; p50?: unknown; p95?: unknown }>(
           `SELECT day, ${SUMS} FROM job_days WHERE day >= $1 AND day < $2 GROUP BY day`,
           [from, to],
         );
@@ -196,15 +212,24 @@ export class SqlJobHistory implements JobHistoryStore {
       `SELECT repo, ${SUMS} FROM job_days WHERE day >= $1 AND day < $2 GROUP BY repo`,
       [from, to],
     );
+    const repoDayRows = await this.db.query<SumRow & { repo: string; day: unknown; p50: unknown; p95: unknown }>(
+      q.repository
+        ? `SELECT ${DAY_COLUMNS} FROM job_days WHERE repo = $3 AND day >= $1 AND day < $2 AND jobs > 0`
+        : `SELECT ${DAY_COLUMNS} FROM job_days WHERE day >= $1 AND day < $2 AND jobs > 0`,
+      q.repository ? [from, to, q.repository] : [from, to],
+    );
     const perDay: DayTotals[] = perDayRows
       .filter((r) => num(r.jobs) > 0)
-      .map((r) => ({ day: utcDay(num(r.day) * DAY_MS), ...totals(r) }))
+      .map((r) => ({ day: utcDay(num(r.day) * DAY_MS), ...totals(r), ...percentiles(r) }))
       .sort((a, b) => a.day.localeCompare(b.day));
     const perRepository: RepoTotals[] = perRepoRows
       .filter((r) => num(r.jobs) > 0)
       .map((r) => ({ repo: r.repo, ...totals(r) }))
       .sort((a, b) => b.costUsd - a.costUsd || a.repo.localeCompare(b.repo));
-    return { perDay, perRepository };
+    const perRepositoryDay: RepoDayTotals[] = repoDayRows
+      .map((r) => ({ repo: r.repo, day: utcDay(num(r.day) * DAY_MS), ...totals(r), ...percentiles(r) }))
+      .sort((a, b) => a.repo.localeCompare(b.repo) || a.day.localeCompare(b.day));
+    return { perDay, perRepository, perRepositoryDay };
   }
 
   async recent(repo: string, since: number): Promise<RecentFigures> {

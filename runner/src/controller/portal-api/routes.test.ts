@@ -112,6 +112,44 @@ describe('portal API over the job history', () => {
     expect((await get('/v1/aggregates', { days: '0' })).status).toBe(400);
   });
 
+  it('gives cost and queue-time p50/p95 per repository and day, narrowed by `repository`', async () => {
+    const { body } = await get<AggregatesResponse>('/v1/aggregates', { days: '3', repository: 'acme/other' });
+    // acme/other's one job: pod +1 s → finished +61 s = 60 billed s of 1 vCPU + 2 GiB at 0.00001 + 2 × 0.000001
+    // US$/s = 0.00072 US$; queued → running 3 s, so p50 = p95 = 3 s.
+    expect(body.perRepositoryDay).toEqual([
+      {
+        repo: 'acme/other',
+        day: iso(now - DAY).slice(0, 10),
+        jobs: 1,
+        billedSeconds: 60,
+        costUsd: 0.00072,
+        avgQueueMs: 3_000,
+        queueP50Ms: 3_000,
+        queueP95Ms: 3_000,
+      },
+    ]);
+    const all = await get<AggregatesResponse>('/v1/aggregates', { days: '3' });
+    expect([...new Set(all.body.perRepositoryDay.map((d) => d.repo))]).toEqual(['acme/app', 'acme/other']);
+    // acme/app per day: the same figures as perDay (one repository), percentiles included.
+    expect(all.body.perRepositoryDay.filter((d) => d.repo === REPO).map(({ repo: _, ...d }) => d)).toEqual(
+      all.body.perDay,
+    );
+    expect(all.body.perDay.every((d) => d.queueP50Ms === 3_000 && d.queueP95Ms === 3_000)).toBe(true);
+  });
+
+  it('refuses aggregates query parameters it cannot read, saying which and why', async () => {
+    for (const [q, message] of [
+      [{ days: 'thirty' }, 'days must be a whole number of days in 1..366, got "thirty"'],
+      [{ days: '1.5' }, 'days must be a whole number of days in 1..366, got "1.5"'],
+      [{ days: '367' }, 'days must be a whole number of days in 1..366, got "367"'],
+      [{ days: '' }, 'days must be a whole number of days in 1..366, got ""'],
+      [{ repository: 'not-a-repo' }, 'repository must be owner/name, got "not-a-repo"'],
+    ] as const) {
+      const r = await get<{ error: { code: string; message: string } }>('/v1/aggregates', q);
+      expect([r.status, r.body.error]).toEqual([400, { code: 'invalid_input', message }]);
+    }
+  });
+
   it('answers 503 for aggregates and lists ConfigMap records when no database is open', async () => {
     const bare = new PortalApi({
       config,

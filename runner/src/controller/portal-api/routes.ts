@@ -142,13 +142,23 @@ export class PortalApi {
     repo: string,
     query: URLSearchParams,
   ): Promise<AggregatesResponse> {
-    const days = Number(query.get('days') ?? 30);
-    if (!Number.isInteger(days) || days < 1 || days > 366) throw new BadQuery('days must be an integer in 1..366');
+    const rawDays = query.get('days') ?? '30';
+    const days = /^\d{1,3}$/.test(rawDays) ? Number(rawDays) : NaN;
+    if (!(days >= 1 && days <= 366))
+      throw new BadQuery(`days must be a whole number of days in 1..366, got "${rawDays}"`);
+    const repository = query.get('repository') ?? undefined;
+    if (repository !== undefined && !REPO_PATTERN.test(repository))
+      throw new BadQuery(`repository must be owner/name, got "${repository}"`);
     const now = Date.now();
     // Whole UTC days: today and the days - 1 before it.
     const until = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
     const since = until - days * DAY_MS;
-    const { perDay, perRepository } = await history.aggregates({ repo, since, until });
+    const { perDay, perRepository, perRepositoryDay } = await history.aggregates({
+      repo,
+      since,
+      until,
+      ...(repository ? { repository } : {}),
+    });
     return {
       repo,
       generatedAt: new Date(now).toISOString(),
@@ -156,6 +166,7 @@ export class PortalApi {
       to: new Date(until).toISOString(),
       perDay,
       perRepository,
+      perRepositoryDay,
     };
   }
 

@@ -5,10 +5,15 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
-import { jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
-import { elasticCiApiRef, type ElasticCiApi, type GetJobsOptions } from '../../api/ElasticCiApi.js';
+import { aggregatesResponse, jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
+import {
+  elasticCiApiRef,
+  type ElasticCiApi,
+  type GetAggregatesOptions,
+  type GetJobsOptions,
+} from '../../api/ElasticCiApi.js';
 import { ElasticCiClient } from '../../api/ElasticCiClient.js';
-import type { JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 import { EntityElasticCiContent } from '../../plugin.js';
 import { ImageCachePanel } from '../ImageCachePanel/index.js';
 import { ElasticCiContent } from './ElasticCiContent.js';
@@ -24,10 +29,13 @@ function mockApi(
   getJobs: (repo: string, options?: GetJobsOptions) => Promise<JobsResponse>,
   getSettings: (repo: string, options?: { signal?: AbortSignal }) => Promise<SettingsResponse> = async () =>
     settingsResponse,
+  getAggregates: (repo: string, options?: GetAggregatesOptions) => Promise<AggregatesResponse> = async () =>
+    aggregatesResponse(),
 ) {
   return {
     getJobs: jest.fn(getJobs),
     getSettings: jest.fn(getSettings),
+    getAggregates: jest.fn(getAggregates),
   } satisfies ElasticCiApi;
 }
 
@@ -111,6 +119,34 @@ describe('ElasticCiContent', () => {
       expect.stringContaining('node:20-bookwormreadyimc-123384.0 MiB'),
       expect.stringContaining('ghcr.io/acme/builder:1.4creating'),
     ]);
+  });
+
+  it('shows the cost per day and the queue-time trends from the last 30 days of aggregates', async () => {
+    const api = mockApi(async () => jobsResponse());
+    await renderTab(api);
+    expect(await screen.findByTestId('cost-day-2026-11-20')).toBeTruthy();
+    expect(api.getAggregates).toHaveBeenCalledWith('acme/widgets', expect.objectContaining({ days: 30 }));
+    expect(screen.getByTestId('cost-day-2026-11-20').getAttribute('data-usd')).toBe('0.0056');
+    expect(screen.getByTestId('cost-total').textContent).toBe('$0.02');
+    expect(screen.getByTestId('queue-trend-p95-2026-11-20').getAttribute('data-ms')).toBe('9120');
+    expect((screen.getByTestId('queue-trend-repository') as HTMLSelectElement).value).toBe('acme/widgets');
+  });
+
+  it('shows an aggregates failure in both trend panels and keeps the jobs', async () => {
+    const api = mockApi(
+      async () => jobsResponse(),
+      async () => settingsResponse,
+      async () => {
+        throw new Error('history database locked');
+      },
+    );
+    await renderTab(api);
+    expect(await screen.findByTestId('job-row-101')).toBeTruthy();
+    await waitFor(() =>
+      expect(screen.getByTestId('cost-per-day-panel').textContent).toContain('history database locked'),
+    );
+    expect(screen.getByTestId('cost-per-day-panel').textContent).toContain('Could not load the cost per day');
+    expect(screen.getByTestId('queue-trend-panel').textContent).toContain('Could not load the queue-time trends');
   });
 
   it('filters and sorts the jobs table', async () => {

@@ -3,16 +3,18 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import { EmptyState, MissingAnnotationEmptyState, Progress } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug } from '../../annotations.js';
 import type { JobRecord } from '@eci-virtual/contract';
 import { formatTime } from '../../format.js';
-import { hasActiveJobs, useJobs, useSettings } from '../../hooks/useJobs.js';
+import { hasActiveJobs, useAggregates, useJobs, useSettings } from '../../hooks/useJobs.js';
+import { CostPerDayPanel } from '../CostPerDayPanel/index.js';
 import { ErrorView } from '../ErrorView/index.js';
 import { ImageCachePanel } from '../ImageCachePanel/index.js';
 import { JobDrawer } from '../JobDrawer/index.js';
 import { JobsTable } from '../JobsTable/index.js';
 import { LatencyChart } from '../LatencyChart/index.js';
+import { QueueTrendPanel } from '../QueueTrendPanel/index.js';
 import { SummaryCards } from '../SummaryCards/index.js';
 
 /**
@@ -23,6 +25,8 @@ import { SummaryCards } from '../SummaryCards/index.js';
 export interface ElasticCiContentProps {
   /** How often to reload while any job is queued, pending or running; default 10 000 ms. */
   refreshIntervalMs?: number;
+  /** Days of cost and queue-time trends (UTC days, today included); default 30. */
+  trendDays?: number;
 }
 
 /**
@@ -55,12 +59,24 @@ export function ElasticCiContent(props: ElasticCiContentProps) {
       </div>
     );
   }
-  return <ElasticCiView repo={repo} refreshIntervalMs={props.refreshIntervalMs ?? 10_000} />;
+  return (
+    <ElasticCiView
+      repo={repo}
+      refreshIntervalMs={props.refreshIntervalMs ?? 10_000}
+      trendDays={props.trendDays ?? 30}
+    />
+  );
 }
 
-function ElasticCiView(props: { repo: string; refreshIntervalMs: number }) {
+function ElasticCiView(props: { repo: string; refreshIntervalMs: number; trendDays: number }) {
   const jobs = useJobs(props.repo, props.refreshIntervalMs);
   const settings = useSettings(props.repo);
+  // Refreshed with the jobs while they run (their cost grows); `jobs.value` is read when a load settles.
+  const jobsRef = useRef(jobs.value);
+  jobsRef.current = jobs.value;
+  const aggregates = useAggregates(props.repo, props.trendDays, props.refreshIntervalMs, () =>
+    jobsRef.current ? hasActiveJobs(jobsRef.current) : false,
+  );
   const [selectedId, setSelectedId] = useState<string>();
 
   if (jobs.loading) return <Progress />;
@@ -106,6 +122,16 @@ function ElasticCiView(props: { repo: string; refreshIntervalMs: number }) {
           </Grid>
           <Grid item>
             <LatencyChart jobs={response.jobs} />
+          </Grid>
+          <Grid item>
+            <Grid container spacing={3}>
+              <Grid item xs={12} md={6}>
+                <CostPerDayPanel repo={props.repo} aggregates={aggregates.value} error={aggregates.error} />
+              </Grid>
+              <Grid item xs={12} md={6}>
+                <QueueTrendPanel repo={props.repo} aggregates={aggregates.value} error={aggregates.error} />
+              </Grid>
+            </Grid>
           </Grid>
           <Grid item>
             <JobsTable jobs={response.jobs} onSelect={(job) => setSelectedId(job.id)} />

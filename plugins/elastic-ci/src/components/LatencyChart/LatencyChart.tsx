@@ -2,6 +2,7 @@ import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
 import { InfoCard } from '@backstage/core-components';
 import type { JobRecord } from '@eci-virtual/contract';
+import { niceCeiling } from '../../chart.js';
 import { formatMs, formatTime } from '../../format.js';
 
 const WIDTH = 960;
@@ -105,14 +106,4 @@ export function LatencyChart({ jobs }: { jobs: JobRecord[] }) {
       </svg>
     </InfoCard>
   );
-}
-
-/** 1, 2 or 5 × a power of ten, at least `value` (and > 0). */
-function niceCeiling(value: number): number {
-  if (!(value > 0)) return 1000;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) {
-    if (step * power >= value) return step * power;
-  }
-  return 10 * power;
 }

@@ -1,0 +1,1 @@
+export { CostPerDayPanel, type CostPerDayPanelProps } from './CostPerDayPanel.js';

@@ -1,0 +1,1 @@
+export { QueueTrendPanel, type QueueTrendPanelProps } from './QueueTrendPanel.js';
