@@ -18,5 +18,6 @@ export * from './pod-layout.js';
 export * from './portal.js';
 export * from './shell-quote.js';
 export * from './spool-agent.js';
+export * from './spot.js';
 export * from './virtual-node.js';
 export * from './workload.js';

@@ -69,6 +69,13 @@ export const ANNOTATION = {
   cacheImages: 'eci-virtual.dev/cache-images',
   /** On the Node: the backend behind the virtual node (`docker`, `eci`). */
   nodeBackend: 'eci-virtual.dev/backend',
+  /**
+   * On a job pod: `prefer` — place it on spot (preemptible) capacity, and fall back to pay-as-you-go when the backend
+   * has none (spot.ts). Absent: pay-as-you-go. Written by the controller from `placement.spot`.
+   */
+  spot: 'eci-virtual.dev/spot',
+  /** On a job pod with `spot: prefer`: the highest hourly price (USD) to pay for spot capacity (`placement.spotPriceLimit`). */
+  spotPriceLimit: 'eci-virtual.dev/spot-price-limit',
 } as const;
 
 /** Labels the docker backend puts on engine containers and volumes, so a restarted node finds what is whose. */

@@ -101,6 +101,39 @@ export interface JobRecord {
   /** How the fee was computed: the billed specification and seconds (see runner/docs/cost-and-cache.md). */
   cost?: JobCostBreakdown;
   events: JobEvent[];
+  /** What the job asked of spot capacity and what happened (absent: it did not ask for spot). */
+  spot?: JobSpot;
+  /**
+   * Every attempt of the job when the controller re-ran it after a spot reclaim, oldest first: on both attempts'
+   * records (GitHub gives each attempt its own job id).
+   */
+  spotAttempts?: SpotAttempt[];
+}
+
+/** Spot facts of one job attempt. */
+export interface JobSpot {
+  /** The pod asked for spot (`placement.spot: prefer`). */
+  preferred: boolean;
+  /** The backend had no spot capacity and created the pod pay-as-you-go (a `SpotFallback` event). */
+  fellBack?: boolean;
+  /** When the reclaim notice (`SpotToBeReleased`) or the reclaim itself was seen. */
+  reclaimedAt?: string;
+  /** When the controller asked GitHub to re-run the job (at most once per job). */
+  rerunRequestedAt?: string;
+  /** The job id of the attempt this one re-runs. */
+  rerunOf?: string;
+}
+
+export interface SpotAttempt {
+  jobId: string;
+  runAttempt: number;
+  /** The attempt asked for spot. */
+  spot: boolean;
+  /** `reclaimed` when its spot pod was reclaimed; else the attempt's status as last known. */
+  outcome: JobStatus | 'reclaimed';
+  conclusion?: string;
+  pod?: { namespace: string; name: string };
+  reclaimedAt?: string;
 }
 
 export interface JobCostBreakdown {
@@ -196,6 +229,10 @@ export interface SettingsResponse {
     memory: string;
     eciSpecs?: string[];
     nodeSelector?: Record<string, string>;
+    /** `prefer`: jobs go to spot capacity first, pay-as-you-go when there is none (default `never`). */
+    spot?: 'prefer' | 'never';
+    /** The highest hourly price (USD) paid for spot capacity. */
+    spotPriceLimit?: number;
   };
   imageCache: {
     images: ImageCacheEntry[];

@@ -4,7 +4,8 @@
  * a restarted controller re-lists pods and queued jobs and carries on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANNOTATION, COMPONENT, isVirtualNodeLabels, LABEL } from '@eci-virtual/contract';
+import { ANNOTATION, COMPONENT, isVirtualNodeLabels, LABEL, type JobEvent } from '@eci-virtual/contract';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../kube/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { ControllerConfig } from './config.js';
@@ -33,6 +34,7 @@ import {
 } from './jobs/job-slots.js';
 import { jobOfSlot, jobResourceName, parseSlot, runnerName, slotKey, slotOfPod, slotOfRunner } from './jobs/naming.js';
 import { runnerLogTail } from './jobs/runner-log-tail.js';
+import { SpotReruns } from './jobs/spot-reruns.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
 import { WorkloadService } from './workloads/workload-service.js';
 import { workloadKey } from './workloads/workload-token.js';
@@ -69,6 +71,8 @@ export class Controller {
   private readonly received = new Map<number, number>();
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   private readonly tracker: PodTracker;
+  /** A job whose spot pod was reclaimed is re-run once (jobs/spot-reruns.ts). */
+  private readonly spot: SpotReruns;
   private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
   /** Which job each runner really took (in_progress webhooks, the API): records and cleanup follow it. */
   private readonly runnerJobs = new RunnerJobs();
@@ -96,6 +100,7 @@ export class Controller {
     void store.drain?.();
     this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
+    this.spot = new SpotReruns({ lifecycle: this.lifecycle, records: store, github: deps.github, log: deps.log });
     this.workloads = new WorkloadService({
       ...deps,
       key: workloadKey(deps.config),
@@ -251,6 +256,7 @@ export class Controller {
     // The record is written after the pod is requested: the pod is what the job waits for.
     const { cpu, memory } = this.deps.config.placement;
     await this.lifecycle.queued(job, { cpu, memory }, receivedAt);
+    await this.spot.queued(job);
     return 'queued';
   }
 
@@ -269,6 +275,7 @@ export class Controller {
     if (swappedInto) this.deps.metrics.runnerSwaps.inc();
     await this.lifecycle.completed(job, swappedInto);
     void this.observeQueueTime(id);
+    await this.spot.completed(id);
     if (viaSlot) await this.cleanup(viaSlot);
     // The job's other slots (its runner took another job, or it got another slot, or it was cancelled while
     // queued): their runners would idle forever. Remove each runner first — GitHub refuses while it runs a job —
@@ -428,6 +435,7 @@ export class Controller {
       const exited = m.finished;
       void this.failedRunnerLog(slot, exited.exitCode)
         .then(() => (ran === undefined ? undefined : this.lifecycle.runnerExited(ran, exited)))
+        .then(() => (ran === m.jobId ? this.spotCheck(slot, m.pod) : undefined))
         .then(() => this.cleanup(slot));
       return;
     }
@@ -468,9 +476,9 @@ export class Controller {
    * Copies a job pod's Kubernetes Events into the record of the job it serves (the lifecycle reads image-cache use
    * from them): only while the pod's runner runs that job or nothing else.
    */
-  private async recordPodEvents(slot: string): Promise<void> {
+  private async recordPodEvents(slot: string): Promise<JobEvent[]> {
     const pod = this.podOfSlot(slot);
-    if (!pod?.metadata?.name || this.ranElsewhere(slot)) return;
+    if (!pod?.metadata?.name || this.ranElsewhere(slot)) return [];
     const jobId = jobOfSlot(slot);
     const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, {
       name: pod.metadata.name,
@@ -484,6 +492,14 @@ export class Controller {
       return [];
     });
     if (events.length) await this.lifecycle.eventsCopied(jobId, events);
+    return events;
+  }
+
+  /** A finished pod's events go into its job's record (a spot fallback or reclaim among them) before cleanup. */
+  private async spotCheck(slot: string, pod: V1Pod): Promise<void> {
+    if (!pod.metadata?.annotations?.[ANNOTATION.spot]) return;
+    const events = await this.recordPodEvents(slot);
+    await this.spot.podFinished(jobOfSlot(slot), pod, events);
   }
 
   /** A runner that exited with an error: its last lines go to the log before cleanup deletes the pod. */

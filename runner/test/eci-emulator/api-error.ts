@@ -40,3 +40,11 @@ export const quotaExceeded = (limit: number) =>
     'QuotaExceed.ContainerGroupQuotaExceed',
     `The quota of container groups (${limit}) in this region is exhausted.`,
   );
+
+/**
+ * No stock for what was asked: CreateContainerGroup's `OperationDenied.NoStock` ("the ECI of the current region and
+ * zone is sold out; use several zones and specs", Alibaba Cloud developer Q&A, developer.aliyun.com/ask/274162),
+ * answered with HTTP 403 as ECS answers the same code.
+ */
+export const noStock = (what: string) =>
+  new ApiError(403, 'OperationDenied.NoStock', `The requested resource (${what}) is sold out in the specified zone.`);

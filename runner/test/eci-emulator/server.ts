@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realClock, type EmulatorClock } from './clock.js';
-import { ApiError, errorBody, groupNotFound, invalid, missing, quotaExceeded } from './api-error.js';
+import { ApiError, errorBody, groupNotFound, invalid, missing, noStock, quotaExceeded } from './api-error.js';
 import { RequestVerifier } from './auth.js';
 import { parseCreate, type CreateLimits } from './create-request.js';
 import { ExecSessions } from './exec-sessions.js';
@@ -155,6 +155,32 @@ export class EciEmulator {
     this.groups.scheduleFailures.push({ reason, message });
   }
 
+  /**
+   * The next `times` CreateContainerGroup calls that ask for spot (SpotStrategy SpotAsPriceGo or SpotWithPriceLimit)
+   * are refused with `OperationDenied.NoStock` (api-error.ts `noStock`); pay-as-you-go requests are not affected.
+   * `Infinity`: the zone has no spot stock until `restoreSpot()`.
+   */
+  refuseSpot(times = Infinity): void {
+    this.spotRefusals = times;
+  }
+
+  restoreSpot(): void {
+    this.spotRefusals = 0;
+  }
+
+  private spotRefusals = 0;
+
+  /**
+   * ECI's reclaim of a spot group (GroupStore.expire): its `SpotToBeReleased` warning event now, the group Expired
+   * `spotNoticeMs` later. Resolves when it is Expired.
+   */
+  reclaimSpot(groupId: string): Promise<void> {
+    const g = this.groups.get(groupId);
+    if (!g) throw groupNotFound(groupId);
+    if (g.meta.spotStrategy === 'NoSpot') throw new Error(`group ${groupId} is not a spot group`);
+    return this.groups.expire(groupId);
+  }
+
   /** How many calls of `action` were answered (optionally: with this HTTP status). */
   count(action: string, status?: number): number {
     return this.calls.filter((c) => c.action === action && (status === undefined || c.status === status)).length;
@@ -261,6 +287,10 @@ export class EciEmulator {
     if (meta.clientToken) {
       const existing = this.tokens.get(meta.clientToken);
       if (existing && this.groups.get(existing)) return { ContainerGroupId: existing };
+    }
+    if (meta.spotStrategy !== 'NoSpot' && this.spotRefusals > 0) {
+      this.spotRefusals--;
+      throw noStock(`spot ${meta.instanceType ?? 'instance'}`);
     }
     const quota = this.opts.quota ?? 1000;
     if (this.groups.size >= quota) throw quotaExceeded(quota);

@@ -263,7 +263,7 @@ export class GitHubEmulator {
         if (!run || !sameName(run.repo, `${m[1]}/${m[2]}`)) return notFound();
         const filter = u.searchParams.get('filter') ?? 'latest';
         if (filter !== 'latest' && filter !== 'all') return validationFailed('filter', filter);
-        const jobs = this.state.jobsOf(run).map((j) => this.jobJson(j));
+        const jobs = this.state.jobsOf(run, filter === 'all').map((j) => this.jobJson(j));
         return [200, { total_count: jobs.length, jobs: page(jobs, u) }, links(jobs.length, u)];
       },
       { permission: actionsRead, resource: repoOf },
@@ -277,6 +277,18 @@ export class GitHubEmulator {
         return j && sameName(this.state.repoOf(j), `${m[1]}/${m[2]}`) ? [200, this.jobJson(j)] : notFound();
       },
       { permission: actionsRead, resource: repoOf },
+    );
+    // "Re-run a job from a workflow run": 201 with an empty object; 403 (`forbidden`) otherwise documented. GitHub
+    // Apps need `actions: write` (@octokit/openapi-types, operation actions/re-run-job-for-workflow-run).
+    this.route(
+      'POST',
+      `${repo}/actions/jobs/(\\d+)/rerun`,
+      'token',
+      (m) => this.rerunJob(`${m[1]}/${m[2]}`, Number(m[3])),
+      {
+        permission: () => 'actions=write',
+        resource: repoOf,
+      },
     );
     this.route(
       'GET',
@@ -493,6 +505,59 @@ export class GitHubEmulator {
     this.state.runOf(job).updated_at = now;
     if (opts.webhook !== false) await this.sendJobWebhook(job, 'completed');
   }
+
+  /**
+   * The runner running the job is gone (its machine was reclaimed, it crashed): GitHub fails the job ("The
+   * self-hosted runner … lost communication with the server"), releases the runner and sends `completed`.
+   */
+  async runnerLost(jobId: number, opts: { webhook?: boolean } = {}): Promise<void> {
+    const job = this.mustJob(jobId);
+    if (job.status !== 'in_progress') throw new Error(`job ${jobId} is not running`);
+    await this.finishJob(jobId, 'failure', opts);
+  }
+
+  /**
+   * POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun: the job runs again as the run's next attempt — a new job
+   * (new id, `run_attempt` + 1, queued, `workflow_job.queued` sent), the old one kept as an earlier attempt (listed
+   * with `filter=all` only). Refused (403) while the run is still in progress, as GitHub refuses re-running a job of
+   * a running workflow. Dependent jobs (`needs:`) are not modelled.
+   */
+  private async rerunJob(repo: string, jobId: number): Promise<Reply> {
+    const old = this.state.jobs.get(jobId);
+    if (!old || !sameName(this.state.repoOf(old), repo)) return notFound();
+    const run = this.state.runOf(old);
+    if (old.supersededBy !== undefined || this.state.runStatus(run) !== 'completed')
+      return [403, errorObject(403, 'This workflow is already running', DOCS)];
+    const now = new Date().toISOString();
+    const id = this.state.id();
+    const job: EmuJob = {
+      ...old,
+      id,
+      run_attempt: old.run_attempt + 1,
+      status: 'queued',
+      conclusion: null,
+      created_at: now,
+      started_at: now,
+      completed_at: null,
+      runner_id: null,
+      runner_name: null,
+      runner_group_id: null,
+      runner_group_name: null,
+      html_url: old.html_url.replace(/\/job\/\d+$/, `/job/${id}`),
+      message: { ...old.message, jobId: id },
+      results: [],
+    };
+    delete job.cancelRequested;
+    old.supersededBy = id;
+    this.state.jobs.set(id, job);
+    run.updated_at = now;
+    this.reruns.push({ jobId, newJobId: id });
+    await this.sendJobWebhook(job, 'queued');
+    return [201, {}];
+  }
+
+  /** Re-runs asked through the API, in order. */
+  readonly reruns: { jobId: number; newJobId: number }[] = [];
 
   /** The `workflow_job` webhook for the job's current state (action as given). */
   sendJobWebhook(
@@ -947,7 +1012,7 @@ export class GitHubEmulator {
       {
         id: r.id,
         runNumber: r.run_number,
-        runAttempt: 1,
+        runAttempt: Math.max(1, ...this.state.jobsOf(r).map((j) => j.run_attempt)),
         workflowId: r.workflow_id,
         name: r.name,
         path: r.path,

@@ -107,6 +107,8 @@ export interface EmuJob {
   }[];
   /** "Cancel workflow" was pressed while the job ran: the runner learns it from the broker and cancels. */
   cancelRequested?: boolean;
+  /** A later attempt of the run re-runs this job (it is no longer among the run's `latest` jobs). */
+  supersededBy?: number;
 }
 
 export interface EmuRun {
@@ -235,8 +237,11 @@ export class EmulatorState {
     return this.runOf(job).repo;
   }
 
-  jobsOf(run: EmuRun): EmuJob[] {
-    return [...this.jobs.values()].filter((j) => j.run_id === run.id).sort((a, b) => a.id - b.id);
+  /** The run's jobs of its latest attempt (`all`: of every attempt), oldest first. */
+  jobsOf(run: EmuRun, all = false): EmuJob[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.run_id === run.id && (all || j.supersededBy === undefined))
+      .sort((a, b) => a.id - b.id);
   }
 
   /**

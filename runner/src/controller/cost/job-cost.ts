@@ -47,7 +47,9 @@ export interface StoredJobCost extends JobCost {
 
 /** The job's fee under `prices`; undefined before its pod exists or when its resources cannot be read. */
 export function storedJobCost(
-  job: Pick<StoredJob, 'resources' | 'podCreatedAt' | 'finishedAt' | 'events'> & { spot?: CostInput['spot'] },
+  job: Pick<StoredJob, 'resources' | 'podCreatedAt' | 'finishedAt' | 'events' | 'spot'> & {
+    spotPrice?: CostInput['spot'];
+  },
   prices: UnitPrices,
   now: number,
 ): StoredJobCost | undefined {
@@ -61,7 +63,8 @@ export function storedJobCost(
       memoryGiB,
       billingStartMs: window.startMs,
       endMs: window.endMs,
-      ...(job.spot ? { spot: job.spot } : {}),
+      // On spot when the pod asked for it and the backend did not fall back (its hourly price when known).
+      ...(job.spotPrice || (job.spot?.preferred && !job.spot.fellBack) ? { spot: job.spotPrice ?? {} } : {}),
     },
     prices,
   );

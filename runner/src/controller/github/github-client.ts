@@ -440,6 +440,24 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * "Re-run a job from a workflow run" (POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun, 201 with an empty
+   * object): the job and its dependents run again as the run's next attempt, each with a new job id. A GitHub App needs
+   * the `actions: write` repository permission (`@octokit/openapi-types`, operation
+   * `actions/re-run-job-for-workflow-run`); GitHub answers 403 while the run is still in progress.
+   */
+  async rerunJob(repo: string, jobId: number): Promise<void> {
+    try {
+      await this.octokit.rest.actions.reRunJobForWorkflowRun({
+        owner: ownerOf(repo),
+        repo: nameOf(repo),
+        job_id: jobId,
+      });
+    } catch (err) {
+      throw mapError(err, `re-run job ${jobId} of ${repo}`);
+    }
+  }
+
   /** The workflow file path of a run (e.g. `.github/workflows/ci.yml`); fixed for the run's lifetime, so cached. */
   async getRunWorkflowPath(repo: string, runId: number): Promise<string> {
     const key = `${repo}#${runId}`;

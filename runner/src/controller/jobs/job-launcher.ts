@@ -99,6 +99,8 @@ export interface LaunchedPod {
   resources: { cpu: string; memory: string };
   /** The ECI specs asked for, if any. */
   eciSpecs?: string[];
+  /** The pod asked for spot capacity (`placement.spot: prefer`). */
+  spot?: boolean;
   /** The distinct images of the pod's containers. */
   images: string[];
   /** The repository's `imageCache.images`; whether a cache served the pod is read later from its events. */
@@ -137,6 +139,8 @@ export async function launchJob(
       problem: p.unresolved,
     });
   const placement = placementFor(settings, p.jobKey, config.placement);
+  // A re-run attempt goes pay-as-you-go: a job re-run after a spot reclaim is never reclaimed (nor re-run) again.
+  const annotations = placementAnnotations(placement, settings.imageCache, { noSpot: job.runAttempt > 1 });
   const pod = buildRunnerPod({
     job,
     plan: p,
@@ -150,7 +154,7 @@ export async function launchJob(
             : settings.imageCache.pullPolicy,
       },
     },
-    placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
+    placement: { ...placement, annotations },
     runnerId,
     slot,
     serviceCommands: services.held,
@@ -175,6 +179,7 @@ export async function launchJob(
     createdAt,
     resources: { cpu: placement.cpu, memory: placement.memory },
     ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
+    ...(annotations[ANNOTATION.spot] ? { spot: true } : {}),
     images: created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n),
     cachedImages: settings.imageCache.images,
     ...(p.unresolved ? { planProblem: p.unresolved } : {}),

@@ -20,7 +20,7 @@
  *   void lifecycle.running(jobId, new Date().toISOString());
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTAINER, type JobEvent, type NodeType } from '@eci-virtual/contract';
+import { CONTAINER, type JobEvent, type NodeType, type SpotAttempt } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { LaunchedPod } from '../jobs/job-launcher.js';
@@ -28,6 +28,7 @@ import { imageCacheUse } from '../jobs/pod-events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { workloadPodName } from '../workloads/workload-pod.js';
 import { mergeEvents, type JobRecordStore, type StoredJob } from '../records/stored-job.js';
+import { attemptSettled, claimRerun, linkRerun, reclaimed, spotFromEvents } from '../records/spot-record.js';
 import {
   isFinished,
   mayMove,
@@ -48,7 +49,10 @@ export type LifecycleChange =
   | 'running'
   | 'runner_exited'
   | 'completed'
-  | 'events_copied';
+  | 'events_copied'
+  | 'spot_reclaimed'
+  | 'spot_rerun'
+  | 'spot_attempts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -195,6 +199,7 @@ export class JobLifecycle {
         podCreatedAt: pod.createdAt,
         resources: pod.resources,
         ...(pod.eciSpecs ? { eciSpecs: pod.eciSpecs } : {}),
+        ...(pod.spot ? { spot: { ...r.spot, preferred: true } } : {}),
         images: pod.images,
         // Whether a cache really served the images is read from the pod's events (eventsCopied).
         imageCache: { used: false, images: pod.cachedImages },
@@ -291,12 +296,41 @@ export class JobLifecycle {
     return this.write(jobId, 'events_copied', (r) => {
       if (!r) return undefined;
       const cache = imageCacheUse(events, r.imageCache.images);
+      const spot = spotFromEvents(r, events);
       return {
         ...r,
         events: mergeEvents(r.events, events),
         ...(cache ? { imageCache: { ...r.imageCache, ...cache } } : {}),
+        ...(spot ? { spot } : {}),
       };
     });
+  }
+
+  /** The job's spot pod was reclaimed (seen at `at`). */
+  spotReclaimed(jobId: string, at: string): Promise<boolean> {
+    return this.tryWrite(jobId, 'spot_reclaimed', (r) => r && reclaimed(r, at));
+  }
+
+  /**
+   * Claims the job's one automatic re-run (records/spot-record.ts `mayRerun`): the record as claimed, or undefined
+   * when the job may not be re-run — or its claim could not be written, so nobody re-runs it twice.
+   */
+  async claimSpotRerun(jobId: string, at = new Date().toISOString()): Promise<StoredJob | undefined> {
+    let claimed: StoredJob | undefined;
+    const written = await this.tryWrite(jobId, 'spot_rerun', (r) => (claimed = r && claimRerun(r, at)));
+    return written ? claimed : undefined;
+  }
+
+  /** A re-run attempt's record gets linked to the attempt it re-runs (`previous`), and that one lists it too. */
+  async spotRerunQueued(jobId: string, previous: StoredJob): Promise<void> {
+    let linked: StoredJob | undefined;
+    await this.write(jobId, 'spot_attempts', (r) => (linked = r && linkRerun(r, previous)));
+    if (linked) await this.spotAttemptChanged(previous.id, linked.spotAttempts!.at(-1)!);
+  }
+
+  /** `attempt` changed (it was queued, or finished): the record `recordId`, listing attempts, follows. */
+  spotAttemptChanged(recordId: string, attempt: SpotAttempt): Promise<boolean> {
+    return this.tryWrite(recordId, 'spot_attempts', (r) => r && attemptSettled(r, attempt));
   }
 
   /** Deletes the records whose TTL ran out; returns how many. Errors propagate: the next GC round retries. */
@@ -319,6 +353,11 @@ export class JobLifecycle {
 
   /** Applies `change` through the store, retrying failed writes with backoff; never rejects. */
   private async write(jobId: string, what: LifecycleChange, change: Change): Promise<void> {
+    await this.tryWrite(jobId, what, change);
+  }
+
+  /** `write`, resolving true once written (or when there was nothing to write), false when it gave up. */
+  private async tryWrite(jobId: string, what: LifecycleChange, change: Change): Promise<boolean> {
     const { store, log, metrics, signal } = this.deps;
     for (let attempt = 1; ; attempt++) {
       let ignored: { phase: JobPhase; to?: JobPhase } | undefined;
@@ -328,7 +367,7 @@ export class JobLifecycle {
           return change(current, (phase, to) => (ignored = { phase, ...(to ? { to } : {}) }));
         });
         if (ignored) log.debug('job event ignored in this phase', { job: jobId, change: what, ...ignored });
-        return;
+        return true;
       } catch (err) {
         const message = (err as Error).message;
         const delay = Math.min(this.retry.maxDelayMs, this.retry.firstDelayMs * 2 ** (attempt - 1));
@@ -351,7 +390,7 @@ export class JobLifecycle {
           err: message,
         });
         metrics.recordWriteFailures.inc({ change: what });
-        return;
+        return false;
       }
     }
   }

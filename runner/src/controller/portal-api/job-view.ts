@@ -1,4 +1,5 @@
 /** Stored job records → the UI-shaped JSON of `/v1/jobs` (latencies, duration, cost and the 7-day summary). */
+import { attemptOf } from '../records/spot-record.js';
 import type { StoredJob } from '../records/stored-job.js';
 import { storedJobCost } from '../cost/job-cost.js';
 import { queueBreakdown } from '../records/queue-breakdown.js';
@@ -70,6 +71,10 @@ export function toJobRecord(s: StoredJob, prices: Prices, now = Date.now()): Job
         }
       : {}),
     events: s.events,
+    ...(s.spot ? { spot: s.spot } : {}),
+    ...(s.spotAttempts?.length
+      ? { spotAttempts: s.spotAttempts.map((a) => (a.jobId === s.id ? attemptOf(s) : a)) }
+      : {}),
   };
 }
 

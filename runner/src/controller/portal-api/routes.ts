@@ -198,6 +198,8 @@ export class PortalApi {
         memory: p.memory,
         ...(p.eciSpecs ? { eciSpecs: p.eciSpecs } : {}),
         nodeSelector: p.nodeSelector,
+        spot: p.spot ?? 'never',
+        ...(p.spotPriceLimit !== undefined ? { spotPriceLimit: p.spotPriceLimit } : {}),
       },
       imageCache: {
         images: imageCacheEntries(settings.imageCache.images, nodes),

@@ -3,7 +3,7 @@
  * portal API maps a StoredJob to the wire type (`JobRecord` of @eci-virtual/contract) in portal-api/job-view.ts,
  * deriving latencies, duration and cost on read. Written only by lifecycle/job-lifecycle.ts.
  */
-import type { JobEvent, JobRecord, JobStatus } from '@eci-virtual/contract';
+import type { JobEvent, JobRecord, JobSpot, JobStatus, SpotAttempt } from '@eci-virtual/contract';
 
 /** The job's identity and placement, as the portal's wire type names them; the rest is storage-only. */
 type JobIdentity = Pick<
@@ -35,6 +35,10 @@ export interface StoredJob extends JobIdentity {
   finishedAt?: string;
   /** The job's timeline (pod events, runner exit, launch problems), oldest first. */
   events: JobEvent[];
+  /** Spot: asked for, fallen back, reclaimed, re-run (lifecycle/spot-record.ts). */
+  spot?: JobSpot;
+  /** Both attempts of a job re-run after a spot reclaim, oldest first. */
+  spotAttempts?: SpotAttempt[];
 }
 
 /** Reading records: what the portal API and the controller's reads need. */

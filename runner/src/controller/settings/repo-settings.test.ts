@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { ANNOTATION, CACHE_IMAGES_ANNOTATION, cacheImagesOf, formatCacheImages } from '@eci-virtual/contract';
+import {
+  ANNOTATION,
+  CACHE_IMAGES_ANNOTATION,
+  cacheImagesOf,
+  formatCacheImages,
+  InvalidInput,
+} from '@eci-virtual/contract';
 import { defaultRepoSettings, parseRepoSettings, placementAnnotations, placementFor } from './repo-settings.js';
 
 const defaults = { nodeType: 'virtual' as const, cpu: '1', memory: '2Gi', nodeSelector: { pool: 'ci' } };
@@ -65,5 +71,59 @@ imageCache:
     ['placement: [', /not valid YAML/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRepoSettings(text, 'file')).toThrow(message);
+  });
+});
+
+describe('spot placement', () => {
+  it('reads spot and spotPriceLimit, per repository and per job, and annotates the pod for the node', () => {
+    const s = parseRepoSettings(
+      `placement: { spot: prefer, spotPriceLimit: 0.05 }
+jobs:
+  deploy: { spot: never }
+  cheap: { spotPriceLimit: 0.01 }`,
+      'file',
+    );
+    const build = placementFor(s, 'build', defaults);
+    expect(build).toMatchObject({ spot: 'prefer', spotPriceLimit: 0.05 });
+    expect(placementAnnotations(build, s.imageCache)).toEqual({
+      [ANNOTATION.spot]: 'prefer',
+      [ANNOTATION.spotPriceLimit]: '0.05',
+    });
+    expect(placementAnnotations(placementFor(s, 'deploy', defaults), s.imageCache)).toEqual({});
+    expect(placementAnnotations(placementFor(s, 'cheap', defaults), s.imageCache)).toEqual({
+      [ANNOTATION.spot]: 'prefer',
+      [ANNOTATION.spotPriceLimit]: '0.01',
+    });
+    // A re-run of a reclaimed job goes pay-as-you-go.
+    expect(placementAnnotations(build, s.imageCache, { noSpot: true })).toEqual({});
+  });
+
+  it('defaults to never: no spot annotation without the key', () => {
+    const p = placementFor(defaultRepoSettings(), undefined, defaults);
+    expect(p.spot).toBeUndefined();
+    expect(placementAnnotations(p, defaultRepoSettings().imageCache)).toEqual({});
+    const prefer = parseRepoSettings('placement: { spot: prefer }', 'file');
+    expect(placementAnnotations(placementFor(prefer, 'x', defaults), prefer.imageCache)).toEqual({
+      [ANNOTATION.spot]: 'prefer',
+    });
+  });
+
+  it.each([
+    ['placement: { spot: always }', /placement.spot must be prefer or never, got "always"/],
+    ['placement: { spot: true }', /placement.spot must be prefer or never, got true/],
+    ['jobs: { b: { spot: Prefer } }', /jobs.b.spot must be prefer or never/],
+    ['placement: { spotPriceLimit: 0 }', /placement.spotPriceLimit must be a positive number \(USD per hour\), got 0/],
+    ['placement: { spotPriceLimit: -1 }', /spotPriceLimit must be a positive number/],
+    ['placement: { spotPriceLimit: "0.05" }', /spotPriceLimit must be a positive number .*got "0.05"/],
+    ['placement: { spotPriceLimit: .inf }', /spotPriceLimit must be a positive number/],
+  ])('rejects %s with a typed error', (text, message) => {
+    let thrown: unknown;
+    try {
+      parseRepoSettings(text, 'file');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(InvalidInput);
+    expect((thrown as Error).message).toMatch(message);
   });
 });

@@ -8,6 +8,7 @@
  *     cpu: "2"
  *     memory: 4Gi
  *     eciSpecs: [ecs.c6.large]
+ *     spot: prefer             # prefer | never (default); spotPriceLimit: 0.05 (USD/hour) — see spot-settings.ts
  *   jobs:                      # per job key (`jobs.<id>`), over the defaults
  *     build: { cpu: "4", memory: 8Gi }
  *   imageCache:
@@ -20,10 +21,11 @@ import { parse } from 'yaml';
 import { InvalidInput } from '@eci-virtual/contract';
 import { CACHE_IMAGES_ANNOTATION, formatCacheImages, MAX_CACHE_IMAGES, normalizeImageSet } from '@eci-virtual/contract';
 import type { PlacementDefaults } from '../config.js';
+import { spotAnnotations, spotPlacementOf, type SpotPlacement } from './spot-settings.js';
 
 export const SETTINGS_PATH = '.github/eci-virtual.yml';
 
-export interface JobPlacement {
+export interface JobPlacement extends SpotPlacement {
   nodeType: 'virtual' | 'regular';
   cpu: string;
   memory: string;
@@ -81,7 +83,7 @@ function placementOf(raw: unknown, where: string): Partial<JobPlacement> {
       throw new InvalidInput(`${where}.nodeSelector must be a mapping`);
     out.nodeSelector = Object.fromEntries(Object.entries(r.nodeSelector).map(([k, v]) => [k, String(v)]));
   }
-  return out;
+  return { ...out, ...spotPlacementOf(r, where) };
 }
 
 export function defaultRepoSettings(source = 'controller defaults'): RepoSettings {
@@ -160,17 +162,25 @@ export function placementFor(
     memory: merged.memory,
     nodeSelector: { ...defaults.nodeSelector, ...(settings.placement.nodeSelector ?? {}), ...(job.nodeSelector ?? {}) },
     ...(merged.eciSpecs ? { eciSpecs: merged.eciSpecs } : {}),
+    ...(merged.spot ? { spot: merged.spot } : {}),
+    ...(merged.spotPriceLimit !== undefined ? { spotPriceLimit: merged.spotPriceLimit } : {}),
   };
 }
 
 /**
- * Pod annotations the virtual node honours for this placement and image cache: the ECI spec, automatic image cache
- * matching, and the images to cache (the `eci` backend keeps an ECI image cache for them, `docker` pre-pulls them).
+ * Pod annotations the virtual node honours for this placement and image cache: the ECI spec, spot first (unless
+ * `noSpot`: a re-run of a reclaimed job), automatic image cache matching, and the images to cache (the `eci` backend
+ * keeps an ECI image cache for them, `docker` pre-pulls them).
  */
-export function placementAnnotations(p: JobPlacement, cache: ImageCacheSettings): Record<string, string> {
+export function placementAnnotations(
+  p: JobPlacement,
+  cache: ImageCacheSettings,
+  opts: { noSpot?: boolean } = {},
+): Record<string, string> {
   const images = formatCacheImages(cache.images);
   return {
     ...(p.eciSpecs?.length ? { 'k8s.aliyun.com/eci-use-specs': p.eciSpecs.join(',') } : {}),
+    ...spotAnnotations(p, opts.noSpot),
     ...(images ? { 'k8s.aliyun.com/eci-auto-imc': 'true', [CACHE_IMAGES_ANNOTATION]: images } : {}),
   };
 }

@@ -140,7 +140,8 @@ export class WorkloadService {
       job,
       plan: p,
       config,
-      placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache) },
+      // Workload pods stay pay-as-you-go: the spot re-run follows runner pods only (docs: spot).
+      placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache, { noSpot: true }) },
       pullPolicy,
       runnerPod: owner,
     };

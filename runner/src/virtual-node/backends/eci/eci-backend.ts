@@ -11,7 +11,7 @@
  */
 import { BackendListeners } from '../backend-listeners.js';
 import type { Readable } from 'node:stream';
-import { describeError, InvalidInput, isErrorCode, NotFound } from '@eci-virtual/contract';
+import { describeError, InvalidInput, isErrorCode, NotFound, SPOT_REASON } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import {
   podKey,
@@ -35,6 +35,7 @@ import { nodeTags, refFromTags } from './group-tags.js';
 import { followLogs, readLogs, type LogSource } from './log-follower.js';
 import { ImageCacheManager, type ImageCacheSettings } from './image-cache-manager.js';
 import { createContainerGroupRequest, TAG, type EciNodeSettings } from './pod-mapping.js';
+import { payAsYouGoRequest, shouldFallBack } from './spot-fallback.js';
 import { podStatus, TERMINAL_GROUP_STATES, type EciContainerGroup } from './status-mapping.js';
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
 
@@ -112,11 +113,7 @@ export class EciBackend implements Backend {
     let groupId: string;
     try {
       // ClientToken = pod uid: a retry (after a timeout, throttling, a node restart) returns the same group.
-      ({ ContainerGroupId: groupId } = await this.call<{ ContainerGroupId: string }>(
-        'CreateContainerGroup',
-        request,
-        signal,
-      ));
+      groupId = await this.createGroup(prepared, request, signal);
     } catch (err) {
       if (err instanceof QuotaExceeded)
         throw new PodQuotaExceeded(
@@ -137,6 +134,36 @@ export class EciBackend implements Backend {
     this.poller.track(ref, groupId);
     this.poller.kick();
     this.changed(ref);
+  }
+
+  /**
+   * CreateContainerGroup; a pod that prefers spot and meets ECI's "no stock" gets the same group pay-as-you-go at once
+   * (spot-fallback.ts), and a `SpotFallback` event says so on the pod (and so in the job's record).
+   */
+  private async createGroup(
+    prepared: PreparedPod,
+    request: Record<string, ParamValue>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const create = async (r: Record<string, ParamValue>) =>
+      (await this.call<{ ContainerGroupId: string }>('CreateContainerGroup', r, signal)).ContainerGroupId;
+    const t0 = performance.now();
+    try {
+      return await create(request);
+    } catch (err) {
+      if (!shouldFallBack(err, request, prepared.pod.metadata?.annotations ?? {})) throw err;
+      const groupId = await create(payAsYouGoRequest(request));
+      const ms = Math.round(performance.now() - t0);
+      const message = `no spot capacity (${describeError(err)}); created pay-as-you-go after ${ms} ms`;
+      this.log.warn('spot refused; container group created pay-as-you-go', {
+        pod: podKey(prepared.ref),
+        group: groupId,
+        fallbackMs: ms,
+        err: describeError(err),
+      });
+      this.listeners.event({ ref: prepared.ref, type: 'Warning', reason: SPOT_REASON.fallback, message });
+      return groupId;
+    }
   }
 
   /**

@@ -19,6 +19,12 @@ export class QuotaExceeded extends EciVirtualError {
   }
 }
 
+/**
+ * ECI has no capacity for what was asked (`OperationDenied.NoStock`, `RecommendEmpty.InstanceTypeNoStock`, …): for a
+ * spot request, the backend may ask again pay-as-you-go (spot-fallback.ts).
+ */
+export class NoStock extends QuotaExceeded {}
+
 export interface EciErrorBody {
   RequestId?: string;
   Code?: string;
@@ -29,7 +35,8 @@ export function mapEciError(status: number, body: EciErrorBody, action: string):
   const code = body.Code ?? `HTTP${status}`;
   const message = `ECI ${action}: ${code}: ${body.Message ?? 'no message'}${body.RequestId ? ` (RequestId ${body.RequestId})` : ''}`;
   if (/^Throttling/i.test(code) || status === 429) return new Throttled(message);
-  if (/^(QuotaExceed|.*\.QuotaExceed|OperationDenied\.NoStock|.*NoStock|InsufficientBalance)/i.test(code))
+  if (/NoStock/i.test(code)) return new NoStock(message, { hint: 'pick another zone or spec, or try again later' });
+  if (/^(QuotaExceed|.*\.QuotaExceed|InsufficientBalance)/i.test(code))
     return new QuotaExceeded(message, { hint: 'raise the ECI quota or pick another zone/spec' });
   // Before NotFound: `InvalidAccessKeyId.NotFound` is a credentials problem, not a missing resource.
   if (

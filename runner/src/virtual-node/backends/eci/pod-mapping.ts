@@ -3,7 +3,7 @@
  * refused here first, with a message that names the pod's field, instead of a cryptic API error later.
  */
 import type { V1Container } from '@kubernetes/client-node';
-import { ECI_TAG, InvalidInput } from '@eci-virtual/contract';
+import { ANNOTATION, ECI_TAG, InvalidInput, spotPriceLimitOf } from '@eci-virtual/contract';
 import { parseQuantity } from '../../../kube/quantity.js';
 import type { PreparedPod, PreparedVolume } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
@@ -141,8 +141,14 @@ const SPOT_STRATEGIES = ['NoSpot', 'SpotAsPriceGo', 'SpotWithPriceLimit'];
 /** What is wrong with the pod's spot annotations, if anything. */
 function spotProblems(annotations: Record<string, string>): string[] {
   const strategy = annotations[ANNOTATIONS.spotStrategy];
-  if (strategy === undefined) return [];
   const problems: string[] = [];
+  const prefer = annotations[ANNOTATION.spot];
+  if (prefer !== undefined && prefer !== 'prefer')
+    problems.push(`annotation ${ANNOTATION.spot}: "${prefer}" is not "prefer"`);
+  const cap = annotations[ANNOTATION.spotPriceLimit];
+  if (cap !== undefined && spotPriceLimitOf(cap) === undefined)
+    problems.push(`annotation ${ANNOTATION.spotPriceLimit}: "${cap}" is not a positive hourly price`);
+  if (strategy === undefined) return problems;
   if (!SPOT_STRATEGIES.includes(strategy))
     problems.push(`annotation ${ANNOTATIONS.spotStrategy}: "${strategy}" is not one of ${SPOT_STRATEGIES.join(', ')}`);
   const limit = annotations[ANNOTATIONS.spotPriceLimit];
@@ -163,7 +169,7 @@ function spotProblems(annotations: Record<string, string>): string[] {
  */
 export function spotParams(annotations: Record<string, string>): Record<string, ParamValue> {
   const strategy = annotations[ANNOTATIONS.spotStrategy];
-  if (!strategy) return {};
+  if (!strategy) return preferredSpotParams(annotations);
   if (strategy === 'NoSpot') return { SpotStrategy: strategy };
   const duration = annotations[ANNOTATIONS.spotDuration];
   return {
@@ -171,6 +177,21 @@ export function spotParams(annotations: Record<string, string>): Record<string, 
     ...(strategy === 'SpotWithPriceLimit' ? { SpotPriceLimit: Number(annotations[ANNOTATIONS.spotPriceLimit]) } : {}),
     ...(duration !== undefined ? { SpotDuration: Number(duration) } : {}),
   };
+}
+
+/**
+ * The controller's `spot: prefer` (contract `ANNOTATION.spot`, `ANNOTATION.spotPriceLimit`) → CreateContainerGroup's
+ * spot parameters, named as the SDK names them (`@alicloud/eci20180808` CreateContainerGroupRequest: `spotStrategy`
+ * → `SpotStrategy`, `spotPriceLimit` → `SpotPriceLimit`, a number): `SpotWithPriceLimit` with the cap when there is
+ * one, else `SpotAsPriceGo` (the market price, which ECI caps at the pay-as-you-go price). Such a pod may fall back
+ * to pay-as-you-go when ECI has no spot stock (spot-fallback.ts); the ACK annotations above never do.
+ */
+export function preferredSpotParams(annotations: Record<string, string>): Record<string, ParamValue> {
+  if (annotations[ANNOTATION.spot] !== 'prefer') return {};
+  const cap = spotPriceLimitOf(annotations[ANNOTATION.spotPriceLimit]);
+  return cap !== undefined
+    ? { SpotStrategy: 'SpotWithPriceLimit', SpotPriceLimit: cap }
+    : { SpotStrategy: 'SpotAsPriceGo' };
 }
 
 export function createContainerGroupRequest(
