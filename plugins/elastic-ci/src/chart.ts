@@ -23,3 +23,6 @@ export function windowDays(from: string, to: string): string[] {
   }
   return days;
 }
+
+/** The size and padding of a panel's small chart (cost per day, queue-time trends), in SVG user units. */
+export const PANEL_CHART = { width: 480, height: 180, pad: { left: 64, right: 8, top: 8, bottom: 28 } } as const;

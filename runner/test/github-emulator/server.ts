@@ -439,14 +439,7 @@ export class GitHubEmulator {
       name: input.name,
       labels: input.labels,
       status: input.environmentApproval ? 'waiting' : 'queued',
-      conclusion: null,
-      created_at: now,
-      started_at: now,
-      completed_at: null,
-      runner_id: null,
-      runner_name: null,
-      runner_group_id: null,
-      runner_group_name: null,
+      ...unassignedAttempt(now),
       html_url: `${WEB}/${input.repo}/actions/runs/${run.id}/job/${id}`,
       message: {
         runNumber: run.run_number,
@@ -535,14 +528,7 @@ export class GitHubEmulator {
       id,
       run_attempt: old.run_attempt + 1,
       status: 'queued',
-      conclusion: null,
-      created_at: now,
-      started_at: now,
-      completed_at: null,
-      runner_id: null,
-      runner_name: null,
-      runner_group_id: null,
-      runner_group_name: null,
+      ...unassignedAttempt(now),
       html_url: old.html_url.replace(/\/job\/\d+$/, `/job/${id}`),
       message: { ...old.message, jobId: id },
       results: [],
@@ -1223,3 +1209,20 @@ function links(total: number, url: URL): Record<string, string> {
   return { link: `${at(p + 1)}; rel="next", ${at(last)}; rel="last"` };
 }
 const HOST_PLACEHOLDER = '__host__';
+
+/**
+ * The fields of a job attempt GitHub has queued and no runner has taken yet: no conclusion, no runner. `started_at`
+ * is set at queue time, as GitHub's payloads show it (the official schema makes it a required date-time).
+ */
+function unassignedAttempt(now: string) {
+  return {
+    conclusion: null,
+    created_at: now,
+    started_at: now,
+    completed_at: null,
+    runner_id: null,
+    runner_name: null,
+    runner_group_id: null,
+    runner_group_name: null,
+  } as const;
+}

@@ -5,16 +5,12 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
-import { InfoCard, Progress } from '@backstage/core-components';
-import type { ReactNode } from 'react';
 import type { AggregatesResponse, RepositoryDayTotals } from '@eci-virtual/contract';
-import { niceCeiling, windowDays } from '../../chart.js';
+import { niceCeiling, PANEL_CHART, windowDays } from '../../chart.js';
 import { formatSeconds, formatUsd } from '../../format.js';
-import { ErrorView } from '../ErrorView/index.js';
+import { AggregatesCard } from '../AggregatesCard/index.js';
 
-const WIDTH = 480;
-const HEIGHT = 180;
-const PAD = { left: 64, right: 8, top: 8, bottom: 28 };
+const { width: WIDTH, height: HEIGHT, pad: PAD } = PANEL_CHART;
 /** An axis tick in US$: cent ticks as the tab writes money, smaller ones to two significant digits. */
 const tickUsd = (usd: number) => (usd === 0 || usd >= 0.01 ? formatUsd(usd) : `$${Number(usd.toPrecision(2))}`);
 /** Other repositories' segments, in turn. */
@@ -34,20 +30,17 @@ export interface CostPerDayPanelProps {
  * repository with this repository at the bottom, and this repository's days as a table with their total.
  */
 export function CostPerDayPanel({ repo, aggregates, error }: CostPerDayPanelProps) {
-  let content: ReactNode;
-  if (!aggregates && error) content = <ErrorView error={error} title="Could not load the cost per day" />;
-  else if (!aggregates) content = <Progress />;
-  else content = <CostPerDay repo={repo} aggregates={aggregates} />;
   const days = aggregates ? windowDays(aggregates.from, aggregates.to).length : undefined;
   return (
-    <div data-testid="cost-per-day-panel">
-      <InfoCard
-        title="Cost per day"
-        subheader={`${days ? `last ${days} days, ` : ''}per repository · US$ at the configured prices`}
-      >
-        {content}
-      </InfoCard>
-    </div>
+    <AggregatesCard
+      testId="cost-per-day-panel"
+      title="Cost per day"
+      subheader={`${days ? `last ${days} days, ` : ''}per repository · US$ at the configured prices`}
+      errorTitle="Could not load the cost per day"
+      aggregates={aggregates}
+      error={error}
+      render={(a) => <CostPerDay repo={repo} aggregates={a} />}
+    />
   );
 }
 

@@ -3,16 +3,13 @@ import InputLabel from '@material-ui/core/InputLabel';
 import NativeSelect from '@material-ui/core/NativeSelect';
 import Typography from '@material-ui/core/Typography';
 import { useTheme } from '@material-ui/core/styles';
-import { InfoCard, Progress } from '@backstage/core-components';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import type { AggregatesResponse } from '@eci-virtual/contract';
-import { niceCeiling, windowDays } from '../../chart.js';
+import { niceCeiling, PANEL_CHART, windowDays } from '../../chart.js';
 import { formatMs } from '../../format.js';
-import { ErrorView } from '../ErrorView/index.js';
+import { AggregatesCard } from '../AggregatesCard/index.js';
 
-const WIDTH = 480;
-const HEIGHT = 180;
-const PAD = { left: 64, right: 8, top: 8, bottom: 28 };
+const { width: WIDTH, height: HEIGHT, pad: PAD } = PANEL_CHART;
 
 /** Props of the queue-time trend panel: the controller's `/v1/aggregates` answer and the entity's repository. */
 export interface QueueTrendPanelProps {
@@ -26,16 +23,16 @@ export interface QueueTrendPanelProps {
  * repository of the answer by choice — as two lines over the window. The percentiles come from the controller.
  */
 export function QueueTrendPanel({ repo, aggregates, error }: QueueTrendPanelProps) {
-  let content: ReactNode;
-  if (!aggregates && error) content = <ErrorView error={error} title="Could not load the queue-time trends" />;
-  else if (!aggregates) content = <Progress />;
-  else content = <QueueTrend repo={repo} aggregates={aggregates} />;
   return (
-    <div data-testid="queue-trend-panel">
-      <InfoCard title="Queue time p50/p95 per repository" subheader="queued → running, per UTC day">
-        {content}
-      </InfoCard>
-    </div>
+    <AggregatesCard
+      testId="queue-trend-panel"
+      title="Queue time p50/p95 per repository"
+      subheader="queued → running, per UTC day"
+      errorTitle="Could not load the queue-time trends"
+      aggregates={aggregates}
+      error={error}
+      render={(a) => <QueueTrend repo={repo} aggregates={a} />}
+    />
   );
 }
 

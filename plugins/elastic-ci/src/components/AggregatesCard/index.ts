@@ -1,0 +1,1 @@
+export { AggregatesCard, type AggregatesCardProps } from './AggregatesCard.js';
