@@ -1,5 +1,10 @@
 /** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
-import { loadControllerConfig } from '../controller/config.js';
+import { loadControllerConfig, type ControllerConfig } from '../controller/config.js';
+import type { ImageCacheAutopilot } from '../controller/image-cache-autopilot/autopilot.js';
+import { createAutopilot } from '../controller/image-cache-autopilot/start-autopilot.js';
+import type { ControllerMetrics } from '../controller/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { autopilotService } from './autopilot-service.js';
 import { describeHistory, openJobHistory } from '../controller/history/open-history.js';
 import type { JobHistoryStore } from '../controller/history/job-history-store.js';
 import { GitHubClient } from '../controller/github/github-client.js';
@@ -52,9 +57,18 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       return undefined;
     },
   );
-  const replica = new ControllerReplica({ config, kube, github, log, metrics, history });
+  const pilot = startImageCacheAutopilot(config, { history, github, log, metrics });
+  const replica = new ControllerReplica({ config, kube, github, log, metrics, history, autopilot: pilot?.autopilot });
   const webhook = new WebhookHandler(config.webhookSecret, replica, log, metrics);
-  const portal = new PortalApi({ config, records: replica.records, history, github, log, kube });
+  const portal = new PortalApi({
+    config,
+    records: replica.records,
+    history,
+    github,
+    log,
+    kube,
+    ...(pilot ? { autopilot: { decisions: pilot.autopilot.decisions, isLeader: () => replica.isLeader } } : {}),
+  });
   const server = await startHttpServer({
     ...config.listen,
     webhook,
@@ -80,6 +94,39 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     });
   await replica.run(abort.signal);
   await new Promise((resolve) => server.close(resolve));
+  await pilot?.stop().catch(() => undefined);
   await history?.close().catch(() => undefined);
   return 0;
+}
+
+/**
+ * The image-cache autopilot when `imageCacheAutopilot.enabled`: it learns from the job history, so without one it
+ * stays off (logged). Bad settings or missing ECI credentials fail the start, as any bad config does.
+ */
+function startImageCacheAutopilot(
+  config: ControllerConfig,
+  deps: { history: JobHistoryStore | undefined; github: GitHubClient; log: Logger; metrics: ControllerMetrics },
+): { autopilot: ImageCacheAutopilot; stop: () => Promise<void> } | undefined {
+  const c = config.imageCacheAutopilot;
+  if (!c.enabled) return undefined;
+  if (!deps.history) {
+    deps.log.error('image cache autopilot off: it learns from the job history, which is unavailable');
+    return undefined;
+  }
+  const { service, stop } = autopilotService(c, deps.log);
+  const autopilot = createAutopilot({
+    config,
+    history: deps.history,
+    github: deps.github,
+    service,
+    log: deps.log,
+    registry: deps.metrics.registry,
+  });
+  deps.log.info('image cache autopilot configured; the leading replica runs it', {
+    backend: c.backend,
+    intervalSeconds: c.intervalMs / 1000,
+    budget: { maxSets: c.budget.maxSets, maxTotalGiB: c.budget.maxTotalGiB },
+    podsAutoMatch: c.backend === 'eci',
+  });
+  return { autopilot, stop };
 }

@@ -7,6 +7,7 @@
  */
 import type { JobStatus, NodeType } from '@eci-virtual/contract';
 import type { StoredJob } from '../records/stored-job.js';
+import type { ImageUse } from '../image-cache-autopilot/types.js';
 import type { Dialect } from './sql-driver.js';
 
 export interface JobPageQuery {
@@ -104,6 +105,12 @@ export interface JobHistoryStore {
   aggregates(q: WindowQuery): Promise<HistoryAggregates>;
   /** The figures of `repo`'s jobs queued since `since`, and how many of its jobs run or wait for a pod now. */
   recent(repo: string, since: number): Promise<RecentFigures>;
+  /**
+   * The image-cache autopilot's history: each finished job whose pod was created at or after `since` — its pod's
+   * images by role, their preparation time and whether a cache served them — oldest first, at most `limit` (newest
+   * kept).
+   */
+  imageUses(since: number, limit?: number): Promise<ImageUse[]>;
   /** Deletes the jobs queued before `before` (retention); returns how many. */
   prune(before: number): Promise<number>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
  */
 import { roundMoney } from '../cost/eci-price-model.js';
 import { utcDay } from '../cost/cost-aggregates.js';
+import type { ImageUse } from '../image-cache-autopilot/types.js';
 import type { StoredJob } from '../records/stored-job.js';
 import { JOB_COLUMNS, jobFromRow, jobRow, type Prices } from './history-row.js';
 import type {
@@ -31,7 +32,7 @@ const upsert = (rows: number) => `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) V
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 const UPSERT = upsert(1);
-/** Rows per statement in putMany: 500 × 13 parameters stays under both databases' parameter limits. */
+/** Rows per statement in putMany: 500 × 17 parameters stays under both databases' parameter limits. */
 const BATCH = 500;
 
 /** One (repository, day) of job_days recomputed from its jobs: the rollup is always the sum of its rows. */
@@ -255,6 +256,38 @@ export class SqlJobHistory implements JobHistoryStore {
     }
     out.costUsd = roundMoney(cost);
     out.queueMs.sort((a, b) => a - b);
+    return out;
+  }
+
+  async imageUses(since: number, limit = 20_000): Promise<ImageUse[]> {
+    const rows = await this.db.query<{
+      repo: string;
+      pod_created_at: unknown;
+      image_uses: unknown;
+      prep_seconds: unknown;
+      from_cache: unknown;
+    }>(
+      `SELECT repo, pod_created_at, image_uses, prep_seconds, from_cache FROM jobs
+       WHERE pod_created_at >= $1 AND image_uses IS NOT NULL ORDER BY pod_created_at DESC, id DESC LIMIT $2`,
+      [since, limit],
+    );
+    const out: ImageUse[] = [];
+    for (const r of rows.reverse()) {
+      let images: ImageUse['images'];
+      try {
+        images = JSON.parse(String(r.image_uses)) as ImageUse['images'];
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(images)) continue;
+      out.push({
+        repo: r.repo,
+        at: num(r.pod_created_at),
+        images,
+        ...(r.prep_seconds !== null && r.prep_seconds !== undefined ? { prepSeconds: num(r.prep_seconds) } : {}),
+        ...(r.from_cache !== null && r.from_cache !== undefined ? { fromCache: num(r.from_cache) === 1 } : {}),
+      });
+    }
     return out;
   }
 

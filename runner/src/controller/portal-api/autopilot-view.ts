@@ -1,0 +1,51 @@
+/** The autopilot's decision log → `GET /v1/image-cache/autopilot` (wire type: AutopilotResponse of the contract). */
+import type { AutopilotDecision, AutopilotResponse } from '@eci-virtual/contract';
+import type { AutopilotConfig } from '../image-cache-autopilot/autopilot-config.js';
+import type { DecisionLog, LoggedDecision } from '../image-cache-autopilot/decision-log.js';
+
+/** The most decisions one answer carries (the newest). */
+const MAX = 200;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function toAutopilotDecision(d: LoggedDecision): AutopilotDecision {
+  return {
+    at: iso(d.at),
+    pass: d.pass,
+    action: d.action,
+    outcome: d.outcome,
+    reason: d.reason,
+    name: d.name,
+    images: d.images,
+    ...(d.setId ? { setId: d.setId } : {}),
+    ...(d.createdId ? { createdId: d.createdId } : {}),
+    ...(d.weight !== undefined ? { weight: Math.round(d.weight * 10) / 10 } : {}),
+    ...(d.error ? { error: d.error } : {}),
+    ...(d.lastAt !== undefined ? { lastAt: iso(d.lastAt) } : {}),
+    ...(d.repeats ? { repeats: d.repeats } : {}),
+  };
+}
+
+export function autopilotView(
+  repo: string,
+  config: AutopilotConfig,
+  log: Pick<DecisionLog, 'list'> | undefined,
+  leader: boolean,
+  now = Date.now(),
+): AutopilotResponse {
+  const decisions = (log?.list({ repo }) ?? []).slice(-MAX).reverse().map(toAutopilotDecision);
+  return {
+    repo,
+    generatedAt: iso(now),
+    enabled: config.enabled,
+    ...(config.enabled
+      ? {
+          backend: config.backend,
+          intervalSeconds: config.intervalMs / 1000,
+          budget: { maxSets: config.budget.maxSets, maxTotalGiB: config.budget.maxTotalGiB },
+        }
+      : {}),
+    leader,
+    decisions,
+  };
+}
