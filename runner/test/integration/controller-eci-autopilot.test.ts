@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ECI_POD_ANNOTATION, type AutopilotResponse, type JobsResponse } from '@eci-virtual/contract';
 import { startEmulatorOnEngine } from '../eci-emulator/on-engine.js';
+import type { EmulatedGroup } from '../eci-emulator/groups.js';
 import type { EciEmulator } from '../eci-emulator/server.js';
 import { ControllerStack, PORTAL_TOKEN } from '../harness/controller-stack.js';
 import { readTestEnv } from '../harness/env.js';
@@ -107,12 +108,20 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
     return (await res.json()) as T;
   };
 
-  /** The container groups created for this test's job pods (the emulator's own record), oldest first. */
-  const jobGroups = () =>
-    emu!.groups
-      .all()
-      .filter((g) => g.spec.containers.some((c) => c.name === 'runner'))
-      .sort((a, b) => a.creationTime.getTime() - b.creationTime.getTime());
+  /**
+   * The container groups created for this test's job pods, oldest first: the emulator's own objects, collected while
+   * they exist (cleanup deletes a job's group; the object keeps its events).
+   */
+  const seen = new Map<string, EmulatedGroup>();
+  const collect = () => {
+    for (const g of emu?.groups.all() ?? []) if (g.spec.containers.some((c) => c.name === 'runner')) seen.set(g.id, g);
+  };
+  const collector = setInterval(collect, 50);
+  afterAll(() => clearInterval(collector));
+  const jobGroups = () => {
+    collect();
+    return [...seen.values()].sort((a, b) => a.creationTime.getTime() - b.creationTime.getTime());
+  };
 
   it('learns the hot image set from two jobs, creates an image cache for it, and the next job starts from it', async () => {
     await runJob(1);
