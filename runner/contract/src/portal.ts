@@ -274,8 +274,8 @@ export interface AutopilotResponse {
   /** Where it keeps images warm: ECI image caches, or pre-pulls on a docker engine. */
   backend?: 'eci' | 'docker';
   /**
-   * Whether the replica that answered leads (only the leader decides; a follower's log holds what it decided while
-   * it led, if anything).
+   * Whether the replica that answered leads (only the leader decides; the decisions are kept in the job history, so
+   * every replica answers the same).
    */
   leader: boolean;
   intervalSeconds?: number;

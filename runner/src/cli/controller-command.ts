@@ -5,6 +5,9 @@ import { createAutopilot } from '../controller/image-cache-autopilot/start-autop
 import type { ControllerMetrics } from '../controller/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { autopilotService } from './autopilot-service.js';
+import type { LoggedDecision } from '../controller/image-cache-autopilot/decision-log.js';
+import { DecisionStore } from '../controller/image-cache-autopilot/decision-store.js';
+import { MAX_DECISIONS } from '../controller/portal-api/autopilot-view.js';
 import { describeHistory, openJobHistory } from '../controller/history/open-history.js';
 import type { JobHistoryStore } from '../controller/history/job-history-store.js';
 import { GitHubClient } from '../controller/github/github-client.js';
@@ -67,7 +70,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     github,
     log,
     kube,
-    ...(pilot ? { autopilot: { decisions: pilot.autopilot.decisions, isLeader: () => replica.isLeader } } : {}),
+    ...(pilot ? { autopilot: { list: pilot.list, isLeader: () => replica.isLeader } } : {}),
   });
   const server = await startHttpServer({
     ...config.listen,
@@ -106,7 +109,14 @@ export async function controllerCommand(argv: string[]): Promise<number> {
 function startImageCacheAutopilot(
   config: ControllerConfig,
   deps: { history: JobHistoryStore | undefined; github: GitHubClient; log: Logger; metrics: ControllerMetrics },
-): { autopilot: ImageCacheAutopilot; stop: () => Promise<void> } | undefined {
+):
+  | {
+      autopilot: ImageCacheAutopilot;
+      /** A repository's decisions, newest first: from the job history, which every replica reads. */
+      list: (repo: string) => Promise<LoggedDecision[]>;
+      stop: () => Promise<void>;
+    }
+  | undefined {
   const c = config.imageCacheAutopilot;
   if (!c.enabled) return undefined;
   if (!deps.history) {
@@ -114,6 +124,11 @@ function startImageCacheAutopilot(
     return undefined;
   }
   const { service, stop } = autopilotService(c, deps.log);
+  const decisionStore = new DecisionStore({
+    history: deps.history,
+    identity: config.leaderElection.identity,
+    log: deps.log,
+  });
   const autopilot = createAutopilot({
     config,
     history: deps.history,
@@ -121,6 +136,7 @@ function startImageCacheAutopilot(
     service,
     log: deps.log,
     registry: deps.metrics.registry,
+    decisionStore,
   });
   deps.log.info('image cache autopilot configured; the leading replica runs it', {
     backend: c.backend,
@@ -128,5 +144,12 @@ function startImageCacheAutopilot(
     budget: { maxSets: c.budget.maxSets, maxTotalGiB: c.budget.maxTotalGiB },
     podsAutoMatch: c.backend === 'eci',
   });
-  return { autopilot, stop };
+  return {
+    autopilot,
+    list: (repo) => decisionStore.list(repo, MAX_DECISIONS),
+    stop: async () => {
+      await stop();
+      await decisionStore.flush();
+    },
+  };
 }

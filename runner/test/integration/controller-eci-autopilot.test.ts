@@ -4,15 +4,19 @@
  * 2 s — learns the pod's image set from its job history, creates an ECI image cache holding it (CreateImageCache,
  * tagged as the autopilot's), and the next job's pod, which asks for automatic matching (`k8s.aliyun.com/eci-auto-imc`),
  * starts from that cache: its container group reports `SuccessfulHitImageCache` with the cache's id, and the job's
- * record says a cache served it. The portal's `/v1/image-cache/autopilot` shows the decision and its reason.
+ * record says a cache served it. The portal's `/v1/image-cache/autopilot` shows the decision and its reason. Two
+ * controller replicas share a PostgreSQL job history: only the one holding the Lease runs the autopilot (one cache
+ * created, not two).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { ECI_POD_ANNOTATION, type AutopilotResponse, type JobsResponse } from '@eci-virtual/contract';
 import { startEmulatorOnEngine } from '../eci-emulator/on-engine.js';
 import type { EmulatedGroup } from '../eci-emulator/groups.js';
 import type { EciEmulator } from '../eci-emulator/server.js';
 import { ControllerStack, PORTAL_TOKEN } from '../harness/controller-stack.js';
 import { readTestEnv } from '../harness/env.js';
+import { startPostgres, type PostgresServer } from '../harness/postgres-server.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { until } from '../harness/until.js';
 
@@ -30,6 +34,7 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
   let emu: EciEmulator | undefined;
   let t: TestNode | undefined;
   let stack: ControllerStack | undefined;
+  let pg: PostgresServer;
 
   beforeAll(async () => {
     const env = readTestEnv();
@@ -39,14 +44,18 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
       delays: { scheduleMs: 300, pullMs: 1_500, cachedPullMs: 100, imageCacheMs: 1_500 },
     });
     emu = started.emu;
+    pg = await startPostgres();
     t = await startTestNode('ctrlap', started.nodeArgs, undefined, started.nodeEnv);
     const args = started.nodeArgs;
     stack = new ControllerStack({
       repo: REPO,
       namespace: t.ns,
       nodeName: t.nodeName,
-      env: started.nodeEnv,
+      env: { ...started.nodeEnv, ECI_VIRTUAL_HISTORY_URL: await pg.createDatabase('autopilot_history') },
+      // Two replicas on one Lease, sharing a PostgreSQL job history: only the leader runs the autopilot.
+      replicas: 2,
       extraConfig: {
+        history: { driver: 'postgres' },
         imageCacheAutopilot: {
           enabled: true,
           backend: 'eci',
@@ -72,6 +81,7 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
     await stack?.stop();
     await stopTestNode(t);
     await emu?.stop();
+    await pg?.stop();
   });
 
   const runJob = async (n: number) => {
@@ -102,8 +112,8 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
     return job.id;
   };
 
-  const portal = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${stack!.url}${path}`, { headers: { Authorization: `Bearer ${PORTAL_TOKEN}` } });
+  const portal = async <T>(path: string, base = stack!.url): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${PORTAL_TOKEN}` } });
     expect(res.status).toBe(200);
     return (await res.json()) as T;
   };
@@ -166,8 +176,20 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
       30_000,
       500,
     );
-    const view = await portal<AutopilotResponse>(`/v1/image-cache/autopilot?repo=${REPO}`);
+    const leader = await stack!.leader();
+    const follower = 1 - leader;
+    const view = await portal<AutopilotResponse>(`/v1/image-cache/autopilot?repo=${REPO}`, stack!.replicaUrl(leader));
     expect(view).toMatchObject({ enabled: true, backend: 'eci', leader: true, intervalSeconds: 2 });
+    // The follower never ran it, and says it does not lead; its portal shows the leader's decisions all the same
+    // (they are kept in the shared job history), so the Backstage tab reads the same from either replica.
+    const other = await portal<AutopilotResponse>(
+      `/v1/image-cache/autopilot?repo=${REPO}`,
+      stack!.replicaUrl(follower),
+    );
+    expect(other).toMatchObject({ enabled: true, leader: false });
+    expect(other.decisions.find((d) => d.action === 'create')).toMatchObject({ outcome: 'done', createdId: cache.id });
+    expect(readFileSync(stack!.replicaLog(follower), 'utf8')).not.toContain('image cache autopilot started');
+    expect(readFileSync(stack!.replicaLog(leader), 'utf8')).toContain('image cache autopilot started');
     const created = view.decisions.find((d) => d.action === 'create');
     expect(created).toMatchObject({ outcome: 'done', createdId: cache.id });
     expect(created!.reason.length).toBeGreaterThan(0);

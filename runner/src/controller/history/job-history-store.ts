@@ -94,6 +94,15 @@ export interface RecentFigures {
   running: number;
 }
 
+/** One image-cache autopilot decision as kept (image-cache-autopilot/decision-store.ts writes and reads them). */
+export interface StoredDecision {
+  id: string;
+  repo: string;
+  /** When it was first made (ms since epoch). */
+  at: number;
+  decision: string;
+}
+
 export interface JobHistoryStore {
   readonly dialect: Dialect;
   /** Inserts or replaces the job's row. */
@@ -111,7 +120,11 @@ export interface JobHistoryStore {
    * kept).
    */
   imageUses(since: number, limit?: number): Promise<ImageUse[]>;
-  /** Deletes the jobs queued before `before` (retention); returns how many. */
+  /** Inserts or replaces autopilot decisions (`decision`: the JSON of one logged decision), in one transaction. */
+  putDecisions(rows: readonly StoredDecision[]): Promise<void>;
+  /** `repo`'s autopilot decisions, newest first (by when first made), at most `limit`. */
+  decisions(repo: string, limit: number): Promise<StoredDecision[]>;
+  /** Deletes the jobs queued before `before` (retention), and the autopilot decisions made before it; returns how many jobs. */
   prune(before: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -101,6 +101,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX jobs_image_uses ON jobs (pod_created_at)`,
     ],
   },
+  {
+    version: 5,
+    name: "the image-cache autopilot's decisions, so every replica's portal shows what the leader decided",
+    statements: () => [
+      `CREATE TABLE autopilot_decisions (
+         id TEXT PRIMARY KEY,
+         repo TEXT NOT NULL,
+         at BIGINT NOT NULL,
+         decision TEXT NOT NULL
+       )`,
+      `CREATE INDEX autopilot_decisions_repo ON autopilot_decisions (repo, at)`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS history_migrations (

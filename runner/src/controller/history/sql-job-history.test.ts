@@ -323,6 +323,23 @@ function storeContract(open: () => Promise<SqlDriver>) {
     expect((await store.imageUses(at)).map((u) => u.at)).toEqual([at + 1_000, at + 61_000, at + 121_000]);
   });
 
+  it("keeps the autopilot's decisions: a rewrite replaces its row, newest first per repository", async () => {
+    const at = T0 + 26 * 86_400_000;
+    await store.putDecisions([
+      { id: 'c-1', repo: 'acme/dec', at, decision: '{"action":"create"}' },
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep"}' },
+      { id: 'c-3', repo: 'acme/other', at, decision: '{}' },
+    ]);
+    await store.putDecisions([
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep","repeats":3}' },
+    ]);
+    expect(await store.decisions('acme/dec', 10)).toEqual([
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep","repeats":3}' },
+      { id: 'c-1', repo: 'acme/dec', at, decision: '{"action":"create"}' },
+    ]);
+    expect((await store.decisions('acme/dec', 1)).map((d) => d.id)).toEqual(['c-2']);
+  });
+
   it('deletes jobs queued before the retention cut', async () => {
     // Queued at T0: job 1 (acme/app) and jobs 50, 51 (acme/bulk); every other job later.
     const later = (await store.page({ repo: 'acme/paged', limit: 500 })).jobs.length;

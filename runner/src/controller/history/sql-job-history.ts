@@ -10,6 +10,7 @@ import type { ImageUse } from '../image-cache-autopilot/types.js';
 import type { StoredJob } from '../records/stored-job.js';
 import { JOB_COLUMNS, jobFromRow, jobRow, type Prices } from './history-row.js';
 import type {
+  StoredDecision,
   DayTotals,
   HistoryAggregates,
   JobHistoryStore,
@@ -291,8 +292,29 @@ export class SqlJobHistory implements JobHistoryStore {
     return out;
   }
 
+  async putDecisions(rows: readonly StoredDecision[]): Promise<void> {
+    if (!rows.length) return;
+    await this.db.transaction(async (tx) => {
+      for (const r of rows)
+        await tx.run(
+          `INSERT INTO autopilot_decisions (id, repo, at, decision) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET repo = excluded.repo, at = excluded.at, decision = excluded.decision`,
+          [r.id, r.repo, r.at, r.decision],
+        );
+    });
+  }
+
+  async decisions(repo: string, limit: number): Promise<StoredDecision[]> {
+    const rows = await this.db.query<{ id: string; repo: string; at: unknown; decision: unknown }>(
+      `SELECT id, repo, at, decision FROM autopilot_decisions WHERE repo = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+      [repo, limit],
+    );
+    return rows.map((r) => ({ id: r.id, repo: r.repo, at: num(r.at), decision: String(r.decision) }));
+  }
+
   async prune(before: number): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM autopilot_decisions WHERE at < $1', [before]);
       const deleted = await tx.run('DELETE FROM jobs WHERE queued_at < $1', [before]);
       const cut = Math.floor(before / DAY_MS);
       await tx.run('DELETE FROM job_days WHERE day < $1', [cut]);

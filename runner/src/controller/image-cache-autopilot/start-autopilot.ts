@@ -14,6 +14,7 @@ import type { Logger } from '../../observability/logger.js';
 import { createAutopilotMetrics } from './autopilot-metrics.js';
 import { ImageCacheAutopilot } from './autopilot.js';
 import { historyImageSource, RepoOverrideCache } from './history-source.js';
+import type { DecisionStore } from './decision-store.js';
 import { registryDigests } from './registry-digests.js';
 import type { DigestSource, WarmImageService } from './types.js';
 
@@ -27,6 +28,8 @@ export interface AutopilotDeps {
   registry?: Registry;
   /** Default: the controller's registry client (`registries` of the config). */
   digests?: DigestSource;
+  /** Keeps the decisions in the job history for every replica's portal (decision-store.ts). */
+  decisionStore?: DecisionStore;
 }
 
 export function createAutopilot(deps: AutopilotDeps): ImageCacheAutopilot {
@@ -45,5 +48,6 @@ export function createAutopilot(deps: AutopilotDeps): ImageCacheAutopilot {
     intervalMs: c.intervalMs,
     windowMs: c.windowMs,
     maxChangesPerPass: c.maxChangesPerPass,
+    ...(deps.decisionStore ? { onDecision: deps.decisionStore.record } : {}),
   });
 }

@@ -1,10 +1,11 @@
 /** The autopilot's decision log → `GET /v1/image-cache/autopilot` (wire type: AutopilotResponse of the contract). */
 import type { AutopilotDecision, AutopilotResponse } from '@eci-virtual/contract';
 import type { AutopilotConfig } from '../image-cache-autopilot/autopilot-config.js';
-import type { DecisionLog, LoggedDecision } from '../image-cache-autopilot/decision-log.js';
+import type { LoggedDecision } from '../image-cache-autopilot/decision-log.js';
 
 /** The most decisions one answer carries (the newest). */
-const MAX = 200;
+export const MAX_DECISIONS = 200;
+const MAX = MAX_DECISIONS;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -26,14 +27,15 @@ export function toAutopilotDecision(d: LoggedDecision): AutopilotDecision {
   };
 }
 
+/** `newestFirst`: the repository's decisions (decision-store.ts, or the in-memory log reversed). */
 export function autopilotView(
   repo: string,
   config: AutopilotConfig,
-  log: Pick<DecisionLog, 'list'> | undefined,
+  newestFirst: readonly LoggedDecision[],
   leader: boolean,
   now = Date.now(),
 ): AutopilotResponse {
-  const decisions = (log?.list({ repo }) ?? []).slice(-MAX).reverse().map(toAutopilotDecision);
+  const decisions = newestFirst.slice(0, MAX).map(toAutopilotDecision);
   return {
     repo,
     generatedAt: iso(now),

@@ -213,7 +213,7 @@ describe('portal API over the job history', () => {
       records: { get: async () => undefined, list: async () => [] },
       github: {} as GitHubClient,
       log,
-      autopilot: { decisions, isLeader: () => true },
+      autopilot: { list: async (repo) => decisions.list({ repo }).reverse(), isLeader: () => true },
     });
     const r = await withPilot.handle(
       '/v1/image-cache/autopilot',

@@ -14,7 +14,7 @@ import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import type { Logger } from '../../observability/logger.js';
 import type { KubeClients } from '../../kube/client.js';
 import { imageCacheEntries, listVirtualNodes } from './image-cache-state.js';
-import type { DecisionLog } from '../image-cache-autopilot/decision-log.js';
+import type { LoggedDecision } from '../image-cache-autopilot/decision-log.js';
 import { autopilotView } from './autopilot-view.js';
 import { percentile, summarize, toJobRecord } from './job-view.js';
 import type { AggregatesResponse, JobStatus, JobsResponse, JobsSummary, SettingsResponse } from '@eci-virtual/contract';
@@ -67,8 +67,11 @@ export class PortalApi {
       log: Logger;
       /** To read the virtual nodes' cached images; without it image states are `unknown`. */
       kube?: KubeClients;
-      /** The image-cache autopilot's decision log, and whether this replica leads (only the leader decides). */
-      autopilot?: { decisions: Pick<DecisionLog, 'list'>; isLeader: () => boolean };
+      /**
+       * The image-cache autopilot's decisions of a repository, newest first (from the job history, so every replica
+       * answers the same), and whether this replica leads (only the leader decides).
+       */
+      autopilot?: { list: (repo: string) => Promise<LoggedDecision[]>; isLeader: () => boolean };
     },
   ) {}
 
@@ -97,9 +100,10 @@ export class PortalApi {
     if (path === '/v1/settings') return { status: 200, body: await this.settings(repo) };
     if (path === '/v1/image-cache/autopilot') {
       const a = this.deps.autopilot;
+      const decisions = a ? await a.list(repo) : [];
       return {
         status: 200,
-        body: autopilotView(repo, this.deps.config.imageCacheAutopilot, a?.decisions, a?.isLeader() ?? false),
+        body: autopilotView(repo, this.deps.config.imageCacheAutopilot, decisions, a?.isLeader() ?? false),
       };
     }
     return error(404, 'not_found', `no route ${path}`);

@@ -72,6 +72,8 @@ async function flakyHistory() {
     aggregates: guard((q) => real.aggregates(q)),
     recent: guard((r, s) => real.recent(r, s)),
     imageUses: guard((s, l) => real.imageUses(s, l)),
+    putDecisions: guard((r) => real.putDecisions(r)),
+    decisions: guard((r, l) => real.decisions(r, l)),
     prune: guard((b) => real.prune(b)),
     close: () => real.close(),
   };

@@ -28,8 +28,7 @@ function summary(a: AutopilotResponse): string {
   const where = a.backend === 'docker' ? 'pre-pulls on the docker engine' : 'ECI image caches';
   const budget = a.budget ? `, at most ${a.budget.maxSets} sets / ${a.budget.maxTotalGiB} GiB` : '';
   const every = a.intervalSeconds ? `, a pass every ${Math.round(a.intervalSeconds)} s` : '';
-  const leader = a.leader ? '' : ' (answered by a replica that does not lead: its log may be behind)';
-  return `Keeps ${where} warm for this repository's hot images${budget}${every}.${leader}`;
+  return `Keeps ${where} warm for this repository's hot images${budget}${every}.`;
 }
 
 function outcome(d: AutopilotDecision): string {
