@@ -6,6 +6,8 @@
  *   signing, our rate limits and retries — with credentials chosen from the environment exactly as the node chooses
  *   them (a Kubernetes Secret in the chart; their values are never logged, only their kind);
  * - `docker`: pre-pulls into the engine the virtual node runs pods on (PrepullWarmSets over an ImagePrepuller).
+ *
+ * `startImageCacheAutopilot` puts it together with the job history and the decision store for `eci-virtual controller`.
  */
 import { credentialProvider } from '../virtual-node/backends/eci/credentials.js';
 import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
@@ -17,6 +19,15 @@ import { PrepullWarmSets } from '../virtual-node/backends/docker/prepull-warm-se
 import type { AutopilotConfig } from '../controller/image-cache-autopilot/autopilot-config.js';
 import type { WarmImageService } from '../controller/image-cache-autopilot/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { ControllerConfig } from '../controller/config.js';
+import type { GitHubClient } from '../controller/github/github-client.js';
+import type { JobHistoryStore } from '../controller/history/job-history-store.js';
+import type { ImageCacheAutopilot } from '../controller/image-cache-autopilot/autopilot.js';
+import type { LoggedDecision } from '../controller/image-cache-autopilot/decision-log.js';
+import { DecisionStore } from '../controller/image-cache-autopilot/decision-store.js';
+import { createAutopilot } from '../controller/image-cache-autopilot/start-autopilot.js';
+import type { ControllerMetrics } from '../controller/metrics.js';
+import { MAX_DECISIONS } from '../controller/portal-api/autopilot-view.js';
 
 export interface AutopilotService {
   service: WarmImageService;
@@ -72,4 +83,56 @@ export function autopilotService(
     sizeGiB: eci.cacheSizeGiB,
   });
   return { service, stop: () => Promise.resolve() };
+}
+
+/**
+ * The image-cache autopilot when `imageCacheAutopilot.enabled`: it learns from the job history, so without one it
+ * stays off (logged). Bad settings or missing ECI credentials fail the start, as any bad config does.
+ */
+export function startImageCacheAutopilot(
+  config: ControllerConfig,
+  deps: { history: JobHistoryStore | undefined; github: GitHubClient; log: Logger; metrics: ControllerMetrics },
+):
+  | {
+      autopilot: ImageCacheAutopilot;
+      /** A repository's decisions, newest first: from the job history, which every replica reads. */
+      list: (repo: string) => Promise<LoggedDecision[]>;
+      stop: () => Promise<void>;
+    }
+  | undefined {
+  const c = config.imageCacheAutopilot;
+  if (!c.enabled) return undefined;
+  if (!deps.history) {
+    deps.log.error('image cache autopilot off: it learns from the job history, which is unavailable');
+    return undefined;
+  }
+  const { service, stop } = autopilotService(c, deps.log);
+  const decisionStore = new DecisionStore({
+    history: deps.history,
+    identity: config.leaderElection.identity,
+    log: deps.log,
+  });
+  const autopilot = createAutopilot({
+    config,
+    history: deps.history,
+    github: deps.github,
+    service,
+    log: deps.log,
+    registry: deps.metrics.registry,
+    decisionStore,
+  });
+  deps.log.info('image cache autopilot configured; the leading replica runs it', {
+    backend: c.backend,
+    intervalSeconds: c.intervalMs / 1000,
+    budget: { maxSets: c.budget.maxSets, maxTotalGiB: c.budget.maxTotalGiB },
+    podsAutoMatch: c.backend === 'eci',
+  });
+  return {
+    autopilot,
+    list: (repo) => decisionStore.list(repo, MAX_DECISIONS),
+    stop: async () => {
+      await stop();
+      await decisionStore.flush();
+    },
+  };
 }

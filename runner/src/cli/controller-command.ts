@@ -1,13 +1,6 @@
 /** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
-import { loadControllerConfig, type ControllerConfig } from '../controller/config.js';
-import type { ImageCacheAutopilot } from '../controller/image-cache-autopilot/autopilot.js';
-import { createAutopilot } from '../controller/image-cache-autopilot/start-autopilot.js';
-import type { ControllerMetrics } from '../controller/metrics.js';
-import type { Logger } from '../observability/logger.js';
-import { autopilotService } from './autopilot-service.js';
-import type { LoggedDecision } from '../controller/image-cache-autopilot/decision-log.js';
-import { DecisionStore } from '../controller/image-cache-autopilot/decision-store.js';
-import { MAX_DECISIONS } from '../controller/portal-api/autopilot-view.js';
+import { loadControllerConfig } from '../controller/config.js';
+import { startImageCacheAutopilot } from './autopilot-service.js';
 import { describeHistory, openJobHistory } from '../controller/history/open-history.js';
 import type { JobHistoryStore } from '../controller/history/job-history-store.js';
 import { GitHubClient } from '../controller/github/github-client.js';
@@ -100,56 +93,4 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   await pilot?.stop().catch(() => undefined);
   await history?.close().catch(() => undefined);
   return 0;
-}
-
-/**
- * The image-cache autopilot when `imageCacheAutopilot.enabled`: it learns from the job history, so without one it
- * stays off (logged). Bad settings or missing ECI credentials fail the start, as any bad config does.
- */
-function startImageCacheAutopilot(
-  config: ControllerConfig,
-  deps: { history: JobHistoryStore | undefined; github: GitHubClient; log: Logger; metrics: ControllerMetrics },
-):
-  | {
-      autopilot: ImageCacheAutopilot;
-      /** A repository's decisions, newest first: from the job history, which every replica reads. */
-      list: (repo: string) => Promise<LoggedDecision[]>;
-      stop: () => Promise<void>;
-    }
-  | undefined {
-  const c = config.imageCacheAutopilot;
-  if (!c.enabled) return undefined;
-  if (!deps.history) {
-    deps.log.error('image cache autopilot off: it learns from the job history, which is unavailable');
-    return undefined;
-  }
-  const { service, stop } = autopilotService(c, deps.log);
-  const decisionStore = new DecisionStore({
-    history: deps.history,
-    identity: config.leaderElection.identity,
-    log: deps.log,
-  });
-  const autopilot = createAutopilot({
-    config,
-    history: deps.history,
-    github: deps.github,
-    service,
-    log: deps.log,
-    registry: deps.metrics.registry,
-    decisionStore,
-  });
-  deps.log.info('image cache autopilot configured; the leading replica runs it', {
-    backend: c.backend,
-    intervalSeconds: c.intervalMs / 1000,
-    budget: { maxSets: c.budget.maxSets, maxTotalGiB: c.budget.maxTotalGiB },
-    podsAutoMatch: c.backend === 'eci',
-  });
-  return {
-    autopilot,
-    list: (repo) => decisionStore.list(repo, MAX_DECISIONS),
-    stop: async () => {
-      await stop();
-      await decisionStore.flush();
-    },
-  };
 }
