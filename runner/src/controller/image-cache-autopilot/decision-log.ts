@@ -26,11 +26,7 @@ export class DecisionLog {
   private readonly entries: LoggedDecision[] = [];
   private readonly lastNoop = new Map<string, LoggedDecision>();
 
-  /** `onChange`: told of each entry added, and of an entry again when a repeat folded into it (the same object). */
-  constructor(
-    private readonly max = 1000,
-    private readonly onChange?: (d: LoggedDecision) => void,
-  ) {}
+  constructor(private readonly max = 1000) {}
 
   add(d: LoggedDecision): void {
     if (d.outcome === 'noop') {
@@ -39,12 +35,10 @@ export class DecisionLog {
       if (previous && previous.pass + (previous.repeats ?? 0) === d.pass - 1) {
         previous.lastAt = d.at;
         previous.repeats = (previous.repeats ?? 0) + 1;
-        this.onChange?.(previous);
         return;
       }
       this.lastNoop.set(key, d);
     }
-    this.onChange?.(d);
     this.entries.push(d);
     if (this.entries.length > this.max) {
       for (const gone of this.entries.splice(0, this.entries.length - this.max))

@@ -30,8 +30,6 @@ import {
 import { apiStatus } from '../../kube/client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { plan, type LaunchDeps, type LaunchedPod } from '../jobs/job-launcher.js';
-import { podImageRoles } from '../image-cache-autopilot/image-uses.js';
-import { podsAutoMatch } from '../image-cache-autopilot/autopilot-config.js';
 import type { JobPlan } from '../jobs/job-plan.js';
 import { runnerName } from '../jobs/naming.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -143,13 +141,7 @@ export class WorkloadService {
       plan: p,
       config,
       // Workload pods stay pay-as-you-go: the spot re-run follows runner pods only (docs: spot).
-      placement: {
-        ...placement,
-        annotations: placementAnnotations(placement, settings.imageCache, {
-          noSpot: true,
-          autoMatch: podsAutoMatch(config),
-        }),
-      },
+      placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache, { noSpot: true }) },
       pullPolicy,
       runnerPod: owner,
     };
@@ -193,7 +185,6 @@ export class WorkloadService {
           resources: { cpu: placement.cpu, memory: placement.memory },
           ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
           images: [...new Set(parts.pod.spec!.containers.map((c) => c.image!))],
-          imageRoles: podImageRoles(parts.pod),
           cachedImages: settings.imageCache.images,
           ...(p.unresolved ? { planProblem: p.unresolved } : {}),
         });

@@ -1,1 +1,0 @@
-export { AutopilotPanel } from './AutopilotPanel.js';
