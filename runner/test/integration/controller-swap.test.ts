@@ -228,7 +228,12 @@ describe('controller: a runner that takes another job', () => {
       auths: Record<string, { username: string; password: string }>;
     };
     expect(config.auths[images().debian.split('/')[0]!]).toMatchObject({ username: 'ci-bot', password });
-    const w = await kube.core.readNamespacedPod({ name: `eci-job-${j.id}-w`, namespace: t!.ns });
+    // The pull Secret is made before the workload pod that names it: wait for the pod too.
+    const w = await until(
+      async () => kube.core.readNamespacedPod({ name: `eci-job-${j.id}-w`, namespace: t!.ns }),
+      60_000,
+      100,
+    );
     expect(w.spec!.imagePullSecrets).toEqual([{ name: `eci-job-${j.id}-w-pull` }]);
     expect(JSON.stringify(w)).not.toContain(password);
     const done = await completed(j);
