@@ -8,6 +8,7 @@ import { useTheme } from '@material-ui/core/styles';
 import type { AggregatesResponse, RepositoryDayTotals } from '@eci-virtual/contract';
 import { niceCeiling, PANEL_CHART, windowDays } from '../../chart.js';
 import { formatSeconds, formatUsd } from '../../format.js';
+import { ChartAxes } from '../ChartAxes/index.js';
 import { AggregatesCard } from '../AggregatesCard/index.js';
 
 const { width: WIDTH, height: HEIGHT, pad: PAD } = PANEL_CHART;
@@ -90,25 +91,16 @@ function CostPerDay({ repo, aggregates }: { repo: string; aggregates: Aggregates
         data-testid="cost-per-day-chart"
         style={{ maxWidth: '100%', height: 'auto', fontFamily: theme.typography.fontFamily, fontSize: 11 }}
       >
-        {[0, yMax / 2, yMax].map((tick) => (
-          <g key={tick}>
-            <line
-              x1={PAD.left}
-              x2={WIDTH - PAD.right}
-              y1={PAD.top + plotH - y(tick)}
-              y2={PAD.top + plotH - y(tick)}
-              stroke={theme.palette.divider}
-            />
-            <text
-              x={PAD.left - 6}
-              y={PAD.top + plotH - y(tick) + 4}
-              textAnchor="end"
-              fill={theme.palette.text.secondary}
-            >
-              {tickUsd(tick)}
-            </text>
-          </g>
-        ))}
+        <ChartAxes
+          width={WIDTH}
+          height={HEIGHT}
+          pad={PAD}
+          ticks={[0, yMax / 2, yMax]}
+          y={(usd) => PAD.top + plotH - y(usd)}
+          formatTick={tickUsd}
+          first={days[0]!}
+          last={days[days.length - 1]!}
+        />
         {days.map((day, i) => {
           let base = PAD.top + plotH;
           return (
@@ -133,12 +125,6 @@ function CostPerDay({ repo, aggregates }: { repo: string; aggregates: Aggregates
             </g>
           );
         })}
-        <text x={PAD.left} y={HEIGHT - 8} fill={theme.palette.text.secondary}>
-          {days[0]}
-        </text>
-        <text x={WIDTH - PAD.right} y={HEIGHT - 8} textAnchor="end" fill={theme.palette.text.secondary}>
-          {days[days.length - 1]}
-        </text>
       </svg>
       <Typography variant="body2" color="textSecondary">
         <span style={{ color: theme.palette.primary.main }}>■</span> {repo}

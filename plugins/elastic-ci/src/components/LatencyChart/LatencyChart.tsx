@@ -4,6 +4,7 @@ import { InfoCard } from '@backstage/core-components';
 import type { JobRecord } from '@eci-virtual/contract';
 import { niceCeiling } from '../../chart.js';
 import { formatMs, formatTime } from '../../format.js';
+import { ChartAxes } from '../ChartAxes/index.js';
 
 const WIDTH = 960;
 const HEIGHT = 220;
@@ -61,20 +62,16 @@ export function LatencyChart({ jobs }: { jobs: JobRecord[] }) {
         data-testid="latency-chart"
         style={{ maxWidth: '100%', height: 'auto', fontFamily: theme.typography.fontFamily, fontSize: 11 }}
       >
-        {ticks.map((tick) => (
-          <g key={tick}>
-            <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(tick)} y2={y(tick)} stroke={theme.palette.divider} />
-            <text x={PAD.left - 6} y={y(tick) + 4} textAnchor="end" fill={theme.palette.text.secondary}>
-              {formatMs(tick)}
-            </text>
-          </g>
-        ))}
-        <text x={PAD.left} y={HEIGHT - 8} fill={theme.palette.text.secondary}>
-          {formatTime(new Date(tMin).toISOString())}
-        </text>
-        <text x={WIDTH - PAD.right} y={HEIGHT - 8} textAnchor="end" fill={theme.palette.text.secondary}>
-          {formatTime(new Date(tMax).toISOString())}
-        </text>
+        <ChartAxes
+          width={WIDTH}
+          height={HEIGHT}
+          pad={PAD}
+          ticks={ticks}
+          y={y}
+          formatTick={formatMs}
+          first={formatTime(new Date(tMin).toISOString())}
+          last={formatTime(new Date(tMax).toISOString())}
+        />
         <polyline
           fill="none"
           stroke={theme.palette.text.hint}

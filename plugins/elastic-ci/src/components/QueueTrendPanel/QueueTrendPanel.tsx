@@ -7,6 +7,7 @@ import { useState } from 'react';
 import type { AggregatesResponse } from '@eci-virtual/contract';
 import { niceCeiling, PANEL_CHART, windowDays } from '../../chart.js';
 import { formatMs } from '../../format.js';
+import { ChartAxes } from '../ChartAxes/index.js';
 import { AggregatesCard } from '../AggregatesCard/index.js';
 
 const { width: WIDTH, height: HEIGHT, pad: PAD } = PANEL_CHART;
@@ -90,14 +91,16 @@ function QueueTrend({ repo, aggregates }: { repo: string; aggregates: Aggregates
         data-testid="queue-trend-chart"
         style={{ maxWidth: '100%', height: 'auto', fontFamily: theme.typography.fontFamily, fontSize: 11 }}
       >
-        {[0, yMax / 2, yMax].map((tick) => (
-          <g key={tick}>
-            <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(tick)} y2={y(tick)} stroke={theme.palette.divider} />
-            <text x={PAD.left - 6} y={y(tick) + 4} textAnchor="end" fill={theme.palette.text.secondary}>
-              {formatMs(tick)}
-            </text>
-          </g>
-        ))}
+        <ChartAxes
+          width={WIDTH}
+          height={HEIGHT}
+          pad={PAD}
+          ticks={[0, yMax / 2, yMax]}
+          y={y}
+          formatTick={formatMs}
+          first={days[0]!}
+          last={days[days.length - 1]!}
+        />
         {lines.map((line) => (
           <g key={line.key}>
             <polyline
@@ -121,12 +124,6 @@ function QueueTrend({ repo, aggregates }: { repo: string; aggregates: Aggregates
             ))}
           </g>
         ))}
-        <text x={PAD.left} y={HEIGHT - 8} fill={theme.palette.text.secondary}>
-          {days[0]}
-        </text>
-        <text x={WIDTH - PAD.right} y={HEIGHT - 8} textAnchor="end" fill={theme.palette.text.secondary}>
-          {days[days.length - 1]}
-        </text>
       </svg>
       <Typography variant="body2" color="textSecondary" data-testid="queue-trend-latest">
         <span style={{ color: lines[0]!.colour }}>●</span> p50 <span style={{ color: lines[1]!.colour }}>●</span> p95

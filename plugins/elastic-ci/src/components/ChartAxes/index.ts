@@ -1,0 +1,1 @@
+export { ChartAxes, type ChartAxesProps } from './ChartAxes.js';
