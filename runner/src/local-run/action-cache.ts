@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Forbidden, NotFound, Unavailable } from '@eci-virtual/contract';
-import { downloadAction, type DownloadOptions, type RemoteAction } from './action-download.js';
+import { downloadAction, getFromGitHub, type DownloadOptions, type RemoteAction } from './action-download.js';
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 
@@ -34,22 +34,13 @@ export async function resolveRef(a: RemoteAction, opts: DownloadOptions): Promis
   if (FULL_SHA.test(a.ref)) return a.ref.toLowerCase();
   const label = `${a.owner}/${a.repo}@${a.ref}`;
   const url = commitUrl(opts.apiUrl, a);
-  let res: Response;
-  try {
-    res = await (opts.fetch ?? fetch)(url, {
-      headers: {
-        accept: 'application/vnd.github.sha',
-        'user-agent': 'eci-virtual',
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      },
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new Unavailable(`resolving action ${label} at ${url} failed: ${cause}`, {
-      hint: 'check the network or --github-api-url; a ref resolved before runs from the action cache',
-    });
-  }
+  const res = await getFromGitHub(
+    url,
+    { accept: 'application/vnd.github.sha', timeoutMs: 15_000 },
+    opts,
+    `resolving action ${label} at ${url}`,
+    'check the network or --github-api-url; a ref resolved before runs from the action cache',
+  );
   const body = (await res.text()).trim();
   if (res.status === 404 || res.status === 422)
     throw new NotFound(`action ${label} not found: no such repository or ref (${url} answered ${res.status})`, {

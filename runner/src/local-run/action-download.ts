@@ -32,26 +32,44 @@ export function tarballUrl(apiUrl: string, a: RemoteAction): string {
   return `${apiUrl.replace(/\/+$/, '')}/repos/${seg(a.owner)}/${seg(a.repo)}/tarball/${seg(a.ref)}`;
 }
 
+/**
+ * GET `url` from the GitHub API with the run's token; a request that gets no answer at all is `Unavailable`, its
+ * message `<doing> failed: <cause>` with `hint`. Any answer, error statuses included, is the caller's to judge.
+ */
+export async function getFromGitHub(
+  url: string,
+  init: { accept: string; redirect?: RequestRedirect; timeoutMs?: number },
+  opts: DownloadOptions,
+  doing: string,
+  hint: string,
+): Promise<Response> {
+  try {
+    return await (opts.fetch ?? fetch)(url, {
+      headers: {
+        accept: init.accept,
+        'user-agent': 'eci-virtual',
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      },
+      ...(init.redirect ? { redirect: init.redirect } : {}),
+      ...(init.timeoutMs ? { signal: AbortSignal.timeout(init.timeoutMs) } : {}),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new Unavailable(`${doing} failed: ${cause}`, { hint });
+  }
+}
+
 /** Fetches the archive of `a` and unpacks its one top-level folder as `dest` (which must not exist yet). */
 export async function downloadAction(a: RemoteAction, dest: string, opts: DownloadOptions): Promise<void> {
   const label = `${a.owner}/${a.repo}@${a.ref}`;
   const url = tarballUrl(opts.apiUrl, a);
-  let res: Response;
-  try {
-    res = await (opts.fetch ?? fetch)(url, {
-      headers: {
-        accept: 'application/vnd.github+json',
-        'user-agent': 'eci-virtual',
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      },
-      redirect: 'follow',
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new Unavailable(`downloading action ${label} from ${url} failed: ${cause}`, {
-      hint: 'check the network, or --github-api-url; or vendor the action and pass --action-cache',
-    });
-  }
+  const res = await getFromGitHub(
+    url,
+    { accept: 'application/vnd.github+json', redirect: 'follow' },
+    opts,
+    `downloading action ${label} from ${url}`,
+    'check the network, or --github-api-url; or vendor the action and pass --action-cache',
+  );
   if (res.status === 404)
     throw new NotFound(`action ${label} not found (${url} answered 404)`, {
       hint: 'check owner, repository and ref; a private repository needs GITHUB_TOKEN',
