@@ -1,10 +1,11 @@
 // Test-only stand-in for the controller's portal API: serves the fixtures (src/__fixtures__) as
-// GET /v1/jobs?repo=…, GET /v1/settings?repo=… and GET /v1/aggregates?repo=…[&days=N][&repository=owner/name], with
+// GET /v1/jobs?repo=…, GET /v1/settings?repo=…, GET /v1/image-cache/autopilot?repo=… and
+// GET /v1/aggregates?repo=…[&days=N][&repository=owner/name], with
 // the controller's bearer check, its 400s for a bad query and its error body. Used to prove
 // the dev page + browser helper without a cluster; the real-controller e2e points the page at the controller instead.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { aggregatesResponse, jobsResponse, settingsResponse } from '../src/__fixtures__/jobs.js';
+import { aggregatesResponse, autopilotResponse, jobsResponse, settingsResponse } from '../src/__fixtures__/jobs.js';
 import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 export interface FixtureServerOptions {
@@ -84,6 +85,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
       });
     }
     if (url.pathname === '/v1/settings') return send(200, { ...(options.settings ?? settingsResponse), repo });
+    if (url.pathname === '/v1/image-cache/autopilot') return send(200, { ...autopilotResponse, repo });
     return fail(404, 'not_found', `no route ${url.pathname}`);
   });
   server.on('connection', (socket) => socket.setNoDelay(true));

@@ -39,6 +39,7 @@ try {
   assert.equal(viaProxy.inAppShell, true);
   assert.deepEqual([...viaProxy.fetches].sort(), [
     'GET /api/proxy/eci-virtual/v1/aggregates?repo=acme%2Fwidgets&days=30',
+    'GET /api/proxy/eci-virtual/v1/image-cache/autopilot?repo=acme%2Fwidgets',
     'GET /api/proxy/eci-virtual/v1/jobs?repo=acme%2Fwidgets',
     'GET /api/proxy/eci-virtual/v1/settings?repo=acme%2Fwidgets',
   ]);
@@ -96,8 +97,8 @@ try {
   });
   assert.equal(refused.state, 'error');
   assert.match(refused.errorText ?? '', /401/);
-  // Every read (jobs, settings, aggregates) is refused.
-  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401', '401']);
+  // Every read (jobs, settings, aggregates, autopilot) is refused.
+  assert.deepEqual(refused.failedRequests.map((line) => line.split(' ')[0]).sort(), ['401', '401', '401', '401']);
 
   // 4. No jobs for the repo, 5. no annotation.
   const empty = await renderTabScreenshot({

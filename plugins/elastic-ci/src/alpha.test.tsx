@@ -5,7 +5,7 @@ import { createExtensionTester, renderInTestApp } from '@backstage/frontend-test
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { screen } from '@testing-library/react';
-import { aggregatesResponse, jobsResponse, settingsResponse } from './__fixtures__/jobs.js';
+import { aggregatesResponse, autopilotResponse, jobsResponse, settingsResponse } from './__fixtures__/jobs.js';
 import { elasticCiEntityContent } from './alpha.js';
 import { elasticCiApiRef, type ElasticCiApi } from './api/ElasticCiApi.js';
 
@@ -20,6 +20,7 @@ describe('alpha: entity-content:elastic-ci', () => {
     getJobs: jest.fn(async () => jobsResponse()),
     getSettings: jest.fn(async () => settingsResponse),
     getAggregates: jest.fn(async () => aggregatesResponse()),
+    getAutopilot: jest.fn(async () => autopilotResponse),
   };
 
   it('declares its path, title and the project-slug filter', () => {

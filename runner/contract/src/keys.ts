@@ -78,6 +78,19 @@ export const ANNOTATION = {
   spotPriceLimit: 'eci-virtual.dev/spot-price-limit',
 } as const;
 
+/**
+ * Alibaba Cloud's own pod annotations (ACK's virtual node reads the same): written by the controller, honoured by the
+ * eci backend (virtual-node/backends/eci/pod-mapping.ts).
+ */
+export const ECI_POD_ANNOTATION = {
+  /** `"true"`: the container group starts from a Ready image cache holding all its images (`AutoMatchImageCache`). */
+  autoImageCache: 'k8s.aliyun.com/eci-auto-imc',
+  /** ECI instance types to try, comma separated (`InstanceType`). */
+  useSpecs: 'k8s.aliyun.com/eci-use-specs',
+  /** One image cache to start from (`ImageSnapshotId`). */
+  imageCacheId: 'k8s.aliyun.com/eci-imc-id',
+} as const;
+
 /** Labels the docker backend puts on engine containers and volumes, so a restarted node finds what is whose. */
 export const ENGINE_LABEL = {
   node: 'eci-virtual.dev/node',

@@ -241,3 +241,45 @@ export interface SettingsResponse {
   };
   prices: { vcpuSecondUsd: number; gibSecondUsd: number };
 }
+
+/** One decision of the image-cache autopilot, with its reason (`GET /v1/image-cache/autopilot`). */
+export interface AutopilotDecision {
+  /** When the pass that made it ran (ISO 8601). */
+  at: string;
+  pass: number;
+  action: 'create' | 'refresh' | 'keep' | 'wait' | 'retire' | 'skip';
+  /** What carrying it out did; `noop` for keep, wait and skip. */
+  outcome: 'done' | 'failed' | 'noop';
+  reason: string;
+  /** The warm set's name (an ECI image cache name) and images. */
+  name: string;
+  images: string[];
+  /** The set acted on (retire, keep, wait) or replaced (refresh). */
+  setId?: string;
+  /** The set created (create, refresh). */
+  createdId?: string;
+  /** Σ decayed uses × seconds a miss costs. */
+  weight?: number;
+  error?: string;
+  /** A no-op decision made again in later passes: the last time, and how many times again. */
+  lastAt?: string;
+  repeats?: number;
+}
+
+export interface AutopilotResponse {
+  repo: string;
+  generatedAt: string;
+  /** Whether the controller runs the autopilot at all (`imageCacheAutopilot.enabled`). */
+  enabled: boolean;
+  /** Where it keeps images warm: ECI image caches, or pre-pulls on a docker engine. */
+  backend?: 'eci' | 'docker';
+  /**
+   * Whether the replica that answered leads (only the leader decides; the decisions are kept in the job history, so
+   * every replica answers the same).
+   */
+  leader: boolean;
+  intervalSeconds?: number;
+  budget?: { maxSets: number; maxTotalGiB: number };
+  /** This repository's decisions, newest first. */
+  decisions: AutopilotDecision[];
+}

@@ -1,5 +1,6 @@
 /** `eci-virtual controller`: the GitHub side — webhooks + polling in, one job pod per queued job out. */
 import { loadControllerConfig } from '../controller/config.js';
+import { startImageCacheAutopilot } from './autopilot-service.js';
 import { describeHistory, openJobHistory } from '../controller/history/open-history.js';
 import type { JobHistoryStore } from '../controller/history/job-history-store.js';
 import { GitHubClient } from '../controller/github/github-client.js';
@@ -52,9 +53,18 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       return undefined;
     },
   );
-  const replica = new ControllerReplica({ config, kube, github, log, metrics, history });
+  const pilot = startImageCacheAutopilot(config, { history, github, log, metrics });
+  const replica = new ControllerReplica({ config, kube, github, log, metrics, history, autopilot: pilot?.autopilot });
   const webhook = new WebhookHandler(config.webhookSecret, replica, log, metrics);
-  const portal = new PortalApi({ config, records: replica.records, history, github, log, kube });
+  const portal = new PortalApi({
+    config,
+    records: replica.records,
+    history,
+    github,
+    log,
+    kube,
+    ...(pilot ? { autopilot: { list: pilot.list, isLeader: () => replica.isLeader } } : {}),
+  });
   const server = await startHttpServer({
     ...config.listen,
     webhook,
@@ -80,6 +90,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     });
   await replica.run(abort.signal);
   await new Promise((resolve) => server.close(resolve));
+  await pilot?.stop().catch(() => undefined);
   await history?.close().catch(() => undefined);
   return 0;
 }

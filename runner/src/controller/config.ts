@@ -12,6 +12,10 @@
  *   deliveryTtlMinutes
  *   history:  { driver: sqlite | postgres, retentionDays, sqlite: { path }, postgres: { urlFile, passwordFile } }
  *                                                                 env: ECI_VIRTUAL_HISTORY_URL, ECI_VIRTUAL_HISTORY_PASSWORD
+ *   imageCacheAutopilot: { enabled, backend: eci | docker, intervalSeconds, windowDays, budget: { maxSets, maxTotalGiB },
+ *                          minWeight, minUses, maxChangesPerPass, eci: { region, vSwitchId, securityGroupId, ... },
+ *                          docker: { host } }   (image-cache-autopilot/autopilot-config.ts)
+ *                                                                 env: ALIBABA_CLOUD_* (eci/credentials.ts)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import { InvalidInput } from '@eci-virtual/contract';
 import type { GitHubAuth, RunnerScope } from './github/github-client.js';
 import { REPO_PATTERN } from './github/workflow-job.js';
 import { DEFAULT_TIMING, validateTiming, type ElectionTiming } from './leadership/leader-elector.js';
+import { parseAutopilotConfig, type AutopilotConfig } from './image-cache-autopilot/autopilot-config.js';
 
 export interface PlacementDefaults {
   nodeType: 'virtual' | 'regular';
@@ -102,6 +107,12 @@ export interface ControllerConfig {
     sqlite: { path: string };
     postgres: { url: string; password?: string };
   };
+  /**
+   * The image-cache autopilot (image-cache-autopilot/): off by default. When on, the leader keeps warm image sets for
+   * the images jobs use (ECI image caches, or pre-pulls on a docker engine) and, on ECI, the job pods ask for
+   * automatic image cache matching.
+   */
+  imageCacheAutopilot: AutopilotConfig;
 }
 
 type Raw = Record<string, unknown>;
@@ -299,6 +310,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     },
     deliveryTtlMinutes: posInt(root.deliveryTtlMinutes, 'deliveryTtlMinutes', 60),
     history: historyConfig(obj(root.history, 'history'), env),
+    imageCacheAutopilot: parseAutopilotConfig(root.imageCacheAutopilot),
   };
 }
 

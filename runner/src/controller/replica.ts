@@ -20,6 +20,7 @@ import { KubeLeaseLock } from './leadership/lease-lock.js';
 import { LeaderElector } from './leadership/leader-elector.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { JobHistoryStore } from './history/job-history-store.js';
+import type { ImageCacheAutopilot } from './image-cache-autopilot/autopilot.js';
 import type { JobRecordReader } from './records/stored-job.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowJob } from './github/workflow-job.js';
@@ -38,6 +39,8 @@ export interface ReplicaDeps {
   metrics: ControllerMetrics;
   /** The job history database, opened once per process (history/open-history.ts); undefined: ConfigMaps only. */
   history?: JobHistoryStore | undefined;
+  /** The image-cache autopilot (image-cache-autopilot/start-autopilot.ts), run by the leader only, each term. */
+  autopilot?: Pick<ImageCacheAutopilot, 'run'> | undefined;
 }
 
 export class ControllerReplica implements DeliveryIntake {
@@ -121,6 +124,20 @@ export class ControllerReplica implements DeliveryIntake {
     else await this.lead(signal);
   }
 
+  /** The image-cache autopilot for one term: passes until the term ends (it never throws; a pass logs its failure). */
+  private async runAutopilot(term: AbortSignal): Promise<void> {
+    const autopilot = this.deps.autopilot;
+    if (!autopilot || term.aborted) return;
+    const log = this.log.child({ component: 'image-cache-autopilot' });
+    log.info('image cache autopilot started: this replica leads');
+    try {
+      await autopilot.run(term);
+    } catch (err) {
+      log.error('image cache autopilot stopped unexpectedly', { err: (err as Error).message });
+    }
+    log.info('image cache autopilot stopped', { reason: term.aborted ? 'term ended' : 'returned' });
+  }
+
   private async lead(term: AbortSignal): Promise<void> {
     const { config, metrics, github } = this.deps;
     const controller = new Controller(this.deps);
@@ -156,6 +173,7 @@ export class ControllerReplica implements DeliveryIntake {
           while (!controller.isReady && !term.aborted) await sleep(50);
           if (!term.aborted) await dispatcher.run(term);
         })(),
+        this.runAutopilot(term),
       ]);
     } finally {
       this.term = undefined;

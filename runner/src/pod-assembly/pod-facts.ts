@@ -6,7 +6,7 @@
  * variable travels in each step's wrapper. `actions/placement` turns it into the job summary.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION, CONTAINER, isVirtualNodeLabels, type PodFacts } from '@eci-virtual/contract';
+import { ANNOTATION, CONTAINER, ECI_POD_ANNOTATION, isVirtualNodeLabels, type PodFacts } from '@eci-virtual/contract';
 import type { KubeClients } from '../kube/client.js';
 
 export function factsFromPod(
@@ -18,8 +18,8 @@ export function factsFromPod(
   const containers = pod.spec?.containers ?? [];
   const job = containers.find((c) => c.name === CONTAINER.job) ?? containers[0];
   const res = job?.resources?.limits ?? job?.resources?.requests ?? {};
-  const eciSpecs = a['k8s.aliyun.com/eci-use-specs'];
-  const imcId = a['k8s.aliyun.com/eci-imc-id'];
+  const eciSpecs = a[ECI_POD_ANNOTATION.useSpecs];
+  const imcId = a[ECI_POD_ANNOTATION.imageCacheId];
   return {
     pod: pod.metadata?.name ?? '',
     namespace: pod.metadata?.namespace ?? '',
@@ -36,7 +36,7 @@ export function factsFromPod(
     ...(res.memory !== undefined ? { memory: String(res.memory) } : {}),
     ...(eciSpecs ? { eciSpecs } : {}),
     imageCache: {
-      auto: a['k8s.aliyun.com/eci-auto-imc'] === 'true',
+      auto: a[ECI_POD_ANNOTATION.autoImageCache] === 'true',
       ...(imcId ? { id: imcId } : {}),
       ...(job?.imagePullPolicy ? { pullPolicy: job.imagePullPolicy } : {}),
     },

@@ -233,3 +233,34 @@ describe('parseChallenges', () => {
     expect(creds('ghcr.io')).toBeUndefined();
   });
 });
+
+describe('RegistryClient.manifestDigest', () => {
+  it("HEADs the tag's manifest and reads Docker-Content-Digest; a moved tag answers its new digest", async () => {
+    const r = await fake({ auth: 'bearer' });
+    r.push('acme/app', '1', { config: { Cmd: ['v1'] }, platforms: ['linux/amd64'] });
+    const c = new RegistryClient({ platform: amd64 });
+    const first = await c.manifestDigest(`${r.host}/acme/app:1`);
+    expect(first).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const heads = r.requests.filter((q) => q.path === '/v2/acme/app/manifests/1');
+    // One 401 (the token dance), then the authorised HEAD; no body was fetched.
+    expect(heads.map((q) => q.method)).toEqual(['HEAD', 'HEAD']);
+    expect(heads[1]!.accept).toContain('application/vnd.oci.image.index.v1+json');
+    expect(r.requests.some((q) => q.method === 'GET' && q.path.includes('/manifests/'))).toBe(false);
+    // The digest is the index's own, as `docker pull` would report it.
+    expect((await c.imageConfig(`${r.host}/acme/app:1`)).manifestDigest).not.toBe(first);
+    r.push('acme/app', '1', { config: { Cmd: ['v2'] }, platforms: ['linux/amd64'] });
+    const moved = await c.manifestDigest(`${r.host}/acme/app:1`);
+    expect(moved).toMatch(/^sha256:/);
+    expect(moved).not.toBe(first);
+  });
+
+  it('answers a pinned reference without asking, and fails with the image named when the tag is unknown', async () => {
+    const r = await fake();
+    const c = new RegistryClient({ platform: amd64 });
+    const pinned = `sha256:${'a'.repeat(64)}`;
+    expect(await c.manifestDigest(`${r.host}/x/y@${pinned}`)).toBe(pinned);
+    expect(r.requests).toEqual([]);
+    const err = await failure(c.manifestDigest(`${r.host}/x/y:nope`));
+    expect(err.message).toContain(`${r.host}/x/y:nope`);
+  });
+});

@@ -154,6 +154,33 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * The digest the registry serves for `image`'s tag now: a HEAD of its manifest (OCI distribution spec, "Checking if
+   * content exists in the registry": the `Docker-Content-Digest` header), accepting every manifest and index type so
+   * the digest is the tag's own (an index for a multi-platform image). A pinned reference is its own digest. Undefined
+   * when the registry sends no digest header; throws ImageConfigError when it cannot be asked. Not cached: asking is
+   * how a moved tag is noticed.
+   */
+  async manifestDigest(image: string, signal?: AbortSignal): Promise<string | undefined> {
+    let ref: ImageRef;
+    try {
+      ref = parseImageRef(image);
+    } catch (err) {
+      throw new ImageConfigError('InvalidInput', image, (err as Error).message, { cause: err });
+    }
+    if (ref.pinned) return ref.reference;
+    const res = await this.request(
+      image,
+      ref,
+      `manifests/${ref.reference}`,
+      [...INDEXES, ...MANIFESTS],
+      0,
+      signal,
+      'HEAD',
+    );
+    return res.digest && /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(res.digest) ? res.digest : undefined;
+  }
+
   /** Plain http for loopback registries and the configured insecure ones. */
   schemeOf(registry: string): 'http' | 'https' {
     const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -241,6 +268,7 @@ export class RegistryClient {
     accept: string[],
     maxBytes: number,
     signal: AbortSignal | undefined,
+    method: 'GET' | 'HEAD' = 'GET',
   ): Promise<{ body: Buffer; contentType: string | undefined; digest: string | undefined }> {
     const url = `${this.schemeOf(ref.registry)}://${ref.apiHost}/v2/${ref.repository}/${path}`;
     const scope = `repository:${ref.repository}:pull`;
@@ -252,6 +280,7 @@ export class RegistryClient {
         url,
         { Accept: accept.join(', '), ...(authorization ? { Authorization: authorization } : {}) },
         signal,
+        method,
       );
       if (res.status === 401 && attempt === 0) {
         const granted = await this.authorize(image, ref, res.headers.get('www-authenticate') ?? '', scope, signal);
@@ -260,6 +289,12 @@ export class RegistryClient {
         continue;
       }
       if (!res.ok) throw await this.failure(image, path, res, !!this.opts.credentials?.(ref.registry));
+      if (method === 'HEAD')
+        return {
+          body: Buffer.alloc(0),
+          contentType: res.headers.get('content-type') ?? undefined,
+          digest: res.headers.get('docker-content-digest') ?? undefined,
+        };
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > maxBytes)
         throw new ImageConfigError('InvalidInput', image, `${path} is ${length} bytes (at most ${maxBytes} read)`);
@@ -287,10 +322,15 @@ export class RegistryClient {
     url: string,
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
+    method: 'GET' | 'HEAD' = 'GET',
   ): Promise<Response> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
-      return await this.fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      return await this.fetch(url, {
+        method,
+        headers,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
     } catch (err) {
       throw this.networkError(image, err, signal, url);
     }

@@ -4,7 +4,8 @@
  *
  * - `GET /v2/` → 200 (the API version check, "end-1");
  * - `GET /v2/<name>/manifests/<reference>` ("end-3"), reference a tag or a digest, answered with the manifest's
- *   media type as `Content-Type` and its digest as `Docker-Content-Digest`;
+ *   media type as `Content-Type` and its digest as `Docker-Content-Digest`; `HEAD` of the same ("end-3", "Checking
+ *   if content exists in the registry") with the same headers and no body (Node's server drops a HEAD's body);
  * - `GET /v2/<name>/blobs/<digest>` ("end-2"), optionally through a 307 redirect to another path, as registries that
  *   serve blobs from object storage do (the spec: clients "SHOULD" follow redirects);
  * - failures as the spec's error body `{"errors":[{"code","message","detail"}]}` with codes `MANIFEST_UNKNOWN`,

@@ -59,6 +59,8 @@ export interface ControllerStackOptions {
   workloads?: boolean;
   /** Controller processes (default 1). */
   replicas?: number;
+  /** Extra environment of the controller processes (e.g. the ECI credentials of the image-cache autopilot). */
+  env?: Record<string, string>;
 }
 
 export class ControllerStack {
@@ -184,6 +186,7 @@ export class ControllerStack {
           ECI_VIRTUAL_LOG_LEVEL: 'debug',
           // The leader-election identity: stable per replica, as a pod's name is across container restarts.
           POD_NAME: `${this.opts.namespace}-${i}`,
+          ...(this.opts.env ?? {}),
         },
       },
     );

@@ -122,6 +122,7 @@ describe('Backstage tab against the real controller', () => {
       const q = `repo=${encodeURIComponent(REPO)}`;
       expect([...new Set(seen.fetches)].sort()).toEqual([
         `GET /api/proxy/eci-virtual/v1/aggregates?${q}&days=30`,
+        `GET /api/proxy/eci-virtual/v1/image-cache/autopilot?${q}`,
         `GET /api/proxy/eci-virtual/v1/jobs?${q}`,
         `GET /api/proxy/eci-virtual/v1/settings?${q}`,
       ]);

@@ -1,4 +1,10 @@
-import type { AggregatesResponse, JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type {
+  AggregatesResponse,
+  AutopilotResponse,
+  JobRecord,
+  JobsResponse,
+  SettingsResponse,
+} from '@eci-virtual/contract';
 
 /** Shaped exactly like the controller's answers (the contract's portal types, runner/contract/src/portal.ts). */
 export function makeJob(overrides: Partial<JobRecord> & { id: string }): JobRecord {
@@ -192,3 +198,49 @@ export function aggregatesResponse(): AggregatesResponse {
     ],
   };
 }
+
+export const autopilotResponse: AutopilotResponse = {
+  repo: 'acme/widgets',
+  generatedAt: '2026-03-02T10:00:00Z',
+  enabled: true,
+  backend: 'eci',
+  leader: true,
+  intervalSeconds: 600,
+  budget: { maxSets: 10, maxTotalGiB: 200 },
+  decisions: [
+    {
+      at: '2026-03-02T09:50:00Z',
+      pass: 7,
+      action: 'refresh',
+      outcome: 'done',
+      reason: 'node:20 moved (sha256:aaa → sha256:bbb): a fresh cache replaces imc-1',
+      name: 'eci-virtual-auto-0a1b2c3d4e5f',
+      images: ['node:20', 'runner:2'],
+      setId: 'imc-1',
+      createdId: 'imc-2',
+      weight: 120,
+    },
+    {
+      at: '2026-03-02T09:00:00Z',
+      pass: 2,
+      action: 'keep',
+      outcome: 'noop',
+      reason: 'serves a hot set (4 uses, weight 120)',
+      name: 'eci-virtual-auto-0a1b2c3d4e5f',
+      images: ['node:20', 'runner:2'],
+      setId: 'imc-1',
+      lastAt: '2026-03-02T09:40:00Z',
+      repeats: 4,
+    },
+    {
+      at: '2026-03-02T08:50:00Z',
+      pass: 1,
+      action: 'create',
+      outcome: 'failed',
+      reason: 'hot: 2 uses, weight 60',
+      name: 'eci-virtual-auto-ffff00001111',
+      images: ['python:3.12'],
+      error: 'QuotaExceeded: image cache quota',
+    },
+  ],
+};

@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, AutopilotResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * Options for {@link ElasticCiApi.getJobs}.
@@ -43,6 +43,8 @@ export interface ElasticCiApi {
   getSettings(repo: string, options?: { signal?: AbortSignal }): Promise<SettingsResponse>;
   /** Cost and queue-time percentiles per day: of `repo`, and per repository (`/v1/aggregates`). */
   getAggregates(repo: string, options?: GetAggregatesOptions): Promise<AggregatesResponse>;
+  /** What the image-cache autopilot decided for `repo`, and why (`/v1/image-cache/autopilot`). */
+  getAutopilot(repo: string, options?: { signal?: AbortSignal }): Promise<AutopilotResponse>;
 }
 
 /**

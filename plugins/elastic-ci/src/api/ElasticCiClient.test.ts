@@ -1,7 +1,7 @@
 /** @jest-environment node */
 import { describe, expect, it, jest } from '@jest/globals';
 import { ResponseError } from '@backstage/errors';
-import { aggregatesResponse, jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
+import { aggregatesResponse, autopilotResponse, jobsResponse, settingsResponse } from '../__fixtures__/jobs.js';
 import { ElasticCiClient, ElasticCiInvalidResponseError, ElasticCiNetworkError } from './ElasticCiClient.js';
 
 function clientAnswering(response: () => Response | Promise<Response>, base = 'http://backstage.test/api/proxy') {
@@ -52,6 +52,16 @@ describe('ElasticCiClient', () => {
     await client.getSettings('acme/we&rd=name');
     const url = String(fetch.mock.calls[0]![0]);
     expect(url).toBe('http://backstage.test/api/proxy/eci-virtual/v1/settings?repo=acme%2Fwe%26rd%3Dname');
+  });
+
+  it("reads the autopilot's decisions of the repository and refuses an answer without them", async () => {
+    const { client, fetch } = clientAnswering(() => json(autopilotResponse));
+    expect(await client.getAutopilot('acme/widgets')).toEqual(autopilotResponse);
+    expect(String(fetch.mock.calls[0]![0])).toBe(
+      'http://backstage.test/api/proxy/eci-virtual/v1/image-cache/autopilot?repo=acme%2Fwidgets',
+    );
+    const bad = clientAnswering(() => json({ enabled: true }));
+    await expect(bad.client.getAutopilot('acme/widgets')).rejects.toBeInstanceOf(ElasticCiInvalidResponseError);
   });
 
   it('rejects a 401 with a ResponseError that carries the status and the controller message', async () => {

@@ -1,7 +1,7 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { CustomErrorBase, ResponseError } from '@backstage/errors';
 import type { ElasticCiApi, GetAggregatesOptions, GetJobsOptions } from './ElasticCiApi.js';
-import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, AutopilotResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
 
 /**
  * A 2xx answer whose body is not the JSON the portal contract describes (HTML from a misrouted proxy, a truncated
@@ -84,6 +84,16 @@ export class ElasticCiClient implements ElasticCiApi {
       );
     }
     return body as unknown as AggregatesResponse;
+  }
+
+  async getAutopilot(repo: string, options: { signal?: AbortSignal } = {}): Promise<AutopilotResponse> {
+    const body = await this.get('/v1/image-cache/autopilot', new URLSearchParams({ repo }), options.signal);
+    if (!isObject(body) || typeof body.enabled !== 'boolean' || !Array.isArray(body.decisions)) {
+      throw new ElasticCiInvalidResponseError(
+        'The controller answered /v1/image-cache/autopilot without enabled and a decisions list',
+      );
+    }
+    return body as unknown as AutopilotResponse;
   }
 
   private async get(path: string, query: URLSearchParams, signal?: AbortSignal): Promise<unknown> {

@@ -1,7 +1,13 @@
 import { useApi } from '@backstage/core-plugin-api';
 import { useCallback } from 'react';
 import { elasticCiApiRef } from '../api/ElasticCiApi.js';
-import type { AggregatesResponse, JobRecord, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type {
+  AggregatesResponse,
+  AutopilotResponse,
+  JobRecord,
+  JobsResponse,
+  SettingsResponse,
+} from '@eci-virtual/contract';
 import { usePolled, type PolledState } from './usePolled.js';
 
 const ACTIVE: ReadonlySet<JobRecord['status']> = new Set(['queued', 'pending', 'running']);
@@ -38,4 +44,11 @@ export function useAggregates(
   const api = useApi(elasticCiApiRef);
   const load = useCallback((signal: AbortSignal) => api.getAggregates(repo, { days, signal }), [api, repo, days]);
   return usePolled(`aggregates:${repo}:${days}`, load, { intervalMs: refreshIntervalMs, shouldRefresh: active });
+}
+
+/** The image-cache autopilot's decisions for the repository; loaded once (the panel's Reload asks again). */
+export function useAutopilot(repo: string): PolledState<AutopilotResponse> {
+  const api = useApi(elasticCiApiRef);
+  const load = useCallback((signal: AbortSignal) => api.getAutopilot(repo, { signal }), [api, repo]);
+  return usePolled(`autopilot:${repo}`, load, { intervalMs: 0, shouldRefresh: () => false });
 }

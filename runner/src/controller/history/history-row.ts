@@ -1,6 +1,8 @@
 /** A stored job → the row of the `jobs` table (history/migrations.ts), and back. */
 import { storedJobCost } from '../cost/job-cost.js';
 import type { StoredJob } from '../records/stored-job.js';
+import { imageUseOf } from '../image-cache-autopilot/image-uses.js';
+import { isFinished } from '../lifecycle/phases.js';
 import type { SqlValue } from './sql-driver.js';
 
 export interface Prices {
@@ -22,6 +24,10 @@ export const JOB_COLUMNS = [
   'cost_usd',
   'updated_at',
   'record',
+  'pod_created_at',
+  'image_uses',
+  'prep_seconds',
+  'from_cache',
 ] as const;
 
 const msOf = (iso?: string): number | null => {
@@ -53,6 +59,23 @@ export function jobRow(job: StoredJob, prices: Prices, now: number): SqlValue[] 
     cost ? cost.amount : null,
     now,
     JSON.stringify(job),
+    ...imageColumns(job),
+  ];
+}
+
+/**
+ * pod_created_at, image_uses, prep_seconds, from_cache: what the image-cache autopilot reads (sql-job-history.ts
+ * `imageUses`), set once the job finished (its pod's events are in the record by then); NULL before, and for records
+ * written before images were recorded with their roles.
+ */
+function imageColumns(job: StoredJob): SqlValue[] {
+  const use = isFinished(job.status) ? imageUseOf(job) : undefined;
+  if (!use) return [null, null, null, null];
+  return [
+    use.at,
+    JSON.stringify(use.images),
+    use.prepSeconds ?? null,
+    use.fromCache === undefined ? null : use.fromCache ? 1 : 0,
   ];
 }
 

@@ -7,6 +7,7 @@
  */
 import type { JobStatus, NodeType } from '@eci-virtual/contract';
 import type { StoredJob } from '../records/stored-job.js';
+import type { ImageUse } from '../image-cache-autopilot/types.js';
 import type { Dialect } from './sql-driver.js';
 
 export interface JobPageQuery {
@@ -93,6 +94,15 @@ export interface RecentFigures {
   running: number;
 }
 
+/** One image-cache autopilot decision as kept (image-cache-autopilot/decision-store.ts writes and reads them). */
+export interface StoredDecision {
+  id: string;
+  repo: string;
+  /** When it was first made (ms since epoch). */
+  at: number;
+  decision: string;
+}
+
 export interface JobHistoryStore {
   readonly dialect: Dialect;
   /** Inserts or replaces the job's row. */
@@ -104,7 +114,17 @@ export interface JobHistoryStore {
   aggregates(q: WindowQuery): Promise<HistoryAggregates>;
   /** The figures of `repo`'s jobs queued since `since`, and how many of its jobs run or wait for a pod now. */
   recent(repo: string, since: number): Promise<RecentFigures>;
-  /** Deletes the jobs queued before `before` (retention); returns how many. */
+  /**
+   * The image-cache autopilot's history: each finished job whose pod was created at or after `since` — its pod's
+   * images by role, their preparation time and whether a cache served them — oldest first, at most `limit` (newest
+   * kept).
+   */
+  imageUses(since: number, limit?: number): Promise<ImageUse[]>;
+  /** Inserts or replaces autopilot decisions (`decision`: the JSON of one logged decision), in one transaction. */
+  putDecisions(rows: readonly StoredDecision[]): Promise<void>;
+  /** `repo`'s autopilot decisions, newest first (by when first made), at most `limit`. */
+  decisions(repo: string, limit: number): Promise<StoredDecision[]>;
+  /** Deletes the jobs queued before `before` (retention), and the autopilot decisions made before it; returns how many jobs. */
   prune(before: number): Promise<number>;
   close(): Promise<void>;
 }

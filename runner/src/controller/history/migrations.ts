@@ -89,6 +89,31 @@ export const MIGRATIONS: readonly Migration[] = [
          queue_p95_ms = ${queuePercentileSql(95, 'job_days.repo', `job_days.day * ${DAY_MS}`, `(job_days.day + 1) * ${DAY_MS}`)}`,
     ],
   },
+  {
+    version: 4,
+    name: 'what the image-cache autopilot learns from a finished job: pod images by role, prep time, cache hit',
+    statements: () => [
+      `ALTER TABLE jobs ADD COLUMN pod_created_at BIGINT`,
+      `ALTER TABLE jobs ADD COLUMN image_uses TEXT`,
+      `ALTER TABLE jobs ADD COLUMN prep_seconds DOUBLE PRECISION`,
+      `ALTER TABLE jobs ADD COLUMN from_cache BIGINT`,
+      // The autopilot's read: every finished job whose pod was created in its window, oldest first.
+      `CREATE INDEX jobs_image_uses ON jobs (pod_created_at)`,
+    ],
+  },
+  {
+    version: 5,
+    name: "the image-cache autopilot's decisions, so every replica's portal shows what the leader decided",
+    statements: () => [
+      `CREATE TABLE autopilot_decisions (
+         id TEXT PRIMARY KEY,
+         repo TEXT NOT NULL,
+         at BIGINT NOT NULL,
+         decision TEXT NOT NULL
+       )`,
+      `CREATE INDEX autopilot_decisions_repo ON autopilot_decisions (repo, at)`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS history_migrations (

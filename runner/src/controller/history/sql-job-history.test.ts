@@ -241,10 +241,12 @@ function storeContract(open: () => Promise<SqlDriver>) {
       const rows = [5, 1, 3].map((s, i) =>
         jobRow(job(700 + i, { at: d + i, repo: 'acme/old', runningAt: iso(d + i + s * 1000) }), PRICES, NOW),
       );
+      // The columns of migration 1 (later migrations add the rest).
+      const v1 = JOB_COLUMNS.slice(0, JOB_COLUMNS.indexOf('record') + 1);
       for (const row of rows)
         await fresh.run(
-          `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
-          row,
+          `INSERT INTO jobs (${v1.join(', ')}) VALUES (${v1.map((_, i) => `$${i + 1}`).join(', ')})`,
+          row.slice(0, v1.length),
         );
       expect(await migrate(fresh)).toEqual(MIGRATIONS.filter((m) => m.version >= 2).map((m) => m.version));
       const back = await fresh.query<{ p50: unknown; p95: unknown; n: unknown }>(
@@ -273,6 +275,69 @@ function storeContract(open: () => Promise<SqlDriver>) {
     expect(r.queueMs).toEqual([4_000, 4_000, 9_000]);
     expect(r.nodeTypes).toEqual({ virtual: 2, regular: 1 });
     expect(r.running).toBe(2);
+  });
+
+  it("reads finished jobs' image uses for the autopilot: roles, prep seconds, cache hit; unfinished and old ones left out", async () => {
+    const at = T0 + 25 * 86_400_000;
+    const roles = [
+      { ref: 'runner:2', role: 'runner' as const },
+      { ref: 'node:20', role: 'job' as const },
+      { ref: 'postgres:16', role: 'service' as const },
+    ];
+    const pulled = (s: string) => ({
+      at: iso(at + 2_000),
+      type: 'Normal' as const,
+      reason: 'Pulled',
+      message: `Successfully pulled image "node:20" in ${s}`,
+    });
+    await store.put(job(501, { at, repo: 'acme/img', imageRoles: roles, events: [pulled('12.5s')] }));
+    const hit = {
+      at: iso(at + 61_000),
+      type: 'Normal' as const,
+      reason: 'SuccessfulHitImageCache',
+      message: 'Successfully hit image cache imc-1',
+    };
+    await store.put(
+      job(502, {
+        at: at + 60_000,
+        repo: 'acme/img',
+        imageRoles: roles,
+        imageCache: { used: true, id: 'imc-1', images: [] },
+        events: [hit, { ...pulled('1.5s'), at: iso(at + 62_000) }],
+      }),
+    );
+    const running = job(503, { at: at + 120_000, repo: 'acme/img', status: 'running', imageRoles: roles });
+    delete (running as Partial<StoredJob>).finishedAt;
+    await store.put(running);
+    await store.put(job(504, { at: at + 180_000, repo: 'acme/img' })); // an old record: no roles
+    await store.put(job(505, { at: at - 86_400_000, repo: 'acme/img', imageRoles: roles })); // before the window
+    const uses = await store.imageUses(at);
+    expect(uses).toEqual([
+      { repo: 'acme/img', at: at + 1_000, images: roles, prepSeconds: 12.5, fromCache: false },
+      { repo: 'acme/img', at: at + 61_000, images: roles, prepSeconds: 1.5, fromCache: true },
+    ]);
+    // The limit keeps the newest.
+    expect((await store.imageUses(at, 1)).map((u) => u.at)).toEqual([at + 61_000]);
+    // The running job, once finished, is read too.
+    await store.put({ ...running, status: 'succeeded', finishedAt: iso(at + 200_000) });
+    expect((await store.imageUses(at)).map((u) => u.at)).toEqual([at + 1_000, at + 61_000, at + 121_000]);
+  });
+
+  it("keeps the autopilot's decisions: a rewrite replaces its row, newest first per repository", async () => {
+    const at = T0 + 26 * 86_400_000;
+    await store.putDecisions([
+      { id: 'c-1', repo: 'acme/dec', at, decision: '{"action":"create"}' },
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep"}' },
+      { id: 'c-3', repo: 'acme/other', at, decision: '{}' },
+    ]);
+    await store.putDecisions([
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep","repeats":3}' },
+    ]);
+    expect(await store.decisions('acme/dec', 10)).toEqual([
+      { id: 'c-2', repo: 'acme/dec', at: at + 1_000, decision: '{"action":"keep","repeats":3}' },
+      { id: 'c-1', repo: 'acme/dec', at, decision: '{"action":"create"}' },
+    ]);
+    expect((await store.decisions('acme/dec', 1)).map((d) => d.id)).toEqual(['c-2']);
   });
 
   it('deletes jobs queued before the retention cut', async () => {

@@ -6,9 +6,11 @@
  */
 import { roundMoney } from '../cost/eci-price-model.js';
 import { utcDay } from '../cost/cost-aggregates.js';
+import type { ImageUse } from '../image-cache-autopilot/types.js';
 import type { StoredJob } from '../records/stored-job.js';
 import { JOB_COLUMNS, jobFromRow, jobRow, type Prices } from './history-row.js';
 import type {
+  StoredDecision,
   DayTotals,
   HistoryAggregates,
   JobHistoryStore,
@@ -31,7 +33,7 @@ const upsert = (rows: number) => `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) V
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 const UPSERT = upsert(1);
-/** Rows per statement in putMany: 500 × 13 parameters stays under both databases' parameter limits. */
+/** Rows per statement in putMany: 500 × 17 parameters stays under both databases' parameter limits. */
 const BATCH = 500;
 
 /** One (repository, day) of job_days recomputed from its jobs: the rollup is always the sum of its rows. */
@@ -258,8 +260,61 @@ export class SqlJobHistory implements JobHistoryStore {
     return out;
   }
 
+  async imageUses(since: number, limit = 20_000): Promise<ImageUse[]> {
+    const rows = await this.db.query<{
+      repo: string;
+      pod_created_at: unknown;
+      image_uses: unknown;
+      prep_seconds: unknown;
+      from_cache: unknown;
+    }>(
+      `SELECT repo, pod_created_at, image_uses, prep_seconds, from_cache FROM jobs
+       WHERE pod_created_at >= $1 AND image_uses IS NOT NULL ORDER BY pod_created_at DESC, id DESC LIMIT $2`,
+      [since, limit],
+    );
+    const out: ImageUse[] = [];
+    for (const r of rows.reverse()) {
+      let images: ImageUse['images'];
+      try {
+        images = JSON.parse(String(r.image_uses)) as ImageUse['images'];
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(images)) continue;
+      out.push({
+        repo: r.repo,
+        at: num(r.pod_created_at),
+        images,
+        ...(r.prep_seconds !== null && r.prep_seconds !== undefined ? { prepSeconds: num(r.prep_seconds) } : {}),
+        ...(r.from_cache !== null && r.from_cache !== undefined ? { fromCache: num(r.from_cache) === 1 } : {}),
+      });
+    }
+    return out;
+  }
+
+  async putDecisions(rows: readonly StoredDecision[]): Promise<void> {
+    if (!rows.length) return;
+    await this.db.transaction(async (tx) => {
+      for (const r of rows)
+        await tx.run(
+          `INSERT INTO autopilot_decisions (id, repo, at, decision) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET repo = excluded.repo, at = excluded.at, decision = excluded.decision`,
+          [r.id, r.repo, r.at, r.decision],
+        );
+    });
+  }
+
+  async decisions(repo: string, limit: number): Promise<StoredDecision[]> {
+    const rows = await this.db.query<{ id: string; repo: string; at: unknown; decision: unknown }>(
+      `SELECT id, repo, at, decision FROM autopilot_decisions WHERE repo = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+      [repo, limit],
+    );
+    return rows.map((r) => ({ id: r.id, repo: r.repo, at: num(r.at), decision: String(r.decision) }));
+  }
+
   async prune(before: number): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM autopilot_decisions WHERE at < $1', [before]);
       const deleted = await tx.run('DELETE FROM jobs WHERE queued_at < $1', [before]);
       const cut = Math.floor(before / DAY_MS);
       await tx.run('DELETE FROM job_days WHERE day < $1', [cut]);

@@ -38,6 +38,8 @@ export interface AutopilotOptions {
   maxDigestChecks?: number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of every decision logged, and again when a repeat folds into it (decision-store.ts keeps them). */
+  onDecision?: (d: LoggedDecision) => void;
 }
 
 export interface PassResult {
@@ -48,7 +50,7 @@ export interface PassResult {
 const DEFAULT_SET_GIB = 20;
 
 export class ImageCacheAutopilot {
-  readonly decisions = new DecisionLog();
+  readonly decisions: DecisionLog;
   private passes = 0;
   private lastDigests = new Map<string, string | undefined>();
   private readonly log: Logger;
@@ -56,6 +58,7 @@ export class ImageCacheAutopilot {
 
   constructor(private readonly opts: AutopilotOptions) {
     this.log = opts.log.child({ component: 'image-cache-autopilot' });
+    this.decisions = new DecisionLog(1000, opts.onDecision);
     this.now = opts.now ?? Date.now;
   }
 

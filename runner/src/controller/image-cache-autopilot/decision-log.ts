@@ -26,7 +26,11 @@ export class DecisionLog {
   private readonly entries: LoggedDecision[] = [];
   private readonly lastNoop = new Map<string, LoggedDecision>();
 
-  constructor(private readonly max = 1000) {}
+  /** `onChange`: told of each entry added, and of an entry again when a repeat folded into it (the same object). */
+  constructor(
+    private readonly max = 1000,
+    private readonly onChange?: (d: LoggedDecision) => void,
+  ) {}
 
   add(d: LoggedDecision): void {
     if (d.outcome === 'noop') {
@@ -35,10 +39,12 @@ export class DecisionLog {
       if (previous && previous.pass + (previous.repeats ?? 0) === d.pass - 1) {
         previous.lastAt = d.at;
         previous.repeats = (previous.repeats ?? 0) + 1;
+        this.onChange?.(previous);
         return;
       }
       this.lastNoop.set(key, d);
     }
+    this.onChange?.(d);
     this.entries.push(d);
     if (this.entries.length > this.max) {
       for (const gone of this.entries.splice(0, this.entries.length - this.max))

@@ -19,6 +19,8 @@ import { jitSecretName, jobResourceName, runnerName } from './naming.js';
 import { registryFor } from './registry-for.js';
 import { workloadKey, workloadToken } from '../workloads/workload-token.js';
 import { buildRunnerPod } from './runner-pod.js';
+import { podImageRoles, type RoledImage } from '../image-cache-autopilot/image-uses.js';
+import { podsAutoMatch } from '../image-cache-autopilot/autopilot-config.js';
 import { resolveServiceCommands, type ImageConfigSource, type ServiceCommands } from './service-commands.js';
 
 export interface LaunchDeps {
@@ -103,6 +105,8 @@ export interface LaunchedPod {
   spot?: boolean;
   /** The distinct images of the pod's containers. */
   images: string[];
+  /** Every image of the pod, init containers included, with its role (image-cache-autopilot/image-uses.ts). */
+  imageRoles: RoledImage[];
   /** The repository's `imageCache.images`; whether a cache served the pod is read later from its events. */
   cachedImages: string[];
   /** Why the plan is partial (`JobPlan.unresolved`), if it is. */
@@ -140,7 +144,10 @@ export async function launchJob(
     });
   const placement = placementFor(settings, p.jobKey, config.placement);
   // A re-run attempt goes pay-as-you-go: a job re-run after a spot reclaim is never reclaimed (nor re-run) again.
-  const annotations = placementAnnotations(placement, settings.imageCache, { noSpot: job.runAttempt > 1 });
+  const annotations = placementAnnotations(placement, settings.imageCache, {
+    noSpot: job.runAttempt > 1,
+    autoMatch: podsAutoMatch(config),
+  });
   const pod = buildRunnerPod({
     job,
     plan: p,
@@ -181,6 +188,7 @@ export async function launchJob(
     ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
     ...(annotations[ANNOTATION.spot] ? { spot: true } : {}),
     images: created.spec!.containers.map((c) => c.image!).filter((i, n, all) => all.indexOf(i) === n),
+    imageRoles: podImageRoles(created),
     cachedImages: settings.imageCache.images,
     ...(p.unresolved ? { planProblem: p.unresolved } : {}),
   };

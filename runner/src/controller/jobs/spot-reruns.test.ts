@@ -82,6 +82,7 @@ function setup(rerun: (repo: string, id: number) => Promise<void> = async () => 
       createdAt: '2026-12-01T10:00:01Z',
       resources: { cpu: '1', memory: '2Gi' },
       images: [],
+      imageRoles: [],
       cachedImages: [],
       ...(spotPod ? { spot: true } : {}),
     });

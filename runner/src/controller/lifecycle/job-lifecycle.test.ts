@@ -85,6 +85,7 @@ const launched = (id: number, over: Partial<LaunchedPod> = {}): LaunchedPod => (
   createdAt: '2026-12-01T10:00:00.300Z',
   resources: { cpu: '2', memory: '4Gi' },
   images: ['runner:1', 'node:20'],
+  imageRoles: [{ ref: 'node:20', role: 'job' }],
   cachedImages: ['node:20'],
   ...over,
 });

@@ -201,6 +201,7 @@ export class JobLifecycle {
         ...(pod.eciSpecs ? { eciSpecs: pod.eciSpecs } : {}),
         ...(pod.spot ? { spot: { ...r.spot, preferred: true } } : {}),
         images: pod.images,
+        imageRoles: pod.imageRoles,
         // Whether a cache really served the images is read from the pod's events (eventsCopied).
         imageCache: { used: false, images: pod.cachedImages },
         events,

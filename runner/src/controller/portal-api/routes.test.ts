@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AggregatesResponse, JobsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, AutopilotResponse, JobsResponse } from '@eci-virtual/contract';
+import { DecisionLog } from '../image-cache-autopilot/decision-log.js';
 import { parseControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { JobHistoryStore } from '../history/job-history-store.js';
@@ -161,5 +162,104 @@ describe('portal API over the job history', () => {
     expect(agg.status).toBe(503);
     const jobs = await bare.handle('/v1/jobs', new URLSearchParams({ repo: REPO }), `Bearer ${TOKEN}`);
     expect((jobs.body as JobsResponse).jobs.map((j) => j.id)).toEqual(['7']);
+  });
+
+  it("answers the autopilot's decisions of the repository, newest first, with their reasons", async () => {
+    const decisions = new DecisionLog();
+    const at = Date.parse('2026-03-01T10:00:00Z');
+    decisions.add({
+      action: 'create',
+      reason: 'hot: 4 uses, weight 120.04 ≥ 20',
+      repo: REPO,
+      name: 'eci-virtual-auto-1',
+      images: ['node:20', 'runner:2'],
+      weight: 120.04,
+      at,
+      pass: 1,
+      outcome: 'done',
+      createdId: 'imc-1',
+    });
+    decisions.add({
+      action: 'retire',
+      reason: 'cold',
+      repo: 'acme/other',
+      name: 'x',
+      images: [],
+      at,
+      pass: 1,
+      outcome: 'done',
+    });
+    for (const pass of [2, 3, 4])
+      decisions.add({
+        action: 'keep',
+        reason: 'serves a hot set',
+        repo: REPO,
+        setId: 'imc-1',
+        name: 'eci-virtual-auto-1',
+        images: ['node:20', 'runner:2'],
+        at: at + pass * 60_000,
+        pass,
+        outcome: 'noop',
+      });
+    const on = parseControllerConfig(
+      {
+        scope: { repositories: [REPO] },
+        imageCacheAutopilot: { enabled: true, eci: { region: 'cn-hangzhou', vSwitchId: 'v', securityGroupId: 's' } },
+      },
+      { GITHUB_TOKEN: 't', ECI_VIRTUAL_WEBHOOK_SECRET: 's', ECI_VIRTUAL_PORTAL_TOKEN: TOKEN },
+    );
+    const withPilot = new PortalApi({
+      config: on,
+      records: { get: async () => undefined, list: async () => [] },
+      github: {} as GitHubClient,
+      log,
+      autopilot: { list: async (repo) => decisions.list({ repo }).reverse(), isLeader: () => true },
+    });
+    const r = await withPilot.handle(
+      '/v1/image-cache/autopilot',
+      new URLSearchParams({ repo: REPO }),
+      `Bearer ${TOKEN}`,
+    );
+    expect(r.status).toBe(200);
+    const body = r.body as AutopilotResponse;
+    expect(body).toMatchObject({
+      repo: REPO,
+      enabled: true,
+      backend: 'eci',
+      leader: true,
+      intervalSeconds: 600,
+      budget: { maxSets: 10, maxTotalGiB: 200 },
+    });
+    expect(body.decisions).toEqual([
+      {
+        at: iso(at + 120_000),
+        pass: 2,
+        action: 'keep',
+        outcome: 'noop',
+        reason: 'serves a hot set',
+        name: 'eci-virtual-auto-1',
+        images: ['node:20', 'runner:2'],
+        setId: 'imc-1',
+        lastAt: iso(at + 240_000),
+        repeats: 2,
+      },
+      {
+        at: iso(at),
+        pass: 1,
+        action: 'create',
+        outcome: 'done',
+        reason: 'hot: 4 uses, weight 120.04 ≥ 20',
+        name: 'eci-virtual-auto-1',
+        images: ['node:20', 'runner:2'],
+        createdId: 'imc-1',
+        weight: 120,
+      },
+    ]);
+    // Off: says so, with no decisions; the token is still required.
+    const off = await api.handle('/v1/image-cache/autopilot', new URLSearchParams({ repo: REPO }), `Bearer ${TOKEN}`);
+    expect(off.body).toMatchObject({ enabled: false, leader: false, decisions: [] });
+    expect(
+      (await api.handle('/v1/image-cache/autopilot', new URLSearchParams({ repo: REPO }), 'Bearer no')).status,
+    ).toBe(401);
   });
 });

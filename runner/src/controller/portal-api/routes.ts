@@ -1,5 +1,5 @@
 /**
- * `GET /v1/jobs`, `GET /v1/aggregates` and `GET /v1/settings` (wire types: portal.ts of @eci-virtual/contract),
+ * `GET /v1/jobs`, `GET /v1/aggregates`, `GET /v1/settings` and `GET /v1/image-cache/autopilot` (wire types: portal.ts of @eci-virtual/contract),
  * token-protected, read-only. Jobs and sums come from the job history database (controller/history/); without one
  * (it could not be opened) `/v1/jobs` lists the ConfigMap records as before and `/v1/aggregates` answers 503.
  */
@@ -14,6 +14,8 @@ import { readRepoSettings } from '../settings/repo-settings-reader.js';
 import type { Logger } from '../../observability/logger.js';
 import type { KubeClients } from '../../kube/client.js';
 import { imageCacheEntries, listVirtualNodes } from './image-cache-state.js';
+import type { LoggedDecision } from '../image-cache-autopilot/decision-log.js';
+import { autopilotView } from './autopilot-view.js';
 import { percentile, summarize, toJobRecord } from './job-view.js';
 import type { AggregatesResponse, JobStatus, JobsResponse, JobsSummary, SettingsResponse } from '@eci-virtual/contract';
 
@@ -65,6 +67,11 @@ export class PortalApi {
       log: Logger;
       /** To read the virtual nodes' cached images; without it image states are `unknown`. */
       kube?: KubeClients;
+      /**
+       * The image-cache autopilot's decisions of a repository, newest first (from the job history, so every replica
+       * answers the same), and whether this replica leads (only the leader decides).
+       */
+      autopilot?: { list: (repo: string) => Promise<LoggedDecision[]>; isLeader: () => boolean };
     },
   ) {}
 
@@ -91,6 +98,14 @@ export class PortalApi {
       throw err;
     }
     if (path === '/v1/settings') return { status: 200, body: await this.settings(repo) };
+    if (path === '/v1/image-cache/autopilot') {
+      const a = this.deps.autopilot;
+      const decisions = a ? await a.list(repo) : [];
+      return {
+        status: 200,
+        body: autopilotView(repo, this.deps.config.imageCacheAutopilot, decisions, a?.isLeader() ?? false),
+      };
+    }
     return error(404, 'not_found', `no route ${path}`);
   }
 

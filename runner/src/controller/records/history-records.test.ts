@@ -71,6 +71,9 @@ async function flakyHistory() {
     page: guard((q) => real.page(q)),
     aggregates: guard((q) => real.aggregates(q)),
     recent: guard((r, s) => real.recent(r, s)),
+    imageUses: guard((s, l) => real.imageUses(s, l)),
+    putDecisions: guard((r) => real.putDecisions(r)),
+    decisions: guard((r, l) => real.decisions(r, l)),
     prune: guard((b) => real.prune(b)),
     close: () => real.close(),
   };

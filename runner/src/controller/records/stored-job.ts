@@ -4,6 +4,7 @@
  * deriving latencies, duration and cost on read. Written only by lifecycle/job-lifecycle.ts.
  */
 import type { JobEvent, JobRecord, JobSpot, JobStatus, SpotAttempt } from '@eci-virtual/contract';
+import type { RoledImage } from '../image-cache-autopilot/image-uses.js';
 
 /** The job's identity and placement, as the portal's wire type names them; the rest is storage-only. */
 type JobIdentity = Pick<
@@ -19,6 +20,8 @@ export interface StoredJob extends JobIdentity {
   resources: { cpu: string; memory: string };
   eciSpecs?: string[];
   images: string[];
+  /** Every image of the pod (init containers included) with its role, for the image-cache autopilot. */
+  imageRoles?: RoledImage[];
   imageCache: { used: boolean; id?: string; images: string[] };
   /** GitHub's `created_at` of the job. */
   queuedAt: string;

@@ -3,6 +3,7 @@ import {
   ANNOTATION,
   CACHE_IMAGES_ANNOTATION,
   cacheImagesOf,
+  ECI_POD_ANNOTATION,
   formatCacheImages,
   InvalidInput,
 } from '@eci-virtual/contract';
@@ -96,6 +97,21 @@ jobs:
     });
     // A re-run of a reclaimed job goes pay-as-you-go.
     expect(placementAnnotations(build, s.imageCache, { noSpot: true })).toEqual({});
+  });
+
+  it('asks for automatic image cache matching when the autopilot is on, unless the repository opted out', () => {
+    const p = placementFor(defaultRepoSettings(), undefined, defaults);
+    const auto = { [ECI_POD_ANNOTATION.autoImageCache]: 'true' };
+    expect(placementAnnotations(p, defaultRepoSettings().imageCache, { autoMatch: true })).toEqual(auto);
+    expect(placementAnnotations(p, defaultRepoSettings().imageCache, { autoMatch: false })).toEqual({});
+    const off = parseRepoSettings('imageCache: { autopilot: false }', 'file');
+    expect(placementAnnotations(p, off.imageCache, { autoMatch: true })).toEqual({});
+    // Its own images still get their cache, and matching with it.
+    const own = parseRepoSettings('imageCache: { autopilot: false, images: [node:20] }', 'file');
+    expect(placementAnnotations(p, own.imageCache, { autoMatch: true })).toEqual({
+      ...auto,
+      [CACHE_IMAGES_ANNOTATION]: 'node:20',
+    });
   });
 
   it('defaults to never: no spot annotation without the key', () => {

@@ -18,7 +18,7 @@
  *     autopilot: false         # the image-cache autopilot learns nothing from this repository (default true)
  */
 import { parse } from 'yaml';
-import { InvalidInput } from '@eci-virtual/contract';
+import { ECI_POD_ANNOTATION, InvalidInput } from '@eci-virtual/contract';
 import { CACHE_IMAGES_ANNOTATION, formatCacheImages, MAX_CACHE_IMAGES, normalizeImageSet } from '@eci-virtual/contract';
 import type { PlacementDefaults } from '../config.js';
 import { spotAnnotations, spotPlacementOf, type SpotPlacement } from './spot-settings.js';
@@ -170,17 +170,21 @@ export function placementFor(
 /**
  * Pod annotations the virtual node honours for this placement and image cache: the ECI spec, spot first (unless
  * `noSpot`: a re-run of a reclaimed job), automatic image cache matching, and the images to cache (the `eci` backend
- * keeps an ECI image cache for them, `docker` pre-pulls them).
+ * keeps an ECI image cache for them, `docker` pre-pulls them). With `autoMatch` (the image-cache autopilot keeps
+ * caches on ECI) every pod asks for automatic matching, unless its repository switched the autopilot off
+ * (`imageCache.autopilot: false`) and lists no images of its own.
  */
 export function placementAnnotations(
   p: JobPlacement,
   cache: ImageCacheSettings,
-  opts: { noSpot?: boolean } = {},
+  opts: { noSpot?: boolean; autoMatch?: boolean } = {},
 ): Record<string, string> {
   const images = formatCacheImages(cache.images);
+  const autoMatch = !!images || (opts.autoMatch === true && cache.autopilot !== false);
   return {
-    ...(p.eciSpecs?.length ? { 'k8s.aliyun.com/eci-use-specs': p.eciSpecs.join(',') } : {}),
+    ...(p.eciSpecs?.length ? { [ECI_POD_ANNOTATION.useSpecs]: p.eciSpecs.join(',') } : {}),
     ...spotAnnotations(p, opts.noSpot),
-    ...(images ? { 'k8s.aliyun.com/eci-auto-imc': 'true', [CACHE_IMAGES_ANNOTATION]: images } : {}),
+    ...(autoMatch ? { [ECI_POD_ANNOTATION.autoImageCache]: 'true' } : {}),
+    ...(images ? { [CACHE_IMAGES_ANNOTATION]: images } : {}),
   };
 }

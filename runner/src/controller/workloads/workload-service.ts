@@ -30,6 +30,8 @@ import {
 import { apiStatus } from '../../kube/client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import { plan, type LaunchDeps, type LaunchedPod } from '../jobs/job-launcher.js';
+import { podImageRoles } from '../image-cache-autopilot/image-uses.js';
+import { podsAutoMatch } from '../image-cache-autopilot/autopilot-config.js';
 import type { JobPlan } from '../jobs/job-plan.js';
 import { runnerName } from '../jobs/naming.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -141,7 +143,13 @@ export class WorkloadService {
       plan: p,
       config,
       // Workload pods stay pay-as-you-go: the spot re-run follows runner pods only (docs: spot).
-      placement: { ...placement, annotations: placementAnnotations(placement, settings.imageCache, { noSpot: true }) },
+      placement: {
+        ...placement,
+        annotations: placementAnnotations(placement, settings.imageCache, {
+          noSpot: true,
+          autoMatch: podsAutoMatch(config),
+        }),
+      },
       pullPolicy,
       runnerPod: owner,
     };
@@ -185,6 +193,7 @@ export class WorkloadService {
           resources: { cpu: placement.cpu, memory: placement.memory },
           ...(placement.eciSpecs ? { eciSpecs: placement.eciSpecs } : {}),
           images: [...new Set(parts.pod.spec!.containers.map((c) => c.image!))],
+          imageRoles: podImageRoles(parts.pod),
           cachedImages: settings.imageCache.images,
           ...(p.unresolved ? { planProblem: p.unresolved } : {}),
         });

@@ -5,7 +5,14 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
-import { aggregatesResponse, jobs, jobsResponse, makeJob, settingsResponse } from '../../__fixtures__/jobs.js';
+import {
+  aggregatesResponse,
+  autopilotResponse,
+  jobs,
+  jobsResponse,
+  makeJob,
+  settingsResponse,
+} from '../../__fixtures__/jobs.js';
 import {
   elasticCiApiRef,
   type ElasticCiApi,
@@ -13,7 +20,8 @@ import {
   type GetJobsOptions,
 } from '../../api/ElasticCiApi.js';
 import { ElasticCiClient } from '../../api/ElasticCiClient.js';
-import type { AggregatesResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import type { AggregatesResponse, AutopilotResponse, JobsResponse, SettingsResponse } from '@eci-virtual/contract';
+import { AutopilotPanel } from '../AutopilotPanel/index.js';
 import { EntityElasticCiContent } from '../../plugin.js';
 import { ImageCachePanel } from '../ImageCachePanel/index.js';
 import { ElasticCiContent } from './ElasticCiContent.js';
@@ -31,11 +39,14 @@ function mockApi(
     settingsResponse,
   getAggregates: (repo: string, options?: GetAggregatesOptions) => Promise<AggregatesResponse> = async () =>
     aggregatesResponse(),
+  getAutopilot: (repo: string, options?: { signal?: AbortSignal }) => Promise<AutopilotResponse> = async () =>
+    autopilotResponse,
 ) {
   return {
     getJobs: jest.fn(getJobs),
     getSettings: jest.fn(getSettings),
     getAggregates: jest.fn(getAggregates),
+    getAutopilot: jest.fn(getAutopilot),
   } satisfies ElasticCiApi;
 }
 
@@ -425,5 +436,61 @@ describe('ImageCachePanel', () => {
   it('shows an enabled kaniko cache without a repository or TTL as such', async () => {
     await renderInTestApp(<ImageCachePanel loading={false} settings={withKaniko({ enabled: true })} />);
     expect(screen.getByTestId('settings-kaniko').textContent).toBe('no cache repository');
+  });
+});
+
+describe('AutopilotPanel', () => {
+  it('shows what the autopilot decided for the repository, and why, in the tab', async () => {
+    const api = mockApi(async () => jobsResponse());
+    await renderTab(api);
+    const panel = await screen.findByTestId('autopilot-panel');
+    expect(await within(panel).findByTestId('autopilot-decisions')).toBeTruthy();
+    expect(api.getAutopilot).toHaveBeenCalledWith('acme/widgets', expect.anything());
+    expect(within(panel).getByTestId('autopilot-summary').textContent).toBe(
+      "Keeps ECI image caches warm for this repository's hot images, at most 10 sets / 200 GiB, a pass every 600 s.",
+    );
+    const rows = within(panel).getAllByTestId('autopilot-decision');
+    expect(rows.map((r) => within(r).getByText(/^(refresh|keep|create)$/).textContent)).toEqual([
+      'refresh',
+      'keep',
+      'create',
+    ]);
+    expect(within(rows[0]!).getByTestId('autopilot-reason').textContent).toBe(
+      'node:20 moved (sha256:aaa → sha256:bbb): a fresh cache replaces imc-1',
+    );
+    expect(within(rows[0]!).getByTestId('autopilot-outcome').textContent).toBe('done (imc-2)');
+    expect(within(rows[1]!).getByTestId('autopilot-outcome').textContent).toMatch(/^again in 4 later passes, last /);
+    expect(within(rows[2]!).getByTestId('autopilot-outcome').textContent).toBe(
+      'failed: QuotaExceeded: image cache quota',
+    );
+    expect(within(rows[2]!).getByText('eci-virtual-auto-ffff00001111 · 1 image')).toBeTruthy();
+  });
+
+  it('says when the autopilot is off', async () => {
+    await renderInTestApp(
+      <AutopilotPanel autopilot={{ ...autopilotResponse, enabled: false, leader: false, decisions: [] }} />,
+    );
+    expect(screen.getByTestId('autopilot-summary').textContent).toBe(
+      'The image-cache autopilot is off for this controller.',
+    );
+    expect(screen.queryByTestId('autopilot-decisions')).toBeNull();
+    expect(screen.queryByTestId('autopilot-empty')).toBeNull();
+  });
+
+  it('says when it has decided nothing yet, and shows a load error while the jobs stay', async () => {
+    const api = mockApi(
+      async () => jobsResponse(),
+      undefined,
+      undefined,
+      async () => {
+        throw new Error('controller too old');
+      },
+    );
+    await renderTab(api);
+    const panel = await screen.findByTestId('autopilot-panel');
+    expect(await within(panel).findByText("Error: Could not load the autopilot's decisions")).toBeTruthy();
+    expect(screen.getByTestId('job-row-101')).toBeTruthy();
+    await renderInTestApp(<AutopilotPanel autopilot={{ ...autopilotResponse, decisions: [] }} />);
+    expect(screen.getByTestId('autopilot-empty').textContent).toMatch(/^No decision yet/);
   });
 });

@@ -7,7 +7,8 @@ import { useRef, useState } from 'react';
 import { GITHUB_PROJECT_SLUG_ANNOTATION, getProjectSlug } from '../../annotations.js';
 import type { JobRecord } from '@eci-virtual/contract';
 import { formatTime } from '../../format.js';
-import { hasActiveJobs, useAggregates, useJobs, useSettings } from '../../hooks/useJobs.js';
+import { hasActiveJobs, useAggregates, useAutopilot, useJobs, useSettings } from '../../hooks/useJobs.js';
+import { AutopilotPanel } from '../AutopilotPanel/index.js';
 import { CostPerDayPanel } from '../CostPerDayPanel/index.js';
 import { ErrorView } from '../ErrorView/index.js';
 import { ImageCachePanel } from '../ImageCachePanel/index.js';
@@ -71,6 +72,7 @@ export function ElasticCiContent(props: ElasticCiContentProps) {
 function ElasticCiView(props: { repo: string; refreshIntervalMs: number; trendDays: number }) {
   const jobs = useJobs(props.repo, props.refreshIntervalMs);
   const settings = useSettings(props.repo);
+  const autopilot = useAutopilot(props.repo);
   // Refreshed with the jobs while they run (their cost grows); `jobs.value` is read when a load settles.
   const jobsRef = useRef(jobs.value);
   jobsRef.current = jobs.value;
@@ -139,6 +141,9 @@ function ElasticCiView(props: { repo: string; refreshIntervalMs: number; trendDa
         </>
       )}
       <Grid item>{settingsPanel}</Grid>
+      <Grid item>
+        <AutopilotPanel autopilot={autopilot.value} error={autopilot.error} />
+      </Grid>
       <JobDrawer job={selected} onClose={() => setSelectedId(undefined)} />
     </Grid>
   );

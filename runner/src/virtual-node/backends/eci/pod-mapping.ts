@@ -3,7 +3,7 @@
  * refused here first, with a message that names the pod's field, instead of a cryptic API error later.
  */
 import type { V1Container } from '@kubernetes/client-node';
-import { ANNOTATION, ECI_TAG, InvalidInput, spotPriceLimitOf } from '@eci-virtual/contract';
+import { ANNOTATION, ECI_POD_ANNOTATION, ECI_TAG, InvalidInput, spotPriceLimitOf } from '@eci-virtual/contract';
 import { parseQuantity } from '../../../kube/quantity.js';
 import type { PreparedPod, PreparedVolume } from '../backend.js';
 import type { ParamValue } from './eci-client.js';
@@ -18,11 +18,11 @@ export interface EciNodeSettings {
 }
 
 export const ANNOTATIONS = {
-  useSpecs: 'k8s.aliyun.com/eci-use-specs',
+  useSpecs: ECI_POD_ANNOTATION.useSpecs,
   cpu: 'k8s.aliyun.com/eci-cpu',
   memory: 'k8s.aliyun.com/eci-memory',
-  autoImageCache: 'k8s.aliyun.com/eci-auto-imc',
-  imageCacheId: 'k8s.aliyun.com/eci-imc-id',
+  autoImageCache: ECI_POD_ANNOTATION.autoImageCache,
+  imageCacheId: ECI_POD_ANNOTATION.imageCacheId,
   perfectMatch: 'k8s.aliyun.com/imc-perfect-match',
   spotStrategy: 'k8s.aliyun.com/eci-spot-strategy',
   spotPriceLimit: 'k8s.aliyun.com/eci-spot-price-limit',

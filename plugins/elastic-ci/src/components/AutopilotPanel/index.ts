@@ -1,0 +1,1 @@
+export { AutopilotPanel } from './AutopilotPanel.js';
