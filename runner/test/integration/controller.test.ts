@@ -194,10 +194,14 @@ describe('controller', () => {
     stack!.spawn();
     await stack!.waitReady();
     await gone(job);
-    const record = ((await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse).jobs.find(
-      (j) => j.id === String(job.id),
-    );
-    expect(record?.status).toBe('succeeded');
+    // The restarted leader writes the outcome before it cleans up, but a write the history database refuses at that
+    // moment (the killed process's lock not yet stale) waits in the write-ahead, drained within 10 s.
+    await until(async () => {
+      const record = ((await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse).jobs.find(
+        (j) => j.id === String(job.id),
+      );
+      expect(record?.status).toBe('succeeded');
+    }, 30_000);
   });
 
   it('survives GitHub 5xx and rate limits, and picks up jobs whose webhook was lost', async () => {
