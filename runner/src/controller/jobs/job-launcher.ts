@@ -4,7 +4,8 @@
  * ServiceAccount/Role/RoleBinding → the job pod. A crash at any point is repaired by the next attempt (poll or
  * redelivery). A job whose runner took another job gets its next slot: the same, under new names.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ANNOTATION, Conflict } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
@@ -54,40 +55,111 @@ export async function plan(
   return { plan: p, settings, services };
 }
 
+/**
+ * How long a launch waits for another launch of the same slot (one that claimed the slot's Secret first) to register
+ * its runner, before taking the claim over: a live launch registers within a second or two; a claim older than this
+ * was left by a launch that died (its controller killed between the claim and the registration).
+ */
+export const CLAIM_WAIT_MS = 30_000;
+
+/**
+ * The slot's runner registration, made at most once however many launches of the slot run at the same time (two
+ * leader terms overlap for a moment: the old one's launches are still in flight when the new one lists the pods).
+ * The slot's Secret is the lock: a launch first creates it empty (the claim), registers the runner, then fills it
+ * in under the claim's resourceVersion. A launch that finds a claim waits for its runner; only a launch holding the
+ * claim may remove a runner left under the slot's name — without the claim it could be removing the runner another
+ * launch is about to put into its pod (whose runner then finds its registration gone and exits without a job).
+ */
 export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot = String(job.id)): Promise<number> {
   const { kube, config } = deps;
-  const existing = await kube.core
-    .readNamespacedSecret({ name: jitSecretName(slot), namespace: config.namespace })
-    .catch((err) => {
+  const namespace = config.namespace;
+  const name = jitSecretName(slot);
+  const read = () =>
+    kube.core.readNamespacedSecret({ name, namespace }).catch((err) => {
       if (apiStatus(err) === 404) return undefined;
       throw err;
     });
-  const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
-  if (known) return Number(known);
+  const token = config.workloads.controllerUrl
+    ? workloadToken(workloadKey(config), namespace, jobResourceName(slot))
+    : undefined;
+  const waitUntil = Date.now() + CLAIM_WAIT_MS;
+  let claim: V1Secret | undefined;
+  while (!claim) {
+    const existing = await read();
+    const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
+    if (known) return Number(known);
+    if (!existing) {
+      claim = await kube.core
+        .createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) })
+        .catch((err) => {
+          if (apiStatus(err) === 409) return undefined; // another launch claimed it first
+          throw err;
+        });
+      continue;
+    }
+    if (Date.now() < waitUntil) {
+      await sleep(250);
+      continue;
+    }
+    // The claim's launch died: take it over (one launch wins: the replace carries the resourceVersion seen).
+    claim = await kube.core
+      .replaceNamespacedSecret({
+        name,
+        namespace,
+        body: withVersion(jitSecret(job, namespace, undefined, token, slot), existing),
+      })
+      .catch((err) => {
+        if (apiStatus(err) === 409) return undefined;
+        throw err;
+      });
+  }
+  const jit = await registerRunner(deps, job, slot).catch(async (err: unknown) => {
+    // Release the claim so the next attempt need not wait it out.
+    await kube.core
+      .deleteNamespacedSecret({ name, namespace, body: { preconditions: versionOf(claim) } })
+      .catch(() => undefined);
+    throw err;
+  });
+  const filled = withVersion(jitSecret(job, namespace, jit.encodedJitConfig, token, slot), claim);
+  filled.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
+  try {
+    await kube.core.replaceNamespacedSecret({ name, namespace, body: filled });
+  } catch (err) {
+    // Taken over meanwhile (we were too slow): the other launch's runner is the slot's; ours goes.
+    await deps.github.deleteRunner(config.runnerScope, jit.runnerId).catch(() => undefined);
+    throw err;
+  }
+  return jit.runnerId;
+}
+
+const versionOf = (s: V1Secret | undefined) =>
+  s?.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {};
+
+/** `secret` as a replacement of `seen`: the API server refuses it (409) if `seen` changed since it was read. */
+const withVersion = (secret: V1Secret, seen: V1Secret | undefined): V1Secret => ({
+  ...secret,
+  metadata: { ...secret.metadata, ...versionOf(seen) },
+});
+
+/** Registers the slot's JIT runner; a runner of that name left by a launch that died is removed first. */
+async function registerRunner(deps: LaunchDeps, job: WorkflowJob, slot: string) {
+  const { config } = deps;
   const req = {
     name: runnerName(slot),
     labels: runnerLabels(job.labels, config.labels),
     runnerGroupId: config.runnerGroupId,
     workFolder: '_work',
   };
-  let jit;
   try {
-    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+    return await deps.github.generateJitConfig(config.runnerScope, req);
   } catch (err) {
-    // A runner of this name exists (we crashed after registering it): remove it and register again.
+    // Only the claim's holder gets here: a runner of this name was registered by a launch that died.
     if (!(err instanceof Conflict)) throw err;
     const stale = (await deps.github.listRunners(config.runnerScope)).find((r) => r.name === req.name);
     if (!stale) throw err;
     await deps.github.deleteRunner(config.runnerScope, stale.id);
-    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+    return deps.github.generateJitConfig(config.runnerScope, req);
   }
-  const token = config.workloads.controllerUrl
-    ? workloadToken(workloadKey(config), config.namespace, jobResourceName(slot))
-    : undefined;
-  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig, token, slot);
-  secret.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
-  await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
-  return jit.runnerId;
 }
 
 /** What a launch created, for the job's record (lifecycle/job-lifecycle.ts `podCreated`). */
