@@ -11,7 +11,7 @@
  */
 import { describe, expect, it, jest } from '@jest/globals';
 import { readTestEnv } from '../harness/env.js';
-import { chaosLine, runChaos } from '../chaos/run.js';
+import { chaosLine, runChaos, slowestRecoveries } from '../chaos/run.js';
 
 jest.setTimeout(900_000);
 
@@ -47,6 +47,7 @@ const enabled = process.env.ECI_VIRTUAL_CHAOS === '1';
       images: env.engine.images,
       log: (msg) => process.stderr.write(`[chaos] ${msg}\n`),
     });
+    for (const r of slowestRecoveries(report)) process.stderr.write(`[chaos] slowest recovery: ${r}\n`);
     process.stderr.write(`${chaosLine(report)}\n`);
     expect(report.details.wrong).toEqual([]);
     expect(report.details.orphans).toEqual([]);

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ANNOTATION, Conflict } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
+import { retryTransient } from '../../kube/retrying.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
@@ -58,9 +59,11 @@ export async function plan(
 /**
  * How long a launch waits for another launch of the same slot (one that claimed the slot's Secret first) to register
  * its runner, before taking the claim over: a live launch registers within a second or two; a claim older than this
- * was left by a launch that died (its controller killed between the claim and the registration).
+ * was most likely left by a launch that died (its controller killed between the claim and the registration). Taking
+ * over a live claim is safe, only wasteful: the fill-in is conditional, so the slower launch's fill fails and its
+ * runner is removed.
  */
-export const CLAIM_WAIT_MS = 30_000;
+export const CLAIM_WAIT_MS = 10_000;
 
 /**
  * The slot's runner registration, made at most once however many launches of the slot run at the same time (two
@@ -74,8 +77,9 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot =
   const { kube, config } = deps;
   const namespace = config.namespace;
   const name = jitSecretName(slot);
+  // Each call rides out an API server restart or a cut connection: a launch given up here leaves its claim behind.
   const read = () =>
-    kube.core.readNamespacedSecret({ name, namespace }).catch((err) => {
+    retryTransient(() => kube.core.readNamespacedSecret({ name, namespace }), API_RETRY).catch((err) => {
       if (apiStatus(err) === 404) return undefined;
       throw err;
     });
@@ -89,12 +93,13 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot =
     const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
     if (known) return Number(known);
     if (!existing) {
-      claim = await kube.core
-        .createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) })
-        .catch((err) => {
-          if (apiStatus(err) === 409) return undefined; // another launch claimed it first
-          throw err;
-        });
+      claim = await retryTransient(
+        () => kube.core.createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) }),
+        API_RETRY,
+      ).catch((err) => {
+        if (apiStatus(err) === 409) return undefined; // another launch claimed it first
+        throw err;
+      });
       continue;
     }
     if (Date.now() < waitUntil) {
@@ -102,35 +107,46 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot =
       continue;
     }
     // The claim's launch died: take it over (one launch wins: the replace carries the resourceVersion seen).
-    claim = await kube.core
-      .replaceNamespacedSecret({
-        name,
-        namespace,
-        body: withVersion(jitSecret(job, namespace, undefined, token, slot), existing),
-      })
-      .catch((err) => {
-        if (apiStatus(err) === 409) return undefined;
-        throw err;
-      });
+    claim = await retryTransient(
+      () =>
+        kube.core.replaceNamespacedSecret({
+          name,
+          namespace,
+          body: withVersion(jitSecret(job, namespace, undefined, token, slot), existing),
+        }),
+      API_RETRY,
+    ).catch((err) => {
+      if (apiStatus(err) === 409) return undefined;
+      throw err;
+    });
   }
-  const jit = await registerRunner(deps, job, slot).catch(async (err: unknown) => {
-    // Release the claim so the next attempt need not wait it out.
-    await kube.core
+  // Released whenever this launch gives up, so the next attempt need not wait the claim out.
+  const release = () =>
+    kube.core
       .deleteNamespacedSecret({ name, namespace, body: { preconditions: versionOf(claim) } })
       .catch(() => undefined);
+  const jit = await registerRunner(deps, job, slot).catch(async (err: unknown) => {
+    await release();
     throw err;
   });
   const filled = withVersion(jitSecret(job, namespace, jit.encodedJitConfig, token, slot), claim);
   filled.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
   try {
-    await kube.core.replaceNamespacedSecret({ name, namespace, body: filled });
+    await retryTransient(() => kube.core.replaceNamespacedSecret({ name, namespace, body: filled }), API_RETRY);
   } catch (err) {
+    // A retried fill-in may have landed the first time (its answer lost): then the Secret holds our runner.
+    const now = await read().catch(() => undefined);
+    if (now?.metadata?.annotations?.[ANNOTATION.runnerId] === String(jit.runnerId)) return jit.runnerId;
     // Taken over meanwhile (we were too slow): the other launch's runner is the slot's; ours goes.
     await deps.github.deleteRunner(config.runnerScope, jit.runnerId).catch(() => undefined);
+    if (apiStatus(err) !== 409) await release();
     throw err;
   }
   return jit.runnerId;
 }
+
+/** API calls of a launch retry an API server restart for this long, then the launch fails (the poller retries it). */
+const API_RETRY = { withinMs: 30_000 };
 
 const versionOf = (s: V1Secret | undefined) =>
   s?.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {};
