@@ -35,8 +35,8 @@ async function main(): Promise<number> {
   const report = await runChaos({
     seed,
     jobs,
-    minSteps: flag('min-steps', 14),
-    maxSteps: flag('max-steps', 28),
+    minSteps: flag('min-steps', 20),
+    maxSteps: flag('max-steps', 34),
     concurrency: flag('concurrency', 6),
     kinds: [...FAULT_KINDS],
     gapMs: [flag('gap-min', 4) * 1000, flag('gap-max', 14) * 1000],

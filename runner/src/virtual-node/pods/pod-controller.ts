@@ -224,6 +224,7 @@ export class PodController {
   private async create(t: Tracked): Promise<void> {
     const { backend, config, inputs, log, events } = this.deps;
     t.stage = 'creating';
+    const seenAt = Date.now();
     const plog = log.child({ pod: podKey(t.ref), uid: t.ref.uid, node: config.nodeName });
     await this.post(t, buildPodStatus(t.pod, waitingContainers(t.pod), config.address)).catch(() => undefined);
     // Events are written once per distinct problem, not once per retry.
@@ -248,7 +249,15 @@ export class PodController {
         await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
         if (t.abort.signal.aborted) return;
         t.stage = 'running';
-        plog.info('pod created in backend', { attempt });
+        // Where a slow start went: the API object's age when this node first saw it (binding, watch), then the backend.
+        const created = Date.parse(String(t.pod.metadata?.creationTimestamp ?? ''));
+        plog.info('pod created in backend', {
+          attempt,
+          ms: {
+            seen: Number.isFinite(created) ? Math.max(0, seenAt - created) : undefined,
+            create: Date.now() - seenAt,
+          },
+        });
         this.requestSync(t.ref.uid);
         return;
       } catch (err) {
