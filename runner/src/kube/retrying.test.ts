@@ -42,6 +42,24 @@ describe('API reads through an API server restart', () => {
     expect(notFound).toBe(1);
   });
 
+  it('retries 401/403 (an API server that has just started) for a shorter while only', async () => {
+    let calls = 0;
+    const starting = async () => {
+      if (++calls < 3) throw status(403);
+      return 'pod';
+    };
+    await expect(retryTransient(starting, { firstDelayMs: 1 })).resolves.toBe('pod');
+    let refused = 0;
+    const forbidden = async () => {
+      refused++;
+      throw status(403);
+    };
+    await expect(retryTransient(forbidden, { refusedWithinMs: 30, firstDelayMs: 10, maxDelayMs: 10 })).rejects.toThrow(
+      '403',
+    );
+    expect(refused).toBeLessThan(6);
+  });
+
   it('stops retrying once its time is up', async () => {
     let calls = 0;
     const down = async () => {

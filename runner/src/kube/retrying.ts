@@ -4,8 +4,10 @@
  * the hook fails the job's "Initialize containers" although nothing about the job is wrong. Such failures are
  * retried with a capped backoff until `withinMs` has passed; any other failure (404, 403, 422…) is final at once.
  *
- * Only for calls that are safe to repeat: reads. A create or a delete that reached the server before the connection
- * dropped would be answered 409 or 404 the second time.
+ * A kube-apiserver that has just started answers 403 (its RBAC authorizer has not loaded the roles yet) or 401 for a
+ * few seconds: those are retried too, but only for `refusedWithinMs` — a real RBAC mistake must still fail soon.
+ *
+ * Only for calls that are safe to repeat: reads, and creates whose 409 the caller takes as success.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiStatus } from './client.js';
@@ -22,9 +24,14 @@ export function isTransientApiError(err: unknown): boolean {
   return typeof e.message === 'string' && /premature close|socket hang up|other side closed/i.test(e.message);
 }
 
+/** 401/403: what a just-started API server answers until its authenticator and authorizer caught up. */
+export const isStartupRefusal = (err: unknown) => apiStatus(err) === 401 || apiStatus(err) === 403;
+
 export interface RetryPolicy {
   /** Give up once this long has passed since the first attempt (default 120 s: an API server restart plus slack). */
   withinMs?: number;
+  /** 401 and 403 are retried until this long after the first attempt (default 30 s). */
+  refusedWithinMs?: number;
   /** First pause; doubled each time up to `maxDelayMs` (defaults 250 ms and 5 s). */
   firstDelayMs?: number;
   maxDelayMs?: number;
@@ -33,14 +40,17 @@ export interface RetryPolicy {
 }
 
 export async function retryTransient<T>(call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
-  const deadline = Date.now() + (policy.withinMs ?? 120_000);
+  const started = Date.now();
+  const deadline = started + (policy.withinMs ?? 120_000);
+  const refusedDeadline = started + Math.min(policy.refusedWithinMs ?? 30_000, policy.withinMs ?? 120_000);
   const maxDelay = policy.maxDelayMs ?? 5_000;
   let delay = policy.firstDelayMs ?? 250;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (!isTransientApiError(err) || Date.now() + delay > deadline) throw err;
+      const until = isTransientApiError(err) ? deadline : isStartupRefusal(err) ? refusedDeadline : 0;
+      if (Date.now() + delay > until) throw err;
       policy.onRetry?.(err, attempt, delay);
       await sleep(delay);
       delay = Math.min(delay * 2, maxDelay);

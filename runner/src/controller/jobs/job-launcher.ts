@@ -215,11 +215,20 @@ export async function launchJob(
   const [{ plan: p, settings, services }, runnerId] = await Promise.all([
     plan(deps, job),
     ensureJitSecret(deps, job, slot),
-    kube.core
-      .createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) })
-      .catch(ignoreExists),
-    kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }).catch(ignoreExists),
-    kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }).catch(ignoreExists),
+    // Creates ride out a cut connection or an API server restart: one that landed before its answer was lost is
+    // answered 409 the second time, which is success here.
+    retryTransient(
+      () => kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
+    retryTransient(
+      () => kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
+    retryTransient(
+      () => kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
   ]);
   const t1 = performance.now();
   if (p.unresolved)
@@ -250,7 +259,7 @@ export async function launchJob(
   });
   let created: V1Pod;
   try {
-    created = await kube.core.createNamespacedPod({ namespace: ns, body: pod });
+    created = await retryTransient(() => kube.core.createNamespacedPod({ namespace: ns, body: pod }), API_RETRY);
   } catch (err) {
     if (apiStatus(err) === 409) return undefined;
     throw err;
