@@ -12,7 +12,7 @@
  */
 import { describeError } from '@eci-virtual/contract';
 import { FAULT_KINDS } from '../test/chaos/faults.js';
-import { chaosLine, runChaos } from '../test/chaos/run.js';
+import { chaosLine, runChaos, slowestRecoveries } from '../test/chaos/run.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
 import { ensureEngine } from './lib/engine.js';
@@ -35,8 +35,8 @@ async function main(): Promise<number> {
   const report = await runChaos({
     seed,
     jobs,
-    minSteps: flag('min-steps', 14),
-    maxSteps: flag('max-steps', 28),
+    minSteps: flag('min-steps', 20),
+    maxSteps: flag('max-steps', 34),
     concurrency: flag('concurrency', 6),
     kinds: [...FAULT_KINDS],
     gapMs: [flag('gap-min', 4) * 1000, flag('gap-max', 14) * 1000],
@@ -55,6 +55,7 @@ async function main(): Promise<number> {
   for (const w of d.wrong.slice(0, 20)) console.log(`wrong: ${w.slice(0, 400)}`);
   for (const o of d.orphans.slice(0, 20)) console.log(`orphan: ${o}`);
   for (const k of d.leaks.slice(0, 20)) console.log(`leak: ${k}`);
+  for (const r of slowestRecoveries(report)) console.log(`slowest recovery: ${r}`);
   console.log(`run took ${d.seconds.toFixed(0)} s`);
   console.log(chaosLine(report));
   return report.wrong + report.lines + report.orphans + report.leaked === 0 ? 0 : 1;

@@ -4,7 +4,8 @@
  * (only for pods without agents), where output goes and where cancel signals come from.
  *
  * The API clients are loaded on first use: @kubernetes/client-node is most of a hook process's start-up (~100 ms of
- * module loading here), and a script step through an agent makes no API call at all.
+ * module loading here), and a script step through an agent makes no API call at all. Their reads retry what an API
+ * server restart looks like (kube/retrying.ts) for up to two minutes instead of failing the job.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -41,7 +42,12 @@ export function hookContext(env: NodeJS.ProcessEnv = process.env): HookContext {
       hint: 'these hooks run only in runner pods created by the eci-virtual controller',
     });
   let kube: Promise<KubeClients> | undefined;
-  const loadKube = () => (kube ??= import('../kube/client.js').then((m) => m.makeClients(m.loadKubeConfig())));
+  // The hooks only read through `core` (their pod, a container's log): those reads ride out an API server restart.
+  const loadKube = () =>
+    (kube ??= Promise.all([import('../kube/client.js'), import('../kube/retrying.js')]).then(([m, r]) => {
+      const clients = m.makeClients(m.loadKubeConfig());
+      return { ...clients, core: r.retryingReads(clients.core) };
+    }));
   const workDir = env.ECI_VIRTUAL_RUNNER_WORKDIR ?? '/home/runner/_work';
   let token: string | undefined;
   return {

@@ -53,8 +53,24 @@ export interface ChaosReport {
   orphans: number;
   leaked: number;
   worstRecoveryS: number;
-  details: { wrong: string[]; orphans: string[]; leaks: string[]; faults: FaultRecord[]; seconds: number };
+  details: {
+    wrong: string[];
+    orphans: string[];
+    leaks: string[];
+    faults: FaultRecord[];
+    /** Each fault's recovery, seconds (same order as `faults`). */
+    recoveries: number[];
+    seconds: number;
+  };
 }
+
+/** The faults that took longest to recover from, for the log: `kind detail: R s` each. */
+export const slowestRecoveries = (r: ChaosReport, n = 3) =>
+  r.details.faults
+    .map((f, i) => ({ f, s: r.details.recoveries[i] ?? 0, at: new Date(f.endedAt).toISOString().slice(11, 19) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, n)
+    .map(({ f, s, at }) => `${f.kind} ${f.detail} (ended ${at}): ${s.toFixed(1)} s`);
 
 export const chaosLine = (r: ChaosReport) =>
   `chaos: ${r.jobs} jobs, ${r.steps} steps, ${r.faults} faults, ${r.wrong} wrong results, ${r.lines} lost or repeated ` +
@@ -259,6 +275,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
         orphans: left,
         leaks: [...scanner.findings],
         faults: injector.records,
+        recoveries,
         seconds: (Date.now() - started) / 1000,
       },
     };

@@ -5,13 +5,16 @@
  * API service. Every job must end as its script determines, every printed line must reach GitHub once, nothing may
  * be left behind and no seeded secret may show up anywhere.
  *
- * Off unless ECI_VIRTUAL_CHAOS=1 for now: its last run (seed 19, before the stand-in stopped printing the prepare
- * response unmasked) gave 5 wrong results and 7 leaked secrets, all from that report; wrong results, orphaned Roles
- * and recoveries over 30 s are still being analysed. It goes into `yarn test` once it reaches zero.
+ * Off unless ECI_VIRTUAL_CHAOS=1 for now. On the code of 2026-12-06 seeds 19 and 7 give 0 wrong results, 0 lost or
+ * repeated lines, 0 orphans and 0 leaked secrets (they gave 7 wrong results, 6 orphans before), but the worst
+ * recovery is not reliably ≤ 30 s: seed 19 gave 29.0 s, then 60.6 s — its last job's pod, created as kube-apiserver
+ * came back, was bound to the node only ~58 s later (the node's "pod created in backend" log: seen 58497 ms after
+ * creation, created in 429 ms; a freshly restarted node saw it no sooner), i.e. the cluster's scheduler (or the
+ * node's readiness) recovering from the restart. It goes into `yarn test` once that is explained and fixed.
  */
 import { describe, expect, it, jest } from '@jest/globals';
 import { readTestEnv } from '../harness/env.js';
-import { chaosLine, runChaos } from '../chaos/run.js';
+import { chaosLine, runChaos, slowestRecoveries } from '../chaos/run.js';
 
 jest.setTimeout(900_000);
 
@@ -47,6 +50,7 @@ const enabled = process.env.ECI_VIRTUAL_CHAOS === '1';
       images: env.engine.images,
       log: (msg) => process.stderr.write(`[chaos] ${msg}\n`),
     });
+    for (const r of slowestRecoveries(report)) process.stderr.write(`[chaos] slowest recovery: ${r}\n`);
     process.stderr.write(`${chaosLine(report)}\n`);
     expect(report.details.wrong).toEqual([]);
     expect(report.details.orphans).toEqual([]);

@@ -25,7 +25,7 @@ const meta = (job: WorkflowJob, namespace: string, name: string) => ({
 export function jitSecret(
   job: WorkflowJob,
   namespace: string,
-  encodedJitConfig: string,
+  encodedJitConfig: string | undefined,
   workloadToken?: string,
   slot: string = String(job.id),
 ): V1Secret {
@@ -35,7 +35,8 @@ export function jitSecret(
     metadata: meta(job, namespace, jitSecretName(slot)),
     type: 'Opaque',
     stringData: {
-      [JIT_SECRET_KEY]: encodedJitConfig,
+      // Without a config: the slot's claim, while its launch registers the runner (job-launcher.ts).
+      ...(encodedJitConfig !== undefined ? { [JIT_SECRET_KEY]: encodedJitConfig } : {}),
       ...(workloadToken ? { [WORKLOAD_TOKEN_SECRET_KEY]: workloadToken } : {}),
     },
   };

@@ -4,9 +4,11 @@
  * ServiceAccount/Role/RoleBinding → the job pod. A crash at any point is repaired by the next attempt (poll or
  * redelivery). A job whose runner took another job gets its next slot: the same, under new names.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ANNOTATION, Conflict } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
+import { retryTransient } from '../../kube/retrying.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ControllerConfig } from '../config.js';
 import type { GitHubClient } from '../github/github-client.js';
@@ -56,40 +58,126 @@ export async function plan(
   return { plan: p, settings, services };
 }
 
+/**
+ * How long a launch waits for another launch of the same slot (one that claimed the slot's Secret first) to register
+ * its runner, before taking the claim over: a live launch registers within a second or two; a claim older than this
+ * was most likely left by a launch that died (its controller killed between the claim and the registration). Taking
+ * over a live claim is safe, only wasteful: the fill-in is conditional, so the slower launch's fill fails and its
+ * runner is removed.
+ */
+export const CLAIM_WAIT_MS = 10_000;
+
+/**
+ * The slot's runner registration, made at most once however many launches of the slot run at the same time (two
+ * leader terms overlap for a moment: the old one's launches are still in flight when the new one lists the pods).
+ * The slot's Secret is the lock: a launch first creates it empty (the claim), registers the runner, then fills it
+ * in under the claim's resourceVersion. A launch that finds a claim waits for its runner; only a launch holding the
+ * claim may remove a runner left under the slot's name — without the claim it could be removing the runner another
+ * launch is about to put into its pod (whose runner then finds its registration gone and exits without a job).
+ */
 export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot = String(job.id)): Promise<number> {
   const { kube, config } = deps;
-  const existing = await kube.core
-    .readNamespacedSecret({ name: jitSecretName(slot), namespace: config.namespace })
-    .catch((err) => {
+  const namespace = config.namespace;
+  const name = jitSecretName(slot);
+  // Each call rides out an API server restart or a cut connection: a launch given up here leaves its claim behind.
+  const read = () =>
+    retryTransient(() => kube.core.readNamespacedSecret({ name, namespace }), API_RETRY).catch((err) => {
       if (apiStatus(err) === 404) return undefined;
       throw err;
     });
-  const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
-  if (known) return Number(known);
+  const token = config.workloads.controllerUrl
+    ? workloadToken(workloadKey(config), namespace, jobResourceName(slot))
+    : undefined;
+  const waitUntil = Date.now() + CLAIM_WAIT_MS;
+  let claim: V1Secret | undefined;
+  while (!claim) {
+    const existing = await read();
+    const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
+    if (known) return Number(known);
+    if (!existing) {
+      claim = await retryTransient(
+        () => kube.core.createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) }),
+        API_RETRY,
+      ).catch((err) => {
+        if (apiStatus(err) === 409) return undefined; // another launch claimed it first
+        throw err;
+      });
+      continue;
+    }
+    if (Date.now() < waitUntil) {
+      await sleep(250);
+      continue;
+    }
+    // The claim's launch died: take it over (one launch wins: the replace carries the resourceVersion seen).
+    claim = await retryTransient(
+      () =>
+        kube.core.replaceNamespacedSecret({
+          name,
+          namespace,
+          body: withVersion(jitSecret(job, namespace, undefined, token, slot), existing),
+        }),
+      API_RETRY,
+    ).catch((err) => {
+      if (apiStatus(err) === 409) return undefined;
+      throw err;
+    });
+  }
+  // Released whenever this launch gives up, so the next attempt need not wait the claim out.
+  const release = () =>
+    kube.core
+      .deleteNamespacedSecret({ name, namespace, body: { preconditions: versionOf(claim) } })
+      .catch(() => undefined);
+  const jit = await registerRunner(deps, job, slot).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  const filled = withVersion(jitSecret(job, namespace, jit.encodedJitConfig, token, slot), claim);
+  filled.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
+  try {
+    await retryTransient(() => kube.core.replaceNamespacedSecret({ name, namespace, body: filled }), API_RETRY);
+  } catch (err) {
+    // A retried fill-in may have landed the first time (its answer lost): then the Secret holds our runner.
+    const now = await read().catch(() => undefined);
+    if (now?.metadata?.annotations?.[ANNOTATION.runnerId] === String(jit.runnerId)) return jit.runnerId;
+    // Taken over meanwhile (we were too slow): the other launch's runner is the slot's; ours goes.
+    await deps.github.deleteRunner(config.runnerScope, jit.runnerId).catch(() => undefined);
+    if (apiStatus(err) !== 409) await release();
+    throw err;
+  }
+  return jit.runnerId;
+}
+
+/** API calls of a launch retry an API server restart for this long, then the launch fails (the poller retries it). */
+const API_RETRY = { withinMs: 30_000 };
+
+const versionOf = (s: V1Secret | undefined) =>
+  s?.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {};
+
+/** `secret` as a replacement of `seen`: the API server refuses it (409) if `seen` changed since it was read. */
+const withVersion = (secret: V1Secret, seen: V1Secret | undefined): V1Secret => ({
+  ...secret,
+  metadata: { ...secret.metadata, ...versionOf(seen) },
+});
+
+/** Registers the slot's JIT runner; a runner of that name left by a launch that died is removed first. */
+async function registerRunner(deps: LaunchDeps, job: WorkflowJob, slot: string) {
+  const { config } = deps;
   const req = {
     name: runnerName(slot),
     labels: runnerLabels(job.labels, config.labels),
     runnerGroupId: config.runnerGroupId,
     workFolder: '_work',
   };
-  let jit;
   try {
-    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+    return await deps.github.generateJitConfig(config.runnerScope, req);
   } catch (err) {
-    // A runner of this name exists (we crashed after registering it): remove it and register again.
+    // Only the claim's holder gets here: a runner of this name was registered by a launch that died.
     if (!(err instanceof Conflict)) throw err;
     const stale = (await deps.github.listRunners(config.runnerScope)).find((r) => r.name === req.name);
     if (!stale) throw err;
     await deps.github.deleteRunner(config.runnerScope, stale.id);
-    jit = await deps.github.generateJitConfig(config.runnerScope, req);
+    return deps.github.generateJitConfig(config.runnerScope, req);
   }
-  const token = config.workloads.controllerUrl
-    ? workloadToken(workloadKey(config), config.namespace, jobResourceName(slot))
-    : undefined;
-  const secret = jitSecret(job, config.namespace, jit.encodedJitConfig, token, slot);
-  secret.metadata!.annotations = { [ANNOTATION.runnerId]: String(jit.runnerId) };
-  await kube.core.createNamespacedSecret({ namespace: config.namespace, body: secret }).catch(ignoreExists);
-  return jit.runnerId;
 }
 
 /** What a launch created, for the job's record (lifecycle/job-lifecycle.ts `podCreated`). */
@@ -131,11 +219,20 @@ export async function launchJob(
   const [{ plan: p, settings, services }, runnerId] = await Promise.all([
     plan(deps, job),
     ensureJitSecret(deps, job, slot),
-    kube.core
-      .createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) })
-      .catch(ignoreExists),
-    kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }).catch(ignoreExists),
-    kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }).catch(ignoreExists),
+    // Creates ride out a cut connection or an API server restart: one that landed before its answer was lost is
+    // answered 409 the second time, which is success here.
+    retryTransient(
+      () => kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
+    retryTransient(
+      () => kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
+    retryTransient(
+      () => kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }),
+      API_RETRY,
+    ).catch(ignoreExists),
   ]);
   const t1 = performance.now();
   if (p.unresolved)
@@ -169,7 +266,7 @@ export async function launchJob(
   });
   let created: V1Pod;
   try {
-    created = await kube.core.createNamespacedPod({ namespace: ns, body: pod });
+    created = await retryTransient(() => kube.core.createNamespacedPod({ namespace: ns, body: pod }), API_RETRY);
   } catch (err) {
     if (apiStatus(err) === 409) return undefined;
     throw err;

@@ -147,6 +147,13 @@ export interface Capacity {
   ephemeralStorage?: string;
 }
 
+/** What `resumePod` needs of the pod spec: its containers by name, in order, and its restart policy. */
+export interface PodStartSpec {
+  initContainers: string[];
+  containers: string[];
+  restartPolicy: string;
+}
+
 export interface Backend {
   readonly name: string;
   /**
@@ -161,6 +168,14 @@ export interface Backend {
    * Unavailable/Throttled for transient trouble (the node retries). Honors `signal` (pod deleted meanwhile).
    */
   createPod(prepared: PreparedPod, signal: AbortSignal): Promise<void>;
+  /**
+   * After a node restart, for a pod it adopts: carries on what the previous node process left unfinished — init
+   * containers not run yet, app containers created but never started — as the kubelet's sync loop does after a
+   * restart. `incomplete`: some of the pod's containers were never created (the node died while creating them);
+   * the node then removes the pod from the backend and creates it again. Backends whose pods start as a whole (ECI)
+   * need not implement it.
+   */
+  resumePod?(ref: PodRef, spec: PodStartSpec): Promise<'resumed' | 'incomplete'>;
   /** Stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and removes them. Idempotent. */
   deletePod(ref: PodRef, gracePeriodSeconds: number): Promise<void>;
   /** Current state, or undefined when the backend has no such pod. Cheap enough to call on every change. */

@@ -137,10 +137,39 @@ export class PodController {
           .catch((err: unknown) => log.warn('stray pod removal failed', { pod: podKey(ref), err }));
         continue;
       }
+      const resumed = await this.resume(ref, pod);
+      if (resumed === 'incomplete') {
+        // The previous process died while creating it: nothing of it ran, so it is created again from the start.
+        log.info('recreating a pod the previous node process left half-created', { pod: podKey(ref) });
+        await backend
+          .deletePod(ref, 0)
+          .catch((err: unknown) => log.warn('half-created pod removal failed', { pod: podKey(ref), err }));
+        continue; // the informer's first list offers the pod as new
+      }
       this.tracked.set(ref.uid, this.entry(pod, 'running'));
       log.info('adopted running pod', { pod: podKey(ref) });
       this.requestSync(ref.uid);
     }
+  }
+
+  /**
+   * Carries on the start of an adopted pod (init containers not yet run, app containers never started: the node
+   * was killed in between) — without it such a pod stays Pending for good.
+   */
+  private async resume(ref: PodRef, pod: V1Pod): Promise<'resumed' | 'incomplete'> {
+    const { backend, log } = this.deps;
+    if (!backend.resumePod || TERMINAL.has(pod.status?.phase ?? '') || pod.metadata?.deletionTimestamp)
+      return 'resumed';
+    return backend
+      .resumePod(ref, {
+        initContainers: (pod.spec?.initContainers ?? []).map((c) => c.name),
+        containers: (pod.spec?.containers ?? []).map((c) => c.name),
+        restartPolicy: pod.spec?.restartPolicy ?? 'Always',
+      })
+      .catch((err: unknown) => {
+        log.warn('could not resume an adopted pod', { pod: podKey(ref), err: describeError(err) });
+        return 'resumed' as const;
+      });
   }
 
   private entry(pod: V1Pod, stage: Stage): Tracked {
@@ -195,6 +224,7 @@ export class PodController {
   private async create(t: Tracked): Promise<void> {
     const { backend, config, inputs, log, events } = this.deps;
     t.stage = 'creating';
+    const seenAt = Date.now();
     const plog = log.child({ pod: podKey(t.ref), uid: t.ref.uid, node: config.nodeName });
     await this.post(t, buildPodStatus(t.pod, waitingContainers(t.pod), config.address)).catch(() => undefined);
     // Events are written once per distinct problem, not once per retry.
@@ -219,7 +249,15 @@ export class PodController {
         await this.createLimit(() => backend.createPod(prepared, t.abort.signal));
         if (t.abort.signal.aborted) return;
         t.stage = 'running';
-        plog.info('pod created in backend', { attempt });
+        // Where a slow start went: the API object's age when this node first saw it (binding, watch), then the backend.
+        const created = Date.parse(String(t.pod.metadata?.creationTimestamp ?? ''));
+        plog.info('pod created in backend', {
+          attempt,
+          ms: {
+            seen: Number.isFinite(created) ? Math.max(0, seenAt - created) : undefined,
+            create: Date.now() - seenAt,
+          },
+        });
         this.requestSync(t.ref.uid);
         return;
       } catch (err) {

@@ -7,7 +7,7 @@
 import { BackendListeners } from '../backend-listeners.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { Conflict, describeError, isErrorCode, NotFound } from '@eci-virtual/contract';
+import { Conflict, describeError, isErrorCode, NotFound, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import type {
   Backend,
@@ -19,6 +19,7 @@ import type {
   ExecIo,
   LogOptions,
   PodRef,
+  PodStartSpec,
   PodUsage,
   PreparedPod,
 } from '../backend.js';
@@ -44,6 +45,9 @@ export interface DockerBackendOptions {
   /** Minimum time between two pre-pulls of an image a pod lists in cache-images set (`ANNOTATION.cacheImages`) (default 10 min). */
   prepullIntervalMs?: number;
 }
+
+/** How long a start (or an init container's wait) waits for an unreachable engine API to come back. */
+const ENGINE_RETURN_MS = 60_000;
 
 interface ContainerSummary {
   Id: string;
@@ -111,7 +115,17 @@ export class DockerBackend implements Backend {
     const { ref } = prepared;
     const plan = planPod(prepared, { nodeName: this.opts.nodeName, infraImage: this.opts.infraImage });
     const existing = await this.containersOf(ref.uid);
-    if (existing.some((c) => c.Labels?.[LABEL.role] === 'infra')) return; // already created (retry after restart)
+    if (existing.length) {
+      // A previous attempt got this far (the engine went away mid-way, or the node restarted): carry on from there
+      // when every container exists, else start over — nothing of the pod has run yet.
+      const spec = {
+        initContainers: plan.init.map((c) => c.container!),
+        containers: plan.app.map((c) => c.container!),
+        restartPolicy: prepared.pod.spec?.restartPolicy ?? 'Always',
+      };
+      if ((await this.resumeFrom(ref, existing, spec)) === 'resumed') return;
+      await this.deletePod(ref, 0);
+    }
     // The repository's image cache list, warmed in the background for this and later jobs; never waited for.
     this.prepuller.prepull(prepared.cacheImages, prepared.registryAuths);
 
@@ -160,11 +174,11 @@ export class DockerBackend implements Backend {
     const sequence = new AbortController();
     signal.addEventListener('abort', () => sequence.abort(), { once: true });
     this.sequences.set(ref.uid, sequence);
+    const step = (c: PlannedContainer): SequenceStep => ({ container: c.container!, id: ids.get(c)! });
     const run = this.startSequence(
       ref,
-      plan.init,
-      plan.app,
-      ids,
+      plan.init.map(step),
+      plan.app.map(step),
       sequence.signal,
       prepared.pod.spec?.restartPolicy ?? 'Always',
     ).finally(() => this.sequences.delete(ref.uid));
@@ -193,45 +207,79 @@ export class DockerBackend implements Backend {
     }
   }
 
-  private async start(ref: PodRef, c: PlannedContainer, id: string): Promise<boolean> {
+  /**
+   * Starts one container. While the engine's API is unreachable (its service restarting: the containers live on)
+   * the start is tried again for up to ENGINE_RETURN_MS rather than failing a container that did nothing wrong.
+   */
+  private async start(ref: PodRef, container: string, id: string, signal?: AbortSignal): Promise<boolean> {
+    const giveUpAt = Date.now() + ENGINE_RETURN_MS;
     try {
-      const res = await this.engine.stream('POST', `/containers/${id}/start`);
-      res.resume();
-      this.event(ref, 'Normal', 'Started', `Started container ${c.container}`, c.container);
-      return true;
-    } catch (err) {
-      const message = describeError(err).replace(/^POST \/containers\/[^:]+: /, '');
-      this.startErrors.set(id, message);
-      this.event(
-        ref,
-        'Warning',
-        'Failed',
-        `Error: failed to start container "${c.container}": ${message}`,
-        c.container,
-      );
-      return false;
+      for (;;) {
+        try {
+          const res = await this.engine.stream('POST', `/containers/${id}/start`);
+          res.resume();
+          this.event(ref, 'Normal', 'Started', `Started container ${container}`, container);
+          return true;
+        } catch (err) {
+          if (isEngineUnreachable(err) && Date.now() < giveUpAt && !signal?.aborted) {
+            await sleep(1_000, undefined, { signal }).catch(() => undefined);
+            continue;
+          }
+          const message = describeError(err).replace(/^POST \/containers\/[^:]+: /, '');
+          this.startErrors.set(id, message);
+          this.event(
+            ref,
+            'Warning',
+            'Failed',
+            `Error: failed to start container "${container}": ${message}`,
+            container,
+          );
+          return false;
+        }
+      }
     } finally {
       this.changed(ref);
     }
   }
 
-  private async startSequence(
-    ref: PodRef,
-    init: PlannedContainer[],
-    app: PlannedContainer[],
-    ids: Map<PlannedContainer, string>,
-    signal: AbortSignal,
-    restartPolicy: string,
-  ): Promise<void> {
-    for (const c of init) {
-      const id = ids.get(c)!;
-      for (let attempt = 1; ; attempt++) {
-        if (signal.aborted) return;
-        if (!(await this.start(ref, c, id))) return;
+  /**
+   * The exit code of an init container, waiting for it to end. A wait cut by the engine going away (its API service
+   * restarting; the container runs on) is asked again once the engine is back.
+   */
+  private async exitCode(id: string, signal: AbortSignal): Promise<number> {
+    let failingSince: number | undefined;
+    for (;;) {
+      const asked = Date.now();
+      try {
         const { StatusCode } = await this.engine.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, {
           signal,
           longLived: true,
         });
+        return StatusCode;
+      } catch (err) {
+        // A wait that lasted a while before it broke starts a new outage.
+        if (failingSince === undefined || Date.now() - asked > 5_000) failingSince = Date.now();
+        if (signal.aborted || !isEngineUnreachable(err) || Date.now() - failingSince > ENGINE_RETURN_MS) throw err;
+        await sleep(1_000, undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) throw err;
+      }
+    }
+  }
+
+  private async startSequence(
+    ref: PodRef,
+    init: SequenceStep[],
+    app: SequenceStep[],
+    signal: AbortSignal,
+    restartPolicy: string,
+  ): Promise<void> {
+    for (const c of init) {
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted) return;
+        // Resumed after a node restart: an init container that already ran (or runs) is not started again.
+        const startIt = attempt > 1 || c.state === undefined || c.state === 'created';
+        if (startIt && !(await this.start(ref, c.container, c.id, signal))) return;
+        const StatusCode = await this.exitCode(c.id, signal);
         this.changed(ref);
         if (StatusCode === 0) break;
         if (restartPolicy === 'Never' || attempt >= 5) return; // the pod fails; status shows the init exit code
@@ -239,7 +287,54 @@ export class DockerBackend implements Backend {
       }
     }
     if (signal.aborted) return;
-    await Promise.all(app.map((c) => this.start(ref, c, ids.get(c)!)));
+    await Promise.all(
+      app
+        .filter((c) => c.state === undefined || c.state === 'created')
+        .map((c) => this.start(ref, c.container, c.id, signal)),
+    );
+  }
+
+  /** Backend.resumePod: a pod adopted after a node restart carries on where the previous process stopped. */
+  async resumePod(ref: PodRef, spec: PodStartSpec): Promise<'resumed' | 'incomplete'> {
+    if (this.sequences.has(ref.uid)) return 'resumed';
+    return this.resumeFrom(ref, await this.containersOf(ref.uid), spec);
+  }
+
+  private async resumeFrom(
+    ref: PodRef,
+    containers: ContainerSummary[],
+    spec: PodStartSpec,
+  ): Promise<'resumed' | 'incomplete'> {
+    if (this.sequences.has(ref.uid)) return 'resumed';
+    const infra = containers.find((c) => c.Labels?.[LABEL.role] === 'infra');
+    const byName = new Map(
+      containers.filter((c) => c !== infra).map((c) => [c.Labels?.[LABEL.container] ?? '', c] as const),
+    );
+    const all = [...spec.initContainers, ...spec.containers];
+    // Never started, the infra container may also lack the pod's files: that pod is created again.
+    if (!infra || infra.State === 'created' || all.some((n) => !byName.has(n))) return 'incomplete';
+    this.known.set(ref.uid, containers);
+    const steps = (names: string[]) =>
+      names.map((n): SequenceStep => ({ container: n, id: byName.get(n)!.Id, state: byName.get(n)!.State ?? '' }));
+    const init = steps(spec.initContainers);
+    const app = steps(spec.containers);
+    // Nothing left to start (every app container ran), or the pod is over: the status says the rest.
+    if (infra.State !== 'running' || !app.some((c) => c.state === 'created')) return 'resumed';
+    const sequence = new AbortController();
+    this.sequences.set(ref.uid, sequence);
+    this.opts.log.info('resuming the start of a pod', {
+      pod: `${ref.namespace}/${ref.name}`,
+      containers: [...init, ...app].map((c) => `${c.container}:${c.state}`),
+    });
+    void this.startSequence(ref, init, app, sequence.signal, spec.restartPolicy)
+      .catch((err: unknown) =>
+        this.opts.log.warn('resumed start sequence failed', {
+          pod: `${ref.namespace}/${ref.name}`,
+          err: describeError(err),
+        }),
+      )
+      .finally(() => this.sequences.delete(ref.uid));
+    return 'resumed';
   }
 
   async deletePod(ref: PodRef, gracePeriodSeconds: number): Promise<void> {
@@ -406,6 +501,19 @@ export class DockerBackend implements Backend {
     await this.prepuller.stop();
     this.engine.close();
   }
+}
+
+/** The engine's API did not answer at all (socket refused, reset, gone), as opposed to answering with an error. */
+function isEngineUnreachable(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return err instanceof Unavailable && typeof cause?.code === 'string';
+}
+
+/** One container of a start sequence; `state` is the engine's when resuming (`created`, `running`, `exited`…). */
+interface SequenceStep {
+  container: string;
+  id: string;
+  state?: string;
 }
 
 function ignoreGone(err: unknown): void {
