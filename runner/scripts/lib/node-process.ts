@@ -13,6 +13,15 @@ import type { KubeClients } from '../../src/kube/client.js';
 
 export const bundlePath = join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs');
 
+/**
+ * Node.js flags for the product processes tests and benchmarks start: with ECI_VIRTUAL_CPU_PROF_DIR set, each writes
+ * a V8 CPU profile there when it exits (`--cpu-prof` is not allowed in NODE_OPTIONS).
+ */
+export function profileFlags(): string[] {
+  const dir = process.env.ECI_VIRTUAL_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -50,6 +59,7 @@ export class NodeProcess {
     this.child = spawn(
       process.execPath,
       [
+        ...profileFlags(),
         bundlePath,
         'node',
         '--node-name',

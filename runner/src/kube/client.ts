@@ -3,6 +3,7 @@
  * else in eci-virtual talks to Kubernetes through the clients made here, so API plumbing stays in one place.
  */
 import * as k8s from '@kubernetes/client-node';
+import { PooledKubeConfig } from './pooled-config.js';
 
 export interface KubeClients {
   config: k8s.KubeConfig;
@@ -15,9 +16,12 @@ export interface KubeClients {
   watch: k8s.Watch;
 }
 
-/** Loads `path`, else $KUBECONFIG, else in-cluster config, else ~/.kube/config. */
+/**
+ * Loads `path`, else $KUBECONFIG, else in-cluster config, else ~/.kube/config. API calls through it share keep-alive
+ * connections (pooled-config.ts).
+ */
 export function loadKubeConfig(path?: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;

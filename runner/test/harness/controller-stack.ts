@@ -11,7 +11,7 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { bundlePath, freePort } from '../../scripts/lib/node-process.js';
+import { bundlePath, freePort, profileFlags } from '../../scripts/lib/node-process.js';
 import { localDir, podHostAddress } from '../../scripts/lib/paths.js';
 import { createAppKeyPair, type AppKeyPair } from '../github-emulator/app-key.js';
 import { GitHubEmulator } from '../github-emulator/server.js';
@@ -167,6 +167,7 @@ export class ControllerStack {
     const child = spawn(
       process.execPath,
       [
+        ...profileFlags(),
         bundlePath,
         'controller',
         '--config',

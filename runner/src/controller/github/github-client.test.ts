@@ -221,3 +221,47 @@ describe('GitHub client against the emulator', () => {
     });
   });
 });
+
+describe('GitHub client concurrency', () => {
+  /** A server that holds every call 50 ms and records how many were in flight at most. */
+  async function slowServer() {
+    const { createServer } = await import('node:http');
+    let inFlight = 0;
+    let peak = 0;
+    const server = createServer((_req, res) => {
+      peak = Math.max(peak, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      }, 50);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${port}`, peak: () => peak, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  const burst = (gh: GitHubClient, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        gh.octokit.request('GET /repos/{owner}/{repo}', { owner: 'o', repo: `r${i}` }),
+      ),
+    );
+
+  it('keeps more than the plugin default of 10 reads in flight, up to its limit', async () => {
+    const s = await slowServer();
+    try {
+      await burst(new GitHubClient({ apiUrl: s.url, auth: { kind: 'token', token: TOKEN }, log }), 40);
+      expect(s.peak()).toBeGreaterThan(10);
+      const limited = await slowServer();
+      await burst(
+        new GitHubClient({ apiUrl: limited.url, auth: { kind: 'token', token: TOKEN }, log, maxConcurrentRequests: 4 }),
+        20,
+      );
+      expect(limited.peak()).toBe(4);
+      await limited.close();
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -34,6 +34,8 @@ export interface GitHubClientOptions {
   onResponse?: (info: { route: string; status: number; remaining?: number; limit?: number }) => void;
   /** Concurrent write calls (runner registration/removal), default 8. */
   maxConcurrentWrites?: number;
+  /** Concurrent calls of any kind, default 50 (GitHub allows 100: see `MAX_CONCURRENT_REQUESTS`). */
+  maxConcurrentRequests?: number;
   /** Upper bound on how long a rate-limited call may wait before failing (default 120 s). */
   maxRateLimitWaitSeconds?: number;
   /** Clock, for tests. */
@@ -55,6 +57,12 @@ export interface RunnerInfo {
 }
 
 const RetryingOctokit = Octokit.plugin(retry, throttling);
+
+/**
+ * Calls in flight at once by default: half of GitHub's secondary rate limit ("No more than 100 concurrent requests
+ * are allowed", "Rate limits for the REST API" › "About secondary rate limits").
+ */
+export const MAX_CONCURRENT_REQUESTS = 50;
 
 /** `GET /repos/o/r/actions/runs/12?x` → `GET /repos/:owner/:repo/actions/runs/:id`: bounded metric labels. */
 export function routeOf(method: string, url: string): string {
@@ -199,6 +207,10 @@ export class GitHubClient {
         // registration is not that, and a burst of 100 queued jobs must not take 100 s. Secondary rate limits
         // still back off through onSecondaryRateLimit.
         write: new Bottleneck.Group({ maxConcurrent: opts.maxConcurrentWrites ?? 8, minTime: 0 }),
+        // The plugin's default of 10 calls in flight made a burst of queued jobs wait in line here: each launch
+        // makes three reads and a registration, so 20 jobs/s kept more than 10 calls in flight. (The plugin takes
+        // `global` like `write`; its option type only lacks it.)
+        ...{ global: new Bottleneck.Group({ maxConcurrent: opts.maxConcurrentRequests ?? MAX_CONCURRENT_REQUESTS }) },
         onRateLimit: (
           retryAfter: number,
           options: { method: string; url: string },

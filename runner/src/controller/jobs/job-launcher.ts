@@ -216,23 +216,32 @@ export async function launchJob(
   // The caller checked its pod cache; a pod that exists anyway ends in a 409 below, which is success.
   const t0 = performance.now();
   // Everything before the pod is independent: plan, runner registration and identity run in parallel.
+  // How long each part took, for the log: which one holds a launch up.
+  const took: Record<string, number> = {};
+  const timed = <T>(part: string, p: Promise<T>): Promise<T> =>
+    p.finally(() => (took[part] = Math.round(performance.now() - t0)));
   const [{ plan: p, settings, services }, runnerId] = await Promise.all([
-    plan(deps, job),
-    ensureJitSecret(deps, job, slot),
+    timed('plan', plan(deps, job)),
+    timed('runner', ensureJitSecret(deps, job, slot)),
     // Creates ride out a cut connection or an API server restart: one that landed before its answer was lost is
     // answered 409 the second time, which is success here.
-    retryTransient(
-      () => kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) }),
-      API_RETRY,
-    ).catch(ignoreExists),
-    retryTransient(
-      () => kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }),
-      API_RETRY,
-    ).catch(ignoreExists),
-    retryTransient(
-      () => kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }),
-      API_RETRY,
-    ).catch(ignoreExists),
+    timed(
+      'identity',
+      Promise.all([
+        retryTransient(
+          () => kube.core.createNamespacedServiceAccount({ namespace: ns, body: jobServiceAccount(job, ns, slot) }),
+          API_RETRY,
+        ).catch(ignoreExists),
+        retryTransient(
+          () => kube.rbac.createNamespacedRole({ namespace: ns, body: jobRole(job, ns, slot) }),
+          API_RETRY,
+        ).catch(ignoreExists),
+        retryTransient(
+          () => kube.rbac.createNamespacedRoleBinding({ namespace: ns, body: jobRoleBinding(job, ns, slot) }),
+          API_RETRY,
+        ).catch(ignoreExists),
+      ]),
+    ),
   ]);
   const t1 = performance.now();
   if (p.unresolved)
@@ -275,7 +284,7 @@ export async function launchJob(
   log.info('job pod created', {
     pod: created.metadata!.name,
     runnerId,
-    ms: { prepare: Math.round(t1 - t0), pod: Math.round(performance.now() - t1) },
+    ms: { prepare: Math.round(t1 - t0), ...took, pod: Math.round(performance.now() - t1) },
   });
   return {
     namespace: ns,

@@ -13,12 +13,14 @@ function fakeKube() {
   const maps = new Map<string, V1ConfigMap>();
   let version = 0;
   const calls = { create: 0, replace: 0 };
+  let reads = 0;
   /** Called before each replace is checked: lets a test change the map underneath (a concurrent writer). */
   let beforeReplace: (name: string) => void = () => undefined;
   let deleteFails: (name: string) => number | undefined = () => undefined;
   const copy = <T>(x: T): T => structuredClone(x);
   const core = {
     readNamespacedConfigMap: async ({ name }: { name: string }) => {
+      reads++;
       const cm = maps.get(name);
       if (!cm) throw apiError(404);
       return copy(cm);
@@ -49,6 +51,7 @@ function fakeKube() {
     kube: { core } as unknown as KubeClients,
     maps,
     calls,
+    reads: () => reads,
     onReplace: (f: (name: string) => void) => (beforeReplace = f),
     failDeletes: (f: (name: string) => number | undefined) => (deleteFails = f),
   };
@@ -122,6 +125,33 @@ describe('JobRecords', () => {
     });
     expect(seen).toEqual(['queued', 'succeeded']);
     expect((await records.get('1'))!.status).toBe('succeeded');
+  });
+
+  it('writes each milestone without reading the record again; a record changed elsewhere is read again', async () => {
+    const { records, maps, reads, calls } = setup();
+    await records.update('1', () => record('1'));
+    const afterCreate = reads();
+    for (const status of ['pending', 'running', 'succeeded'] as const)
+      await records.update('1', (r) => r && { ...r, status });
+    expect(await records.get('1')).toMatchObject({ status: 'succeeded' });
+    expect(reads() - afterCreate).toBe(0);
+    expect(calls.replace).toBe(3);
+    // Another writer (a leader of a term that just ended) changes the record: our copy is stale, the write conflicts,
+    // the record is read again and the change decided on what is stored.
+    const cm = maps.get('eci-job-record-1')!;
+    cm.data!['record.json'] = JSON.stringify(record('1', { status: 'failed', events: [] }));
+    cm.metadata!.resourceVersion = '99';
+    const seen: string[] = [];
+    await records.update('1', (r) => {
+      seen.push(r!.status);
+      return { ...r!, workflow: 'changed' };
+    });
+    expect(seen).toEqual(['succeeded', 'failed']);
+    expect(JSON.parse(maps.get('eci-job-record-1')!.data!['record.json']!)).toMatchObject({
+      status: 'failed',
+      workflow: 'changed',
+    });
+    expect(reads() - afterCreate).toBe(1);
   });
 
   it('throws Conflict when it keeps losing, and what the API server said otherwise', async () => {

@@ -15,10 +15,21 @@ const RECORD_COMPONENT = COMPONENT.jobRecord;
 const DATA_KEY = 'record.json';
 /** Optimistic writes that lose to a concurrent writer this often in a row give up with Conflict. */
 const MAX_CONFLICTS = 5;
+/** Records remembered as last read or written (a few hours of jobs at 50 concurrent). */
+const REMEMBERED = 5_000;
 
 const recordName = (jobId: string | number): string => `eci-job-record-${jobId}`;
 
 export class JobRecords implements JobRecordStore {
+  /**
+   * Each record's ConfigMap as this store last read or wrote it. The leader's lifecycle is the only writer of records
+   * (lifecycle/one-writer.test.ts) and each leadership term has a store of its own, so an update starts from this copy
+   * instead of reading the record again: a milestone costs one write, not a read and a write. The write still carries
+   * the copy's resourceVersion, so a record changed elsewhere meanwhile ends in 409, is read again and the change
+   * applied to what is stored.
+   */
+  private readonly known = new Map<string, V1ConfigMap>();
+
   constructor(
     private readonly kube: KubeClients,
     private readonly namespace: string,
@@ -29,26 +40,23 @@ export class JobRecords implements JobRecordStore {
   async update(id: string, change: RecordChange): Promise<void> {
     const name = recordName(id);
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-      const existing = await this.kube.core
-        .readNamespacedConfigMap({ name, namespace: this.namespace })
-        .catch((err) => {
-          if (apiStatus(err) === 404) return undefined;
-          throw err;
-        });
+      const existing = (attempt === 0 ? this.known.get(id) : undefined) ?? (await this.read(id));
       const stored = existing?.data?.[DATA_KEY];
       const next = change(stored ? (JSON.parse(stored) as StoredJob) : undefined);
       if (!next || JSON.stringify(next) === stored) return;
       const body = this.toConfigMap(next);
       try {
-        if (!existing) await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body });
-        else
-          await this.kube.core.replaceNamespacedConfigMap({
-            name,
-            namespace: this.namespace,
-            body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata!.resourceVersion! } },
-          });
+        const written = !existing
+          ? await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body })
+          : await this.kube.core.replaceNamespacedConfigMap({
+              name,
+              namespace: this.namespace,
+              body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata!.resourceVersion! } },
+            });
+        this.remember(id, written);
         return;
       } catch (err) {
+        this.known.delete(id);
         if (apiStatus(err) !== 409) throw err;
       }
     }
@@ -56,13 +64,26 @@ export class JobRecords implements JobRecordStore {
   }
 
   async get(id: string): Promise<StoredJob | undefined> {
+    const cm = this.known.get(id) ?? (await this.read(id));
+    return cm?.data?.[DATA_KEY] ? (JSON.parse(cm.data[DATA_KEY]) as StoredJob) : undefined;
+  }
+
+  /** The record's ConfigMap from the API server (remembered), or undefined when there is none. */
+  private async read(id: string): Promise<V1ConfigMap | undefined> {
     const cm = await this.kube.core
       .readNamespacedConfigMap({ name: recordName(id), namespace: this.namespace })
       .catch((err) => {
         if (apiStatus(err) === 404) return undefined;
         throw err;
       });
-    return cm?.data?.[DATA_KEY] ? (JSON.parse(cm.data[DATA_KEY]) as StoredJob) : undefined;
+    if (cm) this.remember(id, cm);
+    return cm;
+  }
+
+  private remember(id: string, cm: V1ConfigMap): void {
+    this.known.delete(id);
+    this.known.set(id, cm);
+    if (this.known.size > REMEMBERED) this.known.delete(this.known.keys().next().value!);
   }
 
   async list(repo: string): Promise<StoredJob[]> {
@@ -77,6 +98,7 @@ export class JobRecords implements JobRecordStore {
 
   /** The record's ConfigMap gone (a missing one is fine). */
   async delete(id: string): Promise<void> {
+    this.known.delete(id);
     await this.kube.core.deleteNamespacedConfigMap({ name: recordName(id), namespace: this.namespace }).catch((err) => {
       if (apiStatus(err) !== 404) throw err;
     });
@@ -104,6 +126,8 @@ export class JobRecords implements JobRecordStore {
       const expires = Date.parse(cm.metadata?.annotations?.[ANNOTATION.expiresAt] ?? '');
       if (!Number.isFinite(expires) || expires >= now) continue;
       try {
+        const id = cm.metadata?.labels?.[LABEL.jobId];
+        if (id) this.known.delete(id);
         await this.kube.core.deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: this.namespace });
         n++;
       } catch (err) {
