@@ -6,7 +6,8 @@
  *   webhookSecretFile                                             env: ECI_VIRTUAL_WEBHOOK_SECRET
  *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
  *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen,
- *   registries: { insecure, credentialsFile, platform }, workloads: { controllerUrl }, idleReapSeconds
+ *   registries: { insecure, credentialsFile, platform }, workloads: { controllerUrl }, idleReapSeconds,
+ *   bindStalledPodsAfterSeconds
  *   leaderElection: { enabled, leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds }
  *                                                                 env: POD_NAME (the default identity)
  *   deliveryTtlMinutes
@@ -90,6 +91,11 @@ export interface ControllerConfig {
   /** A runner pod whose own job finished elsewhere and whose runner idles is reaped within this many seconds. */
   idleReapSeconds: number;
   /**
+   * Our pods that wait for the scheduler this long are bound to a fitting virtual node by the leader
+   * (scheduling/stalled-pod-binder.ts); 0 leaves scheduling to the scheduler alone.
+   */
+  bindStalledPodsAfterSeconds: number;
+  /**
    * Replicas elect a leader on a Lease in `namespace`; only the leader launches, reconciles, polls and cleans up.
    * `identity` must differ between replicas and stay the same across restarts of one (the pod name).
    */
@@ -132,6 +138,13 @@ const posInt = (v: unknown, what: string, fallback: number): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0)
     throw new InvalidInput(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+const nonNegInt = (v: unknown, what: string, fallback: number): number => {
+  if (v === undefined || v === null) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidInput(`${what} must be a whole number of seconds (0 turns it off), got ${JSON.stringify(v)}`);
   return n;
 };
 const posSeconds = (v: unknown, what: string, fallbackMs: number): number =>
@@ -286,6 +299,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     },
     workloads: workloadsConfig(obj(root.workloads, 'workloads'), env),
     idleReapSeconds: posInt(root.idleReapSeconds, 'idleReapSeconds', 60),
+    bindStalledPodsAfterSeconds: nonNegInt(root.bindStalledPodsAfterSeconds, 'bindStalledPodsAfterSeconds', 20),
     leaderElection: {
       enabled: election.enabled === undefined ? true : election.enabled === true,
       leaseName: optString(election.leaseName, 'leaderElection.leaseName') ?? 'eci-virtual-controller',

@@ -12,6 +12,7 @@ import type { ControllerConfig } from './config.js';
 import type { GitHubClient } from './github/github-client.js';
 import { isBound, servesLabels, type WorkflowJob } from './github/workflow-job.js';
 import { collectGarbage } from './jobs/garbage-collector.js';
+import { runStalledPodBinder } from './scheduling/stalled-pod-binder.js';
 import { cleanupJob } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
@@ -549,7 +550,7 @@ export class Controller {
     }
   }
 
-  /** Runs until `signal` aborts: pod tracking, polling for queued jobs, garbage collection. */
+  /** Runs until `signal` aborts: pod tracking, polling for queued jobs, garbage collection, stalled-pod binding. */
   async run(signal: AbortSignal, loops: { poll: (signal: AbortSignal) => Promise<void> }): Promise<void> {
     if (signal.aborted) this.stopping.abort();
     else signal.addEventListener('abort', () => this.stopping.abort(), { once: true });
@@ -594,6 +595,17 @@ export class Controller {
         }).catch((err) => this.deps.log.warn('idle runner check failed', { err: (err as Error).message }));
       }
     })();
-    await Promise.all([tracking, loops.poll(signal), gc, reaper]);
+    const binder = runStalledPodBinder(
+      {
+        kube: this.deps.kube,
+        namespace: this.deps.config.namespace,
+        log: this.deps.log.child({ component: 'stalled-pod-binder' }),
+        stallSeconds: this.deps.config.bindStalledPodsAfterSeconds,
+        podsOn: (node) => this.tracker.pods().filter((p) => p.spec?.nodeName === node).length,
+        onBound: () => this.deps.metrics.stalledPodsBound.inc(),
+      },
+      signal,
+    );
+    await Promise.all([tracking, loops.poll(signal), gc, reaper, binder]);
   }
 }

@@ -14,6 +14,8 @@ export interface ControllerMetrics {
   webhooks: Counter<'event' | 'outcome'>;
   recordWriteFailures: Counter<'change'>;
   runnerSwaps: Counter;
+  /** Pods the stalled-pod binder placed because the scheduler had not (scheduling/stalled-pod-binder.ts). */
+  stalledPodsBound: Counter;
   jobsByShape: Counter<'relation'>;
   workloadPods: Counter;
   leader: Gauge<never>;
@@ -85,6 +87,11 @@ export function createControllerMetrics(): ControllerMetrics {
       name: 'eci_virtual_controller_job_record_write_failures_total',
       help: 'Job record writes given up after their retries, by the lifecycle change they carried',
       labelNames: ['change'],
+      registers,
+    }),
+    stalledPodsBound: new Counter({
+      name: 'eci_virtual_controller_stalled_pods_bound_total',
+      help: 'Pods bound to a virtual node by the controller after waiting for the scheduler longer than scheduling.bindStalledPodsAfterSeconds',
       registers,
     }),
     runnerSwaps: new Counter({

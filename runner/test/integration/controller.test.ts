@@ -16,10 +16,13 @@ import type { EmuJob } from '../github-emulator/state.js';
 import type { JobsResponse } from '@eci-virtual/contract';
 import { LABEL } from '@eci-virtual/contract';
 import { until } from '../harness/until.js';
+import { ensureCluster, stopClusterComponent } from '../../scripts/lib/cluster.js';
 
 jest.setTimeout(300_000);
 
 const REPO = 'octo-org/hello';
+/** The controller binds a pod the scheduler has not placed after this long (stalled-pod-binder.ts). */
+const STALL_SECONDS = 4;
 const WORKFLOW = readFileSync(join(repoRoot, 'runner/test/workflows/github/ci.yml'), 'utf8');
 
 describe('controller', () => {
@@ -30,7 +33,12 @@ describe('controller', () => {
   beforeAll(async () => {
     t = await startTestNode('ctrl');
     kube = t.kube;
-    stack = new ControllerStack({ repo: REPO, namespace: t.ns, nodeName: t.nodeName });
+    stack = new ControllerStack({
+      repo: REPO,
+      namespace: t.ns,
+      nodeName: t.nodeName,
+      extraConfig: { bindStalledPodsAfterSeconds: STALL_SECONDS },
+    });
     await stack.start();
   });
 
@@ -276,6 +284,32 @@ describe('controller', () => {
       expect(stack!.emulator.state.runners.size).toBe(0);
     } finally {
       stack!.emulator.holdAssignments = false;
+    }
+  });
+
+  it('binds a job pod to the virtual node itself when the scheduler leaves it waiting', async () => {
+    // kube-scheduler stopped stands for one whose watch backs off after an API server restart (up to ~60 s).
+    expect(await stopClusterComponent('kube-scheduler')).toBe(true);
+    try {
+      const job = await queue();
+      const pod = await until(async () => {
+        const p = await kube.core.readNamespacedPod({ name: podName(job), namespace: t!.ns });
+        expect(p.spec?.nodeName).toBe(t!.nodeName);
+        return p;
+      }, 60_000);
+      // Not before the threshold: a healthy scheduler always gets its turn.
+      const created = new Date(pod.metadata!.creationTimestamp!).getTime();
+      const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      expect(scheduled?.status).toBe('True');
+      expect(new Date(scheduled!.lastTransitionTime!).getTime() - created).toBeGreaterThanOrEqual(
+        (STALL_SECONDS - 1) * 1000,
+      );
+      await until(async () => expect(stack!.emulator.state.jobs.get(job.id)!.conclusion).toBe('success'), 120_000);
+      const metrics = await (await fetch(`${stack!.url}/metrics`)).text();
+      expect(metrics).toMatch(/^eci_virtual_controller_stalled_pods_bound_total 1$/m);
+      await gone(job);
+    } finally {
+      await ensureCluster(() => undefined);
     }
   });
 });
