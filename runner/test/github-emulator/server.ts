@@ -168,6 +168,8 @@ export class GitHubEmulator {
   readonly requests: { method: string; path: string; status: number; auth: Principal['kind'] }[] = [];
   /** Names of runners registered through generate-jitconfig, in order (successful registrations only). */
   readonly registeredRunners: string[] = [];
+  /** Every JIT registration in order, with the runner id GitHub gave it (names repeat after a delete). */
+  readonly registrations: { id: number; name: string }[] = [];
   webhookUrl: string | undefined;
   /** While true, runners get no job (acquire answers 204): lets tests act on a queued job with its pod up. */
   holdAssignments = false;
@@ -930,6 +932,7 @@ export class GitHubEmulator {
     };
     this.state.runners.set(runner.id, runner);
     this.registeredRunners.push(runner.name);
+    this.registrations.push({ id: runner.id, name: runner.name });
     const encoded = Buffer.from(
       JSON.stringify({
         runnerId: runner.id,
