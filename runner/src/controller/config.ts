@@ -299,7 +299,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     },
     workloads: workloadsConfig(obj(root.workloads, 'workloads'), env),
     idleReapSeconds: posInt(root.idleReapSeconds, 'idleReapSeconds', 60),
-    bindStalledPodsAfterSeconds: nonNegInt(root.bindStalledPodsAfterSeconds, 'bindStalledPodsAfterSeconds', 20),
+    bindStalledPodsAfterSeconds: nonNegInt(root.bindStalledPodsAfterSeconds, 'bindStalledPodsAfterSeconds', 10),
     leaderElection: {
       enabled: election.enabled === undefined ? true : election.enabled === true,
       leaseName: optString(election.leaseName, 'leaderElection.leaseName') ?? 'eci-virtual-controller',

@@ -5,12 +5,10 @@
  * API service. Every job must end as its script determines, every printed line must reach GitHub once, nothing may
  * be left behind and no seeded secret may show up anywhere.
  *
- * Off unless ECI_VIRTUAL_CHAOS=1 for now. On the code of 2026-12-06 seeds 19 and 7 give 0 wrong results, 0 lost or
- * repeated lines, 0 orphans and 0 leaked secrets (they gave 7 wrong results, 6 orphans before), but the worst
- * recovery is not reliably ≤ 30 s: seed 19 gave 29.0 s, then 60.6 s — its last job's pod, created as kube-apiserver
- * came back, was bound to the node only ~58 s later (the node's "pod created in backend" log: seen 58497 ms after
- * creation, created in 429 ms; a freshly restarted node saw it no sooner), i.e. the cluster's scheduler (or the
- * node's readiness) recovering from the restart. It goes into `yarn test` once that is explained and fixed.
+ * Part of `yarn test` (ECI_VIRTUAL_CHAOS=0 skips it). Seed 19 once gave a 60.6 s recovery: its last job's pod, created
+ * as kube-apiserver came back, waited ~58 s for kube-scheduler, whose watch was backing off (client-go's reflector:
+ * up to 30 s doubled by jitter); the controller now binds such a stalled pod itself after 10 s
+ * (controller/scheduling/stalled-pod-binder.ts).
  */
 import { describe, expect, it, jest } from '@jest/globals';
 import { readTestEnv } from '../harness/env.js';
@@ -20,7 +18,7 @@ jest.setTimeout(900_000);
 
 const SEED = Number(process.env.ECI_VIRTUAL_CHAOS_SEED ?? 19);
 
-const enabled = process.env.ECI_VIRTUAL_CHAOS === '1';
+const enabled = process.env.ECI_VIRTUAL_CHAOS !== '0';
 
 (enabled ? describe : describe.skip)('chaos (CI size)', () => {
   it('survives a seeded stream of faults with no wrong result, lost line, orphan or leaked secret', async () => {
