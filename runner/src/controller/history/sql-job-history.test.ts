@@ -441,6 +441,23 @@ describe('SQLite job history file', () => {
     }
   });
 
+  it('opens a file whose lock a killed process left behind, once the lock is stale', async () => {
+    const path = join(dir, 'killed.db');
+    await (await SqlJobHistory.open(SqliteDriver.open(path), PRICES)).close();
+    // What kill -9 mid-statement leaves: the lock directory (here 9.5 s old: stale in half a second).
+    mkdirSync(`${path}.lock`);
+    const old = new Date(Date.now() - STALE_LOCK_MS + 500);
+    utimesSync(`${path}.lock`, old, old);
+    const started = Date.now();
+    const history = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
+    try {
+      expect(existsSync(`${path}.lock`)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      await history.close();
+    }
+  });
+
   it('refuses a file owned by another live process of this host', async () => {
     const path = join(dir, 'owned.db');
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);

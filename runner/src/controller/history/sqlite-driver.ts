@@ -78,23 +78,41 @@ export class SqliteDriver implements SqlDriver {
         hint: 'the folder must be writable (the chart mounts a volume at history.sqlite.path)',
       });
     }
-    // No WAL: it needs shared memory, which the WebAssembly build has not; a rollback journal is the safe default.
-    db.exec('PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
     return new SqliteDriver(db, owner, path);
   }
 
+  /**
+   * The connection's settings, applied before its first statement with the same busy retry as every statement: a
+   * controller restarted after a kill -9 finds the dead process's `<file>.lock` (and its hot journal) and must wait
+   * for the lock to go stale rather than give up the history for its whole life.
+   * No WAL: it needs shared memory, which the WebAssembly build has not; a rollback journal is the safe default.
+   */
+  private ready: Promise<void> | undefined;
+  private prepared(): Promise<void> {
+    this.ready ??= this.retryBusy(() =>
+      this.db.exec('PRAGMA journal_mode = TRUNCATE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;'),
+    ).catch((err: unknown) => {
+      this.ready = undefined; // the next statement tries again
+      throw err;
+    });
+    return this.ready;
+  }
+
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    await this.prepared();
     if (!this.inTransaction) await this.queue;
     return this.retryBusy(() => this.statement(sql).all(params) as T[], sql);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    await this.prepared();
     if (!this.inTransaction) await this.queue;
     return this.retryBusy(() => this.statement(sql).run(params).changes, sql);
   }
 
   transaction<T>(fn: (tx: Pick<SqlDriver, 'query' | 'run' | 'dialect'>) => Promise<T>): Promise<T> {
     const next = this.queue.then(async () => {
+      await this.prepared();
       await this.retryBusy(() => this.db.exec('BEGIN IMMEDIATE'));
       this.inTransaction = true;
       try {
