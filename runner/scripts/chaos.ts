@@ -1,5 +1,5 @@
 /**
- * `yarn chaos [--seed N] [--jobs N] [--concurrency N] [--minutes N]` — the chaos run (issue #19): a seeded
+ * `yarn chaos [--seed N] [--jobs N (160)] [--concurrency N] [--minutes N]` — the chaos run (issue #19): a seeded
  * workload through the real controller (two replicas), virtual node, cluster and engine while a seeded injector
  * keeps killing and cutting things (runner/test/chaos/). Prints its seed first (so a run can be replayed with
  * `--seed`) and, last, one line:
@@ -27,7 +27,7 @@ function flag(name: string, fallback: number): number {
 
 async function main(): Promise<number> {
   const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
-  const jobs = flag('jobs', 100);
+  const jobs = flag('jobs', 160);
   console.log(`chaos seed ${seed} (replay with --seed ${seed})`);
   await buildBundle();
   const engine = await ensureEngine();
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
     maxSteps: flag('max-steps', 34),
     concurrency: flag('concurrency', 6),
     kinds: [...FAULT_KINDS],
-    gapMs: [flag('gap-min', 4) * 1000, flag('gap-max', 14) * 1000],
+    gapMs: [flag('gap-min', 3) * 1000, flag('gap-max', 10) * 1000],
     downMs: [5_000, 20_000],
     dropMs: [10_000, 30_000],
     deadlineMs: flag('minutes', 40) * 60_000,

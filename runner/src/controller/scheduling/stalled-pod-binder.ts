@@ -22,7 +22,7 @@ import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import { pickNode, unbindable } from './node-fit.js';
 
-const PASS_MS = 5_000;
+const PASS_MS = 2_000;
 const MAX_BINDS_PER_PASS = 50;
 
 export interface BinderDeps {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, EciVirtualError, InvalidInput } from '@eci-virtual/contract';
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import { mergePatch } from '../../kube/patch.js';
+import { retryTransient } from '../../kube/retrying.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { podKey, type Backend, type BackendPodStatus, type PodRef } from '../backends/backend.js';
@@ -329,18 +330,22 @@ export class PodController {
         await sleep(1_000 * attempt);
       }
     }
-    // The final delete carries a uid precondition so a new pod with the same name is never removed by mistake.
-    await kube.core
-      .deleteNamespacedPod({
-        name: t.ref.name,
-        namespace: t.ref.namespace,
-        gracePeriodSeconds: 0,
-        body: { gracePeriodSeconds: 0, preconditions: { uid: t.ref.uid } },
-      })
-      .catch((err: unknown) => {
-        if (apiStatus(err) !== 404 && apiStatus(err) !== 409)
-          log.warn('final pod delete failed', { pod: podKey(t.ref), err });
-      });
+    // The final delete carries a uid precondition so a new pod with the same name is never removed by mistake. It
+    // rides out an API server restart: given up, the pod would stay Terminating for good (the informer does not
+    // tell us about it again).
+    await retryTransient(
+      () =>
+        kube.core.deleteNamespacedPod({
+          name: t.ref.name,
+          namespace: t.ref.namespace,
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid: t.ref.uid } },
+        }),
+      { withinMs: 300_000, refusedWithinMs: 30_000 },
+    ).catch((err: unknown) => {
+      if (apiStatus(err) !== 404 && apiStatus(err) !== 409)
+        log.warn('final pod delete failed', { pod: podKey(t.ref), err });
+    });
     this.tracked.delete(t.ref.uid);
   }
 
