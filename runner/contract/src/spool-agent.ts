@@ -1,3 +1,5 @@
+import { KANIKO_BASE_SCAN } from './kaniko-base.js';
+
 /**
  * The idle loop of a job pod's helper container (the `kaniko` container): it runs work that steps in OTHER
  * containers of the pod hand over on the shared workspace emptyDir, one request at a time.
@@ -18,9 +20,12 @@
  *   <id>/result            exit code (143/137 after a cancel)
  *
  * Requests run one after another, oldest id first: kaniko rewrites its container's root filesystem, so two builds in
- * one container must never overlap. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv) only.
+ * one container must never overlap. Once a request's result is written, the agent prints the base images kaniko
+ * retrieved in it to its own stdout, one marker line each (kaniko-base.ts), for the controller to read from the
+ * container's log. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv, grep, sed, sort) only.
  */
 export const SPOOL_AGENT = String.raw`set -u
+${KANIKO_BASE_SCAN}
 spool="$1"; shell="$2"
 # Steps run as whatever user their image says; like /tmp, every directory the agent creates admits them all
 # (sticky: nobody removes another user's requests) — from the spool up to, not including, the workspace root
@@ -57,6 +62,7 @@ while :; do
       sleep 0.1
     done
     wait
+    kaniko_bases "$d/log"
   done
   sleep 0.1
 done
