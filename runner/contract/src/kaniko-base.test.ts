@@ -79,9 +79,13 @@ describe('the spool agent scan (KANIKO_BASE_SCAN, real sh)', () => {
   const scan = async (shell: string[], log: string, env: NodeJS.ProcessEnv = process.env) => {
     const file = join(dir, `log-${Math.random().toString(36).slice(2)}`);
     await writeFile(file, log);
-    const { stdout } = await run(shell[0]!, [...shell.slice(1), '-c', `${KANIKO_BASE_SCAN}\nkaniko_bases "$1"`, 'x', file], {
-      env,
-    });
+    const { stdout } = await run(
+      shell[0]!,
+      [...shell.slice(1), '-c', `${KANIKO_BASE_SCAN}\nkaniko_bases "$1"`, 'x', file],
+      {
+        env,
+      },
+    );
     return stdout;
   };
 

@@ -33,6 +33,7 @@ import {
   type RunnerCensus,
 } from './jobs/job-slots.js';
 import { jobOfSlot, jobResourceName, parseSlot, runnerName, slotKey, slotOfPod, slotOfRunner } from './jobs/naming.js';
+import { readKanikoBases } from './jobs/kaniko-bases.js';
 import { runnerLogTail } from './jobs/runner-log-tail.js';
 import { SpotReruns } from './jobs/spot-reruns.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
@@ -435,6 +436,7 @@ export class Controller {
       const exited = m.finished;
       void this.failedRunnerLog(slot, exited.exitCode)
         .then(() => (ran === undefined ? undefined : this.lifecycle.runnerExited(ran, exited)))
+        .then(() => (ran === undefined ? undefined : this.recordKanikoBases(ran, m.pod)))
         .then(() => (ran === m.jobId ? this.spotCheck(slot, m.pod) : undefined))
         .then(() => this.cleanup(slot));
       return;
@@ -500,6 +502,22 @@ export class Controller {
     if (!pod.metadata?.annotations?.[ANNOTATION.spot]) return;
     const events = await this.recordPodEvents(slot);
     await this.spot.podFinished(jobOfSlot(slot), pod, events);
+  }
+
+  /**
+   * The base images the pod's kaniko builds pulled go into the record of the job that ran them, before cleanup deletes
+   * the pod and its log (best effort, a few seconds at most: jobs/kaniko-bases.ts).
+   */
+  private async recordKanikoBases(jobId: string, pod: V1Pod): Promise<void> {
+    const refs = await readKanikoBases(pod, {
+      kube: this.deps.kube,
+      namespace: this.deps.config.namespace,
+      log: this.deps.log,
+      job: jobId,
+    });
+    if (!refs.length) return;
+    this.deps.log.debug('kaniko base images recorded', { job: jobId, pod: pod.metadata?.name, images: refs });
+    await this.lifecycle.kanikoBasesPulled(jobId, refs);
   }
 
   /** A runner that exited with an error: its last lines go to the log before cleanup deletes the pod. */
