@@ -81,7 +81,7 @@ describe('spool agent + client (real /bin/sh)', () => {
     expect(out.text()).toContain('started');
   });
 
-  it("prints the base images a request's kaniko output retrieved on its own stdout, after the result", async () => {
+  it("prints the base images a request's kaniko output retrieved on its own stdout, before the result", async () => {
     const spool = await startAgent();
     const out = collect();
     const script = [

@@ -91,7 +91,9 @@ describe('the spool agent scan (KANIKO_BASE_SCAN, real sh)', () => {
 
   it('is the function the agent runs after each request', () => {
     expect(SPOOL_AGENT).toContain(KANIKO_BASE_SCAN);
-    expect(SPOOL_AGENT).toMatch(/mv "\$d\/result.tmp" "\$d\/result"[\s\S]*kaniko_bases "\$d\/log"/);
+    // Once the script exited, before its result is written: the log is complete, and the markers are in the
+    // container's log before the requester can go on.
+    expect(SPOOL_AGENT).toMatch(/wait "\$!"; rc=\$\?\s+kaniko_bases "\$d\/log"\s+echo "\$rc" > "\$d\/result.tmp"/);
   });
 
   it('prints one marker line per distinct base image, scratch left out (/bin/sh)', async () => {

@@ -20,9 +20,9 @@ import { KANIKO_BASE_SCAN } from './kaniko-base.js';
  *   <id>/result            exit code (143/137 after a cancel)
  *
  * Requests run one after another, oldest id first: kaniko rewrites its container's root filesystem, so two builds in
- * one container must never overlap. Once a request's result is written, the agent prints the base images kaniko
+ * one container must never overlap. When a request's script has exited, the agent prints the base images kaniko
  * retrieved in it to its own stdout, one marker line each (kaniko-base.ts), for the controller to read from the
- * container's log. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv, grep, sed, sort) only.
+ * container's log — before it writes the result, so they are in the log before the step (and the runner) can go on. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv, grep, sed, sort) only.
  */
 export const SPOOL_AGENT = String.raw`set -u
 ${KANIKO_BASE_SCAN}
@@ -48,7 +48,9 @@ while :; do
     (
       setsid "$shell" "$d/wrapper.sh" >> "$d/log" 2>&1 < /dev/null &
       echo "$!" > "$d/pid"
-      wait "$!"; echo "$?" > "$d/result.tmp"; mv "$d/result.tmp" "$d/result"
+      wait "$!"; rc=$?
+      kaniko_bases "$d/log"
+      echo "$rc" > "$d/result.tmp"; mv "$d/result.tmp" "$d/result"
     ) &
     killed=0
     until [ -e "$d/result" ]; do
@@ -62,7 +64,6 @@ while :; do
       sleep 0.1
     done
     wait
-    kaniko_bases "$d/log"
   done
   sleep 0.1
 done
