@@ -326,6 +326,15 @@ export class Controller {
     return this.runnerJobs.known(this.runnerOfSlot(slot));
   }
 
+  /**
+   * The job the runner of slot `slot`'s pod ran: the one GitHub says it took, else the pod's own job — unless the slot
+   * is a later one, whose runner is not known to have run any job.
+   */
+  private ranBy(slot: string): string | undefined {
+    const took = this.tookBy(slot);
+    return took ? String(took.id) : (parseSlot(slot)?.generation ?? 1) > 1 ? undefined : jobOfSlot(slot);
+  }
+
   private runnerOfSlot(slot: string): string {
     return this.podOfSlot(slot)?.metadata?.annotations?.[ANNOTATION.runnerName] ?? runnerName(slot);
   }
@@ -424,8 +433,7 @@ export class Controller {
       seen.finished = true;
       // The runner's exit is about the job it ran, which may be another than its pod's (issue #18). A later slot's
       // runner that is not known to have run a job says nothing about any job's outcome.
-      const took = this.tookBy(slot);
-      const ran = took ? String(took.id) : (parseSlot(slot)?.generation ?? 1) > 1 ? undefined : m.jobId;
+      const ran = this.ranBy(slot);
       this.deps.log.info('runner finished', {
         job: m.jobId,
         slot,
@@ -436,7 +444,6 @@ export class Controller {
       const exited = m.finished;
       void this.failedRunnerLog(slot, exited.exitCode)
         .then(() => (ran === undefined ? undefined : this.lifecycle.runnerExited(ran, exited)))
-        .then(() => (ran === undefined ? undefined : this.recordKanikoBases(ran, m.pod)))
         .then(() => (ran === m.jobId ? this.spotCheck(slot, m.pod) : undefined))
         .then(() => this.cleanup(slot));
       return;
@@ -505,8 +512,9 @@ export class Controller {
   }
 
   /**
-   * The base images the pod's kaniko builds pulled go into the record of the job that ran them, before cleanup deletes
-   * the pod and its log (best effort, a few seconds at most: jobs/kaniko-bases.ts).
+   * The base images the pod's kaniko builds pulled go into the record of the job that ran them, when cleanup is about
+   * to delete the pod and its log — whichever comes first, the runner's exit or GitHub's completion (best effort, a
+   * few seconds at most: jobs/kaniko-bases.ts).
    */
   private async recordKanikoBases(jobId: string, pod: V1Pod): Promise<void> {
     const refs = await readKanikoBases(pod, {
@@ -543,8 +551,10 @@ export class Controller {
     try {
       const pod = this.podOfSlot(slot);
       const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);
-      // Last chance to read the pod's events: they are garbage once the pod is deleted.
+      // Last chance to read the pod's events and its kaniko log: they are garbage once the pod is deleted.
       if (pod) await this.recordPodEvents(slot);
+      const ran = pod && this.ranBy(slot);
+      if (pod && ran !== undefined) await this.recordKanikoBases(ran, pod);
       await cleanupJob(
         {
           kube: this.deps.kube,

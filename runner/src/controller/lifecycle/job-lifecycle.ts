@@ -310,7 +310,7 @@ export class JobLifecycle {
   }
 
   /**
-   * Base images the job's kaniko builds pulled (read from the kaniko container's log when the runner finished): added
+   * Base images the job's kaniko builds pulled (read from the kaniko container's log before cleanup): added
    * to its images as `kaniko-base`, whatever its phase — they are only known once the job finished, and the history
    * row's image uses are written from the finished record.
    */
