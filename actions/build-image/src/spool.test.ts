@@ -4,17 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Cancelled, Unavailable } from '@eci-virtual/contract';
-import { spoolAgentCommand } from '@eci-virtual/contract';
+import { KANIKO_BASE_MARKER, kanikoBaseImagesFromLog, spoolAgentCommand } from '@eci-virtual/contract';
 import { agentAlive, runSpooled } from './spool-client.js';
 
 let agent: ChildProcess | undefined;
 let dir: string;
 
+let agentStdout = '';
+
 async function startAgent(below = 'spool'): Promise<string> {
   dir = await mkdtemp(join(tmpdir(), 'eci-spool-'));
   const spool = join(dir, below);
   const [cmd, ...args] = spoolAgentCommand('/bin/sh', spool);
-  agent = spawn(cmd!, args, { stdio: 'ignore' });
+  agentStdout = '';
+  agent = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  agent.stdout!.on('data', (c: Buffer) => (agentStdout += c.toString()));
   for (let i = 0; i < 100 && !(await agentAlive(spool)); i++) await new Promise((r) => setTimeout(r, 20));
   return spool;
 }
@@ -75,6 +79,23 @@ describe('spool agent + client (real /bin/sh)', () => {
     ac.abort();
     await expect(run).rejects.toBeInstanceOf(Cancelled);
     expect(out.text()).toContain('started');
+  });
+
+  it("prints the base images a request's kaniko output retrieved on its own stdout, before the result", async () => {
+    const spool = await startAgent();
+    const out = collect();
+    const script = [
+      `echo 'time="2026-11-22T16:44:40Z" level=info msg="Retrieving image manifest golang:1.23"'`,
+      `printf '\\033[36mINFO\\033[0m[0002] Retrieving image manifest alpine:3.20 \\n'`,
+      `echo 'time="2026-11-22T16:44:41Z" level=info msg="Retrieving image manifest golang:1.23"'`,
+      'exit 1',
+    ].join('; ');
+    const r = await runSpooled({ spoolDir: spool, script, ...out });
+    expect(r.exitCode).toBe(1);
+    for (let i = 0; i < 50 && !agentStdout.includes('golang'); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(kanikoBaseImagesFromLog(agentStdout).sort()).toEqual(['alpine:3.20', 'golang:1.23']);
+    // The request's own output is unchanged: the markers go to the agent's stdout (the container's log) only.
+    expect(out.text()).not.toContain(KANIKO_BASE_MARKER);
   });
 
   it('fails at once, with the helper named, when no agent runs', async () => {

@@ -11,6 +11,7 @@
 export * from './agent.js';
 export * from './cache-images.js';
 export * from './errors.js';
+export * from './kaniko-base.js';
 export * from './keys.js';
 export * from './label-value.js';
 export * from './pod-facts.js';

@@ -260,6 +260,8 @@ export interface AutopilotDecision {
   createdId?: string;
   /** Σ decayed uses × seconds a miss costs. */
   weight?: number;
+  /** Jobs that used the image in the autopilot's window (a learnt image, e.g. a base image kaniko pulled). */
+  uses?: number;
   error?: string;
   /** A no-op decision made again in later passes: the last time, and how many times again. */
   lastAt?: string;

@@ -1,3 +1,5 @@
+import { KANIKO_BASE_SCAN } from './kaniko-base.js';
+
 /**
  * The idle loop of a job pod's helper container (the `kaniko` container): it runs work that steps in OTHER
  * containers of the pod hand over on the shared workspace emptyDir, one request at a time.
@@ -18,9 +20,12 @@
  *   <id>/result            exit code (143/137 after a cancel)
  *
  * Requests run one after another, oldest id first: kaniko rewrites its container's root filesystem, so two builds in
- * one container must never overlap. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv) only.
+ * one container must never overlap. When a request's script has exited, the agent prints the base images kaniko
+ * retrieved in it to its own stdout, one marker line each (kaniko-base.ts), for the controller to read from the
+ * container's log — before it writes the result, so they are in the log before the step (and the runner) can go on. POSIX sh + busybox (setsid, date, sleep, kill, mkdir, mv, grep, sed, sort) only.
  */
 export const SPOOL_AGENT = String.raw`set -u
+${KANIKO_BASE_SCAN}
 spool="$1"; shell="$2"
 # Steps run as whatever user their image says; like /tmp, every directory the agent creates admits them all
 # (sticky: nobody removes another user's requests) — from the spool up to, not including, the workspace root
@@ -43,7 +48,9 @@ while :; do
     (
       setsid "$shell" "$d/wrapper.sh" >> "$d/log" 2>&1 < /dev/null &
       echo "$!" > "$d/pid"
-      wait "$!"; echo "$?" > "$d/result.tmp"; mv "$d/result.tmp" "$d/result"
+      wait "$!"; rc=$?
+      kaniko_bases "$d/log"
+      echo "$rc" > "$d/result.tmp"; mv "$d/result.tmp" "$d/result"
     ) &
     killed=0
     until [ -e "$d/result" ]; do

@@ -34,6 +34,7 @@ import {
   type RunnerCensus,
 } from './jobs/job-slots.js';
 import { jobOfSlot, jobResourceName, parseSlot, runnerName, slotKey, slotOfPod, slotOfRunner } from './jobs/naming.js';
+import { readKanikoBases } from './jobs/kaniko-bases.js';
 import { runnerLogTail } from './jobs/runner-log-tail.js';
 import { SpotReruns } from './jobs/spot-reruns.js';
 import { RunnerJobs } from './workloads/runner-jobs.js';
@@ -326,6 +327,15 @@ export class Controller {
     return this.runnerJobs.known(this.runnerOfSlot(slot));
   }
 
+  /**
+   * The job the runner of slot `slot`'s pod ran: the one GitHub says it took, else the pod's own job — unless the slot
+   * is a later one, whose runner is not known to have run any job.
+   */
+  private ranBy(slot: string): string | undefined {
+    const took = this.tookBy(slot);
+    return took ? String(took.id) : (parseSlot(slot)?.generation ?? 1) > 1 ? undefined : jobOfSlot(slot);
+  }
+
   private runnerOfSlot(slot: string): string {
     return this.podOfSlot(slot)?.metadata?.annotations?.[ANNOTATION.runnerName] ?? runnerName(slot);
   }
@@ -424,8 +434,7 @@ export class Controller {
       seen.finished = true;
       // The runner's exit is about the job it ran, which may be another than its pod's (issue #18). A later slot's
       // runner that is not known to have run a job says nothing about any job's outcome.
-      const took = this.tookBy(slot);
-      const ran = took ? String(took.id) : (parseSlot(slot)?.generation ?? 1) > 1 ? undefined : m.jobId;
+      const ran = this.ranBy(slot);
       this.deps.log.info('runner finished', {
         job: m.jobId,
         slot,
@@ -503,6 +512,23 @@ export class Controller {
     await this.spot.podFinished(jobOfSlot(slot), pod, events);
   }
 
+  /**
+   * The base images the pod's kaniko builds pulled go into the record of the job that ran them, when cleanup is about
+   * to delete the pod and its log — whichever comes first, the runner's exit or GitHub's completion (best effort, a
+   * few seconds at most: jobs/kaniko-bases.ts).
+   */
+  private async recordKanikoBases(jobId: string, pod: V1Pod): Promise<void> {
+    const refs = await readKanikoBases(pod, {
+      kube: this.deps.kube,
+      namespace: this.deps.config.namespace,
+      log: this.deps.log,
+      job: jobId,
+    });
+    if (!refs.length) return;
+    this.deps.log.debug('kaniko base images recorded', { job: jobId, pod: pod.metadata?.name, images: refs });
+    await this.lifecycle.kanikoBasesPulled(jobId, refs);
+  }
+
   /** A runner that exited with an error: its last lines go to the log before cleanup deletes the pod. */
   private async failedRunnerLog(slot: string, exitCode: number): Promise<void> {
     if (exitCode === 0) return;
@@ -526,8 +552,10 @@ export class Controller {
     try {
       const pod = this.podOfSlot(slot);
       const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);
-      // Last chance to read the pod's events: they are garbage once the pod is deleted.
+      // Last chance to read the pod's events and its kaniko log: they are garbage once the pod is deleted.
       if (pod) await this.recordPodEvents(slot);
+      const ran = pod && this.ranBy(slot);
+      if (pod && ran !== undefined) await this.recordKanikoBases(ran, pod);
       await cleanupJob(
         {
           kube: this.deps.kube,

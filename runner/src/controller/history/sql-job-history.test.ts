@@ -321,6 +321,10 @@ function storeContract(open: () => Promise<SqlDriver>) {
     // The running job, once finished, is read too.
     await store.put({ ...running, status: 'succeeded', finishedAt: iso(at + 200_000) });
     expect((await store.imageUses(at)).map((u) => u.at)).toEqual([at + 1_000, at + 61_000, at + 121_000]);
+    // Base images kaniko pulled, added to the finished record before cleanup (jobs/kaniko-bases.ts), are read too.
+    const withBase = [...roles, { ref: 'golang:1.23', role: 'kaniko-base' as const }];
+    await store.put(job(501, { at, repo: 'acme/img', imageRoles: withBase, events: [pulled('12.5s')] }));
+    expect((await store.imageUses(at))[0]).toMatchObject({ at: at + 1_000, images: withBase });
   });
 
   it("keeps the autopilot's decisions: a rewrite replaces its row, newest first per repository", async () => {

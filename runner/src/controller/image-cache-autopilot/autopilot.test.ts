@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../observability/logger.js';
 import { createAutopilotMetrics } from './autopilot-metrics.js';
 import { ImageCacheAutopilot } from './autopilot.js';
+import { KANIKO_BASE_REASON } from './planner.js';
 import type { ImageUse, WarmImageService, WarmSet, WarmSetRequest } from './types.js';
 
 const NOW = Date.parse('2026-03-09T12:00:00Z');
@@ -74,6 +75,42 @@ describe('image cache autopilot', () => {
     const metrics = await registry.getMetricsAsJSON();
     const passes = metrics.find((m) => m.name === 'eci_virtual_image_cache_autopilot_passes_total')!;
     expect(passes.values).toEqual([expect.objectContaining({ labels: { outcome: 'ok' }, value: 2 })]);
+  });
+
+  it("caches a building repository's pod images without kaniko's base images, and logs those as learnt", async () => {
+    const service = new MemoryService();
+    const build = (i: number, bases: string[]): ImageUse => ({
+      repo: 'o/img',
+      at: NOW - i * 3_600_000,
+      images: [
+        { ref: 'runner:2', role: 'runner' },
+        { ref: 'kaniko:1', role: 'runner' },
+        ...bases.map((ref) => ({ ref, role: 'kaniko-base' as const })),
+      ],
+      prepSeconds: 40,
+      fromCache: false,
+    });
+    const history = [build(0, ['golang:1.23', 'alpine:3.20']), build(1, ['golang:1.23']), build(2, [])];
+    const digests: string[] = [];
+    const pilot = new ImageCacheAutopilot({
+      history: { usesSince: () => Promise.resolve(history) },
+      service,
+      digests: { digest: (image) => (digests.push(image), Promise.resolve(undefined)) },
+      budget,
+      log,
+      now: () => NOW,
+    });
+    await pilot.pass();
+    history.push(build(3, ['golang:1.23']));
+    await pilot.pass();
+    expect(service.sets.map((s) => s.images)).toEqual([['kaniko:1', 'runner:2']]);
+    expect(new Set(digests)).toEqual(new Set(['kaniko:1', 'runner:2']));
+    const learnt = pilot.decisions.list({ repo: 'o/img' }).filter((d) => d.reason === KANIKO_BASE_REASON);
+    // One entry per image, folded across passes, with the latest pass's uses.
+    expect(learnt.map((d) => [d.action, d.images, d.uses, d.repeats ?? 0])).toEqual([
+      ['skip', ['golang:1.23'], 3, 1],
+      ['skip', ['alpine:3.20'], 1, 1],
+    ]);
   });
 
   it('logs a failed creation and tries again next pass', async () => {

@@ -1,8 +1,8 @@
 /**
  * The image-cache autopilot: every `intervalMs`, one bounded pass — read the job history of the last `windowMs`,
- * weigh each repository's image sets (hot-images.ts), ask the digest source for the current digest of the hottest
- * images, list the warm sets, plan (planner.ts) and carry the plan out (retirements first, then at most
- * `maxChangesPerPass` creations), logging every decision with its reason (decision-log.ts) and counting passes and
+ * weigh each repository's image sets and learn the base images its kaniko builds pulled (hot-images.ts), ask the
+ * digest source for the current digest of the hottest images, list the warm sets, plan (planner.ts) and carry the
+ * plan out (retirements first, then at most `maxChangesPerPass` creations), logging every decision with its reason (decision-log.ts) and counting passes and
  * decisions. A pass never throws: a failure is logged and the next pass tries again. `run` stops when its signal
  * aborts, between or within passes (the service calls get the signal).
  */
@@ -11,7 +11,7 @@ import { describeError } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
 import type { AutopilotMetrics } from './autopilot-metrics.js';
 import { DecisionLog, type LoggedDecision } from './decision-log.js';
-import { hotSets } from './hot-images.js';
+import { hotSets, learnedKanikoBases } from './hot-images.js';
 import { plan, type Decision, type PlanLimits } from './planner.js';
 import type { DigestSource, JobHistorySource, RepoCacheOverride, WarmImageService } from './types.js';
 
@@ -124,7 +124,8 @@ export class ImageCacheAutopilot {
   private async decide(signal?: AbortSignal): Promise<Decision[]> {
     const now = this.now();
     const uses = await this.opts.history.usesSince(now - (this.opts.windowMs ?? 7 * 86_400_000), signal);
-    const hot = hotSets(uses, { now, ...(this.opts.halfLifeMs ? { halfLifeMs: this.opts.halfLifeMs } : {}) });
+    const weighing = { now, ...(this.opts.halfLifeMs ? { halfLifeMs: this.opts.halfLifeMs } : {}) };
+    const hot = hotSets(uses, weighing);
     const existing = await this.opts.service.list(signal);
     for (const state of ['pending', 'ready', 'failed'] as const)
       this.opts.metrics?.sets.set({ state }, existing.filter((s) => s.state === state).length);
@@ -142,6 +143,7 @@ export class ImageCacheAutopilot {
       now,
       previousDigests,
       hot,
+      learned: learnedKanikoBases(uses, weighing),
       existing,
       overrides: this.opts.overrides ?? (() => undefined),
       digests,

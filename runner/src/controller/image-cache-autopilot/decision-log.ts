@@ -39,6 +39,9 @@ export class DecisionLog {
       if (previous && previous.pass + (previous.repeats ?? 0) === d.pass - 1) {
         previous.lastAt = d.at;
         previous.repeats = (previous.repeats ?? 0) + 1;
+        // Weight and uses move with time and are not what makes a decision the same: the latest pass's are shown.
+        if (d.weight !== undefined) previous.weight = d.weight;
+        if (d.uses !== undefined) previous.uses = d.uses;
         this.onChange?.(previous);
         return;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { JobEvent } from '@eci-virtual/contract';
-import { imageUseOf, podImageRoles, prepSecondsOf } from './image-uses.js';
+import { imageUseOf, podImageRoles, prepSecondsOf, withKanikoBases } from './image-uses.js';
 
 const ev = (at: string, reason: string, message = ''): JobEvent => ({ at, type: 'Normal', reason, message });
 
@@ -83,5 +83,21 @@ describe('what the autopilot learns from a job', () => {
       undefined,
     );
     expect(imageUseOf({ repo: 'o/r', imageRoles, imageCache: { used: false }, events })).toBeUndefined();
+  });
+});
+
+describe('withKanikoBases', () => {
+  it('adds each new base image once as kaniko-base; undefined when nothing is new', () => {
+    const roles = [{ ref: 'node:20', role: 'job' as const }];
+    const once = withKanikoBases(roles, ['golang:1.23', 'node:20', 'golang:1.23']);
+    // node:20 as a job image is another role: kaniko pulling it too is its own use.
+    expect(once).toEqual([
+      { ref: 'node:20', role: 'job' },
+      { ref: 'golang:1.23', role: 'kaniko-base' },
+      { ref: 'node:20', role: 'kaniko-base' },
+    ]);
+    expect(withKanikoBases(once, ['node:20', 'golang:1.23'])).toBeUndefined();
+    expect(withKanikoBases(undefined, ['debian:12'])).toEqual([{ ref: 'debian:12', role: 'kaniko-base' }]);
+    expect(withKanikoBases(roles, [])).toBeUndefined();
   });
 });

@@ -7,8 +7,10 @@
  * up (hooks, agent, externals) are `runner`; `job` is the workflow's `container:`; `svc-*` are services; `step-*`
  * are `docker://` steps; the kaniko executor is `runner` too (it is the same image for every build). A pod starts
  * from an image cache only when one cache holds every image of the pod, init containers included, so every image
- * is recorded. Base images kaniko pulls while building are not seen by the controller (kaniko fetches them from the
- * registry itself, where an image cache does not help), so `kaniko-base` is never recorded here.
+ * is recorded. Base images kaniko pulls while building are `kaniko-base`: kaniko fetches them from the registry
+ * itself, so the pod names none of them; the spool agent of the kaniko container prints them to its log, which the
+ * controller reads before cleanup (jobs/kaniko-bases.ts) and adds to the record (`withKanikoBases`). They are learnt,
+ * but never put in a warm set: an image cache does not serve kaniko's own pulls (hot-images.ts).
  */
 import { CONTAINER, isServiceContainer, isStepContainer, type JobEvent } from '@eci-virtual/contract';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -36,6 +38,21 @@ export function podImageRoles(pod: Pick<V1Pod, 'spec'>): RoledImage[] {
     out.push({ ref: c.image, role: roleOf(c.name) });
   }
   return out;
+}
+
+/**
+ * `roles` with each of `refs` added as `kaniko-base` (an image already recorded in that role is not added again);
+ * undefined when nothing is new.
+ */
+export function withKanikoBases(
+  roles: readonly RoledImage[] | undefined,
+  refs: readonly string[],
+): RoledImage[] | undefined {
+  const have = new Set((roles ?? []).filter((i) => i.role === 'kaniko-base').map((i) => i.ref));
+  const added = [...new Set(refs)]
+    .filter((ref) => !have.has(ref))
+    .map((ref) => ({ ref, role: 'kaniko-base' as const }));
+  return added.length ? [...(roles ?? []), ...added] : undefined;
 }
 
 /** `Successfully pulled image "x" in 1.234s` (ECI, the docker backend), also `in 850ms`. */

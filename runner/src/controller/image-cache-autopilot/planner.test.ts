@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { HotSet } from './hot-images.js';
-import { binName, digestLabel, plan, type PlanInput } from './planner.js';
+import type { HotSet, LearnedImage } from './hot-images.js';
+import { KANIKO_BASE_REASON, binName, digestLabel, plan, type PlanInput } from './planner.js';
 import { LABEL, type WarmSet } from './types.js';
 
 const NOW = Date.parse('2026-03-09T12:00:00Z');
@@ -149,5 +149,57 @@ describe('autopilot planner', () => {
   it('retires failed sets', () => {
     const ds = plan(input({ hot: [], existing: [set('imc-f', 'o/a', ['x'], { state: 'failed' })] }));
     expect(summary(ds)).toEqual(['retire o/a imc-f']);
+  });
+});
+
+describe('autopilot planner: base images kaniko pulled', () => {
+  const learned = (repo: string, ref: string, weight: number, uses: number): LearnedImage => ({
+    repo,
+    ref,
+    role: 'kaniko-base',
+    weight,
+    uses,
+    lastUsed: NOW,
+  });
+
+  it('learns them, with weight and uses, but never puts them in a set', () => {
+    const ds = plan(
+      input({
+        hot: [hot('o/a', ['runner:2', 'kaniko:1'], 100)],
+        learned: [learned('o/a', 'golang:1.23', 450.04, 9), learned('o/b', 'alpine:3.20', 3, 1)],
+      }),
+    );
+    expect(summary(ds)).toEqual(['create o/a kaniko:1+runner:2']);
+    expect(ds.flatMap((d) => (d.action === 'create' ? d.images : []))).not.toContain('golang:1.23');
+    expect(ds.filter((d) => d.reason === KANIKO_BASE_REASON)).toEqual([
+      {
+        action: 'skip',
+        repo: 'o/a',
+        name: '',
+        images: ['golang:1.23'],
+        weight: 450,
+        uses: 9,
+        reason: KANIKO_BASE_REASON,
+      },
+      {
+        action: 'skip',
+        repo: 'o/b',
+        name: '',
+        images: ['alpine:3.20'],
+        weight: 3,
+        uses: 1,
+        reason: KANIKO_BASE_REASON,
+      },
+    ]);
+  });
+
+  it('learns nothing for a repository that switched the autopilot off', () => {
+    const ds = plan(
+      input({
+        learned: [learned('o/a', 'golang:1.23', 450, 9)],
+        overrides: (repo) => (repo === 'o/a' ? { autopilot: false, images: [] } : undefined),
+      }),
+    );
+    expect(ds).toEqual([]);
   });
 });

@@ -11,9 +11,12 @@
  * - A served bin whose images' digests changed since its set was created gets a fresh set (refresh); the old one
  *   serves until the new one is ready, then it is retired as superseded.
  * - Sets serving no bin are retired (cold), except while a replacement of their repository is being prepared.
+ * - Base images kaniko pulled (`learned`) are never put in a bin: kaniko fetches them from the registry itself, so
+ *   a cache holding them serves nothing. Each gets a `skip` decision saying so, with its weight and uses, so the
+ *   decision log shows what was learnt (none for a repository that switched the autopilot off).
  */
 import { createHash } from 'node:crypto';
-import type { HotSet } from './hot-images.js';
+import type { HotSet, LearnedImage } from './hot-images.js';
 import { LABEL, type RepoCacheOverride, type WarmSet } from './types.js';
 
 export interface PlanLimits {
@@ -44,6 +47,8 @@ export interface PlanInput {
   sizeGiB: (images: readonly string[]) => number;
   /** The digests the previous pass saw (only to name the images that moved in a refresh's reason). */
   previousDigests?: ReadonlyMap<string, string | undefined>;
+  /** Images learnt that no warm set can serve (base images kaniko pulled): decided on, never cached. */
+  learned?: readonly LearnedImage[];
 }
 
 export type Action = 'create' | 'refresh' | 'keep' | 'wait' | 'retire' | 'skip';
@@ -58,6 +63,8 @@ export interface Decision {
   name: string;
   images: string[];
   weight?: number;
+  /** Jobs that used the image in the window (learnt images). */
+  uses?: number;
   /** Labels of the set to create. */
   labels?: Record<string, string>;
 }
@@ -82,6 +89,24 @@ export function digestLabel(
   const parts = images.map((i) => digests.get(i));
   if (parts.some((d) => !d)) return undefined;
   return sha12(images.map((i, n) => `${i}@${parts[n]}`).join('\n'));
+}
+
+/** Why a base image kaniko pulled is learnt but never cached. */
+export const KANIKO_BASE_REASON = 'kaniko base image: learned; kaniko pulls it itself, a cache cannot serve it';
+
+/** One `skip` decision per learnt image of a repository whose autopilot is on, heaviest first. */
+export function learnedDecisions(learned: readonly LearnedImage[], overrides: PlanInput['overrides']): Decision[] {
+  return learned
+    .filter((l) => overrides(l.repo)?.autopilot !== false)
+    .map((l) => ({
+      action: 'skip' as const,
+      repo: l.repo,
+      name: '',
+      images: [l.ref],
+      weight: round(l.weight),
+      uses: l.uses,
+      reason: KANIKO_BASE_REASON,
+    }));
 }
 
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
@@ -178,7 +203,7 @@ export function plan(input: PlanInput): Decision[] {
   const { limits } = input;
   const capacity = Math.min(limits.quota, limits.maxSets);
   const { bins, skipped } = binsOf(input.hot, input.overrides, limits);
-  const decisions: Decision[] = [...skipped];
+  const decisions: Decision[] = [...skipped, ...learnedDecisions(input.learned ?? [], input.overrides)];
   const live = input.existing.filter((s) => s.state !== 'failed');
   const retired = new Set<string>();
   for (const s of input.existing.filter((x) => x.state === 'failed'))

@@ -93,6 +93,30 @@ const NODE = { name: 'eci-virtual', type: 'virtual' as const };
 const reasons = (r: StoredJob) => r.events.map((e) => e.reason);
 
 describe('job lifecycle', () => {
+  it("adds the base images kaniko pulled to a finished job's images as kaniko-base, each once", async () => {
+    const { store, lifecycle } = setup();
+    await lifecycle.queued(job(40), { cpu: '1', memory: '2Gi' });
+    await lifecycle.podCreated(job(40), launched(40));
+    await lifecycle.runnerExited('40', { at: '2026-12-01T10:01:00Z', exitCode: 0 });
+    await lifecycle.kanikoBasesPulled('40', ['golang:1.23', 'alpine:3.20', 'golang:1.23']);
+    const writes = store.writes;
+    await lifecycle.kanikoBasesPulled('40', ['alpine:3.20']); // nothing new: not written
+    await lifecycle.kanikoBasesPulled('40', []);
+    expect(store.writes).toBe(writes);
+    await lifecycle.completed(completed(40, 'success', '2026-12-01T10:01:01Z'));
+    expect(store.record(40)).toMatchObject({
+      status: 'succeeded',
+      imageRoles: [
+        { ref: 'node:20', role: 'job' },
+        { ref: 'golang:1.23', role: 'kaniko-base' },
+        { ref: 'alpine:3.20', role: 'kaniko-base' },
+      ],
+    });
+    // A job without a record gets none.
+    await lifecycle.kanikoBasesPulled('41', ['golang:1.23']);
+    expect(await store.get('41')).toBeUndefined();
+  });
+
   it('keeps the queue breakdown marks: received, scheduled, assigned, first step (first observation wins)', async () => {
     const { store, lifecycle } = setup();
     await lifecycle.queued(job(30), { cpu: '1', memory: '2Gi' }, '2026-12-01T10:00:00.100Z');

@@ -24,6 +24,7 @@ import { CONTAINER, type JobEvent, type NodeType, type SpotAttempt } from '@eci-
 import type { Logger } from '../../observability/logger.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
 import type { LaunchedPod } from '../jobs/job-launcher.js';
+import { withKanikoBases } from '../image-cache-autopilot/image-uses.js';
 import { imageCacheUse } from '../jobs/pod-events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { workloadPodName } from '../workloads/workload-pod.js';
@@ -50,6 +51,7 @@ export type LifecycleChange =
   | 'runner_exited'
   | 'completed'
   | 'events_copied'
+  | 'kaniko_bases'
   | 'spot_reclaimed'
   | 'spot_rerun'
   | 'spot_attempts';
@@ -304,6 +306,19 @@ export class JobLifecycle {
         ...(cache ? { imageCache: { ...r.imageCache, ...cache } } : {}),
         ...(spot ? { spot } : {}),
       };
+    });
+  }
+
+  /**
+   * Base images the job's kaniko builds pulled (read from the kaniko container's log before cleanup): added
+   * to its images as `kaniko-base`, whatever its phase — they are only known once the job finished, and the history
+   * row's image uses are written from the finished record.
+   */
+  kanikoBasesPulled(jobId: string, refs: readonly string[]): Promise<void> {
+    if (!refs.length) return Promise.resolve();
+    return this.write(jobId, 'kaniko_bases', (r) => {
+      const imageRoles = r && withKanikoBases(r.imageRoles, refs);
+      return r && imageRoles ? { ...r, imageRoles } : undefined;
     });
   }
 

@@ -21,6 +21,7 @@ export function toAutopilotDecision(d: LoggedDecision): AutopilotDecision {
     ...(d.setId ? { setId: d.setId } : {}),
     ...(d.createdId ? { createdId: d.createdId } : {}),
     ...(d.weight !== undefined ? { weight: Math.round(d.weight * 10) / 10 } : {}),
+    ...(d.uses !== undefined ? { uses: d.uses } : {}),
     ...(d.error ? { error: d.error } : {}),
     ...(d.lastAt !== undefined ? { lastAt: iso(d.lastAt) } : {}),
     ...(d.repeats ? { repeats: d.repeats } : {}),

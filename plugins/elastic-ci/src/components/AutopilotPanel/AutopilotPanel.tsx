@@ -31,6 +31,18 @@ function summary(a: AutopilotResponse): string {
   return `Keeps ${where} warm for this repository's hot images${budget}${every}.`;
 }
 
+/** The set's name and size; a decision about one image outside any set (a learnt kaniko base image) names it. */
+function setOf(d: AutopilotDecision): string {
+  if (!d.name && d.images.length === 1) return d.images[0]!;
+  return `${d.name} · ${d.images.length} image${d.images.length === 1 ? '' : 's'}`;
+}
+
+/** How hot the images are: the weight (Σ decayed uses × seconds a miss costs) and, for a learnt image, its uses. */
+function weightOf(d: AutopilotDecision): string {
+  if (d.weight === undefined) return '—';
+  return d.uses === undefined ? `${d.weight}` : `${d.weight} · ${d.uses} use${d.uses === 1 ? '' : 's'}`;
+}
+
 function outcome(d: AutopilotDecision): string {
   if (d.outcome === 'failed') return `failed${d.error ? `: ${d.error}` : ''}`;
   if (d.outcome === 'done') return d.createdId ? `done (${d.createdId})` : 'done';
@@ -62,6 +74,7 @@ export function AutopilotPanel(props: { autopilot?: AutopilotResponse; error?: E
                 <TableCell>When</TableCell>
                 <TableCell>Decision</TableCell>
                 <TableCell>Set</TableCell>
+                <TableCell>Weight</TableCell>
                 <TableCell>Why</TableCell>
                 <TableCell>Outcome</TableCell>
               </TableRow>
@@ -74,8 +87,9 @@ export function AutopilotPanel(props: { autopilot?: AutopilotResponse; error?: E
                     <Chip size="small" label={d.action} color={ACTION_COLOR[d.action] ?? 'default'} />
                   </TableCell>
                   <TableCell title={d.images.join('\n')} style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
-                    {d.name} · {d.images.length} image{d.images.length === 1 ? '' : 's'}
+                    {setOf(d)}
                   </TableCell>
+                  <TableCell data-testid="autopilot-weight">{weightOf(d)}</TableCell>
                   <TableCell data-testid="autopilot-reason">{d.reason}</TableCell>
                   <TableCell data-testid="autopilot-outcome">{outcome(d)}</TableCell>
                 </TableRow>

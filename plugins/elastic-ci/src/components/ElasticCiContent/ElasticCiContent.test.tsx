@@ -466,6 +466,25 @@ describe('AutopilotPanel', () => {
     expect(within(rows[2]!).getByText('eci-virtual-auto-ffff00001111 · 1 image')).toBeTruthy();
   });
 
+  it('shows a learnt kaniko base image by name, with its weight and uses, and why no cache holds it', async () => {
+    const learnt = {
+      at: '2026-03-09T12:00:00.000Z',
+      pass: 3,
+      action: 'skip' as const,
+      outcome: 'noop' as const,
+      reason: 'kaniko base image: learned; kaniko pulls it itself, a cache cannot serve it',
+      name: '',
+      images: ['golang:1.23'],
+      weight: 45,
+      uses: 3,
+    };
+    await renderInTestApp(<AutopilotPanel autopilot={{ ...autopilotResponse, decisions: [learnt] }} />);
+    const row = screen.getByTestId('autopilot-decision');
+    expect(within(row).getByText('golang:1.23')).toBeTruthy();
+    expect(within(row).getByTestId('autopilot-weight').textContent).toBe('45 · 3 uses');
+    expect(within(row).getByTestId('autopilot-reason').textContent).toBe(learnt.reason);
+  });
+
   it('says when the autopilot is off', async () => {
     await renderInTestApp(
       <AutopilotPanel autopilot={{ ...autopilotResponse, enabled: false, leader: false, decisions: [] }} />,
