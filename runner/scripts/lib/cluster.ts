@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { MissingTool } from '@eci-virtual/contract';
 import {
+  API_SERVICE,
   applyArgs,
   hostAddress,
   METRICS_SERVER_VERSION,
   metricsServerArgs,
-  metricsServerManifest,
+  metricsServerManifests,
 } from './metrics-server.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { cacheDir, localDir, scriptsDir } from './paths.js';
@@ -255,37 +256,45 @@ export async function ensureCluster(log: (msg: string) => void = console.error):
 }
 
 /**
- * Registers metrics.k8s.io and starts metrics-server. Skipped, with a line saying why, when the API server cannot
+ * Starts metrics-server and then registers metrics.k8s.io. Skipped, with a line saying why, when the API server cannot
  * route to it: no non-loopback address for the EndpointSlice, or an API server started (by an older checkout)
- * without the aggregation flags — an APIService it cannot reach would leave metrics.k8s.io unavailable, and API
- * discovery (namespace deletion, `kubectl api-resources`) fails while any aggregated API is.
+ * without the aggregation flags. An APIService the API server cannot reach leaves metrics.k8s.io unavailable, and
+ * API discovery (namespace deletion, `kubectl api-resources`) fails while any aggregated API is: so the APIService is
+ * applied only once metrics-server is healthy, and removed when it cannot be.
  */
 async function ensureMetricsServer(pki: Pki, kc: ReturnType<typeof kubeconfigs>, log: (msg: string) => void) {
-  const address = hostAddress();
-  const apiserver = managed('kube-apiserver');
-  const aggregating = commandLine(apiserver)?.includes('--enable-aggregator-routing=true') === true;
   const kubectl = join(kubeBinDir, 'kubectl');
+  const unregister = () =>
+    $`${kubectl} --kubeconfig ${kc.admin} delete apiservice ${API_SERVICE} --ignore-not-found`.quiet();
+  const address = hostAddress();
+  const aggregating = commandLine(managed('kube-apiserver'))?.includes('--enable-aggregator-routing=true') === true;
   if (address === undefined || !aggregating) {
     log(
       address === undefined
         ? 'not starting metrics-server: this host has no non-loopback IPv4 address for the API server to reach it at'
         : 'not starting metrics-server: kube-apiserver runs without the aggregation layer flags (restart it: yarn cluster down && yarn cluster up)',
     );
-    await $`${kubectl} --kubeconfig ${kc.admin} delete apiservice v1beta1.metrics.k8s.io --ignore-not-found`.quiet();
+    await unregister();
     return;
   }
-  await $({
-    input: metricsServerManifest({ address, port: ports.metricsServer, pki }),
-  })`${kubectl} ${applyArgs(kc.admin)}`.quiet();
+  const manifests = metricsServerManifests({ address, port: ports.metricsServer, pki });
+  const apply = (input: string) => $({ input })`${kubectl} ${applyArgs(kc.admin)}`.quiet();
+  await apply(manifests.prerequisites);
   const proc = managed('metrics-server');
-  if (runningPid(proc) === undefined) {
-    log('starting metrics-server');
-    startDetached(proc, binary('metrics-server'), args('metrics-server', pki, kc));
+  try {
+    if (runningPid(proc) === undefined) {
+      log('starting metrics-server');
+      startDetached(proc, binary('metrics-server'), args('metrics-server', pki, kc));
+    }
+    await waitUntil('metrics-server to become healthy', () => healthy('metrics-server', pki), {
+      timeoutMs: 60_000,
+      proc,
+    });
+  } catch (err) {
+    await unregister();
+    throw err;
   }
-  await waitUntil('metrics-server to become healthy', () => healthy('metrics-server', pki), {
-    timeoutMs: 60_000,
-    proc,
-  });
+  await apply(manifests.apiService);
 }
 
 /** Stops exactly the processes `ensureCluster` started (reverse order: metrics-server first). Returns the names it stopped. */

@@ -91,6 +91,7 @@ describe('metricsServerArgs', () => {
         '--kubelet-preferred-address-types=InternalIP,Hostname',
         '--kubelet-use-node-status-port',
         '--metric-resolution=10s',
+        '--kubelet-request-timeout=5s',
       ]),
     );
   });

@@ -53,6 +53,8 @@ export function metricsServerArgs(opts: { pki: Pki; kubeconfig: string; port: nu
     '--kubelet-preferred-address-types=InternalIP,Hostname',
     '--kubelet-use-node-status-port',
     `--metric-resolution=${METRIC_RESOLUTION_SECONDS}s`,
+    // metrics-server refuses to start unless a scrape times out before the next one is due.
+    `--kubelet-request-timeout=${METRIC_RESOLUTION_SECONDS / 2}s`,
     '--v=1',
   ];
 }
@@ -138,7 +140,7 @@ export function metricsServerObjects(opts: { address: string; port: number; caBu
     {
       apiVersion: 'apiregistration.k8s.io/v1',
       kind: 'APIService',
-      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      metadata: { name: API_SERVICE },
       spec: {
         group: 'metrics.k8s.io',
         version: 'v1beta1',
@@ -151,10 +153,23 @@ export function metricsServerObjects(opts: { address: string; port: number; caBu
   ];
 }
 
-/** The objects as one `kubectl apply --server-side -f -` input (a v1 List). */
-export function metricsServerManifest(opts: { address: string; port: number; pki: Pki }): string {
+export const API_SERVICE = 'v1beta1.metrics.k8s.io';
+
+/**
+ * The objects as two `kubectl apply --server-side -f -` inputs (v1 Lists): what metrics-server needs to start, and
+ * the APIService, to apply once it serves — until then the aggregated API would be registered but unavailable.
+ */
+export function metricsServerManifests(opts: { address: string; port: number; pki: Pki }): {
+  prerequisites: string;
+  apiService: string;
+} {
   const caBundle = readFileSync(opts.pki.caCert).toString('base64');
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: metricsServerObjects({ ...opts, caBundle }) });
+  const objects = metricsServerObjects({ ...opts, caBundle });
+  const list = (items: Obj[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+  return {
+    prerequisites: list(objects.filter((o) => o.kind !== 'APIService')),
+    apiService: list(objects.filter((o) => o.kind === 'APIService')),
+  };
 }
 
 export const applyArgs = (kubeconfig: string) => [
