@@ -18,7 +18,7 @@ import {
 } from './metrics-server.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { cacheDir, localDir, scriptsDir } from './paths.js';
-import { ensurePki, FRONT_PROXY_CLIENT_CN, type Pki } from './pki.js';
+import { ensurePki, FRONT_PROXY_CLIENT_CN, METRICS_SERVER_SERVICE, type Pki } from './pki.js';
 import { probe } from './probe.js';
 import { commandLine, runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -279,6 +279,14 @@ async function ensureMetricsServer(pki: Pki, kc: ReturnType<typeof kubeconfigs>,
   }
   const manifests = metricsServerManifests({ address, port: ports.metricsServer, pki });
   const apply = (input: string) => $({ input })`${kubectl} ${applyArgs(kc.admin)}`.quiet();
+  // A Service's clusterIP cannot change: one made with a ClusterIP (before it was headless) is replaced.
+  const { name, namespace } = METRICS_SERVER_SERVICE;
+  const svc = $`${kubectl} --kubeconfig ${kc.admin} -n ${namespace} get service ${name} --ignore-not-found -o jsonpath={.spec.clusterIP}`;
+  const clusterIP = (await svc.quiet()).stdout.trim();
+  if (clusterIP !== '' && clusterIP !== 'None') {
+    await unregister();
+    await $`${kubectl} --kubeconfig ${kc.admin} -n ${namespace} delete service ${name}`.quiet();
+  }
   await apply(manifests.prerequisites);
   const proc = managed('metrics-server');
   try {

@@ -38,6 +38,8 @@ describe('metricsServerObjects', () => {
     expect(api.spec.insecureSkipTLSVerify).toBeUndefined();
     expect(api.spec.service).toEqual({ name: svc.metadata.name, namespace: svc.metadata.namespace, port: 443 });
     expect(svc.spec.selector).toBeUndefined();
+    // Never a ClusterIP: an API server without aggregator routing would dial it, and nothing routes it here.
+    expect(svc.spec.clusterIP).toBe('None');
     // The aggregator picks the slice port by the Service port's name, from slices labelled with the Service's name.
     expect(slice.metadata.namespace).toBe(svc.metadata.namespace);
     expect(slice.metadata.labels['kubernetes.io/service-name']).toBe(svc.metadata.name);

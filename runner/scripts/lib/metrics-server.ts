@@ -9,8 +9,8 @@
  *   (`system:auth-delegator`), and reads the front-proxy CA from `kube-system/extension-apiserver-authentication`
  *   (`extension-apiserver-authentication-reader`). `system:aggregated-metrics-reader` adds read access to the metrics
  *   to the view/edit/admin roles.
- * - A Service without a selector plus one EndpointSlice naming this host: with --enable-aggregator-routing the API
- *   server dials the EndpointSlice's address (there is no kube-proxy to make a ClusterIP work). EndpointSlice
+ * - A headless Service without a selector plus one EndpointSlice naming this host: with --enable-aggregator-routing
+ *   the API server dials the EndpointSlice's address (there is no kube-proxy to make a ClusterIP work). EndpointSlice
  *   addresses may not be loopback, so it is this host's first non-loopback IPv4 address; metrics-server listens on all
  *   addresses and authenticates every caller.
  * - The APIService, with our CA as caBundle: the aggregator verifies metrics-server's serving cert for
@@ -119,7 +119,13 @@ export function metricsServerObjects(opts: { address: string; port: number; caBu
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace },
-      spec: { ports: [{ name: PORT_NAME, port: SERVICE_PORT, protocol: 'TCP', targetPort: opts.port }] },
+      spec: {
+        // Headless: an API server without --enable-aggregator-routing (one started by an older checkout) dials a
+        // Service's ClusterIP, which nothing routes here, so the connection would leave the machine for the default
+        // gateway. With ClusterIP None it refuses instead ("cannot route to service with ClusterIP None").
+        clusterIP: 'None',
+        ports: [{ name: PORT_NAME, port: SERVICE_PORT, protocol: 'TCP', targetPort: opts.port }],
+      },
     },
     {
       apiVersion: 'discovery.k8s.io/v1',
