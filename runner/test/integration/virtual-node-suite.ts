@@ -336,7 +336,10 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       const internal = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
       expect(internal).toBeDefined();
       expect(internal).not.toMatch(/^127\./);
-      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', 'yes > /dev/null'] }]));
+      // Busy on one core, and holding 8 MiB in a shell variable so that `kubectl top` (whole Mi) shows memory too (the
+      // trailing echo keeps the shell, and so the variable, alive: sh would exec its last command in its place).
+      const hold = 'm=$(head -c 8388608 /dev/zero | tr "\\0" x); yes > /dev/null; echo ${#m}';
+      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', hold] }]));
       await phase('busy', ['Running']);
       const raw = async (path: string) => {
         const res = await kubectl(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy${path}`]);
@@ -396,6 +399,7 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       );
       // `yes` keeps a core busy, shared with the rest of the machine: well above idle.
       expect(top.cpuMillis).toBeGreaterThan(50);
+      expect(top.memoryMi).toBeGreaterThanOrEqual(8);
       // kubectl rounds memory down to Mi; the API has the bytes (in Ki).
       const podMetrics = JSON.parse(
         await (async () => {
