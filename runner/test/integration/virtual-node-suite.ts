@@ -399,7 +399,7 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       );
       // `yes` keeps a core busy, shared with the rest of the machine: well above idle.
       expect(top.cpuMillis).toBeGreaterThan(50);
-      expect(top.memoryMi).toBeGreaterThanOrEqual(8);
+      expect(top.memoryMi).toBeGreaterThanOrEqual(4); // 8 MiB held; margin for how the backend counts the working set
       // kubectl rounds memory down to Mi; the API has the bytes (in Ki).
       const podMetrics = JSON.parse(
         await (async () => {
