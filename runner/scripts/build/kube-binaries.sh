@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes control-plane binaries and etcd from their Go modules (through the Go module proxy) and caches
 # them under ~/.cache/eci-virtual/bin/<component>-<version>/. Idempotent: a cached build is reused.
+# metrics-server (the aggregated metrics.k8s.io API behind `kubectl top`) is built the same way, on demand.
 #
 # Why a throw-away consumer module: k8s.io/kubernetes's go.mod `replace`s its k8s.io/* staging modules with local
 # paths, so `go install k8s.io/kubernetes/cmd/...@v` is refused. A module that requires k8s.io/kubernetes and replaces
@@ -9,9 +10,11 @@ set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.37.1}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}"
 CACHE="${ECI_VIRTUAL_CACHE:-$HOME/.cache/eci-virtual}"
 KUBE_BIN="$CACHE/bin/kubernetes-$KUBE_VERSION"
 ETCD_BIN="$CACHE/bin/etcd-$ETCD_VERSION"
+METRICS_SERVER_BIN="$CACHE/bin/metrics-server-$METRICS_SERVER_VERSION"
 KUBE_TOOLS=(kube-apiserver kube-scheduler kube-controller-manager kubectl)
 
 command -v go >/dev/null || { echo "error: Go 1.26+ is required to build the control plane (install it from go.dev or your package manager)" >&2; exit 3; }
@@ -58,10 +61,27 @@ build_etcd() {
   rm -rf "$ETCD_BIN" && mv "$ETCD_BIN.partial" "$ETCD_BIN"
 }
 
+# sigs.k8s.io/metrics-server's go.mod has no replace directives, so a consumer module that requires it builds the
+# released code with the module's own pinned dependencies (go.sum comes from the module proxy's checksums).
+build_metrics_server() {
+  have_all "$METRICS_SERVER_BIN" metrics-server && return 0
+  local src="$CACHE/src/metrics-server-$METRICS_SERVER_VERSION"
+  mkdir -p "$src" "$METRICS_SERVER_BIN.partial"
+  cd "$src"
+  printf 'module eci-virtual.local/metrics-server-build\ngo 1.26\nrequire sigs.k8s.io/metrics-server %s\n' "$METRICS_SERVER_VERSION" > go.mod
+  echo "building metrics-server $METRICS_SERVER_VERSION" >&2
+  go get "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+  # The version metrics-server reports (its /version and log line) comes from client-go's version package.
+  go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
+    -o "$METRICS_SERVER_BIN.partial/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
+  rm -rf "$METRICS_SERVER_BIN" && mv "$METRICS_SERVER_BIN.partial" "$METRICS_SERVER_BIN"
+}
+
 case "${1:-all}" in
   kube) build_kube ;;
   etcd) build_etcd ;;
+  metrics-server) build_metrics_server ;;
   all) build_etcd; build_kube ;;
-  paths) echo "KUBE_BIN=$KUBE_BIN"; echo "ETCD_BIN=$ETCD_BIN" ;;
-  *) echo "usage: $0 [all|kube|etcd|paths]" >&2; exit 2 ;;
+  paths) echo "KUBE_BIN=$KUBE_BIN"; echo "ETCD_BIN=$ETCD_BIN"; echo "METRICS_SERVER_BIN=$METRICS_SERVER_BIN" ;;
+  *) echo "usage: $0 [all|kube|etcd|metrics-server|paths]" >&2; exit 2 ;;
 esac

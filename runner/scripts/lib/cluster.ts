@@ -1,17 +1,26 @@
 /**
  * A real Kubernetes control plane as local processes on 127.0.0.1 (no kubelet nodes): etcd, kube-apiserver,
- * kube-scheduler and kube-controller-manager, built from their Go modules by build/kube-binaries.sh and cached per
- * version. Used by `yarn cluster`, `yarn demo` and the integration tests' global setup.
+ * kube-scheduler and kube-controller-manager, plus metrics-server behind the API aggregation layer (`kubectl top`),
+ * built from their Go modules by build/kube-binaries.sh and cached per version. Used by `yarn cluster`, `yarn demo`
+ * and the integration tests' global setup.
  */
 import { existsSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { MissingTool } from '@eci-virtual/contract';
+import {
+  API_SERVICE,
+  applyArgs,
+  hostAddress,
+  METRICS_SERVER_VERSION,
+  metricsServerArgs,
+  metricsServerManifests,
+} from './metrics-server.js';
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { cacheDir, localDir, scriptsDir } from './paths.js';
-import { ensurePki, type Pki } from './pki.js';
+import { ensurePki, FRONT_PROXY_CLIENT_CN, METRICS_SERVER_SERVICE, type Pki } from './pki.js';
 import { probe } from './probe.js';
-import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { commandLine, runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 import { writeKubeconfig } from './kubeconfig.js';
 
 export const KUBE_VERSION = process.env.KUBE_VERSION ?? 'v1.37.1';
@@ -24,12 +33,14 @@ export const ports = {
   etcdPeer: port('ECI_VIRTUAL_ETCD_PEER_PORT', 12380),
   scheduler: port('ECI_VIRTUAL_SCHEDULER_PORT', 20259),
   controllerManager: port('ECI_VIRTUAL_CONTROLLER_MANAGER_PORT', 20257),
+  metricsServer: port('ECI_VIRTUAL_METRICS_SERVER_PORT', 20443),
 };
 
 export const clusterDir = join(localDir, 'cluster');
 export const kubeconfigPath = join(clusterDir, 'kubeconfig');
 export const kubeBinDir = join(cacheDir, 'bin', `kubernetes-${KUBE_VERSION}`);
 export const etcdBinDir = join(cacheDir, 'bin', `etcd-${ETCD_VERSION}`);
+export const metricsServerBinDir = join(cacheDir, 'bin', `metrics-server-${METRICS_SERVER_VERSION}`);
 /** kubectl of the same release, linked into .local/bin so `export PATH` picks it up. */
 export const kubectlPath = join(localDir, 'bin', 'kubectl');
 
@@ -41,8 +52,10 @@ export interface ClusterInfo {
   pki: Pki;
 }
 
-export type Component = 'etcd' | 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager';
-const COMPONENTS: Component[] = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+export type Component = 'etcd' | 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager' | 'metrics-server';
+/** The control plane, in start order; metrics-server comes after it (it needs API objects the others serve). */
+const CONTROL_PLANE: Component[] = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+const COMPONENTS: Component[] = [...CONTROL_PLANE, 'metrics-server'];
 
 function managed(name: Component): ManagedProcess {
   return {
@@ -60,6 +73,7 @@ async function ensureBinaries(): Promise<void> {
   const needed = [
     join(etcdBinDir, 'etcd'),
     ...['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'kubectl'].map((b) => join(kubeBinDir, b)),
+    join(metricsServerBinDir, 'metrics-server'),
   ];
   if (needed.every((p) => existsSync(p))) return;
   for (const tool of ['go', 'openssl']) {
@@ -69,9 +83,13 @@ async function ensureBinaries(): Promise<void> {
       });
     }
   }
-  console.error(`building etcd ${ETCD_VERSION} and Kubernetes ${KUBE_VERSION} from Go modules (cached in ${cacheDir})`);
-  const env = { ...process.env, KUBE_VERSION, ETCD_VERSION, ECI_VIRTUAL_CACHE: cacheDir };
-  await $({ env, stdio: 'inherit' })`bash ${join(scriptsDir, 'build', 'kube-binaries.sh')} all`;
+  console.error(
+    `building etcd ${ETCD_VERSION}, Kubernetes ${KUBE_VERSION} and metrics-server ${METRICS_SERVER_VERSION} from Go modules (cached in ${cacheDir})`,
+  );
+  const env = { ...process.env, KUBE_VERSION, ETCD_VERSION, METRICS_SERVER_VERSION, ECI_VIRTUAL_CACHE: cacheDir };
+  const script = join(scriptsDir, 'build', 'kube-binaries.sh');
+  await $({ env, stdio: 'inherit' })`bash ${script} all`;
+  await $({ env, stdio: 'inherit' })`bash ${script} metrics-server`;
 }
 
 function linkKubectl(): void {
@@ -80,11 +98,12 @@ function linkKubectl(): void {
   symlinkSync(join(kubeBinDir, 'kubectl'), kubectlPath);
 }
 
-function kubeconfigs(pki: Pki): Record<'admin' | 'scheduler' | 'controllerManager', string> {
+function kubeconfigs(pki: Pki): Record<keyof Pki['clients'], string> {
   const paths = {
     admin: kubeconfigPath,
     scheduler: join(clusterDir, 'scheduler.kubeconfig'),
     controllerManager: join(clusterDir, 'controller-manager.kubeconfig'),
+    metricsServer: join(clusterDir, 'metrics-server.kubeconfig'),
   };
   for (const [user, path] of Object.entries(paths) as [keyof typeof paths, string][]) {
     writeKubeconfig(path, { server: server(), caCert: pki.caCert, ...pki.clients[user], user });
@@ -129,6 +148,18 @@ function args(component: Component, pki: Pki, kc: ReturnType<typeof kubeconfigs>
         `--kubelet-client-certificate=${pki.kubeletClientCert}`,
         `--kubelet-client-key=${pki.kubeletClientKey}`,
         '--kubelet-preferred-address-types=InternalIP,Hostname',
+        // The aggregation layer (metrics.k8s.io from metrics-server): the API server proxies to aggregated API
+        // servers with the front-proxy client cert and the caller's identity in these headers; the CA and allowed
+        // names are published in kube-system/extension-apiserver-authentication for them to check.
+        `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+        `--requestheader-allowed-names=${FRONT_PROXY_CLIENT_CN}`,
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-username-headers=X-Remote-User',
+        `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+        `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+        // Dial the EndpointSlice address, not the Service's ClusterIP: nothing routes ClusterIPs here (no kube-proxy).
+        '--enable-aggregator-routing=true',
         '--allow-privileged=false',
         '--profiling=false',
         '--v=1',
@@ -159,11 +190,15 @@ function args(component: Component, pki: Pki, kc: ReturnType<typeof kubeconfigs>
         '--use-service-account-credentials=true',
         '--controllers=*',
       ];
+    case 'metrics-server':
+      return metricsServerArgs({ pki, kubeconfig: kc.metricsServer, port: ports.metricsServer });
   }
 }
 
 function binary(component: Component): string {
-  return component === 'etcd' ? join(etcdBinDir, 'etcd') : join(kubeBinDir, component);
+  if (component === 'etcd') return join(etcdBinDir, 'etcd');
+  if (component === 'metrics-server') return join(metricsServerBinDir, 'metrics-server');
+  return join(kubeBinDir, component);
 }
 
 function healthUrl(component: Component): string {
@@ -176,6 +211,9 @@ function healthUrl(component: Component): string {
       return `https://127.0.0.1:${ports.scheduler}/healthz`;
     case 'kube-controller-manager':
       return `https://127.0.0.1:${ports.controllerManager}/healthz`;
+    case 'metrics-server':
+      // Not /readyz: that waits for two scrapes with figures, which never come while the cluster has no node.
+      return `https://127.0.0.1:${ports.metricsServer}/livez`;
   }
 }
 
@@ -183,7 +221,9 @@ async function healthy(component: Component, pki: Pki): Promise<boolean> {
   const tls =
     component === 'kube-apiserver'
       ? { ca: pki.caCert, cert: pki.clients.admin.cert, key: pki.clients.admin.key }
-      : { insecure: true };
+      : component === 'metrics-server'
+        ? { ca: pki.caCert }
+        : { insecure: true };
   const res = await probe(healthUrl(component), tls);
   return res?.status === 200;
 }
@@ -194,7 +234,7 @@ export async function ensureCluster(log: (msg: string) => void = console.error):
   linkKubectl();
   const pki = await ensurePki(join(clusterDir, 'pki'));
   const kc = kubeconfigs(pki);
-  for (const component of COMPONENTS) {
+  for (const component of CONTROL_PLANE) {
     const proc = managed(component);
     if (runningPid(proc) === undefined) {
       log(`starting ${component}`);
@@ -211,10 +251,61 @@ export async function ensureCluster(log: (msg: string) => void = console.error):
     async () => Boolean(await kube.core.readNamespacedServiceAccount({ namespace: 'default', name: 'default' })),
     { timeoutMs: 60_000, proc: managed('kube-controller-manager') },
   );
+  await ensureMetricsServer(pki, kc, log);
   return { kubeconfig: kubeconfigPath, server: server(), version: KUBE_VERSION, kubectl: kubectlPath, pki };
 }
 
-/** Stops exactly the processes `ensureCluster` started (reverse order). Returns the names it stopped. */
+/**
+ * Starts metrics-server and then registers metrics.k8s.io. Skipped, with a line saying why, when the API server cannot
+ * route to it: no non-loopback address for the EndpointSlice, or an API server started (by an older checkout)
+ * without the aggregation flags. An APIService the API server cannot reach leaves metrics.k8s.io unavailable, and
+ * API discovery (namespace deletion, `kubectl api-resources`) fails while any aggregated API is: so the APIService is
+ * applied only once metrics-server is healthy, and removed when it cannot be.
+ */
+async function ensureMetricsServer(pki: Pki, kc: ReturnType<typeof kubeconfigs>, log: (msg: string) => void) {
+  const kubectl = join(kubeBinDir, 'kubectl');
+  const unregister = () =>
+    $`${kubectl} --kubeconfig ${kc.admin} delete apiservice ${API_SERVICE} --ignore-not-found`.quiet();
+  const address = hostAddress();
+  const aggregating = commandLine(managed('kube-apiserver'))?.includes('--enable-aggregator-routing=true') === true;
+  if (address === undefined || !aggregating) {
+    log(
+      address === undefined
+        ? 'not starting metrics-server: this host has no non-loopback IPv4 address for the API server to reach it at'
+        : 'not starting metrics-server: kube-apiserver runs without the aggregation layer flags (restart it: yarn cluster down && yarn cluster up)',
+    );
+    await unregister();
+    return;
+  }
+  const manifests = metricsServerManifests({ address, port: ports.metricsServer, pki });
+  const apply = (input: string) => $({ input })`${kubectl} ${applyArgs(kc.admin)}`.quiet();
+  // A Service's clusterIP cannot change: one made with a ClusterIP (before it was headless) is replaced.
+  const { name, namespace } = METRICS_SERVER_SERVICE;
+  const svc = $`${kubectl} --kubeconfig ${kc.admin} -n ${namespace} get service ${name} --ignore-not-found -o jsonpath={.spec.clusterIP}`;
+  const clusterIP = (await svc.quiet()).stdout.trim();
+  if (clusterIP !== '' && clusterIP !== 'None') {
+    await unregister();
+    await $`${kubectl} --kubeconfig ${kc.admin} -n ${namespace} delete service ${name}`.quiet();
+  }
+  await apply(manifests.prerequisites);
+  const proc = managed('metrics-server');
+  try {
+    if (runningPid(proc) === undefined) {
+      log('starting metrics-server');
+      startDetached(proc, binary('metrics-server'), args('metrics-server', pki, kc));
+    }
+    await waitUntil('metrics-server to become healthy', () => healthy('metrics-server', pki), {
+      timeoutMs: 60_000,
+      proc,
+    });
+  } catch (err) {
+    await unregister();
+    throw err;
+  }
+  await apply(manifests.apiService);
+}
+
+/** Stops exactly the processes `ensureCluster` started (reverse order: metrics-server first). Returns the names it stopped. */
 export async function stopCluster(): Promise<Component[]> {
   const stopped: Component[] = [];
   for (const component of [...COMPONENTS].reverse()) {

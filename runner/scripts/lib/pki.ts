@@ -1,8 +1,10 @@
 /**
  * The local cluster's PKI, made with the openssl CLI: one CA, the API server's serving cert, client certs for the
- * admin, the scheduler, the controller manager and the API server's kubelet client (used to reach our virtual node's
- * kubelet API for logs/exec), and the service-account signing key. Existing files are kept, so `up` is idempotent
- * and kubeconfigs stay valid across restarts.
+ * admin, the scheduler, the controller manager, metrics-server and the API server's kubelet client (used to reach our
+ * virtual node's kubelet API for logs/exec), and the service-account signing key. For the API aggregation layer: a
+ * separate front-proxy CA with the API server's proxy client cert (aggregated API servers trust the identity headers
+ * only from certs of that CA), and metrics-server's serving cert. Existing files are kept, so `up` is idempotent,
+ * kubeconfigs stay valid across restarts, and an older PKI dir only gains the files it lacks.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,13 +21,27 @@ export interface Pki {
   kubeletClientKey: string;
   saKey: string;
   saPub: string;
-  clients: Record<'admin' | 'scheduler' | 'controllerManager', { cert: string; key: string }>;
+  clients: Record<'admin' | 'scheduler' | 'controllerManager' | 'metricsServer', { cert: string; key: string }>;
+  /** CA of the API server's proxy client cert (--requestheader-client-ca-file). */
+  frontProxyCaCert: string;
+  /** The API server's client cert towards aggregated API servers (--proxy-client-cert-file). */
+  frontProxyClient: { cert: string; key: string };
+  /** metrics-server's serving cert, valid for its Service's DNS name (what the aggregator verifies) and loopback. */
+  metricsServerServing: { cert: string; key: string };
 }
+
+/** The CN of the API server's proxy client cert (--requestheader-allowed-names). */
+export const FRONT_PROXY_CLIENT_CN = 'front-proxy-client';
+/** The user metrics-server is to the API server and to kubelets (RBAC subjects name it). */
+export const METRICS_SERVER_USER = 'eci-virtual-metrics-server';
+/** The in-cluster name the APIService points at: `<service>.<namespace>.svc`. */
+export const METRICS_SERVER_SERVICE = { name: 'metrics-server', namespace: 'kube-system' } as const;
 
 const CLIENTS = {
   admin: { cn: 'eci-virtual-admin', o: 'system:masters' },
   scheduler: { cn: 'system:kube-scheduler', o: undefined },
   controllerManager: { cn: 'system:kube-controller-manager', o: undefined },
+  metricsServer: { cn: METRICS_SERVER_USER, o: undefined },
 } as const;
 
 async function key(path: string): Promise<void> {
@@ -56,15 +72,21 @@ async function leaf(
   return { cert: certPath, key: keyPath };
 }
 
-export async function ensurePki(dir: string): Promise<Pki> {
-  mkdirSync(dir, { recursive: true });
-  const caCert = join(dir, 'ca.crt');
-  const caKey = join(dir, 'ca.key');
+/** A self-signed CA named `<name>.crt`/`<name>.key`, made once. */
+async function authority(dir: string, name: string, cn: string): Promise<{ caCert: string; caKey: string }> {
+  const caCert = join(dir, `${name}.crt`);
+  const caKey = join(dir, `${name}.key`);
   await key(caKey);
   if (!existsSync(caCert)) {
-    await $`openssl req -x509 -new -key ${caKey} -subj /CN=eci-virtual-local-ca -days 3650 -addext ${'basicConstraints=critical,CA:TRUE'} -addext ${'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'} -out ${caCert}`.quiet();
+    await $`openssl req -x509 -new -key ${caKey} -subj /CN=${cn} -days 3650 -addext ${'basicConstraints=critical,CA:TRUE'} -addext ${'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'} -out ${caCert}`.quiet();
   }
-  const ca = { caCert, caKey };
+  return { caCert, caKey };
+}
+
+export async function ensurePki(dir: string): Promise<Pki> {
+  mkdirSync(dir, { recursive: true });
+  const ca = await authority(dir, 'ca', 'eci-virtual-local-ca');
+  const { caCert, caKey } = ca;
   const san = [
     'IP:127.0.0.1',
     'IP:10.0.0.1',
@@ -90,6 +112,15 @@ export async function ensurePki(dir: string): Promise<Pki> {
   for (const [name, { cn, o }] of Object.entries(CLIENTS) as [keyof typeof CLIENTS, { cn: string; o?: string }][]) {
     clients[name] = await leaf(ca, name, dir, o ? `/CN=${cn}/O=${o}` : `/CN=${cn}`, ['extendedKeyUsage=clientAuth']);
   }
+  const frontProxyCa = await authority(dir, 'front-proxy-ca', 'eci-virtual-front-proxy-ca');
+  const frontProxyClient = await leaf(frontProxyCa, 'front-proxy-client', dir, `/CN=${FRONT_PROXY_CLIENT_CN}`, [
+    'extendedKeyUsage=clientAuth',
+  ]);
+  const { name: svc, namespace: svcNs } = METRICS_SERVER_SERVICE;
+  const metricsServerServing = await leaf(ca, 'metrics-server-serving', dir, `/CN=${svc}.${svcNs}.svc`, [
+    `subjectAltName=DNS:${svc}.${svcNs}.svc,DNS:localhost,IP:127.0.0.1`,
+    'extendedKeyUsage=serverAuth',
+  ]);
   const saKey = join(dir, 'sa.key');
   const saPub = join(dir, 'sa.pub');
   await key(saKey);
@@ -105,5 +136,8 @@ export async function ensurePki(dir: string): Promise<Pki> {
     saKey,
     saPub,
     clients,
+    frontProxyCaCert: frontProxyCa.caCert,
+    frontProxyClient,
+    metricsServerServing,
   };
 }

@@ -74,6 +74,12 @@ export function startDetached(
   return child.pid;
 }
 
+/** The command line (arguments joined by spaces) of our live process, or undefined when it is not running. */
+export function commandLine(proc: ManagedProcess): string | undefined {
+  const pid = runningPid(proc);
+  return pid === undefined ? undefined : cmdline(pid);
+}
+
 /** SIGTERM, wait up to `graceMs`, then SIGKILL. Returns whether a process was stopped. */
 export async function stopProcess(proc: ManagedProcess, graceMs = 10_000): Promise<boolean> {
   const pid = runningPid(proc);

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClients } from '../../src/kube/client.js';
 import { startTestNode, stopTestNode, type TestNode } from '../harness/test-node.js';
 import { readTestEnv, type TestEnv } from '../harness/env.js';
@@ -329,13 +330,16 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(await objectsOf('doomed')).toBe(0);
     });
 
-    it("serves its pods' cpu/memory through the API server: /stats/summary and /metrics/resource", async () => {
+    it("serves its pods' cpu/memory through the API server: /stats/summary, /metrics/resource and `kubectl top pod`", async () => {
       // The default --address is a non-loopback one: the API server refuses to proxy to loopback addresses.
       const n = await kube.core.readNode({ name: nodeName });
       const internal = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
       expect(internal).toBeDefined();
       expect(internal).not.toMatch(/^127\./);
-      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', 'yes > /dev/null'] }]));
+      // Busy on one core, and holding 8 MiB in a shell variable so that `kubectl top` (whole Mi) shows memory too (the
+      // trailing echo keeps the shell, and so the variable, alive: sh would exec its last command in its place).
+      const hold = 'm=$(head -c 8388608 /dev/zero | tr "\\0" x); yes > /dev/null; echo ${#m}';
+      await create(pod('busy', [{ name: 'main', command: ['sh', '-c', hold] }]));
       await phase('busy', ['Running']);
       const raw = async (path: string) => {
         const res = await kubectl(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy${path}`]);
@@ -380,6 +384,36 @@ export function describeVirtualNode(backend: BackendUnderTest): void {
       expect(metrics).toMatch(/^node_memory_working_set_bytes [1-9]/m);
       expect(metrics).toMatch(new RegExp(`^pod_cpu_usage_seconds_total\\{namespace="${ns}",pod="busy"\\} `, 'm'));
       expect(metrics).toMatch(/^scrape_error 0$/m);
+      // The same figures through metrics-server (the cluster's aggregated metrics.k8s.io), which scrapes
+      // /metrics/resource every 10 s and serves a pod once it has two scrapes of it.
+      const top = await eventually(
+        '`kubectl top pod busy` with figures',
+        async () => {
+          const res = await kubectl(['top', 'pod', 'busy', '-n', ns, '--no-headers']);
+          const row = /^busy\s+(\d+)m\s+(\d+)Mi\s*$/m.exec(res.stdout);
+          if (row) return { cpuMillis: Number(row[1]), memoryMi: Number(row[2]) };
+          await sleep(2_000); // one kubectl per 2 s: metrics-server has news every 10 s at most
+          throw new Error(`kubectl top pod: exit ${res.code}: ${res.stdout}${res.stderr}`);
+        },
+        90_000,
+      );
+      // `yes` keeps a core busy, shared with the rest of the machine: well above idle.
+      expect(top.cpuMillis).toBeGreaterThan(50);
+      expect(top.memoryMi).toBeGreaterThanOrEqual(4); // 8 MiB held; margin for how the backend counts the working set
+      // kubectl rounds memory down to Mi; the API has the bytes (in Ki).
+      const podMetrics = JSON.parse(
+        await (async () => {
+          const res = await kubectl(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods/busy`]);
+          if (res.code !== 0) throw new Error(`metrics.k8s.io pods/busy: ${res.stderr}`);
+          return res.stdout;
+        })(),
+      ) as { containers: { name: string; usage: { cpu: string; memory: string } }[] };
+      expect(podMetrics.containers).toEqual([
+        {
+          name: 'main',
+          usage: { cpu: expect.stringMatching(/^[1-9]\d*n$/), memory: expect.stringMatching(/^[1-9]\d*Ki$/) },
+        },
+      ]);
       await kube.core.deleteNamespacedPod({ namespace: ns, name: 'busy', gracePeriodSeconds: 0 });
     });
 
