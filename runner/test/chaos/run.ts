@@ -4,8 +4,9 @@
  * seeded injector (faults.ts) keeps breaking things; then every job is judged (verifier.ts), leftovers are counted
  * and the seeded secrets are looked for everywhere (secret-scan.ts). Shared by `yarn chaos` and the CI-sized test.
  *
- * Recovery: for each fault, the time from its end (the component back, the window closed) until the system makes
- * progress again — a step result or a job completion reaching GitHub — while work was outstanding.
+ * Recovery: for each fault, the time from when the system is fault-free again (its end — the component back, the
+ * window closed — or that of a later fault injected before progress resumed) until it makes progress again — a step
+ * result or a job completion reaching GitHub — while work was outstanding (recovery.ts).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { FaultInjector, type FaultKind, type FaultRecord } from './faults.js';
 import { SecretScanner } from './secret-scan.js';
 import { judgeJob } from './verifier.js';
 import { generateWorkload, stepCount, type ChaosImages, type ChaosJob } from './workload.js';
+import { recoveryTimes } from './recovery.js';
 
 export interface ChaosRunOptions {
   seed: number;
@@ -256,11 +258,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
       if (v.wrong) wrong.push(`${j.name}: ${v.wrong}`);
       lines += v.lines.lost + v.lines.repeated;
     }
-    const recoveries = injector.records.map((f) => {
-      const after = progress.find((p) => p > f.endedAt);
-      if (f.endedAt >= finishedAt) return 0;
-      return ((after ?? finishedAt) - f.endedAt) / 1000;
-    });
+    const recoveries = recoveryTimes(injector.records, progress, finishedAt);
     return {
       jobs: workload.filter((j) => j.emu).length,
       steps: stepCount(workload.filter((j) => j.emu)),
