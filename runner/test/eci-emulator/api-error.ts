@@ -32,6 +32,12 @@ export const invalid = (name: string, why: string) =>
 export const groupNotFound = (id: string) =>
   new ApiError(404, 'InvalidContainerGroup.NotFound', `The specified container group "${id}" does not exist.`);
 
+/**
+ * Flow control: code `Throttling.User`, "Request was denied due to user flow control.", HTTP 400 — the answer of
+ * Alibaba Cloud OpenAPI when a caller exceeds an API's rate quota (ECS "API throttling": "the system reports the
+ * Throttling error code", help.aliyun.com/zh/ecs/developer-reference/api-throttling; the `Throttling.User` code and
+ * message as the SDKs surface them, e.g. developer.aliyun.com/ask/240995).
+ */
 export const throttled = () => new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
 
 export const quotaExceeded = (limit: number) =>
@@ -48,3 +54,18 @@ export const quotaExceeded = (limit: number) =>
  */
 export const noStock = (what: string) =>
   new ApiError(403, 'OperationDenied.NoStock', `The requested resource (${what}) is sold out in the specified zone.`);
+
+/**
+ * The two published server errors of Alibaba Cloud OpenAPI (ECS API reference › Server errors,
+ * www.alibabacloud.com/help/doc-detail/25964.htm; the same table for every RPC product): HTTP 500 `InternalError`
+ * "The request processing has failed due to some unknown error, exception or failure." and HTTP 503
+ * `ServiceUnavailable` "The request has failed due to a temporary failure of the server."
+ */
+export const serverError = (status: 500 | 503) =>
+  status === 503
+    ? new ApiError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.')
+    : new ApiError(
+        500,
+        'InternalError',
+        'The request processing has failed due to some unknown error, exception or failure.',
+      );

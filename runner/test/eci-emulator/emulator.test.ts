@@ -280,6 +280,51 @@ describe('ECI emulator: limits and faults', () => {
   });
 });
 
+describe('ECI emulator: fault windows', () => {
+  it('fails every call of the action for the window, however many, and none after it', () => {
+    const clock = { t: 1_000 };
+    const limits = new Limits({}, () => clock.t);
+    limits.inject({ action: 'DescribeContainerGroups', forMs: 5_000, times: 1, code: 'Throttling.User' });
+    let refused = 0;
+    for (; clock.t < 6_000; clock.t += 50)
+      try {
+        limits.check('DescribeContainerGroups');
+      } catch (err) {
+        expect(err).toMatchObject({ status: 400, code: 'Throttling.User' });
+        refused++;
+      }
+    expect(refused).toBe(100); // every call of the 5 s, not `times` of them
+    expect(() => limits.check('DescribeContainerGroupStatus')).not.toThrow(); // another action
+    clock.t = 6_000; // the window is [1000, 6000)
+    expect(() => limits.check('DescribeContainerGroups')).not.toThrow();
+  });
+
+  it('ends open windows and unspent counts on clearFaults', () => {
+    const clock = { t: 0 };
+    const limits = new Limits({}, () => clock.t);
+    limits.inject({ action: 'DeleteContainerGroup', forMs: 60_000, code: 'InternalError', status: 500 });
+    limits.inject({ action: 'CreateContainerGroup', times: 3, code: 'InternalError', status: 500 });
+    expect(() => limits.check('DeleteContainerGroup')).toThrow();
+    expect(() => limits.check('CreateContainerGroup')).toThrow();
+    limits.clearFaults();
+    expect(() => limits.check('DeleteContainerGroup')).not.toThrow();
+    expect(() => limits.check('CreateContainerGroup')).not.toThrow();
+  });
+
+  it('answers a window on every served action with the injected server error', async () => {
+    const { emu } = await start();
+    expect(emu.actions).toEqual(
+      expect.arrayContaining(['CreateContainerGroup', 'DescribeContainerGroupStatus', 'ExecContainerCommand']),
+    );
+    for (const action of emu.actions)
+      emu.injectFault({ action, forMs: 60_000, code: 'ServiceUnavailable', status: 503, message: 'down' });
+    for (const action of emu.actions) expect([action, (await raw(emu, action, {})).status]).toEqual([action, 503]);
+    expect(emu.calls.map((c) => c.code)).toEqual(emu.actions.map(() => 'ServiceUnavailable'));
+    emu.clearFaults();
+    expect((await raw(emu, 'DescribeContainerGroups', {})).status).toBe(200);
+  });
+});
+
 describe('ECI emulator: the exec/log quota is a per-minute window', () => {
   /** Calls `action` whenever `client` lets it, for 3 minutes of fake time in 10 ms steps → how many were throttled. */
   function drive(client: CallLimiter, limits: Limits, clock: { t: number }, action: string) {

@@ -1,6 +1,6 @@
 /**
  * The emulator's per-action rate limits and fault injection ("the next N calls of action X fail with code Y / HTTP
- * status Z"). The limits are the published ones, implemented here on their own (not with the product's limiter, which
+ * status Z", or "every call of action X fails so for the next T ms"). The limits are the published ones, implemented here on their own (not with the product's limiter, which
  * they exist to test). Source for every number below: Elastic Container Instance › Limits, section "API rate limits"
  * (https://www.alibabacloud.com/help/en/eci/product-overview/limits):
  *  - CreateContainerGroup and DeleteContainerGroup "use a token bucket algorithm: bucket capacity (burst) = 100,
@@ -94,16 +94,24 @@ class Window implements Gate {
 
 export interface Fault {
   action: string;
-  /** How many of the next calls fail (default 1). */
+  /** How many of the next calls fail (default 1; ignored with `forMs`). */
   times?: number;
+  /**
+   * A window instead of a count: every call of `action` fails from now until `forMs` later on the limits' clock,
+   * however many calls come in it.
+   */
+  forMs?: number;
   code: string;
   status?: number;
   message?: string;
 }
 
+/** An injected fault as held: calls it still fails, or the end of its window. */
+type HeldFault = Fault & { left: number; until?: number };
+
 export class Limits {
   private readonly gates = new Map<string, Gate>();
-  private readonly faults: (Fault & { left: number })[] = [];
+  private faults: HeldFault[] = [];
   private readonly now: () => number;
 
   /** `now`: the clock the limits run on (tests pass a fake one). */
@@ -115,12 +123,23 @@ export class Limits {
   }
 
   inject(fault: Fault): void {
-    this.faults.push({ ...fault, left: fault.times ?? 1 });
+    this.faults.push(
+      fault.forMs !== undefined
+        ? { ...fault, left: Infinity, until: this.now() + fault.forMs }
+        : { ...fault, left: fault.times ?? 1 },
+    );
+  }
+
+  /** Drops every injected fault not yet spent (a window ends now). */
+  clearFaults(): void {
+    this.faults = [];
   }
 
   /** Throws the injected fault or Throttling for this call, if any. */
   check(action: string): void {
-    const fault = this.faults.find((f) => f.action === action && f.left > 0);
+    const now = this.now();
+    this.faults = this.faults.filter((f) => f.left > 0 && (f.until === undefined || now < f.until));
+    const fault = this.faults.find((f) => f.action === action);
     if (fault) {
       fault.left--;
       throw new ApiError(fault.status ?? 400, fault.code, fault.message ?? `injected fault ${fault.code}`);

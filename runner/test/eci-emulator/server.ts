@@ -145,9 +145,22 @@ export class EciEmulator {
     }
   }
 
-  /** The next `times` calls of `action` fail with `code` (and `status`, default 400). */
+  /** The actions the emulator serves (every other action is `InvalidAction.NotFound`). */
+  get actions(): string[] {
+    return Object.keys(this.handlers);
+  }
+
+  /**
+   * The next `times` calls of `action` fail with `code` (and `status`, default 400) — or, with `forMs`, every call
+   * of it until `forMs` from now.
+   */
   injectFault(fault: Fault): void {
     this.limits.inject(fault);
+  }
+
+  /** Ends every injected fault now (counts not spent, windows still open). */
+  clearFaults(): void {
+    this.limits.clearFaults();
   }
 
   /** The next container group created fails scheduling (Status ScheduleFailed, a Warning event with `reason`). */
