@@ -1,7 +1,9 @@
 /**
- * `yarn chaos [--seed N] [--jobs N (160)] [--concurrency N] [--minutes N]` — the chaos run (issue #19): a seeded
- * workload through the real controller (two replicas), virtual node, cluster and engine while a seeded injector
- * keeps killing and cutting things (runner/test/chaos/). Prints its seed first (so a run can be replayed with
+ * `yarn chaos [--seed N] [--jobs N (160)] [--concurrency N] [--minutes N] [--backend docker|eci]` — the chaos run
+ * (issue #19): a seeded workload through the real controller (two replicas), virtual node, cluster and engine while a
+ * seeded injector keeps killing and cutting things (runner/test/chaos/). `--backend eci` runs the node against the
+ * ECI emulator (its container groups real pods on the engine) and adds throttling storms and 5xx windows on every
+ * ECI action. Prints its seed first (so a run can be replayed with
  * `--seed`) and, last, one line:
  *
  *   chaos: <J> jobs, <S> steps, <I> faults, <F> wrong results, <L> lost or repeated lines, <O> orphans,
@@ -11,7 +13,7 @@
  * engine's API service on purpose: run it alone on the machine's test cluster.
  */
 import { describeError } from '@eci-virtual/contract';
-import { FAULT_KINDS } from '../test/chaos/faults.js';
+import { faultKindsFor } from '../test/chaos/faults.js';
 import { chaosLine, runChaos, slowestRecoveries } from '../test/chaos/run.js';
 import { buildBundle } from './lib/bundle.js';
 import { ensureCluster } from './lib/cluster.js';
@@ -25,10 +27,19 @@ function flag(name: string, fallback: number): number {
   return v;
 }
 
+function backendFlag(): 'docker' | 'eci' {
+  const i = process.argv.indexOf('--backend');
+  if (i < 0) return 'docker';
+  const v = process.argv[i + 1];
+  if (v !== 'docker' && v !== 'eci') throw new Error(`--backend is docker or eci, got ${v ?? 'nothing'}`);
+  return v;
+}
+
 async function main(): Promise<number> {
+  const backend = backendFlag();
   const seed = flag('seed', Math.floor(Math.random() * 2 ** 31));
   const jobs = flag('jobs', 160);
-  console.log(`chaos seed ${seed} (replay with --seed ${seed})`);
+  console.log(`chaos seed ${seed} (replay with --seed ${seed})${backend === 'eci' ? ' on --backend eci' : ''}`);
   await buildBundle();
   const engine = await ensureEngine();
   const cluster = await ensureCluster(() => undefined);
@@ -38,7 +49,8 @@ async function main(): Promise<number> {
     minSteps: flag('min-steps', 20),
     maxSteps: flag('max-steps', 34),
     concurrency: flag('concurrency', 6),
-    kinds: [...FAULT_KINDS],
+    backend,
+    kinds: faultKindsFor(backend),
     gapMs: [flag('gap-min', 3) * 1000, flag('gap-max', 10) * 1000],
     downMs: [5_000, 20_000],
     dropMs: [10_000, 30_000],

@@ -3,11 +3,16 @@
  * the leading controller replica with SIGKILL and starts it again, kills the virtual node with SIGKILL and restarts
  * it, stops kube-apiserver (or, once, etcd) for a few seconds, cuts every API connection of the controllers and the
  * node mid-stream, makes the GitHub emulator answer 5xx and 429 with `retry-after`, drops 20 % of the webhooks for a
- * while, and restarts the container engine's API service. One fault at a time, each recorded with when it ended.
+ * while, and restarts the container engine's API service. On `--backend eci` (the ECI emulator) also: a throttling
+ * storm — every action the emulator serves answers ECI's flow-control error for a seeded 5–20 s window — and a
+ * server-error window (every action answers 500 InternalError or 503 ServiceUnavailable). One fault at a time, each
+ * recorded with when it ended.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeClients } from '../../src/kube/client.js';
 import type { NodeProcess } from '../../scripts/lib/node-process.js';
+import { serverError, throttled, type ApiError } from '../eci-emulator/api-error.js';
+import type { EciEmulator } from '../eci-emulator/server.js';
 import { seededRandom } from '../seeded-random.js';
 import type { ControllerStack } from '../harness/controller-stack.js';
 import type { CutProxy } from './cut-proxy.js';
@@ -22,8 +27,20 @@ export const FAULT_KINDS = [
   'github-429',
   'drop-webhooks',
   'engine-restart',
+  'eci-throttle',
+  'eci-5xx',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** The kinds that need the ECI emulator (a run on `--backend eci`). */
+export const ECI_FAULT_KINDS: readonly FaultKind[] = ['eci-throttle', 'eci-5xx'];
+
+/** The kinds a run on `backend` can inject. */
+export const faultKindsFor = (backend: 'docker' | 'eci'): FaultKind[] =>
+  FAULT_KINDS.filter((k) => backend === 'eci' || !ECI_FAULT_KINDS.includes(k));
+
+/** What the ECI faults act on: the emulator's served actions, its fault injection and its call record. */
+export type EciFaultTarget = Pick<EciEmulator, 'actions' | 'injectFault' | 'clearFaults' | 'calls'>;
 
 /** What the injector acts on. */
 export interface FaultTargets {
@@ -37,6 +54,8 @@ export interface FaultTargets {
   healCluster: () => Promise<unknown>;
   stopEngineApi: () => Promise<unknown>;
   startEngineApi: () => Promise<unknown>;
+  /** The ECI emulator the node runs against (a run on `--backend eci`; the `eci-*` kinds need it). */
+  eci?: EciFaultTarget;
 }
 
 export interface FaultRecord {
@@ -54,6 +73,8 @@ export interface InjectorOptions {
   downMs: [number, number];
   /** How long webhooks are dropped, ms. */
   dropMs: [number, number];
+  /** How long an ECI throttling storm or server-error window lasts, ms (default 5–20 s). */
+  eciWindowMs?: [number, number];
 }
 
 type Rand = () => number;
@@ -68,7 +89,10 @@ export class FaultInjector {
     private readonly t: FaultTargets,
     private readonly opts: InjectorOptions,
     private readonly log: (msg: string) => void,
-  ) {}
+  ) {
+    const needEci = opts.kinds.filter((k) => ECI_FAULT_KINDS.includes(k));
+    if (needEci.length && !t.eci) throw new Error(`${needEci.join(', ')} need the ECI emulator (--backend eci)`);
+  }
 
   private between([lo, hi]: [number, number]): number {
     return lo + Math.floor(this.rand() * (hi - lo + 1));
@@ -109,6 +133,7 @@ export class FaultInjector {
   /** Everything up again: both replicas, the node, the control plane, the engine, webhooks delivered. */
   async heal(): Promise<void> {
     this.t.stack.emulator.webhooks.drop = undefined;
+    this.t.eci?.clearFaults();
     await this.t.healCluster();
     await this.t.startEngineApi();
     if (!this.t.node.running) {
@@ -190,6 +215,24 @@ export class FaultInjector {
         await this.t.startEngineApi();
         return 'podman API service restarted';
       }
+      case 'eci-throttle':
+        return this.eciWindow(throttled());
+      case 'eci-5xx':
+        return this.eciWindow(serverError(this.rand() < 0.5 ? 500 : 503));
     }
+  }
+
+  /** Every action the ECI emulator serves answers `err` for a seeded window; waits it out. */
+  private async eciWindow(err: ApiError): Promise<string> {
+    const eci = this.t.eci!;
+    const ms = this.between(this.opts.eciWindowMs ?? [5_000, 20_000]);
+    const from = Date.now();
+    const actions = eci.actions;
+    for (const action of actions)
+      eci.injectFault({ action, forMs: ms, code: err.code, status: err.status, message: err.message });
+    await sleep(ms);
+    eci.clearFaults();
+    const refused = eci.calls.filter((c) => c.at >= from && c.code === err.code).length;
+    return `${actions.length} ECI actions answered ${err.status} ${err.code} for ${(ms / 1000).toFixed(1)} s (${refused} calls refused)`;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * One chaos run: a real cluster and engine, a virtual node, two controller replicas behind one webhook address, the
+ * One chaos run: a real cluster and engine, a virtual node (docker backend, or `--backend eci` against the ECI
+ * emulator whose container groups run as real pods on the engine), two controller replicas behind one webhook address, the
  * GitHub emulator and the runner stand-in; a seeded workload (workload.ts) queued a few jobs at a time while the
  * seeded injector (faults.ts) keeps breaking things; then every job is judged (verifier.ts), leftovers are counted
  * and the seeded secrets are looked for everywhere (secret-scan.ts). Shared by `yarn chaos` and the CI-sized test.
@@ -21,6 +22,7 @@ import { seededRandom } from '../seeded-random.js';
 import { ControllerStack } from '../harness/controller-stack.js';
 import { leftovers } from '../harness/heterogeneous-burst.js';
 import { CutProxy } from './cut-proxy.js';
+import { startEmulatorOnEngine, type EmulatorOnEngine } from '../eci-emulator/on-engine.js';
 import { FaultInjector, type FaultKind, type FaultRecord } from './faults.js';
 import { SecretScanner } from './secret-scan.js';
 import { judgeJob } from './verifier.js';
@@ -34,10 +36,14 @@ export interface ChaosRunOptions {
   maxSteps: number;
   /** Jobs queued and not yet completed at any time. */
   concurrency: number;
+  /** The virtual node's backend (default docker); `eci` runs it against the ECI emulator on the engine. */
+  backend?: 'docker' | 'eci';
   kinds: FaultKind[];
   gapMs: [number, number];
   downMs: [number, number];
   dropMs: [number, number];
+  /** How long an ECI throttling storm or 5xx window lasts, ms (default 5–20 s). */
+  eciWindowMs?: [number, number];
   /** The workload gives up after this long (unfinished jobs are wrong results). */
   deadlineMs: number;
   kubeconfig: string;
@@ -127,17 +133,28 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
   const agentsBefore = new Set(agentProcesses());
   let t: Awaited<ReturnType<typeof startNodeWithNamespace>>;
   let proxied: string;
+  let eci: EmulatorOnEngine | undefined;
   try {
     proxied = proxiedKubeconfig(o.kubeconfig, proxy, o.seed);
+    if (o.backend === 'eci')
+      eci = await startEmulatorOnEngine({
+        dockerHost: o.dockerHost,
+        infraImage: o.images.busybox,
+        cluster: 'chaos',
+        // Scheduling and pulls take time on ECI; shorter here (as in the integration suite) so a run stays quick.
+        delays: { scheduleMs: 300, pullMs: 400, cachedPullMs: 100, imageCacheMs: 1_500 },
+      });
     t = await startNodeWithNamespace({
       kube,
       prefix: 'chaos',
       kubeconfig: proxied,
       dockerHost: o.dockerHost,
       infraImage: o.images.busybox,
-      extraArgs: ['--pods', '500', '--cpu', '1000', '--memory', '4Ti'],
+      extraArgs: ['--pods', '500', '--cpu', '1000', '--memory', '4Ti', ...(eci?.nodeArgs ?? [])],
+      ...(eci ? { env: eci.nodeEnv } : {}),
     });
   } catch (err) {
+    await eci?.emu.stop().catch(() => undefined);
     await proxy.stop();
     throw err;
   }
@@ -157,7 +174,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
   try {
     await stack.start();
     o.log(
-      `seed ${o.seed}: ${workload.length} jobs, ${stepCount(workload)} steps; namespace ${t.ns}, node ${t.nodeName}`,
+      `seed ${o.seed}: ${workload.length} jobs, ${stepCount(workload)} steps; namespace ${t.ns}, node ${t.nodeName}` +
+        (eci ? ` (--backend eci, emulator ${eci.emu.endpoint})` : ''),
     );
     injector = new FaultInjector(
       rand,
@@ -170,8 +188,15 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
         healCluster: () => ensureCluster(() => undefined),
         stopEngineApi: () => stopPodmanService(),
         startEngineApi: () => ensurePodmanService(false, () => undefined),
+        ...(eci ? { eci: eci.emu } : {}),
       },
-      { kinds: o.kinds, gapMs: o.gapMs, downMs: o.downMs, dropMs: o.dropMs },
+      {
+        kinds: o.kinds,
+        gapMs: o.gapMs,
+        downMs: o.downMs,
+        dropMs: o.dropMs,
+        ...(o.eciWindowMs ? { eciWindowMs: o.eciWindowMs } : {}),
+      },
       o.log,
     );
     const state = stack.emulator.state;
@@ -239,6 +264,8 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
       ...agentProcesses()
         .filter((p) => !agentsBefore.has(p))
         .map((p) => `agent process ${p}`),
+      // On ECI a pod is a container group: one the node did not delete keeps running (and billing).
+      ...(eci?.emu.groups.all() ?? []).map((g) => `container group ${g.id} (${g.status}, ${g.meta.name})`),
     ];
     let left = await orphans().catch((e: unknown) => [`(listing failed: ${String(e)})`]);
     const cleanUntil = Date.now() + 180_000;
@@ -281,6 +308,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosReport> {
     injector?.stop();
     await stack.stop().catch(() => undefined);
     await stopNodeWithNamespace(t, 300_000).catch(() => undefined);
+    await eci?.emu.stop().catch(() => undefined);
     await proxy.stop();
   }
 }

@@ -5,7 +5,8 @@
  * API service. Every job must end as its script determines, every printed line must reach GitHub once, nothing may
  * be left behind and no seeded secret may show up anywhere.
  *
- * Part of `yarn test` (ECI_VIRTUAL_CHAOS=0 skips it). Seed 19 once gave a 60.6 s recovery: its last job's pod, created
+ * Part of `yarn test` (ECI_VIRTUAL_CHAOS=0 skips it; ECI_VIRTUAL_CHAOS_BACKEND=eci runs the node against the ECI
+ * emulator, adding ECI throttling storms and 5xx windows). Seed 19 once gave a 60.6 s recovery: its last job's pod, created
  * as kube-apiserver came back, waited ~58 s for kube-scheduler, whose watch was backing off (client-go's reflector:
  * up to 30 s doubled by jitter); the controller now binds such a stalled pod itself after 10 s
  * (controller/scheduling/stalled-pod-binder.ts).
@@ -13,12 +14,14 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { readTestEnv } from '../harness/env.js';
 import { chaosLine, runChaos, slowestRecoveries } from '../chaos/run.js';
+import { ECI_FAULT_KINDS } from '../chaos/faults.js';
 
 jest.setTimeout(900_000);
 
 const SEED = Number(process.env.ECI_VIRTUAL_CHAOS_SEED ?? 19);
 
 const enabled = process.env.ECI_VIRTUAL_CHAOS !== '0';
+const backend = process.env.ECI_VIRTUAL_CHAOS_BACKEND === 'eci' ? 'eci' : 'docker';
 
 (enabled ? describe : describe.skip)('chaos (CI size)', () => {
   it('survives a seeded stream of faults with no wrong result, lost line, orphan or leaked secret', async () => {
@@ -38,7 +41,9 @@ const enabled = process.env.ECI_VIRTUAL_CHAOS !== '0';
         'github-429',
         'drop-webhooks',
         'engine-restart',
+        ...(backend === 'eci' ? ECI_FAULT_KINDS : []),
       ],
+      backend,
       gapMs: [3_000, 8_000],
       downMs: [5_000, 5_000],
       dropMs: [5_000, 10_000],
