@@ -325,6 +325,27 @@ describe('ECI emulator: fault windows', () => {
   });
 });
 
+describe('ECI emulator: a delete the runtime cannot carry out', () => {
+  it('fails with a server error and keeps the group, so a retried delete releases its containers', async () => {
+    const { emu, runtime } = await start();
+    const once = clientFor(emu, ACCESS_KEY.secret, 1);
+    const { ContainerGroupId: id } = await once.call<{ ContainerGroupId: string }>(
+      'CreateContainerGroup',
+      group({ Container: [{ Name: 'job', Image: 'busybox', Command: ['sleep', '60'] }] }),
+    );
+    const release = runtime.delete.bind(runtime);
+    runtime.delete = async () => {
+      throw new Error('container engine unreachable');
+    };
+    await expect(once.call('DeleteContainerGroup', { ContainerGroupId: id })).rejects.toBeInstanceOf(Unavailable);
+    expect(emu.calls.at(-1)).toMatchObject({ status: 500, code: 'InternalError' });
+    expect(emu.groups.get(id)).toBeDefined();
+    runtime.delete = release;
+    await once.call('DeleteContainerGroup', { ContainerGroupId: id });
+    expect(emu.groups.get(id)).toBeUndefined();
+  });
+});
+
 describe('ECI emulator: the exec/log quota is a per-minute window', () => {
   /** Calls `action` whenever `client` lets it, for 3 minutes of fake time in 10 ms steps → how many were throttled. */
   function drive(client: CallLimiter, limits: Limits, clock: { t: number }, action: string) {

@@ -290,12 +290,22 @@ export class GroupStore {
     await this.runtime.delete(id, 0).catch(() => undefined);
   }
 
+  /**
+   * Deletes a group and releases its containers. If the runtime cannot release them (its engine unreachable), the
+   * group stays listed and the call fails (5xx), so a retried DeleteContainerGroup releases them — not NotFound with
+   * the containers still running, which no client could clean up.
+   */
   async delete(id: string): Promise<boolean> {
     const g = this.groups.get(id);
     if (!g) return false;
     g.abort.abort();
     this.groups.delete(id);
-    await this.runtime.delete(id, g.spec.terminationGracePeriodSeconds ?? 30);
+    try {
+      await this.runtime.delete(id, g.spec.terminationGracePeriodSeconds ?? 30);
+    } catch (err) {
+      if (!this.groups.has(id)) this.groups.set(id, g);
+      throw err;
+    }
     return true;
   }
 
