@@ -48,6 +48,10 @@ const MAX_GENERATIONS = 5_000;
 const MAX_QUEUE_OBSERVED = 5_000;
 /** How long a created pod the informer has not shown yet counts as a runner to come. */
 const CREATED_GRACE_MS = 30_000;
+/** A slot cleaned up this recently, whose pod has not come back, is not cleaned again. */
+const CLEANED_MEMORY_MS = 120_000;
+/** The pods-by-phase gauge is recounted at most this often. */
+const PHASES_EVERY_MS = 1_000;
 /** A poll round's runner list is not used for balancing after this long (a slow round). */
 const CENSUS_MAX_AGE_MS = 30_000;
 
@@ -70,6 +74,8 @@ export class Controller {
   private readonly queue = new FairJobQueue();
   private readonly launching = new Set<number>();
   private readonly cleaning = new Set<string>();
+  /** Slots whose cleanup succeeded, with when (bounded like the generations). */
+  private readonly cleaned = new Map<string, number>();
   private readonly received = new Map<number, number>();
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   private readonly tracker: PodTracker;
@@ -93,6 +99,7 @@ export class Controller {
   /** `/v1/workloads`: the runner pods' hooks ask for a pod of the job their runner took (workloads/). */
   readonly workloads: WorkloadService;
   private ready = false;
+  private phasesTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ControllerDeps) {
     const store = recordStore(deps);
@@ -172,8 +179,7 @@ export class Controller {
     // Pods created moments ago that the informer has not shown yet are runners to come, like launches in flight.
     const now = Date.now();
     for (const [slot, at] of this.created)
-      if (now - at > CREATED_GRACE_MS || pods.some((p) => p.metadata?.name === jobResourceName(slot)))
-        this.created.delete(slot);
+      if (now - at > CREATED_GRACE_MS || this.tracker.index.get(jobResourceName(slot))) this.created.delete(slot);
     const createdFor = new Set([...this.created.keys()].map(jobOfSlot));
     const inFlight = (id: number) =>
       this.launching.has(id) || this.queue.has(id) || this.confirming.has(id) || createdFor.has(String(id));
@@ -206,7 +212,7 @@ export class Controller {
         return;
       }
       if (this.launching.has(job.id) || this.queue.has(job.id)) return;
-      const slots = slotsOf(this.tracker.pods(), String(job.id));
+      const slots = this.slotsOfJob(String(job.id));
       this.deps.log.info('fewer runners than queued jobs: another runner slot for a job without one', {
         job: job.id,
         repo: job.repo,
@@ -248,7 +254,7 @@ export class Controller {
     if (!servesLabels(job.labels, this.deps.config.labels) || !this.inScope(job.repo)) return 'ignored';
     this.queuedJobs.set(job.id, job);
     if (this.launching.has(job.id) || this.queue.has(job.id)) return 'known';
-    if (slotsOf(this.tracker.pods(), String(job.id)).length || this.generations.has(job.id)) return 'known';
+    if (this.slotsOfJob(String(job.id)).length || this.generations.has(job.id)) return 'known';
     const receivedAt = new Date().toISOString();
     this.received.set(job.id, performance.now());
     this.queue.push(job);
@@ -282,7 +288,7 @@ export class Controller {
     // The job's other slots (its runner took another job, or it got another slot, or it was cancelled while
     // queued): their runners would idle forever. Remove each runner first — GitHub refuses while it runs a job —
     // then its pod.
-    const others = slotsOf(this.tracker.pods(), id).filter((s) => s.key !== viaSlot);
+    const others = this.slotsOfJob(id).filter((s) => s.key !== viaSlot);
     for (const s of others) await this.reapIdle(s.key);
     if (!others.length && viaSlot !== id) await this.cleanup(id);
     this.generations.delete(job.id);
@@ -363,22 +369,29 @@ export class Controller {
 
   /** The runner pod of one slot (naming.ts). */
   private podOfSlot(slot: string) {
-    const name = jobResourceName(slot);
-    return this.tracker.pods().find((p) => p.metadata?.name === name);
+    return this.tracker.index.get(jobResourceName(slot));
   }
 
-  private runningIn = (repo: string): number =>
-    this.tracker.pods().filter((p) => p.metadata?.annotations?.[ANNOTATION.repository] === repo).length;
+  /** The runner slots job `jobId` has pods for. */
+  private slotsOfJob(jobId: string): JobSlot[] {
+    return slotsOf(this.tracker.index.ofJob(jobId), jobId);
+  }
+
+  private runningIn = (repo: string): number => this.tracker.index.inRepo(repo);
 
   private pump(): void {
     if (!this.ready) return;
     const { config, metrics, log } = this.deps;
-    while (this.tracker.pods().length + this.launching.size < config.maxConcurrentJobs) {
+    while (this.tracker.index.size + this.launching.size < config.maxConcurrentJobs) {
       const job = this.queue.next(this.runningIn, config.maxJobsPerRepo);
       if (!job) break;
       metrics.queueDepth.set(this.queue.size);
       this.launching.add(job.id);
-      const generation = nextGeneration(this.tracker.pods(), String(job.id), this.generations.get(job.id));
+      const generation = nextGeneration(
+        this.tracker.index.ofJob(String(job.id)),
+        String(job.id),
+        this.generations.get(job.id),
+      );
       const slot = slotKey(job.id, generation);
       void launchJob(this.deps, job, slot)
         .then((launched) => {
@@ -406,6 +419,12 @@ export class Controller {
           this.pump();
         });
     }
+  }
+
+  private noteCleaned(slot: string): void {
+    this.cleaned.delete(slot);
+    this.cleaned.set(slot, Date.now());
+    if (this.cleaned.size > MAX_GENERATIONS) this.cleaned.delete(this.cleaned.keys().next().value!);
   }
 
   private noteGeneration(jobId: number, generation: number): void {
@@ -466,7 +485,17 @@ export class Controller {
     }
   }
 
+  /** The pods-by-phase gauge, at most once a second (it walks every pod; a burst of events would do it per event). */
   private updatePhases(): void {
+    if (this.phasesTimer) return;
+    this.phasesTimer = setTimeout(() => {
+      this.phasesTimer = undefined;
+      this.countPhases();
+    }, PHASES_EVERY_MS);
+    this.phasesTimer.unref();
+  }
+
+  private countPhases(): void {
     const counts: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
     for (const p of this.tracker.pods())
       counts[p.status?.phase ?? 'Pending'] = (counts[p.status?.phase ?? 'Pending'] ?? 0) + 1;
@@ -547,6 +576,10 @@ export class Controller {
   /** Removes one runner slot of a job (naming.ts; a bare job id is its first): pod, Secret, identity, runner. */
   async cleanup(slot: string): Promise<void> {
     if (this.cleaning.has(slot)) return;
+    // Cleaned moments ago and no pod since: the runner's exit and the job's completion both clean the same slot, and
+    // the second pass would only collect seven 404s from the API server.
+    const cleanedAt = this.cleaned.get(slot);
+    if (cleanedAt !== undefined && Date.now() - cleanedAt < CLEANED_MEMORY_MS && !this.podOfSlot(slot)) return;
     this.cleaning.add(slot);
     this.created.delete(slot);
     try {
@@ -567,6 +600,7 @@ export class Controller {
         slot,
         Number.isFinite(runnerId) ? runnerId : undefined,
       );
+      this.noteCleaned(slot);
     } catch (err) {
       this.deps.log.warn('cleanup failed; the garbage collector retries', {
         job: jobOfSlot(slot),
@@ -629,7 +663,7 @@ export class Controller {
         namespace: this.deps.config.namespace,
         log: this.deps.log.child({ component: 'stalled-pod-binder' }),
         stallSeconds: this.deps.config.bindStalledPodsAfterSeconds,
-        podsOn: (node) => this.tracker.pods().filter((p) => p.spec?.nodeName === node).length,
+        podsOn: (node) => this.tracker.index.perNode().get(node) ?? 0,
         onBound: () => this.deps.metrics.stalledPodsBound.inc(),
       },
       signal,

@@ -11,13 +11,14 @@
  * without reaching GitHub, which may ban an integration that keeps calling while limited.
  */
 import { createAppAuth } from '@octokit/auth-app';
-import Bottleneck from 'bottleneck';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { Conflict, Forbidden, NotFound, Throttled, Unauthorized, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../observability/logger.js';
+import { rateLimitOf, type RateLimitInfo } from './rate-limits.js';
+import { requestPacing } from './request-pacing.js';
 import { parseWorkflowJob, type WorkflowJob } from './workflow-job.js';
+
+export { rateLimitOf, type RateLimitInfo } from './rate-limits.js';
 
 export type GitHubAuth =
   { kind: 'app'; appId: string; installationId: string; privateKey: string } | { kind: 'token'; token: string };
@@ -55,8 +56,6 @@ export interface RunnerInfo {
   busy: boolean;
   labels: string[];
 }
-
-const RetryingOctokit = Octokit.plugin(retry, throttling);
 
 /**
  * Calls in flight at once by default: half of GitHub's secondary rate limit ("No more than 100 concurrent requests
@@ -98,34 +97,6 @@ function countingFetch(onResponse: NonNullable<GitHubClientOptions['onResponse']
 }
 
 const [ownerOf, nameOf] = [(repo: string) => repo.split('/')[0]!, (repo: string) => repo.split('/')[1]!];
-
-/** What a 403/429 says about rate limits: the primary limit's reset (epoch s) or a secondary limit's wait. */
-export interface RateLimitInfo {
-  kind: 'primary' | 'secondary';
-  /** Epoch seconds when the primary limit resets. */
-  resetAt?: number;
-  /** Seconds a secondary limit asks to wait (`retry-after`), when given. */
-  retryAfter?: number;
-}
-
-/**
- * Reads a failed response as GitHub's rate-limit docs describe it: primary when `x-ratelimit-remaining` is 0,
- * secondary when the message names a secondary rate limit or `retry-after` is set; any other 429 is a limit too.
- */
-export function rateLimitOf(err: unknown): RateLimitInfo | undefined {
-  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
-  if (e.status !== 403 && e.status !== 429) return undefined;
-  const h = e.response?.headers ?? {};
-  const retryAfter = h['retry-after'] !== undefined ? Number(h['retry-after']) : undefined;
-  const secondary = /secondary rate limit/i.test(e.message ?? '') || (retryAfter !== undefined && retryAfter >= 0);
-  if ((h['x-ratelimit-remaining'] === '0' || /API rate limit exceeded/i.test(e.message ?? '')) && !secondary) {
-    const reset = Number(h['x-ratelimit-reset']);
-    return { kind: 'primary', ...(Number.isFinite(reset) && reset > 0 ? { resetAt: reset } : {}) };
-  }
-  if (secondary || e.status === 429)
-    return { kind: 'secondary', ...(retryAfter !== undefined && Number.isFinite(retryAfter) ? { retryAfter } : {}) };
-  return undefined;
-}
 
 function inWords(seconds: number): string {
   if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
@@ -172,7 +143,7 @@ function mapError(err: unknown, what: string, nowMs = Date.now()): Error {
 }
 
 export class GitHubClient {
-  readonly octokit: InstanceType<typeof RetryingOctokit>;
+  readonly octokit: Octokit;
   private readonly files = new Map<string, string | undefined>();
   private readonly runPaths = new Map<string, string>();
   /** Pages of lists polled every round, by request, with their ETag (see listPages). */
@@ -184,7 +155,7 @@ export class GitHubClient {
     const log = opts.log;
     const maxWait = opts.maxRateLimitWaitSeconds ?? 120;
     const now = opts.now ?? Date.now;
-    this.octokit = new RetryingOctokit({
+    this.octokit = new Octokit({
       baseUrl: opts.apiUrl.replace(/\/$/, ''),
       userAgent: 'eci-virtual-controller',
       ...(opts.auth.kind === 'app'
@@ -199,42 +170,6 @@ export class GitHubClient {
         : { auth: opts.auth.token }),
       // Every attempt (retries included) passes through this fetch, so metrics see each 5xx and rate limit.
       ...(opts.onResponse ? { request: { fetch: countingFetch(opts.onResponse) } } : {}),
-      // Per-request `request.retries` would make the plugin retry every failure (404s included): set it here only.
-      // 429 is a rate limit, the throttling plugin's business: retrying it blindly would call GitHub while limited.
-      retry: { retries: opts.retries ?? 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
-      throttle: {
-        // The default spaces every POST/DELETE 1 s apart (GitHub's advice for content-creating calls); runner
-        // registration is not that, and a burst of 100 queued jobs must not take 100 s. Secondary rate limits
-        // still back off through onSecondaryRateLimit.
-        write: new Bottleneck.Group({ maxConcurrent: opts.maxConcurrentWrites ?? 8, minTime: 0 }),
-        // The plugin's default of 10 calls in flight made a burst of queued jobs wait in line here: each launch
-        // makes three reads and a registration, so 20 jobs/s kept more than 10 calls in flight. (The plugin takes
-        // `global` like `write`; its option type only lacks it.)
-        ...{ global: new Bottleneck.Group({ maxConcurrent: opts.maxConcurrentRequests ?? MAX_CONCURRENT_REQUESTS }) },
-        onRateLimit: (
-          retryAfter: number,
-          options: { method: string; url: string },
-          _o: unknown,
-          retryCount: number,
-        ) => {
-          log.warn('GitHub rate limit hit', { route: `${options.method} ${options.url}`, retryAfter, retryCount });
-          // Once the limit has reset there is a whole budget again: one wait is enough, and only a short one.
-          return retryCount < 1 && retryAfter <= maxWait;
-        },
-        onSecondaryRateLimit: (
-          retryAfter: number,
-          options: { method: string; url: string },
-          _o: unknown,
-          retryCount: number,
-        ) => {
-          log.warn('GitHub secondary rate limit hit', {
-            route: `${options.method} ${options.url}`,
-            retryAfter,
-            retryCount,
-          });
-          return retryCount < 2 && retryAfter <= maxWait;
-        },
-      },
       log: {
         debug: () => undefined,
         info: () => undefined,
@@ -242,7 +177,22 @@ export class GitHubClient {
         error: (m: string) => log.debug(m),
       },
     });
-    // Outermost hooks (registered after the plugins): a primary limit that outlasted the plugins' wait blocks every
+    // Concurrency, rate-limit waits and retries (request-pacing.ts). Runner registration is not content creation:
+    // writes are not spaced a second apart (a burst of 100 queued jobs must not take 100 s); a secondary limit still
+    // backs off. 429 is a rate limit, never retried blindly: that would call GitHub while limited.
+    this.octokit.hook.wrap(
+      'request',
+      requestPacing({
+        maxConcurrentRequests: opts.maxConcurrentRequests ?? MAX_CONCURRENT_REQUESTS,
+        maxConcurrentWrites: opts.maxConcurrentWrites ?? 8,
+        retries: opts.retries ?? 3,
+        maxRateLimitWaitSeconds: maxWait,
+        now,
+        onRateLimit: (info) =>
+          log.warn(info.kind === 'primary' ? 'GitHub rate limit hit' : 'GitHub secondary rate limit hit', info),
+      }),
+    );
+    // Outermost hooks (registered after the pacing): a primary limit that outlasted the plugins' wait blocks every
     // call until its reset, without a request.
     this.octokit.hook.before('request', () => {
       const left = this.limitedUntil - now() / 1000;

@@ -89,19 +89,22 @@ export async function ensureJitSecret(deps: LaunchDeps, job: WorkflowJob, slot =
     ? workloadToken(workloadKey(config), namespace, jobResourceName(slot))
     : undefined;
   const waitUntil = Date.now() + CLAIM_WAIT_MS;
-  let claim: V1Secret | undefined;
+  const create = () =>
+    retryTransient(
+      () => kube.core.createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) }),
+      API_RETRY,
+    ).catch((err) => {
+      if (apiStatus(err) === 409) return undefined; // another launch claimed it first
+      throw err;
+    });
+  // A new slot has no Secret yet: claiming first saves a read per launch; a 409 says someone got there first.
+  let claim: V1Secret | undefined = await create();
   while (!claim) {
     const existing = await read();
     const known = existing?.metadata?.annotations?.[ANNOTATION.runnerId];
     if (known) return Number(known);
     if (!existing) {
-      claim = await retryTransient(
-        () => kube.core.createNamespacedSecret({ namespace, body: jitSecret(job, namespace, undefined, token, slot) }),
-        API_RETRY,
-      ).catch((err) => {
-        if (apiStatus(err) === 409) return undefined; // another launch claimed it first
-        throw err;
-      });
+      claim = await create();
       continue;
     }
     if (Date.now() < waitUntil) {

@@ -4,10 +4,10 @@
  * lifecycle and cleans up when a runner is done. State comes from Kubernetes, so a restarted controller picks up
  * exactly where the old one stopped.
  */
-import { makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import { makeInformer, type V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
-import { CONTAINER, LABEL } from '@eci-virtual/contract';
+import { ANNOTATION, CONTAINER, LABEL } from '@eci-virtual/contract';
 import { allJobsSelector } from './naming.js';
 
 export interface PodMilestones {
@@ -20,7 +20,18 @@ export interface PodMilestones {
   finished?: { at: string; exitCode: number };
 }
 
+/** Milestones by pod object: balancing asks for every pod's on each pass; an update brings a new object. */
+const milestonesOf = new WeakMap<V1Pod, PodMilestones>();
+
 export function milestones(pod: V1Pod): PodMilestones {
+  const known = milestonesOf.get(pod);
+  if (known) return known;
+  const out = readMilestones(pod);
+  milestonesOf.set(pod, out);
+  return out;
+}
+
+function readMilestones(pod: V1Pod): PodMilestones {
   const jobId = pod.metadata?.labels?.[LABEL.jobId] ?? '';
   const statuses = pod.status?.containerStatuses ?? [];
   const containers = pod.spec?.containers ?? [];
@@ -40,8 +51,85 @@ export function milestones(pod: V1Pod): PodMilestones {
   return out;
 }
 
+/**
+ * The job pods by name, job, repository and node, kept from the informer's events: what the controller asks on every
+ * pod event and launch (is slot X's pod there, how many pods run for repository R or on node N) is answered without
+ * walking every pod, which at 1000 pods made each event O(pods) and a burst of events O(pods²).
+ */
+export class PodIndex {
+  private readonly byName = new Map<string, V1Pod>();
+  private readonly byJob = new Map<string, Set<string>>();
+  private readonly repoCount = new Map<string, number>();
+  private readonly nodeCount = new Map<string, number>();
+  private listed: readonly V1Pod[] | undefined;
+
+  put(pod: V1Pod): void {
+    const name = pod.metadata?.name;
+    if (!name) return;
+    this.remove(pod);
+    this.byName.set(name, pod);
+    const job = pod.metadata?.labels?.[LABEL.jobId];
+    if (job) this.byJob.set(job, (this.byJob.get(job) ?? new Set()).add(name));
+    bump(this.repoCount, pod.metadata?.annotations?.[ANNOTATION.repository], 1);
+    bump(this.nodeCount, pod.spec?.nodeName, 1);
+    this.listed = undefined;
+  }
+
+  remove(pod: V1Pod): void {
+    const name = pod.metadata?.name;
+    const old = name !== undefined ? this.byName.get(name) : undefined;
+    if (!name || !old) return;
+    this.byName.delete(name);
+    const job = old.metadata?.labels?.[LABEL.jobId];
+    const names = job !== undefined ? this.byJob.get(job) : undefined;
+    if (names) {
+      names.delete(name);
+      if (!names.size) this.byJob.delete(job!);
+    }
+    bump(this.repoCount, old.metadata?.annotations?.[ANNOTATION.repository], -1);
+    bump(this.nodeCount, old.spec?.nodeName, -1);
+    this.listed = undefined;
+  }
+
+  get(name: string): V1Pod | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The pods of job `jobId` (one per runner slot). */
+  ofJob(jobId: string): V1Pod[] {
+    return [...(this.byJob.get(jobId) ?? [])].map((n) => this.byName.get(n)!);
+  }
+
+  /** Pods serving repository `repo` (its annotation, as written: owner/name). */
+  inRepo(repo: string): number {
+    return this.repoCount.get(repo) ?? 0;
+  }
+
+  /** Pods bound to each node. */
+  perNode(): ReadonlyMap<string, number> {
+    return this.nodeCount;
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** Every pod; the same array until the next change. */
+  all(): readonly V1Pod[] {
+    return (this.listed ??= [...this.byName.values()]);
+  }
+}
+
+function bump(counts: Map<string, number>, key: string | undefined, by: number): void {
+  if (key === undefined) return;
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
+
 export class PodTracker {
-  private informer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
+  /** The informer's pods, indexed (kept from its add/update/delete events). */
+  readonly index = new PodIndex();
 
   constructor(
     private readonly kube: KubeClients,
@@ -51,7 +139,7 @@ export class PodTracker {
   ) {}
 
   pods(): readonly V1Pod[] {
-    return this.informer?.list(this.namespace) ?? [];
+    return this.index.all();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -61,10 +149,18 @@ export class PodTracker {
       () => this.kube.core.listNamespacedPod({ namespace: this.namespace, labelSelector: allJobsSelector }),
       allJobsSelector,
     );
-    this.informer = informer;
-    informer.on('add', (p) => this.onPod(milestones(p), 'add'));
-    informer.on('update', (p) => this.onPod(milestones(p), 'update'));
-    informer.on('delete', (p) => this.onPod(milestones(p), 'delete'));
+    informer.on('add', (p) => {
+      this.index.put(p);
+      this.onPod(milestones(p), 'add');
+    });
+    informer.on('update', (p) => {
+      this.index.put(p);
+      this.onPod(milestones(p), 'update');
+    });
+    informer.on('delete', (p) => {
+      this.index.remove(p);
+      this.onPod(milestones(p), 'delete');
+    });
     informer.on('error', (err: unknown) => {
       if (signal.aborted) return;
       this.log.warn('pod informer failed; restarting in 2 s', { err: (err as Error)?.message });
