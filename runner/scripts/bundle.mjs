@@ -29,7 +29,7 @@ await build({
 // V8 keeps a script's source one byte per character only while every character is Latin-1; one character beyond
 // U+00FF (e.g. in a String.raw template esbuild cannot escape) stores the whole bundle two bytes per character.
 const nonLatin1 = [
-  ...new Set(readFileSync(join(root, 'dist/eci-virtual.mjs'), 'utf8').match(/[^\u0000-\u00ff]/gu) ?? []),
+  ...new Set(readFileSync(join(root, 'dist/eci-virtual.mjs'), 'utf8').match(/[\u0100-\u{10ffff}]/gu) ?? []),
 ];
 if (nonLatin1.length)
   throw new Error(
