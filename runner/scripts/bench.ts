@@ -1,8 +1,9 @@
 /**
  * `yarn bench` — performance figures against the real components (not a test: numbers are printed, with targets and
- * baselines measured in the same run). `yarn bench node|exec|steps|job|controller|controller-eci|kaniko|cache|swap|fleet|portal`
+ * baselines measured in the same run). `yarn bench node|node-memory|exec|steps|job|controller|controller-eci|kaniko|cache|swap|fleet|portal`
  * runs one part; default all. `cache` needs no cluster or engine (the ECI emulator in simulated time), nor does
- * `portal` (the job history databases: SQLite in a file, PostgreSQL on a server it starts); `fleet` needs no engine.
+ * `portal` (the job history databases: SQLite in a file, PostgreSQL on a server it starts); `fleet` and
+ * `node-memory` need no engine.
  */
 import { describeError } from '@eci-virtual/contract';
 import { cacheBench } from './bench/cache-bench.js';
@@ -12,6 +13,7 @@ import { fleetBench } from './bench/fleet-bench.js';
 import { jobBench } from './bench/job-bench.js';
 import { kanikoBench } from './bench/kaniko-bench.js';
 import { nodeBench } from './bench/node-bench.js';
+import { nodeMemoryBench } from './bench/node-memory-bench.js';
 import { portalBench } from './bench/portal.js';
 import { stepsBench } from './bench/steps-bench.js';
 import { swapBench } from './bench/swap-bench.js';
@@ -26,9 +28,12 @@ async function main(): Promise<void> {
   if (want('portal')) await portalBench();
   if (parts.length && parts.every((p) => p === 'cache' || p === 'portal')) return;
   await buildBundle();
-  // The fleet simulation needs the cluster but no engine: its ECI runtime and runners are simulated.
-  if (parts.length && parts.every((p) => p === 'fleet' || p === 'cache')) {
-    if (want('fleet')) await fleetBench(await ensureCluster(() => undefined));
+  // The fleet simulation and the node memory bench need the cluster but no engine: their ECI runtime is simulated.
+  const engineless = ['fleet', 'node-memory', 'cache', 'portal'];
+  if (parts.length && parts.every((p) => engineless.includes(p))) {
+    const cluster = await ensureCluster(() => undefined);
+    if (want('node-memory')) await nodeMemoryBench(cluster);
+    if (want('fleet')) await fleetBench(cluster);
     return;
   }
   const engine = await ensureEngine();
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   if (want('kaniko')) await kanikoBench(cluster, engine);
   if (want('swap')) await swapBench(cluster, engine);
   if (want('fleet')) await fleetBench(cluster);
+  if (want('node-memory')) await nodeMemoryBench(cluster);
 }
 
 main().catch((err: unknown) => {

@@ -28,8 +28,8 @@ export const SPOOL_AGENT = String.raw`set -u
 ${KANIKO_BASE_SCAN}
 spool="$1"; shell="$2"
 # Steps run as whatever user their image says; like /tmp, every directory the agent creates admits them all
-# (sticky: nobody removes another user's requests) — from the spool up to, not including, the workspace root
-# (/__w/_temp/_eci/spool/kaniko → kaniko, spool, _eci, _temp). They are created world-writable at once (umask 0 in a
+# (sticky: nobody removes another user's requests) - from the spool up to, not including, the workspace root
+# (/__w/_temp/_eci/spool/kaniko -> kaniko, spool, _eci, _temp). They are created world-writable at once (umask 0 in a
 # subshell), so a step of another user that writes into _temp while the agent starts never meets a root-only
 # directory; then made sticky. The agent runs as root and writes into any request.
 (umask 0; mkdir -p "$spool")

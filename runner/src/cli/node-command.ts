@@ -12,6 +12,7 @@ import { EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
 import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
 import type { ImageCacheSettings } from '../virtual-node/backends/eci/image-cache-manager.js';
 import { defaultNodeConfig } from '../virtual-node/config.js';
+import { applyHeapTuning } from '../virtual-node/heap-tuning.js';
 import { VirtualNode } from '../virtual-node/virtual-node.js';
 import { durationFlag, intFlag, parseFlags, parseHostPort } from './flags.js';
 
@@ -58,6 +59,7 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
   --owner-cluster-role NAME    make this ClusterRole the Node's owner (uninstalling it garbage-collects the Node)`;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
+  applyHeapTuning();
   const { values } = parseFlags(argv, {
     backend: { type: 'string', default: 'docker' },
     'node-name': { type: 'string', default: 'eci-virtual' },

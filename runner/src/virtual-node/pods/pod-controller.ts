@@ -18,6 +18,7 @@ import type { EventRecorder } from './event-recorder.js';
 import type { PodInputSource } from './input-source.js';
 import { MissingPodInput, podRef, preparePod } from './pod-inputs.js';
 import { buildPodStatus, waitingContainers } from './pod-status.js';
+import { slimList, slimPod, slimWatch } from './slim-pod.js';
 
 type Stage = 'new' | 'creating' | 'running' | 'failed' | 'deleting';
 
@@ -98,8 +99,8 @@ export class PodController {
     await this.reconcile();
     const informer = new ListWatch<V1Pod>(
       '/api/v1/pods',
-      this.deps.kube.watch,
-      () => this.deps.kube.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }),
+      slimWatch(this.deps.kube.watch),
+      slimList(() => this.deps.kube.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector })),
       false,
       undefined,
       this.fieldSelector,
@@ -128,7 +129,7 @@ export class PodController {
       kube.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }),
       backend.listPods(),
     ]);
-    const byUid = new Map(apiPods.items.map((p) => [p.metadata?.uid, p]));
+    const byUid = new Map(apiPods.items.map((p) => [p.metadata?.uid, slimPod(p)]));
     for (const ref of backendPods) {
       const pod = byUid.get(ref.uid);
       if (!pod) {
@@ -398,7 +399,7 @@ export class PodController {
       mergePatch,
     );
     t.fingerprint = fingerprint;
-    if (updated.metadata?.uid === t.ref.uid) t.pod = updated;
+    if (updated.metadata?.uid === t.ref.uid) t.pod = slimPod(updated);
   }
 
   private async resyncLoop(signal: AbortSignal): Promise<void> {

@@ -38,6 +38,7 @@ import { createContainerGroupRequest, TAG, type EciNodeSettings } from './pod-ma
 import { payAsYouGoRequest, shouldFallBack } from './spot-fallback.js';
 import { podStatus, TERMINAL_GROUP_STATES, type EciContainerGroup } from './status-mapping.js';
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
+import { UsageCache } from './usage-cache.js';
 
 export interface EciBackendOptions {
   client: EciClient;
@@ -65,6 +66,7 @@ export class EciBackend implements Backend {
   /** Uids of pods deleted here, so later status calls for them cost no API call (bounded). */
   private readonly deleted = new Set<string>();
   private readonly imageCaches: ImageCacheManager | undefined;
+  private readonly usage: UsageCache;
 
   constructor(private readonly opts: EciBackendOptions) {
     this.log = opts.log.child({ backend: 'eci', node: opts.node.nodeName });
@@ -76,6 +78,11 @@ export class EciBackend implements Backend {
       resyncMs: opts.resyncMs ?? 60_000,
       onChange: (ref) => this.changed(ref),
       onEvent: (e) => this.listeners.event(e),
+    });
+    this.usage = new UsageCache({
+      fetch: (ref) => this.groupUsage(ref),
+      onError: (ref, err) =>
+        this.log.debug('DescribeContainerGroupMetric failed', { pod: podKey(ref), err: describeError(err) }),
     });
     if (opts.imageCache)
       this.imageCaches = new ImageCacheManager({
@@ -167,35 +174,22 @@ export class EciBackend implements Backend {
   }
 
   /**
-   * Usage from DescribeContainerGroupMetric, one call per running group (the API takes one group id). ECI samples
-   * about once a minute, so a group's answer is kept for 30 s: a metrics-server scraping every 15 s costs at most
-   * one call per group per 30 s, out of the describe quota.
+   * Usage from DescribeContainerGroupMetric, one call per running group (the API takes one group id), through the
+   * usage cache (usage-cache.ts): ECI samples about once a minute, so a group is asked at most once per 30 s, at most
+   * 4 calls in flight, and a scrape answers within ~8 s from what the cache has.
    */
-  async podUsage(refs: PodRef[]): Promise<PodUsage[]> {
-    const now = Date.now();
-    const out = await Promise.all(
-      refs.map(async (ref) => {
-        const cached = this.usageCache.get(ref.uid);
-        if (cached && now - cached.at < 30_000) return cached.usage;
-        const t = await this.tracked(ref).catch(() => undefined);
-        if (!t) return undefined;
-        const res = await this.call<DescribeContainerGroupMetricResponse>('DescribeContainerGroupMetric', {
-          ContainerGroupId: t.groupId,
-        }).catch((err: unknown) => {
-          this.log.debug('DescribeContainerGroupMetric failed', { pod: podKey(ref), err: describeError(err) });
-          return undefined;
-        });
-        const usage = res ? usageFromMetric(ref, res) : undefined;
-        this.usageCache.set(ref.uid, { at: now, usage });
-        return usage;
-      }),
-    );
-    const live = new Set(refs.map((r) => r.uid));
-    for (const uid of this.usageCache.keys()) if (!live.has(uid)) this.usageCache.delete(uid);
-    return out.filter((u) => u !== undefined);
+  podUsage(refs: PodRef[]): Promise<PodUsage[]> {
+    return this.usage.usage(refs);
   }
 
-  private readonly usageCache = new Map<string, { at: number; usage: PodUsage | undefined }>();
+  private async groupUsage(ref: PodRef): Promise<PodUsage | undefined> {
+    const t = await this.tracked(ref);
+    if (!t) return undefined;
+    const res = await this.call<DescribeContainerGroupMetricResponse>('DescribeContainerGroupMetric', {
+      ContainerGroupId: t.groupId,
+    });
+    return usageFromMetric(ref, res);
+  }
 
   /** The tracked group of a pod, looking it up by its uid tag when this process has not seen it yet. */
   private async tracked(ref: PodRef): Promise<TrackedGroup | undefined> {
