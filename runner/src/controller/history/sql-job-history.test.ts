@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresUnavailable, startPostgres, type PostgresServer } from '../../../test/harness/postgres-server.js';
 import type { StoredJob } from '../records/stored-job.js';
@@ -11,7 +11,7 @@ import { MIGRATIONS, migrate } from './migrations.js';
 import { PostgresDriver } from './postgres-driver.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlJobHistory } from './sql-job-history.js';
-import { breakStaleLock, SqliteDriver, STALE_LOCK_MS } from './sqlite-driver.js';
+import { breakStaleLock, podIdentity, SqliteDriver, STALE_LOCK_MS } from './sqlite-driver.js';
 
 // 1 vCPU + 2 GiB: ECI bills the 1C2G spec; at these unit prices a second costs 0.00001 + 0.000002 = 0.000012 US$.
 const PRICES = { vcpuSecondUsd: 0.00001, gibSecondUsd: 0.000001 };
@@ -413,13 +413,13 @@ describe('SQLite job history file', () => {
     await (await SqlJobHistory.open(SqliteDriver.open(path), PRICES)).close();
     // A dead owner: a child process that has exited.
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-    writeFileSync(`${path}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname() }));
+    writeFileSync(`${path}.owner`, JSON.stringify({ pid: Number(dead.stdout.trim()), host: podIdentity() }));
     mkdirSync(`${path}.lock`);
     const past = (Date.now() - STALE_LOCK_MS - 1_000) / 1000;
     utimesSync(`${path}.lock`, past, past);
     const reopened = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
     expect(existsSync(`${path}.lock`)).toBe(false);
-    expect(JSON.parse(readFileSync(`${path}.owner`, 'utf8'))).toEqual({ pid: process.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(`${path}.owner`, 'utf8'))).toEqual({ pid: process.pid, host: podIdentity() });
     await reopened.close();
     expect(existsSync(`${path}.owner`)).toBe(false);
   });
@@ -466,9 +466,27 @@ describe('SQLite job history file', () => {
     const path = join(dir, 'owned.db');
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
-      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: hostname() }));
+      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: podIdentity() }));
       expect(() => SqliteDriver.open(path)).toThrow(/in use by process/);
     } finally {
+      other.kill();
+    }
+  });
+
+  it('is opened by a process of another pod on the same machine (POD_NAME tells pods apart), not of the same pod', async () => {
+    const path = join(dir, 'pods.db');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const saved = process.env.POD_NAME;
+    try {
+      process.env.POD_NAME = 'controller-b';
+      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: 'controller-a' }));
+      const history = await SqlJobHistory.open(SqliteDriver.open(path), PRICES);
+      await history.close();
+      writeFileSync(`${path}.owner`, JSON.stringify({ pid: other.pid, host: 'controller-b' }));
+      expect(() => SqliteDriver.open(path)).toThrow(/in use by process/);
+    } finally {
+      if (saved === undefined) delete process.env.POD_NAME;
+      else process.env.POD_NAME = saved;
       other.kill();
     }
   });

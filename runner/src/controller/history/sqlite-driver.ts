@@ -212,8 +212,15 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/**
+ * The pod this process runs in: POD_NAME (the chart sets it from the downward API), else the host name — which is the
+ * pod's name in Kubernetes, so both agree there; where several replicas are processes of one machine (the test
+ * harness), POD_NAME tells them apart as distinct pods, which the owner check must allow.
+ */
+export const podIdentity = (): string => process.env.POD_NAME || hostname();
+
 function claim(file: string, db: string): void {
-  const me: Owner = { pid: process.pid, host: hostname() };
+  const me: Owner = { pid: process.pid, host: podIdentity() };
   const current = ownerOf(file);
   if (current && current.host === me.host && current.pid !== me.pid && alive(current.pid))
     throw new Unavailable(`the SQLite job history ${db} is in use by process ${current.pid}`, {
