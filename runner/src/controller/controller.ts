@@ -596,6 +596,7 @@ export class Controller {
           namespace: this.deps.config.namespace,
           scope: this.deps.config.runnerScope,
           log: this.deps.log,
+          workloads: this.deps.config.workloads.controllerUrl !== undefined,
         },
         slot,
         Number.isFinite(runnerId) ? runnerId : undefined,

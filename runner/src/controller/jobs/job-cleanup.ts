@@ -14,11 +14,22 @@ const ignoreMissing = (err: unknown) => {
   if (apiStatus(err) !== 404) throw err;
 };
 
-export async function cleanupJob(
-  deps: { kube: KubeClients; github: GitHubClient; namespace: string; scope: RunnerScope; log: Logger },
-  slot: string,
-  runnerId?: number,
-): Promise<void> {
+export interface CleanupDeps {
+  kube: KubeClients;
+  github: GitHubClient;
+  namespace: string;
+  scope: RunnerScope;
+  log: Logger;
+  /**
+   * Whether runner pods may have workload pods (`workloads.controllerUrl` is set). Without, the two deletecollection
+   * calls are skipped: each makes the API server list every pod (Secret) of the namespace, at 1,000 running jobs
+   * a thousand objects per cleanup for nothing. A workload left from a time the feature was on still goes: it is
+   * owned by its runner pod, and the garbage collector deletes it after the pod.
+   */
+  workloads: boolean;
+}
+
+export async function cleanupJob(deps: CleanupDeps, slot: string, runnerId?: number): Promise<void> {
   const { kube, namespace: ns } = deps;
   const name = jobResourceName(slot);
   await Promise.all([
@@ -27,9 +38,18 @@ export async function cleanupJob(
     kube.core.deleteNamespacedServiceAccount({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRole({ name, namespace: ns }).catch(ignoreMissing),
     kube.rbac.deleteNamespacedRoleBinding({ name, namespace: ns }).catch(ignoreMissing),
-    // The pod's workload pod and its Secrets (owned by the pod: the garbage collector would follow).
-    kube.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: workloadsOf(name), gracePeriodSeconds: 5 }),
-    kube.core.deleteCollectionNamespacedSecret({ namespace: ns, labelSelector: workloadsOf(name) }),
+    // The pod's workload pod and its Secrets, at once (they are owned by the pod: the garbage collector would follow
+    // once the pod is gone, seconds later).
+    ...(deps.workloads
+      ? [
+          kube.core.deleteCollectionNamespacedPod({
+            namespace: ns,
+            labelSelector: workloadsOf(name),
+            gracePeriodSeconds: 5,
+          }),
+          kube.core.deleteCollectionNamespacedSecret({ namespace: ns, labelSelector: workloadsOf(name) }),
+        ]
+      : []),
   ]);
   // Ephemeral runners deregister themselves after their job; this covers runners that never got one.
   if (runnerId !== undefined)
