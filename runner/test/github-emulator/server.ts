@@ -1072,9 +1072,24 @@ export class GitHubEmulator {
     );
   }
 
+  /**
+   * Runners by their token, remembered from earlier lookups: a fleet of polling runners would otherwise copy and scan
+   * every registration on each poll. An entry counts only while it is still the registration under its id.
+   */
+  private readonly runnersByToken = new Map<string, EmuRunner>();
+
   private runnerFor(req: IncomingMessage): EmuRunner | undefined {
     const token = /^RemoteAuth (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    return [...this.state.runners.values()].find((r) => r.token === token);
+    if (!token) return undefined;
+    const known = this.runnersByToken.get(token);
+    if (known && known.token === token && this.state.runners.get(known.id) === known) return known;
+    this.runnersByToken.delete(token);
+    for (const r of this.state.runners.values())
+      if (r.token === token) {
+        this.runnersByToken.set(token, r);
+        return r;
+      }
+    return undefined;
   }
 
   /**
