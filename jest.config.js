@@ -38,6 +38,8 @@ export default {
         '<rootDir>/runner/test/harness/**/*.test.ts',
         // The chaos run's pure parts (workload, verifier) and its cuttable proxy.
         '<rootDir>/runner/test/chaos/**/*.test.ts',
+        // The fleet simulation's pure parts (GitHub secondary-limit points).
+        '<rootDir>/runner/test/fleet/**/*.test.ts',
       ],
     },
     {

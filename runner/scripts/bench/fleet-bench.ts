@@ -8,6 +8,7 @@
  * FLEET_TIMEOUT_SECONDS how long a run may take (default 600).
  */
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
+import { POINTS_PER_MINUTE } from '../../test/fleet/github-points.js';
 import { formatFleetLine, runFleet, type FleetResult } from '../../test/fleet/fleet-run.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 
@@ -46,7 +47,9 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
     console.log(line);
     console.log(
       `  webhook→pod p50 ${Math.round(r.webhookToPodP50Ms)} ms; ${r.completed}/${r.jobs} jobs completed; ` +
-        `at most ${r.maxPods} pods at once; ECI calls ${JSON.stringify(r.calls)}` +
+        `at most ${r.maxPods} pods at once; ECI calls ${JSON.stringify(r.calls)}; ` +
+        `GitHub's busiest endpoint ${r.githubPeak.endpoint} took ${r.githubPeak.points} points in a minute ` +
+        `(GitHub.com allows ${POINTS_PER_MINUTE})` +
         (Object.keys(r.runnersRefused).length ? `; runners refused ${JSON.stringify(r.runnersRefused)}` : '') +
         (r.runnerErrors.length ? `; runner errors: ${r.runnerErrors.slice(0, 3).join(' | ')}` : '') +
         (missed.length ? `\n  targets missed: ${missed.join(', ')}` : '\n  targets met'),

@@ -27,6 +27,7 @@ import { EciEmulator } from '../eci-emulator/server.js';
 import { SimulatedRuntime } from '../eci-emulator/simulated-runtime.js';
 import { delaysFor, DEFAULT_START_DELAYS, type StartDelayDistribution } from '../eci-emulator/start-delays.js';
 import { ControllerStack } from '../harness/controller-stack.js';
+import { peakPointsPerMinute } from './github-points.js';
 import { SimulatedRunners } from './simulated-runners.js';
 
 const REPO = 'fleet-org/app';
@@ -55,6 +56,8 @@ export interface FleetResult {
   allCreatedSeconds: number;
   quotaFloorSeconds: number;
   webhookToPodP50Ms: number;
+  /** The busiest GitHub REST endpoint's most secondary-limit points in a minute (github-points.ts). */
+  githubPeak: { endpoint: string; points: number };
   webhookToPodP99Ms: number;
   /** The node's peak RSS over the whole run (MB): an upper bound while it held `podsAtNodePeak` pods at once. */
   nodeRssMb: number;
@@ -232,6 +235,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       allCreatedSeconds: creates.length ? (lastCreate - firstQueued) / 1000 : NaN,
       quotaFloorSeconds: quotaFloorSeconds('CreateContainerGroup', n),
       webhookToPodP50Ms: percentile(latencies, 50),
+      githubPeak: peakPointsPerMinute(stack.emulator.requests.filter((r) => r.at >= firstQueued)),
       webhookToPodP99Ms: latencies.length === n ? percentile(latencies, 99) : Infinity,
       nodeRssMb: nodeRss,
       podsAtNodePeak: maxPods,

@@ -165,7 +165,8 @@ const RUN_STATUS_FILTERS = new Set([
 export class GitHubEmulator {
   readonly state = new EmulatorState();
   readonly webhooks: WebhookSender;
-  readonly requests: { method: string; path: string; status: number; auth: Principal['kind'] }[] = [];
+  /** Every answered request; `at` is when it was answered (Date.now()). */
+  readonly requests: { method: string; path: string; status: number; auth: Principal['kind']; at: number }[] = [];
   /** Names of runners registered through generate-jitconfig, in order (successful registrations only). */
   readonly registeredRunners: string[] = [];
   /** Every JIT registration in order, with the runner id GitHub gave it (names repeat after a delete). */
@@ -844,7 +845,13 @@ export class GitHubEmulator {
     body: unknown,
     headers: Record<string, string> = {},
   ): void {
-    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status, auth: who.kind });
+    this.requests.push({
+      method: req.method ?? '',
+      path: url.pathname + url.search,
+      status,
+      auth: who.kind,
+      at: Date.now(),
+    });
     if (headers.link)
       headers = { ...headers, link: headers.link.replaceAll(HOST_PLACEHOLDER, req.headers.host ?? '127.0.0.1') };
     const b = this.budgetOf(who);
