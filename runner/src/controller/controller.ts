@@ -13,7 +13,7 @@ import type { GitHubClient } from './github/github-client.js';
 import { isBound, servesLabels, type WorkflowJob } from './github/workflow-job.js';
 import { collectGarbage } from './jobs/garbage-collector.js';
 import { runStalledPodBinder } from './scheduling/stalled-pod-binder.js';
-import { cleanupJob } from './jobs/job-cleanup.js';
+import { cleanupJob, runnerLeftBehind } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
 import { readPodEvents } from './jobs/pod-events.js';
@@ -599,7 +599,7 @@ export class Controller {
           workloads: this.deps.config.workloads.controllerUrl !== undefined,
         },
         slot,
-        Number.isFinite(runnerId) ? runnerId : undefined,
+        runnerLeftBehind(Number.isFinite(runnerId) ? runnerId : undefined, this.tookBy(slot)),
       );
       this.noteCleaned(slot);
     } catch (err) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeClients } from '../../kube/client.js';
 import { createLogger } from '../../observability/logger.js';
 import type { GitHubClient } from '../github/github-client.js';
-import { cleanupJob } from './job-cleanup.js';
+import { cleanupJob, runnerLeftBehind } from './job-cleanup.js';
 
 describe('cleanupJob', () => {
   /** Records each API call as `<verb> <resource> <name or selector>`; every object is already gone (404). */
@@ -62,5 +62,12 @@ describe('cleanupJob', () => {
       'deletecollection pods eci-virtual.dev/component=workload,eci-virtual.dev/runner-pod=eci-job-42',
       'deletecollection secrets eci-virtual.dev/component=workload,eci-virtual.dev/runner-pod=eci-job-42',
     ]);
+  });
+
+  it('leaves a runner alone once GitHub says its job completed (GitHub removed it), else deregisters it', () => {
+    expect(runnerLeftBehind(7, { status: 'completed' })).toBeUndefined();
+    expect(runnerLeftBehind(7, { status: 'in_progress' })).toBe(7);
+    expect(runnerLeftBehind(7, undefined)).toBe(7);
+    expect(runnerLeftBehind(undefined, undefined)).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@
 import { apiStatus, type KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GitHubClient, RunnerScope } from '../github/github-client.js';
+import type { WorkflowJob } from '../github/workflow-job.js';
 import { COMPONENT, LABEL } from '@eci-virtual/contract';
 import { jitSecretName, jobOfSlot, jobResourceName } from './naming.js';
 
@@ -13,6 +14,19 @@ const workloadsOf = (runnerPod: string) => `${LABEL.component}=${COMPONENT.workl
 const ignoreMissing = (err: unknown) => {
   if (apiStatus(err) !== 404) throw err;
 };
+
+/**
+ * The runner a cleanup still has to deregister: none when GitHub says the runner took a job that has completed — a
+ * JIT runner is ephemeral and GitHub removes it after its one job ("Create configuration for a just-in-time runner",
+ * https://docs.github.com/rest/actions/self-hosted-runners), so a DELETE would spend a write (5 of the 900 points a
+ * minute GitHub allows an endpoint) on a 404.
+ */
+export function runnerLeftBehind(
+  runnerId: number | undefined,
+  took: Pick<WorkflowJob, 'status'> | undefined,
+): number | undefined {
+  return took?.status === 'completed' ? undefined : runnerId;
+}
 
 export interface CleanupDeps {
   kube: KubeClients;
