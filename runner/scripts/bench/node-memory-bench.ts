@@ -14,12 +14,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import { describeError, virtualNodeToleration } from '@eci-virtual/contract';
 import { loadKubeConfig, makeClients, type KubeClients } from '../../src/kube/client.js';
-import { eciNodeFlags, randomAccessKey } from '../../test/eci-emulator/on-engine.js';
-import { EciEmulator } from '../../test/eci-emulator/server.js';
+import { startSimulatedEciNode, stopSimulatedEciNode } from '../../test/eci-emulator/simulated-node.js';
 import { SimulatedRuntime } from '../../test/eci-emulator/simulated-runtime.js';
-import { delaysFor, DEFAULT_START_DELAYS } from '../../test/eci-emulator/start-delays.js';
 import type { ClusterInfo } from '../lib/cluster.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../lib/node-with-namespace.js';
 
 /** Every image of the simulation: nothing is pulled or run. */
 const SIM_IMAGE = 'registry.invalid/bench/simulated:1';
@@ -99,25 +96,16 @@ export async function measureNodeMemory(o: {
 }): Promise<NodeMemoryResult> {
   const log = o.log ?? (() => undefined);
   const n = o.pods;
-  const key = randomAccessKey();
-  const emu = new EciEmulator({
-    runtime: new SimulatedRuntime(),
-    accessKeys: { [key.id]: key.secret },
-    delays: delaysFor(DEFAULT_START_DELAYS),
-    quota: n + 200,
-    refreshMs: 500,
-  });
-  await emu.start();
-  const flags = eciNodeFlags(emu, key, 'nodemem');
-  const t = await startNodeWithNamespace({
+  const sim = await startSimulatedEciNode({
     kube: o.kube,
-    prefix: 'nodemem',
     kubeconfig: o.kubeconfig,
-    dockerHost: 'unix:///nonexistent/docker.sock',
-    infraImage: SIM_IMAGE,
-    extraArgs: [...flags.nodeArgs, '--pods', String(n + 100), '--cpu', String(n + 100), '--memory', `${n + 100}Gi`],
-    env: { ...flags.nodeEnv, ...o.nodeEnv },
+    prefix: 'nodemem',
+    pods: n,
+    runtime: new SimulatedRuntime(),
+    image: SIM_IMAGE,
+    ...(o.nodeEnv ? { nodeEnv: o.nodeEnv } : {}),
   });
+  const { emu, t } = sim;
   try {
     const pid = t.node.pid;
     // Idle: the node registered and settled, no pods yet.
@@ -160,8 +148,7 @@ export async function measureNodeMemory(o: {
       holdSeconds: o.holdSeconds,
     };
   } finally {
-    await stopNodeWithNamespace(t, Math.max(120_000, n * 300));
-    await emu.stop();
+    await stopSimulatedEciNode(sim, n);
   }
 }
 

@@ -20,12 +20,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { LABEL } from '@eci-virtual/contract';
 import type { KubeClients } from '../../src/kube/client.js';
-import { startNodeWithNamespace, stopNodeWithNamespace } from '../../scripts/lib/node-with-namespace.js';
 import { quotaFloorSeconds } from '../eci-emulator/limits.js';
-import { eciNodeFlags, randomAccessKey } from '../eci-emulator/on-engine.js';
-import { EciEmulator } from '../eci-emulator/server.js';
+import { startSimulatedEciNode, stopSimulatedEciNode } from '../eci-emulator/simulated-node.js';
 import { SimulatedRuntime } from '../eci-emulator/simulated-runtime.js';
-import { delaysFor, DEFAULT_START_DELAYS, type StartDelayDistribution } from '../eci-emulator/start-delays.js';
+import type { StartDelayDistribution } from '../eci-emulator/start-delays.js';
 import { ControllerStack } from '../harness/controller-stack.js';
 import { peakPointsPerMinute } from './github-points.js';
 import { SimulatedRunners } from './simulated-runners.js';
@@ -110,7 +108,6 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const rate = o.ratePerSecond ?? 20;
   const jobMs = o.jobMs ?? Math.ceil(n / rate) * 1000 + 30_000;
   const log = o.log ?? (() => undefined);
-  const key = randomAccessKey();
   let runtime: SimulatedRuntime | undefined = undefined;
   let jobDone: (jobId: number) => boolean = () => false;
   const runners = new SimulatedRunners({
@@ -123,25 +120,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     },
   });
   runtime = new SimulatedRuntime(runners.onStart);
-  const emu = new EciEmulator({
-    runtime,
-    accessKeys: { [key.id]: key.secret },
-    delays: delaysFor(o.startDelays ?? DEFAULT_START_DELAYS),
-    quota: n + 200,
-    refreshMs: 500,
-  });
-  await emu.start();
-  const flags = eciNodeFlags(emu, key, 'fleet');
-  const t = await startNodeWithNamespace({
+  const sim = await startSimulatedEciNode({
     kube: o.kube,
-    prefix: 'fleet',
     kubeconfig: o.kubeconfig,
-    // The node runs on `--backend eci`: it never talks to an engine, and images are names to the simulation.
-    dockerHost: 'unix:///nonexistent/docker.sock',
-    infraImage: SIM_IMAGE,
-    extraArgs: [...flags.nodeArgs, '--pods', String(n + 100), '--cpu', String(n + 100), '--memory', `${n + 100}Gi`],
-    env: flags.nodeEnv,
+    prefix: 'fleet',
+    pods: n,
+    runtime,
+    image: SIM_IMAGE,
+    ...(o.startDelays ? { startDelays: o.startDelays } : {}),
   });
+  const { emu, t } = sim;
   const stack = new ControllerStack({
     repo: REPO,
     namespace: t.ns,
@@ -256,7 +244,6 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     await informer.stop();
     await stack.stop();
     await runners.close();
-    await stopNodeWithNamespace(t, Math.max(120_000, n * 300));
-    await emu.stop();
+    await stopSimulatedEciNode(sim, n);
   }
 }
