@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ports } from './cluster.js';
 import { localDir, podHostAddress, repoRoot } from './paths.js';
 import type { KubeClients } from '../../src/kube/client.js';
+import { NODE_PROCESS_OPTIONS } from '../../src/virtual-node/heap-tuning.js';
 
 export const bundlePath = join(repoRoot, 'runner', 'dist', 'eci-virtual.mjs');
 
@@ -76,7 +77,11 @@ export class NodeProcess {
         `${podHostAddress}:${ports.apiserver}`,
         ...(o.extraArgs ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env, ECI_VIRTUAL_LOG_LEVEL: 'debug' } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // NODE_OPTIONS as the chart sets it for the node container; `o.env` may override it.
+        env: { ...process.env, NODE_OPTIONS: NODE_PROCESS_OPTIONS, ...o.env, ECI_VIRTUAL_LOG_LEVEL: 'debug' },
+      },
     );
     this.child.stdout?.pipe(out);
     this.child.stderr?.pipe(out);
