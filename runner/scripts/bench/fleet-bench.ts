@@ -22,7 +22,7 @@ export function missedTargets(r: FleetResult): string[] {
     if (r.allCreatedSeconds > 1.1 * r.quotaFloorSeconds + 5) missed.push('T > 1.1 × Q + 5 s');
     if (r.webhookToPodP99Ms > 100) missed.push('webhook→pod p99 > 100 ms');
     if (r.nodeRssMb > 256) missed.push('node RSS > 256 MB');
-    if (r.podsAtNodePeak < 1000) missed.push('fewer than 1000 pods at once');
+    if (r.maxPods < 1000) missed.push('fewer than 1000 pods at once');
   } else if (r.jobs === 100 && r.allCreatedSeconds > 10) missed.push('T > 10 s');
   return missed;
 }

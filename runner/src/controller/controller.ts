@@ -139,7 +139,7 @@ export class Controller {
    */
   async onPollRoundStart(): Promise<void> {
     this.census = undefined;
-    if (!this.queuedJobs.size && !this.tracker.pods().length) return;
+    if (!this.queuedJobs.size && !this.tracker.index.size) return;
     const at = Date.now();
     this.census = await this.deps.github
       .listRunners(this.deps.config.runnerScope)
@@ -619,7 +619,7 @@ export class Controller {
     else signal.addEventListener('abort', () => this.stopping.abort(), { once: true });
     const tracking = this.tracker.run(signal);
     // Wait for the informer's initial list so existing pods count against the limit before launching anything.
-    for (let i = 0; i < 100 && !signal.aborted && !this.tracker.pods().length; i++) {
+    for (let i = 0; i < 100 && !signal.aborted && !this.tracker.index.size; i++) {
       const listed = await this.deps.kube.core
         .listNamespacedPod({
           namespace: this.deps.config.namespace,

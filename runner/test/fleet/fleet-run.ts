@@ -54,16 +54,15 @@ export interface FleetResult {
   allCreatedSeconds: number;
   quotaFloorSeconds: number;
   webhookToPodP50Ms: number;
-  /** The busiest GitHub REST endpoint's most secondary-limit points in a minute (github-points.ts). */
-  githubPeak: { endpoint: string; points: number };
   webhookToPodP99Ms: number;
-  /** The node's peak RSS over the whole run (MB): an upper bound while it held `podsAtNodePeak` pods at once. */
+  /** The node's peak RSS over the whole run (MB): an upper bound while it held `maxPods` pods at once. */
   nodeRssMb: number;
   /** The most pods the node held at once during the run. */
-  podsAtNodePeak: number;
   maxPods: number;
   controllerRssMb: number;
   throttled: number;
+  /** The busiest GitHub REST endpoint's most secondary-limit points in a minute (github-points.ts). */
+  githubPeak: { endpoint: string; points: number };
   /** ECI calls by action during the run. */
   calls: Record<string, number>;
   /** Runner errors (simulated runners that failed to take or finish a job). */
@@ -98,7 +97,7 @@ export function formatFleetLine(r: FleetResult): string {
   return (
     `fleet: ${r.jobs} jobs, all groups created ${r.allCreatedSeconds.toFixed(1)} s ` +
     `(quota floor ${r.quotaFloorSeconds.toFixed(1)} s), webhook→pod p99 ${Math.round(r.webhookToPodP99Ms)} ms, ` +
-    `node RSS ${Math.round(r.nodeRssMb)} MB at ${r.podsAtNodePeak} pods, ` +
+    `node RSS ${Math.round(r.nodeRssMb)} MB at ${r.maxPods} pods, ` +
     `controller RSS ${Math.round(r.controllerRssMb)} MB, throttled ${r.throttled}`
   );
 }
@@ -223,13 +222,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       allCreatedSeconds: creates.length ? (lastCreate - firstQueued) / 1000 : NaN,
       quotaFloorSeconds: quotaFloorSeconds('CreateContainerGroup', n),
       webhookToPodP50Ms: percentile(latencies, 50),
-      githubPeak: peakPointsPerMinute(stack.emulator.requests.filter((r) => r.at >= firstQueued)),
       webhookToPodP99Ms: latencies.length === n ? percentile(latencies, 99) : Infinity,
       nodeRssMb: nodeRss,
-      podsAtNodePeak: maxPods,
       maxPods,
       controllerRssMb: controllerRss[leader] ?? 0,
       throttled: calls.filter((c) => /^Throttling/.test(c.code ?? '')).length,
+      githubPeak: peakPointsPerMinute(stack.emulator.requests.filter((r) => r.at >= firstQueued)),
       calls: byAction,
       runnerErrors: [...runners.outcomes.values()].flatMap((r) => (r.error ? [r.error] : [])),
       runnersRefused: [...runners.outcomes.values()].reduce<Record<string, number>>((acc, r) => {

@@ -8,7 +8,8 @@ import { createAppKeyPair } from '../../../test/github-emulator/app-key.js';
 import { GitHubEmulator, type QueueJobInput } from '../../../test/github-emulator/server.js';
 import { Forbidden, Throttled } from '@eci-virtual/contract';
 import { createLogger } from '../../observability/logger.js';
-import { GitHubClient, rateLimitOf } from './github-client.js';
+import { GitHubClient } from './github-client.js';
+import { rateLimitOf } from './rate-limits.js';
 
 const REPO = 'octo-org/hello';
 const TOKEN = 'ghp_unitTestToken';

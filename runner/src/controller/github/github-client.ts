@@ -18,8 +18,6 @@ import { rateLimitOf, type RateLimitInfo } from './rate-limits.js';
 import { requestPacing } from './request-pacing.js';
 import { parseWorkflowJob, type WorkflowJob } from './workflow-job.js';
 
-export { rateLimitOf, type RateLimitInfo } from './rate-limits.js';
-
 export type GitHubAuth =
   { kind: 'app'; appId: string; installationId: string; privateKey: string } | { kind: 'token'; token: string };
 
@@ -192,7 +190,7 @@ export class GitHubClient {
           log.warn(info.kind === 'primary' ? 'GitHub rate limit hit' : 'GitHub secondary rate limit hit', info),
       }),
     );
-    // Outermost hooks (registered after the pacing): a primary limit that outlasted the plugins' wait blocks every
+    // Outermost hooks (registered after the pacing): a primary limit that outlasted the pacing's wait blocks every
     // call until its reset, without a request.
     this.octokit.hook.before('request', () => {
       const left = this.limitedUntil - now() / 1000;
