@@ -102,7 +102,8 @@ export class Controller {
   private phasesTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ControllerDeps) {
-    const store = recordStore(deps);
+    // One Controller per leadership term, and the leader is the only writer of job records (one-writer.test.ts).
+    const store = recordStore(deps, true);
     this.records = store;
     this.stopping.signal.addEventListener('abort', () => store.stop?.(), { once: true });
     // Records a previous leader could only spill to ConfigMaps go into the database now.

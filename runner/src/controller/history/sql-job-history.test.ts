@@ -93,6 +93,34 @@ function storeContract(open: () => Promise<SqlDriver>) {
     ]);
   });
 
+  it('commits writes made close together in one transaction; a record the database refuses fails only its writer', async () => {
+    let transactions = 0;
+    const counted: SqlDriver = Object.assign(Object.create(db) as SqlDriver, {
+      transaction: <T>(fn: Parameters<SqlDriver['transaction']>[0]) => {
+        transactions++;
+        return db.transaction(fn as never) as Promise<T>;
+      },
+    });
+    const grouped = await SqlJobHistory.open(counted, PRICES, () => NOW, { groupCommitMs: 20 });
+    transactions = 0;
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      job(700 + (i % 6), { at: T0 + 5 * 86_400_000, repo: 'acme/group', status: i < 6 ? 'running' : 'succeeded' }),
+    );
+    await Promise.all(writes.map((w) => grouped.put(w)));
+    expect(transactions).toBe(1);
+    const { jobs } = await grouped.page({ repo: 'acme/group', limit: 20 });
+    expect(jobs.map((j) => j.status)).toEqual(Array(6).fill('succeeded'));
+    // A record whose row the database refuses (a queue time that is no date) fails its own put, not the others'.
+    const bad = { ...job(710, { at: T0 + 5 * 86_400_000, repo: 'acme/group' }), queuedAt: 'not a date' };
+    const results = await Promise.allSettled([
+      grouped.put(job(711, { at: T0 + 5 * 86_400_000, repo: 'acme/group' })),
+      grouped.put(bad),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await grouped.get('711')).toBeDefined();
+    expect(await grouped.get('710')).toBeUndefined();
+  });
+
   it('pages newest first, continuing after `next` without gaps or repeats, and filters', async () => {
     // 25 jobs, two per queue time (ties are ordered by id), over two workflows and statuses.
     for (let i = 100; i < 125; i++)

@@ -85,24 +85,99 @@ const totals = (r: SumRow) => {
   };
 };
 
+/** Writes of one job waiting for the next group commit: its newest record and everyone waiting for it. */
+interface PendingPut {
+  job: StoredJob;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+}
+
+export interface SqlJobHistoryOptions {
+  /**
+   * How long a write waits for others to share its transaction (group commit); default GROUP_COMMIT_MS. Every
+   * transaction costs a lock and, on SQLite, fsyncs of the journal and the file plus a recount of the day's sums, all
+   * on the controller's event loop: one per record change was most of a busy controller's CPU (measured: 44 % of the
+   * leader's CPU at 20 jobs/s in `yarn bench fleet`, its launches waiting behind the blocked loop).
+   */
+  groupCommitMs?: number;
+}
+
+/** The default group-commit window: a record change is in the database within this long. */
+export const GROUP_COMMIT_MS = 50;
+
 export class SqlJobHistory implements JobHistoryStore {
+  /** The writes gathering for the next commit, by job id (a job's later record replaces its earlier one). */
+  private pending = new Map<string, PendingPut>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly db: SqlDriver,
     private readonly prices: Prices,
     private readonly now: () => number,
+    private readonly groupCommitMs: number,
   ) {}
 
   /** Migrates the schema to the newest version, then serves. */
-  static async open(db: SqlDriver, prices: Prices, now: () => number = Date.now): Promise<SqlJobHistory> {
+  static async open(
+    db: SqlDriver,
+    prices: Prices,
+    now: () => number = Date.now,
+    opts: SqlJobHistoryOptions = {},
+  ): Promise<SqlJobHistory> {
     await migrate(db);
-    return new SqlJobHistory(db, prices, now);
+    return new SqlJobHistory(db, prices, now, opts.groupCommitMs ?? GROUP_COMMIT_MS);
   }
 
   get dialect() {
     return this.db.dialect;
   }
 
-  async put(job: StoredJob): Promise<void> {
+  /**
+   * Writes the job's row; resolves once it is committed. Writes within `groupCommitMs` of each other share one
+   * transaction (putMany); when that transaction fails, each job is written on its own, so one bad record fails only
+   * its own writers.
+   */
+  put(job: StoredJob): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const known = this.pending.get(job.id);
+      if (known) {
+        known.job = job;
+        known.waiters.push(waiter);
+      } else this.pending.set(job.id, { job, waiters: [waiter] });
+      this.commitTimer ??= setTimeout(() => void this.commitPending(), this.groupCommitMs);
+    });
+  }
+
+  /** Commits the gathered writes (after the commit in progress, so a job's records land in order). */
+  private commitPending(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    if (!batch.length) return this.committing;
+    this.committing = this.committing.then(() => this.commitBatch(batch));
+    return this.committing;
+  }
+
+  private async commitBatch(batch: PendingPut[]): Promise<void> {
+    const settle = (p: PendingPut, err?: unknown) =>
+      p.waiters.forEach((w) => (err === undefined ? w.resolve() : w.reject(err)));
+    try {
+      if (batch.length === 1) await this.putOne(batch[0]!.job);
+      else await this.putMany(batch.map((p) => p.job));
+      batch.forEach((p) => settle(p));
+    } catch (err) {
+      if (batch.length === 1) return settle(batch[0]!, err);
+      for (const p of batch)
+        await this.putOne(p.job).then(
+          () => settle(p),
+          (e: unknown) => settle(p, e),
+        );
+    }
+  }
+
+  private async putOne(job: StoredJob): Promise<void> {
     const row = jobRow(job, this.prices, this.now());
     await this.db.transaction(async (tx) => {
       const before = await tx.query<{ repo: string; queued_at: unknown }>(
@@ -328,7 +403,9 @@ export class SqlJobHistory implements JobHistoryStore {
     });
   }
 
-  close(): Promise<void> {
+  /** Commits what is gathered, then closes the database. */
+  async close(): Promise<void> {
+    await this.commitPending();
     return this.db.close();
   }
 }

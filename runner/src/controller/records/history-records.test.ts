@@ -102,6 +102,25 @@ describe('job records in the history database', () => {
     expect(ahead.data.size).toBe(0);
   });
 
+  it("as the term's sole writer, changes a record it wrote without reading the row back; a reader reads every time", async () => {
+    const { history, real } = await flakyHistory();
+    let reads = 0;
+    const counting: JobHistoryStore = { ...history, get: (id) => (reads++, history.get(id)) };
+    const writer = new HistoryRecords(counting, new MemoryWriteAhead(), 90, quiet, true);
+    stores.push(writer);
+    await writer.update('20', () => record('20'));
+    expect(reads).toBe(1); // a job it has not written yet is read from the database
+    await writer.update('20', (c) => ({ ...c!, status: 'running' }));
+    expect((await writer.get('20'))?.status).toBe('running');
+    expect(reads).toBe(1);
+    expect((await real.get('20'))?.status).toBe('running');
+    // A store that is not the only writer (a replica's portal) sees what others wrote.
+    const reader = make(counting, new MemoryWriteAhead());
+    await real.put({ ...record('20'), status: 'succeeded' });
+    expect((await reader.get('20'))?.status).toBe('succeeded');
+    expect(reads).toBe(2);
+  });
+
   it('keeps a write the database refuses in a ConfigMap, reads it from there, and moves it in when it is back', async () => {
     const { history, state, real } = await flakyHistory();
     const ahead = new MemoryWriteAhead();

@@ -46,6 +46,12 @@ export class HistoryRecords implements JobRecordStore {
   /** Spilled jobs whose change started from nothing (their row could not be read): overlaid when drained. */
   private readonly blind = new Set<string>();
   private readonly cache = new Map<string, StoredJob>();
+  /**
+   * Jobs whose cached record this store wrote itself. As the term's only writer (`soleWriter`), their next change
+   * starts from that record instead of reading the row back: a read per change was a lock and a statement on the
+   * controller's event loop for a record it already held.
+   */
+  private readonly written = new Set<string>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private drainTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -55,6 +61,8 @@ export class HistoryRecords implements JobRecordStore {
     private readonly spill: WriteAhead,
     private readonly retentionDays: number,
     private readonly log: Logger,
+    /** This store is the only writer of the records for its whole life (the leader's store of one term). */
+    private readonly soleWriter = false,
   ) {}
 
   async get(id: string): Promise<StoredJob | undefined> {
@@ -64,6 +72,7 @@ export class HistoryRecords implements JobRecordStore {
   /** The job's newest record; `blind` when the database could not be read and no other copy was found. */
   private async read(id: string): Promise<{ record: StoredJob | undefined; blind: boolean }> {
     if (this.spilled.has(id)) return { record: await this.spill.get(id), blind: false };
+    if (this.soleWriter && this.written.has(id)) return { record: this.cache.get(id), blind: false };
     try {
       const record = await this.history.get(id);
       if (record) this.remember(record);
@@ -75,10 +84,16 @@ export class HistoryRecords implements JobRecordStore {
     }
   }
 
-  private remember(record: StoredJob): void {
+  private remember(record: StoredJob, written = false): void {
     this.cache.delete(record.id);
     this.cache.set(record.id, record);
-    if (this.cache.size > CACHED_RECORDS) this.cache.delete(this.cache.keys().next().value!);
+    if (written) this.written.add(record.id);
+    else this.written.delete(record.id);
+    if (this.cache.size > CACHED_RECORDS) {
+      const oldest = this.cache.keys().next().value!;
+      this.cache.delete(oldest);
+      this.written.delete(oldest);
+    }
   }
 
   /** The repository's newest records (at most 500), spilled ones included. */
@@ -123,6 +138,7 @@ export class HistoryRecords implements JobRecordStore {
     try {
       if (blind) throw new Error('the job history is unreadable');
       await this.history.put(next);
+      if (this.cache.get(id) === next) this.remember(next, true);
     } catch (err) {
       this.log.warn('job history refused a write; the record waits in a ConfigMap until the database is back', {
         job: id,

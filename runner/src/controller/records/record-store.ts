@@ -18,10 +18,12 @@ export interface RecordStoreDeps {
   history?: JobHistoryStore | undefined;
 }
 
+/** `soleWriter`: the store of a leader's term, the only one writing records while it lives. */
 export function recordStore(
   deps: RecordStoreDeps,
+  soleWriter = false,
 ): JobRecordStore & { drain?: () => Promise<void>; stop?: () => void } {
   const configMaps = new JobRecords(deps.kube, deps.config.namespace, deps.config.recordsTtlDays, deps.log);
   if (!deps.history) return configMaps;
-  return new HistoryRecords(deps.history, configMaps, deps.config.history.retentionDays, deps.log);
+  return new HistoryRecords(deps.history, configMaps, deps.config.history.retentionDays, deps.log, soleWriter);
 }
