@@ -121,6 +121,28 @@ function storeContract(open: () => Promise<SqlDriver>) {
     expect(await grouped.get('710')).toBeUndefined();
   });
 
+  it('commits at most once per group-commit interval while writes keep coming', async () => {
+    let transactions = 0;
+    const counted: SqlDriver = Object.assign(Object.create(db) as SqlDriver, {
+      transaction: <T>(fn: Parameters<SqlDriver['transaction']>[0]) => {
+        transactions++;
+        return db.transaction(fn as never) as Promise<T>;
+      },
+    });
+    const grouped = await SqlJobHistory.open(counted, PRICES, () => NOW, { groupCommitMs: 150 });
+    transactions = 0;
+    const writes: Promise<void>[] = [];
+    const start = Date.now();
+    for (let i = 0; i < 20; i++) {
+      writes.push(grouped.put(job(720 + i, { at: T0 + 5 * 86_400_000, repo: 'acme/group' })));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(writes);
+    // One write every 10 ms (or slower on a busy machine) for ≥ 200 ms: a commit per write would be 20.
+    expect(transactions).toBeLessThanOrEqual(Math.ceil((Date.now() - start) / 150) + 1);
+    expect(transactions).toBeLessThan(10);
+  });
+
   it('pages newest first, continuing after `next` without gaps or repeats, and filters', async () => {
     // 25 jobs, two per queue time (ties are ordered by id), over two workflows and statuses.
     for (let i = 100; i < 125; i++)
