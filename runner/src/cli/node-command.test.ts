@@ -54,6 +54,13 @@ describe('node --backend eci', () => {
       /--eci-endpoint expects a URL/,
     );
     expect(() => eciBackendFromFlags(flags, 'n1', log, {})).toThrow(/no Alibaba Cloud credentials/);
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-poll-interval': '500ms' }, 'n1', log, env)).toThrow(
+      /--eci-poll-interval must be from 1s to 60s, got "500ms"/,
+    );
+    expect(() => eciBackendFromFlags({ ...flags, 'eci-poll-interval': 'often' }, 'n1', log, env)).toThrow(
+      /--eci-poll-interval expects a duration/,
+    );
+    expect(eciBackendFromFlags({ ...flags, 'eci-poll-interval': '30s' }, 'n1', log, env).name).toBe('eci');
   });
 });
 

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import type { Backend } from '../virtual-node/backends/backend.js';
 import { DockerBackend } from '../virtual-node/backends/docker/docker-backend.js';
 import { credentialProvider } from '../virtual-node/backends/eci/credentials.js';
-import { EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
+import { DEFAULT_POLL_INTERVAL_MS, EciBackend } from '../virtual-node/backends/eci/eci-backend.js';
 import { EciClient } from '../virtual-node/backends/eci/eci-client.js';
 import type { ImageCacheSettings } from '../virtual-node/backends/eci/image-cache-manager.js';
 import { defaultNodeConfig } from '../virtual-node/config.js';
@@ -41,6 +41,9 @@ export const nodeUsage = `eci-virtual node --backend docker|eci [options]
                                RAM role) or ALIBABA_CLOUD_CREDENTIALS_FILE (STS JSON)
   --eci-vpc-endpoint           for --backend eci: use eci-vpc.<region>.aliyuncs.com (the node runs inside the VPC)
   --eci-cluster NAME           for --backend eci: cluster tag on container groups (default eci-virtual)
+  --eci-poll-interval DURATION for --backend eci: how often the node asks ECI which groups changed, 1s to 60s
+                               (default 2s); a longer interval spends less of the Describe quotas, and the pods'
+                               status and events follow ECI that much later
   --eci-image-cache-retention-days N   for --backend eci: RetentionDays of the image caches the node creates for
                                the pods' cache-images annotation sets (default 7)
   --eci-image-cache-refresh DURATION   for --backend eci: rebuild a set's image cache once it is this old, e.g.
@@ -75,6 +78,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     'eci-zone': { type: 'string' },
     'eci-endpoint': { type: 'string' },
     'eci-cluster': { type: 'string' },
+    'eci-poll-interval': { type: 'string' },
     'eci-vpc-endpoint': { type: 'boolean', default: false },
     'eci-image-cache-retention-days': { type: 'string' },
     'eci-image-cache-refresh': { type: 'string' },
@@ -178,6 +182,7 @@ export interface EciFlags {
   'eci-zone'?: string | undefined;
   'eci-endpoint'?: string | undefined;
   'eci-cluster'?: string | undefined;
+  'eci-poll-interval'?: string | undefined;
   'eci-vpc-endpoint'?: boolean | undefined;
   'eci-image-cache-retention-days'?: string | undefined;
   'eci-image-cache-refresh'?: string | undefined;
@@ -211,6 +216,9 @@ export function eciBackendFromFlags(
       `--eci-endpoint expects a URL such as https://eci.${region}.aliyuncs.com, got "${endpoint}"`,
     );
   const imageCache = imageCacheFromFlags(values);
+  const pollIntervalMs = durationFlag(values['eci-poll-interval'], 'eci-poll-interval', DEFAULT_POLL_INTERVAL_MS);
+  if (pollIntervalMs < 1_000 || pollIntervalMs > 60_000)
+    throw new InvalidInput(`--eci-poll-interval must be from 1s to 60s, got "${values['eci-poll-interval']}"`);
   // Fails now, with the hint, when the environment configures no credentials (they are fetched on first use).
   const credentials = credentialProvider(env);
   log.info('ECI credentials chosen', { kind: credentials.kind });
@@ -237,6 +245,7 @@ export function eciBackendFromFlags(
       ...(values.pods ? { pods: values.pods } : {}),
     },
     ...(imageCache ? { imageCache } : {}),
+    pollIntervalMs,
     log,
   });
 }

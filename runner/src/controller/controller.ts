@@ -16,7 +16,7 @@ import { runStalledPodBinder } from './scheduling/stalled-pod-binder.js';
 import { cleanupJob, runnerLeftBehind } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
-import { readPodEvents } from './jobs/pod-events.js';
+import { readPodEvents, startupRecorded } from './jobs/pod-events.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -78,6 +78,12 @@ export class Controller {
   private readonly cleaned = new Map<string, number>();
   private readonly received = new Map<number, number>();
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
+  /**
+   * Slots cleaned up before their pod's start-up events were written (a short job can finish before the node reports
+   * its pod): the job and pod whose events are read once more when the pod is gone — the node writes a pod's last
+   * events before it removes the pod.
+   */
+  private readonly eventsAfterDelete = new Map<string, { jobId: string; name: string; uid?: string }>();
   private readonly tracker: PodTracker;
   /** A job whose spot pod was reclaimed is re-run once (jobs/spot-reruns.ts). */
   private readonly spot: SpotReruns;
@@ -444,6 +450,11 @@ export class Controller {
     this.updatePhases();
     if (event === 'delete') {
       this.recorded.delete(slot);
+      const late = this.eventsAfterDelete.get(slot);
+      if (late && late.uid === m.pod.metadata?.uid) {
+        this.eventsAfterDelete.delete(slot);
+        void this.copyPodEvents(late.jobId, late);
+      }
       this.pump();
       this.balance('runner pod deleted');
       return;
@@ -514,19 +525,29 @@ export class Controller {
 
   /**
    * Copies a job pod's Kubernetes Events into the record of the job it serves (the lifecycle reads image-cache use
-   * from them): only while the pod's runner runs that job or nothing else.
+   * from them): only while the pod's runner runs that job or nothing else. `last`: the pod is about to be deleted;
+   * if its start-up events are not written yet, they are read again once it is gone.
    */
-  private async recordPodEvents(slot: string): Promise<JobEvent[]> {
+  private async recordPodEvents(slot: string, last = false): Promise<JobEvent[]> {
     const pod = this.podOfSlot(slot);
     if (!pod?.metadata?.name || this.ranElsewhere(slot)) return [];
     const jobId = jobOfSlot(slot);
-    const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, {
-      name: pod.metadata.name,
-      uid: pod.metadata.uid,
-    }).catch((err: unknown) => {
+    const ref = { jobId, name: pod.metadata.name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) };
+    const events = await this.copyPodEvents(jobId, ref);
+    if (last && !startupRecorded(events)) {
+      this.eventsAfterDelete.delete(slot);
+      this.eventsAfterDelete.set(slot, ref);
+      if (this.eventsAfterDelete.size > MAX_GENERATIONS)
+        this.eventsAfterDelete.delete(this.eventsAfterDelete.keys().next().value!);
+    }
+    return events;
+  }
+
+  private async copyPodEvents(jobId: string, pod: { name: string; uid?: string }): Promise<JobEvent[]> {
+    const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, pod).catch((err: unknown) => {
       this.deps.log.debug('could not read the pod events for the job record', {
         job: jobId,
-        pod: pod.metadata?.name,
+        pod: pod.name,
         err: (err as Error).message,
       });
       return [];
@@ -587,7 +608,7 @@ export class Controller {
       const pod = this.podOfSlot(slot);
       const runnerId = Number(pod?.metadata?.labels?.[LABEL.runnerId]);
       // Last chance to read the pod's events and its kaniko log: they are garbage once the pod is deleted.
-      if (pod) await this.recordPodEvents(slot);
+      if (pod) await this.recordPodEvents(slot, true);
       const ran = pod && this.ranBy(slot);
       if (pod && ran !== undefined) await this.recordKanikoBases(ran, pod);
       await cleanupJob(

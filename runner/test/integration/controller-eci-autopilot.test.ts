@@ -45,7 +45,10 @@ describe('image-cache autopilot through the controller on --backend eci', () => 
     });
     emu = started.emu;
     pg = await startPostgres();
-    t = await startTestNode('ctrlap', started.nodeArgs, undefined, started.nodeEnv);
+    // The node asks ECI what changed only every 30 s, so it never sees these seconds-long jobs' groups start: their
+    // start-up events (the image-cache hit among them) reach the pods only as the groups are deleted, after the
+    // controller's cleanup has read the pods' events once.
+    t = await startTestNode('ctrlap', [...started.nodeArgs, '--eci-poll-interval', '30s'], undefined, started.nodeEnv);
     const args = started.nodeArgs;
     stack = new ControllerStack({
       repo: REPO,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { JobEvent } from '@eci-virtual/contract';
-import { imageCacheUse, toJobEvents } from './pod-events.js';
+import { imageCacheUse, startupRecorded, toJobEvents } from './pod-events.js';
 
 const ev = (reason: string, at: string, message = '', type = 'Normal'): CoreV1Event => ({
   metadata: { name: `p.${reason}`, creationTimestamp: new Date('2026-01-01T00:00:59Z') },
@@ -64,5 +64,13 @@ describe('imageCacheUse', () => {
 
   it('says nothing when the events say nothing about images', () => {
     expect(imageCacheUse([je('Scheduled', 't')], images)).toBeUndefined();
+  });
+});
+
+describe('startupRecorded', () => {
+  it('is true once a container Started, not while only scheduling or pulls are known', () => {
+    expect(startupRecorded([])).toBe(false);
+    expect(startupRecorded([je('Scheduled', 't'), je('Pulling', 't', 'Pulling image "a"')])).toBe(false);
+    expect(startupRecorded([je('Pulled', 't'), je('Started', 't', 'Started container runner')])).toBe(true);
   });
 });

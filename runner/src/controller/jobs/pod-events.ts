@@ -44,6 +44,14 @@ export async function readPodEvents(
 }
 
 /**
+ * Whether the events tell how the pod started (its containers' `Started`, which a node writes after the pulls and
+ * any image-cache hit). A pod cleaned up without them is read again once it is gone (controller.ts).
+ */
+export function startupRecorded(events: readonly JobEvent[]): boolean {
+  return events.some((e) => e.reason === 'Started');
+}
+
+/**
  * Image-cache use as the events tell it: `undefined` when they say nothing about images (keep what is known),
  * otherwise whether a cache served the pod and, for ECI, which one.
  */

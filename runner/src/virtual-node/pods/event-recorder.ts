@@ -32,6 +32,9 @@ export interface EventRecorderLimits {
 
 export const KUBELET_EVENT_LIMITS: EventRecorderLimits = { qps: 50, burst: 100, maxQueued: 1000 };
 
+/** How long a pod's deletion waits for its pod's events to be written (`settled`). */
+export const EVENTS_SETTLE_MS = 5_000;
+
 interface Queued {
   ref: PodRef;
   event: PodEvent;
@@ -43,6 +46,8 @@ export class EventRecorder {
   private tokens: number;
   private last = performance.now();
   private timer: NodeJS.Timeout | undefined;
+  /** Per pod uid: its events queued or being written, and who waits for them to be written. */
+  private readonly unwritten = new Map<string, { count: number; waiters: (() => void)[] }>();
   /** Events dropped because the queue was full. */
   dropped = 0;
 
@@ -67,13 +72,41 @@ export class EventRecorder {
       return;
     }
     this.queue.push({ ref, event, at: new Date() });
+    const u = this.unwritten.get(ref.uid);
+    if (u) u.count++;
+    else this.unwritten.set(ref.uid, { count: 1, waiters: [] });
     this.drain();
   }
 
-  /** Stops the pacing timer (events still queued are not written). */
+  /**
+   * Resolves once every event recorded so far for pod `uid` is written (or failed), or after `withinMs`: a pod's
+   * deletion waits for it, so whoever reads a deleted pod's events finds the last ones too.
+   */
+  settled(uid: string, withinMs = EVENTS_SETTLE_MS): Promise<void> {
+    const u = this.unwritten.get(uid);
+    if (!u) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, withinMs);
+      timer.unref();
+      u.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the pacing timer (events still queued are not written, and nobody waits for them). */
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    for (const q of this.queue.splice(0)) this.written(q.ref.uid);
+  }
+
+  private written(uid: string): void {
+    const u = this.unwritten.get(uid);
+    if (!u || --u.count > 0) return;
+    this.unwritten.delete(uid);
+    for (const w of u.waiters) w();
   }
 
   private drain(): void {
@@ -127,6 +160,7 @@ export class EventRecorder {
       })
       .catch((err: unknown) =>
         this.log.warn('event write failed', { pod: `${ref.namespace}/${ref.name}`, reason: event.reason, err }),
-      );
+      )
+      .finally(() => this.written(ref.uid));
   }
 }

@@ -44,7 +44,7 @@ describe("the node's final delete of a pod", () => {
       backend,
       config: defaultNodeConfig(),
       inputs: { configMap: async () => undefined, secret: async () => undefined, serviceAccountToken: async () => 't' },
-      events: { record: () => undefined } as unknown as EventRecorder,
+      events: { record: () => undefined, settled: () => Promise.resolve() } as unknown as EventRecorder,
       log: createLogger({}, { level: 'error', write: () => undefined }),
     });
     const pod: V1Pod = {

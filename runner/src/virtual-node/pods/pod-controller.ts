@@ -331,6 +331,9 @@ export class PodController {
         await sleep(1_000 * attempt);
       }
     }
+    // The pod's last events (the backend may have just copied them) are written before the pod goes: the controller
+    // reads a deleted pod's events into its job's record.
+    await events.settled(t.ref.uid);
     // The final delete carries a uid precondition so a new pod with the same name is never removed by mistake. It
     // rides out an API server restart: given up, the pod would stay Terminating for good (the informer does not
     // tell us about it again).

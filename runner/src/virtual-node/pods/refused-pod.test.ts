@@ -53,7 +53,10 @@ describe('a pod the backend refuses', () => {
       },
     } as unknown as KubeClients;
     const events: (PodEvent & { pod: string })[] = [];
-    const recorder = { record: (ref: PodRef, e: PodEvent) => events.push({ ...e, pod: ref.name }) };
+    const recorder = {
+      record: (ref: PodRef, e: PodEvent) => events.push({ ...e, pod: ref.name }),
+      settled: () => Promise.resolve(),
+    };
     const controller = new PodController({
       kube,
       backend,

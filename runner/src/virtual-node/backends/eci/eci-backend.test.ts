@@ -38,12 +38,12 @@ async function setup(
   return { emu, runtime, backend, changes, events };
 }
 
-function newBackend(emu: EciEmulator, secret?: string): EciBackend {
+function newBackend(emu: EciEmulator, secret?: string, pollIntervalMs = 30): EciBackend {
   const backend = new EciBackend({
     client: clientFor(emu, secret),
     node: NODE,
     log,
-    pollIntervalMs: 30,
+    pollIntervalMs,
     logPollIntervalMs: 40,
   });
   return running(backend, cleanups);
@@ -208,6 +208,32 @@ describe('EciBackend against the emulator', () => {
     await emu.groups.delete([...emu.groups.groups.keys()][0]!);
     await backend.deletePod(other.ref, 0);
     expect(emu.count('DeleteContainerGroup', 404)).toBe(1);
+  });
+
+  it('copies the start-up events of a group no round saw start before deleting it', async () => {
+    // A round every minute: after the describe that follows the create, none before the pod is deleted.
+    const { emu } = await setup();
+    const backend = newBackend(emu, undefined, 60_000);
+    const events: BackendEvent[] = [];
+    backend.onEvent((e) => events.push(e));
+    const pod = preparedPod([{ command: ['sh', '-c'], args: ['exit 0'] }]);
+    await backend.createPod(pod, signal());
+    const group = [...emu.groups.groups.values()][0]!;
+    await until(async () => group.started || undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toEqual([]);
+    const describes = emu.count('DescribeContainerGroups');
+    await backend.deletePod(pod.ref, 0);
+    expect(events.map((e) => e.reason)).toEqual(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
+    expect(emu.count('DescribeContainerGroups') - describes).toBe(1);
+    // A group seen running has had its events copied by the rounds: its deletion costs no describe.
+    const seen = preparedPod([{ command: ['sleep', '30'] }]);
+    const other = await setup();
+    await other.backend.createPod(seen, signal());
+    await until(async () => ((await other.backend.getPodStatus(seen.ref))?.phase === 'Running' ? true : undefined));
+    const calls = other.emu.calls.length;
+    await other.backend.deletePod(seen.ref, 0);
+    expect(other.emu.calls.slice(calls).map((c) => c.action)).not.toContain('DescribeContainerGroups');
   });
 
   it('adopts its groups after a restart, by tags, without replaying events', async () => {

@@ -40,6 +40,9 @@ import { podStatus, TERMINAL_GROUP_STATES, type EciContainerGroup } from './stat
 import { StatusPoller, type TrackedGroup } from './status-poller.js';
 import { UsageCache } from './usage-cache.js';
 
+/** How often the status poller runs a round (`--eci-poll-interval`). */
+export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+
 export interface EciBackendOptions {
   client: EciClient;
   node: EciNodeSettings;
@@ -74,7 +77,7 @@ export class EciBackend implements Backend {
       client: opts.client,
       log: this.log,
       tags: nodeTags(opts.node),
-      intervalMs: opts.pollIntervalMs ?? 2_000,
+      intervalMs: opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       resyncMs: opts.resyncMs ?? 60_000,
       onChange: (ref) => this.changed(ref),
       onEvent: (e) => this.listeners.event(e),
@@ -218,10 +221,20 @@ export class EciBackend implements Backend {
     return t;
   }
 
-  /** ECI applies the group's TerminationGracePeriodSeconds (from the pod spec); `gracePeriodSeconds` is not sent. */
+  /**
+   * ECI applies the group's TerminationGracePeriodSeconds (from the pod spec); `gracePeriodSeconds` is not sent. A
+   * group no round saw start is described first, so its start-up events reach the pod (StatusPoller.settle).
+   */
   async deletePod(ref: PodRef, gracePeriodSeconds: number): Promise<void> {
     const t = await this.tracked(ref);
     if (t) {
+      await this.poller.settle(t).catch((err: unknown) =>
+        this.log.debug('could not describe the container group before deleting it; its last events may be missing', {
+          pod: podKey(ref),
+          group: t.groupId,
+          err: describeError(err),
+        }),
+      );
       try {
         await this.call('DeleteContainerGroup', { ContainerGroupId: t.groupId });
         this.log.info('container group deleted', { pod: podKey(ref), group: t.groupId, gracePeriodSeconds });

@@ -6,7 +6,8 @@
  * resyncs (they cannot change; a resync notices when ECI drops them after its 1 h retention).
  *
  * Listeners hear about groups whose state changed; group Events are copied to `onEvent` once each (events that
- * existed when a group was adopted after a restart are not replayed).
+ * existed when a group was adopted after a restart are not replayed). A group deleted before any round saw it start
+ * is described once more first (`settle`), so its start-up events are not lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '@eci-virtual/contract';
@@ -112,6 +113,18 @@ export class StatusPoller {
       t.statusKey = key;
       this.opts.onChange(t.ref);
     }
+  }
+
+  /**
+   * Describes a group once more before it is deleted when the node never saw it start: a short job can run and
+   * finish between two rounds, and its start-up events (scheduling, pulls, an image-cache hit) would otherwise never
+   * reach its pod. One call, and only for such groups; a group seen Running or finished has had them copied.
+   */
+  async settle(t: TrackedGroup, signal?: AbortSignal): Promise<void> {
+    const status = t.group?.Status;
+    if (t.gone || status === 'Running' || (status !== undefined && TERMINAL_GROUP_STATES.has(status))) return;
+    const g = (await this.describe([t.groupId], signal)).get(t.groupId);
+    if (g && this.byUid.get(t.ref.uid) === t) this.apply(t, g);
   }
 
   /** Describes `groupIds` in pages of ≤ 20; returns what ECI still has. */
