@@ -32,7 +32,6 @@ const upsert = (rows: number) => `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) V
   ON CONFLICT (id) DO UPDATE SET ${JOB_COLUMNS.slice(1)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
-const UPSERT = upsert(1);
 /** Rows per statement in putMany: 500 × 17 parameters stays under both databases' parameter limits. */
 const BATCH = 500;
 
@@ -175,31 +174,16 @@ export class SqlJobHistory implements JobHistoryStore {
     const settle = (p: PendingPut, err?: unknown) =>
       p.waiters.forEach((w) => (err === undefined ? w.resolve() : w.reject(err)));
     try {
-      if (batch.length === 1) await this.putOne(batch[0]!.job);
-      else await this.putMany(batch.map((p) => p.job));
+      await this.putMany(batch.map((p) => p.job));
       batch.forEach((p) => settle(p));
     } catch (err) {
       if (batch.length === 1) return settle(batch[0]!, err);
       for (const p of batch)
-        await this.putOne(p.job).then(
+        await this.putMany([p.job]).then(
           () => settle(p),
           (e: unknown) => settle(p, e),
         );
     }
-  }
-
-  private async putOne(job: StoredJob): Promise<void> {
-    const row = jobRow(job, this.prices, this.now());
-    await this.db.transaction(async (tx) => {
-      const before = await tx.query<{ repo: string; queued_at: unknown }>(
-        'SELECT repo, queued_at FROM jobs WHERE id = $1',
-        [job.id],
-      );
-      await tx.run(UPSERT, row);
-      const keys = [{ repo: job.repo, day: Math.floor(Date.parse(job.queuedAt) / DAY_MS) }];
-      for (const b of before) keys.push({ repo: b.repo, day: Math.floor(num(b.queued_at) / DAY_MS) });
-      await this.recompute(tx, keys);
-    });
   }
 
   async putMany(jobs: readonly StoredJob[]): Promise<void> {
