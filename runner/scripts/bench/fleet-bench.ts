@@ -5,7 +5,7 @@
  *   fleet: <N> jobs, all groups created <T> s (quota floor <Q> s), webhook→pod p99 <P> ms, node RSS <M> MB at <K>
  *   pods, controller RSS <C> MB, throttled <Z>
  * FLEET_RATE sets the arrival rate (jobs/s, default 20), FLEET_JOB_SECONDS how long each job runs,
- * FLEET_TIMEOUT_SECONDS how long a run may take (default 600).
+ * FLEET_TIMEOUT_SECONDS how long a run may take (default 600), FLEET_TRACE=1 logs webhook→pod per 2 s of the burst.
  */
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { POINTS_PER_MINUTE } from '../../test/fleet/github-points.js';
@@ -39,6 +39,7 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
       ...(process.env.FLEET_RATE ? { ratePerSecond: Number(process.env.FLEET_RATE) } : {}),
       ...(process.env.FLEET_TIMEOUT_SECONDS ? { timeoutMs: Number(process.env.FLEET_TIMEOUT_SECONDS) * 1000 } : {}),
       ...(process.env.FLEET_JOB_SECONDS ? { jobMs: Number(process.env.FLEET_JOB_SECONDS) * 1000 } : {}),
+      ...(process.env.FLEET_TRACE ? { trace: true } : {}),
       log: (l) => console.log(l),
     });
     const missed = missedTargets(r);
@@ -49,7 +50,10 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
       `  webhook→pod p50 ${Math.round(r.webhookToPodP50Ms)} ms; ${r.completed}/${r.jobs} jobs completed; ` +
         `at most ${r.maxPods} pods at once; ECI calls ${JSON.stringify(r.calls)}; ` +
         `GitHub's busiest endpoint ${r.githubPeak.endpoint} took ${r.githubPeak.points} points in a minute ` +
-        `(GitHub.com allows ${POINTS_PER_MINUTE})` +
+        `(GitHub.com allows ${POINTS_PER_MINUTE}); the leading controller created ` +
+        `${r.controllerWithin100ms.within} of ${r.controllerWithin100ms.of} pods within 100 ms of their webhook; ` +
+        `this process's event loop (it times both ends of P) was late by p99 ${Math.round(r.observerDelayMs.p99)} ms, ` +
+        `at most ${Math.round(r.observerDelayMs.max)} ms` +
         (Object.keys(r.runnersRefused).length ? `; runners refused ${JSON.stringify(r.runnersRefused)}` : '') +
         (r.runnerErrors.length ? `; runner errors: ${r.runnerErrors.slice(0, 3).join(' | ')}` : '') +
         (missed.length ? `\n  targets missed: ${missed.join(', ')}` : '\n  targets met'),

@@ -16,6 +16,7 @@
  * answers.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { LABEL } from '@eci-virtual/contract';
@@ -43,6 +44,8 @@ export interface FleetOptions {
   replicas?: number;
   /** Give up waiting for the jobs after this long (default 10 min). */
   timeoutMs?: number;
+  /** Log webhook→pod and this process's timer lateness per 2 s of the burst (where the slow launches fall). */
+  trace?: boolean;
   log?: (line: string) => void;
 }
 
@@ -74,6 +77,23 @@ export interface FleetResult {
   runnersRefused: Record<string, number>;
   /** Spare runners refused after their own job had completed elsewhere (reaped on purpose: expected). */
   spareRunnersReaped: number;
+  /**
+   * The leading controller's own count (its webhook→pod histogram): of the pods it created, how many within 100 ms
+   * of receiving their webhook — the launch without the delivery and the watch that P also includes.
+   */
+  controllerWithin100ms: { within: number; of: number };
+  /**
+   * This process's event-loop delay during the burst (ms, p99 and max): it times both ends of P, so a late timer
+   * or watch callback here adds to P.
+   */
+  observerDelayMs: { p99: number; max: number };
+}
+
+/** A Prometheus histogram's observations ≤ `le`, and all of them, from exposition `text` (0 of 0 when absent). */
+export function histogramWithin(text: string, name: string, le: string): { within: number; of: number } {
+  const bucket = new RegExp(`^${name}_bucket\\{le="${le.replace('.', '\\.')}"\\} (\\d+)`, 'm').exec(text);
+  const count = new RegExp(`^${name}_count (\\d+)`, 'm').exec(text);
+  return { within: Number(bucket?.[1] ?? 0), of: Number(count?.[1] ?? 0) };
 }
 
 /** Resident set size of a process in MB (0 when it is gone). */
@@ -178,6 +198,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     jobDone = (id) => stack.emulator.state.jobs.get(id)?.status === 'completed';
     const firstQueued = Date.now();
     const t0 = performance.now();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    // Timer lateness per 2 s window of the burst, for the trace.
+    const late: number[] = [];
+    let tick = performance.now();
+    const lateness = setInterval(() => {
+      const now = performance.now();
+      const w = Math.floor((now - t0) / 2000);
+      late[w] = Math.max(late[w] ?? 0, now - tick - 50);
+      tick = now;
+    }, 50);
     const queued = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const wait = t0 + (i * 1000) / rate - performance.now();
@@ -194,6 +225,41 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         queuedAt.set(String(job.id), at);
         return job;
       }),
+    );
+    // The burst is over once every job has its pod (or after a minute more than the arrivals take).
+    const burstEnd = performance.now() + (n / rate) * 1000 + 60_000;
+    while (podAt.size < n && performance.now() < burstEnd) await sleep(100);
+    loopDelay.disable();
+    clearInterval(lateness);
+    if (o.trace) {
+      for (let w = 0; w * 2000 < (n / rate) * 1000 + 2000; w++) {
+        const inWindow = [...queuedAt]
+          .filter(([, at]) => Math.floor((at - t0) / 2000) === w)
+          .map(([id, at]) => (podAt.get(id) ?? NaN) - at);
+        if (!inWindow.length) continue;
+        const from = firstQueued + w * 2000;
+        const reads = stack.emulator.requests.filter(
+          (r) => r.at >= from && r.at < from + 2000 && r.path.includes('/actions/runs'),
+        ).length;
+        log(
+          `  trace ${w * 2}-${w * 2 + 2} s: ${reads} poll reads (GitHub runs and their jobs), ` +
+            `${inWindow.length} queued, webhook→pod p50 ` +
+            `${Math.round(percentile(inWindow, 50))} max ${Math.round(Math.max(...inWindow))} ms; ` +
+            `this process's timers late by up to ${Math.round(late[w] ?? 0)} ms`,
+        );
+      }
+    }
+    const observerDelayMs = {
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    };
+    const controllerMetrics = await fetch(`${stack.replicaUrl(leader)}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
+    const controllerWithin100ms = histogramWithin(
+      controllerMetrics,
+      'eci_virtual_controller_webhook_to_pod_seconds',
+      '0.1',
     );
     const deadline = performance.now() + (o.timeoutMs ?? 600_000);
     const completed = () => queued.filter((j) => stack.emulator.state.jobs.get(j.id)?.status === 'completed').length;
@@ -235,6 +301,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         return acc;
       }, {}),
       spareRunnersReaped: [...runners.outcomes.values()].filter((r) => r.refused && r.refusedAfterOwnJob).length,
+      controllerWithin100ms,
+      observerDelayMs,
     };
   } finally {
     clearInterval(sampler);

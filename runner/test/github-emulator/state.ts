@@ -170,10 +170,50 @@ export interface EmuToken {
   permissions: Permissions;
 }
 
+/**
+ * Jobs by id, also indexed by run. A run's jobs are read for every run listed (its status, its jobs page); found by
+ * scanning every job each time, listing the runs of a thousand-job burst was quadratic and held the emulator —
+ * and the simulation timing launches in the same process — for seconds.
+ */
+export class JobTable extends Map<number, EmuJob> {
+  private readonly byRun = new Map<number, EmuJob[]>();
+
+  override set(id: number, job: EmuJob): this {
+    this.unindex(id);
+    super.set(id, job);
+    const list = this.byRun.get(job.run_id);
+    if (list) list.push(job);
+    else this.byRun.set(job.run_id, [job]);
+    return this;
+  }
+
+  override delete(id: number): boolean {
+    this.unindex(id);
+    return super.delete(id);
+  }
+
+  private unindex(id: number): void {
+    const old = super.get(id);
+    const list = old && this.byRun.get(old.run_id);
+    const i = list ? list.indexOf(old) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  override clear(): void {
+    this.byRun.clear();
+    super.clear();
+  }
+
+  /** The jobs of run `runId`, in the order they were added. */
+  ofRun(runId: number): readonly EmuJob[] {
+    return this.byRun.get(runId) ?? [];
+  }
+}
+
 export class EmulatorState {
   readonly files = new Map<string, string>(); // `${repo}@${sha}:${path}` → text
   readonly runs = new Map<number, EmuRun>();
-  readonly jobs = new Map<number, EmuJob>();
+  readonly jobs = new JobTable();
   readonly runners = new Map<number, EmuRunner>();
   readonly accounts = new Map<string, Account>();
   readonly repos = new Map<string, Repo>();
@@ -239,8 +279,9 @@ export class EmulatorState {
 
   /** The run's jobs of its latest attempt (`all`: of every attempt), oldest first. */
   jobsOf(run: EmuRun, all = false): EmuJob[] {
-    return [...this.jobs.values()]
-      .filter((j) => j.run_id === run.id && (all || j.supersededBy === undefined))
+    return this.jobs
+      .ofRun(run.id)
+      .filter((j) => all || j.supersededBy === undefined)
       .sort((a, b) => a.id - b.id);
   }
 
