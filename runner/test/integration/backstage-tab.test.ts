@@ -88,10 +88,19 @@ describe('Backstage tab against the real controller', () => {
       ['build', 'success', expect.anything()],
       ['lint', 'failure', expect.anything()],
     ]);
-    // The records are final once the controller has seen both completions.
+    // The records are final once the controller has seen both completions and the pods are gone: a pod's last
+    // events (its deletion's among them) are read into its job's record after the pod is deleted. Final = the same
+    // in two reads 3 s apart.
+    const records = async () =>
+      JSON.stringify(((await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse).jobs);
     await until(async () => {
-      const body = (await (await stack!.portal(`/v1/jobs?repo=${REPO}`)).json()) as JobsResponse;
-      expect(body.jobs.map((j) => j.status).sort()).toEqual(['failed', 'succeeded']);
+      const body = JSON.parse(await records()) as JobsResponse['jobs'];
+      expect(body.map((j) => j.status).sort()).toEqual(['failed', 'succeeded']);
+    }, 60_000);
+    await until(async () => {
+      const before = await records();
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await records()).toBe(before);
     }, 60_000);
   });
 
