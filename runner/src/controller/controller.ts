@@ -55,6 +55,13 @@ const PHASES_EVERY_MS = 1_000;
 /** A poll round's runner list is not used for balancing after this long (a slow round). */
 const CENSUS_MAX_AGE_MS = 30_000;
 
+/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `max`. */
+function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_GENERATIONS): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
+}
+
 export interface ControllerDeps {
   config: ControllerConfig;
   kube: KubeClients;
@@ -80,10 +87,10 @@ export class Controller {
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   /**
    * Slots cleaned up before their pod's start-up events were written (a short job can finish before the node reports
-   * its pod): the job and pod whose events are read once more when the pod is gone — the node writes a pod's last
-   * events before it removes the pod.
+   * its pod): the pod whose events are read once more, into the slot's job, when the pod is gone — the node writes a
+   * pod's last events before it removes the pod.
    */
-  private readonly eventsAfterDelete = new Map<string, { jobId: string; name: string; uid?: string }>();
+  private readonly eventsAfterDelete = new Map<string, { name: string; uid?: string }>();
   private readonly tracker: PodTracker;
   /** A job whose spot pod was reclaimed is re-run once (jobs/spot-reruns.ts). */
   private readonly spot: SpotReruns;
@@ -429,16 +436,12 @@ export class Controller {
   }
 
   private noteCleaned(slot: string): void {
-    this.cleaned.delete(slot);
-    this.cleaned.set(slot, Date.now());
-    if (this.cleaned.size > MAX_GENERATIONS) this.cleaned.delete(this.cleaned.keys().next().value!);
+    setNewest(this.cleaned, slot, Date.now());
   }
 
   private noteGeneration(jobId: number, generation: number): void {
     if ((this.generations.get(jobId) ?? 0) >= generation) return;
-    this.generations.delete(jobId);
-    this.generations.set(jobId, generation);
-    if (this.generations.size > MAX_GENERATIONS) this.generations.delete(this.generations.keys().next().value!);
+    setNewest(this.generations, jobId, generation);
   }
 
   private onPod(m: PodMilestones, event: 'add' | 'update' | 'delete'): void {
@@ -453,7 +456,7 @@ export class Controller {
       const late = this.eventsAfterDelete.get(slot);
       if (late && late.uid === m.pod.metadata?.uid) {
         this.eventsAfterDelete.delete(slot);
-        void this.copyPodEvents(late.jobId, late);
+        void this.copyPodEvents(jobOfSlot(slot), late);
       }
       this.pump();
       this.balance('runner pod deleted');
@@ -532,14 +535,9 @@ export class Controller {
     const pod = this.podOfSlot(slot);
     if (!pod?.metadata?.name || this.ranElsewhere(slot)) return [];
     const jobId = jobOfSlot(slot);
-    const ref = { jobId, name: pod.metadata.name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) };
+    const ref = { name: pod.metadata.name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) };
     const events = await this.copyPodEvents(jobId, ref);
-    if (last && !startupRecorded(events)) {
-      this.eventsAfterDelete.delete(slot);
-      this.eventsAfterDelete.set(slot, ref);
-      if (this.eventsAfterDelete.size > MAX_GENERATIONS)
-        this.eventsAfterDelete.delete(this.eventsAfterDelete.keys().next().value!);
-    }
+    if (last && !startupRecorded(events)) setNewest(this.eventsAfterDelete, slot, ref);
     return events;
   }
 
