@@ -10,6 +10,7 @@
 import { loadKubeConfig, makeClients } from '../../src/kube/client.js';
 import { POINTS_PER_MINUTE } from '../../test/fleet/github-points.js';
 import { formatFleetLine, runFleet, type FleetResult } from '../../test/fleet/fleet-run.js';
+import { formatCpu } from '../../test/fleet/cpu-usage.js';
 import type { ClusterInfo } from '../lib/cluster.js';
 
 /** The targets of issue #20 for a run of `r.jobs` jobs; empty when all are met. */
@@ -53,7 +54,7 @@ export async function fleetBench(cluster: ClusterInfo): Promise<void> {
         `(GitHub.com allows ${POINTS_PER_MINUTE}); the leading controller created ` +
         `${r.controllerWithin100ms.within} of ${r.controllerWithin100ms.of} pods within 100 ms of their webhook; ` +
         `this process's event loop (it times both ends of P) was late by p99 ${Math.round(r.observerDelayMs.p99)} ms, ` +
-        `at most ${Math.round(r.observerDelayMs.max)} ms` +
+        `at most ${Math.round(r.observerDelayMs.max)} ms; ${formatCpu(r.cpu)}` +
         (Object.keys(r.runnersRefused).length ? `; runners refused ${JSON.stringify(r.runnersRefused)}` : '') +
         (r.runnerErrors.length ? `; runner errors: ${r.runnerErrors.slice(0, 3).join(' | ')}` : '') +
         (missed.length ? `\n  targets missed: ${missed.join(', ')}` : '\n  targets met'),

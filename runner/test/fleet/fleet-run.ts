@@ -26,6 +26,7 @@ import { startSimulatedEciNode, stopSimulatedEciNode } from '../eci-emulator/sim
 import { SimulatedRuntime } from '../eci-emulator/simulated-runtime.js';
 import type { StartDelayDistribution } from '../eci-emulator/start-delays.js';
 import { ControllerStack } from '../harness/controller-stack.js';
+import { cpuPerJob, cpuSnapshot } from './cpu-usage.js';
 import { peakPointsPerMinute } from './github-points.js';
 import { SimulatedRunners } from './simulated-runners.js';
 
@@ -87,6 +88,8 @@ export interface FleetResult {
    * or watch callback here adds to P.
    */
   observerDelayMs: { p99: number; max: number };
+  /** CPU used from the first job queued until every pod existed, per process group and per job (cpu-usage.ts). */
+  cpu: ReturnType<typeof cpuPerJob>;
 }
 
 /** A Prometheus histogram's observations ≤ `le`, and all of them, from exposition `text` (0 of 0 when absent). */
@@ -196,6 +199,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const leader = await stack.leader();
     log(`fleet: ${n} jobs at ${rate}/s, each held ${Math.round(jobMs / 1000)} s; controller replica ${leader} leads`);
     jobDone = (id) => stack.emulator.state.jobs.get(id)?.status === 'completed';
+    const cpuGroups = () => ({
+      controllers: Array.from({ length: stack.replicas }, (_, i) => stack.pid(i) ?? 0).filter(Boolean),
+      'virtual node': t.node.pid ? [t.node.pid] : [],
+      'this simulation': [process.pid],
+    });
+    const cpuBefore = cpuSnapshot(cpuGroups());
     const firstQueued = Date.now();
     const t0 = performance.now();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -229,6 +238,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     // The burst is over once every job has its pod (or after a minute more than the arrivals take).
     const burstEnd = performance.now() + (n / rate) * 1000 + 60_000;
     while (podAt.size < n && performance.now() < burstEnd) await sleep(100);
+    const cpu = cpuPerJob(cpuBefore, cpuSnapshot(cpuGroups()), n);
     loopDelay.disable();
     clearInterval(lateness);
     if (o.trace) {
@@ -303,6 +313,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       spareRunnersReaped: [...runners.outcomes.values()].filter((r) => r.refused && r.refusedAfterOwnJob).length,
       controllerWithin100ms,
       observerDelayMs,
+      cpu,
     };
   } finally {
     clearInterval(sampler);
