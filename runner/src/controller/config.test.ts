@@ -17,6 +17,15 @@ describe('controller config', () => {
     });
   });
 
+  it('polls every 30 s, reading at most 100 runs a round per repository unless told otherwise', () => {
+    const repos = { scope: { repositories: ['o/r'] } };
+    expect(parseControllerConfig(repos, env)).toMatchObject({ pollIntervalSeconds: 30, pollRunsPerRound: 100 });
+    expect(parseControllerConfig({ ...repos, pollRunsPerRound: 20 }, env).pollRunsPerRound).toBe(20);
+    expect(() => parseControllerConfig({ ...repos, pollRunsPerRound: 0 }, env)).toThrow(
+      /pollRunsPerRound must be a positive integer, got 0/,
+    );
+  });
+
   it('elects a leader by default (lease 10 s, renew 7 s, retry 2 s), named by the pod', () => {
     const c = parseControllerConfig({ scope: { repositories: ['o/r'] } }, { ...env, POD_NAME: 'ctl-7d9f-x2' });
     expect(c.leaderElection).toEqual({

@@ -5,7 +5,7 @@
  *   github:   { apiUrl, appId, installationId, privateKeyFile }   env: GITHUB_APP_PRIVATE_KEY, GITHUB_TOKEN
  *   webhookSecretFile                                             env: ECI_VIRTUAL_WEBHOOK_SECRET
  *   scope:    { repositories: [owner/name, ...] } | { org: name, repositories?: [...] }
- *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, runner, placement, prices, portal, listen,
+ *   labels, runnerGroupId, namespace, maxConcurrentJobs, pollIntervalSeconds, pollRunsPerRound, runner, placement, prices, portal, listen,
  *   registries: { insecure, credentialsFile, platform }, workloads: { controllerUrl }, idleReapSeconds,
  *   bindStalledPodsAfterSeconds
  *   leaderElection: { enabled, leaseName, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds }
@@ -49,6 +49,11 @@ export interface ControllerConfig {
   namespace: string;
   maxConcurrentJobs: number;
   pollIntervalSeconds: number;
+  /**
+   * Runs whose jobs one poll round reads per repository; the rest are read in later rounds (run-rotation.ts), so a
+   * burst of runs does not turn every round into a call per run.
+   */
+  pollRunsPerRound: number;
   gcIntervalSeconds: number;
   runner: {
     image: string;
@@ -259,6 +264,7 @@ export function parseControllerConfig(raw: unknown, env: NodeJS.ProcessEnv = pro
     maxConcurrentJobs,
     maxJobsPerRepo: posInt(root.maxJobsPerRepo, 'maxJobsPerRepo', maxConcurrentJobs),
     pollIntervalSeconds: posInt(root.pollIntervalSeconds, 'pollIntervalSeconds', 30),
+    pollRunsPerRound: posInt(root.pollRunsPerRound, 'pollRunsPerRound', 100),
     gcIntervalSeconds: posInt(root.gcIntervalSeconds, 'gcIntervalSeconds', 60),
     runner: {
       image: optString(runner.image, 'runner.image') ?? 'ghcr.io/actions/actions-runner:latest',

@@ -169,7 +169,10 @@ export class Controller {
   /**
    * A poll round's queued jobs of `repo` (after each went through `onQueued`): the controller's list of waiting jobs
    * is replaced by GitHub's, and with the round's runner list (webhooks may be lost) every waiting job must have a
-   * runner that may take it (job-slots.ts).
+   * runner that may take it (job-slots.ts). When the round read only some of the repository's runs
+   * (`pollRunsPerRound`), the list holds the queued jobs of those runs only: the jobs of the others are not known to
+   * be still queued (a job's `in_progress` webhook may have reached another replica, which does not pass it on), and
+   * counting them would open runner slots for jobs a runner already took.
    */
   async onPollRound(repo: string, jobs: readonly WorkflowJob[]): Promise<void> {
     const listed = new Set(jobs.map((j) => j.id));
@@ -177,6 +180,13 @@ export class Controller {
       if (job.repo.toLowerCase() === repo.toLowerCase() && !listed.has(id)) this.queuedJobs.delete(id);
     const census = this.census && Date.now() - this.census.at < CENSUS_MAX_AGE_MS ? this.census : undefined;
     this.balance('poll', census);
+  }
+
+  /** The runs of `repo` the controller holds a queued job of (a poll round reads the runs it knows nothing of first). */
+  queuedRunIds(repo: string): Set<number> {
+    const runs = new Set<number>();
+    for (const job of this.queuedJobs.values()) if (job.repo.toLowerCase() === repo.toLowerCase()) runs.add(job.runId);
+    return runs;
   }
 
   /**

@@ -186,6 +186,7 @@ describe('helm chart', () => {
   it('rejects bad values at install time with the schema message', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'github.existingSecret='], /existingSecret.*minLength/],
+      [['--set', 'controller.pollRunsPerRound=0'], /pollRunsPerRound.*minimum/],
       [['--set', 'virtualNodes[0].backend=fargate'], /backend.*(value must be one of|enum)/],
       [['--set', 'virtualNodes[0].capacity.cpu=-4'], /capacity\/cpu.*minimum/],
       [['--set-string', 'virtualNodes[0].capacity.memory=-4Gi'], /capacity\/memory.*(pattern|does not match)/],

@@ -289,28 +289,38 @@ export class GitHubClient {
    * not queued and are left alone.
    */
   async listQueuedJobs(repo: string): Promise<WorkflowJob[]> {
-    const owner = ownerOf(repo);
-    const name = nameOf(repo);
+    const jobs: WorkflowJob[] = [];
+    for (const runId of await this.listActiveRunIds(repo)) jobs.push(...(await this.listQueuedJobsOfRun(repo, runId)));
+    return jobs;
+  }
+
+  /** The ids of `repo`'s `queued` and `in_progress` runs (listQueuedJobs' first half; a poll round may read fewer). */
+  async listActiveRunIds(repo: string): Promise<number[]> {
     try {
       const runIds = new Set<number>();
       for (const status of ['queued', 'in_progress'] as const) {
         const runs = await this.listPages<{ id: number }>(
           'GET /repos/{owner}/{repo}/actions/runs',
-          { owner, repo: name, status, exclude_pull_requests: true },
+          { owner: ownerOf(repo), repo: nameOf(repo), status, exclude_pull_requests: true },
           'workflow_runs',
         );
         for (const run of runs) runIds.add(run.id);
       }
-      const jobs: WorkflowJob[] = [];
-      for (const runId of runIds) {
-        const runJobs = await this.listPages<{ status: string }>(
-          'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
-          { owner, repo: name, run_id: runId, filter: 'latest' },
-          'jobs',
-        );
-        for (const j of runJobs) if (j.status === 'queued') jobs.push(parseWorkflowJob(j, repo));
-      }
-      return jobs;
+      return [...runIds];
+    } catch (err) {
+      throw mapError(err, `list queued jobs of ${repo}`);
+    }
+  }
+
+  /** The jobs still `queued` in run `runId` of `repo` (its current attempt). */
+  async listQueuedJobsOfRun(repo: string, runId: number): Promise<WorkflowJob[]> {
+    try {
+      const runJobs = await this.listPages<{ status: string }>(
+        'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs',
+        { owner: ownerOf(repo), repo: nameOf(repo), run_id: runId, filter: 'latest' },
+        'jobs',
+      );
+      return runJobs.filter((j) => j.status === 'queued').map((j) => parseWorkflowJob(j, repo));
     } catch (err) {
       throw mapError(err, `list queued jobs of ${repo}`);
     }

@@ -1,26 +1,35 @@
 /**
  * Webhook deliveries are not guaranteed, so the controller also lists queued jobs through the REST API every
- * `pollIntervalSeconds` (and once at start-up). Bounded: one repository at a time, errors logged and retried on the
- * next round, cancellable. `onRound` gets each repository's full list after its jobs went through `onQueued`.
+ * `pollIntervalSeconds` (and once at start-up). Bounded: one repository at a time, at most `runsPerRound` runs' jobs
+ * read per repository and round (the others in later rounds, run-rotation.ts), errors logged and retried on the next
+ * round, cancellable. `onRound` gets each repository's queued jobs of the runs read, after they went through
+ * `onQueued`, with how many runs were left for a later round.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../observability/logger.js';
 import type { GitHubClient } from '../github/github-client.js';
 import type { WorkflowJob } from '../github/workflow-job.js';
+import { RunRotation } from './run-rotation.js';
 
 export async function pollQueuedJobs(opts: {
-  github: GitHubClient;
+  github: Pick<GitHubClient, 'listActiveRunIds' | 'listQueuedJobsOfRun'>;
   repositories: string[];
   intervalSeconds: number;
+  /** Runs whose jobs one round reads per repository (default: all of them). */
+  runsPerRound?: number;
   log: Logger;
   onQueued: (job: WorkflowJob) => Promise<unknown>;
   /** Before a round lists any repository (the controller takes GitHub's runner list then). */
   onRoundStart?: () => Promise<unknown>;
-  /** Every queued job of `repo` at this round (the controller's view of who waits for a runner). */
-  onRound?: (repo: string, jobs: WorkflowJob[]) => Promise<unknown>;
+  /** The queued jobs of `repo` in the runs this round read, and how many runs it left for a later round. */
+  onRound?: (repo: string, jobs: WorkflowJob[], unreadRuns: number) => Promise<unknown>;
+  /** The runs of `repo` the controller already holds a queued job of (those are read after the others). */
+  knownRuns?: (repo: string) => ReadonlySet<number>;
   signal: AbortSignal;
 }): Promise<void> {
   const { log, signal } = opts;
+  const rotation = new RunRotation();
+  const limit = opts.runsPerRound ?? Number.POSITIVE_INFINITY;
   while (!signal.aborted) {
     await opts
       .onRoundStart?.()
@@ -28,10 +37,20 @@ export async function pollQueuedJobs(opts: {
     for (const repo of opts.repositories) {
       if (signal.aborted) break;
       try {
-        const jobs = await opts.github.listQueuedJobs(repo);
+        const runIds = await opts.github.listActiveRunIds(repo);
+        const known = opts.knownRuns?.(repo) ?? new Set<number>();
+        const chosen = rotation.choose(repo, runIds, limit, (id) => known.has(id));
+        const jobs: WorkflowJob[] = [];
+        for (const runId of chosen) {
+          if (signal.aborted) break;
+          jobs.push(...(await opts.github.listQueuedJobsOfRun(repo, runId)));
+        }
+        if (signal.aborted) break;
         for (const job of jobs) await opts.onQueued(job);
-        await opts.onRound?.(repo, jobs);
-        if (jobs.length) log.debug('poll found queued jobs', { repo, count: jobs.length });
+        const unread = runIds.length - chosen.length;
+        await opts.onRound?.(repo, jobs, unread);
+        if (jobs.length || unread)
+          log.debug('poll found queued jobs', { repo, count: jobs.length, runs: runIds.length, unread });
       } catch (err) {
         log.warn('polling queued jobs failed; retrying next round', { repo, err: (err as Error).message });
       }
