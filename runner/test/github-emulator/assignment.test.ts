@@ -4,6 +4,7 @@
  * runs exactly one job: once it is done the runner is deregistered and any further acquire is refused.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { queuePlainJobs } from './plain-jobs.js';
 import { GitHubEmulator } from './server.js';
 import type { AssignmentOrder } from './state.js';
 
@@ -23,20 +24,7 @@ async function emulatorWith(order?: AssignmentOrder): Promise<GitHubEmulator> {
 }
 
 async function queue(e: GitHubEmulator, n: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const job = await e.queueJob({
-      repo: REPO,
-      workflowPath: '.github/workflows/ci.yml',
-      workflowText: 'on: push',
-      name: `job ${i}`,
-      labels: ['self-hosted', 'eci-virtual'],
-      message: { steps: [] },
-      webhook: false,
-    });
-    ids.push(job.id);
-  }
-  return ids;
+  return (await queuePlainJobs(e, REPO, n)).map((j) => j.id);
 }
 
 async function register(e: GitHubEmulator, name: string): Promise<{ token: string; id: number }> {

@@ -5,6 +5,7 @@
  * REST API"). The emulator renders only the asked page, so this pins that the slices are still the right ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { queuePlainJobs } from './plain-jobs.js';
 import { GitHubEmulator } from './server.js';
 
 const REPO = 'acme/app';
@@ -17,18 +18,7 @@ describe('GitHub emulator: listing runs', () => {
   beforeAll(async () => {
     e = new GitHubEmulator({ token: TOKEN, webhookSecret: 's', runnerHost: '127.0.0.1', host: '127.0.0.1' });
     await e.start();
-    for (let i = 0; i < 5; i++) {
-      const job = await e.queueJob({
-        repo: REPO,
-        workflowPath: '.github/workflows/ci.yml',
-        workflowText: 'on: push',
-        name: `job ${i}`,
-        labels: ['self-hosted', 'eci-virtual'],
-        message: { steps: [] },
-        webhook: false,
-      });
-      runIds.push(job.run_id);
-    }
+    runIds.push(...(await queuePlainJobs(e, REPO, 5)).map((j) => j.run_id));
   });
   afterAll(async () => e.stop());
 
