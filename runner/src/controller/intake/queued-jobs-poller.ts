@@ -3,7 +3,7 @@
  * `pollIntervalSeconds` (and once at start-up). Bounded: one repository at a time, at most `runsPerRound` runs' jobs
  * read per repository and round (the others in later rounds, run-rotation.ts), errors logged and retried on the next
  * round, cancellable. `onRound` gets each repository's queued jobs of the runs read, after they went through
- * `onQueued`, with how many runs were left for a later round.
+ * `onQueued`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../observability/logger.js';
@@ -21,8 +21,8 @@ export async function pollQueuedJobs(opts: {
   onQueued: (job: WorkflowJob) => Promise<unknown>;
   /** Before a round lists any repository (the controller takes GitHub's runner list then). */
   onRoundStart?: () => Promise<unknown>;
-  /** The queued jobs of `repo` in the runs this round read, and how many runs it left for a later round. */
-  onRound?: (repo: string, jobs: WorkflowJob[], unreadRuns: number) => Promise<unknown>;
+  /** The queued jobs of `repo` in the runs this round read. */
+  onRound?: (repo: string, jobs: WorkflowJob[]) => Promise<unknown>;
   /** The runs of `repo` the controller already holds a queued job of (those are read after the others). */
   knownRuns?: (repo: string) => ReadonlySet<number>;
   signal: AbortSignal;
@@ -48,7 +48,7 @@ export async function pollQueuedJobs(opts: {
         if (signal.aborted) break;
         for (const job of jobs) await opts.onQueued(job);
         const unread = runIds.length - chosen.length;
-        await opts.onRound?.(repo, jobs, unread);
+        await opts.onRound?.(repo, jobs);
         if (jobs.length || unread)
           log.debug('poll found queued jobs', { repo, count: jobs.length, runs: runIds.length, unread });
       } catch (err) {
