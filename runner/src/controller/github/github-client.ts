@@ -281,20 +281,12 @@ export class GitHubClient {
   }
 
   /**
-   * Queued jobs of one repository: the jobs still `queued` in its `queued` and `in_progress` runs. A run turns
-   * `in_progress` as soon as one of its jobs starts, so a later job of it (a `needs:` job, a matrix leg waiting for
-   * a runner) is queued inside an in_progress run; listing only queued runs would never find it when its webhook
-   * was lost. One paginated list per status ("List workflow runs for a repository" takes one `status`), then one
-   * list of jobs per run (`filter=latest`: the current attempt). Jobs `waiting` for an environment's approval are
-   * not queued and are left alone.
+   * The ids of `repo`'s `queued` and `in_progress` runs, whose jobs listQueuedJobsOfRun then reads (a poll round
+   * reads at most `pollRunsPerRound` of them, intake/run-rotation.ts). A run turns `in_progress` as soon as one of its
+   * jobs starts, so a later job of it (a `needs:` job, a matrix leg waiting for a runner) is queued inside an
+   * in_progress run; listing only queued runs would never find it when its webhook was lost. One paginated list per
+   * status ("List workflow runs for a repository" takes one `status`).
    */
-  async listQueuedJobs(repo: string): Promise<WorkflowJob[]> {
-    const jobs: WorkflowJob[] = [];
-    for (const runId of await this.listActiveRunIds(repo)) jobs.push(...(await this.listQueuedJobsOfRun(repo, runId)));
-    return jobs;
-  }
-
-  /** The ids of `repo`'s `queued` and `in_progress` runs (listQueuedJobs' first half; a poll round may read fewer). */
   async listActiveRunIds(repo: string): Promise<number[]> {
     try {
       const runIds = new Set<number>();
@@ -312,7 +304,10 @@ export class GitHubClient {
     }
   }
 
-  /** The jobs still `queued` in run `runId` of `repo` (its current attempt). */
+  /**
+   * The jobs still `queued` in run `runId` of `repo`: one list of its jobs (`filter=latest`: the current attempt).
+   * Jobs `waiting` for an environment's approval are not queued and are left alone.
+   */
   async listQueuedJobsOfRun(repo: string, runId: number): Promise<WorkflowJob[]> {
     try {
       const runJobs = await this.listPages<{ status: string }>(
