@@ -2,17 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { agentKey, PooledKubeConfig } from './pooled-config.js';
+import { MAX_FREE_SOCKETS, PooledKubeConfig, sameAgentIdentity } from './pooled-config.js';
 
 /** A stand-in API server over plain HTTP that counts the TCP connections it accepts. */
 let server: Server;
 let connections = 0;
 let url = '';
+/** How long the stand-in takes to answer, so that concurrent calls overlap. */
+let answerMs = 0;
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } }));
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } }));
+    }, answerMs);
   });
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -52,11 +56,33 @@ describe('PooledKubeConfig', () => {
     kc.closePools();
   });
 
-  it('keys pools by server and credentials', () => {
-    const a = agentKey('https://a', { ca: 'CA', cert: 'C1', key: 'K' });
-    expect(agentKey('https://a', { ca: 'CA', cert: 'C1', key: 'K' })).toBe(a);
-    expect(agentKey('https://a', { ca: 'CA', cert: 'C2', key: 'K' })).not.toBe(a);
-    expect(agentKey('https://b', { ca: 'CA', cert: 'C1', key: 'K' })).not.toBe(a);
-    expect(agentKey('https://a', { ca: 'CA', cert: 'C1', key: 'K', rejectUnauthorized: false })).not.toBe(a);
+  it('a burst keeps the connections it opened: the next burst opens none (no handshake churn)', async () => {
+    const kc = load(new PooledKubeConfig());
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const burst = async () => {
+      const before = connections;
+      await Promise.all(Array.from({ length: 100 }, () => core.readNamespace({ name: 'ci' })));
+      return connections - before;
+    };
+    answerMs = 20;
+    try {
+      expect(await burst()).toBe(100);
+      expect(await burst()).toBe(0);
+      expect(MAX_FREE_SOCKETS).toBeGreaterThanOrEqual(100);
+    } finally {
+      answerMs = 0;
+      kc.closePools();
+    }
+  });
+
+  it('shares connections by server and credentials, compared by content', () => {
+    const a = { server: 'https://a', options: { ca: Buffer.from('CA'), cert: 'C1', key: Buffer.from('K') } };
+    const same = { server: 'https://a', options: { ca: Buffer.from('CA'), cert: 'C1', key: Buffer.from('K') } };
+    expect(sameAgentIdentity(a, same)).toBe(true);
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, cert: 'C2' } })).toBe(false);
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, key: Buffer.from('K2') } })).toBe(false);
+    expect(sameAgentIdentity(a, { ...a, server: 'https://b' })).toBe(false);
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, rejectUnauthorized: false } })).toBe(false);
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, ca: [Buffer.from('CA')] } })).toBe(false);
   });
 });

@@ -7,8 +7,14 @@
  * swapped for one keep-alive agent per distinct set of TLS options (server, CA, client cert and key, verification,
  * server name), so a rotated credential (exec plugins, a reloaded file) gets a pool of its own and calls with the
  * same credentials reuse connections. Proxied clusters keep the library's agents.
+ *
+ * A pool keeps up to MAX_FREE_SOCKETS idle connections. It kept 64 before: every burst beyond that (a node starting a
+ * thousand pods while the API server is slow and calls pile up) closed its extra connections as they went idle and
+ * opened them again on the next burst, a TLS handshake with the client certificate per call on both sides, just when
+ * the API server had the least CPU to spare. The number of open connections is not capped: calls queued in the agent
+ * for a free connection trip node-fetch 2's "Premature close" check on chunked answers (the next call takes the
+ * socket before the previous answer's close event), so a burst opens what it needs and keeps it.
  */
-import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
@@ -17,47 +23,57 @@ type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[
 
 /** Distinct credential sets kept at once; the oldest pool is closed beyond this. */
 const MAX_POOLS = 4;
-/** Idle keep-alive sockets kept per pool. */
-const MAX_FREE_SOCKETS = 64;
+/** Idle connections kept per pool (see above). */
+export const MAX_FREE_SOCKETS = 256;
 
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
-/** A stable key of the options that decide which connections an agent may share. */
-export function agentKey(server: string, options: AgentOptions): string {
-  const h = createHash('sha256').update(server);
-  for (const k of TLS_KEYS) {
-    const v = options[k];
-    h.update(`\0${k}=`);
-    if (v === undefined) continue;
-    for (const part of Array.isArray(v) ? v : [v]) {
-      const p = part as unknown;
-      h.update(Buffer.isBuffer(p) || typeof p === 'string' ? p : JSON.stringify(p));
-      h.update('\0');
-    }
-  }
-  return h.digest('hex');
+/** The server and TLS options that decide which connections an agent may share. */
+export interface AgentIdentity {
+  server: string;
+  options: AgentOptions;
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  return false;
+};
+
+/**
+ * Whether two calls may share connections: same server and same TLS options. Compared by content (the library builds
+ * fresh Buffers of the CA, certificate and key for every call), which costs a memory compare where hashing them per
+ * call took ~1 % of a busy node's CPU.
+ */
+export function sameAgentIdentity(a: AgentIdentity, b: AgentIdentity): boolean {
+  return a.server === b.server && TLS_KEYS.every((k) => sameValue(a.options[k], b.options[k]));
 }
 
 export class PooledKubeConfig extends k8s.KubeConfig {
-  private readonly pools = new Map<string, HttpAgent>();
+  /** Newest last; at most MAX_POOLS. */
+  private readonly pools: { identity: AgentIdentity; agent: HttpAgent }[] = [];
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     const cluster = this.getCurrentCluster();
     const fresh = context.getAgent();
     if (!cluster || cluster.proxyUrl || !fresh) return;
-    const options = (fresh as HttpAgent & { options?: AgentOptions }).options ?? {};
-    const key = agentKey(cluster.server, options);
-    let pooled = this.pools.get(key);
+    const identity = {
+      server: cluster.server,
+      options: (fresh as HttpAgent & { options?: AgentOptions }).options ?? {},
+    };
+    let pooled = this.pools.find((p) => sameAgentIdentity(p.identity, identity))?.agent;
     if (!pooled) {
-      const shared = { ...options, keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' as const };
+      const shared = {
+        ...identity.options,
+        keepAlive: true,
+        maxFreeSockets: MAX_FREE_SOCKETS,
+        scheduling: 'lifo' as const,
+      };
       pooled = fresh instanceof HttpsAgent ? new HttpsAgent(shared) : new HttpAgent(shared);
-      this.pools.set(key, pooled);
-      if (this.pools.size > MAX_POOLS) {
-        const [oldestKey, oldest] = this.pools.entries().next().value!;
-        this.pools.delete(oldestKey);
-        oldest.destroy();
-      }
+      this.pools.push({ identity, agent: pooled });
+      if (this.pools.length > MAX_POOLS) this.pools.shift()!.agent.destroy();
     }
     fresh.destroy();
     context.setAgent(pooled);
@@ -65,7 +81,7 @@ export class PooledKubeConfig extends k8s.KubeConfig {
 
   /** Closes the pooled connections (a process that stops using the API). */
   closePools(): void {
-    for (const a of this.pools.values()) a.destroy();
-    this.pools.clear();
+    for (const p of this.pools) p.agent.destroy();
+    this.pools.length = 0;
   }
 }

@@ -20,6 +20,7 @@ export interface AuthOptions {
 }
 
 export class RequestVerifier {
+  /** Nonces seen within the allowed clock skew, oldest first (a Map keeps insertion order). */
   private readonly nonces = new Map<string, number>();
 
   constructor(private readonly opts: AuthOptions) {}
@@ -80,8 +81,12 @@ export class RequestVerifier {
     return { action, accessKeyId: auth.accessKeyId };
   }
 
+  /** Forgets nonces older than the skew: from the oldest until the first young one (not every nonce per request). */
   private sweepNonces(): void {
     const cutoff = Date.now() - MAX_SKEW_MS;
-    for (const [n, t] of this.nonces) if (t < cutoff) this.nonces.delete(n);
+    for (const [n, t] of this.nonces) {
+      if (t >= cutoff) break;
+      this.nonces.delete(n);
+    }
   }
 }

@@ -241,7 +241,8 @@ export class GroupStore {
     g.refreshing ??= this.runtime
       .status(g.id)
       .then((rs) => {
-        if (!rs || TERMINAL.has(g.status)) return;
+        // The very status object seen last (a runtime that keeps it until something changes): nothing to do.
+        if (!rs || rs === g.runtime || TERMINAL.has(g.status)) return;
         const before = JSON.stringify(g.runtime);
         const previous = g.runtime;
         g.runtime = rs;

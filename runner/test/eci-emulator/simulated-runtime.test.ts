@@ -58,6 +58,23 @@ describe('SimulatedRuntime', () => {
     expect(runtime.size).toBe(0);
   });
 
+  it('answers the same status object until the group starts or finishes, so a refresh has nothing to compare', async () => {
+    const runtime = new SimulatedRuntime();
+    const store = new GroupStore(runtime, { ...REALISTIC_DELAYS, scheduleMs: 1, pullMs: 1 }, 60_000);
+    const g = store.add(meta, spec, undefined);
+    await until(() => g.status === 'Running');
+    const running = await runtime.status(g.id);
+    expect(await runtime.status(g.id)).toBe(running);
+    const changedAt = g.changedAt;
+    await store.refresh(g);
+    expect(g.changedAt).toBe(changedAt);
+    runtime.finish(g.id, 0);
+    const finished = await runtime.status(g.id);
+    expect(finished).not.toBe(running);
+    expect(finished?.containers[0]).toMatchObject({ state: 'Terminated', exitCode: 0 });
+    await store.close();
+  });
+
   it('ends a group Failed when the simulation finishes it with a non-zero code', async () => {
     const runtime = new SimulatedRuntime();
     const store = new GroupStore(runtime, { ...REALISTIC_DELAYS, scheduleMs: 1, pullMs: 1 }, 60_000);

@@ -14,6 +14,8 @@ interface SimulatedGroup {
   finishTime?: Date;
   exitCode?: number;
   ip: string;
+  /** The status last built, until the group starts or finishes: the same object, so a poller sees nothing changed. */
+  view?: RuntimeGroupStatus;
 }
 
 export class SimulatedRuntime implements GroupRuntime {
@@ -38,6 +40,7 @@ export class SimulatedRuntime implements GroupRuntime {
     if (!g) throw new Error(`no such group ${groupId}`);
     if (g.startTime) return;
     g.startTime = new Date();
+    delete g.view;
     this.onStart(g.spec);
   }
 
@@ -47,6 +50,7 @@ export class SimulatedRuntime implements GroupRuntime {
     if (!g || g.finishTime) return;
     g.finishTime = new Date();
     g.exitCode = exitCode;
+    delete g.view;
   }
 
   async delete(groupId: string): Promise<void> {
@@ -56,6 +60,7 @@ export class SimulatedRuntime implements GroupRuntime {
   async status(groupId: string): Promise<RuntimeGroupStatus | undefined> {
     const g = this.groups.get(groupId);
     if (!g) return undefined;
+    if (g.view) return g.view;
     const started = g.startTime;
     const init = (name: string): RuntimeContainerStatus =>
       started
@@ -82,11 +87,12 @@ export class SimulatedRuntime implements GroupRuntime {
         restartCount: 0,
       };
     };
-    return {
+    g.view = {
       initContainers: g.spec.initContainers.map((c) => init(c.name)),
       containers: g.spec.containers.map((c) => app(c.name)),
       ip: g.ip,
     };
+    return g.view;
   }
 
   async logs(): Promise<LogLine[]> {
