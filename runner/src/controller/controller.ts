@@ -17,6 +17,7 @@ import { cleanupJob, runnerLeftBehind } from './jobs/job-cleanup.js';
 import { launchJob } from './jobs/job-launcher.js';
 import { FairJobQueue } from './jobs/job-queue.js';
 import { readPodEvents, startupRecorded } from './jobs/pod-events.js';
+import { PodEventWatch, type PodRefForEvents } from './jobs/pod-event-watch.js';
 import { PodTracker, type PodMilestones } from './jobs/pod-tracker.js';
 import { JobLifecycle } from './lifecycle/job-lifecycle.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -56,6 +57,17 @@ const PHASES_EVERY_MS = 1_000;
 const CENSUS_MAX_AGE_MS = 30_000;
 
 /** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `max`. */
+/** A pod as the event reads name it: name, uid and creation time (undefined for a pod without a name). */
+function podRefForEvents(pod: V1Pod): PodRefForEvents | undefined {
+  const { name, uid, creationTimestamp } = pod.metadata ?? {};
+  if (!name) return undefined;
+  return {
+    name,
+    ...(uid ? { uid } : {}),
+    ...(creationTimestamp ? { createdAt: new Date(creationTimestamp).toISOString() } : {}),
+  };
+}
+
 function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_GENERATIONS): void {
   map.delete(key);
   map.set(key, value);
@@ -90,8 +102,10 @@ export class Controller {
    * its pod): the pod whose events are read once more, into the slot's job, when the pod is gone — the node writes a
    * pod's last events before it removes the pod.
    */
-  private readonly eventsAfterDelete = new Map<string, { name: string; uid?: string }>();
+  private readonly eventsAfterDelete = new Map<string, PodRefForEvents>();
   private readonly tracker: PodTracker;
+  /** The job pods' events, from one watch (a LIST per pod tests every event of the namespace: pod-event-watch.ts). */
+  private readonly podEvents: PodEventWatch;
   /** A job whose spot pod was reclaimed is re-run once (jobs/spot-reruns.ts). */
   private readonly spot: SpotReruns;
   private readonly nodeTypes = new Map<string, 'virtual' | 'regular'>();
@@ -123,6 +137,11 @@ export class Controller {
     void store.drain?.();
     this.lifecycle = new JobLifecycle({ store, log: deps.log, metrics: deps.metrics, signal: this.stopping.signal });
     this.tracker = new PodTracker(deps.kube, deps.config.namespace, deps.log, (m, ev) => this.onPod(m, ev));
+    this.podEvents = new PodEventWatch({
+      kube: deps.kube,
+      namespace: deps.config.namespace,
+      log: deps.log.child({ component: 'pod-event-watch' }),
+    });
     this.spot = new SpotReruns({ lifecycle: this.lifecycle, records: store, github: deps.github, log: deps.log });
     this.workloads = new WorkloadService({
       ...deps,
@@ -464,10 +483,11 @@ export class Controller {
     if (event === 'delete') {
       this.recorded.delete(slot);
       const late = this.eventsAfterDelete.get(slot);
+      const gone = podRefForEvents(m.pod);
       if (late && late.uid === m.pod.metadata?.uid) {
         this.eventsAfterDelete.delete(slot);
-        void this.copyPodEvents(jobOfSlot(slot), late);
-      }
+        void this.copyPodEvents(jobOfSlot(slot), late).finally(() => gone && this.podEvents.forget(gone));
+      } else if (gone) this.podEvents.forget(gone);
       this.pump();
       this.balance('runner pod deleted');
       return;
@@ -545,21 +565,25 @@ export class Controller {
     const pod = this.podOfSlot(slot);
     if (!pod?.metadata?.name || this.ranElsewhere(slot)) return [];
     const jobId = jobOfSlot(slot);
-    const ref = { name: pod.metadata.name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) };
+    const ref = podRefForEvents(pod)!;
     const events = await this.copyPodEvents(jobId, ref);
     if (last && !startupRecorded(events)) setNewest(this.eventsAfterDelete, slot, ref);
     return events;
   }
 
-  private async copyPodEvents(jobId: string, pod: { name: string; uid?: string }): Promise<JobEvent[]> {
-    const events = await readPodEvents(this.deps.kube, this.deps.config.namespace, pod).catch((err: unknown) => {
-      this.deps.log.debug('could not read the pod events for the job record', {
-        job: jobId,
-        pod: pod.name,
-        err: (err as Error).message,
-      });
-      return [];
-    });
+  private async copyPodEvents(jobId: string, pod: PodRefForEvents): Promise<JobEvent[]> {
+    const watched = this.podEvents.eventsOf(pod);
+    this.deps.metrics.podEventReads.inc({ source: watched ? 'watch' : 'list' });
+    const events =
+      watched ??
+      (await readPodEvents(this.deps.kube, this.deps.config.namespace, pod).catch((err: unknown) => {
+        this.deps.log.debug('could not read the pod events for the job record', {
+          job: jobId,
+          pod: pod.name,
+          err: (err as Error).message,
+        });
+        return [];
+      }));
     if (events.length) await this.lifecycle.eventsCopied(jobId, events);
     return events;
   }
@@ -648,6 +672,7 @@ export class Controller {
     if (signal.aborted) this.stopping.abort();
     else signal.addEventListener('abort', () => this.stopping.abort(), { once: true });
     const tracking = this.tracker.run(signal);
+    const watchingEvents = this.podEvents.run(signal);
     // Wait for the informer's initial list so existing pods count against the limit before launching anything.
     for (let i = 0; i < 100 && !signal.aborted && !this.tracker.index.size; i++) {
       const listed = await this.deps.kube.core
@@ -699,6 +724,6 @@ export class Controller {
       },
       signal,
     );
-    await Promise.all([tracking, loops.poll(signal), gc, reaper, binder]);
+    await Promise.all([tracking, watchingEvents, loops.poll(signal), gc, reaper, binder]);
   }
 }

@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   podsByPhase: Gauge<'phase'>;
   githubCalls: Counter<'route' | 'status'>;
   githubRateLimitRemaining: Gauge<never>;
+  podEventReads: Counter<'source'>;
   webhooks: Counter<'event' | 'outcome'>;
   recordWriteFailures: Counter<'change'>;
   runnerSwaps: Counter;
@@ -75,6 +76,12 @@ export function createControllerMetrics(): ControllerMetrics {
     githubRateLimitRemaining: new Gauge({
       name: 'eci_virtual_controller_github_rate_limit_remaining',
       help: 'x-ratelimit-remaining of the last GitHub response',
+      registers,
+    }),
+    podEventReads: new Counter({
+      name: 'eci_virtual_controller_pod_event_reads_total',
+      help: "Job pods' events read for their job records, by source: the controller's event watch, or a LIST",
+      labelNames: ['source'],
       registers,
     }),
     webhooks: new Counter({

@@ -9,7 +9,7 @@ import type { KubeClients } from '../../kube/client.js';
 import type { JobEvent } from '@eci-virtual/contract';
 
 /** At most this many events are read per pod (a crash-looping pod could have thousands). */
-const MAX_EVENTS = 100;
+export const MAX_EVENTS = 100;
 
 /** When the event first happened: stable across repeats, so it keys the event in a record. */
 function eventTime(e: CoreV1Event): string | undefined {
