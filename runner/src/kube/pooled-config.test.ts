@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { MAX_FREE_SOCKETS, PooledKubeConfig, sameAgentIdentity } from './pooled-config.js';
+import { MAX_FREE_SOCKETS, PooledKubeConfig, sameAgentIdentity, withSharedSecureContext } from './pooled-config.js';
 
 /** A stand-in API server over plain HTTP that counts the TCP connections it accepts. */
 let server: Server;
@@ -84,5 +89,68 @@ describe('PooledKubeConfig', () => {
     expect(sameAgentIdentity(a, { ...a, server: 'https://b' })).toBe(false);
     expect(sameAgentIdentity(a, { ...a, options: { ...a.options, rejectUnauthorized: false } })).toBe(false);
     expect(sameAgentIdentity(a, { ...a, options: { ...a.options, ca: [Buffer.from('CA')] } })).toBe(false);
+  });
+
+  it('over TLS, every connection of a pool presents the client certificate from the one shared context', async () => {
+    // One self-signed certificate for 127.0.0.1 serves as the server's, the client's and the CA (openssl, as the
+    // cluster's PKI is made).
+    const dir = mkdtempSync(join(tmpdir(), 'pooled-tls-'));
+    const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    const [key, cert] = [readFileSync(keyFile), readFileSync(certFile)];
+    rmSync(dir, { recursive: true, force: true });
+    let secured = 0;
+    const tls = createTlsServer({ key, cert, ca: cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const authorized = (req.socket as import('node:tls').TLSSocket).authorized;
+      setTimeout(() => {
+        res.writeHead(authorized ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } }));
+      }, 20);
+    });
+    tls.on('secureConnection', () => secured++);
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const kc = new PooledKubeConfig();
+    const b64 = (b: Buffer) => b.toString('base64');
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `https://127.0.0.1:${(tls.address() as AddressInfo).port}`, caData: b64(cert) }],
+      users: [{ name: 'u', certData: b64(cert), keyData: b64(key) }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    try {
+      const names = await Promise.all(
+        Array.from({ length: 20 }, async () => (await core.readNamespace({ name: 'ci' })).metadata?.name),
+      );
+      expect(names).toEqual(Array.from({ length: 20 }, () => 'ci'));
+      expect(secured).toBe(20);
+    } finally {
+      kc.closePools();
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    }
+    const shared = withSharedSecureContext({ ca: cert, cert, key, servername: 'api', rejectUnauthorized: true });
+    expect(shared.secureContext).toBeDefined();
+    expect(shared).toMatchObject({ servername: 'api', rejectUnauthorized: true });
   });
 });
