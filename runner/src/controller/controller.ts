@@ -56,7 +56,6 @@ const PHASES_EVERY_MS = 1_000;
 /** A poll round's runner list is not used for balancing after this long (a slow round). */
 const CENSUS_MAX_AGE_MS = 30_000;
 
-/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `max`. */
 /** A pod as the event reads name it: name, uid and creation time (undefined for a pod without a name). */
 function podRefForEvents(pod: V1Pod): PodRefForEvents | undefined {
   const { name, uid, creationTimestamp } = pod.metadata ?? {};
@@ -68,6 +67,7 @@ function podRefForEvents(pod: V1Pod): PodRefForEvents | undefined {
   };
 }
 
+/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `max`. */
 function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_GENERATIONS): void {
   map.delete(key);
   map.set(key, value);
@@ -486,7 +486,9 @@ export class Controller {
       const gone = podRefForEvents(m.pod);
       if (late && late.uid === m.pod.metadata?.uid) {
         this.eventsAfterDelete.delete(slot);
-        void this.copyPodEvents(jobOfSlot(slot), late).finally(() => gone && this.podEvents.forget(gone));
+        // A LIST, not the watch: the pod's deletion and its last events come on different watches, in no set order,
+        // while a LIST made now is sure to hold what the node wrote before it removed the pod.
+        void this.copyPodEvents(jobOfSlot(slot), late, 'list').finally(() => gone && this.podEvents.forget(gone));
       } else if (gone) this.podEvents.forget(gone);
       this.pump();
       this.balance('runner pod deleted');
@@ -571,8 +573,8 @@ export class Controller {
     return events;
   }
 
-  private async copyPodEvents(jobId: string, pod: PodRefForEvents): Promise<JobEvent[]> {
-    const watched = this.podEvents.eventsOf(pod);
+  private async copyPodEvents(jobId: string, pod: PodRefForEvents, from?: 'list'): Promise<JobEvent[]> {
+    const watched = from === 'list' ? undefined : this.podEvents.eventsOf(pod);
     this.deps.metrics.podEventReads.inc({ source: watched ? 'watch' : 'list' });
     const events =
       watched ??
