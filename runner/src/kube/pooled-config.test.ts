@@ -89,6 +89,9 @@ describe('PooledKubeConfig', () => {
     expect(sameAgentIdentity(a, { ...a, server: 'https://b' })).toBe(false);
     expect(sameAgentIdentity(a, { ...a, options: { ...a.options, rejectUnauthorized: false } })).toBe(false);
     expect(sameAgentIdentity(a, { ...a, options: { ...a.options, ca: [Buffer.from('CA')] } })).toBe(false);
+    // Every option the pool's shared TLS context is made of counts, not only the credentials.
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, ciphers: 'TLS_AES_128_GCM_SHA256' } })).toBe(false);
+    expect(sameAgentIdentity(a, { ...a, options: { ...a.options, crl: Buffer.from('CRL') } })).toBe(false);
   });
 
   it('over TLS, every connection of a pool presents the client certificate from the one shared context', async () => {

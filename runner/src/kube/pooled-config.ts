@@ -27,7 +27,8 @@ const MAX_POOLS = 4;
 /** Idle connections kept per pool (see above). */
 export const MAX_FREE_SOCKETS = 256;
 
-const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+/** The agent options that decide whom a connection talks to and trusts (besides what makes its TLS context). */
+const TLS_KEYS = ['rejectUnauthorized', 'servername'] as const;
 
 /** The agent options that make up a TLS context (what the library may set of `tls.SecureContextOptions`). */
 const CONTEXT_KEYS = [
@@ -49,9 +50,9 @@ const CONTEXT_KEYS = [
 
 /**
  * `options` with one TLS context made of their CA, certificate and key, for every connection of a pool: without it
- * `tls.connect` parses them again for each new connection — in the fleet profile the leading controller spent most
- * of its first seconds of a burst in `createSecureContext` while it opened its connections, and the node 3 % of its
- * time.
+ * `tls.connect` parses them again for each new connection — in the fleet profile that was ~4 % of the leading
+ * controller's CPU in the first seconds of a burst while it opened its connections (plus ~3 % of TLS socket set-up),
+ * and 3 % of the node's.
  */
 export function withSharedSecureContext(options: AgentOptions): AgentOptions {
   const parts: SecureContextOptions = {};
@@ -73,12 +74,13 @@ const sameValue = (a: unknown, b: unknown): boolean => {
 };
 
 /**
- * Whether two calls may share connections: same server and same TLS options. Compared by content (the library builds
+ * Whether two calls may share connections: same server and same TLS options — every option the pool's shared TLS
+ * context is made of (CONTEXT_KEYS), so a pool never carries a context built from other options. Compared by content (the library builds
  * fresh Buffers of the CA, certificate and key for every call), which costs a memory compare where hashing them per
  * call took ~1 % of a busy node's CPU.
  */
 export function sameAgentIdentity(a: AgentIdentity, b: AgentIdentity): boolean {
-  return a.server === b.server && TLS_KEYS.every((k) => sameValue(a.options[k], b.options[k]));
+  return a.server === b.server && [...TLS_KEYS, ...CONTEXT_KEYS].every((k) => sameValue(a.options[k], b.options[k]));
 }
 
 export class PooledKubeConfig extends k8s.KubeConfig {

@@ -19,7 +19,7 @@ import { Watch, type CoreV1Event } from '@kubernetes/client-node';
 import type { JobEvent } from '@eci-virtual/contract';
 import type { KubeClients } from '../../kube/client.js';
 import type { Logger } from '../../observability/logger.js';
-import { MAX_EVENTS, toJobEvents } from './pod-events.js';
+import { MAX_EVENTS, byTime, toJobEvents } from './pod-events.js';
 
 /** Pods whose events are kept at once (well above any controller's concurrent jobs). */
 export const MAX_PODS = 5_000;
@@ -70,7 +70,7 @@ export class PodEventWatch {
     if (!Number.isFinite(created) || created < this.since + START_MARGIN_MS) return undefined;
     const key = keyOf(pod.name, pod.uid);
     if (this.forgotten.has(key)) return undefined;
-    return [...(this.pods.get(key)?.values() ?? [])].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return [...(this.pods.get(key)?.values() ?? [])].sort(byTime);
   }
 
   /** The controller is done with the pod: its events are dropped (asked again, they are LISTed). */

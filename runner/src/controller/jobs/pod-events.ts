@@ -17,6 +17,9 @@ function eventTime(e: CoreV1Event): string | undefined {
   return at ? new Date(at).toISOString() : undefined;
 }
 
+/** Orders job-record events oldest first (for `Array.prototype.sort`). */
+export const byTime = (a: JobEvent, b: JobEvent): number => Date.parse(a.at) - Date.parse(b.at);
+
 export function toJobEvents(events: readonly CoreV1Event[]): JobEvent[] {
   return events
     .map((e): JobEvent | undefined => {
@@ -25,7 +28,7 @@ export function toJobEvents(events: readonly CoreV1Event[]): JobEvent[] {
       return { at, type: e.type === 'Warning' ? 'Warning' : 'Normal', reason: e.reason, message: e.message ?? '' };
     })
     .filter((e): e is JobEvent => !!e)
-    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    .sort(byTime);
 }
 
 /** The pod's events, oldest first. */
