@@ -18,6 +18,7 @@ import { GitHubEmulator } from '../github-emulator/server.js';
 import { GITHUB_TOKEN, PORTAL_TOKEN, WEBHOOK_SECRET } from '../harness/controller-stack.js';
 import { readTestEnv } from '../harness/env.js';
 import { helm } from '../harness/helm.js';
+import { kubectl } from '../harness/kubectl.js';
 import { ensureTestHooksImage } from '../harness/hooks-image.js';
 import { ensureTestRunnerImage } from '../harness/runner-image.js';
 import { unixSocketOverTcp } from '../harness/tcp-proxy.js';
@@ -218,6 +219,14 @@ describe('helm chart', () => {
       return p;
     }, 180_000);
     expect(controllerPod.spec!.nodeName).toBe(t!.nodeName);
+    // The controller follows the job pods' events with one watch (controller/jobs/pod-event-watch.ts). Without `watch`
+    // in the chart's Role it still works, from a LIST per pod that costs the API server a test of every event in the
+    // namespace, so nothing else here would notice the verb missing.
+    const controllerSa = `system:serviceaccount:${t!.ns}:${controllerPod.spec!.serviceAccountName}`;
+    for (const verb of ['list', 'watch']) {
+      const canI = await kubectl(['auth', 'can-i', verb, 'events', '-n', jobsNs, '--as', controllerSa]);
+      expect(`${verb} events: ${canI.stdout.trim()}`).toBe(`${verb} events: yes`);
+    }
     const base = `http://${controllerPod.status!.podIP}:8080`;
     // "ready" on our virtual node means running; the server may take a moment to listen.
     await until(async () => expect((await fetch(`${base}/healthz`)).status).toBe(200), 30_000);
