@@ -17,7 +17,7 @@ import type { VirtualNodeConfig } from '../config.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { PodInputSource } from './input-source.js';
 import { MissingPodInput, podRef, preparePod } from './pod-inputs.js';
-import { buildPodStatus, waitingContainers } from './pod-status.js';
+import { buildPodStatus, statusFingerprint, waitingContainers } from './pod-status.js';
 import { slimList, slimPod, slimWatch } from './slim-pod.js';
 
 type Stage = 'new' | 'creating' | 'running' | 'failed' | 'deleting';
@@ -392,10 +392,7 @@ export class PodController {
   }
 
   private async post(t: Tracked, status: V1PodStatus): Promise<void> {
-    const fingerprint = JSON.stringify({
-      ...status,
-      conditions: status.conditions?.map((c) => [c.type, c.status, c.reason]),
-    });
+    const fingerprint = statusFingerprint(status);
     if (fingerprint === t.fingerprint) return;
     const updated = await this.deps.kube.core.patchNamespacedPodStatus(
       { name: t.ref.name, namespace: t.ref.namespace, body: { status } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ContainerRuntimeState } from '../backends/backend.js';
-import { buildPodStatus, derivePhase, waitingContainers } from './pod-status.js';
+import { buildPodStatus, derivePhase, statusFingerprint, waitingContainers } from './pod-status.js';
 
 const pod = (restartPolicy: string, init = false): V1Pod => ({
   metadata: { name: 'p', namespace: 'n', uid: 'u' },
@@ -102,5 +102,44 @@ describe('buildPodStatus', () => {
     const w = waitingContainers(pod('Never', true));
     expect(w.initContainers[0]?.reason).toBe('ContainerCreating');
     expect(w.containers.map((x) => x.reason)).toEqual(['PodInitializing', 'PodInitializing']);
+  });
+});
+
+describe('statusFingerprint', () => {
+  const backend = { initContainers: [], containers: [c('a', 'running'), c('b', 'running')] };
+  // The pod as the watch gives it (times as strings) and as a PATCH answer gives it (times as Dates).
+  const fromWatch = { ...pod('Never'), status: { startTime: '2026-12-07T15:40:17Z' as unknown as Date } };
+  const fromPatch = { ...pod('Never'), status: { startTime: new Date('2026-12-07T15:40:17Z') } };
+
+  it('is the same for the same status whether its times came as strings or Dates', () => {
+    const a = buildPodStatus(fromWatch, backend, '127.0.0.1', new Date('2026-12-07T15:40:20.123Z'));
+    const b = buildPodStatus(fromPatch, backend, '127.0.0.1', new Date('2026-12-07T15:40:21.456Z'));
+    expect(JSON.stringify(a.startTime)).not.toBe(JSON.stringify(b.startTime));
+    expect(statusFingerprint(a)).toBe(statusFingerprint(b));
+  });
+
+  it('compares times in whole seconds, as the API server keeps them', () => {
+    const at = (startTime: string) => statusFingerprint({ phase: 'Pending', startTime: startTime as unknown as Date });
+    expect(at('2026-12-07T15:40:17.036Z')).toBe(at('2026-12-07T15:40:17Z'));
+    expect(at('2026-12-07T15:40:18Z')).not.toBe(at('2026-12-07T15:40:17Z'));
+  });
+
+  it('changes with anything else: a container state, an exit code, a phase', () => {
+    const running = statusFingerprint(buildPodStatus(fromWatch, backend, '127.0.0.1'));
+    const exited = statusFingerprint(
+      buildPodStatus(
+        fromWatch,
+        { initContainers: [], containers: [c('a', 'running'), c('b', 'terminated', 1)] },
+        '127.0.0.1',
+      ),
+    );
+    const waiting = statusFingerprint(
+      buildPodStatus(
+        fromWatch,
+        { initContainers: [], containers: [c('a', 'running'), c('b', 'waiting')] },
+        '127.0.0.1',
+      ),
+    );
+    expect(new Set([running, exited, waiting]).size).toBe(3);
   });
 });
