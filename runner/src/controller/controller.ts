@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ControllerConfig } from './config.js';
 import type { GitHubClient } from './github/github-client.js';
 import { isBound, servesLabels, type WorkflowJob } from './github/workflow-job.js';
+import { CleanedSlots } from './jobs/cleaned-slots.js';
 import { collectGarbage } from './jobs/garbage-collector.js';
 import { runStalledPodBinder } from './scheduling/stalled-pod-binder.js';
 import { cleanupJob, runnerLeftBehind } from './jobs/job-cleanup.js';
@@ -49,7 +50,7 @@ const MAX_GENERATIONS = 5_000;
 const MAX_QUEUE_OBSERVED = 5_000;
 /** How long a created pod the informer has not shown yet counts as a runner to come. */
 const CREATED_GRACE_MS = 30_000;
-/** A slot cleaned up this recently, whose pod has not come back, is not cleaned again. */
+/** A slot cleaned up this recently, with no new pod since, is not cleaned again. */
 const CLEANED_MEMORY_MS = 120_000;
 /** The pods-by-phase gauge is recounted at most this often. */
 const PHASES_EVERY_MS = 1_000;
@@ -93,8 +94,8 @@ export class Controller {
   private readonly queue = new FairJobQueue();
   private readonly launching = new Set<number>();
   private readonly cleaning = new Set<string>();
-  /** Slots whose cleanup succeeded, with when (bounded like the generations). */
-  private readonly cleaned = new Map<string, number>();
+  /** Slots whose cleanup succeeded moments ago (bounded like the generations). */
+  private readonly cleaned = new CleanedSlots({ memoryMs: CLEANED_MEMORY_MS, max: MAX_GENERATIONS });
   private readonly received = new Map<number, number>();
   private readonly recorded = new Map<string, { runningAt?: string; node?: string; finished?: boolean }>();
   /**
@@ -464,10 +465,6 @@ export class Controller {
     }
   }
 
-  private noteCleaned(slot: string): void {
-    setNewest(this.cleaned, slot, Date.now());
-  }
-
   private noteGeneration(jobId: number, generation: number): void {
     if ((this.generations.get(jobId) ?? 0) >= generation) return;
     setNewest(this.generations, jobId, generation);
@@ -633,9 +630,8 @@ export class Controller {
   async cleanup(slot: string): Promise<void> {
     if (this.cleaning.has(slot)) return;
     // Cleaned moments ago and no pod since: the runner's exit and the job's completion both clean the same slot, and
-    // the second pass would only collect seven 404s from the API server.
-    const cleanedAt = this.cleaned.get(slot);
-    if (cleanedAt !== undefined && Date.now() - cleanedAt < CLEANED_MEMORY_MS && !this.podOfSlot(slot)) return;
+    // the second pass would only collect 404s from the API server (jobs/cleaned-slots.ts).
+    if (this.cleaned.coveredFor(slot, this.podOfSlot(slot))) return;
     this.cleaning.add(slot);
     this.created.delete(slot);
     try {
@@ -657,7 +653,7 @@ export class Controller {
         slot,
         runnerLeftBehind(Number.isFinite(runnerId) ? runnerId : undefined, this.tookBy(slot)),
       );
-      this.noteCleaned(slot);
+      this.cleaned.note(slot, pod?.metadata?.uid);
     } catch (err) {
       this.deps.log.warn('cleanup failed; the garbage collector retries', {
         job: jobOfSlot(slot),
