@@ -375,7 +375,7 @@ describe('ECI emulator: the exec/log quota is a per-minute window', () => {
     clock.t = 60_000;
     for (let i = 0; i < 500; i++) limits.check('ExecContainerCommand');
     expect(() => limits.check('ExecContainerCommand')).toThrow(/flow control/);
-    limits.check('DescribeContainerGroupStatus'); // not on the published list: not limited
+    limits.check('DescribeImageCaches'); // on neither published list: not limited
 
     // The client's old limiter (a bucket of 500 refilled 500/min) is throttled; the sliding window is not.
     const old = { t: 0 };
@@ -408,6 +408,7 @@ describe('ECI emulator: the exec/log quota is a per-minute window', () => {
     };
     expect(admitted('DescribeContainerGroups', 2100)).toBe(2000);
     expect(admitted('DescribeContainerGroupMetric', 2100)).toBe(2000);
+    expect(admitted('DescribeContainerGroupStatus', 10_100)).toBe(10_000);
     expect(admitted('CreateImageCache', 300)).toBe(200);
     expect(admitted('CreateContainerGroup', 150)).toBe(100);
     expect(admitted('DeleteContainerGroup', 150)).toBe(100);

@@ -11,8 +11,14 @@
  *    DescribeMultiContainerGroupMetric 500, CreateImageCache 200. A per-minute quota is enforced as a sliding window
  *    (at most N accepted calls in any 60 s), the strictest reading: a client that bursts N and keeps going at N/min
  *    is throttled here, as a fixed or rolling minute on the service could do.
- * Operations the page does not list (DescribeContainerGroupStatus, DescribeImageCaches, DeleteImageCache) are not
- * limited.
+ * The API reference's "Flow control information" page (https://help.aliyun.com/en/eci/developer-reference/
+ * api-eci-2018-08-08-quota, "N/60(s)" per operation) adds the read operations the Limits page leaves out:
+ * DescribeContainerGroupStatus 10000, DescribeContainerGroupEvents 10000, DescribeRegions 10000, and
+ * ListTagResources, TagResources, UntagResources 1000 a minute, held the same way. (Where the two pages differ on an
+ * operation both list — RestartContainerGroup, UpdateContainerGroup, DescribeMultiContainerGroupMetric — the
+ * Limits page's smaller figure stays. The same page also lists CreateContainerGroup and DeleteContainerGroup at
+ * 1000/60(s), on top of or instead of the token bucket: not held here yet.)
+ * Operations neither page lists (DescribeImageCaches, DeleteImageCache) are not limited.
  */
 import { ApiError, throttled } from './api-error.js';
 
@@ -48,6 +54,12 @@ export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, LimitConfig>> = {
   UpdateContainerGroup: perMinute(500),
   DescribeMultiContainerGroupMetric: perMinute(500),
   CreateImageCache: perMinute(200),
+  DescribeContainerGroupStatus: perMinute(10_000),
+  DescribeContainerGroupEvents: perMinute(10_000),
+  DescribeRegions: perMinute(10_000),
+  ListTagResources: perMinute(1000),
+  TagResources: perMinute(1000),
+  UntagResources: perMinute(1000),
 };
 
 interface Gate {

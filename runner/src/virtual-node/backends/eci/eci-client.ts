@@ -14,7 +14,7 @@ import { Cancelled, EciVirtualError, Unavailable } from '@eci-virtual/contract';
 import type { Logger } from '../../../observability/logger.js';
 import { sdkCredential, type Credentials, type CredentialSource } from './credentials.js';
 import { isRetryable, mapEciError, type EciErrorBody } from './eci-errors.js';
-import { eciRateLimits, type EciRateLimits } from './rate-limiter.js';
+import { eciRateLimits, limiterFor, type EciRateLimits } from './rate-limiter.js';
 
 export const ECI_VERSION = '2018-08-08';
 
@@ -67,13 +67,6 @@ interface SdkError {
 const isSdkApiError = (err: unknown): err is SdkError =>
   typeof err === 'object' && err !== null && typeof (err as SdkError).data?.statusCode === 'number';
 
-const BUCKET: Record<string, keyof EciRateLimits> = {
-  CreateContainerGroup: 'lifecycle',
-  DeleteContainerGroup: 'lifecycle',
-  ExecContainerCommand: 'exec',
-  DescribeContainerLog: 'logs',
-};
-
 export class EciClient {
   readonly endpoint: string;
   private readonly limits: EciRateLimits;
@@ -100,7 +93,7 @@ export class EciClient {
     const maxAttempts = this.opts.maxAttempts ?? 6;
     const base = this.opts.backoffBaseMs ?? 200;
     for (let attempt = 1; ; attempt++) {
-      await this.limits[BUCKET[action] ?? 'describe'].take(signal);
+      await limiterFor(this.limits, action).take(signal);
       try {
         return await this.once<T>(action, params, signal);
       } catch (err) {

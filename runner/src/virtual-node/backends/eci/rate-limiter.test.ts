@@ -1,12 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  CALLS_PER_MINUTE,
   eciRateLimits,
   EXEC_LOG_CALLS_PER_MINUTE,
   LATENCY_GUARD_MS,
   LIFECYCLE_BURST,
+  limiterFor,
   LOG_SHARE_PER_MINUTE,
   SlidingWindow,
   TokenBucket,
+  UNPUBLISHED_BURST,
   type CallLimiter,
 } from './rate-limiter.js';
 
@@ -83,6 +86,32 @@ describe('ECI rate limits', () => {
     while (limits.exec.tryTake() === 0) execs++;
     expect(execs).toBe(500);
     expect(limits.logs.tryTake()).toBeGreaterThan(0);
+  });
+
+  it('gives each operation with a published per-minute quota its own, so one cannot starve another', () => {
+    let t = 0;
+    const limits = eciRateLimits(() => t);
+    const burst = (action: string) => {
+      let n = 0;
+      while (limiterFor(limits, action).tryTake() === 0) n++;
+      return n;
+    };
+    // A node with 1000 pods reads their metrics (usage for /stats/summary): that used to take the describe budget the
+    // status poller needed (one shared bucket of 10/s), and pods showed Running up to ~30 s late in a fleet run.
+    expect(burst('DescribeContainerGroupMetric')).toBe(2000);
+    expect(burst('DescribeContainerGroups')).toBe(2000);
+    expect(burst('DescribeContainerGroupStatus')).toBe(10_000);
+    expect(CALLS_PER_MINUTE.CreateImageCache).toBe(200);
+    // The rest of the minute (and the latency guard) nothing more of them starts; then a full quota again.
+    t = 60_000;
+    expect(limiterFor(limits, 'DescribeContainerGroups').tryTake()).toBe(LATENCY_GUARD_MS);
+    t = 60_000 + LATENCY_GUARD_MS;
+    expect(burst('DescribeContainerGroups')).toBe(2000);
+    // Operations no page gives a quota for share a bucket of our own; create and delete keep theirs.
+    expect(burst('DescribeImageCaches') + burst('DeleteImageCache')).toBe(UNPUBLISHED_BURST);
+    expect(limiterFor(limits, 'CreateContainerGroup')).toBe(limits.lifecycle);
+    expect(limiterFor(limits, 'ExecContainerCommand')).toBe(limits.exec);
+    expect(limiterFor(limits, 'DescribeContainerLog')).toBe(limits.logs);
   });
 
   it('waits for a slot and can be cancelled', async () => {

@@ -10,7 +10,9 @@
  * Of those 500 per minute, log polling (`kubectl logs -f` is emulated by polling) may use at most
  * {@link LOG_SHARE_PER_MINUTE}: every log call counts against both the shared window and the log share, an exec call
  * only against the shared window. So however many log followers run, exec — the job's steps — always has at least
- * the remaining 100 calls a minute, and can use the whole 500 when nobody follows logs.
+ * the remaining 100 calls a minute, and can use the whole 500 when nobody follows logs. *
+ * - Every other published operation: its own per-minute quota ({@link CALLS_PER_MINUTE}), a sliding window each.
+ *   Operations neither page lists share one bucket of our own ({@link UNPUBLISHED_BURST}, {@link UNPUBLISHED_PER_SECOND}).
  */
 import { Cancelled } from '@eci-virtual/contract';
 
@@ -126,6 +128,34 @@ export const LIFECYCLE_PER_SECOND = 20;
  */
 export const LATENCY_GUARD_MS = 1_000;
 
+/**
+ * The published per-minute quotas of the other operations, each counted on its own, per account. Two pages publish
+ * them: "Limits" › "API rate limits" (https://www.alibabacloud.com/help/en/eci/product-overview/limits: "The other API
+ * operations are limited to a maximum number of calls per minute") and the API reference's "Flow control
+ * information" (https://help.aliyun.com/en/eci/developer-reference/api-eci-2018-08-08-quota, "N/60(s)"). Where they
+ * differ the smaller is kept; the operations only the second lists carry its figure.
+ */
+export const CALLS_PER_MINUTE: Readonly<Record<string, number>> = {
+  DescribeContainerGroups: 2000,
+  DescribeContainerGroupMetric: 2000,
+  DescribeContainerGroupPrice: 1000,
+  ExportContainerGroupTemplate: 1000,
+  RestartContainerGroup: 500, // Flow control information: 1000
+  UpdateContainerGroup: 500, // Flow control information: 1000
+  DescribeMultiContainerGroupMetric: 500, // Flow control information: 2000
+  CreateImageCache: 200,
+  // Flow control information only.
+  DescribeContainerGroupStatus: 10_000,
+  DescribeContainerGroupEvents: 10_000,
+  DescribeRegions: 10_000,
+  ListTagResources: 1000,
+  TagResources: 1000,
+  UntagResources: 1000,
+};
+/** Operations no page gives a quota for (DescribeImageCaches, DeleteImageCache, …): our own bound, shared. */
+export const UNPUBLISHED_BURST = 50;
+export const UNPUBLISHED_PER_SECOND = 10;
+
 /** The limits one ECI account shares (one set per node process). */
 export function eciRateLimits(now: () => number = monotonic) {
   const windowMs = 60_000 + LATENCY_GUARD_MS;
@@ -139,9 +169,31 @@ export function eciRateLimits(now: () => number = monotonic) {
     exec: execAndLogs as CallLimiter,
     /** DescribeContainerLog: the shared 500/min, and at most 400 of them. */
     logs: new AllWindows([execAndLogs, logShare]) as CallLimiter,
-    /** Describe* polling: generous, but bounded. */
-    describe: new TokenBucket(50, 10, now) as CallLimiter,
+    /** Each operation of CALLS_PER_MINUTE: its own quota. */
+    perMinute: new Map(
+      Object.entries(CALLS_PER_MINUTE).map(([action, limit]) => [
+        action,
+        new SlidingWindow(limit, windowMs, now) as CallLimiter,
+      ]),
+    ),
+    /** Operations without a published quota. */
+    unpublished: new TokenBucket(UNPUBLISHED_BURST, UNPUBLISHED_PER_SECOND, now) as CallLimiter,
   };
 }
 
 export type EciRateLimits = ReturnType<typeof eciRateLimits>;
+
+/** What a call of `action` waits on. */
+export function limiterFor(limits: EciRateLimits, action: string): CallLimiter {
+  switch (action) {
+    case 'CreateContainerGroup':
+    case 'DeleteContainerGroup':
+      return limits.lifecycle;
+    case 'ExecContainerCommand':
+      return limits.exec;
+    case 'DescribeContainerLog':
+      return limits.logs;
+    default:
+      return limits.perMinute.get(action) ?? limits.unpublished;
+  }
+}
