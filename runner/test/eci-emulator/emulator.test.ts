@@ -414,6 +414,16 @@ describe('ECI emulator: the exec/log quota is a per-minute window', () => {
     expect(admitted('DeleteContainerGroup', 150)).toBe(100);
     clock.t = 1_000; // 20 more tokens a second
     expect(admitted('CreateContainerGroup', 50)).toBe(20);
+    // ... and at most 1000 in any minute (Flow control information): a steady 20/s reaches it at 45 s.
+    let creates = 120;
+    for (clock.t = 1_050; clock.t < 60_000; clock.t += 50) creates += admitted('CreateContainerGroup', 1);
+    expect(creates).toBe(1000);
+    // The bucket is full again by then, but the minute is not over for the first hundred until 60 s; a call the
+    // window refuses takes no token, so all of them pass once it is.
+    clock.t = 59_999;
+    expect(admitted('CreateContainerGroup', 5)).toBe(0);
+    clock.t = 60_001;
+    expect(admitted('CreateContainerGroup', 150)).toBe(100);
   });
 
   it('answers one page of logs: the newest Tail lines (default 500, at most 2000) within 1 MB', () => {

@@ -16,16 +16,18 @@
  * DescribeContainerGroupStatus 10000, DescribeContainerGroupEvents 10000, DescribeRegions 10000, and
  * ListTagResources, TagResources, UntagResources 1000 a minute, held the same way. (Where the two pages differ on an
  * operation both list — RestartContainerGroup, UpdateContainerGroup, DescribeMultiContainerGroupMetric — the
- * Limits page's smaller figure stays. The same page also lists CreateContainerGroup and DeleteContainerGroup at
- * 1000/60(s), on top of or instead of the token bucket: not held here yet.)
+ * Limits page's smaller figure stays.) The same page lists CreateContainerGroup and DeleteContainerGroup at
+ * 1000/60(s) where the Limits page gives the token bucket; both are held (the strictest reading): the bucket lets a
+ * steady 20/s through, the minute 1000, so a sustained 20/s is throttled after 50 s.
  * Operations neither page lists (DescribeImageCaches, DeleteImageCache) are not limited.
  */
 import { ApiError, throttled } from './api-error.js';
 
-/** A token bucket: `burst` at once, then `perSecond`. */
+/** A token bucket: `burst` at once, then `perSecond`; with `perMinute`, also at most that many in any 60 s. */
 export interface BucketConfig {
   burst: number;
   perSecond: number;
+  perMinute?: number;
 }
 
 /** A sliding window: at most `limit` calls in any `windowMs`. */
@@ -42,8 +44,8 @@ export type RateLimitConfig = Record<string, LimitConfig | null>;
 const perMinute = (limit: number): WindowConfig => ({ limit, windowMs: 60_000 });
 
 export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, LimitConfig>> = {
-  CreateContainerGroup: { burst: 100, perSecond: 20 },
-  DeleteContainerGroup: { burst: 100, perSecond: 20 },
+  CreateContainerGroup: { burst: 100, perSecond: 20, perMinute: 1000 },
+  DeleteContainerGroup: { burst: 100, perSecond: 20, perMinute: 1000 },
   DescribeContainerGroups: perMinute(2000),
   DescribeContainerGroupMetric: perMinute(2000),
   DescribeContainerGroupPrice: perMinute(1000),
@@ -92,16 +94,40 @@ class Window implements Gate {
 
   constructor(private readonly c: WindowConfig) {}
 
-  admit(now: number): boolean {
+  /** Whether the window holds its limit of calls now (counts nothing). */
+  full(now: number): boolean {
     while (this.head < this.admitted.length && this.admitted[this.head]! <= now - this.c.windowMs) this.head++;
     if (this.head > 1024) {
       this.admitted.splice(0, this.head);
       this.head = 0;
     }
-    if (this.admitted.length - this.head >= this.c.limit) return false;
+    return this.admitted.length - this.head >= this.c.limit;
+  }
+
+  admit(now: number): boolean {
+    if (this.full(now)) return false;
     this.admitted.push(now);
     return true;
   }
+}
+
+/** A bucket and a per-minute window on one operation: a call passes both or neither counts it. */
+class BucketAndWindow implements Gate {
+  constructor(
+    private readonly bucket: Bucket,
+    private readonly window: Window,
+  ) {}
+
+  admit(now: number): boolean {
+    if (this.window.full(now) || !this.bucket.admit(now)) return false;
+    return this.window.admit(now);
+  }
+}
+
+function gateFor(c: LimitConfig): Gate {
+  if ('limit' in c) return new Window(c);
+  if (c.perMinute === undefined) return new Bucket(c);
+  return new BucketAndWindow(new Bucket(c), new Window({ limit: c.perMinute, windowMs: 60_000 }));
 }
 
 export interface Fault {
@@ -130,8 +156,7 @@ export class Limits {
   constructor(config: RateLimitConfig = {}, now: () => number = Date.now) {
     this.now = now;
     const merged: RateLimitConfig = { ...PUBLISHED_RATE_LIMITS, ...config };
-    for (const [action, c] of Object.entries(merged))
-      if (c) this.gates.set(action, 'limit' in c ? new Window(c) : new Bucket(c));
+    for (const [action, c] of Object.entries(merged)) if (c) this.gates.set(action, gateFor(c));
   }
 
   inject(fault: Fault): void {
@@ -170,5 +195,6 @@ export function quotaFloorSeconds(action: string, calls: number, limits = PUBLIS
   const c = limits[action];
   if (!c || calls <= 0) return 0;
   if ('limit' in c) return (Math.ceil(calls / c.limit) - 1) * (c.windowMs / 1000);
-  return Math.max(0, calls - c.burst) / c.perSecond;
+  const bucket = Math.max(0, calls - c.burst) / c.perSecond;
+  return c.perMinute === undefined ? bucket : Math.max(bucket, (Math.ceil(calls / c.perMinute) - 1) * 60);
 }

@@ -110,10 +110,14 @@ describe('start delays', () => {
 });
 
 describe('quotaFloorSeconds', () => {
-  it('is the published create bucket: 100 at once, then 20/s', () => {
-    expect(PUBLISHED_RATE_LIMITS.CreateContainerGroup).toEqual({ burst: 100, perSecond: 20 });
+  it('is the published create bucket: 100 at once, then 20/s, and at most 1000 in a minute', () => {
+    expect(PUBLISHED_RATE_LIMITS.CreateContainerGroup).toEqual({ burst: 100, perSecond: 20, perMinute: 1000 });
     expect(quotaFloorSeconds('CreateContainerGroup', 100)).toBe(0);
     expect(quotaFloorSeconds('CreateContainerGroup', 1000)).toBe(45);
+    // The bucket alone would allow 2000 in 95 s; the minute's 1000 hold call 1001 until 60 s.
+    expect(quotaFloorSeconds('CreateContainerGroup', 1001)).toBe(60);
+    expect(quotaFloorSeconds('CreateContainerGroup', 2000)).toBe(95);
+    expect(quotaFloorSeconds('CreateContainerGroup', 3000)).toBe(145);
   });
 
   it('counts whole windows for a per-minute quota, and 0 for an unlimited action', () => {

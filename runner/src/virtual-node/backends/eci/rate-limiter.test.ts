@@ -5,6 +5,7 @@ import {
   EXEC_LOG_CALLS_PER_MINUTE,
   LATENCY_GUARD_MS,
   LIFECYCLE_BURST,
+  LIFECYCLE_PER_MINUTE,
   limiterFor,
   LOG_SHARE_PER_MINUTE,
   SlidingWindow,
@@ -43,6 +44,22 @@ describe('ECI rate limits', () => {
     const clock = { t: 0 };
     const starts = greedy(eciRateLimits(() => clock.t).lifecycle, clock, 1_000 - 10);
     expect(starts.length).toBeLessThanOrEqual(LIFECYCLE_BURST);
+  });
+
+  it('holds creates and deletes to 1000 each in any minute, on top of the bucket they share', () => {
+    const clock = { t: 0 };
+    const limits = eciRateLimits(() => clock.t);
+    const starts = greedy(limiterFor(limits, 'CreateContainerGroup'), clock, 180_000);
+    expect(busiestWindow(starts, 60_000)).toBe(LIFECYCLE_PER_MINUTE);
+    // 80 at once, then 20/s: the thousandth starts at 46 s, the next only when the first leaves the guarded minute.
+    expect(starts.filter((s) => s < 61_000)).toHaveLength(1000);
+    expect(starts[1000]).toBe(60_000 + LATENCY_GUARD_MS);
+    // Deletes count in a minute of their own, but take from the same bucket.
+    const fresh = eciRateLimits(() => clock.t);
+    while (limiterFor(fresh, 'CreateContainerGroup').tryTake() === 0);
+    expect(limiterFor(fresh, 'DeleteContainerGroup').tryTake()).toBeGreaterThan(0);
+    clock.t += 1_000;
+    expect(limiterFor(fresh, 'DeleteContainerGroup').tryTake()).toBe(0);
   });
 
   it('holds exec calls to 500 in any 60 s window, where a 500/min token bucket lets ~1000 through', () => {
@@ -109,7 +126,8 @@ describe('ECI rate limits', () => {
     expect(burst('DescribeContainerGroups')).toBe(2000);
     // Operations no page gives a quota for share a bucket of our own; create and delete keep theirs.
     expect(burst('DescribeImageCaches') + burst('DeleteImageCache')).toBe(UNPUBLISHED_BURST);
-    expect(limiterFor(limits, 'CreateContainerGroup')).toBe(limits.lifecycle);
+    expect(limiterFor(limits, 'CreateContainerGroup')).toBe(limits.create);
+    expect(limiterFor(limits, 'DeleteContainerGroup')).toBe(limits.delete);
     expect(limiterFor(limits, 'ExecContainerCommand')).toBe(limits.exec);
     expect(limiterFor(limits, 'DescribeContainerLog')).toBe(limits.logs);
   });

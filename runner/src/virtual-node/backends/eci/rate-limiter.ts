@@ -2,7 +2,8 @@
  * Client-side limits for ECI's published API quotas, so callers wait (cancellably) instead of provoking Throttling:
  *
  * - CreateContainerGroup / DeleteContainerGroup: burst 100, then 20/s — a token bucket, whose burst the client
- *   keeps 20 (one second of refill) below 100: see {@link LATENCY_GUARD_MS}.
+ *   keeps 20 (one second of refill) below 100: see {@link LATENCY_GUARD_MS}; and each at most 1000 a minute (a
+ *   sliding window), which a steady 20/s reaches after 50 s.
  * - ExecContainerCommand + DescribeContainerLog: 500 calls per minute per account — a sliding window (at most 500
  *   call starts in any 60 s). A token bucket of 500 refilling 500/min would let ~1000 through in the first minute
  *   (the full bucket plus a minute of refill), which a server counting per minute throttles.
@@ -10,9 +11,11 @@
  * Of those 500 per minute, log polling (`kubectl logs -f` is emulated by polling) may use at most
  * {@link LOG_SHARE_PER_MINUTE}: every log call counts against both the shared window and the log share, an exec call
  * only against the shared window. So however many log followers run, exec — the job's steps — always has at least
- * the remaining 100 calls a minute, and can use the whole 500 when nobody follows logs. *
- * - Every other published operation: its own per-minute quota ({@link CALLS_PER_MINUTE}), a sliding window each.
- *   Operations neither page lists share one bucket of our own ({@link UNPUBLISHED_BURST}, {@link UNPUBLISHED_PER_SECOND}).
+ * the remaining 100 calls a minute, and can use the whole 500 when nobody follows logs.
+ *
+ * Every other operation with a published quota has its own per-minute window ({@link CALLS_PER_MINUTE}), so one
+ * operation's calls (a node's usage reads) never hold up another's (its status polling). Operations no page gives a
+ * quota for share one bucket of our own ({@link UNPUBLISHED_BURST}, {@link UNPUBLISHED_PER_SECOND}).
  */
 import { Cancelled } from '@eci-virtual/contract';
 
@@ -56,13 +59,21 @@ export class TokenBucket extends CallLimiter {
     this.last = t;
   }
 
-  tryTake(): number {
+  /** How long until a token is there (0: now), taking nothing. */
+  waitMs(): number {
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000);
+  }
+
+  /** Takes a token (after `waitMs()` said 0). */
+  record(): void {
+    this.tokens -= 1;
+  }
+
+  tryTake(): number {
+    const wait = this.waitMs();
+    if (wait === 0) this.record();
+    return wait;
   }
 }
 
@@ -99,14 +110,15 @@ export class SlidingWindow extends CallLimiter {
 }
 
 /** A start that must fit every one of `windows` at once; it is counted in all of them or in none. */
-export class AllWindows extends CallLimiter {
-  constructor(readonly windows: SlidingWindow[]) {
+/** Several limits on one call: it starts when every one allows it, and then counts in each. */
+export class AllLimits extends CallLimiter {
+  constructor(readonly limits: (SlidingWindow | TokenBucket)[]) {
     super();
   }
 
   tryTake(): number {
-    const wait = Math.max(...this.windows.map((w) => w.waitMs()));
-    if (wait === 0) for (const w of this.windows) w.record();
+    const wait = Math.max(...this.limits.map((w) => w.waitMs()));
+    if (wait === 0) for (const w of this.limits) w.record();
     return wait;
   }
 }
@@ -115,9 +127,11 @@ export class AllWindows extends CallLimiter {
 export const EXEC_LOG_CALLS_PER_MINUTE = 500;
 /** How many of those log polling may use; exec always keeps the rest (100 a minute). */
 export const LOG_SHARE_PER_MINUTE = 400;
-/** The published create/delete limits: a burst of 100, then 20 per second. */
+/** The published create/delete limits: a burst of 100, then 20 per second (Limits page)... */
 export const LIFECYCLE_BURST = 100;
 export const LIFECYCLE_PER_SECOND = 20;
+/** ... and at most 1000 calls of each a minute (Flow control information, "1000/60(s)"; see CALLS_PER_MINUTE). */
+export const LIFECYCLE_PER_MINUTE = 1000;
 /**
  * The client counts a call when it sends it, the server when it gets to it; the gap varies (connection set-up for a
  * burst, the server's own queue), and calls sent apart can be counted close together. Up to this much spread the
@@ -162,13 +176,17 @@ export function eciRateLimits(now: () => number = monotonic) {
   const execAndLogs = new SlidingWindow(EXEC_LOG_CALLS_PER_MINUTE, windowMs, now);
   const logShare = new SlidingWindow(LOG_SHARE_PER_MINUTE, windowMs, now);
   const lifecycleBurst = LIFECYCLE_BURST - (LIFECYCLE_PER_SECOND * LATENCY_GUARD_MS) / 1000;
+  const lifecycle = new TokenBucket(lifecycleBurst, LIFECYCLE_PER_SECOND, now);
   return {
     /** CreateContainerGroup / DeleteContainerGroup: 100 then 20/s as the server counts (80 then 20/s here). */
-    lifecycle: new TokenBucket(lifecycleBurst, LIFECYCLE_PER_SECOND, now) as CallLimiter,
+    lifecycle,
+    /** Each of them: the bucket, and its own 1000 a minute. */
+    create: new AllLimits([lifecycle, new SlidingWindow(LIFECYCLE_PER_MINUTE, windowMs, now)]) as CallLimiter,
+    delete: new AllLimits([lifecycle, new SlidingWindow(LIFECYCLE_PER_MINUTE, windowMs, now)]) as CallLimiter,
     /** ExecContainerCommand: the shared 500/min. */
     exec: execAndLogs as CallLimiter,
     /** DescribeContainerLog: the shared 500/min, and at most 400 of them. */
-    logs: new AllWindows([execAndLogs, logShare]) as CallLimiter,
+    logs: new AllLimits([execAndLogs, logShare]) as CallLimiter,
     /** Each operation of CALLS_PER_MINUTE: its own quota. */
     perMinute: new Map(
       Object.entries(CALLS_PER_MINUTE).map(([action, limit]) => [
@@ -187,8 +205,9 @@ export type EciRateLimits = ReturnType<typeof eciRateLimits>;
 export function limiterFor(limits: EciRateLimits, action: string): CallLimiter {
   switch (action) {
     case 'CreateContainerGroup':
+      return limits.create;
     case 'DeleteContainerGroup':
-      return limits.lifecycle;
+      return limits.delete;
     case 'ExecContainerCommand':
       return limits.exec;
     case 'DescribeContainerLog':
