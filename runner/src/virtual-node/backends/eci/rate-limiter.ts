@@ -109,8 +109,7 @@ export class SlidingWindow extends CallLimiter {
   }
 }
 
-/** A start that must fit every one of `windows` at once; it is counted in all of them or in none. */
-/** Several limits on one call: it starts when every one allows it, and then counts in each. */
+/** Several limits on one call: it starts when every one allows it, and is counted in all of them or in none. */
 export class AllLimits extends CallLimiter {
   constructor(readonly limits: (SlidingWindow | TokenBucket)[]) {
     super();
@@ -130,7 +129,7 @@ export const LOG_SHARE_PER_MINUTE = 400;
 /** The published create/delete limits: a burst of 100, then 20 per second (Limits page)... */
 export const LIFECYCLE_BURST = 100;
 export const LIFECYCLE_PER_SECOND = 20;
-/** ... and at most 1000 calls of each a minute (Flow control information, "1000/60(s)"; see CALLS_PER_MINUTE). */
+/** ... and at most 1000 of each a minute (Flow control information, "1000/60(s)"; cited at CALLS_PER_MINUTE). */
 export const LIFECYCLE_PER_MINUTE = 1000;
 /**
  * The client counts a call when it sends it, the server when it gets to it; the gap varies (connection set-up for a
