@@ -8,6 +8,8 @@
  * alone let 45 % of the slots be cleaned twice: 5 more DELETEs each (pod, Secret, ServiceAccount, Role, RoleBinding)
  * that only found the objects gone or going.
  */
+import { BoundedCache } from '../../registry/bounded-cache.js';
+
 export interface CleanedSlotsOptions {
   /** A cleanup this old no longer counts. */
   memoryMs: number;
@@ -16,21 +18,24 @@ export interface CleanedSlotsOptions {
 }
 
 export class CleanedSlots {
-  private readonly slots = new Map<string, { at: number; podUid: string | undefined }>();
+  private readonly slots: BoundedCache<{ podUid: string | undefined }>;
 
-  constructor(private readonly opts: CleanedSlotsOptions) {}
+  constructor(
+    private readonly opts: CleanedSlotsOptions,
+    now: () => number = Date.now,
+  ) {
+    this.slots = new BoundedCache(opts.max, now);
+  }
 
   /** The cleanup of `slot` succeeded; `podUid` is the pod it deleted, if any. */
-  note(slot: string, podUid: string | undefined, now = Date.now()): void {
-    this.slots.delete(slot);
-    this.slots.set(slot, { at: now, podUid });
-    if (this.slots.size > this.opts.max) this.slots.delete(this.slots.keys().next().value!);
+  note(slot: string, podUid: string | undefined): void {
+    this.slots.set(slot, { podUid }, this.opts.memoryMs);
   }
 
   /** Whether cleaning `slot` again now would find nothing to do, given the slot's pod as the informer has it. */
-  coveredFor(slot: string, pod: { metadata?: { uid?: string } } | undefined, now = Date.now()): boolean {
+  coveredFor(slot: string, pod: { metadata?: { uid?: string } } | undefined): boolean {
     const c = this.slots.get(slot);
-    if (!c || now - c.at >= this.opts.memoryMs) return false;
+    if (!c) return false;
     return !pod || (c.podUid !== undefined && pod.metadata?.uid === c.podUid);
   }
 }
