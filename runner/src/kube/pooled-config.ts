@@ -48,6 +48,9 @@ const CONTEXT_KEYS = [
   'sessionIdContext',
 ] as const;
 
+/** Every option two calls must agree on to share a pool's connections and its one TLS context. */
+const IDENTITY_KEYS = [...TLS_KEYS, ...CONTEXT_KEYS] as const;
+
 /**
  * `options` with one TLS context made of their CA, certificate and key, for every connection of a pool: without it
  * `tls.connect` parses them again for each new connection — in the fleet profile that was ~4 % of the leading
@@ -75,12 +78,12 @@ const sameValue = (a: unknown, b: unknown): boolean => {
 
 /**
  * Whether two calls may share connections: same server and same TLS options — every option the pool's shared TLS
- * context is made of (CONTEXT_KEYS), so a pool never carries a context built from other options. Compared by content (the library builds
- * fresh Buffers of the CA, certificate and key for every call), which costs a memory compare where hashing them per
- * call took ~1 % of a busy node's CPU.
+ * context is made of (CONTEXT_KEYS), so a pool never carries a context built from other options. Compared by
+ * content (the library builds fresh Buffers of the CA, certificate and key for every call), which costs a memory
+ * compare where hashing them per call took ~1 % of a busy node's CPU.
  */
 export function sameAgentIdentity(a: AgentIdentity, b: AgentIdentity): boolean {
-  return a.server === b.server && [...TLS_KEYS, ...CONTEXT_KEYS].every((k) => sameValue(a.options[k], b.options[k]));
+  return a.server === b.server && IDENTITY_KEYS.every((k) => sameValue(a.options[k], b.options[k]));
 }
 
 export class PooledKubeConfig extends k8s.KubeConfig {
